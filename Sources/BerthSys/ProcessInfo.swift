@@ -1,0 +1,49 @@
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Facts about processes read from /proc, used to make pids safe against reuse.
+public enum Proc {
+    /// Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or nil if the pid is gone.
+    public static func startTime(_ pid: Int32) -> UInt64? {
+        guard let stat = try? Files.read("/proc/\(pid)/stat") else { return nil }
+        // The command name (field 2) may contain spaces and parentheses: skip past the last ')'.
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); field 22 is fields[19].
+        guard fields.count > 19 else { return nil }
+        return UInt64(fields[19])
+    }
+
+    /// Field 3 of /proc/<pid>/stat: R, S, D, Z, T, ...
+    public static func state(_ pid: Int32) -> Character? {
+        guard let stat = try? Files.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ").first?.first
+    }
+
+    /// True if `pid` is alive (not a zombie) and still the process that started at `startTime`.
+    public static func isAlive(_ pid: Int32, startTime: UInt64) -> Bool {
+        guard pid > 0, let now = self.startTime(pid), now == startTime else { return false }
+        return state(pid) != "Z"
+    }
+
+    /// Number of threads of the calling process (namespace creation requires exactly 1).
+    public static func threadCount() -> Int {
+        guard let status = try? Files.read("/proc/self/status") else { return -1 }
+        for line in status.split(separator: "\n") where line.hasPrefix("Threads:") {
+            return Int(line.dropFirst(8).trimmingCharacters(in: " \t")) ?? -1
+        }
+        return -1
+    }
+}
+
+extension StringProtocol {
+    /// Trim the given characters from both ends (FoundationEssentials-free).
+    public func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let c = s.first, set.contains(c) { s.removeFirst() }
+        while let c = s.last, set.contains(c) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,191 @@
+// CBerth: the calls and constants Swift's Glibc module hides from Swift.
+// Every function is a thin wrapper: it returns what the kernel returned
+// (-1 with errno set on failure) and never allocates.
+// Prefix convention: berth_ for functions, berth_ / BERTH_ for types and constants.
+#ifndef CBERTH_H
+#define CBERTH_H
+
+// No _GNU_SOURCE here: this header is imported next to SwiftGlibc and must see the same
+// definitions. GNU-only calls live in shim.c. The libc headers below also serve the
+// Embedded Swift monitor, which has no Glibc module of its own.
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <poll.h>
+#include <dirent.h>
+#include <grp.h>
+#include <sys/wait.h>
+#include <sys/stat.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+// ---- namespaces -----------------------------------------------------------
+static const int BERTH_CLONE_NEWNS = 0x00020000;
+static const int BERTH_CLONE_NEWCGROUP = 0x02000000;
+static const int BERTH_CLONE_NEWUTS = 0x04000000;
+static const int BERTH_CLONE_NEWIPC = 0x08000000;
+static const int BERTH_CLONE_NEWUSER = 0x10000000;
+static const int BERTH_CLONE_NEWPID = 0x20000000;
+static const int BERTH_CLONE_NEWNET = 0x40000000;
+static const int BERTH_CLONE_NEWTIME = 0x00000080;
+
+int berth_unshare(int flags);
+int berth_setns(int fd, int nstype);
+
+// ---- process --------------------------------------------------------------
+pid_t berth_gettid(void);
+int berth_pidfd_open(pid_t pid, unsigned int flags);
+int berth_pidfd_send_signal(int pidfd, int sig);
+int berth_set_child_subreaper(void);
+int berth_set_pdeathsig(int sig);
+int berth_set_no_new_privs(void);
+int berth_get_no_new_privs(void);
+int berth_set_keepcaps(int on);
+int berth_set_dumpable(int on);
+int berth_set_name(const char *name);
+int berth_setresuid(uid_t r, uid_t e, uid_t s);
+int berth_setresgid(gid_t r, gid_t e, gid_t s);
+int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/// Mark every descriptor >= first close-on-exec (close_range with CLOEXEC, or a /proc/self/fd walk).
+int berth_cloexec_from(int first);
+int berth_execvpe(const char *file, char *const argv[], char *const envp[]);
+int berth_pipe2(int fds[2], int flags);
+int berth_dup3(int oldfd, int newfd, int flags);
+int berth_memfd_create(const char *name, unsigned int flags);
+/// Wait status helpers (the W* macros are not importable).
+int berth_wifexited(int status);
+int berth_wexitstatus(int status);
+int berth_wifsignaled(int status);
+int berth_wtermsig(int status);
+int berth_wcoredump(int status);
+
+// ---- signals --------------------------------------------------------------
+/// Block all signals in the calling thread; the old mask is stored in *old.
+int berth_block_all_signals(sigset_t *old);
+int berth_restore_signals(const sigset_t *old);
+/// Reset every signal disposition to SIG_DFL and unblock all signals (for a child before execve).
+void berth_reset_signals(void);
+/// A signalfd receiving the given signals (which are blocked in the calling thread). -1 on error.
+int berth_signalfd(const int *signals, int count);
+int berth_sigfillset(sigset_t *set);
+
+// ---- mounts and files -----------------------------------------------------
+static const unsigned long BERTH_MS_RDONLY = 1;
+static const unsigned long BERTH_MS_NOSUID = 2;
+static const unsigned long BERTH_MS_NODEV = 4;
+static const unsigned long BERTH_MS_NOEXEC = 8;
+static const unsigned long BERTH_MS_SYNCHRONOUS = 16;
+static const unsigned long BERTH_MS_REMOUNT = 32;
+static const unsigned long BERTH_MS_MANDLOCK = 64;
+static const unsigned long BERTH_MS_DIRSYNC = 128;
+static const unsigned long BERTH_MS_NOSYMFOLLOW = 256;
+static const unsigned long BERTH_MS_NOATIME = 1024;
+static const unsigned long BERTH_MS_NODIRATIME = 2048;
+static const unsigned long BERTH_MS_BIND = 4096;
+static const unsigned long BERTH_MS_MOVE = 8192;
+static const unsigned long BERTH_MS_REC = 16384;
+static const unsigned long BERTH_MS_SILENT = 32768;
+static const unsigned long BERTH_MS_UNBINDABLE = (1 << 17);
+static const unsigned long BERTH_MS_PRIVATE = (1 << 18);
+static const unsigned long BERTH_MS_SLAVE = (1 << 19);
+static const unsigned long BERTH_MS_SHARED = (1 << 20);
+static const unsigned long BERTH_MS_RELATIME = (1 << 21);
+static const unsigned long BERTH_MS_STRICTATIME = (1 << 24);
+static const int BERTH_MNT_DETACH = 2;
+static const int BERTH_O_PATH = 010000000;
+static const int BERTH_AT_EMPTY_PATH = 0x1000;
+static const int BERTH_AT_SYMLINK_NOFOLLOW = 0x100;
+static const int BERTH_AT_REMOVEDIR = 0x200;
+
+static const unsigned long long BERTH_RESOLVE_NO_XDEV = 0x01;
+static const unsigned long long BERTH_RESOLVE_NO_MAGICLINKS = 0x02;
+static const unsigned long long BERTH_RESOLVE_NO_SYMLINKS = 0x04;
+static const unsigned long long BERTH_RESOLVE_BENEATH = 0x08;
+static const unsigned long long BERTH_RESOLVE_IN_ROOT = 0x10;
+
+int berth_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data);
+int berth_umount2(const char *target, int flags);
+int berth_pivot_root(const char *new_root, const char *put_old);
+/// openat2(2); returns -1/ENOSYS on kernels without it.
+int berth_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode, unsigned long long resolve);
+int berth_openat(int dirfd, const char *path, int flags, mode_t mode);
+int berth_mkdirat(int dirfd, const char *path, mode_t mode);
+int berth_mknodat(int dirfd, const char *path, mode_t mode, unsigned int major, unsigned int minor);
+int berth_symlinkat(const char *target, int dirfd, const char *path);
+int berth_fstatat_mode(int dirfd, const char *path, int flags, mode_t *mode, dev_t *rdev);
+unsigned int berth_major(dev_t dev);
+unsigned int berth_minor(dev_t dev);
+/// f_type and f_flags of statfs(2).
+int berth_statfs(const char *path, long *fs_type, long *fs_flags);
+int berth_fstatfs(int fd, long *fs_type, long *fs_flags);
+static const long BERTH_CGROUP2_SUPER_MAGIC = 0x63677270;
+static const long BERTH_CGROUP_SUPER_MAGIC = 0x27e0eb;
+static const long BERTH_TMPFS_MAGIC = 0x01021994;
+static const long BERTH_ST_RDONLY = 1;
+static const long BERTH_ST_NOSUID = 2;
+static const long BERTH_ST_NODEV = 4;
+static const long BERTH_ST_NOEXEC = 8;
+
+// ---- capabilities -----------------------------------------------------------
+static const int BERTH_CAP_LAST_CAP_MAX = 63;
+/// Read the capability sets of the calling thread as 64-bit masks.
+int berth_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
+int berth_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int berth_capbset_drop(int cap);
+int berth_capbset_read(int cap);
+int berth_cap_ambient_raise(int cap);
+int berth_cap_ambient_clear_all(void);
+/// The highest capability number the kernel knows (from /proc/sys/kernel/cap_last_cap).
+int berth_cap_last_cap(void);
+
+// ---- rlimits ----------------------------------------------------------------
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard);
+int berth_setrlimit(int resource, uint64_t soft, uint64_t hard);
+static const uint64_t BERTH_RLIM_INFINITY = ~0ULL;
+
+// ---- networking (loopback up in a new netns) ----------------------------------
+/// Bring an interface up (SIOCSIFFLAGS |= IFF_UP|IFF_RUNNING).
+int berth_if_up(const char *name);
+
+// ---- misc -----------------------------------------------------------------------
+int berth_sethostname(const char *name, size_t len);
+int berth_setdomainname(const char *name, size_t len);
+/// errno of the calling thread (Swift can read errno, but this keeps the monitor portable).
+int berth_errno(void);
+void berth_set_errno(int value);
+char **berth_environ(void);
+/// The clock_gettime(CLOCK_REALTIME) value as nanoseconds since the epoch.
+int64_t berth_realtime_ns(void);
+int64_t berth_monotonic_ns(void);
+
+// ---- an async-signal-safe spawn for multi-threaded callers ---------------------
+/// What the child does between fork and execve, all in C.
+typedef struct berth_spawn_attr {
+    const char *path;          // executable (absolute, or searched in PATH if search_path)
+    char *const *argv;
+    char *const *envp;         // NULL: inherit environ
+    const char *cwd;           // NULL: inherit
+    int stdin_fd, stdout_fd, stderr_fd; // -1: inherit; otherwise dup2'd onto 0/1/2
+    const int *keep_fds;       // extra fds kept open, dup2'd to 3, 4, ... in order
+    int keep_count;
+    int setsid;                // 1: new session (detached from the caller's terminal)
+    int search_path;
+    int pdeathsig;             // 0: none
+} berth_spawn_attr;
+/// fork + execve with only async-signal-safe calls in the child. Returns the child's pid,
+/// or -1 with errno set (including the child's execve errno, reported through a CLOEXEC pipe).
+pid_t berth_spawn(const berth_spawn_attr *attr);
+
+#endif

@@ -1,0 +1,291 @@
+// CBerth: thin wrappers; see include/CBerth.h.
+#define _GNU_SOURCE
+#include "CBerth.h"
+
+#include <sched.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <net/if.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+
+extern char **environ;
+
+int berth_unshare(int flags) { return unshare(flags); }
+int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+pid_t berth_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+int berth_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+int berth_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+int berth_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+int berth_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+int berth_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int berth_get_no_new_privs(void) { return prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); }
+int berth_set_keepcaps(int on) { return prctl(PR_SET_KEEPCAPS, on ? 1 : 0, 0, 0, 0); }
+int berth_set_dumpable(int on) { return prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0); }
+int berth_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+int berth_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+int berth_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+int berth_close_range(unsigned int first, unsigned int last, unsigned int flags) {
+    return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int berth_cloexec_from(int first) {
+    if (berth_close_range((unsigned)first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0) return 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int self = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        int fd = atoi(e->d_name);
+        if (fd >= first && fd != self) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    closedir(d);
+    return 0;
+}
+
+int berth_execvpe(const char *file, char *const argv[], char *const envp[]) { return execvpe(file, argv, envp); }
+int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int berth_dup3(int oldfd, int newfd, int flags) { return dup3(oldfd, newfd, flags); }
+int berth_memfd_create(const char *name, unsigned int flags) { return (int)syscall(SYS_memfd_create, name, flags); }
+int berth_wifexited(int status) { return WIFEXITED(status); }
+int berth_wexitstatus(int status) { return WEXITSTATUS(status); }
+int berth_wifsignaled(int status) { return WIFSIGNALED(status); }
+int berth_wtermsig(int status) { return WTERMSIG(status); }
+int berth_wcoredump(int status) { return WCOREDUMP(status); }
+
+int berth_block_all_signals(sigset_t *old) {
+    sigset_t all;
+    sigfillset(&all);
+    return pthread_sigmask(SIG_SETMASK, &all, old);
+}
+int berth_restore_signals(const sigset_t *old) { return pthread_sigmask(SIG_SETMASK, old, NULL); }
+void berth_reset_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        sigaction(s, &sa, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+int berth_signalfd(const int *signals, int count) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int i = 0; i < count; i++) sigaddset(&set, signals[i]);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+int berth_sigfillset(sigset_t *set) { return sigfillset(set); }
+
+int berth_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data) {
+    return mount(source, target, fstype, flags, data);
+}
+int berth_umount2(const char *target, int flags) { return umount2(target, flags); }
+int berth_pivot_root(const char *new_root, const char *put_old) { return (int)syscall(SYS_pivot_root, new_root, put_old); }
+int berth_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode, unsigned long long resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+int berth_openat(int dirfd, const char *path, int flags, mode_t mode) { return openat(dirfd, path, flags, mode); }
+int berth_mkdirat(int dirfd, const char *path, mode_t mode) { return mkdirat(dirfd, path, mode); }
+int berth_mknodat(int dirfd, const char *path, mode_t mode, unsigned int major, unsigned int minor) {
+    return mknodat(dirfd, path, mode, makedev(major, minor));
+}
+int berth_symlinkat(const char *target, int dirfd, const char *path) { return symlinkat(target, dirfd, path); }
+int berth_fstatat_mode(int dirfd, const char *path, int flags, mode_t *mode, dev_t *rdev) {
+    struct stat st;
+    int rc = fstatat(dirfd, path, &st, flags);
+    if (rc == 0) {
+        if (mode) *mode = st.st_mode;
+        if (rdev) *rdev = st.st_rdev;
+    }
+    return rc;
+}
+unsigned int berth_major(dev_t dev) { return major(dev); }
+unsigned int berth_minor(dev_t dev) { return minor(dev); }
+int berth_statfs(const char *path, long *fs_type, long *fs_flags) {
+    struct statfs st;
+    int rc = statfs(path, &st);
+    if (rc == 0) {
+        if (fs_type) *fs_type = (long)st.f_type;
+        if (fs_flags) *fs_flags = (long)st.f_flags;
+    }
+    return rc;
+}
+int berth_fstatfs(int fd, long *fs_type, long *fs_flags) {
+    struct statfs st;
+    int rc = fstatfs(fd, &st);
+    if (rc == 0) {
+        if (fs_type) *fs_type = (long)st.f_type;
+        if (fs_flags) *fs_flags = (long)st.f_flags;
+    }
+    return rc;
+}
+
+int berth_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable) {
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    int rc = (int)syscall(SYS_capget, &hdr, data);
+    if (rc == 0) {
+        if (effective) *effective = ((uint64_t)data[1].effective << 32) | data[0].effective;
+        if (permitted) *permitted = ((uint64_t)data[1].permitted << 32) | data[0].permitted;
+        if (inheritable) *inheritable = ((uint64_t)data[1].inheritable << 32) | data[0].inheritable;
+    }
+    return rc;
+}
+int berth_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[2];
+    data[0].effective = (uint32_t)effective;
+    data[1].effective = (uint32_t)(effective >> 32);
+    data[0].permitted = (uint32_t)permitted;
+    data[1].permitted = (uint32_t)(permitted >> 32);
+    data[0].inheritable = (uint32_t)inheritable;
+    data[1].inheritable = (uint32_t)(inheritable >> 32);
+    return (int)syscall(SYS_capset, &hdr, data);
+}
+int berth_capbset_drop(int cap) { return prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); }
+int berth_capbset_read(int cap) { return prctl(PR_CAPBSET_READ, cap, 0, 0, 0); }
+int berth_cap_ambient_raise(int cap) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0); }
+int berth_cap_ambient_clear_all(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
+int berth_cap_last_cap(void) {
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 40;
+    char buf[16] = {0};
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 40;
+    return atoi(buf);
+}
+
+int berth_prlimit(pid_t pid, int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit rl = { (rlim_t)soft, (rlim_t)hard };
+    return prlimit(pid, (__rlimit_resource_t)resource, &rl, NULL);
+}
+int berth_setrlimit(int resource, uint64_t soft, uint64_t hard) {
+    struct rlimit rl = { (rlim_t)soft, (rlim_t)hard };
+    return setrlimit((__rlimit_resource_t)resource, &rl);
+}
+
+int berth_if_up(const char *name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int berth_sethostname(const char *name, size_t len) { return sethostname(name, len); }
+int berth_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }
+int berth_errno(void) { return errno; }
+void berth_set_errno(int value) { errno = value; }
+char **berth_environ(void) { return environ; }
+int64_t berth_realtime_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+int64_t berth_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+// ---- spawn -----------------------------------------------------------------------
+// Child side: only async-signal-safe calls until execve; failures go back as errno
+// through a CLOEXEC pipe so the parent can tell "exec failed" from "ran and exited".
+static void spawn_child(const berth_spawn_attr *a, int errpipe) {
+    berth_reset_signals();
+    if (a->setsid && setsid() < 0) goto fail;
+    if (a->pdeathsig && prctl(PR_SET_PDEATHSIG, a->pdeathsig, 0, 0, 0) < 0) goto fail;
+    // Move the error pipe out of the way of the descriptors we are about to place.
+    int base = 3 + (a->keep_count > 0 ? a->keep_count : 0);
+    if (errpipe < base) {
+        int moved = fcntl(errpipe, F_DUPFD_CLOEXEC, base);
+        if (moved < 0) goto fail;
+        errpipe = moved;
+    }
+    // Stage kept fds above everything first so dup2 ordering cannot clobber a source.
+    int staged[64];
+    int n = a->keep_count > 64 ? 64 : a->keep_count;
+    for (int i = 0; i < n; i++) {
+        staged[i] = fcntl(a->keep_fds[i], F_DUPFD_CLOEXEC, base + 1);
+        if (staged[i] < 0) goto fail;
+    }
+    int stdio[3] = { a->stdin_fd, a->stdout_fd, a->stderr_fd };
+    int stdstaged[3];
+    for (int i = 0; i < 3; i++) {
+        stdstaged[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD_CLOEXEC, base + 1) : -1;
+        if (stdio[i] >= 0 && stdstaged[i] < 0) goto fail;
+    }
+    for (int i = 0; i < 3; i++)
+        if (stdstaged[i] >= 0 && dup2(stdstaged[i], i) < 0) goto fail;
+    for (int i = 0; i < n; i++)
+        if (dup2(staged[i], 3 + i) < 0) goto fail;
+    berth_cloexec_from(3 + n);
+    if (a->cwd && chdir(a->cwd) < 0) goto fail;
+    char *const *envp = a->envp ? a->envp : environ;
+    if (a->search_path) execvpe(a->path, a->argv, envp);
+    else execve(a->path, a->argv, envp);
+fail:;
+    int e = errno;
+    ssize_t ignored = write(errpipe, &e, sizeof e);
+    (void)ignored;
+    _exit(127);
+}
+
+pid_t berth_spawn(const berth_spawn_attr *a) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    sigset_t old;
+    berth_block_all_signals(&old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        spawn_child(a, p[1]);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        errno = saved;
+        return -1;
+    }
+    int childErr = 0;
+    ssize_t r;
+    do { r = read(p[0], &childErr, sizeof childErr); } while (r < 0 && errno == EINTR);
+    close(p[0]);
+    if (r == sizeof childErr) {
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+        errno = childErr;
+        return -1;
+    }
+    return pid;
+}

@@ -1,0 +1,3 @@
+import BerthSys
+import FoundationEssentials
+print("berth \(Date())")
