@@ -12,8 +12,25 @@ let package = Package(
     targets: [
         // Layer 0: C shim for what Swift's Glibc module hides (prefix berth_).
         .target(name: "CBerth"),
-        // Layer 1: thin syscall wrappers with typed errors and EINTR retry.
+        // Layer 1: thin syscall wrappers with typed errors and EINTR retry in one place.
         .target(name: "BerthSys", dependencies: ["CBerth"]),
+        // Layer 2: cgroup v1 and v2 drivers behind one interface.
+        .target(name: "BerthCgroups", dependencies: ["BerthSys"]),
+        // Layer 3: the container runtime (OCI spec, init, mounts, exec, monitor client, state).
+        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthSys"]),
+        // Layer 4: ECS model and validation (pure), task engine, service controller (pure), agent.
+        .target(name: "BerthECS"),
+        .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthRuntime"]),
+        .target(name: "BerthController", dependencies: ["BerthECS"]),
+        .target(name: "BerthAgent", dependencies: ["BerthTasks", "BerthController", "BerthECS"]),
+        // Layer 5: command line.
+        .target(name: "BerthCLI", dependencies: ["BerthAgent", "BerthTasks", "BerthRuntime", "BerthECS"]),
+        .executableTarget(
+            name: "berth",
+            dependencies: ["BerthCLI", "BerthRuntime"],
+            // Static stdlib and Foundation in release: about 4 ms from execve to main instead of 11.
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+        ),
         // Per-container monitor: Embedded Swift, no Foundation, about 1 MB resident.
         .executableTarget(
             name: "BerthMonitor",
@@ -24,11 +41,15 @@ let package = Package(
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--gc-sections"])]
         ),
-        .executableTarget(
-            name: "berth",
-            dependencies: ["BerthSys"],
-            // Static stdlib and Foundation in release: about 4 ms from execve to main instead of 11.
-            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
-        ),
+
+        .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
+        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
+        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS"]),
+        .testTarget(name: "BerthTasksTests", dependencies: ["BerthTasks"]),
+        .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent"]),
+        // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthRuntime", "BerthCgroups", "BerthSys", "berth", "BerthMonitor"]),
     ]
 )

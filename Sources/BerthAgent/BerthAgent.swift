@@ -1,0 +1,1 @@
+// BerthAgent: see Docs/architecture.md

@@ -1,0 +1,1 @@
+// BerthCgroups: see Docs/architecture.md

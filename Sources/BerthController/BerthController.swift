@@ -1,0 +1,1 @@
+// BerthController: see Docs/architecture.md

@@ -1,0 +1,1 @@
+// BerthECS: see Docs/architecture.md

@@ -1,0 +1,18 @@
+/// Entry points of the `berth` binary that people do not type: they run in freshly exec'd,
+/// single-threaded processes started by the runtime itself.
+public enum HiddenEntry: String, Sendable {
+    /// Container setup: join/create namespaces, set up the rootfs, exec the container process.
+    case initContainer = "init"
+
+    public func run(_ args: [String]) -> Int32 {
+        switch self {
+        case .initContainer:
+            return InitMain.run(args)
+        }
+    }
+}
+
+/// Placeholder until the container init lands (see Docs/architecture.md).
+enum InitMain {
+    static func run(_ args: [String]) -> Int32 { 1 }
+}

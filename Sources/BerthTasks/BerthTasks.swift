@@ -1,0 +1,1 @@
+// BerthTasks: see Docs/architecture.md

@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthAgent
+
+@Test func BerthAgentLinks() {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthCgroups
+
+@Test func BerthCgroupsLinks() {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthController
+
+@Test func BerthControllerLinks() {}

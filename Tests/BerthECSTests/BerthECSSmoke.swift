@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthECS
+
+@Test func BerthECSLinks() {}

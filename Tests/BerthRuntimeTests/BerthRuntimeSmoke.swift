@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthRuntime
+
+@Test func BerthRuntimeLinks() {}

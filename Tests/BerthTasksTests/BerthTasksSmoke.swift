@@ -1,0 +1,4 @@
+import Testing
+@testable import BerthTasks
+
+@Test func BerthTasksLinks() {}
