@@ -50,6 +50,6 @@ let package = Package(
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthRuntime", "BerthCgroups", "BerthSys", "berth", "BerthMonitor"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthRuntime", "BerthCgroups", "BerthSys"]),
     ]
 )
