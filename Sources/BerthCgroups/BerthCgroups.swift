@@ -1,1 +1,0 @@
-// BerthCgroups: see Docs/architecture.md

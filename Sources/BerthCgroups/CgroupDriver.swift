@@ -1,0 +1,136 @@
+import BerthSys
+
+/// Which cgroup layout the host has. Detected at run time (statfs of /sys/fs/cgroup and
+/// /sys/fs/cgroup/unified), never assumed.
+public enum CgroupMode: String, Sendable, Codable {
+    /// Only cgroup v1 hierarchies.
+    case v1
+    /// Pure cgroup v2 (unified) at /sys/fs/cgroup.
+    case v2
+    /// v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified (this build machine).
+    /// Resource control uses the v1 driver.
+    case hybrid
+}
+
+/// A cgroup below Berth's own subtree, e.g. `berth/task-1f2e/web`. Always relative, always
+/// starting with `berth/`: the drivers refuse anything else, so Berth never touches another cgroup.
+public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
+    public let relative: String
+
+    public init(_ relative: String) throws(CgroupError) {
+        let trimmed = relative.split(separator: "/", omittingEmptySubsequences: true)
+        guard trimmed.first == "berth", !trimmed.contains(where: { $0 == ".." || $0 == "." }) else {
+            throw CgroupError.outsideBerth(relative)
+        }
+        self.relative = trimmed.joined(separator: "/")
+    }
+
+    public func child(_ name: String) throws(CgroupError) -> CgroupPath { try CgroupPath(relative + "/" + name) }
+    public var description: String { relative }
+}
+
+/// Limits for one group. nil leaves the kernel default (unlimited).
+public struct CgroupResources: Sendable, Equatable, Codable {
+    /// Hard limit in bytes (v1 memory.limit_in_bytes, v2 memory.max).
+    public var memoryLimit: Int64?
+    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low).
+    public var memoryReservation: Int64?
+    /// v1 cpu.shares (2...262144); converted to v2 cpu.weight with the runc 1.3.2 / crun 1.23 formula.
+    public var cpuShares: UInt64?
+    /// CFS quota and period in microseconds (v1 cpu.cfs_*, v2 cpu.max).
+    public var cpuQuota: Int64?
+    public var cpuPeriod: UInt64?
+    /// pids.max
+    public var pidsLimit: Int64?
+
+    public init(memoryLimit: Int64? = nil, memoryReservation: Int64? = nil, cpuShares: UInt64? = nil,
+                cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, pidsLimit: Int64? = nil) {
+        self.memoryLimit = memoryLimit
+        self.memoryReservation = memoryReservation
+        self.cpuShares = cpuShares
+        self.cpuQuota = cpuQuota
+        self.cpuPeriod = cpuPeriod
+        self.pidsLimit = pidsLimit
+    }
+}
+
+/// Usage read from a group's own files.
+public struct CgroupStats: Sendable, Equatable, Codable {
+    public var cpuUsageNanos: UInt64
+    public var memoryCurrent: UInt64
+    /// High-water mark (v1 memory.max_usage_in_bytes, v2 memory.peak where the kernel has it).
+    public var memoryPeak: UInt64?
+    public var memoryLimit: UInt64?
+    public var pidsCurrent: UInt64
+    public var oomKills: UInt64
+
+    public init(cpuUsageNanos: UInt64 = 0, memoryCurrent: UInt64 = 0, memoryPeak: UInt64? = nil,
+                memoryLimit: UInt64? = nil, pidsCurrent: UInt64 = 0, oomKills: UInt64 = 0) {
+        self.cpuUsageNanos = cpuUsageNanos
+        self.memoryCurrent = memoryCurrent
+        self.memoryPeak = memoryPeak
+        self.memoryLimit = memoryLimit
+        self.pidsCurrent = pidsCurrent
+        self.oomKills = oomKills
+    }
+}
+
+public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
+    case outsideBerth(String)
+    case notFound(String)
+    case unsupported(String)
+    case invalidValue(field: String, value: String, reason: String)
+    case sys(SysError)
+    case busy(String)
+
+    public var description: String {
+        switch self {
+        case .outsideBerth(let p): return "cgroup path \(p.debugDescription) is outside Berth's berth/ subtree"
+        case .notFound(let p): return "cgroup \(p) does not exist"
+        case .unsupported(let what): return "unsupported on this host: \(what)"
+        case .invalidValue(let field, let value, let reason): return "\(field): \(value) \(reason)"
+        case .sys(let e): return e.description
+        case .busy(let p): return "cgroup \(p) still has processes"
+        }
+    }
+}
+
+/// One interface over cgroup v1 and v2. Implementations: `CgroupV1Driver`, `CgroupV2Driver`;
+/// `Cgroups.detect()` picks one for the host. All paths live below `berth/` in each hierarchy.
+public protocol CgroupDriver: Sendable {
+    var mode: CgroupMode { get }
+
+    /// Create the group (and missing parents below `berth/`), enabling what v2 needs in the
+    /// ancestors' cgroup.subtree_control, then apply `resources`. Idempotent.
+    func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError)
+
+    /// Change the limits of an existing group.
+    func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError)
+
+    /// The `cgroup.procs` files a process writes its own pid into to join the group
+    /// (one per v1 hierarchy, one for v2). Used by `berth init` before it creates namespaces.
+    func procsFiles(_ path: CgroupPath) -> [String]
+
+    /// Move `pid` into the group.
+    func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError)
+
+    /// Pids currently in the group (not recursive).
+    func processes(_ path: CgroupPath) throws(CgroupError) -> [Int32]
+
+    func stats(_ path: CgroupPath) throws(CgroupError) -> CgroupStats
+
+    /// The kernel's OOM-kill counter for the group (v1 memory.oom_control oom_kill, v2 memory.events oom_kill).
+    func oomKillCount(_ path: CgroupPath) -> UInt64
+
+    /// The file to read `oomKillCount` from, for the monitor (which links no Swift cgroup code).
+    func oomCounterFile(_ path: CgroupPath) -> String?
+
+    /// SIGKILL every process in the group and its descendants, including double-forked ones
+    /// (v2 cgroup.kill; v1 freeze, kill, thaw, repeat until empty).
+    func killAll(_ path: CgroupPath) throws(CgroupError)
+
+    /// Kill what is left, wait until empty, remove the group and its children (leaves first).
+    func remove(_ path: CgroupPath) throws(CgroupError)
+
+    func exists(_ path: CgroupPath) -> Bool
+}
