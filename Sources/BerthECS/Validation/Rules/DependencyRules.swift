@@ -5,7 +5,8 @@ enum DependencyRules {
         for (i, c) in containers.enumerated() {
             for (j, dep) in (c.dependsOn ?? []).enumerated() {
                 let p = ctx.base / "containerDefinitions" / i / "dependsOn" / j
-                guard let name = dep.containerName, !name.isEmpty else {
+                guard let name = dep.containerName else { continue }
+                guard !name.isEmpty else {
                     ctx.error(p / "containerName", "dependsOn containerName should not be null or empty.")
                     continue
                 }
