@@ -237,7 +237,9 @@ func report(_ text: String) throws -> ValidationReport {
 
     @Test func registerErrorUsesFirstErrorAndItsException() throws {
         let r = try report(taskDef(#"{"name": "a", "memory": 64}"#))
-        #expect(r.registerError == ECSError("ClientException", "containerDefinitions[0].image: Container.image should not be null or empty."))
+        #expect(r.registerError == ECSError("ClientException", "Container.image should not be null or empty."))
+        let local = try report(taskDef(#"{"name": "a", "image": "i", "memory": 64, "stopTimeout": -1}"#))
+        #expect(local.registerError == ECSError("ClientException", "containerDefinitions[0].stopTimeout: stopTimeout must not be negative, got -1."))
         let typed = try report(taskDef(#"{"name": "a", "image": "i", "memory": "x"}"#))
         #expect(typed.registerError?.name == "InvalidParameterException")
         let syntax = ECSValidation.validateTaskDefinition(bytes: Array("{".utf8))
