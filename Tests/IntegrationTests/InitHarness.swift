@@ -205,3 +205,45 @@ enum InitHarness {
         ((try? Files.read("/proc/self/mountinfo")) ?? "").split(separator: "\n").map(String.init).filter { $0.contains(needle) }
     }
 }
+
+extension InitHarness {
+    /// Run `/bin/sh -c script` as a new container from a fresh busybox bundle (after `prepare`
+    /// may change the rootfs and `modify` the spec); returns the run and its stdout.
+    static func script(_ script: String, modify: (inout Spec) -> Void = { _ in },
+                       prepare: (String) throws -> Void = { _ in }) throws -> (Started, String) {
+        let bundle = try makeBundle()
+        defer { cleanup(bundle) }
+        try prepare(bundle)
+        var spec = spec(bundle: bundle, args: ["/bin/sh", "-c", script])
+        modify(&spec)
+        let (s, out) = try runContainer(InitConfig(mode: .create, id: "test", spec: spec, bundle: bundle))
+        cleanup(s.stateDir)
+        return (s, out)
+    }
+
+    /// Lines of `out` with runs of blanks collapsed.
+    static func lines(_ out: String) -> [String] {
+        out.split(separator: "\n").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ") }
+    }
+
+    /// The CapEff/CapBnd value a set of names should produce, as /proc/self/status prints it.
+    static func capHex(_ names: [String]) throws -> String {
+        let mask = try Capabilities.mask(names, field: "test")
+        let hex = String(mask, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+extension InitHarness {
+    /// Like `script`, for configurations expected to fail: returns the run with its `error` line.
+    static func scriptAllowingError(_ script: String, modify: (inout Spec) -> Void) throws -> (Started, String) {
+        let bundle = try makeBundle()
+        defer { cleanup(bundle) }
+        var spec = spec(bundle: bundle, args: ["/bin/sh", "-c", script])
+        modify(&spec)
+        let s = try start(InitConfig(mode: .create, id: "test", spec: spec, bundle: bundle))
+        if let pid = s.pid { _ = waitGone(pid) }
+        cleanup(s.stateDir)
+        return (s, s.stdout)
+    }
+}
