@@ -22,6 +22,7 @@ struct CreateInit {
             }
             guard let p = config.spec.process else { throw InitError("config", "process: missing") }
             process = p
+            try ProcessSecurity.validate(p)
             setup = try MountSetup(spec: config.spec, bundle: config.bundle, plan: plan)
             // Opened now: the fifo lives on the host and is unreachable after pivot_root.
             if let path = config.execFifo { fifo = try FileDescriptor.open(path, BERTH_O_PATH) }

@@ -27,6 +27,7 @@ struct ExecInit {
             }
             guard let p = config.spec.process else { throw InitError("config", "process: missing") }
             process = p
+            try ProcessSecurity.validate(p)
             if Namespaces.identity("/proc/\(pid)/ns/user").map({ $0 != Namespaces.identity("/proc/self/ns/user")! }) ?? false {
                 throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
             }

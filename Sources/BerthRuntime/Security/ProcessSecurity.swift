@@ -35,6 +35,14 @@ public struct ProcessSecurity: Equatable, Sendable {
         umask = u.umask ?? 0o022
     }
 
+    /// The checks that need no file of the container, run before any namespace is made, so bad
+    /// input fails without a container process: capability names, rlimits, args.
+    public static func validate(_ process: Spec.Process) throws(InitError) {
+        _ = try CapabilitySets(spec: process.capabilities)
+        _ = try Rlimits.parse(process.rlimits)
+        guard !process.args.isEmpty else { throw InitError("exec", "process.args: empty", exitCode: 127) }
+    }
+
     public func applyRlimits(_ sys: some CredentialSyscalls) throws(SysError) {
         for limit in rlimits {
             Trace.step("rlimit", "\(limit.name) soft=\(limit.soft) hard=\(limit.hard)")
