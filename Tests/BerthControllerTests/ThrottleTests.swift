@@ -52,10 +52,15 @@ import Testing
         let event = EventMessage.unableToStart("web")
         #expect(story.messages.filter { $0 == event }.count == 1)
         #expect(story.state.throttle.reason == "CannotPullContainerError: pull access denied")
-        if let until = story.state.throttledUntil(now: story.now) {
-            #expect(until > story.now)
-        }
         #expect(story.state.throttle.nextLaunchAt != nil)
+        story.tick()  // the 5th failure was just seen: the next launch waits 40 s
+        let status = story.state.throttleStatus(now: story.now)
+        #expect(status?.until == story.state.throttle.nextLaunchAt)
+        #expect(status?.consecutiveFailures == 5)
+        #expect(status?.delaySeconds == 40)
+        #expect(status?.description == "launches held back for 40 s after 5 consecutive failed tasks (last: CannotPullContainerError: pull access denied)")
+        story.run(upTo: 100) { $0.state.throttleStatus(now: $0.now) == nil }
+        #expect(story.state.throttleStatus(now: story.now) == nil)
     }
 
     @Test func crashBeforeHealthyCountsButCrashAfterHealthyDoesNot() {

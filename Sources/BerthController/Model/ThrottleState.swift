@@ -20,3 +20,26 @@ public struct ThrottleState: Codable, Sendable, Equatable {
         eventEmittedAt = nil
     }
 }
+
+/// What `berth service describe` shows while launches are held back: until when and why.
+public struct ThrottleStatus: Sendable, Equatable, CustomStringConvertible {
+    public var until: Timestamp
+    public var delaySeconds: Double
+    public var consecutiveFailures: Int
+    public var reason: String
+
+    public var description: String {
+        let delay = delaySeconds == delaySeconds.rounded() ? String(Int(delaySeconds)) : String(delaySeconds)
+        return "launches held back for \(delay) s after \(consecutiveFailures) consecutive failed tasks (last: \(reason))"
+    }
+}
+
+extension ServiceState {
+    /// Non-nil while the restart throttle holds launches back.
+    public func throttleStatus(now: Timestamp) -> ThrottleStatus? {
+        guard let until = throttledUntil(now: now) else { return nil }
+        return ThrottleStatus(
+            until: until, delaySeconds: throttle.currentDelay, consecutiveFailures: throttle.consecutiveFailures,
+            reason: throttle.reason ?? "tasks failed to start")
+    }
+}
