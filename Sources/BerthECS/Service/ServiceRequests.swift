@@ -12,7 +12,7 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
     public var capacityProviderStrategy: [CapacityProviderStrategyItem]?
     public var platformVersion: String?
     public var role: String?
-    public var deploymentConfiguration: DeploymentConfiguration?
+    public var deploymentConfiguration: ServiceDeploymentConfiguration?
     public var placementConstraints: [PlacementConstraint]?
     public var placementStrategy: [PlacementStrategy]?
     public var networkConfiguration: NetworkConfiguration?
@@ -67,8 +67,8 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
     public var effectiveSchedulingStrategy: SchedulingStrategy { schedulingStrategy ?? .replica }
     /// DAEMON on one host = exactly one task.
     public var effectiveDesiredCount: Int { effectiveSchedulingStrategy == .daemon ? 1 : (desiredCount ?? 0) }
-    public var effectiveDeploymentConfiguration: DeploymentConfiguration {
-        (deploymentConfiguration ?? DeploymentConfiguration()).withDefaults(for: effectiveSchedulingStrategy)
+    public var effectiveDeploymentConfiguration: ServiceDeploymentConfiguration {
+        (deploymentConfiguration ?? ServiceDeploymentConfiguration()).withDefaults(for: effectiveSchedulingStrategy)
     }
     public var effectiveHealthCheckGracePeriodSeconds: Int { healthCheckGracePeriodSeconds ?? 0 }
     public var effectiveDeploymentController: DeploymentControllerType { deploymentController?.type ?? .ecs }
@@ -82,7 +82,7 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
     public var desiredCount: Int?
     public var taskDefinition: String?
     public var capacityProviderStrategy: [CapacityProviderStrategyItem]?
-    public var deploymentConfiguration: DeploymentConfiguration?
+    public var deploymentConfiguration: ServiceDeploymentConfiguration?
     public var availabilityZoneRebalancing: AvailabilityZoneRebalancing?
     public var networkConfiguration: NetworkConfiguration?
     public var placementConstraints: [PlacementConstraint]?

@@ -17,7 +17,9 @@ public struct DeploymentAlarms: JSONShape, Sendable, Equatable {
     func write(to w: inout ObjectWriter) { w.set("alarmNames", alarmNames); w.set("rollback", rollback); w.set("enable", enable) }
 }
 
-public struct DeploymentConfiguration: JSONShape, Sendable, Equatable {
+/// `deploymentConfiguration` of a service request (ECS shape `DeploymentConfiguration`; named
+/// apart from BerthController.DeploymentConfiguration, the resolved form the controller uses).
+public struct ServiceDeploymentConfiguration: JSONShape, Sendable, Equatable {
     public var deploymentCircuitBreaker: DeploymentCircuitBreaker?
     public var maximumPercent: Int?
     public var minimumHealthyPercent: Int?
@@ -48,7 +50,7 @@ public struct DeploymentConfiguration: JSONShape, Sendable, Equatable {
     }
 
     /// With ECS defaults (§5.2): REPLICA 200/100, DAEMON 100/0.
-    public func withDefaults(for strategy: SchedulingStrategy) -> DeploymentConfiguration {
+    public func withDefaults(for strategy: SchedulingStrategy) -> ServiceDeploymentConfiguration {
         var c = self
         if c.maximumPercent == nil { c.maximumPercent = strategy == .daemon ? 100 : 200 }
         if c.minimumHealthyPercent == nil { c.minimumHealthyPercent = strategy == .daemon ? 0 : 100 }
