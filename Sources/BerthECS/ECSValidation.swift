@@ -74,9 +74,15 @@ public enum ECSValidation {
         return validateTaskDefinition(json, host: host)
     }
 
+    /// Checks a RegisterTaskDefinition API request body: like `validateTaskDefinition`, but the
+    /// describe-output form (wrapper, read-only members) is rejected as unknown parameters.
+    public static func validateRegisterRequest(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
+        validateTaskDefinition(json, host: host, acceptOutputForm: false)
+    }
+
     /// Checks a parsed document (plain request, or describe/register output with its wrapper).
-    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
-        let doc = TaskDefinitionDocument.read(json)
+    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current, acceptOutputForm: Bool = true) -> ValidationReport {
+        let doc = TaskDefinitionDocument.read(json, acceptOutputForm: acceptOutputForm)
         guard let input = doc.input else { return ValidationReport(problems: doc.problems, definition: nil, syntaxError: nil) }
         var problems = doc.problems
         let bytes = json.serialized().utf8.count
