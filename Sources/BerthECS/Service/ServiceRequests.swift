@@ -34,7 +34,7 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
         self.desiredCount = desiredCount
     }
 
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         cluster = r("cluster"); serviceName = r.required("serviceName"); taskDefinition = r("taskDefinition")
         availabilityZoneRebalancing = r("availabilityZoneRebalancing"); loadBalancers = r("loadBalancers")
         serviceRegistries = r("serviceRegistries"); desiredCount = r("desiredCount"); clientToken = r("clientToken")
@@ -48,7 +48,7 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
         vpcLatticeConfigurations = r("vpcLatticeConfigurations")
     }
 
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("cluster", cluster); w.set("serviceName", serviceName); w.set("taskDefinition", taskDefinition)
         w.set("availabilityZoneRebalancing", availabilityZoneRebalancing); w.set("loadBalancers", loadBalancers)
         w.set("serviceRegistries", serviceRegistries); w.set("desiredCount", desiredCount); w.set("clientToken", clientToken)
@@ -102,7 +102,7 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
 
     public init(service: String? = nil) { self.service = service }
 
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         cluster = r("cluster"); service = r.required("service"); desiredCount = r("desiredCount"); taskDefinition = r("taskDefinition")
         capacityProviderStrategy = r("capacityProviderStrategy"); deploymentConfiguration = r("deploymentConfiguration")
         availabilityZoneRebalancing = r("availabilityZoneRebalancing"); networkConfiguration = r("networkConfiguration")
@@ -114,7 +114,7 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
         volumeConfigurations = r("volumeConfigurations"); vpcLatticeConfigurations = r("vpcLatticeConfigurations")
     }
 
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("cluster", cluster); w.set("service", service); w.set("desiredCount", desiredCount); w.set("taskDefinition", taskDefinition)
         w.set("capacityProviderStrategy", capacityProviderStrategy); w.set("deploymentConfiguration", deploymentConfiguration)
         w.set("availabilityZoneRebalancing", availabilityZoneRebalancing); w.set("networkConfiguration", networkConfiguration)
