@@ -33,7 +33,7 @@ extension Problem {
         "Too many containers.", "Cannot depend on container + ", "A dependency container with SUCCESS or COMPLETE",
         "EphemeralStorage size should be", "When networkMode=", "hostname is not supported on container",
         "Tasks using the Fargate launch type do not support pidMode", "Invalid 'cpu' setting for task.",
-        "Invalid 'memory' setting for task.",
+        "Invalid 'memory' setting for task.", "Override for container named ", "Container Overrides length must be",
     ]
 
     /// The message as an API error body carries it: ECS texts verbatim, others as `path: message`.
