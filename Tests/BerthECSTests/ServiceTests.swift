@@ -148,3 +148,13 @@ import Testing
         #expect(elb.request?.effectiveCluster == "default" && elb.request?.desiredCount == 10)
     }
 }
+
+@Suite struct RawMemberTests {
+    @Test func cloudOnlyConfigurationsAreTypeChecked() throws {
+        let (_, problems) = ServiceDocument.decodeCreate(try JSONValue.parse(#"{"serviceName": "s", "serviceConnectConfiguration": [], "volumeConfigurations": {}}"#))
+        #expect(problems.map(\.description) == [
+            "serviceConnectConfiguration: invalid type: expected object, got an array",
+            "volumeConfigurations: invalid type: expected list, got an object",
+        ])
+    }
+}

@@ -29,6 +29,21 @@ public final class ObjectReader {
         return T.decode(raw, at: path / key, diag)
     }
 
+    /// A member kept as raw JSON (cloud-only configuration echoed back), checked to be an object.
+    public func rawObject(_ key: String) -> JSONValue? { raw(key, expected: "object") { $0.objectValue != nil } }
+
+    /// A member kept as raw JSON, checked to be a list.
+    public func rawList(_ key: String) -> JSONValue? { raw(key, expected: "list") { $0.arrayValue != nil } }
+
+    private func raw(_ key: String, expected: String, _ ok: (JSONValue) -> Bool) -> JSONValue? {
+        guard let value: JSONValue = self(key) else { return nil }
+        guard ok(value) else {
+            diag.invalid(path / key, typeMessage(expected: expected, got: value))
+            return nil
+        }
+        return value
+    }
+
     /// Marks members as known without decoding them (read-only fields handled elsewhere).
     public func accept(_ keys: [String]) { known.append(contentsOf: keys) }
 

@@ -13,7 +13,7 @@ public struct TaskOverride: JSONShape, Sendable, Equatable {
     public init(reading r: ObjectReader) {
         containerOverrides = r("containerOverrides"); cpu = r("cpu"); memory = r("memory")
         executionRoleArn = r("executionRoleArn"); taskRoleArn = r("taskRoleArn"); ephemeralStorage = r("ephemeralStorage")
-        inferenceAcceleratorOverrides = r("inferenceAcceleratorOverrides")
+        inferenceAcceleratorOverrides = r.rawList("inferenceAcceleratorOverrides")
     }
     public func write(to w: inout ObjectWriter) {
         w.set("containerOverrides", containerOverrides); w.set("cpu", cpu); w.set("memory", memory)

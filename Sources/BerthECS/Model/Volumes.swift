@@ -82,7 +82,7 @@ public struct Volume: JSONShape, Sendable, Equatable {
     public init(name: String? = nil, host: HostVolumeProperties? = nil) { self.name = name; self.host = host }
     public init(reading r: ObjectReader) {
         name = r("name"); host = r("host"); dockerVolumeConfiguration = r("dockerVolumeConfiguration")
-        efsVolumeConfiguration = r("efsVolumeConfiguration"); s3filesVolumeConfiguration = r("s3filesVolumeConfiguration")
+        efsVolumeConfiguration = r("efsVolumeConfiguration"); s3filesVolumeConfiguration = r.rawObject("s3filesVolumeConfiguration")
         fsxWindowsFileServerVolumeConfiguration = r("fsxWindowsFileServerVolumeConfiguration"); configuredAtLaunch = r("configuredAtLaunch")
     }
     public func write(to w: inout ObjectWriter) {

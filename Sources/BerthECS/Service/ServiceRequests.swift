@@ -44,8 +44,8 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
         healthCheckGracePeriodSeconds = r("healthCheckGracePeriodSeconds"); schedulingStrategy = r("schedulingStrategy")
         deploymentController = r("deploymentController"); tags = r("tags"); enableECSManagedTags = r("enableECSManagedTags")
         propagateTags = r("propagateTags"); enableExecuteCommand = r("enableExecuteCommand")
-        serviceConnectConfiguration = r("serviceConnectConfiguration"); volumeConfigurations = r("volumeConfigurations")
-        vpcLatticeConfigurations = r("vpcLatticeConfigurations")
+        serviceConnectConfiguration = r.rawObject("serviceConnectConfiguration"); volumeConfigurations = r.rawList("volumeConfigurations")
+        vpcLatticeConfigurations = r.rawList("vpcLatticeConfigurations")
     }
 
     public func write(to w: inout ObjectWriter) {
@@ -110,8 +110,8 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
         forceNewDeployment = r("forceNewDeployment"); healthCheckGracePeriodSeconds = r("healthCheckGracePeriodSeconds")
         deploymentController = r("deploymentController"); enableExecuteCommand = r("enableExecuteCommand")
         enableECSManagedTags = r("enableECSManagedTags"); loadBalancers = r("loadBalancers"); propagateTags = r("propagateTags")
-        serviceRegistries = r("serviceRegistries"); serviceConnectConfiguration = r("serviceConnectConfiguration")
-        volumeConfigurations = r("volumeConfigurations"); vpcLatticeConfigurations = r("vpcLatticeConfigurations")
+        serviceRegistries = r("serviceRegistries"); serviceConnectConfiguration = r.rawObject("serviceConnectConfiguration")
+        volumeConfigurations = r.rawList("volumeConfigurations"); vpcLatticeConfigurations = r.rawList("vpcLatticeConfigurations")
     }
 
     public func write(to w: inout ObjectWriter) {

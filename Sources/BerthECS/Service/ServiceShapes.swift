@@ -39,8 +39,8 @@ public struct ServiceDeploymentConfiguration: JSONShape, Sendable, Equatable {
     public init(reading r: ObjectReader) {
         deploymentCircuitBreaker = r("deploymentCircuitBreaker"); maximumPercent = r("maximumPercent")
         minimumHealthyPercent = r("minimumHealthyPercent"); alarms = r("alarms"); strategy = r("strategy")
-        bakeTimeInMinutes = r("bakeTimeInMinutes"); lifecycleHooks = r("lifecycleHooks")
-        linearConfiguration = r("linearConfiguration"); canaryConfiguration = r("canaryConfiguration")
+        bakeTimeInMinutes = r("bakeTimeInMinutes"); lifecycleHooks = r.rawList("lifecycleHooks")
+        linearConfiguration = r.rawObject("linearConfiguration"); canaryConfiguration = r.rawObject("canaryConfiguration")
     }
     public func write(to w: inout ObjectWriter) {
         w.set("deploymentCircuitBreaker", deploymentCircuitBreaker); w.set("maximumPercent", maximumPercent)
@@ -90,7 +90,7 @@ public struct LoadBalancer: JSONShape, Sendable, Equatable {
     public init() {}
     public init(reading r: ObjectReader) {
         targetGroupArn = r("targetGroupArn"); loadBalancerName = r("loadBalancerName"); containerName = r("containerName")
-        containerPort = r("containerPort"); advancedConfiguration = r("advancedConfiguration")
+        containerPort = r("containerPort"); advancedConfiguration = r.rawObject("advancedConfiguration")
     }
     public func write(to w: inout ObjectWriter) {
         w.set("targetGroupArn", targetGroupArn); w.set("loadBalancerName", loadBalancerName); w.set("containerName", containerName)
