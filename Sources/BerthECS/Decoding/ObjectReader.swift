@@ -15,18 +15,28 @@ public final class ObjectReader {
     /// The member `key` decoded as `T`, or nil when absent, null or of the wrong type (reported).
     public func callAsFunction<T: JSONDecodable>(_ key: String, as type: T.Type = T.self) -> T? {
         known.append(key)
-        guard let raw = object[key], raw != .null else { return nil }
+        guard let raw = present(key) else { return nil }
         return T.decode(raw, at: path / key, diag)
     }
 
     /// Like `callAsFunction`, but a missing member is reported as a missing required parameter.
     public func required<T: JSONDecodable>(_ key: String, as type: T.Type = T.self) -> T? {
         known.append(key)
-        guard let raw = object[key], raw != .null else {
+        guard let raw = present(key) else {
             diag.invalid(path / key, "missing required parameter \(quoted(key))")
             return nil
         }
         return T.decode(raw, at: path / key, diag)
+    }
+
+    /// The member's value; `null` is absent, with a warning because the AWS CLI rejects it.
+    private func present(_ key: String) -> JSONValue? {
+        guard let raw = object[key] else { return nil }
+        if raw == .null {
+            diag.warning(path / key, "null is treated as if the member were absent (the AWS CLI would reject it: \"Invalid type for parameter\")")
+            return nil
+        }
+        return raw
     }
 
     /// A member kept as raw JSON (cloud-only configuration echoed back), checked to be an object.
