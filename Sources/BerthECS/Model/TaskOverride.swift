@@ -16,9 +16,9 @@ public struct TaskOverride: JSONShape, Sendable, Equatable {
         inferenceAcceleratorOverrides = r.rawList("inferenceAcceleratorOverrides")
     }
     public func write(to w: inout ObjectWriter) {
-        w.set("containerOverrides", containerOverrides); w.set("cpu", cpu); w.set("memory", memory)
-        w.set("executionRoleArn", executionRoleArn); w.set("taskRoleArn", taskRoleArn); w.set("ephemeralStorage", ephemeralStorage)
-        w.set("inferenceAcceleratorOverrides", inferenceAcceleratorOverrides)
+        w.set("containerOverrides", containerOverrides); w.set("cpu", cpu)
+        w.set("inferenceAcceleratorOverrides", inferenceAcceleratorOverrides); w.set("executionRoleArn", executionRoleArn)
+        w.set("memory", memory); w.set("taskRoleArn", taskRoleArn); w.set("ephemeralStorage", ephemeralStorage)
     }
 }
 
