@@ -2,11 +2,10 @@
 /// and whether that stop was a failure (for the throttle and the circuit breaker).
 extension Tick {
     mutating func track(_ tasks: [ObservedTask]) {
-        var seen = Set<String>()
+        let seen = Set(tasks.map(\.taskId))
+        state.bookkeeping.launches.removeAll { seen.contains($0.taskId) }
         for task in tasks {
             let id = task.taskId
-            seen.insert(id)
-            state.bookkeeping.launches.removeAll { $0.taskId == id }
             if task.lastStatus.isLive {
                 observeLive(task)
             } else if let tracked = state.bookkeeping.tasks.removeValue(forKey: id) {
