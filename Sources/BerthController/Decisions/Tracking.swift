@@ -61,8 +61,9 @@ extension Tick {
 
     private func failureReason(_ task: ObservedTask?) -> String {
         guard let task else { return "Task disappeared before it became healthy" }
-        let reason = task.stoppedReason ?? "Task stopped"
-        return task.startedAt == nil ? reason : "\(reason) (stopped before it became healthy)"
+        var reason = task.stoppedReason ?? "Task stopped"
+        if let code = task.essentialExitCode { reason += " (exit code \(code))" }
+        return task.startedAt == nil ? reason : "\(reason), before it became healthy"
     }
 
     /// Launch orders the agent never turned into tasks count as failed starts.
