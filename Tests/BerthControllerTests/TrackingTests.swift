@@ -62,3 +62,15 @@ import Testing
         #expect(a.allActions == b.allActions)
     }
 }
+
+extension TrackingTests {
+    @Test func aLaunchFirstSeenAlreadyStoppedIsAFailedStart() {
+        var story = Story(desired: 1)
+        story.world.defaultBehavior = Behavior(startDelay: 0.5, failsToStart: true)
+        story.tick()
+        story.tick()  // the task went PROVISIONING -> STOPPED between two ticks
+        #expect(story.state.throttle.consecutiveFailures == 1)
+        #expect(story.state.primary?.failedTasks == 1)
+        #expect(story.state.bookkeeping.tasks.isEmpty)
+    }
+}

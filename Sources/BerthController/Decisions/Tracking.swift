@@ -3,6 +3,11 @@
 extension Tick {
     mutating func track(_ tasks: [ObservedTask]) {
         let seen = Set(tasks.map(\.taskId))
+        // A launch may already be STOPPED the first time it is seen: it is still ours.
+        for launch in state.bookkeeping.launches where seen.contains(launch.taskId) {
+            state.bookkeeping.tasks[launch.taskId] = state.bookkeeping.tasks[launch.taskId]
+                ?? TrackedTask(deploymentId: launch.deploymentId, firstSeenAt: launch.orderedAt)
+        }
         state.bookkeeping.launches.removeAll { seen.contains($0.taskId) }
         for task in tasks {
             let id = task.taskId
