@@ -141,6 +141,7 @@ public struct CgroupV1Driver: CgroupDriver {
         if let d = directory(path, controller: "pids") {
             s.pidsCurrent = files.readNumber(d + "/pids.current") ?? 0
             s.pidsLimitHits = files.readKeyed(d + "/pids.events", "max")
+            s.pidsPeak = files.readNumber(d + "/pids.peak")  // newer kernels have it in v1 too
         }
         return s
     }
