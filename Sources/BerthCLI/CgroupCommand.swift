@@ -29,6 +29,8 @@ struct CgroupCommand: CLICommand {
       --cpu-shares N             relative weight 2..262144 (v2: converted to cpu.weight)
       --pids N                   maximum number of processes and threads
       --cpuset-cpus LIST         CPUs the group may use, e.g. 0-1
+      --cgroup berth/PATH        the group to create instead of berth/run-<pid> (must not exist;
+                                 missing parents are created and kept, like a task's group)
       --explain                  print every cgroup file written
     """
 
@@ -118,14 +120,22 @@ struct CgroupCommand: CLICommand {
     static func runCommand(_ args: [String]) throws -> Int32 {
         let parsed = try Arguments(args, spec: .init(
             flags: ["--explain"],
-            options: ["--memory", "--memory-reservation", "--cpus", "--cpu-period", "--cpu-shares", "--pids", "--cpuset-cpus"],
+            options: ["--memory", "--memory-reservation", "--cpus", "--cpu-period", "--cpu-shares", "--pids",
+                      "--cpuset-cpus", "--cgroup"],
             aliases: ["-m": "--memory"]))
         if parsed.has("--explain") { Trace.enable() }
         let command = parsed.positionals
         if command.isEmpty { throw UsageError("missing COMMAND (after --)") }
         let resources = try resources(parsed)
         let driver = try Cgroups.driver()
-        let path = try CgroupPath("berth/run-\(getpid())")
+        var path = try CgroupPath("berth/run-\(getpid())")
+        if let raw = parsed.value("--cgroup") {
+            do { path = try CgroupPath(raw) } catch { throw UsageError("option --cgroup: \(error)") }
+            if path.levels.count < 2 { throw UsageError("option --cgroup: give a group below berth/, e.g. berth/demo") }
+            if driver.exists(path) {
+                throw UsageError("option --cgroup: \(path) already exists (berth cgroup run creates and removes its own group)")
+            }
+        }
         try driver.create(path, resources: resources)
         var status: Int32 = 0
         do {

@@ -18,6 +18,12 @@ public struct CgroupV1Driver: CgroupDriver {
         self.files = CgroupFiles(bases: hierarchies.map(\.mountPoint))
     }
 
+    /// The hierarchies mounted below `root` according to `mountinfo` (the text of
+    /// /proc/self/mountinfo; tests pass one whose mount points are in a fake cgroupfs).
+    public init(root: String = Cgroups.defaultRoot, mountinfo: String, mode: CgroupMode = .v1) {
+        self.init(hierarchies: V1Hierarchy.parse(mountinfo: mountinfo, under: root), mode: mode)
+    }
+
     /// The group's directory in the hierarchy holding `controller`, if it is mounted.
     public func directory(_ path: CgroupPath, controller: String) -> String? {
         hierarchies.first { $0.controllers.contains(controller) }.map { $0.mountPoint + "/" + path.relative }

@@ -112,12 +112,18 @@ public struct CgroupV2Driver: CgroupDriver {
     public func procsFiles(_ path: CgroupPath) -> [String] { [directory(path) + "/cgroup.procs"] }
 
     public func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) {
+        try checkCanHoldProcesses(path)
+        try files.write(directory(path) + "/cgroup.procs", String(pid))
+    }
+
+    /// Only leaves take processes: a group with controllers enabled for children would make the
+    /// kernel refuse with a bare EBUSY, so say why instead.
+    public func checkCanHoldProcesses(_ path: CgroupPath) throws(CgroupError) {
         guard exists(path) else { throw .notFound(path.relative) }
         let control = files.readTrimmed(directory(path) + "/cgroup.subtree_control") ?? ""
         if !control.isEmpty {
             throw .busy("\(path) holds child groups (controllers \(control) enabled for them), so it takes no processes (cgroup v2 \"no internal processes\" rule)")
         }
-        try files.write(directory(path) + "/cgroup.procs", String(pid))
     }
 
     public func processes(_ path: CgroupPath) throws(CgroupError) -> [Int32] {

@@ -34,9 +34,9 @@ public enum Cgroups {
         case .v1, .hybrid:
             let mountinfo: String
             do { mountinfo = try Files.read("/proc/self/mountinfo") } catch { throw .sys(error) }
-            let hierarchies = V1Hierarchy.parse(mountinfo: mountinfo, under: root)
-            if hierarchies.isEmpty { throw .unsupported("no cgroup v1 controllers mounted under \(root)") }
-            return CgroupV1Driver(hierarchies: hierarchies, mode: mode)
+            let driver = CgroupV1Driver(root: root, mountinfo: mountinfo, mode: mode)
+            if driver.hierarchies.isEmpty { throw .unsupported("no cgroup v1 controllers mounted under \(root)") }
+            return driver
         }
     }
 }

@@ -23,6 +23,7 @@ extension CgroupDriver {
     public func spawn(_ argv: [String], in path: CgroupPath, options: SpawnOptions = SpawnOptions()) throws(CgroupError) -> pid_t {
         guard let program = argv.first else { throw .invalidValue(field: "command", value: "[]", reason: "is empty") }
         guard exists(path) else { throw .notFound(path.relative) }
+        if let v2 = self as? CgroupV2Driver { try v2.checkCanHoldProcesses(path) }
         let procs = procsFiles(path)
         let cArgs = argv.map { strdup($0) } + [nil]
         let cProcs = procs.map { UnsafePointer(strdup($0)) } + [nil]

@@ -116,6 +116,25 @@ import Testing
         #expect(driver.procsFiles(path) == [fs.root + "/cpu,cpuacct/berth/x/cgroup.procs"])
     }
 
+    @Test func discoversHierarchiesFromMountinfoUnderRoot() throws {
+        let fs = try FakeCgroupFS()
+        defer { fs.cleanup() }
+        try fs.files("cpu,cpuacct/berth/x", ["cpu.shares": "", "cgroup.procs": ""])
+        try fs.files("memory/berth/x", ["memory.limit_in_bytes": "", "cgroup.procs": ""])
+        let mountinfo = """
+        30 1 0:20 / \(fs.root) rw - tmpfs tmpfs rw
+        31 30 0:21 / \(fs.root)/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+        32 30 0:22 / \(fs.root)/memory rw - cgroup cgroup rw,memory
+        33 30 0:23 / \(fs.root)/systemd rw - cgroup cgroup rw,name=systemd
+        34 1 0:24 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+        """
+        let driver = CgroupV1Driver(root: fs.root, mountinfo: mountinfo)
+        #expect(driver.hierarchies.map(\.controllers) == [["cpu", "cpuacct"], ["memory"]])
+        try driver.create(try CgroupPath("berth/x"), resources: CgroupResources(memoryLimit: 1 << 30, cpuShares: 256))
+        #expect(fs.read("memory/berth/x/memory.limit_in_bytes") == "1073741824")
+        #expect(fs.read("cpu,cpuacct/berth/x/cpu.shares") == "256")
+    }
+
     @Test func readsStats() throws {
         let (fs, driver) = try makeFake()
         defer { fs.cleanup() }

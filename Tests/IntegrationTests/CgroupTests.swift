@@ -94,6 +94,43 @@ import Testing
         #expect(r.stderr.contains("berth: exit: status 7"))
     }
 
+    @Test func signalsAreForwardedAndTheGroupRemoved() throws {
+        try requireRoot()
+        let driver = try Cgroups.driver()
+        let path = try group("cli")
+        defer { try? driver.remove(path) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.berth)
+        p.arguments = ["cgroup", "run", "--cgroup", path.relative, "--memory", "32m", "--", Self.busybox, "sleep", "1000"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(waitFor(seconds: 5) { ((try? driver.processes(path)) ?? []).count == 1 })
+        p.terminate()  // SIGTERM to berth, which forwards it to the command
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 128 + SIGTERM)
+        assertGone(path, driver)
+    }
+
+    @Test func nestedGroupsKeepTheirParent() throws {
+        try requireRoot()
+        let driver = try Cgroups.driver()
+        let task = try group("task")
+        defer { try? driver.remove(task) }
+        let r = try runBerth(["cgroup", "run", "--cgroup", task.relative + "/web", "--memory", "32m", "--",
+                              Self.busybox, "true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(driver.exists(task))
+        #expect(!driver.exists(try task.child("web")))
+        let again = try runBerth(["cgroup", "run", "--cgroup", task.relative, "--", Self.busybox, "true"])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already exists"), "\(again.stderr)")
+        let outside = try runBerth(["cgroup", "run", "--cgroup", "system.slice/x", "--", Self.busybox, "true"])
+        #expect(outside.status == 2)
+        #expect(outside.stderr.contains("outside Berth's berth/ subtree"), "\(outside.stderr)")
+        try driver.remove(task)
+        assertGone(task, driver)
+    }
+
     @Test func childIsInItsGroupBeforeExec() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
@@ -123,8 +160,10 @@ import Testing
             assertGone(path, driver)
         }
         try driver.create(path, resources: CgroupResources(pidsLimit: 20))
-        let pid = try driver.spawn([Self.busybox, "sh", "-c", "b() { b | b & }; b; sleep 30"], in: path,
-                                   options: { var o = SpawnOptions(); o.stderr = open("/dev/null", O_WRONLY); return o }())
+        var options = SpawnOptions()
+        options.stderr = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        let pid = try driver.spawn([Self.busybox, "sh", "-c", "b() { b | b & }; b; sleep 30"], in: path, options: options)
+        close(options.stderr)
         defer { kill(pid, SIGKILL); reap(pid) }
         #expect(waitFor(seconds: 10) { ((try? driver.stats(path))?.pidsLimitHits ?? 0) > 0 }, "pids limit never hit")
         var maxSeen: UInt64 = 0
@@ -153,14 +192,21 @@ import Testing
         let pid = try driver.spawn([Self.busybox, "sh", "-c", "while :; do :; done"], in: path)
         defer { kill(pid, SIGKILL); reap(pid) }
         usleep(300_000)
-        let u0 = try driver.stats(path).cpuUsageNanos
-        let t0 = berth_monotonic_ns()
-        usleep(3_000_000)
-        let stats = try driver.stats(path)
-        let t1 = berth_monotonic_ns()
-        let share = Double(stats.cpuUsageNanos - u0) / Double(t1 - t0)
-        #expect((0.40...0.60).contains(share), "busy loop under a 0.5 CPU quota used \(share) of one CPU")
-        #expect((stats.cpuThrottledPeriods ?? 0) > 0, "the group was never throttled")
+        // The quota must never be exceeded. The 40 % floor depends on the shared 2-core host having
+        // the CPU to give, so a second 3 s window is allowed if the first one was starved.
+        var shares: [Double] = []
+        for _ in 0..<2 {
+            let u0 = try driver.stats(path).cpuUsageNanos
+            let t0 = berth_monotonic_ns()
+            usleep(3_000_000)
+            let u1 = try driver.stats(path).cpuUsageNanos
+            let share = Double(u1 - u0) / Double(berth_monotonic_ns() - t0)
+            shares.append(share)
+            #expect(share <= 0.60, "busy loop under a 0.5 CPU quota used \(share) of one CPU")
+            if share >= 0.40 { break }
+        }
+        #expect(shares.contains { (0.40...0.60).contains($0) }, "busy loop under a 0.5 CPU quota used \(shares) of one CPU")
+        #expect((try driver.stats(path).cpuThrottledPeriods ?? 0) > 0, "the group was never throttled")
     }
 
     @Test func killAllGetsDoubleForkedDaemonAndRemoveLeavesNothing() throws {
