@@ -111,6 +111,29 @@ import Testing
         assertGone(path, driver)
     }
 
+    @Test func killCommandKillsTheWholeGroup() throws {
+        try requireRoot()
+        let driver = try Cgroups.driver()
+        let path = try group("killcmd")
+        defer { try? driver.remove(path) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.berth)
+        p.arguments = ["cgroup", "run", "--cgroup", path.relative, "--", Self.busybox, "sh", "-c",
+                       "(\(Self.busybox) sleep 1003 &); exec \(Self.busybox) sleep 1004"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(waitFor(seconds: 5) { ((try? driver.processes(path)) ?? []).count == 2 })
+        let pids = try driver.processes(path)
+        let starts = pids.map { Proc.startTime($0) ?? 0 }
+        let k = try runBerth(["cgroup", "kill", "--explain", path.relative])
+        #expect(k.status == 0, "\(k.stderr)")
+        #expect(k.stderr.contains("FROZEN") || k.stderr.contains("cgroup.kill"), "\(k.stderr)")
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 137)
+        for (pid, start) in zip(pids, starts) { #expect(!Proc.isAlive(pid, startTime: start)) }
+        assertGone(path, driver)
+    }
+
     @Test func nestedGroupsKeepTheirParent() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
