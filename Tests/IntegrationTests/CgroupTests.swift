@@ -70,28 +70,40 @@ import Testing
     @Test func memoryHogIsOOMKilledAndReported() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
-        let r = try runBerth(["cgroup", "run", "--memory", "64m", "--", Self.busybox,
+        let path = try group("oom")
+        defer { try? driver.remove(path) }
+        let r = try runBerth(["cgroup", "run", "--cgroup", path.relative, "--memory", "64m", "--", Self.busybox,
                               "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"])
         #expect(r.status == 137, "\(r.stderr)")
         #expect(r.stderr.contains("berth: OOM killed: yes"), "\(r.stderr)")
         #expect(r.stderr.contains("killed by signal 9"), "\(r.stderr)")
-        assertGone(try reportedGroup(r.stderr), driver)
+        #expect(try reportedGroup(r.stderr) == path)
+        assertGone(path, driver)
     }
 
     @Test func plainKill9IsNotOOM() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
-        let r = try runBerth(["cgroup", "run", "--memory", "64m", "--", Self.busybox, "sh", "-c", "kill -9 $$"])
+        let path = try group("kill9")
+        defer { try? driver.remove(path) }
+        let r = try runBerth(["cgroup", "run", "--cgroup", path.relative, "--memory", "64m", "--",
+                              Self.busybox, "sh", "-c", "kill -9 $$"])
         #expect(r.status == 137, "\(r.stderr)")
         #expect(r.stderr.contains("berth: OOM killed: no"), "\(r.stderr)")
-        assertGone(try reportedGroup(r.stderr), driver)
+        assertGone(path, driver)
     }
 
     @Test func commandExitStatusIsPassedThrough() throws {
         try requireRoot()
+        let driver = try Cgroups.driver()
+        // The default group name is berth/run-<pid of berth>; removed by berth itself.
         let r = try runBerth(["cgroup", "run", "--pids", "10", "--", Self.busybox, "sh", "-c", "exit 7"])
+        let path = try reportedGroup(r.stderr)
+        defer { try? driver.remove(path) }
+        #expect(path.relative.hasPrefix("berth/run-"))
         #expect(r.status == 7, "\(r.stderr)")
         #expect(r.stderr.contains("berth: exit: status 7"))
+        assertGone(path, driver)
     }
 
     @Test func signalsAreForwardedAndTheGroupRemoved() throws {
