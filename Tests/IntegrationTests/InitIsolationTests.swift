@@ -107,12 +107,13 @@ import Glibc
         #expect(s.error?.contains("unable to find user nosuch") == true, "\(s.lines)")
     }
 
-    @Test func rlimitsApplied() throws {
+    @Test func rlimitsAndOOMScoreApplied() throws {
         try InitHarness.requireRoot()
-        let (s, out) = try InitHarness.script("ulimit -n; ulimit -Hn; ulimit -c") {
+        let (s, out) = try InitHarness.script("ulimit -n; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj") {
             $0.process!.rlimits = [.init(type: "RLIMIT_NOFILE", soft: 123, hard: 456), .init(type: "core", soft: 0, hard: 0)]
+            $0.process!.oomScoreAdj = 500
         }
-        #expect(InitHarness.lines(out) == ["123", "456", "0"], "\(out) \(s.stderr)")
+        #expect(InitHarness.lines(out) == ["123", "456", "0", "500"], "\(out) \(s.stderr)")
     }
 
     @Test func sysctlsInOwnNamespaces() throws {

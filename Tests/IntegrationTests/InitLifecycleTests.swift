@@ -112,6 +112,9 @@ import Glibc
         let (rl, _) = try InitHarness.scriptAllowingError("true") { $0.process!.rlimits = [.init(type: "RLIMIT_BOGUS", soft: 1, hard: 1)] }
         #expect(rl.error?.contains("process.rlimits[0].type: unknown rlimit") == true, "\(rl.lines)")
 
+        let (tty, _) = try InitHarness.scriptAllowingError("true") { $0.process!.terminal = true }
+        #expect(tty.error?.contains("process.terminal") == true && tty.pid == nil, "\(tty.lines)")
+
         let (exe, _) = try InitHarness.scriptAllowingError("true") { $0.process!.args = ["/bin/nothing-here"] }
         #expect(exe.error?.hasPrefix("exec: \"/bin/nothing-here\"") == true, "\(exe.lines)")
         #expect(exe.pid != nil)

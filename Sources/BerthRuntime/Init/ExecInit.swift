@@ -31,6 +31,7 @@ struct ExecInit {
             if Namespaces.identity("/proc/\(pid)/ns/user").map({ $0 != Namespaces.identity("/proc/self/ns/user")! }) ?? false {
                 throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
             }
+            try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
             try Namespaces.enterCgroups(config.cgroupProcsFiles)
             let targets = Self.kinds.compactMap { kind -> (kind: NamespaceKind, path: String)? in
                 let path = "/proc/\(pid)/ns/\(kind.procName)"

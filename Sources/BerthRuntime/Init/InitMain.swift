@@ -10,6 +10,9 @@ import Glibc
 /// single-threaded process; talks to its starter over the sync pipe on fd 3.
 enum InitMain {
     static func run(_ args: [String]) -> Int32 {
+        // A starter that died must not kill init with SIGPIPE mid-setup; execve gets default
+        // dispositions back (`Executable.exec`).
+        _ = signal(SIGPIPE, SIG_IGN)
         let sync = SyncPipe.inherited()
         if let sync { _ = fcntl(sync.fd, F_SETFD, FD_CLOEXEC) }
         guard args.count == 1 else {

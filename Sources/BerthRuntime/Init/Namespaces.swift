@@ -35,6 +35,13 @@ enum Namespaces {
         }
     }
 
+    /// process.oomScoreAdj, set while still privileged; children inherit it.
+    static func setOOMScoreAdj(_ adj: Int?) throws(SysError) {
+        guard let adj else { return }
+        Trace.step("process", "oom_score_adj \(adj)")
+        try Files.write("/proc/self/oom_score_adj", String(adj))
+    }
+
     /// Inode identity of a namespace file.
     static func identity(_ path: String) -> (UInt64, UInt64)? {
         var st = stat()
