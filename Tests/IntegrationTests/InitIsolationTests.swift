@@ -165,3 +165,30 @@ import Glibc
         #expect(s.pid == nil && s.initStatus != 0)
     }
 }
+
+extension InitIsolationTests {
+    /// The container is placed in its own pids cgroup (under berth/); /sys/fs/cgroup shows only that
+    /// cgroup, read-only, with or without a cgroup namespace.
+    @Test func cgroupPlacementAndReadOnlyCgroupMount() throws {
+        try InitHarness.requireRoot()
+        let dir = "/sys/fs/cgroup/pids/berth/init-test-\(getpid())"
+        try Files.makeDirectories(dir)
+        defer { _ = rmdir(dir) }
+        try Files.write(dir + "/pids.max", "77")
+        let script = """
+            grep ':pids:' /proc/self/cgroup | cut -d: -f3
+            touch /sys/fs/cgroup/pids/x 2>/dev/null && echo cgroup-rw || echo cgroup-ro
+            cat /sys/fs/cgroup/pids/pids.max
+            ls /sys/fs/cgroup/pids | grep -c init-test
+            """
+        for withNamespace in [true, false] {
+            let (s, out) = try InitHarness.script(script) {
+                if withNamespace { $0.linux!.namespaces!.append(.init(type: "cgroup")) }
+            } configure: {
+                $0.cgroupProcsFiles = [dir + "/cgroup.procs"]
+            }
+            let own = withNamespace ? "/" : "/berth/init-test-\(getpid())"
+            #expect(InitHarness.lines(out) == [own, "cgroup-ro", "77", "0"], "cgroupns \(withNamespace): \(out) \(s.stderr)")
+        }
+    }
+}
