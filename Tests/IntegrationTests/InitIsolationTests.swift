@@ -53,12 +53,13 @@ import Glibc
             for d in null zero full random urandom tty; do stat -c '%n %t:%T %a %F' /dev/$d; done
             readlink /dev/ptmx; readlink /dev/fd; readlink /dev/stdin
             head -c 4 /dev/zero | wc -c
+            [ /proc/self/fd/0 -ef /dev/null ] && echo stdin-container-null
             """)
         #expect(InitHarness.lines(out) == [
             "/dev/null 1:3 666 character special file", "/dev/zero 1:5 666 character special file",
             "/dev/full 1:7 666 character special file", "/dev/random 1:8 666 character special file",
             "/dev/urandom 1:9 666 character special file", "/dev/tty 5:0 666 character special file",
-            "pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "4",
+            "pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "4", "stdin-container-null",
         ], "\(out) \(s.stderr)")
     }
 

@@ -68,6 +68,7 @@ struct CreateInit {
         let mounted = try setup.run()
         try PivotRoot.run(newRoot: mounted.root, rootfsPath: setup.rootfsPath)
         mounted.root.close()
+        try Devices.reopenNullStdio()
         try FinalizeRootfs(spec: config.spec, plan: plan)
             .run(devReadOnlyFlags: mounted.devReadOnlyFlags, finalPropagation: setup.finalPropagation)
         return try ProcessStart(process: process)
