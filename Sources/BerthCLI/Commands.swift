@@ -2,6 +2,10 @@
 enum Commands {
     static let all: [any CLICommand.Type] = [
         VersionCommand.self,
+        AgentCommand.self,
+        TaskCommand.self,
+        TaskDefCommand.self,
+        ClusterCommand.self,
     ]
 }
 
