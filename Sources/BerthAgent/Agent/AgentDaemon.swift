@@ -27,7 +27,7 @@ public final class AgentDaemon: @unchecked Sendable {
     private let stopFlag = NSCondition()
     private var stopped = false
 
-    public init(options: AgentOptions, engine: any TaskEngine, validator: any TaskDefinitionValidator = AgentTaskDefinitionValidator()) throws {
+    public init(options: AgentOptions, engine: any TaskEngine, validator: any TaskDefinitionValidator = ECSModelValidator()) throws {
         self.options = options
         let log: @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }
         try Files.makeDirectories(options.stateDir, mode: 0o700)

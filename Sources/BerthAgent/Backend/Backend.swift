@@ -34,7 +34,7 @@ public final class ECSBackend: @unchecked Sendable {
     public var clusterDeletionGuard: (@Sendable (String) -> String?)?
 
     public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
-                validator: any TaskDefinitionValidator = AgentTaskDefinitionValidator(),
+                validator: any TaskDefinitionValidator = ECSModelValidator(),
                 clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                 log: @escaping @Sendable (String) -> Void = { printErrLine($0) }) {
         self.config = config

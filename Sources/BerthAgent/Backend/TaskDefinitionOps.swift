@@ -18,7 +18,8 @@ extension ECSBackend {
         guard size <= 64 * 1024 else {
             throw .client("Task definition size \(size) bytes exceeds the limit of 65536 bytes.")
         }
-        var td = try validator.normalize(p.json)
+        let validated = try validator.validate(p.json)
+        var td = validated.definition
         let tags = try p.tags() ?? []
         let family = td["family"]?.stringValue ?? ""
         let revision = (lastRevision[family] ?? 0) + 1
@@ -31,7 +32,7 @@ extension ECSBackend {
         td["revision"] = .int(revision)
         td["status"] = "ACTIVE"
         td["requiresAttributes"] = .array(requiredAttributes(td))
-        td["compatibilities"] = .array(compatibilities(td).map(JSON.string))
+        td["compatibilities"] = .array(validated.compatibilities.map(JSON.string))
         td["registeredAt"] = .timestamp(clock())
         td["registeredBy"] = .string("arn:aws:iam::\(config.accountId):root")
         let record = TaskDefRecord(taskDefinition: td, tags: tags)
@@ -51,16 +52,6 @@ extension ECSBackend {
         if containers.contains(where: { $0["healthCheck"] != nil }) { names.append("ecs.capability.container-health-check") }
         if containers.contains(where: { $0["dependsOn"] != nil }) { names.append("ecs.capability.container-ordering") }
         return names.map { ["name": .string($0)] }
-    }
-
-    /// EC2 always; FARGATE too when the definition would be valid there (awsvpc + a Fargate size).
-    func compatibilities(_ td: JSON) -> [String] {
-        var out = ["EC2"]
-        if td["networkMode"]?.stringValue == "awsvpc", let cpu = td["cpu"]?.stringValue.flatMap({ Int($0) }),
-           let mem = td["memory"]?.stringValue.flatMap({ Int($0) }), AgentTaskDefinitionValidator.fargateSizeValid(cpu: cpu, memory: mem) {
-            out.append("FARGATE")
-        }
-        return out
     }
 
     func describeTaskDefinition(_ p: Params) throws(APIError) -> JSON {

@@ -90,8 +90,8 @@ extension ECSBackend {
             if let rr = try o.list("resourceRequirements") { containers[i]["resourceRequirements"] = .array(rr) }
         }
         out["containerDefinitions"] = .array(containers)
-        if let cpu = try overrides.string("cpu") { out["cpu"] = .string(String(try AgentTaskDefinitionValidator.cpuUnits(cpu))) }
-        if let memory = try overrides.string("memory") { out["memory"] = .string(String(try AgentTaskDefinitionValidator.memoryMiB(memory))) }
+        if let cpu = try overrides.string("cpu") { out["cpu"] = .string(try ECSModelValidator.cpu(cpu, field: "overrides.cpu")) }
+        if let memory = try overrides.string("memory") { out["memory"] = .string(try ECSModelValidator.memory(memory, field: "overrides.memory")) }
         _ = try overrides.string("taskRoleArn")
         _ = try overrides.string("executionRoleArn")
         return out
