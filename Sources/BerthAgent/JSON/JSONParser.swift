@@ -59,8 +59,12 @@ public struct JSONParser {
     }
 
     private mutating func literal(_ word: String) throws(JSONParseError) {
+        let start = pos
         for b in word.utf8 {
-            guard pos < bytes.count, bytes[pos] == b else { throw error("invalid literal, expected \(word)") }
+            guard pos < bytes.count, bytes[pos] == b else {
+                pos = start
+                throw error("invalid literal, expected \(word)")
+            }
             pos += 1
         }
     }
