@@ -16,3 +16,11 @@ public struct ECSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var body: JSONValue { ["__type": .string(name), "message": .string(message)] }
     public var description: String { "\(name): \(message)" }
 }
+
+extension [Problem] {
+    /// The error an API call answers with for these problems: the first error, with its ECS
+    /// exception name and `apiMessage`; nil when there is no error.
+    public var ecsError: ECSError? {
+        first(where: \.isError).map { ECSError($0.exception.rawValue, $0.apiMessage) }
+    }
+}

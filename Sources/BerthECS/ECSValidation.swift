@@ -34,6 +34,7 @@ extension Problem {
         "EphemeralStorage size should be", "When networkMode=", "hostname is not supported on container",
         "Tasks using the Fargate launch type do not support pidMode", "Invalid 'cpu' setting for task.",
         "Invalid 'memory' setting for task.", "Override for container named ", "Container Overrides length must be",
+        "Specifying both a launch type and capacity provider strategy", "The daemon scheduling strategy does not support",
     ]
 
     /// The message as an API error body carries it: ECS texts verbatim, others as `path: message`.

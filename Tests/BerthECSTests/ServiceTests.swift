@@ -158,3 +158,14 @@ import Testing
         ])
     }
 }
+
+@Suite struct ServiceErrorTests {
+    @Test func firstErrorBecomesTheAPIError() throws {
+        let (req, p1) = ServiceDocument.decodeCreate(try JSONValue.parse(#"{"serviceName": "s", "taskDefinition": "t", "launchType": "EC2", "capacityProviderStrategy": [{"capacityProvider": "cp"}], "desiredCount": 1}"#))
+        let problems = p1 + ServiceValidator.validate(try #require(req))
+        #expect(problems.ecsError == ECSError("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."))
+        #expect([Problem]().ecsError == nil)
+        let typed = ServiceDocument.decodeCreate(try JSONValue.parse(#"{"serviceName": 5}"#)).1
+        #expect(typed.ecsError == ECSError("InvalidParameterException", "serviceName: invalid type: expected string, got integer 5"))
+    }
+}
