@@ -27,6 +27,8 @@ struct CgroupCommand: CLICommand {
     run options:
       --memory SIZE              hard memory limit (bytes, or with k/m/g suffix: 64m)
       --memory-reservation SIZE  soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low)
+      --memory-swap SIZE         memory plus swap (like docker; = --memory: no swap; -1: unlimited)
+      --swappiness N             0..100 (cgroup v1 only; v2 has no such setting)
       --cpus N                   CPU quota in CPUs, e.g. 0.5 (quota = N x period)
       --cpu-period US            CFS period in microseconds (default 100000)
       --cpu-shares N             relative weight 2..262144 (v2: converted to cpu.weight)
@@ -140,7 +142,7 @@ struct CgroupCommand: CLICommand {
     static func runCommand(_ args: [String]) throws -> Int32 {
         let parsed = try Arguments(args, spec: .init(
             flags: ["--explain"],
-            options: ["--memory", "--memory-reservation", "--cpus", "--cpu-period", "--cpu-shares", "--pids",
+            options: ["--memory", "--memory-reservation", "--memory-swap", "--swappiness", "--cpus", "--cpu-period", "--cpu-shares", "--pids",
                       "--cpuset-cpus", "--cgroup"],
             aliases: ["-m": "--memory"]))
         if parsed.has("--explain") { Trace.enable() }
@@ -176,6 +178,8 @@ struct CgroupCommand: CLICommand {
         var r = CgroupResources()
         if let m = a.value("--memory") { r.memoryLimit = try parseBytes(m, option: "--memory") }
         if let m = a.value("--memory-reservation") { r.memoryReservation = try parseBytes(m, option: "--memory-reservation") }
+        if let m = a.value("--memory-swap") { r.memorySwap = m == "-1" ? -1 : try parseBytes(m, option: "--memory-swap") }
+        if let sw = try a.int("--swappiness", range: 0...100) { r.swappiness = UInt64(sw) }
         if let s = try a.int("--cpu-shares") {
             guard s > 0 else { throw UsageError("option --cpu-shares: \(s) must be in 2...262144") }
             r.cpuShares = UInt64(s)
@@ -198,6 +202,7 @@ struct CgroupCommand: CLICommand {
             // Name the flag, not the field.
             if case .invalidValue(let field, let value, let reason) = error {
                 let flag = ["memoryLimit": "--memory", "memoryReservation": "--memory-reservation",
+                            "memorySwap": "--memory-swap", "swappiness": "--swappiness",
                             "cpuShares": "--cpu-shares", "cpuQuota": "--cpus", "cpuPeriod": "--cpu-period",
                             "pidsLimit": "--pids", "cpusetCpus": "--cpuset-cpus"][field] ?? field
                 throw UsageError("option \(flag): \(value) \(reason)")

@@ -59,6 +59,10 @@ import Testing
         (CgroupResources(memoryReservation: -1), "memoryReservation"),
         (CgroupResources(memoryLimit: 1 << 20, memoryReservation: 1 << 21), "memoryReservation"),
         (CgroupResources(cpuShares: 1), "cpuShares"),
+        (CgroupResources(memorySwap: 1 << 30), "memorySwap"),
+        (CgroupResources(memoryLimit: 1 << 30, memorySwap: 1 << 20), "memorySwap"),
+        (CgroupResources(memoryLimit: -1, memorySwap: 1 << 30), "memorySwap"),
+        (CgroupResources(swappiness: 101), "swappiness"),
         (CgroupResources(cpuShares: 262_145), "cpuShares"),
         (CgroupResources(cpuQuota: 50_000, cpuPeriod: 0), "cpuPeriod"),
         (CgroupResources(cpuPeriod: 2_000_000), "cpuPeriod"),
@@ -90,6 +94,8 @@ import Testing
                             cpuQuota: 50_000, cpuPeriod: 100_000, pidsLimit: 20,
                             cpusetCpus: "0-1,3", cpusetMems: "0").validate()
         try CgroupResources(cpuShares: 262_144).validate()
+        try CgroupResources(memoryLimit: 1 << 30, memorySwap: 1 << 30, swappiness: 0).validate()
+        try CgroupResources(memoryLimit: 1 << 30, memorySwap: -1).validate()
     }
 
     @Test func errorMessageNamesFieldAndValue() {
