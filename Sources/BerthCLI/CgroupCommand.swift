@@ -231,10 +231,12 @@ struct CgroupCommand: CLICommand {
 
     /// Spawn, forward SIGINT/SIGTERM/SIGHUP/SIGQUIT, wait, report. Returns the exit status to use.
     static func runInGroup(_ command: [String], path: CgroupPath, driver: any CgroupDriver) throws -> Int32 {
+        // Blocked and taken with sigtimedwait: SIGCHLD wakes us the moment the command exits,
+        // the others are forwarded to it (the child's mask is reset by berth_spawn).
         let forwarded = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
         var set = sigset_t()
         sigemptyset(&set)
-        for s in forwarded { sigaddset(&set, s) }
+        for s in forwarded + [SIGCHLD] { sigaddset(&set, s) }
         var old = sigset_t()
         pthread_sigmask(SIG_BLOCK, &set, &old)
         defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
@@ -246,9 +248,9 @@ struct CgroupCommand: CLICommand {
             let (r, e) = Sys.attempt { waitpid(pid, &status, WNOHANG) }
             if r == pid { break }
             if r < 0 { throw SysError("waitpid", errno: e, detail: "pid \(pid)") }
-            var timeout = timespec(tv_sec: 0, tv_nsec: 20_000_000)
+            var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
             let sig = sigtimedwait(&set, nil, &timeout)
-            if sig > 0 { kill(pid, sig) }
+            if sig > 0 && sig != SIGCHLD { kill(pid, sig) }
         }
         let wall = berth_monotonic_ns() - start
         var stats = try driver.stats(path)
