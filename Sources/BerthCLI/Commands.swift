@@ -4,6 +4,10 @@ enum Commands {
         VersionCommand.self,
         ValidateCommand.self,
         CgroupCommand.self,
+        AgentCommand.self,
+        TaskCommand.self,
+        TaskDefCommand.self,
+        ClusterCommand.self,
     ]
 }
 
