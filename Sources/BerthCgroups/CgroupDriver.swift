@@ -47,7 +47,8 @@ public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
 public struct CgroupResources: Sendable, Equatable, Codable {
     /// Hard limit in bytes (v1 memory.limit_in_bytes, v2 memory.max); -1 means unlimited.
     public var memoryLimit: Int64?
-    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low).
+    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low); -1 means none
+    /// (v1 "-1", v2 "0": the kernel defaults).
     public var memoryReservation: Int64?
     /// v1 cpu.shares (2...262144); converted to v2 cpu.weight with the runc 1.3.2 / crun 1.23 formula.
     public var cpuShares: UInt64?
@@ -143,7 +144,7 @@ public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 /// One interface over cgroup v1 and v2. Implementations: `CgroupV1Driver`, `CgroupV2Driver`;
-/// `Cgroups.detect()` picks one for the host. All paths live below `berth/` in each hierarchy.
+/// `Cgroups.driver()` picks one for the host. All paths live below `berth/` in each hierarchy.
 public protocol CgroupDriver: Sendable {
     var mode: CgroupMode { get }
 

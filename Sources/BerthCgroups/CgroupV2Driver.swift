@@ -99,7 +99,7 @@ public struct CgroupV2Driver: CgroupDriver {
         if let sw = r.swappiness {
             Trace.step("cgroup", "swappiness \(sw) not applied: cgroup v2 has no memory.swappiness")
         }
-        if let low = r.memoryReservation { try files.write(d + "/memory.low", String(low)) }
+        if let low = r.memoryReservation { try files.write(d + "/memory.low", low == -1 ? "0" : String(low)) }
         if let shares = r.cpuShares { try files.write(d + "/cpu.weight", String(CpuWeight.fromShares(shares))) }
         if let (quota, period) = r.cfs {
             // cpu.max takes both numbers at once; a period alone keeps the current quota.

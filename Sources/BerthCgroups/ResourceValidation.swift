@@ -15,8 +15,8 @@ extension CgroupResources {
                                 reason: "must be at least \(Self.minimumMemory) bytes (one page), or -1 for unlimited")
         }
         if let r = memoryReservation {
-            if r < 0 {
-                throw .invalidValue(field: "memoryReservation", value: String(r), reason: "must not be negative")
+            if r < -1 {
+                throw .invalidValue(field: "memoryReservation", value: String(r), reason: "must not be negative (-1: none)")
             }
             if let m = memoryLimit, m != -1, r > m {
                 throw .invalidValue(field: "memoryReservation", value: String(r),

@@ -56,7 +56,7 @@ import Testing
         (CgroupResources(memoryLimit: -5), "memoryLimit"),
         (CgroupResources(memoryLimit: 0), "memoryLimit"),
         (CgroupResources(memoryLimit: 100), "memoryLimit"),
-        (CgroupResources(memoryReservation: -1), "memoryReservation"),
+        (CgroupResources(memoryReservation: -2), "memoryReservation"),
         (CgroupResources(memoryLimit: 1 << 20, memoryReservation: 1 << 21), "memoryReservation"),
         (CgroupResources(cpuShares: 1), "cpuShares"),
         (CgroupResources(memorySwap: 1 << 30), "memorySwap"),
@@ -89,7 +89,7 @@ import Testing
 
     @Test func accepts() throws {
         try CgroupResources().validate()
-        try CgroupResources(memoryLimit: -1, cpuQuota: -1, pidsLimit: -1).validate()
+        try CgroupResources(memoryLimit: -1, memoryReservation: -1, cpuQuota: -1, pidsLimit: -1).validate()
         try CgroupResources(memoryLimit: 64 << 20, memoryReservation: 32 << 20, cpuShares: 2,
                             cpuQuota: 50_000, cpuPeriod: 100_000, pidsLimit: 20,
                             cpusetCpus: "0-1,3", cpusetMems: "0").validate()

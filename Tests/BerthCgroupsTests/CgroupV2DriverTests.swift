@@ -50,8 +50,9 @@ import Testing
         let (fs, driver) = try makeFake()
         defer { fs.cleanup() }
         try driver.create(try CgroupPath("berth/task/web"),
-                          resources: CgroupResources(memoryLimit: -1, cpuQuota: -1, cpuPeriod: 50_000, pidsLimit: -1))
+                          resources: CgroupResources(memoryLimit: -1, memoryReservation: -1, cpuQuota: -1, cpuPeriod: 50_000, pidsLimit: -1))
         #expect(fs.read("berth/task/web/memory.max") == "max")
+        #expect(fs.read("berth/task/web/memory.low") == "0")
         #expect(fs.read("berth/task/web/cpu.max") == "max 50000")
         #expect(fs.read("berth/task/web/pids.max") == "max")
     }
