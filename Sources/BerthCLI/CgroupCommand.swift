@@ -40,6 +40,9 @@ struct CgroupCommand: CLICommand {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
+        // A closed stderr pipe (e.g. `--explain 2>&1 | head`) must not kill berth before it has
+        // removed its group: write errors are ignored instead (commands get SIGPIPE back at spawn).
+        signal(SIGPIPE, SIG_IGN)
         guard let sub = args.first else { throw UsageError("missing subcommand (info, run, kill or remove)") }
         let rest = Array(args.dropFirst())
         switch sub {
@@ -192,8 +195,12 @@ struct CgroupCommand: CLICommand {
             guard let cpus = Double(c), cpus > 0, cpus.isFinite else {
                 throw UsageError("option --cpus: \(c.debugDescription) is not a positive number of CPUs")
             }
-            let quota = (cpus * Double(r.cpuPeriod ?? CgroupResources.defaultCpuPeriod)).rounded()
+            let period = r.cpuPeriod ?? CgroupResources.defaultCpuPeriod
+            let quota = (cpus * Double(period)).rounded()
             guard quota < 1e15 else { throw UsageError("option --cpus: \(c) is too large") }
+            guard quota >= 1000 else {
+                throw UsageError("option --cpus: \(c) CPUs is a quota of \(Int(quota)) µs per \(period) µs period; the kernel's minimum quota is 1000 µs")
+            }
             r.cpuQuota = Int64(quota)
         }
         if let p = try a.int("--pids") { r.pidsLimit = Int64(p) }

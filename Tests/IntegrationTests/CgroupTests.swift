@@ -131,6 +131,24 @@ import Testing
         assertGone(path, driver)
     }
 
+    @Test func closedStderrDoesNotLeaveTheGroupBehind() throws {
+        try requireRoot()
+        let driver = try Cgroups.driver()
+        let path = try group("epipe")
+        defer { try? driver.remove(path) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.berth)
+        p.arguments = ["cgroup", "run", "--explain", "--cgroup", path.relative, "--memory", "32m", "--",
+                       Self.busybox, "sleep", "0.3"]
+        let err = Pipe()
+        p.standardError = err
+        try err.fileHandleForReading.close()  // every --explain line now meets EPIPE
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        assertGone(path, driver)
+    }
+
     @Test func killCommandKillsTheWholeGroup() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
