@@ -63,6 +63,7 @@ public final class AgentDaemon: @unchecked Sendable {
             stopFlag.unlock()
             if done { return }
             backend.refreshFromEngine()
+            backend.tickServices()
             if monotonicNow() - lastPrune > 10 {
                 backend.pruneStoppedTasks()
                 lastPrune = monotonicNow()
