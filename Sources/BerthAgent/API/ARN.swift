@@ -12,7 +12,6 @@ public struct ARNFormat: Sendable {
 
     public func cluster(_ name: String) -> String { prefix + "cluster/\(name)" }
     public func taskDefinition(_ family: String, _ revision: Int) -> String { prefix + "task-definition/\(family):\(revision)" }
-    public func service(cluster: String, name: String) -> String { prefix + "service/\(cluster)/\(name)" }
     public func task(cluster: String, id: String) -> String { prefix + "task/\(cluster)/\(id)" }
     public func container(cluster: String, taskId: String, uuid: String) -> String { prefix + "container/\(cluster)/\(taskId)/\(uuid)" }
 

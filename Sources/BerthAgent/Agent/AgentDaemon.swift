@@ -63,7 +63,6 @@ public final class AgentDaemon: @unchecked Sendable {
             stopFlag.unlock()
             if done { return }
             backend.refreshFromEngine()
-            backend.tickServices()
             if monotonicNow() - lastPrune > 10 {
                 backend.pruneStoppedTasks()
                 lastPrune = monotonicNow()

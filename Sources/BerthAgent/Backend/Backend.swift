@@ -28,8 +28,6 @@ public final class ECSBackend: @unchecked Sendable {
     var lastRevision: [String: Int] = [:]
     var taskDefs: [String: TaskDefRecord] = [:]
     var tasks: [String: TaskRecord] = [:]
-    /// Services by `<cluster>/<name>`.
-    var services: [String: ServiceRecord] = [:]
     /// Set by whoever owns services: a reason why a cluster cannot be deleted (active services).
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
@@ -68,7 +66,6 @@ public final class ECSBackend: @unchecked Sendable {
             taskDefs[td.key] = td
             lastRevision[td.family] = max(lastRevision[td.family] ?? 0, td.revision)
         }
-        loadServices()
         var adopt: [TaskRecord] = []
         for j in store.loadAll("tasks") {
             guard let t = TaskRecord(json: j) else { log("ignoring a task file without taskArn/plan"); continue }
@@ -112,8 +109,6 @@ public final class ECSBackend: @unchecked Sendable {
         save("families", family, ["family": .string(family), "lastRevision": .int(lastRevision[family] ?? 0)])
     }
 
-    func saveObject(_ kind: String, _ name: String, _ value: JSON) { save(kind, name, value) }
-
     private func save(_ kind: String, _ name: String, _ value: JSON) {
         do { try store.save(kind, name, value) } catch { log("could not persist \(kind)/\(name): \(error)") }
     }
@@ -153,7 +148,6 @@ public final class ECSBackend: @unchecked Sendable {
         case "TagResource": return try tagResource(p)
         case "UntagResource": return try untagResource(p)
         case "ListTagsForResource": return try listTagsForResource(p)
-        case _ where Self.serviceOperations.contains(operation): return try dispatchService(operation, p)
         default: throw APIError("UnknownOperationException", "Unknown operation \(operation)")
         }
     }
@@ -171,12 +165,12 @@ public final class ECSBackend: @unchecked Sendable {
     }
 
     /// Operations whose answers show task state: engine reports are merged first (outside the lock).
-    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "DescribeClusters", "StopTask", "DescribeServices"]
+    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "DescribeClusters", "StopTask"]
 
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
                                     "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
-                                    "UntagResource", "ListTagsForResource", "CreateService", "UpdateService", "DeleteService", "DescribeServices", "ListServices"]
+                                    "UntagResource", "ListTagsForResource"]
 
     // MARK: shared lookups
 

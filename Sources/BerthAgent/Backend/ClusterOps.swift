@@ -7,7 +7,7 @@ extension ECSBackend {
         var j = JSON.obj([
             ("clusterArn", .string(arns.cluster(c.name))), ("clusterName", .string(c.name)), ("status", .string(c.status)),
             ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
-            ("activeServicesCount", .int(activeServices(in: c.name))), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
+            ("activeServicesCount", 0), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
             ("capacityProviders", []), ("defaultCapacityProviderStrategy", []),
         ])
         if include.contains("TAGS") { j["tags"] = tagsJSON(c.tags) } else { j["tags"] = nil }
@@ -73,8 +73,8 @@ extension ECSBackend {
         if tasks.values.contains(where: { $0.cluster == name && $0.lastStatus != "STOPPED" }) {
             throw APIError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
         }
-        if activeServices(in: name) > 0 {
-            throw APIError("ClusterContainsServicesException", "The Cluster cannot be deleted while Services are active.")
+        if let guardHook = clusterDeletionGuard, let reason = guardHook(name) {
+            throw APIError("ClusterContainsServicesException", reason)
         }
         c.status = "INACTIVE"
         clusters[name] = c

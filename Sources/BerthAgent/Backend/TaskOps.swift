@@ -46,28 +46,20 @@ extension ECSBackend {
         let resolvedLaunch = launchType ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? "FARGATE" : "EC2")
         var created: [JSON] = []
         for _ in 0..<count {
-            let record = createTask(cluster: cluster.name, id: Ident.taskId(), td: td, effective: effective, overrides: overrides,
-                                    startedBy: startedBy, group: group, launchType: resolvedLaunch, tags: tags, clientToken: clientToken)
+            let id = Ident.taskId()
+            let arn = arns.task(cluster: cluster.name, id: id)
+            let plan = TaskLaunchPlan(taskArn: arn, taskId: id, clusterName: cluster.name, clusterArn: arns.cluster(cluster.name),
+                                taskDefinitionArn: td.arn, taskDefinition: effective, overrides: overrides?.json ?? [:],
+                                region: config.region, accountId: config.accountId)
+            let task = initialTask(plan: plan, td: td.taskDefinition, overrides: overrides, startedBy: startedBy, group: group,
+                                   launchType: resolvedLaunch)
+            let record = TaskRecord(task: task, plan: plan, tags: tags, clientToken: clientToken)
+            tasks[id] = record
+            persist(task: record)
             created.append(describe(record, includeTags: true))
+            deferred.append { [self] in launch(plan) }
         }
         return ["tasks": .array(created), "failures": []]
-    }
-
-    /// Record a new task (PROVISIONING), persist it, and queue its launch for after the lock.
-    @discardableResult
-    func createTask(cluster: String, id: String, td: TaskDefRecord, effective: JSON, overrides: Params?, startedBy: String?,
-                    group: String, launchType: String, tags: [(String, String)], clientToken: String?) -> TaskRecord {
-        let arn = arns.task(cluster: cluster, id: id)
-        let plan = TaskLaunchPlan(taskArn: arn, taskId: id, clusterName: cluster, clusterArn: arns.cluster(cluster),
-                                  taskDefinitionArn: td.arn, taskDefinition: effective, overrides: overrides?.json ?? [:],
-                                  region: config.region, accountId: config.accountId)
-        let task = initialTask(plan: plan, td: td.taskDefinition, overrides: overrides, startedBy: startedBy, group: group,
-                               launchType: launchType)
-        let record = TaskRecord(task: task, plan: plan, tags: tags, clientToken: clientToken)
-        tasks[id] = record
-        persist(task: record)
-        deferred.append { [self] in launch(plan) }
-        return record
     }
 
     /// The definition the engine runs: containerOverrides and task cpu/memory applied.
@@ -178,28 +170,22 @@ extension ECSBackend {
         let ref = try p.requiredString("task")
         let reason = try p.string("reason") ?? "Task stopped by user"
         guard reason.count <= 1024 else { throw .invalidParameter("reason must be at most 1024 characters.") }
-        guard let r = findTask(ref, cluster: cluster.name) else { throw .invalidParameter("The referenced task was not found.") }
-        return ["task": describe(requestStop(r, reason: reason, stopCode: "UserInitiated"), includeTags: false)]
-    }
-
-    /// desiredStatus STOPPED, stopCode/stoppedReason (set once), stoppingAt, and the engine asked to stop.
-    @discardableResult
-    func requestStop(_ record: TaskRecord, reason: String, stopCode: String) -> TaskRecord {
-        var r = record
-        guard r.desiredStatus != "STOPPED" || (!r.stopSent && r.lastStatus != "STOPPED") else { return r }
-        r.task["desiredStatus"] = "STOPPED"
-        if r.task["stopCode"] == nil {
-            r.task["stopCode"] = .string(stopCode)
-            r.task["stoppedReason"] = .string(reason)
+        guard var r = findTask(ref, cluster: cluster.name) else { throw .invalidParameter("The referenced task was not found.") }
+        if r.desiredStatus != "STOPPED" || (!r.stopSent && r.lastStatus != "STOPPED") {
+            r.task["desiredStatus"] = "STOPPED"
+            if r.task["stopCode"] == nil {
+                r.task["stopCode"] = "UserInitiated"
+                r.task["stoppedReason"] = .string(reason)
+            }
+            if r.task["stoppingAt"] == nil { r.task["stoppingAt"] = .timestamp(clock()) }
+            r.stopSent = true
+            bumpVersion(&r)
+            tasks[r.id] = r
+            persist(task: r)
+            let arn = r.arn
+            deferred.append { [self] in engine.stop(taskArn: arn, reason: reason) }
         }
-        if r.task["stoppingAt"] == nil { r.task["stoppingAt"] = .timestamp(clock()) }
-        r.stopSent = true
-        bumpVersion(&r)
-        tasks[r.id] = r
-        persist(task: r)
-        let arn = r.arn
-        deferred.append { [self] in engine.stop(taskArn: arn, reason: reason) }
-        return r
+        return ["task": describe(r, includeTags: false)]
     }
 
     func describeTasks(_ p: Params) throws(APIError) -> JSON {

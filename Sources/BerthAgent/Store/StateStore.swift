@@ -15,7 +15,7 @@ public final class StateStore: @unchecked Sendable {
         self.root = root
         self.log = log
         try Files.makeDirectories(root, mode: 0o700)
-        for kind in ["clusters", "taskdefs", "families", "tasks", "services"] {
+        for kind in ["clusters", "taskdefs", "families", "tasks"] {
             try Files.makeDirectories("\(root)/\(kind)", mode: 0o700)
         }
     }
