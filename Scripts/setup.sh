@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Install what Berth needs on Debian 12 (run as root). Idempotent.
+#   Scripts/setup.sh          runtime needs: busybox-static (the built-in image), iproute2
+#   Scripts/setup.sh --test   also what the tests and benchmarks use: crun and runc (reference
+#                             runtimes), qemu + Debian's cloud kernel (cgroup v2 VM test),
+#                             awscli, boto3 and pytest from PyPI (API compatibility tests)
+set -euo pipefail
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+if [ "$(id -u)" != 0 ]; then
+    echo "setup: run as root (Berth creates namespaces, mounts and cgroups)" >&2
+    exit 1
+fi
+
+pkgs=(busybox-static iproute2 procps file cpio ca-certificates)
+if [ "$want_test" = 1 ]; then
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$want_test" = 1 ]; then
+    for mod in awscli boto3 pytest; do
+        python3 -c "import ${mod}" 2>/dev/null || python3 -m pip install -q "$mod"
+    done
+fi
+
+# Swift 6.3: Berth needs the toolchain on PATH (this project's machines have it in /opt/swift).
+if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then
+        echo "setup: add /opt/swift/usr/bin to PATH" >&2
+    else
+        echo "setup: Swift 6.3 is required (https://www.swift.org/install/linux/debian/12/)" >&2
+        exit 1
+    fi
+fi
+echo "setup: ok"
