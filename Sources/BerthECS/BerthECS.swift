@@ -1,1 +1,0 @@
-// BerthECS: see Docs/architecture.md

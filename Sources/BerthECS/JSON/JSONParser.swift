@@ -1,0 +1,310 @@
+/// A JSON syntax error with the 1-based line and column (in characters) where it was found.
+public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public init(line: Int, column: Int, message: String) {
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// `line 12, column 5: expected ',' or '}' after object member`
+    public var description: String { "line \(line), column \(column): \(message)" }
+}
+
+extension JSONValue {
+    /// Parses one JSON document (RFC 8259, UTF-8, optional BOM). Objects with duplicate keys
+    /// are rejected, nesting deeper than `maxDepth` is rejected.
+    public static func parse(bytes: some Collection<UInt8>, maxDepth: Int = 256) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes), maxDepth: maxDepth)
+        return try parser.parseDocument()
+    }
+
+    public static func parse(_ text: String, maxDepth: Int = 256) throws(JSONSyntaxError) -> JSONValue {
+        try parse(bytes: Array(text.utf8), maxDepth: maxDepth)
+    }
+}
+
+struct JSONParser {
+    private let bytes: [UInt8]
+    private let maxDepth: Int
+    private var pos = 0
+    private var depth = 0
+
+    init(bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { pos = 3 }
+        skipWhitespace()
+        if pos >= bytes.count { throw error("empty document; expected a JSON value") }
+        let value = try parseValue()
+        skipWhitespace()
+        if pos < bytes.count {
+            throw error("unexpected \(describeHere()) after the end of the JSON document")
+        }
+        return value
+    }
+
+    // MARK: values
+
+    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+        guard pos < bytes.count else { throw error("unexpected end of input; expected a JSON value") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectWord("null"); return .null
+        default: throw error("unexpected \(describeHere()); expected a JSON value")
+        }
+    }
+
+    private mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels") }
+    }
+
+    private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        pos += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if peek(UInt8(ascii: "}")) { pos += 1; return .object(object) }
+        while true {
+            skipWhitespace()
+            guard peek(UInt8(ascii: "\"")) else {
+                throw error("expected a member name in double quotes, found \(describeHere())")
+            }
+            let keyLine = position()
+            let key = try parseString()
+            if object.contains(key) {
+                throw JSONSyntaxError(line: keyLine.line, column: keyLine.column, message: "duplicate key \"\(key)\" in object")
+            }
+            skipWhitespace()
+            guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after member name \"\(key)\", found \(describeHere())") }
+            pos += 1
+            skipWhitespace()
+            object[key] = try parseValue()
+            skipWhitespace()
+            if peek(UInt8(ascii: ",")) {
+                pos += 1
+                skipWhitespace()
+                if peek(UInt8(ascii: "}")) { throw error("trailing ',' before '}' is not allowed in JSON") }
+                continue
+            }
+            if peek(UInt8(ascii: "}")) { pos += 1; return .object(object) }
+            throw error("expected ',' or '}' after object member, found \(describeHere())")
+        }
+    }
+
+    private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        pos += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if peek(UInt8(ascii: "]")) { pos += 1; return .array(items) }
+        while true {
+            skipWhitespace()
+            items.append(try parseValue())
+            skipWhitespace()
+            if peek(UInt8(ascii: ",")) {
+                pos += 1
+                skipWhitespace()
+                if peek(UInt8(ascii: "]")) { throw error("trailing ',' before ']' is not allowed in JSON") }
+                continue
+            }
+            if peek(UInt8(ascii: "]")) { pos += 1; return .array(items) }
+            throw error("expected ',' or ']' after array element, found \(describeHere())")
+        }
+    }
+
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
+        let start = pos
+        pos += 1
+        var buffer: [UInt8] = []
+        while true {
+            guard pos < bytes.count else {
+                pos = start
+                throw error("unterminated string (no closing '\"')")
+            }
+            let b = bytes[pos]
+            switch b {
+            case UInt8(ascii: "\""):
+                pos += 1
+                guard let s = String(validating: buffer, as: UTF8.self) else {
+                    pos = start
+                    throw error("string is not valid UTF-8")
+                }
+                return s
+            case UInt8(ascii: "\\"):
+                try parseEscape(into: &buffer)
+            case 0..<0x20:
+                let what = b == 0x0A ? "line break" : b == 0x09 ? "tab" : "control character"
+                throw error("raw \(what) inside a string (missing closing '\"'? write it as an escape)")
+            default:
+                buffer.append(b)
+                pos += 1
+            }
+        }
+    }
+
+    private mutating func parseEscape(into buffer: inout [UInt8]) throws(JSONSyntaxError) {
+        pos += 1
+        guard pos < bytes.count else { throw error("unterminated escape sequence") }
+        let c = bytes[pos]
+        pos += 1
+        switch c {
+        case UInt8(ascii: "\""): buffer.append(c)
+        case UInt8(ascii: "\\"): buffer.append(c)
+        case UInt8(ascii: "/"): buffer.append(c)
+        case UInt8(ascii: "b"): buffer.append(0x08)
+        case UInt8(ascii: "f"): buffer.append(0x0C)
+        case UInt8(ascii: "n"): buffer.append(0x0A)
+        case UInt8(ascii: "r"): buffer.append(0x0D)
+        case UInt8(ascii: "t"): buffer.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try parseHex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                guard peek(UInt8(ascii: "\\")), pos + 1 < bytes.count, bytes[pos + 1] == UInt8(ascii: "u") else {
+                    throw error("unpaired UTF-16 surrogate in \\u escape")
+                }
+                pos += 2
+                let low = try parseHex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid UTF-16 surrogate pair in \\u escape") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw error("unpaired UTF-16 surrogate in \\u escape")
+            }
+            guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+            buffer.append(contentsOf: Array(String(Character(u)).utf8))
+        default:
+            pos -= 2
+            throw error("invalid escape sequence '\\\(Character(Unicode.Scalar(c)))' in string")
+        }
+    }
+
+    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard pos < bytes.count, let digit = hexDigit(bytes[pos]) else {
+                throw error("expected 4 hex digits after \\u")
+            }
+            value = value << 4 | digit
+            pos += 1
+        }
+        return value
+    }
+
+    private func hexDigit(_ b: UInt8) -> UInt32? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(b - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(b - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(b - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONNumber {
+        let start = pos
+        if peek(UInt8(ascii: "-")) { pos += 1 }
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("expected a digit in number") }
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if pos < bytes.count, isDigit(bytes[pos]) { throw error("numbers must not have leading zeros") }
+        } else {
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        if peek(UInt8(ascii: ".")) {
+            pos += 1
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("expected a digit after '.' in number") }
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        if peek(UInt8(ascii: "e")) || peek(UInt8(ascii: "E")) {
+            pos += 1
+            if peek(UInt8(ascii: "+")) || peek(UInt8(ascii: "-")) { pos += 1 }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("expected a digit in number exponent") }
+            while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
+        }
+        if pos < bytes.count, isWordByte(bytes[pos]) {
+            pos = start
+            throw error("unexpected \(describeHere()); expected a JSON value")
+        }
+        return JSONNumber(literal: String(decoding: bytes[start..<pos], as: UTF8.self))
+    }
+
+    private mutating func expectWord(_ word: String) throws(JSONSyntaxError) {
+        let w = Array(word.utf8)
+        let end = pos + w.count
+        if end <= bytes.count, Array(bytes[pos..<end]) == w, end == bytes.count || !isWordByte(bytes[end]) {
+            pos = end
+            return
+        }
+        throw error("unexpected \(describeHere()); expected a JSON value")
+    }
+
+    // MARK: helpers
+
+    private func peek(_ b: UInt8) -> Bool { pos < bytes.count && bytes[pos] == b }
+    private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    private func isWordByte(_ b: UInt8) -> Bool {
+        isDigit(b) || (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || b == UInt8(ascii: "_")
+            || b == UInt8(ascii: "$") || b >= 0x80
+    }
+
+    private mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
+    }
+
+    /// Describes the input at `pos` for messages: end of input, a bare word, or one character.
+    private func describeHere() -> String {
+        guard pos < bytes.count else { return "end of input" }
+        if isWordByte(bytes[pos]) {
+            var end = pos
+            while end < bytes.count, end - pos < 40, isWordByte(bytes[end]) { end += 1 }
+            return "word \"\(String(decoding: bytes[pos..<end], as: UTF8.self))\""
+        }
+        let b = bytes[pos]
+        switch b {
+        case 0x0A: return "line break"
+        case 0..<0x20: return "control character"
+        default: return "'\(Character(Unicode.Scalar(b)))'"
+        }
+    }
+
+    private func position() -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        var i = 0
+        let end = min(pos, bytes.count)
+        while i < end {
+            let b = bytes[i]
+            if b == 0x0A {
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                column += 1   // count characters, not UTF-8 continuation bytes
+            }
+            i += 1
+        }
+        return (line, column)
+    }
+
+    private func error(_ message: String) -> JSONSyntaxError {
+        let p = position()
+        return JSONSyntaxError(line: p.line, column: p.column, message: message)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthECS
-
-@Test func BerthECSLinks() {}

@@ -1,0 +1,86 @@
+import Testing
+@testable import BerthECS
+
+@Suite struct JSONParserTests {
+    @Test func parsesAllValueKindsAndKeepsOrder() throws {
+        let v = try JSONValue.parse(#"{"b": [1, -2.50, 3e2, true, false, null], "a": "x\u00e9\n\ud83d\ude00", "c": {}}"#)
+        guard case .object(let o) = v else { Issue.record("not an object"); return }
+        #expect(o.keys == ["b", "a", "c"])
+        #expect(v["b"]?.arrayValue?[0] == .int(1))
+        #expect(v["b"]?.arrayValue?[1].doubleValue == -2.5)
+        #expect(v["b"]?.arrayValue?[1] == .number(JSONNumber(literal: "-2.50")))
+        #expect(v["b"]?.arrayValue?[2].intValue == nil)
+        #expect(v["a"]?.stringValue == "x\u{e9}\n\u{1F600}")
+    }
+
+    @Test func serializesStablyAndRoundTrips() throws {
+        let text = #"{"z":1,"a":[1.50,"q\"\\\u0001"],"m":{"k":null,"t":true}}"#
+        let v = try JSONValue.parse(text)
+        #expect(v.serialized() == text)
+        let pretty = v.serialized(pretty: true)
+        #expect(pretty.hasPrefix("{\n  \"z\": 1,\n  \"a\": [\n    1.50,"))
+        #expect(try JSONValue.parse(pretty) == v)
+    }
+
+    @Test(arguments: [
+        ("{\"a\": 1 \"b\": 2}", 1, 9, "expected ',' or '}' after object member"),
+        ("[1, 2", 1, 6, "expected ',' or ']' after array element"),
+        ("{\"a\": integer}", 1, 7, "word \"integer\""),
+        ("{\n  \"a\": \"abc\n\"}", 2, 12, "raw line break inside a string"),
+        ("{\"a\": 1,}", 1, 9, "trailing ','"),
+        ("{\"a\": 1, \"a\": 2}", 1, 10, "duplicate key \"a\""),
+        ("\"key\": 1", 1, 6, "after the end of the JSON document"),
+        ("", 1, 1, "empty document"),
+        ("[01]", 1, 3, "leading zeros"),
+        ("{\"a\" 1}", 1, 6, "expected ':'"),
+        ("{...}", 1, 2, "expected a member name in double quotes"),
+        ("\"\\x\"", 1, 2, "invalid escape"),
+    ])
+    func syntaxErrorsHaveLineAndColumn(text: String, line: Int, column: Int, fragment: String) {
+        do {
+            _ = try JSONValue.parse(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.line == line && error.column == column, "\(error)")
+            #expect(error.message.contains(fragment), "\(error)")
+            #expect(error.description.hasPrefix("line \(line), column \(column): "))
+        }
+    }
+
+    @Test func rejectsDeepNesting() {
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(deep) }
+    }
+
+    /// Line/column agree with Python's json module on every invalid corpus document.
+    @Test(arguments: [
+        ("70-dg-firelens-multiline-unterminated-string.json", 3, 35),
+        ("71-dg-awslogs-unbalanced-braces.json", 14, 1),
+        ("72-dg-efs-placeholder-integer.json", 29, 42),
+        ("73-dg-docker-volume-placeholder-boolean.json", 8, 33),
+        ("74-dg-bind-mount-ellipsis.json", 3, 4),
+        ("75-dg-fragment-key-only.json", 1, 23),
+        ("76-agent-health-templated-start-period.json", 14, 13),
+        ("77-firelens-dynatrace-missing-comma.json", 34, 20),
+        ("78-user-terraform-tpl-healthcheck-typo.json", 5, 16),
+    ])
+    func invalidCorpusRejectedWithPosition(file: String, line: Int, column: Int) throws {
+        let bytes = try Corpus.bytes("taskdefs/invalid/" + file)
+        do {
+            _ = try JSONValue.parse(bytes: bytes)
+            Issue.record("\(file) accepted")
+        } catch {
+            #expect(error.line == line && error.column == column, "\(file): \(error)")
+        }
+    }
+
+    @Test func everyInvalidCorpusFileIsCovered() throws {
+        #expect(try Corpus.files("taskdefs/invalid").count == 9)
+    }
+
+    @Test func pathDescription() {
+        let p = JSONPath.root / "containerDefinitions" / 1 / "healthCheck" / "retries"
+        #expect(p.description == "containerDefinitions[1].healthCheck.retries")
+        #expect(JSONPath.root.description == "(document)")
+    }
+}
