@@ -141,7 +141,7 @@ public final class TaskMachine {
     func launch(_ i: Int, _ now: Double) {
         let c = containers[i]
         do {
-            _ = try runtime.create(CreateRequest(id: c.id, bundle: c.plan.bundle, spec: c.plan.spec, stdio: c.plan.stdio))
+            _ = try runtime.create(CreateRequest(id: c.id, bundle: c.plan.bundle, spec: specForLaunch(i), stdio: c.plan.stdio))
             try runtime.start(c.id)
         } catch {
             try? runtime.delete(c.id, force: true)
@@ -170,6 +170,20 @@ public final class TaskMachine {
         }
         containers[i] = box
         emit(now, .containerStarted, box.plan.name, "started" + (box.pid.map { " (pid \($0))" } ?? ""))
+    }
+
+    /// The spec with shared task namespaces pointed at the first running container's.
+    func specForLaunch(_ i: Int) -> Spec {
+        var spec = containers[i].plan.spec
+        guard !containers[i].plan.shareNamespaces.isEmpty,
+              let leader = containers.first(where: { $0.phase == .running && $0.pid != nil && $0.id != containers[i].id }),
+              let pid = leader.pid else { return spec }
+        for type in containers[i].plan.shareNamespaces {
+            let path = "/proc/\(pid)/ns/\(type == "network" ? "net" : type)"
+            spec.linux?.namespaces?.removeAll { $0.type == type }
+            spec.linux?.namespaces?.append(Spec.Namespace(type: type, path: path))
+        }
+        return spec
     }
 
     enum DependencyVerdict: Equatable { case ready, wait, fail(String) }

@@ -70,6 +70,9 @@ public struct ContainerPlan: Sendable {
     public var spec: Spec
     public var bundle: String
     public var stdio: StdioMode
+    /// Namespace types (pid, ipc) joined from the first running container of the task
+    /// (`pidMode`/`ipcMode` `task`); the first container to start creates them.
+    public var shareNamespaces: [String] = []
 
     public init(name: String, essential: Bool = true, dependsOn: [Dependency] = [], startTimeout: Double? = nil,
                 stopTimeout: Double = 30, healthCheck: HealthCheckPlan? = nil, restartPolicy: RestartPolicyPlan? = nil,
