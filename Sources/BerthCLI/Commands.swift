@@ -2,6 +2,7 @@
 enum Commands {
     static let all: [any CLICommand.Type] = [
         VersionCommand.self,
+        ValidateCommand.self,
         ImageCommand.self,
     ]
 }

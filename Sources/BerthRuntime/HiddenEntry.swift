@@ -15,8 +15,3 @@ public enum HiddenEntry: String, Sendable {
         }
     }
 }
-
-/// Placeholder until the container init lands (see Docs/architecture.md).
-enum InitMain {
-    static func run(_ args: [String]) -> Int32 { 1 }
-}

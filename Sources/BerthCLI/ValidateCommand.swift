@@ -1,0 +1,61 @@
+import BerthECS
+import Foundation
+
+/// `berth validate FILE...`: checks task definition files the way RegisterTaskDefinition would.
+struct ValidateCommand: CLICommand {
+    static let name = "validate"
+    static let summary = "check task definition JSON files (every problem, with its JSON path)"
+    static let usage = """
+        usage: berth validate FILE...
+
+        Checks each file as `aws ecs register-task-definition --cli-input-json` input (describe or
+        register output with its {"taskDefinition": ...} wrapper is accepted too). Prints every
+        problem as `FILE: PATH: message` (warnings say what Berth ignores or emulates) or
+        `FILE: valid (N warnings)`. Use `-` to read standard input.
+        Exit status: 0 when every file is valid, 2 when any file is invalid or unreadable.
+        """
+
+    static func run(_ args: [String]) throws -> Int32 {
+        let parsed = try Arguments(args, spec: .init())
+        guard !parsed.positionals.isEmpty else { throw UsageError("missing FILE") }
+        var allValid = true
+        for file in parsed.positionals {
+            let (lines, valid) = check(file)
+            for line in lines { print(line) }
+            allValid = allValid && valid
+        }
+        return allValid ? 0 : 2
+    }
+
+    /// The output lines for one file and whether it is valid.
+    static func check(_ file: String) -> (lines: [String], valid: Bool) {
+        let data: Data
+        do {
+            data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            return (["\(file): cannot read file: \(readError(error))"], false)
+        }
+        let report = ECSValidation.validateTaskDefinition(bytes: data)
+        if let syntax = report.syntaxError {
+            return (["\(file):\(syntax.line):\(syntax.column): invalid JSON: \(syntax.message)"], false)
+        }
+        var lines = report.problems.map { p in
+            "\(file): " + (p.severity == .warning ? "warning: " : "") + "\(p.path): \(p.message)"
+        }
+        if report.isValid {
+            let n = report.warnings.count
+            lines.append("\(file): valid (\(n) warning\(n == 1 ? "" : "s"))")
+        }
+        return (lines, report.isValid)
+    }
+
+    private static func readError(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+            let text = strerror(Int32(underlying.code)).map({ String(cString: $0) })
+        {
+            return text
+        }
+        return ns.localizedDescription
+    }
+}

@@ -1,1 +1,0 @@
-// BerthController: see Docs/architecture.md

@@ -1,0 +1,100 @@
+/// Following tasks between ticks: which ones are new, which became healthy, which stopped
+/// and whether that stop was a failure (for the throttle and the circuit breaker).
+extension Tick {
+    mutating func track(_ tasks: [ObservedTask]) {
+        var seen = Set<String>()
+        for task in tasks {
+            let id = task.taskId
+            seen.insert(id)
+            state.bookkeeping.launches.removeAll { $0.taskId == id }
+            if task.lastStatus.isLive {
+                observeLive(task)
+            } else if let tracked = state.bookkeeping.tasks.removeValue(forKey: id) {
+                account(stopped: task, tracked: tracked)
+            }
+        }
+        // Tracked tasks the agent no longer reports: treat as stopped without a reason.
+        for (id, tracked) in state.bookkeeping.tasks.sorted(by: { $0.key < $1.key }) where !seen.contains(id) {
+            state.bookkeeping.tasks.removeValue(forKey: id)
+            account(stopped: nil, tracked: tracked)
+        }
+        expireLaunches()
+    }
+
+    private mutating func observeLive(_ task: ObservedTask) {
+        let id = task.taskId
+        if state.bookkeeping.tasks[id] == nil {
+            state.bookkeeping.tasks[id] = TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
+        }
+        if isHealthy(task), state.bookkeeping.tasks[id]?.wasHealthy == false {
+            state.bookkeeping.tasks[id]?.wasHealthy = true
+            becameHealthy(deploymentId: task.deploymentId)
+        }
+    }
+
+    /// A healthy task ends the restart throttle and the circuit breaker's watch of its
+    /// deployment (`failedTasks` resets to 0 and stops being evaluated).
+    private mutating func becameHealthy(deploymentId: String?) {
+        state.throttle = ThrottleState()
+        if let id = deploymentId, let index = deploymentIndex(id) {
+            state.deployments[index].healthyTaskSeen = true
+            state.deployments[index].failedTasks = 0
+        }
+    }
+
+    /// Classify a stop. Not failures: stops the controller ordered for scaling, StopTask by a
+    /// user, host events, and any stop of a task that had been healthy. Failures: a task that
+    /// stopped before it was ever healthy (never RUNNING, or exited/crashed before passing the
+    /// health rule) counts for the throttle and the breaker; one the controller stopped for
+    /// failed health checks before it was ever healthy counts for the breaker only.
+    private mutating func account(stopped task: ObservedTask?, tracked: TrackedTask) {
+        if tracked.wasHealthy || tracked.stopKind == .scaling { return }
+        if let code = task?.stopCode, tracked.stopKind == nil,
+            [.userInitiated, .serviceSchedulerInitiated, .spotInterruption, .terminationNotice].contains(code)
+        {
+            return
+        }
+        breakerFailure(deploymentId: tracked.deploymentId)
+        if tracked.stopKind == nil {
+            throttleFailure(reason: failureReason(task))
+        }
+    }
+
+    private func failureReason(_ task: ObservedTask?) -> String {
+        guard let task else { return "Task disappeared before it became healthy" }
+        let reason = task.stoppedReason ?? "Task stopped"
+        return task.startedAt == nil ? reason : "\(reason) (stopped before it became healthy)"
+    }
+
+    /// Launch orders the agent never turned into tasks count as failed starts.
+    private mutating func expireLaunches() {
+        let (timeout, now) = (config.scaled(config.launchTimeoutSeconds), self.now)
+        let expired = state.bookkeeping.launches.filter { now - $0.orderedAt >= timeout }
+        state.bookkeeping.launches.removeAll { now - $0.orderedAt >= timeout }
+        for launch in expired {
+            breakerFailure(deploymentId: launch.deploymentId)
+            throttleFailure(reason: "Task \(launch.taskId) was not created by the agent")
+        }
+        for launch in state.bookkeeping.launches { wake(at: launch.orderedAt + timeout) }
+    }
+
+    mutating func breakerFailure(deploymentId: String) {
+        guard let index = deploymentIndex(deploymentId), !state.deployments[index].healthyTaskSeen else { return }
+        state.deployments[index].failedTasks += 1
+        state.deployments[index].updatedAt = now
+    }
+
+    /// ecs-semantics §5.8: consecutive failures grow the delay before the next launch.
+    mutating func throttleFailure(reason: String) {
+        state.throttle.consecutiveFailures += 1
+        state.throttle.reason = reason
+        let delay = config.scaled(config.throttle.delay(afterFailures: state.throttle.consecutiveFailures))
+        guard delay > 0 else { return }
+        state.throttle.currentDelay = delay
+        state.throttle.nextLaunchAt = max(state.throttle.nextLaunchAt ?? 0, now + delay)
+        let interval = config.scaled(config.duplicateEventIntervalSeconds)
+        if let last = state.throttle.eventEmittedAt, now - last < interval { return }
+        state.throttle.eventEmittedAt = now
+        emit(EventMessage.unableToStart(name))
+    }
+}

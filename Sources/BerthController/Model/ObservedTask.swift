@@ -1,0 +1,104 @@
+/// `Task.lastStatus` values in lifecycle order (ecs-semantics §4.1).
+public enum TaskStatus: String, Codable, Sendable, Comparable {
+    case provisioning = "PROVISIONING"
+    case pending = "PENDING"
+    case activating = "ACTIVATING"
+    case running = "RUNNING"
+    case deactivating = "DEACTIVATING"
+    case stopping = "STOPPING"
+    case deprovisioning = "DEPROVISIONING"
+    case stopped = "STOPPED"
+    case deleted = "DELETED"
+
+    private var order: Int {
+        switch self {
+        case .provisioning: 0
+        case .pending: 1
+        case .activating: 2
+        case .running: 3
+        case .deactivating: 4
+        case .stopping: 5
+        case .deprovisioning: 6
+        case .stopped: 7
+        case .deleted: 8
+        }
+    }
+
+    public static func < (a: TaskStatus, b: TaskStatus) -> Bool { a.order < b.order }
+
+    /// Counted in `pendingCount`.
+    public var isPending: Bool { self < .running }
+    /// Still occupies the host: counts against maximumPercent.
+    public var isLive: Bool { self < .stopped }
+}
+
+/// `Task.desiredStatus`: only RUNNING or STOPPED.
+public enum DesiredStatus: String, Codable, Sendable {
+    case running = "RUNNING"
+    case stopped = "STOPPED"
+}
+
+/// Task `healthStatus` (derived from essential containers, ecs-semantics §2.3).
+public enum HealthStatus: String, Codable, Sendable {
+    case healthy = "HEALTHY"
+    case unhealthy = "UNHEALTHY"
+    case unknown = "UNKNOWN"
+}
+
+/// `stopCode` values (ecs-semantics §4.2).
+public enum StopCode: String, Codable, Sendable {
+    case taskFailedToStart = "TaskFailedToStart"
+    case essentialContainerExited = "EssentialContainerExited"
+    case userInitiated = "UserInitiated"
+    case serviceSchedulerInitiated = "ServiceSchedulerInitiated"
+    case spotInterruption = "SpotInterruption"
+    case terminationNotice = "TerminationNotice"
+}
+
+/// What the agent tells the controller about one task of the service.
+public struct ObservedTask: Codable, Sendable, Equatable {
+    public var taskArn: String
+    /// The task's `startedBy`: the deployment id the controller launched it for.
+    public var deploymentId: String?
+    public var taskDefinitionArn: String
+    public var lastStatus: TaskStatus
+    public var desiredStatus: DesiredStatus
+    public var healthStatus: HealthStatus
+    /// True when at least one essential container has a health check.
+    public var hasHealthCheck: Bool
+    public var createdAt: Timestamp
+    /// When the task reached RUNNING (nil if it never did).
+    public var startedAt: Timestamp?
+    public var stoppedAt: Timestamp?
+    public var stopCode: StopCode?
+    public var stoppedReason: String?
+
+    public init(
+        taskArn: String, deploymentId: String?, taskDefinitionArn: String, lastStatus: TaskStatus,
+        desiredStatus: DesiredStatus = .running, healthStatus: HealthStatus = .unknown,
+        hasHealthCheck: Bool = false, createdAt: Timestamp, startedAt: Timestamp? = nil,
+        stoppedAt: Timestamp? = nil, stopCode: StopCode? = nil, stoppedReason: String? = nil
+    ) {
+        self.taskArn = taskArn
+        self.deploymentId = deploymentId
+        self.taskDefinitionArn = taskDefinitionArn
+        self.lastStatus = lastStatus
+        self.desiredStatus = desiredStatus
+        self.healthStatus = healthStatus
+        self.hasHealthCheck = hasHealthCheck
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.stoppedAt = stoppedAt
+        self.stopCode = stopCode
+        self.stoppedReason = stoppedReason
+    }
+
+    /// The bare task id (last ARN component), as used in events and `StartTaskOrder.taskId`.
+    public var taskId: String { taskIdFromArn(taskArn) }
+}
+
+/// `arn:...:task/<cluster>/<id>` or a bare id -> `<id>`.
+public func taskIdFromArn(_ arn: String) -> String {
+    guard let slash = arn.lastIndex(of: "/") else { return arn }
+    return String(arn[arn.index(after: slash)...])
+}

@@ -1,0 +1,69 @@
+/// Result of checking one task definition document.
+public struct ValidationReport: Sendable, Equatable {
+    /// Every error and warning, decoding problems first.
+    public var problems: [Problem]
+    /// The normalised definition (`TaskDefinitionInput.normalized()`); nil when the document is
+    /// not valid JSON or not an object. Present even when there are errors (best effort).
+    public var definition: TaskDefinitionInput?
+    /// The JSON syntax error, when the bytes are not JSON.
+    public var syntaxError: JSONSyntaxError?
+
+    public var isValid: Bool { syntaxError == nil && definition != nil && !problems.hasErrors }
+    public var errors: [Problem] { problems.errors }
+    public var warnings: [Problem] { problems.warnings }
+
+    /// The ECS error for a RegisterTaskDefinition call: the first error decides the exception name;
+    /// the message is that error's text (ECS reports one problem per call), nil when valid.
+    public var registerError: ECSError? {
+        if let syntaxError {
+            return ECSError(ECSError.serializationException, "Invalid JSON: \(syntaxError)")
+        }
+        guard let first = errors.first else { return nil }
+        return ECSError(first.exception.rawValue, first.path.isRoot ? first.message : "\(first.path): \(first.message)")
+    }
+}
+
+/// An ECS API error: `{"__type": name, "message": message}`.
+public struct ECSError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    public var message: String
+
+    public init(_ name: String, _ message: String) {
+        self.name = name
+        self.message = message
+    }
+
+    public init(_ name: ECSExceptionName, _ message: String) { self.init(name.rawValue, message) }
+
+    public static let serializationException = "SerializationException"
+
+    /// The JSON body of the error response.
+    public var body: JSONValue { ["__type": .string(name), "message": .string(message)] }
+    public var description: String { "\(name): \(message)" }
+}
+
+/// Convenience entry points: bytes in, report out.
+public enum ECSValidation {
+    public static func validateTaskDefinition(bytes: some Collection<UInt8>, host: HostPlatform = .current) -> ValidationReport {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes: bytes)
+        } catch {
+            return ValidationReport(problems: [], definition: nil, syntaxError: error)
+        }
+        return validateTaskDefinition(json, host: host)
+    }
+
+    /// Checks a parsed document (plain request, or describe/register output with its wrapper).
+    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
+        let doc = TaskDefinitionDocument.read(json)
+        guard let input = doc.input else { return ValidationReport(problems: doc.problems, definition: nil, syntaxError: nil) }
+        var problems = doc.problems
+        let bytes = json.serialized().utf8.count
+        if bytes > 65536 {
+            problems.append(.error(doc.basePath, "Task definition is too large: \(bytes) bytes of JSON, the limit is 65536 (64 KiB)."))
+        }
+        problems += TaskDefinitionValidator.validate(input, basePath: doc.basePath, host: host)
+        return ValidationReport(problems: problems, definition: input.normalized(), syntaxError: nil)
+    }
+}

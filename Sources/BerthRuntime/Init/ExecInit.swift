@@ -1,0 +1,101 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth init` in exec mode: join the running container's cgroup and namespaces, fork into its
+/// PID namespace, start `spec.process` there (same identity code as create), and stay as its
+/// parent: forward signals, exit with its status (128+signal when killed).
+struct ExecInit {
+    let config: InitConfig
+    let sync: SyncPipe?
+
+    static let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+    /// Joined in this order; mount last so /proc/<pid>/ns paths stay valid until then.
+    static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .mount]
+
+    func run() -> Int32 {
+        let process: Spec.Process
+        let signals: Int32
+        do {
+            guard let pid = config.targetPid, let start = config.targetStartTime else {
+                throw InitError("config", "exec mode needs targetPid and targetStartTime")
+            }
+            guard Proc.isAlive(pid, startTime: start) else {
+                throw InitError("exec", "container process \(pid) is not running")
+            }
+            guard let p = config.spec.process else { throw InitError("config", "process: missing") }
+            process = p
+            try ProcessSecurity.validate(p)
+            if Namespaces.identity("/proc/\(pid)/ns/user").map({ $0 != Namespaces.identity("/proc/self/ns/user")! }) ?? false {
+                throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
+            }
+            try Namespaces.enterCgroups(config.cgroupProcsFiles)
+            let targets = Self.kinds.compactMap { kind -> (kind: NamespaceKind, path: String)? in
+                let path = "/proc/\(pid)/ns/\(kind.procName)"
+                guard let theirs = Namespaces.identity(path) else { return nil }
+                return Namespaces.identity("/proc/self/ns/\(kind.procName)").map { $0 == theirs } == true ? nil : (kind, path)
+            }
+            try Namespaces.join(targets)
+            signals = try Sys.call("signalfd") {
+                let all = Self.forwarded + [SIGCHLD]
+                return all.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
+            }
+        } catch {
+            return fail(error)
+        }
+
+        let gate: ForkGate
+        do { gate = try ForkGate.make() } catch { return fail(error) }
+        let child = fork()
+        if child < 0 { return fail(SysError("fork")) }
+        if child == 0 {
+            berth_reset_signals()
+            _ = Glibc.close(signals)
+            gate.wait()
+            do {
+                let start = try ProcessStart(process: process)
+                let executable = try start.prepare()
+                start.finish(executable: executable, sync: sync, fifo: nil)
+            } catch {
+                return fail(error)
+            }
+        }
+        Trace.step("exec", "process is host pid \(child)")
+        sync?.pid(child)
+        gate.open()
+        sync?.close()
+        return superviseChild(child, signals: signals)
+    }
+
+    /// Forward signals to the child until it exits; return its status as a shell would.
+    private func superviseChild(_ child: pid_t, signals: Int32) -> Int32 {
+        var info = [UInt8](repeating: 0, count: 128) // struct signalfd_siginfo
+        while true {
+            let n = info.withUnsafeMutableBytes { read(signals, $0.baseAddress, $0.count) }
+            if n < 0 && berth_errno() == EINTR { continue }
+            if n == 128 {
+                let signo = info.withUnsafeBytes { $0.load(as: UInt32.self) }
+                if Int32(signo) != SIGCHLD {
+                    Trace.step("exec", "forward signal \(signo) to \(child)")
+                    _ = kill(child, Int32(signo))
+                    continue
+                }
+            }
+            var status: Int32 = 0
+            let r = waitpid(child, &status, n < 0 ? 0 : WNOHANG)
+            if r == child {
+                if berth_wifexited(status) != 0 { return berth_wexitstatus(status) }
+                if berth_wifsignaled(status) != 0 { return 128 + berth_wtermsig(status) }
+            } else if r < 0 && berth_errno() != EINTR {
+                return 1
+            }
+        }
+    }
+
+    private func fail(_ error: any Error) -> Int32 {
+        InitMain.report(error, sync: sync)
+        return error.initExitCode
+    }
+}

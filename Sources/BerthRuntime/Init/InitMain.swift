@@ -1,0 +1,58 @@
+import BerthSys
+import CBerth
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth init <state-dir>`: reads `<state-dir>/init.json` (`InitConfig`) and sets up the
+/// container (create) or a process in a running container (exec). Runs in a freshly exec'd,
+/// single-threaded process; talks to its starter over the sync pipe on fd 3.
+enum InitMain {
+    static func run(_ args: [String]) -> Int32 {
+        let sync = SyncPipe.inherited()
+        if let sync { _ = fcntl(sync.fd, F_SETFD, FD_CLOEXEC) }
+        guard args.count == 1 else {
+            report(InitError("usage", "berth init <state-dir>"), sync: sync)
+            return 2
+        }
+        // Namespaces (setns of mnt/user, unshare) must be made by a single-threaded process.
+        let threads = Proc.threadCount()
+        guard threads == 1 else {
+            report(InitError("init", "must be single-threaded to create namespaces, found \(threads) threads"), sync: sync)
+            return 1
+        }
+        let config: InitConfig
+        do {
+            config = try load(stateDir: args[0])
+        } catch {
+            report(error, sync: sync)
+            return 1
+        }
+        if config.explain { Trace.enable(fd: 2) }
+        Trace.step("init", "\(config.mode.rawValue) \(config.id) from \(args[0])/init.json")
+        switch config.mode {
+        case .create: return CreateInit(config: config, sync: sync).run()
+        case .exec: return ExecInit(config: config, sync: sync).run()
+        }
+    }
+
+    static func load(stateDir: String) throws -> InitConfig {
+        let path = stateDir + "/init.json"
+        let bytes = try Files.readBytes(path)
+        do {
+            return try JSONDecoder().decode(InitConfig.self, from: Data(bytes))
+        } catch {
+            throw InitError("config", "\(path): \(error)")
+        }
+    }
+
+    /// Errors go to the sync pipe (the starter shows them); without one, to stderr.
+    static func report(_ error: any Error, sync: SyncPipe?) {
+        if let sync {
+            sync.error(error)
+        } else {
+            _ = try? FileDescriptor.standardError.writeAll("berth init: \(error.initMessage)\n")
+        }
+    }
+}

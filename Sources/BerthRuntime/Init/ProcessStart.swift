@@ -1,0 +1,79 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The last steps before execve, shared by create and exec mode: rlimits, cwd, user,
+/// capabilities, no_new_privs, fd hygiene, `ready`, the exec fifo, execve.
+/// Runs inside the container's root (after pivot_root or after joining its mount namespace).
+struct ProcessStart {
+    let process: Spec.Process
+    let security: ProcessSecurity
+    let env: [String]
+
+    init(process: Spec.Process) throws {
+        guard !process.args.isEmpty else { throw InitError("exec", "process.args: empty", exitCode: 127) }
+        self.process = process
+        let passwd = (try? Files.read("/etc/passwd")) ?? ""
+        let group = (try? Files.read("/etc/group")) ?? ""
+        security = try ProcessSecurity(process: process, passwd: passwd, group: group)
+        var env = process.env ?? []
+        if Executable.lookupEnv(env, "HOME") == nil { env.append("HOME=" + security.user.home) }
+        self.env = env
+    }
+
+    /// Everything up to `ready`; errors are thrown (the caller reports them on the sync pipe).
+    /// Returns the resolved executable path.
+    func prepare() throws -> String {
+        let sys = LinuxCredentials()
+        try security.applyRlimits(sys)
+        let cwd = process.cwd.isEmpty ? "/" : process.cwd
+        try Sys.call("chdir", detail: "\(cwd) (process.cwd)") { chdir(cwd) }
+        // No descriptor of the runtime may reach the container process (CVE-2024-21626).
+        try Sys.call("cloexec fds >= 3") { berth_cloexec_from(3) }
+        let warnings = try security.applyIdentity(sys)
+        for cap in warnings {
+            _ = try? FileDescriptor.standardError.writeAll(
+                "berth init: warning: ambient capability \(cap) is not both permitted and inheritable; not raised\n")
+        }
+        // Again as the target user: a directory root could enter but the user cannot fails here.
+        let (rc, err) = Sys.attempt { chdir(cwd) }
+        if rc != 0 && err != EACCES && err != EPERM { throw SysError("chdir", errno: err, detail: "\(cwd) (process.cwd)") }
+        try verifyCwd()
+        return try Executable.resolve(process.args[0], env: env)
+    }
+
+    /// getcwd must succeed and be absolute: a cwd outside the new root reads "(unreachable)/..."
+    /// or fails with ENOENT.
+    private func verifyCwd() throws {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else {
+            throw SysError("getcwd", detail: "(cwd is outside the container root?)")
+        }
+        let cwd = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard cwd.hasPrefix("/") else {
+            throw InitError("cwd", "current directory \(cwd.debugDescription) is outside the container root")
+        }
+        Trace.step("cwd", cwd)
+    }
+
+    /// `ready`, then wait for `berth start` on the exec fifo (if any), then execve. Never returns.
+    func finish(executable: String, sync: SyncPipe?, fifo: FileDescriptor?) -> Never {
+        sync?.ready()
+        sync?.close()
+        if let fifo {
+            // Re-open the O_PATH handle taken before pivot_root; blocks until start reads it.
+            do {
+                let w = try FileDescriptor.open(fifo.procPath, O_WRONLY)
+                try w.writeAll("0")
+                w.close()
+                fifo.close()
+            } catch {
+                _ = try? FileDescriptor.standardError.writeAll("berth init: exec fifo: \(error)\n")
+                exit(1)
+            }
+        }
+        Executable.exec(path: executable, args: process.args, env: env)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthController
-
-@Test func BerthControllerLinks() {}

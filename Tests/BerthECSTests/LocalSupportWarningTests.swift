@@ -1,0 +1,54 @@
+import Testing
+@testable import BerthECS
+
+@Suite struct LocalSupportWarningTests {
+    static let cases: [RuleCase] = [
+        RuleCase(taskDef(web, #""taskRoleArn": "r""#), "taskRoleArn", "taskRoleArn is stored and returned but has no effect: Berth does not give containers AWS credentials."),
+        RuleCase(taskDef(web, #""placementConstraints": [{"type": "memberOf", "expression": "x"}]"#), "placementConstraints",
+                 "placementConstraints are stored but not evaluated: every task runs on this one host."),
+        RuleCase(taskDef(web, #""volumes": [{"name": "e", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]"#), "volumes[0].efsVolumeConfiguration",
+                 "EFS volumes are not available on this host; Berth mounts an empty directory that lives as long as the task instead."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "environmentFiles": [{"value": "arn:aws:s3:::b/x.env", "type": "s3"}]}"#),
+                 "containerDefinitions[0].environmentFiles",
+                 "environmentFiles in S3 are not fetched, so their variables will not be set; give an absolute local path (Berth extension) to have the file read."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "linuxParameters": {"devices": [{"hostPath": "/dev/fuse"}]}}"#),
+                 "containerDefinitions[0].linuxParameters.devices", "linuxParameters.devices are ignored: Berth does not expose host devices to containers."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "healthCheck": {"command": ["curl", "-f", "localhost"]}}"#),
+                 "containerDefinitions[0].healthCheck.command[0]",
+                 "healthCheck command does not start with \"CMD\" or \"CMD-SHELL\"; it is run as [\"CMD\", ...] (the program is executed directly)."),
+    ]
+
+    @Test(arguments: cases)
+    func warningIsReported(_ rule: RuleCase) throws {
+        let r = try report(rule.json)
+        #expect(r.isValid, "\(r.errors)")
+        #expect(r.warnings.contains { $0.path.description == rule.path && $0.message == rule.message }, "\(r.warnings)")
+    }
+
+    @Test func oneWarningPerKindListsOtherPlaces() throws {
+        let log = #""logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "g"}}"#
+        let containers = (0..<5).map { #"{"name": "c\#($0)", "image": "i", "memory": 64, \#(log)}"# }.joined(separator: ",")
+        let r = try report(taskDef(containers))
+        #expect(r.warnings.count == 1)
+        #expect(r.warnings[0].path.description == "containerDefinitions[0].logConfiguration")
+        #expect(r.warnings[0].message.hasSuffix("(also at containerDefinitions[1].logConfiguration, containerDefinitions[2].logConfiguration, containerDefinitions[3].logConfiguration and 1 more)"))
+    }
+
+    @Test func localEnvironmentFileIsHonouredWithoutWarning() throws {
+        let r = try report(taskDef(#"{"name": "a", "image": "i", "memory": 64, "environmentFiles": [{"value": "/etc/berth/app.env", "type": "s3"}]}"#))
+        #expect(r.problems.isEmpty)
+        #expect(r.definition?.containerDefinitions?[0].environmentFiles?[0].localPath == "/etc/berth/app.env")
+    }
+
+    @Test func volumeKinds() {
+        #expect(Volume(name: "a", host: HostVolumeProperties(sourcePath: "/srv")).kind == .hostPath("/srv"))
+        #expect(Volume(name: "a", host: HostVolumeProperties()).kind == .taskScoped)
+        #expect(Volume(name: "a").kind == .taskScoped)
+        var shared = Volume(name: "s")
+        shared.dockerVolumeConfiguration = DockerVolumeConfiguration(scope: .shared)
+        #expect(shared.kind == .shared)
+        var ebs = Volume(name: "e")
+        ebs.configuredAtLaunch = true
+        #expect(ebs.kind == .cloudOnly)
+    }
+}

@@ -1,0 +1,141 @@
+import BerthRuntime
+import BerthSys
+import CBerth
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The sync protocol, the exec fifo, exec mode and error reporting of `berth init`.
+@Suite(.serialized) struct InitLifecycleTests {
+    @Test func execFifoHoldsTheProcessUntilStart() throws {
+        try InitHarness.requireRoot()
+        let bundle = try InitHarness.makeBundle()
+        let fifoDir = try InitHarness.tempDir("fifo")
+        defer { InitHarness.cleanup(bundle, fifoDir) }
+        let fifo = fifoDir + "/exec.fifo"
+        try #require(mkfifo(fifo, 0o622) == 0)
+        _ = chmod(fifo, 0o622)
+        var spec = InitHarness.spec(bundle: bundle, args: ["/bin/sh", "-c", "echo started as $(id -u)"])
+        spec.process!.user = .init(username: "app")
+        let s = try InitHarness.start(InitConfig(mode: .create, id: "fifo", spec: spec, bundle: bundle, execFifo: fifo))
+        defer { InitHarness.kill(s.pid); InitHarness.cleanup(s.stateDir) }
+        #expect(s.lines.count == 2 && s.lines.last == "ready", "\(s.lines) \(s.stderr)")
+        let pid = try #require(s.pid)
+        // Still berth init, waiting: nothing printed yet.
+        usleep(100_000)
+        #expect(s.stdout.isEmpty)
+        #expect(Proc.state(pid) != nil)
+        // `berth start`: read the byte.
+        let fd = open(fifo, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0)
+        var byte: UInt8 = 0
+        #expect(read(fd, &byte, 1) == 1 && byte == UInt8(ascii: "0"))
+        close(fd)
+        #expect(InitHarness.waitGone(pid))
+        #expect(s.stdout == "started as 1000\n", "\(s.stdout) \(s.stderr)")
+    }
+
+    @Test func execJoinsARunningContainer() throws {
+        try InitHarness.requireRoot()
+        let bundle = try InitHarness.makeBundle()
+        defer { InitHarness.cleanup(bundle) }
+        let spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        let c = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
+        defer { InitHarness.kill(c.pid); InitHarness.cleanup(c.stateDir) }
+        let pid = try #require(c.pid)
+        let startTime = try #require(Proc.startTime(pid))
+
+        var process = spec.process!
+        process.args = ["/bin/sh", "-c", "hostname; tr '\\0' ' ' < /proc/1/cmdline; echo; echo $$; id -un; pwd; exit 7"]
+        process.user = .init(username: "app")
+        process.cwd = "/home/app"
+        let execSpec = Spec(process: process)
+        let e = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: execSpec, bundle: bundle,
+                                                 targetPid: pid, targetStartTime: startTime))
+        defer { InitHarness.cleanup(e.stateDir) }
+        #expect(e.initStatus == 7, "\(e.lines) \(e.stderr)")
+        let lines = InitHarness.lines(e.stdout)
+        #expect(lines.count == 5, "\(e.stdout) \(e.stderr)")
+        if lines.count == 5 {
+            #expect(lines[0] == "berth-test")
+            #expect(lines[1] == "sleep 1000")
+            #expect(Int(lines[2]).map { $0 > 1 && $0 < 100 } == true, "pid in the container's namespace: \(lines[2])")
+            #expect(lines[3] == "app" && lines[4] == "/home/app")
+        }
+        // The exec'd process's host pid was reported and is gone now.
+        #expect(e.pid != nil && e.lines.contains("ready"))
+
+        // Missing program: reported on the sync pipe, status 127.
+        var missing = process
+        missing.args = ["no-such-program"]
+        let m = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: missing), bundle: bundle,
+                                                 targetPid: pid, targetStartTime: startTime))
+        defer { InitHarness.cleanup(m.stateDir) }
+        #expect(m.error?.contains("executable file not found in $PATH") == true, "\(m.lines)")
+        #expect(m.initStatus == 127)
+
+        // A stale start time (pid reuse) is refused before anything is joined.
+        let stale = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: execSpec, bundle: bundle,
+                                                     targetPid: pid, targetStartTime: startTime + 1))
+        defer { InitHarness.cleanup(stale.stateDir) }
+        #expect(stale.error?.contains("not running") == true && stale.pid == nil, "\(stale.lines)")
+    }
+
+    @Test func execForwardsSignalsAndReportsThem() throws {
+        try InitHarness.requireRoot()
+        let bundle = try InitHarness.makeBundle()
+        defer { InitHarness.cleanup(bundle) }
+        let spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        let c = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
+        defer { InitHarness.kill(c.pid); InitHarness.cleanup(c.stateDir) }
+        let pid = try #require(c.pid)
+        var process = spec.process!
+        process.args = ["sleep", "1000"]
+        let e = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
+                                                 targetPid: pid, targetStartTime: Proc.startTime(pid)), waitInit: false)
+        defer { InitHarness.kill(e.pid); InitHarness.cleanup(e.stateDir) }
+        #expect(e.lines.contains("ready"), "\(e.lines)")
+        usleep(50_000)
+        _ = kill(e.initPid, SIGTERM)
+        #expect(InitHarness.waitStatus(e.initPid) == 128 + SIGTERM)
+    }
+
+    @Test func setupErrorsAreReportedWithTheirField() throws {
+        try InitHarness.requireRoot()
+        let (caps, _) = try InitHarness.scriptAllowingError("true") {
+            $0.process!.capabilities!.effective = ["CAP_CHOWN", "CAP_FOO"]
+        }
+        #expect(caps.error == "capabilities: process.capabilities.effective[1]: unknown capability \"CAP_FOO\"", "\(caps.lines)")
+        #expect(caps.pid == nil && caps.initStatus == 1)
+
+        let (rl, _) = try InitHarness.scriptAllowingError("true") { $0.process!.rlimits = [.init(type: "RLIMIT_BOGUS", soft: 1, hard: 1)] }
+        #expect(rl.error?.contains("process.rlimits[0].type: unknown rlimit") == true, "\(rl.lines)")
+
+        let (exe, _) = try InitHarness.scriptAllowingError("true") { $0.process!.args = ["/bin/nothing-here"] }
+        #expect(exe.error?.hasPrefix("exec: \"/bin/nothing-here\"") == true, "\(exe.lines)")
+        #expect(exe.pid != nil)
+
+        let (mnt, _) = try InitHarness.scriptAllowingError("true") {
+            $0.mounts!.append(.init(destination: "/proc/self/x", type: "tmpfs", source: "tmpfs"))
+        }
+        #expect(mnt.error?.contains("mounts[7].destination") == true, "\(mnt.lines)")
+        #expect(InitHarness.hostMountsMentioning("berth-init").isEmpty)
+    }
+
+    @Test func explainTracesEveryStep() throws {
+        try InitHarness.requireRoot()
+        let bundle = try InitHarness.makeBundle()
+        defer { InitHarness.cleanup(bundle) }
+        let spec = InitHarness.spec(bundle: bundle, args: ["true"])
+        let s = try InitHarness.start(InitConfig(mode: .create, id: "x", spec: spec, bundle: bundle, explain: true))
+        defer { InitHarness.cleanup(s.stateDir) }
+        if let pid = s.pid { _ = InitHarness.waitGone(pid) }
+        let trace = s.stderr
+        for needle in ["[namespace] unshare pid,network,ipc,uts,mount", "[mount] proc on /proc (mounts[0])", "[device] mknod /dev/null c 1:3",
+                       "[pivot] pivot_root", "[mount] mask file /proc/keys", "[caps] bounding: CAP_CHOWN,", "[user] uid=0 gid=0",
+                       "[rlimit] RLIMIT_NOFILE soft=1024 hard=1024", "[exec] /bin/true"] {
+            #expect(trace.contains(needle), "missing \(needle) in trace:\n\(trace)")
+        }
+    }
+}
