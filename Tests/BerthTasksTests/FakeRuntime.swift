@@ -136,12 +136,12 @@ func drive(_ machine: TaskMachine, _ clock: VirtualClock, for limit: Double = 60
 }
 
 func container(_ name: String, essential: Bool = true, dependsOn: [Dependency] = [], startTimeout: Double? = nil,
-               stopTimeout: Double = 30, health: HealthCheckPlan? = nil, restart: RestartPolicyPlan? = nil) -> ContainerPlan {
-    ContainerPlan(name: name, essential: essential, dependsOn: dependsOn, startTimeout: startTimeout, stopTimeout: stopTimeout,
+               stopTimeout: Double = 30, health: HealthCheckPlan? = nil, restart: RestartPolicyPlan? = nil) -> TaskContainer {
+    TaskContainer(name: name, essential: essential, dependsOn: dependsOn, startTimeout: startTimeout, stopTimeout: stopTimeout,
                   healthCheck: health, restartPolicy: restart, spec: Spec(process: .init(args: ["/bin/true"])))
 }
 
-func machine(_ containers: [ContainerPlan], _ runtime: FakeRuntime, _ clock: VirtualClock,
+func machine(_ containers: [TaskContainer], _ runtime: FakeRuntime, _ clock: VirtualClock,
              events: @escaping (TaskEvent) -> Void = { _ in }) -> TaskMachine {
     TaskMachine(plan: TaskPlan(taskId: runtime.task, containers: containers), runtime: runtime,
                 executor: InlineHealthCheckExecutor(), now: clock.now, onEvent: events)

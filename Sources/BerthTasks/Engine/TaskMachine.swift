@@ -391,7 +391,7 @@ public final class TaskMachine {
 /// The engine's bookkeeping for one container.
 struct ContainerBox {
     enum Phase { case pending, running, stopped }
-    let plan: ContainerPlan
+    let plan: TaskContainer
     let id: String
     var phase = Phase.pending
     var everStarted = false
@@ -417,7 +417,7 @@ struct ContainerBox {
     var killAt: Double?
     var killed = false
 
-    init(plan: ContainerPlan, id: String) {
+    init(plan: TaskContainer, id: String) {
         self.plan = plan
         self.id = id
     }

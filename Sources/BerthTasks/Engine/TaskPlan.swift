@@ -58,7 +58,7 @@ public struct RestartPolicyPlan: Codable, Sendable, Equatable {
 
 /// Everything the engine needs to run one container of a task: lifecycle rules plus the
 /// fully translated OCI spec.
-public struct ContainerPlan: Sendable {
+public struct TaskContainer: Sendable {
     public var name: String
     public var essential: Bool
     public var dependsOn: [Dependency]
@@ -93,8 +93,8 @@ public struct ContainerPlan: Sendable {
 /// One task ready to run: its id and its containers in task-definition order.
 public struct TaskPlan: Sendable {
     public var taskId: String
-    public var containers: [ContainerPlan]
-    public init(taskId: String, containers: [ContainerPlan]) {
+    public var containers: [TaskContainer]
+    public init(taskId: String, containers: [TaskContainer]) {
         self.taskId = taskId
         self.containers = containers
     }

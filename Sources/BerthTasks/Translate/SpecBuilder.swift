@@ -4,7 +4,7 @@ import BerthSys
 
 /// What one container needs on the host besides its spec: generated /etc files and directories.
 public struct ContainerPrep: Sendable {
-    public var plan: ContainerPlan
+    public var plan: TaskContainer
     /// Host path → content (hosts, resolv.conf, hostname).
     public var files: [String: String]
     /// Volume directories to create before start.
@@ -86,7 +86,7 @@ public struct SpecBuilder {
 
         let spec = Spec(process: process, root: Spec.Root(path: layout.rootfs(name), readonly: c.readonlyRootFilesystem == true),
                         hostname: hostname, mounts: mounts, linux: linux, annotations: annotations)
-        let plan = ContainerPlan(
+        let plan = TaskContainer(
             name: name, essential: c.isEssential,
             dependsOn: (c.dependsOn ?? []).compactMap { d in
                 guard let n = d.containerName, let cond = d.condition else { return nil }
