@@ -4,6 +4,7 @@ enum Commands {
         VersionCommand.self,
         ValidateCommand.self,
         ImageCommand.self,
+        CgroupCommand.self,
     ]
 }
 

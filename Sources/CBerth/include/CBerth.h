@@ -183,8 +183,12 @@ typedef struct berth_spawn_attr {
     int setsid;                // 1: new session (detached from the caller's terminal)
     int search_path;
     int pdeathsig;             // 0: none
+    // Appended for cgroups (keep new fields at the end): before anything else the child writes
+    // "0" (itself) to each of these cgroup.procs files, so it runs in its cgroups before execve.
+    const char *const *cgroup_procs;
+    int cgroup_procs_count;
 } berth_spawn_attr;
-/// fork + execve with only async-signal-safe calls in the child. Returns the child's pid,
+/// fork + execve with only async-signal-safe calls in the child (open/write/close for cgroup_procs). Returns the child's pid,
 /// or -1 with errno set (including the child's execve errno, reported through a CLOEXEC pipe).
 pid_t berth_spawn(const berth_spawn_attr *attr);
 
