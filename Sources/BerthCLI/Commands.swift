@@ -3,6 +3,7 @@ enum Commands {
     static let all: [any CLICommand.Type] = [
         VersionCommand.self,
         ValidateCommand.self,
+        RunCommand.self,
         ImageCommand.self,
         CgroupCommand.self,
     ]

@@ -62,6 +62,17 @@ public final class TaskMachine {
         emit(now, .stopRequested, nil, "\(code.rawValue): \(reason)")
     }
 
+    /// Stop at once: SIGKILL every running container regardless of stopTimeout.
+    public func killAll(now: Double) {
+        requestStop(.userInitiated, reason: ECSText.userStopped, now: now)
+        for i in containers.indices where containers[i].phase == .running && !containers[i].killed {
+            containers[i].termSentAt = containers[i].termSentAt ?? now
+            containers[i].killAt = now
+            containers[i].killed = true
+            signal(i, 9, all: true, now)
+        }
+    }
+
     // MARK: exits and restarts
 
     func pollExits(_ now: Double) {

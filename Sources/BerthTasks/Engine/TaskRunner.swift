@@ -17,6 +17,7 @@ public final class TaskRunner: Sendable {
     let containerNames: [String]
     let done = DispatchSemaphore(value: 0)
     let cleanupProblems = Mutex<[String]>([])
+    let finishedFlag = Mutex(false)
     public static let pollInterval = 0.1
 
     public init(plan: TaskPlan, runtime: any ContainerRuntime, host: TaskHost?,
@@ -50,6 +51,7 @@ public final class TaskRunner: Sendable {
             usleep(UInt32(Self.pollInterval * 1_000_000))
         }
         if let host { cleanupProblems.withLock { $0 = host.cleanup(containerNames: containerNames) } }
+        finishedFlag.withLock { $0 = true }
         done.signal()
     }
 
@@ -65,7 +67,15 @@ public final class TaskRunner: Sendable {
         machine.withLock { $0.requestStop(code, reason: reason, now: Self.now()) }
     }
 
+    /// A second Ctrl-C: skip the remaining stopTimeouts and SIGKILL everything now.
+    public func killNow() {
+        machine.withLock { $0.killAll(now: Self.now()) }
+    }
+
     public func snapshot() -> TaskSnapshot { machine.withLock { $0.snapshot() } }
+
+    /// True once the task is stopped and its host resources are removed.
+    public var isDone: Bool { finishedFlag.withLock { $0 } }
 
     /// Block until the task is STOPPED and its host resources are gone.
     @discardableResult

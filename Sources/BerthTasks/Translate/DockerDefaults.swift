@@ -1,4 +1,7 @@
 import BerthRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What Docker (and therefore the ECS agent) gives every container unless told otherwise.
 public enum DockerDefaults {
@@ -44,6 +47,12 @@ public enum DockerDefaults {
     /// ECS `ulimits[].name` → RLIMIT_*.
     public static func rlimitName(_ ecs: String) -> String { "RLIMIT_" + ecs.uppercased() }
 
-    /// Fargate's default `nofile` (soft = hard = 65535) when the task definition sets none.
-    public static let nofile = Spec.Rlimit(type: "RLIMIT_NOFILE", soft: 65535, hard: 65535)
+    /// Fargate's default `nofile` (soft = hard = 65535) when the task definition sets none, lowered
+    /// to this host's hard limit (raising it would need CAP_SYS_RESOURCE on the host).
+    public static var nofile: Spec.Rlimit {
+        var rl = rlimit()
+        let hostHard = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &rl) == 0 ? UInt64(rl.rlim_max) : 65535
+        let n = min(65535, hostHard)
+        return Spec.Rlimit(type: "RLIMIT_NOFILE", soft: n, hard: n)
+    }
 }
