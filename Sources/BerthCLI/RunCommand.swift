@@ -161,9 +161,11 @@ struct RunCommand: CLICommand {
         printErr("task \(s.taskId): \(s.lastStatus), stopCode \(s.stopCode?.rawValue ?? "-"), stoppedReason \"\(s.stoppedReason ?? "")\"")
     }
 
-    /// docker run convention: the first essential container's exit code.
+    /// docker run convention: the exit code of the essential container that ended the task, else
+    /// the first essential container's.
     static func exitStatus(_ s: TaskSnapshot) -> Int32 {
         if s.stopCode == .taskFailedToStart && s.containers.allSatisfy({ $0.startedAt == nil }) { return 1 }
+        if let name = s.stoppedByContainer, let c = s.container(name), let code = c.exitCode { return code }
         guard let first = s.containers.first(where: \.essential) else { return 0 }
         return first.exitCode ?? 1
     }

@@ -22,6 +22,8 @@ public final class TaskMachine {
     var executionStoppedAt: Double?
     var stoppedAt: Double?
     var version = 0
+    /// The essential container whose exit stopped the task.
+    var stoppedBy: String?
     /// True once every container is stopped and deleted.
     public private(set) var finished = false
 
@@ -106,6 +108,7 @@ public final class TaskMachine {
         emit(now, .containerStopped, c.plan.name, "exited with code \(code)" + (c.reason.map { " (\($0))" } ?? ""))
         if c.plan.essential && !desiredStopped {
             executionStoppedAt = now
+            stoppedBy = c.plan.name
             requestStop(.essentialContainerExited, reason: ECSText.essentialExited, now: now)
         }
     }
@@ -395,7 +398,8 @@ public final class TaskMachine {
         return TaskSnapshot(taskId: taskId, lastStatus: lastStatus, desiredStatus: desiredStopped ? "STOPPED" : "RUNNING",
                             healthStatus: taskHealth(cs), stopCode: stopCode, stoppedReason: stoppedReason,
                             createdAt: createdAt, startedAt: startedAt, stoppingAt: stoppingAt,
-                            executionStoppedAt: executionStoppedAt, stoppedAt: stoppedAt, version: version, containers: cs)
+                            executionStoppedAt: executionStoppedAt, stoppedAt: stoppedAt, version: version,
+                            stoppedByContainer: stoppedBy, containers: cs)
     }
 }
 

@@ -54,6 +54,8 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
     public var stoppedAt: Double?
     /// Increments on every state change.
     public var version: Int
+    /// Berth extension: the essential container whose exit stopped the task (EssentialContainerExited).
+    public var stoppedByContainer: String?
     public var containers: [ContainerSnapshot]
 
     public func container(_ name: String) -> ContainerSnapshot? { containers.first { $0.name == name } }
