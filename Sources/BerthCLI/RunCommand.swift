@@ -29,13 +29,14 @@ struct RunCommand: CLICommand {
           --images DIR       image store (default /var/lib/berth/images)
           --explain          print each container's OCI spec before starting
           --quiet            no container output, only the summary
+          --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSON
         """
 
     static func run(_ args: [String]) throws -> Int32 {
         // Block SIGINT/SIGTERM/SIGHUP before any thread exists; they are read from a signalfd.
         let sigfd = [SIGINT, SIGTERM, SIGHUP].withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet"],
-                                                options: ["--task-id", "--state-dir", "--data-dir", "--images"]))
+                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale"]))
         let file = try a.positional(0, "FILE")
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
 
@@ -73,12 +74,18 @@ struct RunCommand: CLICommand {
         let reaper = berthPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"
         let planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil)
 
-        let plan: TaskPlan, preps: [ContainerPrep]
+        var plan: TaskPlan, preps: [ContainerPrep]
         do {
             (plan, preps) = try planner.plan(td)
         } catch {
             printErr("berth run: task failed to start (TaskFailedToStart): \(error)")
             return 1
+        }
+        // Hidden, for tests: scale every engine duration (health interval/timeout/startPeriod,
+        // startTimeout, stopTimeout, restartAttemptPeriod); user input was validated unscaled.
+        if let raw = a.value("--time-scale") {
+            guard let f = Double(raw), f > 0, f <= 1 else { throw UsageError("option --time-scale: \(raw) is not in (0, 1]") }
+            plan = plan.scaled(by: f)
         }
         if a.has("--explain") { explain(preps) }
 
@@ -121,6 +128,11 @@ struct RunCommand: CLICommand {
         if !quiet { for line in follower.poll() { print(printer.format(line)) } }
         for p in runner.cleanupErrors { printErr("berth run: cleanup: \(p)") }
         printSummary(final)
+        if let path = a.value("--snapshot") {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try Files.writeAtomically(path, Array(try encoder.encode(final)))
+        }
         return exitStatus(final)
     }
 

@@ -102,3 +102,22 @@ public struct TaskPlan: Sendable {
     /// The runtime id of a container of this task.
     public static func runtimeId(task: String, container: String) -> String { "\(task)-\(container)" }
 }
+
+extension TaskPlan {
+    /// Every engine duration multiplied by `factor` (tests run ECS-valid definitions faster).
+    public func scaled(by factor: Double) -> TaskPlan {
+        var copy = self
+        for i in copy.containers.indices {
+            copy.containers[i].stopTimeout *= factor
+            copy.containers[i].startTimeout = copy.containers[i].startTimeout.map { $0 * factor }
+            if var hc = copy.containers[i].healthCheck {
+                hc.interval *= factor
+                hc.timeout *= factor
+                hc.startPeriod *= factor
+                copy.containers[i].healthCheck = hc
+            }
+            copy.containers[i].restartPolicy?.restartAttemptPeriod *= factor
+        }
+        return copy
+    }
+}
