@@ -24,12 +24,14 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$berth" ]; then
+    # Always (re)build: incremental, so cheap when up to date, and never tests a stale binary.
+    # --static-swift-stdlib links Foundation's ICU too; the package's own -static-stdlib flag alone
+    # does not when a module imports all of Foundation.
     berth="$repo/.build/release/berth"
     monitor=${monitor:-$repo/.build/release/berth-monitor}
-    if [ ! -x "$berth" ] || [ ! -x "$monitor" ]; then
-        echo "vm-test-v2: building release berth and berth-monitor" >&2
-        (cd "$repo" && swift build -c release --product berth >&2 && swift build -c release --product berth-monitor >&2)
-    fi
+    echo "vm-test-v2: swift build -c release (berth, berth-monitor)" >&2
+    (cd "$repo" && swift build -c release --static-swift-stdlib --product berth >&2 \
+        && swift build -c release --product berth-monitor >&2)
 fi
 if [ -z "$monitor" ] && [ -x "$(dirname "$berth")/berth-monitor" ]; then monitor="$(dirname "$berth")/berth-monitor"; fi
 

@@ -13,12 +13,15 @@ struct CgroupCommand: CLICommand {
     static let usage = """
     usage: berth cgroup info
            berth cgroup run [options] [--explain] -- COMMAND [ARG...]
+           berth cgroup kill [--freeze] berth/PATH
            berth cgroup remove berth/PATH
 
     info     the cgroup mode (v1, v2, hybrid), hierarchies, controllers and Berth's groups
     run      create berth/run-<pid> with the limits, run COMMAND inside it (it joins the group
              before execve), print its exit, OOM kill, CPU time and memory peak, remove the group,
              and exit with COMMAND's exit status (128+N if killed by signal N)
+    kill     SIGKILL every process in a Berth group and its children, daemons included (v2:
+             cgroup.kill; with --freeze, or on v1: freeze, kill each pid, thaw, until empty)
     remove   kill everything in a Berth group and remove it (for cleaning up by hand)
 
     run options:
@@ -35,13 +38,14 @@ struct CgroupCommand: CLICommand {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
-        guard let sub = args.first else { throw UsageError("missing subcommand (info, run or remove)") }
+        guard let sub = args.first else { throw UsageError("missing subcommand (info, run, kill or remove)") }
         let rest = Array(args.dropFirst())
         switch sub {
         case "info": return try info(rest)
         case "run": return try runCommand(rest)
+        case "kill": return try killCommand(rest)
         case "remove", "rm": return try remove(rest)
-        default: throw UsageError("unknown subcommand \(sub.debugDescription) (info, run or remove)")
+        default: throw UsageError("unknown subcommand \(sub.debugDescription) (info, run, kill or remove)")
         }
     }
 
@@ -100,6 +104,22 @@ struct CgroupCommand: CLICommand {
             out += listGroups(dir + "/" + name, relative: relative + "/" + name)
         }
         return out
+    }
+
+    // MARK: kill
+
+    static func killCommand(_ args: [String]) throws -> Int32 {
+        let parsed = try Arguments(args, spec: .init(flags: ["--explain", "--freeze"]))
+        if parsed.has("--explain") { Trace.enable() }
+        let path = try CgroupPath(try parsed.positional(0, "cgroup path (berth/...)"))
+        let driver = try Cgroups.driver()
+        guard driver.exists(path) else { throw CgroupError.notFound(path.relative) }
+        if parsed.has("--freeze"), let v2 = driver as? CgroupV2Driver {
+            try v2.killAllByFreezing(path)
+        } else {
+            try driver.killAll(path)
+        }
+        return 0
     }
 
     // MARK: remove

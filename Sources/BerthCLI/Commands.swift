@@ -6,6 +6,10 @@ enum Commands {
         RunCommand.self,
         ImageCommand.self,
         CgroupCommand.self,
+        AgentCommand.self,
+        TaskCommand.self,
+        TaskDefCommand.self,
+        ClusterCommand.self,
     ]
 }
 

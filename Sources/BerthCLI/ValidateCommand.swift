@@ -1,5 +1,5 @@
 import BerthECS
-import Foundation
+import BerthSys
 
 /// `berth validate FILE...`: checks task definition files the way RegisterTaskDefinition would.
 struct ValidateCommand: CLICommand {
@@ -29,33 +29,13 @@ struct ValidateCommand: CLICommand {
 
     /// The output lines for one file and whether it is valid.
     static func check(_ file: String) -> (lines: [String], valid: Bool) {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            bytes = try Files.readBytes(file == "-" ? "/dev/stdin" : file)
         } catch {
-            return (["\(file): cannot read file: \(readError(error))"], false)
+            return (["\(file): cannot read file: \(error.message)"], false)
         }
-        let report = ECSValidation.validateTaskDefinition(bytes: data)
-        if let syntax = report.syntaxError {
-            return (["\(file):\(syntax.line):\(syntax.column): invalid JSON: \(syntax.message)"], false)
-        }
-        var lines = report.problems.map { p in
-            "\(file): " + (p.severity == .warning ? "warning: " : "") + "\(p.path): \(p.message)"
-        }
-        if report.isValid {
-            let n = report.warnings.count
-            lines.append("\(file): valid (\(n) warning\(n == 1 ? "" : "s"))")
-        }
-        return (lines, report.isValid)
-    }
-
-    private static func readError(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-            let text = strerror(Int32(underlying.code)).map({ String(cString: $0) })
-        {
-            return text
-        }
-        return ns.localizedDescription
+        let report = ECSValidation.validateTaskDefinition(bytes: bytes)
+        return (report.lines(for: file), report.isValid)
     }
 }

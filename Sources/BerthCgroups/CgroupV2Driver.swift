@@ -162,7 +162,7 @@ public struct CgroupV2Driver: CgroupDriver {
     // MARK: kill and remove
 
     /// `cgroup.kill` (Linux 5.14+) kills the whole subtree atomically; older kernels get
-    /// freeze, SIGKILL every pid, thaw, repeated until the subtree is empty.
+    /// `killAllByFreezing`.
     public func killAll(_ path: CgroupPath) throws(CgroupError) {
         guard exists(path) else { return }
         let d = directory(path)
@@ -170,6 +170,14 @@ public struct CgroupV2Driver: CgroupDriver {
             try files.write(d + "/cgroup.kill", "1")
             if waitUnpopulated(d, millis: 2000) { return }
         }
+        try killAllByFreezing(path)
+    }
+
+    /// The pre-5.14 way (also what v1 does): freeze the subtree so nothing can fork, SIGKILL every
+    /// pid in it, thaw so the kills are delivered, repeat until it is empty.
+    public func killAllByFreezing(_ path: CgroupPath) throws(CgroupError) {
+        guard exists(path) else { return }
+        let d = directory(path)
         for round in 0..<100 {
             if files.pidsRecursive(d).isEmpty { return }
             let canFreeze = Files.exists(d + "/cgroup.freeze")

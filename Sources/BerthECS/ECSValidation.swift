@@ -12,14 +12,34 @@ public struct ValidationReport: Sendable, Equatable {
     public var errors: [Problem] { problems.errors }
     public var warnings: [Problem] { problems.warnings }
 
-    /// The ECS error for a RegisterTaskDefinition call: the first error decides the exception name;
-    /// the message is that error's text (ECS reports one problem per call), nil when valid.
+    /// The ECS error for a RegisterTaskDefinition call (ECS reports one problem per call): the
+    /// first error decides the exception name. Messages that are ECS's own texts are returned
+    /// byte for byte; Berth's own messages are prefixed with the JSON path. nil when valid.
     public var registerError: ECSError? {
         if let syntaxError {
             return ECSError(ECSError.serializationException, "Invalid JSON: \(syntaxError)")
         }
         guard let first = errors.first else { return nil }
-        return ECSError(first.exception.rawValue, first.path.isRoot ? first.message : "\(first.path): \(first.message)")
+        return ECSError(first.exception.rawValue, first.apiMessage)
+    }
+}
+
+extension Problem {
+    /// Beginnings of the messages that are ECS's own texts (§1.8), returned without a path.
+    static let ecsTexts = [
+        "Fargate requires", "No Fargate configuration exists", "Fargate only supports network mode",
+        "When you are specifying container secrets", "Invalid setting for container '", "The sum of all container",
+        "The 'memory' setting for container", "Container.name ", "Container.image ", "Container names must be unique",
+        "Too many containers.", "Cannot depend on container + ", "A dependency container with SUCCESS or COMPLETE",
+        "EphemeralStorage size should be", "When networkMode=", "hostname is not supported on container",
+        "Tasks using the Fargate launch type do not support pidMode", "Invalid 'cpu' setting for task.",
+        "Invalid 'memory' setting for task.",
+    ]
+
+    /// The message as an API error body carries it: ECS texts verbatim, others as `path: message`.
+    public var apiMessage: String {
+        if path.isRoot || Self.ecsTexts.contains(where: { message.hasPrefix($0) }) { return message }
+        return "\(path): \(message)"
     }
 }
 
@@ -65,5 +85,20 @@ public enum ECSValidation {
         }
         problems += TaskDefinitionValidator.validate(input, basePath: doc.basePath, host: host)
         return ValidationReport(problems: problems, definition: input.normalized(), syntaxError: nil)
+    }
+}
+
+extension ValidationReport {
+    /// What `berth validate` prints for one file: `FILE:LINE:COLUMN: invalid JSON: ...` for syntax
+    /// errors, else one `FILE: PATH: message` line per problem (warnings as `FILE: warning: PATH: ...`)
+    /// and, when valid, `FILE: valid (N warnings)`.
+    public func lines(for file: String) -> [String] {
+        if let e = syntaxError { return ["\(file):\(e.line):\(e.column): invalid JSON: \(e.message)"] }
+        var out = problems.map { "\(file): \($0)" }
+        if isValid {
+            let n = warnings.count
+            out.append("\(file): valid (\(n) warning\(n == 1 ? "" : "s"))")
+        }
+        return out
     }
 }

@@ -215,6 +215,7 @@ struct Monitor {
         } else if line == Array("ready".utf8) {
             ready = true
             startedAt = Clock.now()
+            recordContainerPid()
             relay(line)
             closeReport()
         } else if line.starts(with: Array("error".utf8)) {
@@ -222,6 +223,18 @@ struct Monitor {
         } else {
             relay(line)
         }
+    }
+
+    /// `container.pid`, so the runtime knows the pid even if the process that created the
+    /// container died before writing state.json.
+    func recordContainerPid() {
+        guard containerPid > 0 else { return }
+        let path = stateDir + "/container.pid"
+        let fd = IO.open(path + ".tmp", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return }
+        let ok = IO.writeAll(fd, "\(containerPid)\n")
+        close(fd)
+        if ok { rename(path + ".tmp", path) }
     }
 
     mutating func markFailed(_ line: [UInt8]) {

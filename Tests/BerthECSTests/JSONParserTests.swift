@@ -84,3 +84,14 @@ import Testing
         #expect(JSONPath.root.description == "(document)")
     }
 }
+
+@Suite struct JSONParserScaleTests {
+    /// Large request bodies parse in linear time (duplicate keys are checked with a set).
+    @Test func manyKeysAndLongArrays() throws {
+        let keys = (0..<20000).map { "\"k\($0)\": \($0)" }.joined(separator: ",")
+        let v = try JSONValue.parse("{\(keys)}")
+        #expect(v.objectValue?.count == 20000)
+        let list = "[" + Array(repeating: "\"x\"", count: 100_000).joined(separator: ",") + "]"
+        #expect(try JSONValue.parse(list).arrayValue?.count == 100_000)
+    }
+}

@@ -70,28 +70,40 @@ import Testing
     @Test func memoryHogIsOOMKilledAndReported() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
-        let r = try runBerth(["cgroup", "run", "--memory", "64m", "--", Self.busybox,
+        let path = try group("oom")
+        defer { try? driver.remove(path) }
+        let r = try runBerth(["cgroup", "run", "--cgroup", path.relative, "--memory", "64m", "--", Self.busybox,
                               "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"])
         #expect(r.status == 137, "\(r.stderr)")
         #expect(r.stderr.contains("berth: OOM killed: yes"), "\(r.stderr)")
         #expect(r.stderr.contains("killed by signal 9"), "\(r.stderr)")
-        assertGone(try reportedGroup(r.stderr), driver)
+        #expect(try reportedGroup(r.stderr) == path)
+        assertGone(path, driver)
     }
 
     @Test func plainKill9IsNotOOM() throws {
         try requireRoot()
         let driver = try Cgroups.driver()
-        let r = try runBerth(["cgroup", "run", "--memory", "64m", "--", Self.busybox, "sh", "-c", "kill -9 $$"])
+        let path = try group("kill9")
+        defer { try? driver.remove(path) }
+        let r = try runBerth(["cgroup", "run", "--cgroup", path.relative, "--memory", "64m", "--",
+                              Self.busybox, "sh", "-c", "kill -9 $$"])
         #expect(r.status == 137, "\(r.stderr)")
         #expect(r.stderr.contains("berth: OOM killed: no"), "\(r.stderr)")
-        assertGone(try reportedGroup(r.stderr), driver)
+        assertGone(path, driver)
     }
 
     @Test func commandExitStatusIsPassedThrough() throws {
         try requireRoot()
+        let driver = try Cgroups.driver()
+        // The default group name is berth/run-<pid of berth>; removed by berth itself.
         let r = try runBerth(["cgroup", "run", "--pids", "10", "--", Self.busybox, "sh", "-c", "exit 7"])
+        let path = try reportedGroup(r.stderr)
+        defer { try? driver.remove(path) }
+        #expect(path.relative.hasPrefix("berth/run-"))
         #expect(r.status == 7, "\(r.stderr)")
         #expect(r.stderr.contains("berth: exit: status 7"))
+        assertGone(path, driver)
     }
 
     @Test func signalsAreForwardedAndTheGroupRemoved() throws {
@@ -108,6 +120,29 @@ import Testing
         p.terminate()  // SIGTERM to berth, which forwards it to the command
         p.waitUntilExit()
         #expect(p.terminationStatus == 128 + SIGTERM)
+        assertGone(path, driver)
+    }
+
+    @Test func killCommandKillsTheWholeGroup() throws {
+        try requireRoot()
+        let driver = try Cgroups.driver()
+        let path = try group("killcmd")
+        defer { try? driver.remove(path) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.berth)
+        p.arguments = ["cgroup", "run", "--cgroup", path.relative, "--", Self.busybox, "sh", "-c",
+                       "(\(Self.busybox) sleep 1003 &); exec \(Self.busybox) sleep 1004"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(waitFor(seconds: 5) { ((try? driver.processes(path)) ?? []).count == 2 })
+        let pids = try driver.processes(path)
+        let starts = pids.map { Proc.startTime($0) ?? 0 }
+        let k = try runBerth(["cgroup", "kill", "--explain", path.relative])
+        #expect(k.status == 0, "\(k.stderr)")
+        #expect(k.stderr.contains("FROZEN") || k.stderr.contains("cgroup.kill"), "\(k.stderr)")
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 137)
+        for (pid, start) in zip(pids, starts) { #expect(!Proc.isAlive(pid, startTime: start)) }
         assertGone(path, driver)
     }
 
@@ -188,14 +223,16 @@ import Testing
         let driver = try Cgroups.driver()
         let path = try group("cpu")
         defer { try? driver.remove(path) }
-        try driver.create(path, resources: CgroupResources(cpuQuota: 50_000, cpuPeriod: 100_000))
+        // Maximum shares: on this busy shared host the group then gets all the CPU it asks for
+        // against other work, so only the quota limits it (shares never lift a quota).
+        try driver.create(path, resources: CgroupResources(cpuShares: 262_144, cpuQuota: 50_000, cpuPeriod: 100_000))
         let pid = try driver.spawn([Self.busybox, "sh", "-c", "while :; do :; done"], in: path)
         defer { kill(pid, SIGKILL); reap(pid) }
         usleep(300_000)
-        // The quota must never be exceeded. The 40 % floor depends on the shared 2-core host having
-        // the CPU to give, so a second 3 s window is allowed if the first one was starved.
+        // The quota must never be exceeded. The 40 % floor depends on the host having the CPU to
+        // give, so up to three 3 s windows are measured until one was not starved.
         var shares: [Double] = []
-        for _ in 0..<2 {
+        for _ in 0..<3 {
             let u0 = try driver.stats(path).cpuUsageNanos
             let t0 = berth_monotonic_ns()
             usleep(3_000_000)

@@ -210,13 +210,16 @@ extension InitHarness {
     /// Run `/bin/sh -c script` as a new container from a fresh busybox bundle (after `prepare`
     /// may change the rootfs and `modify` the spec); returns the run and its stdout.
     static func script(_ script: String, modify: (inout Spec) -> Void = { _ in },
+                       configure: (inout InitConfig) -> Void = { _ in },
                        prepare: (String) throws -> Void = { _ in }) throws -> (Started, String) {
         let bundle = try makeBundle()
         defer { cleanup(bundle) }
         try prepare(bundle)
         var spec = spec(bundle: bundle, args: ["/bin/sh", "-c", script])
         modify(&spec)
-        let (s, out) = try runContainer(InitConfig(mode: .create, id: "test", spec: spec, bundle: bundle))
+        var config = InitConfig(mode: .create, id: "test", spec: spec, bundle: bundle)
+        configure(&config)
+        let (s, out) = try runContainer(config)
         cleanup(s.stateDir)
         return (s, out)
     }

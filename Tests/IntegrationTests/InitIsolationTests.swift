@@ -53,12 +53,13 @@ import Glibc
             for d in null zero full random urandom tty; do stat -c '%n %t:%T %a %F' /dev/$d; done
             readlink /dev/ptmx; readlink /dev/fd; readlink /dev/stdin
             head -c 4 /dev/zero | wc -c
+            [ /proc/self/fd/0 -ef /dev/null ] && echo stdin-container-null
             """)
         #expect(InitHarness.lines(out) == [
             "/dev/null 1:3 666 character special file", "/dev/zero 1:5 666 character special file",
             "/dev/full 1:7 666 character special file", "/dev/random 1:8 666 character special file",
             "/dev/urandom 1:9 666 character special file", "/dev/tty 5:0 666 character special file",
-            "pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "4",
+            "pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "4", "stdin-container-null",
         ], "\(out) \(s.stderr)")
     }
 
@@ -107,12 +108,13 @@ import Glibc
         #expect(s.error?.contains("unable to find user nosuch") == true, "\(s.lines)")
     }
 
-    @Test func rlimitsApplied() throws {
+    @Test func rlimitsAndOOMScoreApplied() throws {
         try InitHarness.requireRoot()
-        let (s, out) = try InitHarness.script("ulimit -n; ulimit -Hn; ulimit -c") {
+        let (s, out) = try InitHarness.script("ulimit -n; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj") {
             $0.process!.rlimits = [.init(type: "RLIMIT_NOFILE", soft: 123, hard: 456), .init(type: "core", soft: 0, hard: 0)]
+            $0.process!.oomScoreAdj = 500
         }
-        #expect(InitHarness.lines(out) == ["123", "456", "0"], "\(out) \(s.stderr)")
+        #expect(InitHarness.lines(out) == ["123", "456", "0", "500"], "\(out) \(s.stderr)")
     }
 
     @Test func sysctlsInOwnNamespaces() throws {
@@ -162,5 +164,32 @@ import Glibc
         }
         #expect(s.error?.contains("mount namespace") == true, "\(s.lines)")
         #expect(s.pid == nil && s.initStatus != 0)
+    }
+}
+
+extension InitIsolationTests {
+    /// The container is placed in its own pids cgroup (under berth/); /sys/fs/cgroup shows only that
+    /// cgroup, read-only, with or without a cgroup namespace.
+    @Test func cgroupPlacementAndReadOnlyCgroupMount() throws {
+        try InitHarness.requireRoot()
+        let dir = "/sys/fs/cgroup/pids/berth/init-test-\(getpid())"
+        try Files.makeDirectories(dir)
+        defer { _ = rmdir(dir) }
+        try Files.write(dir + "/pids.max", "77")
+        let script = """
+            grep ':pids:' /proc/self/cgroup | cut -d: -f3
+            touch /sys/fs/cgroup/pids/x 2>/dev/null && echo cgroup-rw || echo cgroup-ro
+            cat /sys/fs/cgroup/pids/pids.max
+            ls /sys/fs/cgroup/pids | grep -c init-test
+            """
+        for withNamespace in [true, false] {
+            let (s, out) = try InitHarness.script(script) {
+                if withNamespace { $0.linux!.namespaces!.append(.init(type: "cgroup")) }
+            } configure: {
+                $0.cgroupProcsFiles = [dir + "/cgroup.procs"]
+            }
+            let own = withNamespace ? "/" : "/berth/init-test-\(getpid())"
+            #expect(InitHarness.lines(out) == [own, "cgroup-ro", "77", "0"], "cgroupns \(withNamespace): \(out) \(s.stderr)")
+        }
     }
 }

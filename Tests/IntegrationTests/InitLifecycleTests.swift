@@ -99,6 +99,15 @@ import Glibc
         usleep(50_000)
         _ = kill(e.initPid, SIGTERM)
         #expect(InitHarness.waitStatus(e.initPid) == 128 + SIGTERM)
+
+        // If the supervising init is killed, the exec'd process dies with it (parent-death signal).
+        let e2 = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
+                                                  targetPid: pid, targetStartTime: Proc.startTime(pid)), waitInit: false)
+        defer { InitHarness.kill(e2.pid); InitHarness.cleanup(e2.stateDir) }
+        let child = try #require(e2.pid)
+        _ = kill(e2.initPid, SIGKILL)
+        #expect(InitHarness.waitStatus(e2.initPid) == 128 + SIGKILL)
+        #expect(InitHarness.waitGone(child, timeoutMs: 5_000))
     }
 
     @Test func setupErrorsAreReportedWithTheirField() throws {
@@ -111,6 +120,9 @@ import Glibc
 
         let (rl, _) = try InitHarness.scriptAllowingError("true") { $0.process!.rlimits = [.init(type: "RLIMIT_BOGUS", soft: 1, hard: 1)] }
         #expect(rl.error?.contains("process.rlimits[0].type: unknown rlimit") == true, "\(rl.lines)")
+
+        let (tty, _) = try InitHarness.scriptAllowingError("true") { $0.process!.terminal = true }
+        #expect(tty.error?.contains("process.terminal") == true && tty.pid == nil, "\(tty.lines)")
 
         let (exe, _) = try InitHarness.scriptAllowingError("true") { $0.process!.args = ["/bin/nothing-here"] }
         #expect(exe.error?.hasPrefix("exec: \"/bin/nothing-here\"") == true, "\(exe.lines)")

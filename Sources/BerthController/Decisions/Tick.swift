@@ -10,6 +10,8 @@ struct Tick<IDs: IdentifierSource> {
     var wakeTimes: [Timestamp] = []
     /// Tasks ordered to stop this tick (one "has stopped N running tasks" event).
     var stoppedIds: [String] = []
+    /// Task ids failing container health checks past the grace period (set by `schedule`).
+    var failing: Set<String> = []
 
     init(state: ServiceState, now: Timestamp, config: ControllerConfig, ids: IDs) {
         self.state = state

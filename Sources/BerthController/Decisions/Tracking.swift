@@ -2,11 +2,15 @@
 /// and whether that stop was a failure (for the throttle and the circuit breaker).
 extension Tick {
     mutating func track(_ tasks: [ObservedTask]) {
-        var seen = Set<String>()
+        let seen = Set(tasks.map(\.taskId))
+        // A launch may already be STOPPED the first time it is seen: it is still ours.
+        for launch in state.bookkeeping.launches where seen.contains(launch.taskId) {
+            state.bookkeeping.tasks[launch.taskId] = state.bookkeeping.tasks[launch.taskId]
+                ?? TrackedTask(deploymentId: launch.deploymentId, firstSeenAt: launch.orderedAt)
+        }
+        state.bookkeeping.launches.removeAll { seen.contains($0.taskId) }
         for task in tasks {
             let id = task.taskId
-            seen.insert(id)
-            state.bookkeeping.launches.removeAll { $0.taskId == id }
             if task.lastStatus.isLive {
                 observeLive(task)
             } else if let tracked = state.bookkeeping.tasks.removeValue(forKey: id) {
@@ -62,8 +66,9 @@ extension Tick {
 
     private func failureReason(_ task: ObservedTask?) -> String {
         guard let task else { return "Task disappeared before it became healthy" }
-        let reason = task.stoppedReason ?? "Task stopped"
-        return task.startedAt == nil ? reason : "\(reason) (stopped before it became healthy)"
+        var reason = task.stoppedReason ?? "Task stopped"
+        if let code = task.essentialExitCode { reason += " (exit code \(code))" }
+        return task.startedAt == nil ? reason : "\(reason), before it became healthy"
     }
 
     /// Launch orders the agent never turned into tasks count as failed starts.

@@ -34,12 +34,15 @@ public struct TrackedTask: Codable, Sendable, Equatable {
     public var stopKind: StopKind?
     /// The first tick that saw the task (or its launch order).
     public var firstSeenAt: Timestamp
+    /// When the task was first seen failing health checks past the grace period.
+    public var unhealthySince: Timestamp?
 
     public init(deploymentId: String, firstSeenAt: Timestamp) {
         self.deploymentId = deploymentId
         self.wasHealthy = false
         self.stopKind = nil
         self.firstSeenAt = firstSeenAt
+        self.unhealthySince = nil
     }
 }
 

@@ -21,6 +21,8 @@ struct ContainerDir: Sendable {
     var execFifo: String { path + "/exec.fifo" }
     var initConfig: String { path + "/init.json" }
     var monitorConfig: String { path + "/monitor.conf" }
+    /// Written by the monitor when init reports ready.
+    var containerPidFile: String { path + "/container.pid" }
 
     var exists: Bool { Files.isDirectory(path) }
 
@@ -31,6 +33,12 @@ struct ContainerDir: Sendable {
         } catch {
             throw RuntimeError.sys(SysError("decode", errno: EINVAL, detail: "\(stateFile): \(error)"))
         }
+    }
+
+    /// The pid the monitor recorded at `ready`, or nil.
+    func readContainerPid() -> Int32? {
+        guard let bytes = try? readIfPresent(containerPidFile) else { return nil }
+        return Int32(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: " \n"))
     }
 
     func readExit() -> ExitInfo? {
@@ -54,7 +62,7 @@ struct ContainerDir: Sendable {
 enum JSONCoding {
     static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(value))
     }
 }

@@ -170,8 +170,14 @@ public struct LinuxRuntime: ContainerRuntime {
             return stopped(state, exit: exit)
         }
         if state.pid == 0 {
-            // Still being created, unless its monitor is gone (the creator was interrupted).
-            return Proc.isAlive(state.monitorPid, startTime: state.monitorStartTime) ? state : stopped(state, exit: nil)
+            if let pid = dir.readContainerPid() {
+                // Set up, but the process that created it died before recording the pid.
+                state.pid = pid
+                state.pidStartTime = Proc.startTime(pid)
+            } else {
+                // Still being created, unless its monitor is gone (the creator was interrupted).
+                return Proc.isAlive(state.monitorPid, startTime: state.monitorStartTime) ? state : stopped(state, exit: nil)
+            }
         }
         if Proc.isAlive(state.pid, startTime: state.pidStartTime) {
             state.status = Files.exists(dir.execFifo) ? .created : .running
@@ -234,7 +240,7 @@ public struct LinuxRuntime: ContainerRuntime {
         let current = try state(id)
         let dir = dir(id)
         if current.status != .stopped {
-            guard force else { throw RuntimeError.invalidState(id: id, status: current.status, action: "delete (use --force)") }
+            guard force else { throw RuntimeError.invalidState(id: id, status: current.status, action: "delete") }
             if let raw = current.cgroupPath, let path = try? CgroupPath(raw) { try? cgroups.killAll(path) }
             if let handle = ProcessHandle.open(current.pid, startTime: current.pidStartTime) {
                 try? handle.signal(SIGKILL)

@@ -24,7 +24,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
         case .exists(let id): return "container \(id.debugDescription) already exists"
         case .notFound(let id): return "container \(id.debugDescription) does not exist"
         case .invalidState(let id, let status, let action):
-            return "cannot \(action) container \(id.debugDescription): it is \(status.rawValue)"
+            let hint = action == "delete" ? " (stop it first or use --force)" : ""
+            return "cannot \(action) container \(id.debugDescription): it is \(status.rawValue)\(hint)"
         case .invalidSpec(let issues): return issues.map(\.description).joined(separator: "\n")
         case .setupFailed(let id, let message): return "container \(id.debugDescription) failed to start: \(message)"
         case .sys(let e): return e.description
@@ -44,7 +45,17 @@ public struct SpecIssue: Sendable, Equatable, CustomStringConvertible {
         self.path = path
         self.message = message
     }
-    public var description: String { "\(path): \(message)" }
+    /// From a message already in `path: problem` form (as the init's checks phrase them).
+    public init(message: String) {
+        let parts = message.split(separator: ": ", maxSplits: 1)
+        if parts.count == 2 {
+            self.init(String(parts[0]), String(parts[1]))
+        } else {
+            self.init("", message)
+        }
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
 /// Container ids: `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}` (safe as a directory and cgroup name).

@@ -26,6 +26,7 @@ struct CreateInit {
             setup = try MountSetup(spec: config.spec, bundle: config.bundle, plan: plan)
             // Opened now: the fifo lives on the host and is unreachable after pivot_root.
             if let path = config.execFifo { fifo = try FileDescriptor.open(path, BERTH_O_PATH) }
+            try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
             try Namespaces.enterCgroups(config.cgroupProcsFiles)
             try Namespaces.join(plan.joinOrder)
             try Namespaces.create(plan.create)
@@ -67,6 +68,7 @@ struct CreateInit {
         let mounted = try setup.run()
         try PivotRoot.run(newRoot: mounted.root, rootfsPath: setup.rootfsPath)
         mounted.root.close()
+        try Devices.reopenNullStdio()
         try FinalizeRootfs(spec: config.spec, plan: plan)
             .run(devReadOnlyFlags: mounted.devReadOnlyFlags, finalPropagation: setup.finalPropagation)
         return try ProcessStart(process: process)

@@ -28,16 +28,19 @@ struct ExecInit {
             guard let p = config.spec.process else { throw InitError("config", "process: missing") }
             process = p
             try ProcessSecurity.validate(p)
-            if Namespaces.identity("/proc/\(pid)/ns/user").map({ $0 != Namespaces.identity("/proc/self/ns/user")! }) ?? false {
+            if let theirs = Namespaces.identity("/proc/\(pid)/ns/user"), Namespaces.identity("/proc/self/ns/user").map({ $0 != theirs }) ?? true {
                 throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
             }
+            try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
             try Namespaces.enterCgroups(config.cgroupProcsFiles)
-            let targets = Self.kinds.compactMap { kind -> (kind: NamespaceKind, path: String)? in
-                let path = "/proc/\(pid)/ns/\(kind.procName)"
-                guard let theirs = Namespaces.identity(path) else { return nil }
-                return Namespaces.identity("/proc/self/ns/\(kind.procName)").map { $0 == theirs } == true ? nil : (kind, path)
+            let opened = try Namespaces.openDiffering(of: pid, Self.kinds)
+            defer { opened.forEach { $0.fd.close() } }
+            // The pid could have been reused between the check and the opens: check again now
+            // that the namespace files are held.
+            guard Proc.isAlive(pid, startTime: start) else {
+                throw InitError("exec", "container process \(pid) exited while joining it")
             }
-            try Namespaces.join(targets)
+            try Namespaces.enter(opened)
             signals = try Sys.call("signalfd") {
                 let all = Self.forwarded + [SIGCHLD]
                 return all.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
@@ -55,7 +58,7 @@ struct ExecInit {
             _ = Glibc.close(signals)
             gate.wait()
             do {
-                let start = try ProcessStart(process: process)
+                let start = try ProcessStart(process: process, parentDeathSignal: SIGKILL)
                 let executable = try start.prepare()
                 start.finish(executable: executable, sync: sync, fifo: nil)
             } catch {

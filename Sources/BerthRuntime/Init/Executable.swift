@@ -52,6 +52,7 @@ enum Executable {
         Trace.step("exec", "\(path) argv=\(args)")
         let argv = args.map { strdup($0) } + [nil]
         let envp = env.map { strdup($0) } + [nil]
+        berth_reset_signals()
         execve(path, argv, envp)
         let e = berth_errno()
         let line = "berth init: exec \(args.first ?? path): \(String(cString: strerror(e)))\n"

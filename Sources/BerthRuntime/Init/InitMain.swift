@@ -10,6 +10,13 @@ import Glibc
 /// single-threaded process; talks to its starter over the sync pipe on fd 3.
 enum InitMain {
     static func run(_ args: [String]) -> Int32 {
+        // A starter that died must not kill init with SIGPIPE mid-setup; execve gets default
+        // dispositions back (`Executable.exec`).
+        _ = signal(SIGPIPE, SIG_IGN)
+        // Non-dumpable until execve (which resets it): processes of the container cannot open
+        // /proc/<pid>/exe (the host's berth binary) or /proc/<pid>/fd of this process while it
+        // works inside their namespaces (CVE-2019-5736, as runc does for exec).
+        _ = berth_set_dumpable(0)
         let sync = SyncPipe.inherited()
         if let sync { _ = fcntl(sync.fd, F_SETFD, FD_CLOEXEC) }
         guard args.count == 1 else {

@@ -6,17 +6,44 @@ import Glibc
 
 /// Joining namespaces by path and creating the rest, in a single-threaded process.
 enum Namespaces {
-    /// Open every path first (later joins change what paths mean), then setns in `joinOrder`.
+    /// A namespace file opened for setns.
+    struct Opened {
+        var kind: NamespaceKind
+        var path: String
+        var fd: FileDescriptor
+    }
+
+    /// Open every path first (later joins change what paths mean), then setns in order.
     static func join(_ targets: [(kind: NamespaceKind, path: String)]) throws(SysError) {
-        var fds: [(NamespaceKind, String, FileDescriptor)] = []
-        defer { for (_, _, fd) in fds { fd.close() } }
+        var opened: [Opened] = []
+        defer { opened.forEach { $0.fd.close() } }
         for t in targets {
-            fds.append((t.kind, t.path, try FileDescriptor.open(t.path, O_RDONLY)))
+            opened.append(Opened(kind: t.kind, path: t.path, fd: try FileDescriptor.open(t.path, O_RDONLY)))
         }
-        for (kind, path, fd) in fds {
-            Trace.step("namespace", "join \(kind.rawValue) \(path)")
-            try Sys.call("setns \(kind.rawValue)", detail: path) { berth_setns(fd.rawValue, kind.cloneFlag) }
+        try enter(opened)
+    }
+
+    static func enter(_ opened: [Opened]) throws(SysError) {
+        for ns in opened {
+            Trace.step("namespace", "join \(ns.kind.rawValue) \(ns.path)")
+            try Sys.call("setns \(ns.kind.rawValue)", detail: ns.path) { berth_setns(ns.fd.rawValue, ns.kind.cloneFlag) }
         }
+    }
+
+    /// Open the namespaces of `pid` that differ from ours (joining one's own is pointless, and
+    /// EINVAL for a user namespace). Kinds the kernel lacks are skipped.
+    static func openDiffering(of pid: Int32, _ kinds: [NamespaceKind]) throws(SysError) -> [Opened] {
+        var opened: [Opened] = []
+        for kind in kinds {
+            let path = "/proc/\(pid)/ns/\(kind.procName)"
+            guard let theirs = identity(path) else { continue }
+            if let ours = identity("/proc/self/ns/\(kind.procName)"), ours == theirs { continue }
+            do { opened.append(Opened(kind: kind, path: path, fd: try FileDescriptor.open(path, O_RDONLY))) } catch {
+                opened.forEach { $0.fd.close() }
+                throw error
+            }
+        }
+        return opened
     }
 
     static func create(_ kinds: [NamespaceKind]) throws(SysError) {
@@ -33,6 +60,13 @@ enum Namespaces {
             Trace.step("cgroup", "\(pid) > \(file)")
             try Files.write(file, pid)
         }
+    }
+
+    /// process.oomScoreAdj, set while still privileged; children inherit it.
+    static func setOOMScoreAdj(_ adj: Int?) throws(SysError) {
+        guard let adj else { return }
+        Trace.step("process", "oom_score_adj \(adj)")
+        try Files.write("/proc/self/oom_score_adj", String(adj))
     }
 
     /// Inode identity of a namespace file.

@@ -11,8 +11,11 @@ struct ProcessStart {
     let process: Spec.Process
     let security: ProcessSecurity
     let env: [String]
+    /// exec mode: die with the `berth init` that supervises this process.
+    let parentDeathSignal: Int32?
 
-    init(process: Spec.Process) throws {
+    init(process: Spec.Process, parentDeathSignal: Int32? = nil) throws {
+        self.parentDeathSignal = parentDeathSignal
         guard !process.args.isEmpty else { throw InitError("exec", "process.args: empty", exitCode: 127) }
         self.process = process
         let passwd = (try? Files.read("/etc/passwd")) ?? ""
@@ -41,6 +44,12 @@ struct ProcessStart {
         let (rc, err) = Sys.attempt { chdir(cwd) }
         if rc != 0 && err != EACCES && err != EPERM { throw SysError("chdir", errno: err, detail: "\(cwd) (process.cwd)") }
         try verifyCwd()
+        if let sig = parentDeathSignal {
+            // After the user switch, which clears it; then make sure the parent is still there.
+            let parent = getppid()
+            try Sys.call("prctl PR_SET_PDEATHSIG") { berth_set_pdeathsig(sig) }
+            guard getppid() == parent else { throw InitError("exec", "berth init exited during setup") }
+        }
         return try Executable.resolve(process.args[0], env: env)
     }
 

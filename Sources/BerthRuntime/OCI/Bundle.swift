@@ -23,6 +23,9 @@ public enum Bundle {
         do {
             return try JSONDecoder().decode(Spec.self, from: Data(bytes))
         } catch let error as DecodingError {
+            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty, let syntax = JSONSyntax.firstError(in: bytes) {
+                throw BundleError("\(file): invalid JSON at \(syntax)")
+            }
             throw BundleError("\(file): \(describe(error))")
         } catch {
             throw BundleError("\(file): \(error)")

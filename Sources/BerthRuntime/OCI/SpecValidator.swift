@@ -30,6 +30,7 @@ public enum SpecValidator {
         if spec.hostname.map({ !$0.isEmpty }) == true && !namespaces.contains("uts") {
             issues.append(SpecIssue("hostname", "needs a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)"))
         }
+        checkSysctls(spec.linux?.sysctl, namespaces: spec.linux?.namespaces, &issues)
         checkMounts(spec.mounts, &issues)
         checkPaths(spec.linux?.maskedPaths, field: "linux.maskedPaths", &issues)
         checkPaths(spec.linux?.readonlyPaths, field: "linux.readonlyPaths", &issues)
@@ -93,17 +94,30 @@ public enum SpecValidator {
             issues.append(SpecIssue("process.oomScoreAdj", "\(adj) is out of range -1000...1000"))
         }
         checkRlimits(process.rlimits, &issues)
+        checkCapabilities(process.capabilities, &issues)
     }
 
     static func checkRlimits(_ rlimits: [Spec.Rlimit]?, _ issues: inout [SpecIssue]) {
-        var seen: Set<String> = []
-        for (i, r) in (rlimits ?? []).enumerated() {
-            if r.soft > r.hard {
-                issues.append(SpecIssue("process.rlimits[\(i)]", "soft limit \(r.soft) is above hard limit \(r.hard)"))
+        // Names, soft <= hard and duplicates: the same rules init applies (Security/Rlimits.swift).
+        do { _ = try Rlimits.parse(rlimits) } catch { issues.append(SpecIssue(message: error.message)) }
+    }
+
+    static func checkCapabilities(_ caps: Spec.Capabilities?, _ issues: inout [SpecIssue]) {
+        guard let caps else { return }
+        let sets: [(String, [String]?)] = [("bounding", caps.bounding), ("effective", caps.effective),
+                                           ("inheritable", caps.inheritable), ("permitted", caps.permitted),
+                                           ("ambient", caps.ambient)]
+        for (set, names) in sets {
+            for (i, name) in (names ?? []).enumerated() where Capabilities.number(name) == nil {
+                issues.append(SpecIssue("process.capabilities.\(set)[\(i)]", "unknown capability \(name.debugDescription)"))
             }
-            if !seen.insert(r.type).inserted {
-                issues.append(SpecIssue("process.rlimits[\(i)].type", "\(r.type) is given twice"))
-            }
+        }
+    }
+
+    static func checkSysctls(_ sysctl: [String: String]?, namespaces: [Spec.Namespace]?, _ issues: inout [SpecIssue]) {
+        guard let sysctl, !sysctl.isEmpty, let plan = try? NamespacePlan(namespaces) else { return }
+        for key in sysctl.keys.sorted() {
+            do { _ = try Sysctl.path(for: key, namespaces: plan) } catch { issues.append(SpecIssue(message: error.message)) }
         }
     }
 

@@ -57,6 +57,23 @@ enum Devices {
         }
     }
 
+    /// After pivot_root: stdio descriptors that point at the host's /dev/null (a host inode the
+    /// container could fstat) are replaced by the container's own /dev/null, as runc does.
+    static func reopenNullStdio() throws {
+        var null = stat()
+        guard stat("/dev/null", &null) == 0, null.st_mode & S_IFMT == S_IFCHR,
+              berth_major(null.st_rdev) == 1, berth_minor(null.st_rdev) == 3 else { return }
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFCHR, st.st_rdev == null.st_rdev,
+                  st.st_dev != null.st_dev || st.st_ino != null.st_ino else { continue }
+            let mine = try FileDescriptor.open("/dev/null", O_RDWR)
+            defer { mine.close() }
+            try Sys.call("dup3", detail: "/dev/null onto fd \(fd)") { berth_dup3(mine.rawValue, fd, 0) }
+            Trace.step("device", "fd \(fd): host /dev/null replaced by the container's")
+        }
+    }
+
     /// True if `fd` is the null device (c 1:3): masking binds it, so a look-alike must be refused.
     static func isNullDevice(_ fd: FileDescriptor) -> Bool {
         var mode: mode_t = 0

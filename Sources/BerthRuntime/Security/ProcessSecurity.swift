@@ -41,6 +41,12 @@ public struct ProcessSecurity: Equatable, Sendable {
         _ = try CapabilitySets(spec: process.capabilities)
         _ = try Rlimits.parse(process.rlimits)
         guard !process.args.isEmpty else { throw InitError("exec", "process.args: empty", exitCode: 127) }
+        if process.terminal == true {
+            throw InitError("config", "process.terminal: true is not supported by berth (stdio is pipes or files)")
+        }
+        if let adj = process.oomScoreAdj, adj < -1000 || adj > 1000 {
+            throw InitError("config", "process.oomScoreAdj: \(adj) is outside -1000...1000")
+        }
     }
 
     public func applyRlimits(_ sys: some CredentialSyscalls) throws(SysError) {

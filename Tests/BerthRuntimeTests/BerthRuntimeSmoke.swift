@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthRuntime
-
-@Test func BerthRuntimeLinks() {}
