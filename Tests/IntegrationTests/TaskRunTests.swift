@@ -158,4 +158,16 @@ import Testing
         #expect(r.stderr.contains("containerDefinitions[0].image: CannotPullContainerError: image \"nginx:1.27\" not found"), "\(r.stderr)")
         try h.expectCleanedUp(r.taskId)
     }
+
+    @Test func pidModeTaskSharesOneProcessNamespace() throws {
+        let h = try TaskHarness()
+        let r = try h.run(try h.write("""
+            {"family": "pidtask", "pidMode": "task", "containerDefinitions": [
+              {"name": "a", "image": "busybox", "memory": 64, "command": ["sleep", "3"]},
+              {"name": "b", "image": "busybox", "memory": 64, "dependsOn": [{"containerName": "a", "condition": "START"}],
+               "command": ["sh", "-c", "echo pid1=$(cat /proc/1/comm)"]}]}
+            """))
+        #expect(r.stdout.contains("b | pid1=sleep"), "\(r.stdout)")
+        try h.expectCleanedUp(r.taskId)
+    }
 }
