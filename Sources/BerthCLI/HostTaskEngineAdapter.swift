@@ -64,7 +64,10 @@ final class HostTaskEngineAdapter: TaskEngine, Sendable {
     static func observation(_ arn: String, _ s: TaskSnapshot) -> TaskObservation {
         var o = TaskObservation(taskArn: arn, lastStatus: s.lastStatus, containers: s.containers.map { c in
             ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
-                                 healthStatus: c.healthStatus.rawValue, runtimeId: c.runtimeId)
+                                 healthStatus: c.healthStatus.rawValue, runtimeId: c.runtimeId,
+                                 networkBindings: (c.networkBindings ?? []).map {
+                                     NetworkBinding(bindIP: $0.bindIP, containerPort: $0.containerPort, hostPort: $0.hostPort, protocol: $0.protocol)
+                                 })
         })
         o.healthStatus = s.healthStatus.rawValue
         o.pullStartedAt = s.createdAt
