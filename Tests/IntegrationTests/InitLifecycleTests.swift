@@ -14,10 +14,11 @@ import Glibc
         let fifoDir = try InitHarness.tempDir("fifo")
         defer { InitHarness.cleanup(bundle, fifoDir) }
         let fifo = fifoDir + "/exec.fifo"
-        try #require(mkfifo(fifo, 0o622) == 0)
-        _ = chmod(fifo, 0o622)
+        try #require(mkfifo(fifo, 0o600) == 0)
         var spec = InitHarness.spec(bundle: bundle, args: ["/bin/sh", "-c", "echo started as $(id -u)"])
+        // A user without CAP_DAC_OVERRIDE must still be able to reopen the root-owned fifo.
         spec.process!.user = .init(username: "app")
+        spec.process!.capabilities = .init(bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"])
         let s = try InitHarness.start(InitConfig(mode: .create, id: "fifo", spec: spec, bundle: bundle, execFifo: fifo))
         defer { InitHarness.kill(s.pid); InitHarness.cleanup(s.stateDir) }
         #expect(s.lines.count == 2 && s.lines.last == "ready", "\(s.lines) \(s.stderr)")
@@ -27,11 +28,13 @@ import Glibc
         #expect(s.stdout.isEmpty)
         #expect(Proc.state(pid) != nil)
         // `berth start`: read the byte.
-        let fd = open(fifo, O_RDONLY | O_CLOEXEC)
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         try #require(fd >= 0)
+        defer { close(fd) }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        try #require(poll(&pfd, 1, 10_000) == 1, "the container never wrote the fifo; stderr: \(s.stderr)")
         var byte: UInt8 = 0
         #expect(read(fd, &byte, 1) == 1 && byte == UInt8(ascii: "0"))
-        close(fd)
         #expect(InitHarness.waitGone(pid))
         #expect(s.stdout == "started as 1000\n", "\(s.stdout) \(s.stderr)")
     }
