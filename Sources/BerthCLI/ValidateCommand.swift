@@ -1,15 +1,17 @@
 import BerthECS
-import Foundation
+import BerthSys
 
 /// `berth validate FILE...`: checks task definition files the way RegisterTaskDefinition would.
 struct ValidateCommand: CLICommand {
     static let name = "validate"
-    static let summary = "check task definition JSON files (every problem, with its JSON path)"
+    static let summary = "check task definition (or CreateService) JSON files, every problem with its JSON path"
     static let usage = """
         usage: berth validate FILE...
 
         Checks each file as `aws ecs register-task-definition --cli-input-json` input (describe or
-        register output with its {"taskDefinition": ...} wrapper is accepted too). Prints every
+        register output with its {"taskDefinition": ...} wrapper is accepted too); a file with
+        CreateService members (serviceName, desiredCount, ...) is checked as
+        `aws ecs create-service --cli-input-json` input instead. Prints every
         problem as `FILE: PATH: message` (warnings say what Berth ignores or emulates) or
         `FILE: valid (N warnings)`. Use `-` to read standard input.
         Exit status: 0 when every file is valid, 2 when any file is invalid or unreadable.
@@ -29,33 +31,13 @@ struct ValidateCommand: CLICommand {
 
     /// The output lines for one file and whether it is valid.
     static func check(_ file: String) -> (lines: [String], valid: Bool) {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            bytes = try Files.readBytes(file == "-" ? "/dev/stdin" : file)
         } catch {
-            return (["\(file): cannot read file: \(readError(error))"], false)
+            return (["\(file): cannot read file: \(error.message)"], false)
         }
-        let report = ECSValidation.validateTaskDefinition(bytes: data)
-        if let syntax = report.syntaxError {
-            return (["\(file):\(syntax.line):\(syntax.column): invalid JSON: \(syntax.message)"], false)
-        }
-        var lines = report.problems.map { p in
-            "\(file): " + (p.severity == .warning ? "warning: " : "") + "\(p.path): \(p.message)"
-        }
-        if report.isValid {
-            let n = report.warnings.count
-            lines.append("\(file): valid (\(n) warning\(n == 1 ? "" : "s"))")
-        }
-        return (lines, report.isValid)
-    }
-
-    private static func readError(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-            let text = strerror(Int32(underlying.code)).map({ String(cString: $0) })
-        {
-            return text
-        }
-        return ns.localizedDescription
+        let report = ECSValidation.validateDocument(bytes: bytes)
+        return (report.lines(for: file), report.isValid)
     }
 }

@@ -27,30 +27,62 @@ public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public func child(_ name: String) throws(CgroupError) -> CgroupPath { try CgroupPath(relative + "/" + name) }
     public var description: String { relative }
+
+    /// `berth`, `berth/a`, `berth/a/b` for `berth/a/b`: every level from the top of Berth's subtree down.
+    public var levels: [String] {
+        let parts = relative.split(separator: "/")
+        return (1...parts.count).map { parts.prefix($0).joined(separator: "/") }
+    }
+
+    private enum CodingKeys: String, CodingKey { case relative }
+
+    /// Decoding validates like `init(_:)`: a state file cannot smuggle in a path outside berth/.
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .relative)
+        try self.init(raw)
+    }
 }
 
 /// Limits for one group. nil leaves the kernel default (unlimited).
 public struct CgroupResources: Sendable, Equatable, Codable {
-    /// Hard limit in bytes (v1 memory.limit_in_bytes, v2 memory.max).
+    /// Hard limit in bytes (v1 memory.limit_in_bytes, v2 memory.max); -1 means unlimited.
     public var memoryLimit: Int64?
-    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low).
+    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low); -1 means none
+    /// (v1 "-1", v2 "0": the kernel defaults).
     public var memoryReservation: Int64?
     /// v1 cpu.shares (2...262144); converted to v2 cpu.weight with the runc 1.3.2 / crun 1.23 formula.
     public var cpuShares: UInt64?
-    /// CFS quota and period in microseconds (v1 cpu.cfs_*, v2 cpu.max).
+    /// CFS quota and period in microseconds (v1 cpu.cfs_*, v2 cpu.max); quota -1 means unlimited,
+    /// period defaults to 100000 when only the quota is given.
     public var cpuQuota: Int64?
     public var cpuPeriod: UInt64?
-    /// pids.max
+    /// pids.max; -1 means unlimited ("max").
     public var pidsLimit: Int64?
+    /// cpuset.cpus / cpuset.mems, e.g. "0-1". nil: inherit the parent's (v1: copied, as the kernel requires).
+    public var cpusetCpus: String?
+    public var cpusetMems: String?
+    /// Memory plus swap in bytes, OCI/Docker `--memory-swap` semantics (ECS: memory + maxSwap);
+    /// equal to memoryLimit means no swap, -1 unlimited. v1 memory.memsw.limit_in_bytes, v2
+    /// memory.swap.max (= memorySwap - memoryLimit). Needs memoryLimit.
+    public var memorySwap: Int64?
+    /// v1 memory.swappiness 0...100 (ECS linuxParameters.swappiness). cgroup v2 has no such file:
+    /// the v2 driver skips it and says so in the trace.
+    public var swappiness: UInt64?
 
     public init(memoryLimit: Int64? = nil, memoryReservation: Int64? = nil, cpuShares: UInt64? = nil,
-                cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, pidsLimit: Int64? = nil) {
+                cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, pidsLimit: Int64? = nil,
+                cpusetCpus: String? = nil, cpusetMems: String? = nil,
+                memorySwap: Int64? = nil, swappiness: UInt64? = nil) {
+        self.memorySwap = memorySwap
+        self.swappiness = swappiness
         self.memoryLimit = memoryLimit
         self.memoryReservation = memoryReservation
         self.cpuShares = cpuShares
         self.cpuQuota = cpuQuota
         self.cpuPeriod = cpuPeriod
         self.pidsLimit = pidsLimit
+        self.cpusetCpus = cpusetCpus
+        self.cpusetMems = cpusetMems
     }
 }
 
@@ -63,15 +95,31 @@ public struct CgroupStats: Sendable, Equatable, Codable {
     public var memoryLimit: UInt64?
     public var pidsCurrent: UInt64
     public var oomKills: UInt64
+    /// v2 pids.peak where the kernel has it (v1 has no high-water mark for pids).
+    public var pidsPeak: UInt64?
+    /// Times the group hit pids.max (v1 and v2 pids.events `max`).
+    public var pidsLimitHits: UInt64?
+    /// CFS throttling counters (cpu.stat nr_throttled, throttled_time/throttled_usec in ns).
+    public var cpuThrottledPeriods: UInt64?
+    public var cpuThrottledNanos: UInt64?
+    /// CFS periods in which the group ran with a quota (cpu.stat nr_periods).
+    public var cpuPeriods: UInt64?
 
     public init(cpuUsageNanos: UInt64 = 0, memoryCurrent: UInt64 = 0, memoryPeak: UInt64? = nil,
-                memoryLimit: UInt64? = nil, pidsCurrent: UInt64 = 0, oomKills: UInt64 = 0) {
+                memoryLimit: UInt64? = nil, pidsCurrent: UInt64 = 0, oomKills: UInt64 = 0,
+                pidsPeak: UInt64? = nil, pidsLimitHits: UInt64? = nil,
+                cpuThrottledPeriods: UInt64? = nil, cpuThrottledNanos: UInt64? = nil, cpuPeriods: UInt64? = nil) {
+        self.cpuPeriods = cpuPeriods
         self.cpuUsageNanos = cpuUsageNanos
         self.memoryCurrent = memoryCurrent
         self.memoryPeak = memoryPeak
         self.memoryLimit = memoryLimit
         self.pidsCurrent = pidsCurrent
         self.oomKills = oomKills
+        self.pidsPeak = pidsPeak
+        self.pidsLimitHits = pidsLimitHits
+        self.cpuThrottledPeriods = cpuThrottledPeriods
+        self.cpuThrottledNanos = cpuThrottledNanos
     }
 }
 
@@ -96,7 +144,7 @@ public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 /// One interface over cgroup v1 and v2. Implementations: `CgroupV1Driver`, `CgroupV2Driver`;
-/// `Cgroups.detect()` picks one for the host. All paths live below `berth/` in each hierarchy.
+/// `Cgroups.driver()` picks one for the host. All paths live below `berth/` in each hierarchy.
 public protocol CgroupDriver: Sendable {
     var mode: CgroupMode { get }
 
@@ -133,4 +181,12 @@ public protocol CgroupDriver: Sendable {
     func remove(_ path: CgroupPath) throws(CgroupError)
 
     func exists(_ path: CgroupPath) -> Bool
+}
+
+extension CgroupDriver {
+    /// The group's directory in every hierarchy it lives in (for state files and `berth cgroup info`).
+    /// Derived from `procsFiles`, so it holds for every driver.
+    public func directories(_ path: CgroupPath) -> [String] {
+        procsFiles(path).map { String($0.dropLast("/cgroup.procs".count)) }
+    }
 }

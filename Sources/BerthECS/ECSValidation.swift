@@ -12,34 +12,36 @@ public struct ValidationReport: Sendable, Equatable {
     public var errors: [Problem] { problems.errors }
     public var warnings: [Problem] { problems.warnings }
 
-    /// The ECS error for a RegisterTaskDefinition call: the first error decides the exception name;
-    /// the message is that error's text (ECS reports one problem per call), nil when valid.
+    /// The ECS error for a RegisterTaskDefinition call (ECS reports one problem per call): the
+    /// first error decides the exception name. Messages that are ECS's own texts are returned
+    /// byte for byte; Berth's own messages are prefixed with the JSON path. nil when valid.
     public var registerError: ECSError? {
         if let syntaxError {
             return ECSError(ECSError.serializationException, "Invalid JSON: \(syntaxError)")
         }
         guard let first = errors.first else { return nil }
-        return ECSError(first.exception.rawValue, first.path.isRoot ? first.message : "\(first.path): \(first.message)")
+        return ECSError(first.exception.rawValue, first.apiMessage)
     }
 }
 
-/// An ECS API error: `{"__type": name, "message": message}`.
-public struct ECSError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var name: String
-    public var message: String
+extension Problem {
+    /// Beginnings of the messages that are ECS's own texts (§1.8), returned without a path.
+    static let ecsTexts = [
+        "Fargate requires", "No Fargate configuration exists", "Fargate only supports network mode",
+        "When you are specifying container secrets", "Invalid setting for container '", "The sum of all container",
+        "The 'memory' setting for container", "Container.name ", "Container.image ", "Container names must be unique",
+        "Too many containers.", "Cannot depend on container + ", "A dependency container with SUCCESS or COMPLETE",
+        "EphemeralStorage size should be", "When networkMode=", "hostname is not supported on container",
+        "Tasks using the Fargate launch type do not support pidMode", "Invalid 'cpu' setting for task.",
+        "Invalid 'memory' setting for task.", "Override for container named ", "Container Overrides length must be",
+        "Specifying both a launch type and capacity provider strategy", "The daemon scheduling strategy does not support",
+    ]
 
-    public init(_ name: String, _ message: String) {
-        self.name = name
-        self.message = message
+    /// The message as an API error body carries it: ECS texts verbatim, others as `path: message`.
+    public var apiMessage: String {
+        if path.isRoot || Self.ecsTexts.contains(where: { message.hasPrefix($0) }) { return message }
+        return "\(path): \(message)"
     }
-
-    public init(_ name: ECSExceptionName, _ message: String) { self.init(name.rawValue, message) }
-
-    public static let serializationException = "SerializationException"
-
-    /// The JSON body of the error response.
-    public var body: JSONValue { ["__type": .string(name), "message": .string(message)] }
-    public var description: String { "\(name): \(message)" }
 }
 
 /// Convenience entry points: bytes in, report out.
@@ -54,9 +56,15 @@ public enum ECSValidation {
         return validateTaskDefinition(json, host: host)
     }
 
+    /// Checks a RegisterTaskDefinition API request body: like `validateTaskDefinition`, but the
+    /// describe-output form (wrapper, read-only members) is rejected as unknown parameters.
+    public static func validateRegisterRequest(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
+        validateTaskDefinition(json, host: host, acceptOutputForm: false)
+    }
+
     /// Checks a parsed document (plain request, or describe/register output with its wrapper).
-    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
-        let doc = TaskDefinitionDocument.read(json)
+    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current, acceptOutputForm: Bool = true) -> ValidationReport {
+        let doc = TaskDefinitionDocument.read(json, acceptOutputForm: acceptOutputForm)
         guard let input = doc.input else { return ValidationReport(problems: doc.problems, definition: nil, syntaxError: nil) }
         var problems = doc.problems
         let bytes = json.serialized().utf8.count
@@ -65,5 +73,20 @@ public enum ECSValidation {
         }
         problems += TaskDefinitionValidator.validate(input, basePath: doc.basePath, host: host)
         return ValidationReport(problems: problems, definition: input.normalized(), syntaxError: nil)
+    }
+}
+
+extension ValidationReport {
+    /// What `berth validate` prints for one file: `FILE:LINE:COLUMN: invalid JSON: ...` for syntax
+    /// errors, else one `FILE: PATH: message` line per problem (warnings as `FILE: warning: PATH: ...`)
+    /// and, when valid, `FILE: valid (N warnings)`.
+    public func lines(for file: String) -> [String] {
+        if let e = syntaxError { return ["\(file):\(e.line):\(e.column): invalid JSON: \(e.message)"] }
+        var out = problems.map { "\(file): \($0)" }
+        if isValid {
+            let n = warnings.count
+            out.append("\(file): valid (\(n) warning\(n == 1 ? "" : "s"))")
+        }
+        return out
     }
 }

@@ -1,9 +1,6 @@
+// berth-monitor <state-dir>: the per-container parent. Embedded Swift, no Foundation, no threads.
+// It runs `berth init`, relays its `pid`/`ready`/`error` lines to the runtime, reaps the container,
+// copies its output to rotating log files and records the exit in exit.json. See Monitor.swift.
 import CBerth
-func go() {
-let pid = fork()
-if pid == 0 { _exit(3) }
-var st: Int32 = 0
-waitpid(pid, &st, 0)
-print("child exited \(berth_wexitstatus(st))")
-}
-go()
+
+exit(Monitor.main())

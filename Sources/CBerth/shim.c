@@ -216,10 +216,49 @@ int64_t berth_monotonic_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+
+// ---- monitor support -------------------------------------------------------------
+static int saved_argc;
+static char **saved_argv;
+static void berth_save_args(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+// glibc calls .init_array entries with (argc, argv, envp).
+__attribute__((section(".init_array"), used)) static void (*berth_save_args_entry)(int, char **, char **) = berth_save_args;
+char **berth_argv(int *argc) {
+    if (argc) *argc = saved_argc;
+    return saved_argv;
+}
+int berth_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
+int berth_ignore_signal(int sig) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    return sigaction(sig, &sa, NULL);
+}
+
 // ---- spawn -----------------------------------------------------------------------
 // Child side: only async-signal-safe calls until execve; failures go back as errno
 // through a CLOEXEC pipe so the parent can tell "exec failed" from "ran and exited".
+/// Join cgroups: "0" in cgroup.procs means the writing process. Async-signal-safe.
+static int join_cgroups(const berth_spawn_attr *a) {
+    for (int i = 0; i < a->cgroup_procs_count; i++) {
+        int fd;
+        do { fd = open(a->cgroup_procs[i], O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+        if (fd < 0) return -1;
+        ssize_t w;
+        do { w = write(fd, "0", 1); } while (w < 0 && errno == EINTR);
+        int e = errno;
+        close(fd);
+        if (w != 1) { errno = w < 0 ? e : EIO; return -1; }
+    }
+    return 0;
+}
+
 static void spawn_child(const berth_spawn_attr *a, int errpipe) {
+    if (a->cgroup_procs_count > 0 && join_cgroups(a) < 0) goto fail;
     berth_reset_signals();
     if (a->setsid && setsid() < 0) goto fail;
     if (a->pdeathsig && prctl(PR_SET_PDEATHSIG, a->pdeathsig, 0, 0, 0) < 0) goto fail;
@@ -288,4 +327,61 @@ pid_t berth_spawn(const berth_spawn_attr *a) {
         return -1;
     }
     return pid;
+}
+
+// Double fork: the grandchild runs the program and is re-parented to the nearest subreaper
+// (or init), so a long-lived caller never has to reap it. Returns the grandchild's pid.
+pid_t berth_spawn_detached(const berth_spawn_attr *a) {
+    int errp[2], pidp[2];
+    if (pipe2(errp, O_CLOEXEC) < 0) return -1;
+    if (pipe2(pidp, O_CLOEXEC) < 0) {
+        close(errp[0]);
+        close(errp[1]);
+        return -1;
+    }
+    sigset_t old;
+    berth_block_all_signals(&old);
+    pid_t mid = fork();
+    if (mid == 0) {
+        close(errp[0]);
+        close(pidp[0]);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(pidp[1]);
+            spawn_child(a, errp[1]);
+        }
+        int msg[2] = { pid < 0 ? -1 : pid, pid < 0 ? errno : 0 };
+        ssize_t ignored = write(pidp[1], msg, sizeof msg);
+        (void)ignored;
+        _exit(0);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(errp[1]);
+    close(pidp[1]);
+    if (mid < 0) {
+        close(errp[0]);
+        close(pidp[0]);
+        errno = saved;
+        return -1;
+    }
+    int msg[2] = { -1, EIO };
+    ssize_t r;
+    do { r = read(pidp[0], msg, sizeof msg); } while (r < 0 && errno == EINTR);
+    close(pidp[0]);
+    int st;
+    while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {}
+    if (r != sizeof msg || msg[0] < 0) {
+        close(errp[0]);
+        errno = r == sizeof msg ? msg[1] : EIO;
+        return -1;
+    }
+    int childErr = 0;
+    do { r = read(errp[0], &childErr, sizeof childErr); } while (r < 0 && errno == EINTR);
+    close(errp[0]);
+    if (r == sizeof childErr) {
+        errno = childErr;
+        return -1;
+    }
+    return msg[0];
 }

@@ -148,3 +148,33 @@ import Testing
         #expect(story.run { $0.isSteady })
     }
 }
+
+extension RollingUpdateTests {
+    /// Over a whole rollout: starts only for the new deployment, stops only of old tasks
+    /// (with the old deployment's reason), and no old task is stopped before a new one is
+    /// healthy when minimumHealthyPercent is 100.
+    @Test func startsAreNewAndStopsAreOld() {
+        var story = Story(desired: 3)
+        story.run { $0.isSteady }
+        let oldId = story.state.primary!.id
+        let oldTasks = Set(story.live.map(\.taskArn))
+        story.update(UpdateServiceInput(taskDefinition: Story.taskDefV2))
+        let newId = story.state.primary!.id
+        story.allActions = []
+        var firstStopAt: Double?
+        var firstNewHealthyAt: Double?
+        story.run(invariant: { s in
+            if firstStopAt == nil, !s.lastActions.filter({ if case .stopTask = $0 { true } else { false } }).isEmpty {
+                firstStopAt = s.now
+            }
+            if firstNewHealthyAt == nil, s.healthy.contains(where: { $0.deploymentId == newId }) {
+                firstNewHealthyAt = s.now
+            }
+        }, until: { $0.isSteady })
+        #expect(story.starts.count == 3 && story.starts.allSatisfy { $0.deploymentId == newId })
+        #expect(story.stops.count == 3)
+        #expect(story.stops.allSatisfy { oldTasks.contains($0.taskArn) })
+        #expect(story.stops.allSatisfy { $0.reason == "Scaling activity initiated by (deployment \(oldId))" })
+        #expect(firstNewHealthyAt != nil && firstStopAt != nil && firstNewHealthyAt! <= firstStopAt!)
+    }
+}

@@ -90,6 +90,7 @@ struct SimulatedWorld {
         guard t.task.lastStatus == .running, let started = t.task.startedAt else { return }
         if let crash = b.crashAfter, now >= started + crash {
             finish(&t, at: started + crash, code: .essentialContainerExited, reason: "Essential container in task exited")
+            t.task.essentialExitCode = 1
             return
         }
         guard b.hasHealthCheck else { return }

@@ -67,7 +67,7 @@ import Testing
         var quick = failingStory(behavior: Behavior(crashAfter: 5))
         quick.run(upTo: 200) { $0.state.throttle.consecutiveFailures >= 3 }
         #expect(quick.state.throttle.consecutiveFailures >= 3)
-        #expect(quick.state.throttle.reason == "Essential container in task exited (stopped before it became healthy)")
+        #expect(quick.state.throttle.reason == "Essential container in task exited (exit code 1), before it became healthy")
 
         var slow = failingStory(behavior: Behavior(crashAfter: 60))
         slow.run(upTo: 400) { _ in false }

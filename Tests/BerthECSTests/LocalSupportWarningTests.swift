@@ -16,6 +16,9 @@ import Testing
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "healthCheck": {"command": ["curl", "-f", "localhost"]}}"#),
                  "containerDefinitions[0].healthCheck.command[0]",
                  "healthCheck command does not start with \"CMD\" or \"CMD-SHELL\"; it is run as [\"CMD\", ...] (the program is executed directly)."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "portMappings": [{"containerPort": 80}]}, {"name": "b", "image": "i", "memory": 64, "portMappings": [{"containerPort": 80, "protocol": "tcp"}]}"#),
+                 "containerDefinitions[1].portMappings[0].containerPort",
+                 "Containers 'a' and 'b' both use container port 80/tcp; Berth runs a bridge-mode task's containers in one network namespace, so only one of them can listen on it."),
     ]
 
     @Test(arguments: cases)

@@ -72,3 +72,35 @@ import Testing
         #expect(back.warnings.count == 2)
     }
 }
+
+@Suite struct RuntimeDefaultsTests {
+    @Test func containerDefaults() {
+        var c = ContainerDefinition(name: "a", image: "i")
+        #expect(c.effectiveStopTimeout == 30 && c.cpuShares == 2 && c.isEssential)
+        c.stopTimeout = 5
+        c.cpu = 1_000_000
+        #expect(c.effectiveStopTimeout == 5 && c.cpuShares == 262_144)
+        c.stopTimeout = 0
+        #expect(c.effectiveStopTimeout == 30)
+    }
+
+    @Test func healthCheckForms() {
+        #expect(HealthCheck(command: ["CMD", "/bin/check", "-v"]).test == .exec(["/bin/check", "-v"]))
+        #expect(HealthCheck(command: ["CMD-SHELL", "curl -f localhost || exit 1"]).test == .shell("curl -f localhost || exit 1"))
+        #expect(HealthCheck(command: ["NONE"]).test == .none)
+        #expect(HealthCheck(command: ["curl", "x"]).test == .exec(["curl", "x"]))
+        let h = HealthCheck(command: ["CMD", "true"])
+        #expect(h.effectiveInterval == 30 && h.effectiveTimeout == 5 && h.effectiveRetries == 3 && h.effectiveStartPeriod == 0)
+    }
+
+    @Test func registeredRoundTrip() throws {
+        let input = try #require(try report(taskDef(web)).definition)
+        var reg = RegisteredTaskDefinition(definition: input, region: "us-east-1", account: "000000000000", revision: 7,
+                                           registeredAt: 1_700_000_000.25, registeredBy: "arn:aws:iam::000000000000:root")
+        reg.status = .inactive
+        reg.deregisteredAt = 1_700_000_100
+        let back = try #require(RegisteredTaskDefinition.decode(try JSONValue.parse(reg.responseBody(includeTags: false).serialized())))
+        #expect(back == reg)
+        #expect(back.familyRevision == "f:7")
+    }
+}

@@ -116,6 +116,10 @@ func report(_ text: String) throws -> ValidationReport {
                  "containerDefinitions[0].portMappings[1].containerPort", "Container 'a' maps container port 80/tcp more than once."),
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "dnsServers": ["8.8.8"]}"#),
                  "containerDefinitions[0].dnsServers[0]", "\"8.8.8\" is not an IPv4 or IPv6 address."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "portMappings": [{"containerPort": 80}]}, {"name": "b", "image": "i", "memory": 64, "portMappings": [{"containerPort": 80}]}"#, #""networkMode": "awsvpc""#),
+                 "containerDefinitions[1].portMappings[0].containerPort", "Containers 'a' and 'b' both map container port 80/tcp; with networkMode=awsvpc they share one network namespace."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "portMappings": [{"containerPort": 80, "hostPort": 8080}]}, {"name": "b", "image": "i", "memory": 64, "portMappings": [{"containerPort": 81, "hostPort": 8080}]}"#),
+                 "containerDefinitions[1].portMappings[0].hostPort", "Host port 8080/tcp is mapped more than once in this task definition."),
         // health checks
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "healthCheck": {"command": ["CMD", "true"], "interval": 4}}"#),
                  "containerDefinitions[0].healthCheck.interval", "healthCheck interval must be between 5 and 300 seconds, got 4."),
@@ -190,6 +194,13 @@ func report(_ text: String) throws -> ValidationReport {
                  "containerDefinitions[0].workingDirectory", "workingDirectory must be an absolute path, got \"app\"."),
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "privileged": true}"#), "containerDefinitions[0].privileged",
                  "Berth does not run privileged containers (full access to host devices and kernel settings); remove 'privileged' and add only the capabilities the container needs in linuxParameters.capabilities.add."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "environmentFiles": [{"value": "arn:aws:s3:::bucket/app.txt", "type": "s3"}]}"#),
+                 "containerDefinitions[0].environmentFiles[0].value",
+                 "Environment file \"arn:aws:s3:::bucket/app.txt\" must be an S3 object ARN ending in .env, or (Berth extension) an absolute local path."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "resourceRequirements": [{"type": "GPU", "value": "two"}]}"#),
+                 "containerDefinitions[0].resourceRequirements[0].value", "The GPU resource requirement must be a whole number of GPUs (1 or more), got \"two\"."),
+        RuleCase(taskDef(web, #""proxyConfiguration": {"type": "APPMESH", "containerName": "envoy"}"#), "proxyConfiguration.containerName",
+                 "proxyConfiguration containerName \"envoy\" is not a container of this task definition."),
         // platform and tags
         RuleCase(taskDef(web, #""runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"}"#), "runtimePlatform.operatingSystemFamily",
                  "Berth runs Linux containers only; operatingSystemFamily WINDOWS_SERVER_2022_CORE cannot run on this host."),
@@ -237,7 +248,9 @@ func report(_ text: String) throws -> ValidationReport {
 
     @Test func registerErrorUsesFirstErrorAndItsException() throws {
         let r = try report(taskDef(#"{"name": "a", "memory": 64}"#))
-        #expect(r.registerError == ECSError("ClientException", "containerDefinitions[0].image: Container.image should not be null or empty."))
+        #expect(r.registerError == ECSError("ClientException", "Container.image should not be null or empty."))
+        let local = try report(taskDef(#"{"name": "a", "image": "i", "memory": 64, "stopTimeout": -1}"#))
+        #expect(local.registerError == ECSError("ClientException", "containerDefinitions[0].stopTimeout: stopTimeout must not be negative, got -1."))
         let typed = try report(taskDef(#"{"name": "a", "image": "i", "memory": "x"}"#))
         #expect(typed.registerError?.name == "InvalidParameterException")
         let syntax = ECSValidation.validateTaskDefinition(bytes: Array("{".utf8))

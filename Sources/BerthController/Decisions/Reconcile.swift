@@ -34,12 +34,13 @@ public func reconcile(
 }
 
 extension Tick {
-    /// One scheduling pass: unhealthy replacement, orphans, start for PRIMARY, drain old
-    /// deployments, scale in PRIMARY.
+    /// One scheduling pass: orphans, start for PRIMARY (also replacing tasks that fail
+    /// health checks), stop those as replacements allow, drain old deployments, scale in.
     mutating func schedule(_ tasks: [ObservedTask]) {
-        replaceUnhealthy(tasks)
+        findFailingHealthChecks(tasks)
         stopOrphans(tasks)
         let started = startForPrimary(tasks)
+        stopUnhealthyPrimaryTasks(tasks)
         drainOldDeployments(tasks)
         scaleInPrimary(tasks)
         reportDeadlock(tasks, progressed: started > 0 || !stoppedIds.isEmpty)

@@ -11,28 +11,15 @@ extension Tick {
         tasks.filter { $0.lastStatus.isLive && !isStopping($0) && $0.deploymentId == id }
     }
 
+    /// Active tasks that are not waiting to be replaced for failed health checks.
+    func serving(_ tasks: [ObservedTask], deployment id: String) -> [ObservedTask] {
+        active(tasks, deployment: id).filter { !failing.contains($0.taskId) }
+    }
+
     func launches(of id: String) -> Int { state.bookkeeping.launches.filter { $0.deploymentId == id }.count }
 
     var upperBound: Int { state.deploymentConfiguration.maximumTasks(desired: state.desiredCount) }
     var lowerBound: Int { state.deploymentConfiguration.minimumHealthyTasks(desired: state.desiredCount) }
-
-    /// Unhealthy tasks past the grace period are stopped (ecs-semantics §5.7, §5.9). They do
-    /// not count as healthy, so stopping them never lowers the healthy count; replacements
-    /// start as maximumPercent allows.
-    mutating func replaceUnhealthy(_ tasks: [ObservedTask]) {
-        let grace = config.scaled(Double(state.healthCheckGracePeriodSeconds))
-        for task in tasks where task.lastStatus == .running && !isStopping(task)
-            && task.hasHealthCheck && task.healthStatus == .unhealthy
-        {
-            let startedAt = task.startedAt ?? task.createdAt
-            guard now - startedAt >= grace else {
-                wake(at: startedAt + grace)
-                continue
-            }
-            emit(EventMessage.failedHealthChecks(name, taskId: task.taskId))
-            stop(task, kind: .unhealthy, reason: ReasonText.failedHealthChecks)
-        }
-    }
 
     /// Live tasks of deployments that are no longer listed are stopped.
     mutating func stopOrphans(_ tasks: [ObservedTask]) {
@@ -43,13 +30,14 @@ extension Tick {
         }
     }
 
-    /// Start n = min(D − active(P), U − live) tasks for the PRIMARY deployment, unless it
-    /// FAILED or the restart throttle holds launches back.
+    /// Start n = min(D − serving(P), U − live) tasks for the PRIMARY deployment, unless it
+    /// FAILED or the restart throttle holds launches back. Tasks failing health checks are
+    /// not serving, so their replacements start here while they still run.
     mutating func startForPrimary(_ tasks: [ObservedTask]) -> Int {
         guard state.status == .active, let index = primaryIndex else { return 0 }
         let primary = state.deployments[index]
         guard primary.rolloutState != .failed else { return 0 }
-        let activeCount = active(tasks, deployment: primary.id).count + launches(of: primary.id)
+        let activeCount = serving(tasks, deployment: primary.id).count + launches(of: primary.id)
         let liveCount = live(tasks).count + state.bookkeeping.launches.count
         let n = min(state.desiredCount - activeCount, upperBound - liveCount)
         guard n > 0 else { return 0 }
@@ -94,7 +82,11 @@ extension Tick {
                 guard primary.rolloutState != .failed, healthyCount - 1 >= lowerBound else { break }
                 healthyCount -= 1
             }
-            stop(task, kind: .scaling, reason: ReasonText.scaling(task.deploymentId ?? primary.id))
+            if failing.contains(task.taskId) {
+                stopForHealthChecks(task)
+            } else {
+                stop(task, kind: .scaling, reason: ReasonText.scaling(task.deploymentId ?? primary.id))
+            }
         }
     }
 
@@ -102,7 +94,7 @@ extension Tick {
     /// healthy, then healthy; newest first within a class.
     mutating func scaleInPrimary(_ tasks: [ObservedTask]) {
         guard let primary = state.primary else { return }
-        let mine = active(tasks, deployment: primary.id)
+        let mine = serving(tasks, deployment: primary.id)
         let surplus = mine.count + launches(of: primary.id) - state.desiredCount
         guard surplus > 0 else { return }
         let victims = mine.sorted { a, b in

@@ -10,6 +10,8 @@ struct Tick<IDs: IdentifierSource> {
     var wakeTimes: [Timestamp] = []
     /// Tasks ordered to stop this tick (one "has stopped N running tasks" event).
     var stoppedIds: [String] = []
+    /// Task ids failing container health checks past the grace period (set by `schedule`).
+    var failing: Set<String> = []
 
     init(state: ServiceState, now: Timestamp, config: ControllerConfig, ids: IDs) {
         self.state = state
@@ -56,8 +58,12 @@ struct Tick<IDs: IdentifierSource> {
 
     /// Order a stop and remember why, so the stop is not counted as a failure later.
     mutating func stop(_ task: ObservedTask, kind: StopKind, reason: String) {
-        let fresh = TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
-        state.bookkeeping.tasks[task.taskId, default: fresh].stopKind = kind
+        var tracked = state.bookkeeping.tasks[task.taskId]
+            ?? TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
+        tracked.stopKind = kind
+        tracked.stopOrderedAt = now
+        tracked.stopReason = reason
+        state.bookkeeping.tasks[task.taskId] = tracked
         actions.append(.stopTask(StopTaskOrder(taskArn: task.taskArn, reason: reason)))
         stoppedIds.append(task.taskId)
     }

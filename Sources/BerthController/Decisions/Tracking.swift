@@ -2,11 +2,15 @@
 /// and whether that stop was a failure (for the throttle and the circuit breaker).
 extension Tick {
     mutating func track(_ tasks: [ObservedTask]) {
-        var seen = Set<String>()
+        let seen = Set(tasks.map(\.taskId))
+        // A launch may already be STOPPED the first time it is seen: it is still ours.
+        for launch in state.bookkeeping.launches where seen.contains(launch.taskId) {
+            state.bookkeeping.tasks[launch.taskId] = state.bookkeeping.tasks[launch.taskId]
+                ?? TrackedTask(deploymentId: launch.deploymentId, firstSeenAt: launch.orderedAt)
+        }
+        state.bookkeeping.launches.removeAll { seen.contains($0.taskId) }
         for task in tasks {
             let id = task.taskId
-            seen.insert(id)
-            state.bookkeeping.launches.removeAll { $0.taskId == id }
             if task.lastStatus.isLive {
                 observeLive(task)
             } else if let tracked = state.bookkeeping.tasks.removeValue(forKey: id) {
@@ -26,10 +30,28 @@ extension Tick {
         if state.bookkeeping.tasks[id] == nil {
             state.bookkeeping.tasks[id] = TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
         }
+        reissueLostStop(task)
         if isHealthy(task), state.bookkeeping.tasks[id]?.wasHealthy == false {
             state.bookkeeping.tasks[id]?.wasHealthy = true
             becameHealthy(deploymentId: task.deploymentId)
         }
+    }
+
+    /// A stop the controller ordered but the task still wants to run after the launch
+    /// timeout: the agent lost the order (crash between persisting and applying); repeat it.
+    private mutating func reissueLostStop(_ task: ObservedTask) {
+        guard task.desiredStatus == .running, let tracked = state.bookkeeping.tasks[task.taskId],
+            tracked.stopKind != nil, let orderedAt = tracked.stopOrderedAt
+        else { return }
+        let timeout = config.scaled(config.launchTimeoutSeconds)
+        guard now - orderedAt >= timeout else {
+            wake(at: orderedAt + timeout)
+            return
+        }
+        let reissuedAt = now
+        state.bookkeeping.tasks[task.taskId]?.stopOrderedAt = reissuedAt
+        let reason = tracked.stopReason ?? ReasonText.scaling(tracked.deploymentId)
+        actions.append(.stopTask(StopTaskOrder(taskArn: task.taskArn, reason: reason)))
     }
 
     /// A healthy task ends the restart throttle and the circuit breaker's watch of its
@@ -62,8 +84,9 @@ extension Tick {
 
     private func failureReason(_ task: ObservedTask?) -> String {
         guard let task else { return "Task disappeared before it became healthy" }
-        let reason = task.stoppedReason ?? "Task stopped"
-        return task.startedAt == nil ? reason : "\(reason) (stopped before it became healthy)"
+        var reason = task.stoppedReason ?? "Task stopped"
+        if let code = task.essentialExitCode { reason += " (exit code \(code))" }
+        return task.startedAt == nil ? reason : "\(reason), before it became healthy"
     }
 
     /// Launch orders the agent never turned into tasks count as failed starts.

@@ -72,12 +72,15 @@ public struct ObservedTask: Codable, Sendable, Equatable {
     public var stoppedAt: Timestamp?
     public var stopCode: StopCode?
     public var stoppedReason: String?
+    /// Exit code of the essential container that stopped the task, if known.
+    public var essentialExitCode: Int?
 
     public init(
         taskArn: String, deploymentId: String?, taskDefinitionArn: String, lastStatus: TaskStatus,
         desiredStatus: DesiredStatus = .running, healthStatus: HealthStatus = .unknown,
         hasHealthCheck: Bool = false, createdAt: Timestamp, startedAt: Timestamp? = nil,
-        stoppedAt: Timestamp? = nil, stopCode: StopCode? = nil, stoppedReason: String? = nil
+        stoppedAt: Timestamp? = nil, stopCode: StopCode? = nil, stoppedReason: String? = nil,
+        essentialExitCode: Int? = nil
     ) {
         self.taskArn = taskArn
         self.deploymentId = deploymentId
@@ -91,6 +94,7 @@ public struct ObservedTask: Codable, Sendable, Equatable {
         self.stoppedAt = stoppedAt
         self.stopCode = stopCode
         self.stoppedReason = stoppedReason
+        self.essentialExitCode = essentialExitCode
     }
 
     /// The bare task id (last ARN component), as used in events and `StartTaskOrder.taskId`.

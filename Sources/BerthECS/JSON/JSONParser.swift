@@ -76,6 +76,7 @@ struct JSONParser {
         defer { depth -= 1 }
         pos += 1
         var object = JSONObject()
+        var seen: Set<String> = []
         skipWhitespace()
         if peek(UInt8(ascii: "}")) { pos += 1; return .object(object) }
         while true {
@@ -83,16 +84,17 @@ struct JSONParser {
             guard peek(UInt8(ascii: "\"")) else {
                 throw error("expected a member name in double quotes, found \(describeHere())")
             }
-            let keyLine = position()
+            let keyStart = pos
             let key = try parseString()
-            if object.contains(key) {
-                throw JSONSyntaxError(line: keyLine.line, column: keyLine.column, message: "duplicate key \"\(key)\" in object")
+            if !seen.insert(key).inserted {
+                pos = keyStart
+                throw error("duplicate key \"\(key)\" in object")
             }
             skipWhitespace()
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after member name \"\(key)\", found \(describeHere())") }
             pos += 1
             skipWhitespace()
-            object[key] = try parseValue()
+            object.appendNew(key, try parseValue())
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
                 pos += 1
@@ -285,6 +287,7 @@ struct JSONParser {
         }
     }
 
+    /// Line and column of `pos`, counted only when an error is reported.
     private func position() -> (line: Int, column: Int) {
         var line = 1
         var column = 1

@@ -69,8 +69,17 @@ public struct JSONObject: Sendable, Equatable {
     public private(set) var members: [Member] = []
 
     public init() {}
+    /// Members in the given order; a repeated key replaces the earlier value in place.
     public init(_ pairs: [(String, JSONValue)]) {
-        for (k, v) in pairs { self[k] = v }
+        var index: [String: Int] = [:]
+        for (k, v) in pairs {
+            if let i = index[k] {
+                members[i].value = v
+            } else {
+                index[k] = members.count
+                members.append(Member(key: k, value: v))
+            }
+        }
     }
 
     public var keys: [String] { members.map(\.key) }
@@ -92,6 +101,9 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public func contains(_ key: String) -> Bool { members.contains(where: { $0.key == key }) }
+
+    /// Appends without looking for an existing member (the parser checks duplicates itself).
+    mutating func appendNew(_ key: String, _ value: JSONValue) { members.append(Member(key: key, value: value)) }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

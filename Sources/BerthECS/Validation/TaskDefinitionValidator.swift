@@ -31,6 +31,7 @@ public enum TaskDefinitionValidator {
             LinuxRules.check(c)
             HealthRules.check(c)
         }
+        PortConflictRules.check(ctx)
         DependencyRules.check(ctx)
         LocalSupport.check(ctx)
         return ctx.diag.problems + ctx.notices.problems()

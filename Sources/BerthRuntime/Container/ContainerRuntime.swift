@@ -37,6 +37,10 @@ public struct ContainerState: Codable, Sendable, Equatable {
     /// Berth extensions.
     public var pidStartTime: UInt64?
     public var monitorPid: Int32?
+    /// Start time of the monitor (pid-reuse check before waiting on or signalling it).
+    public var monitorStartTime: UInt64?
+    /// Absolute rootfs path.
+    public var rootfs: String?
     public var createdAtNanos: Int64?
     public var cgroupPath: String?
     /// namespace type (pid, network, ...) -> /proc/<pid>/ns/<name> or a joined path
@@ -45,7 +49,8 @@ public struct ContainerState: Codable, Sendable, Equatable {
 
     public init(ociVersion: String = "1.0.2", id: String, status: ContainerStatus, pid: Int32, bundle: String,
                 annotations: [String: String]? = nil, pidStartTime: UInt64? = nil, monitorPid: Int32? = nil,
-                createdAtNanos: Int64? = nil, cgroupPath: String? = nil, namespacePaths: [String: String]? = nil, exit: ExitInfo? = nil) {
+                createdAtNanos: Int64? = nil, cgroupPath: String? = nil, namespacePaths: [String: String]? = nil, exit: ExitInfo? = nil,
+                monitorStartTime: UInt64? = nil, rootfs: String? = nil) {
         self.ociVersion = ociVersion
         self.id = id
         self.status = status
@@ -58,6 +63,8 @@ public struct ContainerState: Codable, Sendable, Equatable {
         self.cgroupPath = cgroupPath
         self.namespacePaths = namespacePaths
         self.exit = exit
+        self.monitorStartTime = monitorStartTime
+        self.rootfs = rootfs
     }
 }
 

@@ -170,6 +170,17 @@ char **berth_environ(void);
 int64_t berth_realtime_ns(void);
 int64_t berth_monotonic_ns(void);
 
+
+// ---- monitor support (Embedded Swift has no CommandLine and cannot call variadic open) ----
+/// argc/argv of the process, captured by an .init_array constructor.
+char **berth_argv(int *argc);
+/// open(2) with an explicit mode (the libc prototype is variadic).
+int berth_open(const char *path, int flags, mode_t mode);
+/// Set the disposition of `sig` to SIG_IGN.
+int berth_ignore_signal(int sig);
+/// SIGCHLD's number and friends, as plain ints for the monitor.
+static const int BERTH_SIGCHLD = SIGCHLD;
+
 // ---- an async-signal-safe spawn for multi-threaded callers ---------------------
 /// What the child does between fork and execve, all in C.
 typedef struct berth_spawn_attr {
@@ -183,9 +194,16 @@ typedef struct berth_spawn_attr {
     int setsid;                // 1: new session (detached from the caller's terminal)
     int search_path;
     int pdeathsig;             // 0: none
+    // Appended for cgroups (keep new fields at the end): before anything else the child writes
+    // "0" (itself) to each of these cgroup.procs files, so it runs in its cgroups before execve.
+    const char *const *cgroup_procs;
+    int cgroup_procs_count;
 } berth_spawn_attr;
-/// fork + execve with only async-signal-safe calls in the child. Returns the child's pid,
+/// fork + execve with only async-signal-safe calls in the child (open/write/close for cgroup_procs). Returns the child's pid,
 /// or -1 with errno set (including the child's execve errno, reported through a CLOEXEC pipe).
 pid_t berth_spawn(const berth_spawn_attr *attr);
+/// Like berth_spawn, but through an intermediate process that exits at once: the program is
+/// re-parented to the nearest subreaper (or init) and the caller never reaps it.
+pid_t berth_spawn_detached(const berth_spawn_attr *attr);
 
 #endif

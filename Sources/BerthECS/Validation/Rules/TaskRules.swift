@@ -20,6 +20,9 @@ enum TaskRules {
         }
         checkVolumes(ctx)
         checkTags(ctx)
+        if let proxy = input.proxyConfiguration?.containerName, !proxy.isEmpty, input.container(named: proxy) == nil {
+            ctx.error(ctx.path("proxyConfiguration") / "containerName", "proxyConfiguration containerName \(quoted(proxy)) is not a container of this task definition.")
+        }
         checkPlacement(ctx)
         checkPlatform(ctx)
         if let secretsUser = input.containers.firstIndex(where: { !($0.secrets ?? []).isEmpty || !($0.logConfiguration?.secretOptions ?? []).isEmpty }),
@@ -76,15 +79,7 @@ enum TaskRules {
     }
 
     private static func checkTags(_ ctx: ValidationContext) {
-        guard let tags = ctx.input.tags else { return }
-        if tags.count > 50 { ctx.error(ctx.path("tags"), "Too many tags: at most 50 are allowed, got \(tags.count).") }
-        for (i, tag) in tags.enumerated() {
-            let p = ctx.base / "tags" / i
-            guard let key = tag.key else { ctx.error(p / "key", "Tag key should not be null or empty."); continue }
-            if key.isEmpty || key.count > 128 { ctx.error(p / "key", "Tag key must be 1-128 characters, got \(key.count).") }
-            if key.lowercased().hasPrefix("aws:") { ctx.error(p / "key", "Tag keys starting with 'aws:' are reserved for AWS use.") }
-            if let v = tag.value, v.count > 256 { ctx.error(p / "value", "Tag value must be at most 256 characters, got \(v.count).") }
-        }
+        if let tags = ctx.input.tags { TagRules.check(tags, at: ctx.path("tags"), ctx.diag) }
     }
 
     private static func checkPlacement(_ ctx: ValidationContext) {

@@ -1,0 +1,105 @@
+import BerthSys
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth agent`: the ECS API on a unix socket (trusted) and loopback TCP (SigV4), backed
+/// by durable state under `stateDir` and a TaskEngine.
+public struct AgentOptions: Sendable {
+    public var stateDir = "/var/lib/berth"
+    public var socketPath: String? = "/run/berth/agent.sock"
+    /// Default 127.0.0.1:8845; nil disables TCP.
+    public var listen: ListenAddress? = .tcp(host: "127.0.0.1", port: 8845)
+    public var backend = BackendConfig()
+    public var limits = HTTPLimits()
+    /// How often engine reports are merged.
+    public var pollInterval: Double = 0.25
+    public init() {}
+}
+
+public final class AgentDaemon: @unchecked Sendable {
+    public let options: AgentOptions
+    public let backend: ECSBackend
+    public let server: HTTPServer
+    public let credentials: AgentCredentials
+    public private(set) var boundTCP: ListenAddress?
+    private let lockFD: Int32
+    private let stopFlag = NSCondition()
+    private var stopped = false
+
+    public init(options: AgentOptions, engine: any TaskEngine, validator: any TaskDefinitionValidator = ECSModelValidator()) throws {
+        self.options = options
+        let log: @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }
+        try Files.makeDirectories(options.stateDir, mode: 0o700)
+        lockFD = try StateLock.acquire(stateDir: options.stateDir)
+        credentials = try CredentialStore.loadOrCreate(stateDir: options.stateDir, log: log)
+        let store = try StateStore(root: options.stateDir + "/state", log: log)
+        backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
+        let creds = credentials
+        let verifier = SigV4Verifier(region: options.backend.region) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
+        server = HTTPServer(handler: APIRouter(backend: backend, verifier: verifier), limits: options.limits)
+    }
+
+    /// Bind the sockets and start the engine poller. Returns once serving.
+    public func start() throws {
+        signal(SIGPIPE, SIG_IGN)
+        if let path = options.socketPath {
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty { try Files.makeDirectories(dir, mode: 0o755) }
+            try server.listen(.unix(path: path))
+        }
+        if let listen = options.listen { boundTCP = try server.listen(listen) }
+        let thread = Thread { [self] in pollLoop() }
+        thread.name = "berth-reconcile"
+        thread.start()
+    }
+
+    func pollLoop() {
+        var lastPrune = 0.0
+        while true {
+            stopFlag.lock()
+            if stopped { stopFlag.unlock(); return }
+            _ = stopFlag.wait(until: Date(timeIntervalSinceNow: options.pollInterval))
+            let done = stopped
+            stopFlag.unlock()
+            if done { return }
+            backend.refreshFromEngine()
+            if monotonicNow() - lastPrune > 10 {
+                backend.pruneStoppedTasks()
+                lastPrune = monotonicNow()
+            }
+        }
+    }
+
+    public func stop() {
+        stopFlag.lock()
+        let first = !stopped
+        stopped = true
+        stopFlag.signal()
+        stopFlag.unlock()
+        guard first else { return }
+        server.stop()
+        close(lockFD)  // releases the state directory lock
+    }
+
+    /// Serve until SIGTERM, SIGINT or SIGHUP. Must be called before other threads exist
+    /// so that they inherit the blocked signal mask.
+    public static func blockTerminationSignals() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        return set
+    }
+
+    public func waitForTermination(_ set: sigset_t) -> Int32 {
+        var s = set
+        var sig: Int32 = 0
+        sigwait(&s, &sig)
+        stop()
+        return sig
+    }
+}

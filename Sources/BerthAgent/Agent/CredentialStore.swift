@@ -1,0 +1,55 @@
+import BerthSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's access key: created on first start in `<state-dir>/credentials.json` (mode
+/// 0600) from /dev/urandom, printed by `berth agent credentials`.
+public enum CredentialStore {
+    public static func path(stateDir: String) -> String { "\(stateDir)/credentials.json" }
+
+    public static func load(stateDir: String) throws -> AgentCredentials {
+        let json = try JSONParser.parse(try Files.readBytes(path(stateDir: stateDir)))
+        guard let id = json["accessKeyId"]?.stringValue, let secret = json["secretAccessKey"]?.stringValue, !id.isEmpty, secret.count >= 20 else {
+            throw EngineError("\(path(stateDir: stateDir)): accessKeyId and secretAccessKey are required")
+        }
+        return AgentCredentials(accessKeyId: id, secretAccessKey: secret)
+    }
+
+    /// Load, or create when missing. A damaged file is moved aside and replaced.
+    public static func loadOrCreate(stateDir: String, log: (String) -> Void) throws -> AgentCredentials {
+        let file = path(stateDir: stateDir)
+        if Files.exists(file) {
+            do { return try load(stateDir: stateDir) } catch {
+                let aside = "\(file).corrupt-\(Int(wallClockNow()))"
+                rename(file, aside)
+                log("credentials file \(file) is unreadable (\(error)); moved aside to \(aside), creating new credentials")
+            }
+        }
+        try Files.makeDirectories(stateDir, mode: 0o700)
+        let creds = try generate()
+        let json: JSON = ["accessKeyId": .string(creds.accessKeyId), "secretAccessKey": .string(creds.secretAccessKey)]
+        try Files.writeAtomically(file, json.bytes + [0x0A], mode: 0o600)
+        return creds
+    }
+
+    static func generate() throws(SysError) -> AgentCredentials {
+        let random = try Files.readRandom(count: 56)
+        let keyAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        let id = "BRTH" + String(random[0..<16].map { keyAlphabet[Int($0) % 32] })
+        let secret = String(random[16..<56].map { secretAlphabet[Int($0) % 64] })
+        return AgentCredentials(accessKeyId: id, secretAccessKey: secret)
+    }
+}
+
+extension Files {
+    /// `count` bytes from /dev/urandom.
+    static func readRandom(count: Int) throws(SysError) -> [UInt8] {
+        let fd = try FileDescriptor.open("/dev/urandom", O_RDONLY)
+        defer { fd.close() }
+        var out: [UInt8] = []
+        while out.count < count { out += try fd.read(max: count - out.count) }
+        return out
+    }
+}

@@ -1,0 +1,190 @@
+import BerthSys
+import Foundation
+
+/// Settings of the ECS backend that clients can observe.
+public struct BackendConfig: Sendable {
+    public var region = "us-east-1"
+    public var accountId = "000000000000"
+    /// Stopped tasks stay describable this long (ECS: at least one hour).
+    public var stoppedTaskRetention: Double = 3600
+    public init() {}
+}
+
+/// The ECS control plane of one host: clusters, task definitions, tasks and tags, persisted
+/// in a StateStore, with tasks run by a TaskEngine. Thread-safe: every operation holds one lock
+/// (operations are short; engine calls that may block happen outside it).
+public final class ECSBackend: @unchecked Sendable {
+    public let config: BackendConfig
+    public let arns: ARNFormat
+    let store: StateStore
+    let engine: any TaskEngine
+    let validator: any TaskDefinitionValidator
+    let clock: @Sendable () -> Double
+    let log: @Sendable (String) -> Void
+    let lock = NSRecursiveLock()
+
+    var clusters: [String: ClusterRecord] = [:]
+    /// Highest revision ever registered per family (never reused).
+    var lastRevision: [String: Int] = [:]
+    var taskDefs: [String: TaskDefRecord] = [:]
+    var tasks: [String: TaskRecord] = [:]
+    /// Set by whoever owns services: a reason why a cluster cannot be deleted (active services).
+    /// Engine calls queued by an operation, run after the lock is released.
+    var deferred: [() -> Void] = []
+    public var clusterDeletionGuard: (@Sendable (String) -> String?)?
+
+    public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
+                validator: any TaskDefinitionValidator = ECSModelValidator(),
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                log: @escaping @Sendable (String) -> Void = { printErrLine($0) }) {
+        self.config = config
+        self.arns = ARNFormat(region: config.region, account: config.accountId)
+        self.store = store
+        self.engine = engine
+        self.validator = validator
+        self.clock = clock
+        self.log = log
+        load()
+    }
+
+    // MARK: persistence
+
+    func load() {
+        for j in store.loadAll("clusters") {
+            if let c = ClusterRecord(json: j) { clusters[c.name] = c } else { log("ignoring a cluster file without a valid clusterName") }
+        }
+        if clusters["default"] == nil {
+            let c = ClusterRecord(name: "default", createdAt: clock())
+            clusters["default"] = c
+            persist(cluster: c)
+        }
+        for j in store.loadAll("families") {
+            if let f = j["family"]?.stringValue, let r = j["lastRevision"]?.intValue { lastRevision[f] = r }
+        }
+        for j in store.loadAll("taskdefs") {
+            guard let td = TaskDefRecord(json: j) else { log("ignoring a task definition file without family/revision"); continue }
+            taskDefs[td.key] = td
+            lastRevision[td.family] = max(lastRevision[td.family] ?? 0, td.revision)
+        }
+        var adopt: [TaskRecord] = []
+        for j in store.loadAll("tasks") {
+            guard let t = TaskRecord(json: j) else { log("ignoring a task file without taskArn/plan"); continue }
+            tasks[t.id] = t
+            if t.lastStatus != "STOPPED" { adopt.append(t) }
+        }
+        for t in adopt { adoptTask(t) }
+    }
+
+    /// Re-attach a task that was not stopped when the agent went away.
+    func adoptTask(_ t: TaskRecord) {
+        if let obs = engine.adopt(t.plan) {
+            merge(obs)
+            log("adopted task \(t.arn) (\(obs.lastStatus))")
+            return
+        }
+        var r = t
+        let now = clock()
+        r.task["desiredStatus"] = "STOPPED"
+        r.task["lastStatus"] = "STOPPED"
+        if r.task["stoppingAt"] == nil { r.task["stoppingAt"] = .timestamp(now) }
+        r.task["executionStoppedAt"] = r.task["executionStoppedAt"] ?? .timestamp(now)
+        r.task["stoppedAt"] = .timestamp(now)
+        if r.task["stopCode"] == nil {
+            r.task["stopCode"] = r.task["startedAt"] == nil ? "TaskFailedToStart" : "TerminationNotice"
+            r.task["stoppedReason"] = "Task was not found on the host when the agent restarted"
+        }
+        var containers = r.task["containers"]?.arrayValue ?? []
+        for i in containers.indices { containers[i]["lastStatus"] = "STOPPED" }
+        r.task["containers"] = .array(containers)
+        bumpVersion(&r)
+        tasks[r.id] = r
+        persist(task: r)
+        log("task \(t.arn) was lost while the agent was down; marked STOPPED")
+    }
+
+    func persist(cluster c: ClusterRecord) { save("clusters", c.name, c.json) }
+    func persist(taskDef td: TaskDefRecord) { save("taskdefs", td.key, td.json) }
+    func persist(task t: TaskRecord) { save("tasks", t.id, t.json) }
+    func persistFamily(_ family: String) {
+        save("families", family, ["family": .string(family), "lastRevision": .int(lastRevision[family] ?? 0)])
+    }
+
+    private func save(_ kind: String, _ name: String, _ value: JSON) {
+        do { try store.save(kind, name, value) } catch { log("could not persist \(kind)/\(name): \(error)") }
+    }
+
+    // MARK: dispatch
+
+    /// Runs one API operation. `operation` is the part of X-Amz-Target after the prefix.
+    public func call(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
+        let p = Params(input)
+        if Self.readsTasks.contains(operation) { refreshFromEngine() }
+        lock.lock()
+        let result: Result<JSON, APIError>
+        do { result = .success(try dispatch(operation, p)) } catch { result = .failure(error) }
+        let work = deferred
+        deferred = []
+        lock.unlock()
+        for w in work { w() }
+        return try result.get()
+    }
+
+    func dispatch(_ operation: String, _ p: Params) throws(APIError) -> JSON {
+        switch operation {
+        case "CreateCluster": return try createCluster(p)
+        case "DescribeClusters": return try describeClusters(p)
+        case "ListClusters": return try listClusters(p)
+        case "DeleteCluster": return try deleteCluster(p)
+        case "RegisterTaskDefinition": return try registerTaskDefinition(p)
+        case "DescribeTaskDefinition": return try describeTaskDefinition(p)
+        case "ListTaskDefinitions": return try listTaskDefinitions(p)
+        case "ListTaskDefinitionFamilies": return try listTaskDefinitionFamilies(p)
+        case "DeregisterTaskDefinition": return try deregisterTaskDefinition(p)
+        case "DeleteTaskDefinitions": return try deleteTaskDefinitions(p)
+        case "RunTask": return try runTask(p)
+        case "StopTask": return try stopTask(p)
+        case "DescribeTasks": return try describeTasks(p)
+        case "ListTasks": return try listTasks(p)
+        case "TagResource": return try tagResource(p)
+        case "UntagResource": return try untagResource(p)
+        case "ListTagsForResource": return try listTagsForResource(p)
+        default: throw APIError("UnknownOperationException", "Unknown operation \(operation)")
+        }
+    }
+
+    /// Agent-private operations (X-Amz-Target prefix `Berth.`); they may block on the engine,
+    /// so they take the lock only to resolve the task.
+    public func callPrivate(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
+        let p = Params(input)
+        switch operation {
+        case "GetTaskLogs": return try getTaskLogs(p)
+        case "GetTaskStats": return try getTaskStats(p)
+        case "ExecuteCommand": return try executeCommand(p)
+        default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
+        }
+    }
+
+    /// Operations whose answers show task state: engine reports are merged first (outside the lock).
+    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "DescribeClusters", "StopTask"]
+
+    public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
+                                    "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
+                                    "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
+                                    "UntagResource", "ListTagsForResource"]
+
+    // MARK: shared lookups
+
+    /// Resolve a `cluster` parameter (default `default`) to an ACTIVE cluster.
+    func requireCluster(_ p: Params, key: String = "cluster") throws(APIError) -> ClusterRecord {
+        let raw = try p.string(key) ?? "default"
+        guard let name = arns.clusterName(raw), let c = clusters[name] else { throw .clusterNotFound }
+        guard c.status == "ACTIVE" else { throw APIError("ClusterNotFoundException", "The referenced cluster was inactive.") }
+        return c
+    }
+}
+
+/// One line to stderr (the agent's log goes to the journal under systemd).
+public func printErrLine(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,84 @@
+/// CreateCluster, DescribeClusters, ListClusters, DeleteCluster.
+extension ECSBackend {
+    func clusterJSON(_ c: ClusterRecord, include: [String]) -> JSON {
+        let live = tasks.values.filter { $0.cluster == c.name }
+        let running = live.filter { $0.lastStatus == "RUNNING" }.count
+        let pending = live.filter { ["PROVISIONING", "PENDING", "ACTIVATING"].contains($0.lastStatus) }.count
+        var j = JSON.obj([
+            ("clusterArn", .string(arns.cluster(c.name))), ("clusterName", .string(c.name)), ("status", .string(c.status)),
+            ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
+            ("activeServicesCount", 0), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
+            ("capacityProviders", []), ("defaultCapacityProviderStrategy", []),
+        ])
+        if include.contains("TAGS") { j["tags"] = tagsJSON(c.tags) } else { j["tags"] = nil }
+        if !include.contains("SETTINGS") { j["settings"] = nil }
+        if !include.contains("STATISTICS") { j["statistics"] = nil }
+        return j
+    }
+
+    func createCluster(_ p: Params) throws(APIError) -> JSON {
+        let name = try p.string("clusterName") ?? "default"
+        guard isValidName(name) else {
+            throw .invalidParameter("Cluster name must be 1-255 characters: letters, digits, hyphens and underscores.")
+        }
+        let tags = try p.tags() ?? []
+        let settings = try p.list("settings").map(JSON.array)
+        if var existing = clusters[name] {
+            if existing.status == "ACTIVE" { return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])] }
+            existing.status = "ACTIVE"
+            existing.tags = tags
+            existing.createdAt = clock()
+            clusters[name] = existing
+            persist(cluster: existing)
+            return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])]
+        }
+        guard clusters.count < 10_000 else { throw APIError("LimitExceededException", "The maximum number of clusters (10000) has been reached.") }
+        let c = ClusterRecord(name: name, tags: tags, settings: settings, createdAt: clock())
+        clusters[name] = c
+        persist(cluster: c)
+        return ["cluster": clusterJSON(c, include: ["TAGS", "SETTINGS"])]
+    }
+
+    func describeClusters(_ p: Params) throws(APIError) -> JSON {
+        let names = try p.stringList("clusters") ?? ["default"]
+        guard names.count <= 100 else { throw .invalidParameter("At most 100 clusters can be described at once.") }
+        let include = try p.stringList("include") ?? []
+        for i in include where !["ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"].contains(i) {
+            throw .invalidParameter("Invalid include value '\(i)'.")
+        }
+        var found: [JSON] = []
+        var failures: [JSON] = []
+        for raw in names {
+            if let name = arns.clusterName(raw), let c = clusters[name] {
+                found.append(clusterJSON(c, include: include))
+            } else {
+                failures.append(["arn": .string(raw.hasPrefix("arn:") ? raw : arns.cluster(raw)), "reason": "MISSING"])
+            }
+        }
+        return ["clusters": .array(found), "failures": .array(failures)]
+    }
+
+    func listClusters(_ p: Params) throws(APIError) -> JSON {
+        let all = clusters.values.filter { $0.status == "ACTIVE" }.map { arns.cluster($0.name) }.sorted()
+        let (page, next) = try Pagination.page(all, params: p, list: "clusters")
+        return .obj([("clusterArns", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
+    }
+
+    func deleteCluster(_ p: Params) throws(APIError) -> JSON {
+        let raw = try p.requiredString("cluster")
+        guard let name = arns.clusterName(raw), var c = clusters[name], c.status == "ACTIVE" else { throw .clusterNotFound }
+        if name == "default" {
+            throw .invalidParameter("The default cluster cannot be deleted: Berth always keeps it.")
+        }
+        if tasks.values.contains(where: { $0.cluster == name && $0.lastStatus != "STOPPED" }) {
+            throw APIError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
+        }
+        if let guardHook = clusterDeletionGuard, let reason = guardHook(name) {
+            throw APIError("ClusterContainsServicesException", reason)
+        }
+        c.status = "INACTIVE"
+        clusters[name] = c
+        persist(cluster: c)
+        return ["cluster": clusterJSON(c, include: [])]
+    }
+}

@@ -1,0 +1,88 @@
+/// In-memory records of what the agent owns. Each persists as one JSON file (StateStore).
+
+struct ClusterRecord {
+    var name: String
+    var status: String
+    var tags: [(String, String)]
+    var settings: JSON?
+    var createdAt: Double
+
+    var json: JSON {
+        .obj([("clusterName", .string(name)), ("status", .string(status)), ("tags", tagsJSON(tags)), ("settings", settings),
+              ("createdAt", .timestamp(createdAt))])
+    }
+
+    init(name: String, status: String = "ACTIVE", tags: [(String, String)] = [], settings: JSON? = nil, createdAt: Double) {
+        self.name = name
+        self.status = status
+        self.tags = tags
+        self.settings = settings
+        self.createdAt = createdAt
+    }
+
+    init?(json: JSON) {
+        guard let name = json["clusterName"]?.stringValue, isValidName(name) else { return nil }
+        self.init(name: name, status: json["status"]?.stringValue ?? "ACTIVE", tags: tagsFrom(json["tags"]), settings: json["settings"],
+                  createdAt: json["createdAt"]?.doubleValue ?? 0)
+    }
+}
+
+struct TaskDefRecord {
+    /// The TaskDefinition exactly as DescribeTaskDefinition returns it.
+    var taskDefinition: JSON
+    var tags: [(String, String)]
+
+    var family: String { taskDefinition["family"]?.stringValue ?? "" }
+    var revision: Int { taskDefinition["revision"]?.intValue ?? 0 }
+    var status: String { taskDefinition["status"]?.stringValue ?? "ACTIVE" }
+    var arn: String { taskDefinition["taskDefinitionArn"]?.stringValue ?? "" }
+    var key: String { "\(family):\(revision)" }
+
+    var json: JSON { ["taskDefinition": taskDefinition, "tags": tagsJSON(tags)] }
+
+    init(taskDefinition: JSON, tags: [(String, String)]) {
+        self.taskDefinition = taskDefinition
+        self.tags = tags
+    }
+
+    init?(json: JSON) {
+        guard let td = json["taskDefinition"], td["family"]?.stringValue != nil, td["revision"]?.intValue != nil,
+              td["taskDefinitionArn"]?.stringValue != nil else { return nil }
+        self.init(taskDefinition: td, tags: tagsFrom(json["tags"]))
+    }
+}
+
+struct TaskRecord {
+    /// The Task exactly as DescribeTasks returns it (without tags, kept apart).
+    var task: JSON
+    var plan: TaskLaunchPlan
+    var tags: [(String, String)]
+    var clientToken: String?
+    /// Set when the engine has been asked to stop the task.
+    var stopSent: Bool
+
+    var id: String { plan.taskId }
+    var arn: String { plan.taskArn }
+    var cluster: String { plan.clusterName }
+    var lastStatus: String { task["lastStatus"]?.stringValue ?? "PROVISIONING" }
+    var desiredStatus: String { task["desiredStatus"]?.stringValue ?? "RUNNING" }
+
+    var json: JSON {
+        .obj([("task", task), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSON.string)),
+              ("stopSent", .bool(stopSent))])
+    }
+
+    init(task: JSON, plan: TaskLaunchPlan, tags: [(String, String)], clientToken: String?) {
+        self.task = task
+        self.plan = plan
+        self.tags = tags
+        self.clientToken = clientToken
+        self.stopSent = false
+    }
+
+    init?(json: JSON) {
+        guard let task = json["task"], task["taskArn"]?.stringValue != nil, let planJSON = json["plan"], let plan = TaskLaunchPlan(json: planJSON) else { return nil }
+        self.init(task: task, plan: plan, tags: tagsFrom(json["tags"]), clientToken: json["clientToken"]?.stringValue)
+        stopSent = json["stopSent"]?.boolValue ?? false
+    }
+}

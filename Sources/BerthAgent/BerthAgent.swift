@@ -1,1 +1,0 @@
-// BerthAgent: see Docs/architecture.md

@@ -1,0 +1,191 @@
+/// The seam between the agent (ECS API, bookkeeping, persistence) and whatever runs a task's
+/// containers. The real implementation lives in BerthTasks and is wired in by the CLI;
+/// `FakeTaskEngine` is a test double driven by time.
+///
+/// The agent owns the ECS view (ARNs, desiredStatus, stopCode for user stops, version,
+/// retention); the engine reports what really happened, and the agent merges its reports
+/// forward-only (see `TaskLifecycle`).
+public protocol TaskEngine: AnyObject, Sendable {
+    /// Start a task. Returning means the engine owns it and will report it in `observe()`;
+    /// throwing means it could not even begin (the task stops with TaskFailedToStart and the
+    /// error's description as stoppedReason).
+    func launch(_ plan: TaskLaunchPlan) throws
+    /// Begin stopping a task (stop signal, stopTimeout, SIGKILL). Idempotent.
+    func stop(taskArn: String, reason: String)
+    /// The current state of every task the engine knows about.
+    func observe() -> [TaskObservation]
+    /// After an agent restart: re-attach to a task that was not STOPPED when the agent went
+    /// away. nil means the engine finds nothing left of it (for example after a reboot).
+    func adopt(_ plan: TaskLaunchPlan) -> TaskObservation?
+    /// The agent no longer tracks this stopped task: drop its logs and leftovers.
+    func release(taskArn: String)
+    /// Log lines of one container (or all when `container` is nil), oldest first, after `since`.
+    func logs(taskArn: String, container: String?, since: Double?, limit: Int) throws -> [LogEvent]
+    /// Resource usage of a running task.
+    func stats(taskArn: String) throws -> TaskStats
+    /// Run a command inside a running container and collect its output.
+    func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult
+}
+
+/// Everything an engine needs to run a task. `taskDefinition` is the registered task
+/// definition (normalised, as DescribeTaskDefinition returns it) with RunTask's container
+/// overrides already applied to `containerDefinitions`, so BerthECS can decode it directly.
+public struct TaskLaunchPlan: Sendable, Equatable {
+    public var taskArn: String
+    public var taskId: String
+    public var clusterName: String
+    public var clusterArn: String
+    public var taskDefinitionArn: String
+    public var taskDefinition: JSON
+    public var overrides: JSON
+    public var region: String
+    public var accountId: String
+
+    public init(taskArn: String, taskId: String, clusterName: String, clusterArn: String, taskDefinitionArn: String,
+                taskDefinition: JSON, overrides: JSON, region: String, accountId: String) {
+        self.taskArn = taskArn
+        self.taskId = taskId
+        self.clusterName = clusterName
+        self.clusterArn = clusterArn
+        self.taskDefinitionArn = taskDefinitionArn
+        self.taskDefinition = taskDefinition
+        self.overrides = overrides
+        self.region = region
+        self.accountId = accountId
+    }
+
+    public var family: String { taskDefinition["family"]?.stringValue ?? "" }
+    public var containerNames: [String] { (taskDefinition["containerDefinitions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
+
+    var json: JSON {
+        ["taskArn": .string(taskArn), "taskId": .string(taskId), "clusterName": .string(clusterName), "clusterArn": .string(clusterArn),
+         "taskDefinitionArn": .string(taskDefinitionArn), "taskDefinition": taskDefinition, "overrides": overrides,
+         "region": .string(region), "accountId": .string(accountId)]
+    }
+
+    init?(json: JSON) {
+        guard let arn = json["taskArn"]?.stringValue, let id = json["taskId"]?.stringValue, let cluster = json["clusterName"]?.stringValue,
+              let clusterArn = json["clusterArn"]?.stringValue, let tdArn = json["taskDefinitionArn"]?.stringValue,
+              let td = json["taskDefinition"], case .object = td else { return nil }
+        self.init(taskArn: arn, taskId: id, clusterName: cluster, clusterArn: clusterArn, taskDefinitionArn: tdArn, taskDefinition: td,
+                  overrides: json["overrides"] ?? [:], region: json["region"]?.stringValue ?? "", accountId: json["accountId"]?.stringValue ?? "")
+    }
+}
+
+public struct NetworkBinding: Sendable, Equatable {
+    public var bindIP: String
+    public var containerPort: Int
+    public var hostPort: Int
+    public var `protocol`: String
+    public init(bindIP: String, containerPort: Int, hostPort: Int, protocol: String) {
+        self.bindIP = bindIP
+        self.containerPort = containerPort
+        self.hostPort = hostPort
+        self.protocol = `protocol`
+    }
+}
+
+/// One container as the engine sees it. `lastStatus` is PENDING, RUNNING or STOPPED.
+public struct ContainerObservation: Sendable, Equatable {
+    public var name: String
+    public var lastStatus: String
+    public var exitCode: Int?
+    public var reason: String?
+    /// HEALTHY, UNHEALTHY or UNKNOWN; nil when the container has no health check.
+    public var healthStatus: String?
+    public var runtimeId: String?
+    public var imageDigest: String?
+    public var networkBindings: [NetworkBinding]
+
+    public init(name: String, lastStatus: String, exitCode: Int? = nil, reason: String? = nil, healthStatus: String? = nil,
+                runtimeId: String? = nil, imageDigest: String? = nil, networkBindings: [NetworkBinding] = []) {
+        self.name = name
+        self.lastStatus = lastStatus
+        self.exitCode = exitCode
+        self.reason = reason
+        self.healthStatus = healthStatus
+        self.runtimeId = runtimeId
+        self.imageDigest = imageDigest
+        self.networkBindings = networkBindings
+    }
+}
+
+/// A task as the engine sees it. `lastStatus` uses the ECS task states (§4.1); timestamps
+/// are epoch seconds and are set once. `stopCode`/`stoppedReason` say why the engine stopped
+/// it on its own (EssentialContainerExited, TaskFailedToStart).
+public struct TaskObservation: Sendable, Equatable {
+    public var taskArn: String
+    public var lastStatus: String
+    public var containers: [ContainerObservation]
+    public var healthStatus: String?
+    public var connectivityAt: Double?
+    public var pullStartedAt: Double?
+    public var pullStoppedAt: Double?
+    public var startedAt: Double?
+    public var stoppingAt: Double?
+    public var executionStoppedAt: Double?
+    public var stoppedAt: Double?
+    public var stopCode: String?
+    public var stoppedReason: String?
+
+    public init(taskArn: String, lastStatus: String, containers: [ContainerObservation] = []) {
+        self.taskArn = taskArn
+        self.lastStatus = lastStatus
+        self.containers = containers
+    }
+}
+
+public struct LogEvent: Sendable, Equatable {
+    public var timestamp: Double
+    public var container: String
+    public var stream: String
+    public var message: String
+    public init(timestamp: Double, container: String, stream: String, message: String) {
+        self.timestamp = timestamp
+        self.container = container
+        self.stream = stream
+        self.message = message
+    }
+}
+
+public struct ContainerStats: Sendable, Equatable {
+    public var name: String
+    public var cpuUsageNanos: UInt64
+    public var memoryBytes: UInt64
+    public var memoryLimitBytes: UInt64?
+    public var pids: Int
+    public init(name: String, cpuUsageNanos: UInt64, memoryBytes: UInt64, memoryLimitBytes: UInt64?, pids: Int) {
+        self.name = name
+        self.cpuUsageNanos = cpuUsageNanos
+        self.memoryBytes = memoryBytes
+        self.memoryLimitBytes = memoryLimitBytes
+        self.pids = pids
+    }
+}
+
+public struct TaskStats: Sendable, Equatable {
+    public var timestamp: Double
+    public var containers: [ContainerStats]
+    public init(timestamp: Double, containers: [ContainerStats]) {
+        self.timestamp = timestamp
+        self.containers = containers
+    }
+}
+
+public struct ExecResult: Sendable, Equatable {
+    public var exitCode: Int
+    public var stdout: String
+    public var stderr: String
+    public init(exitCode: Int, stdout: String, stderr: String) {
+        self.exitCode = exitCode
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// Engine failures surfaced to API callers (unknown task, container not running...).
+public struct EngineError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

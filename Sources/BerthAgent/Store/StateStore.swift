@@ -1,0 +1,65 @@
+import BerthSys
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Durable agent state: one JSON file per object under `<root>/<kind>/<name>.json`, each
+/// written with tmp + fsync + rename. A file that does not parse is reported and moved aside
+/// to `<name>.corrupt-<ts>` so a bad file never becomes a crash loop.
+public final class StateStore: @unchecked Sendable {
+    public let root: String
+    private let log: @Sendable (String) -> Void
+
+    public init(root: String, log: @escaping @Sendable (String) -> Void) throws(SysError) {
+        self.root = root
+        self.log = log
+        try Files.makeDirectories(root, mode: 0o700)
+        for kind in ["clusters", "taskdefs", "families", "tasks"] {
+            try Files.makeDirectories("\(root)/\(kind)", mode: 0o700)
+        }
+    }
+
+    func path(_ kind: String, _ name: String) -> String { "\(root)/\(kind)/\(Self.fileName(name)).json" }
+
+    /// Names may contain ':' (family:revision); keep file names to a safe alphabet.
+    static func fileName(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "@" })
+    }
+
+    public func save(_ kind: String, _ name: String, _ value: JSON) throws(SysError) {
+        var bytes = value.bytes
+        bytes.append(0x0A)
+        try Files.writeAtomically(path(kind, name), bytes, mode: 0o600)
+    }
+
+    public func remove(_ kind: String, _ name: String) {
+        unlink(path(kind, name))
+    }
+
+    /// Every readable object of a kind. Corrupt files are logged and renamed aside.
+    public func loadAll(_ kind: String) -> [JSON] {
+        let dir = "\(root)/\(kind)"
+        guard let names = try? Files.list(dir) else { return [] }
+        var out: [JSON] = []
+        for name in names.sorted() {
+            let file = "\(dir)/\(name)"
+            if name.contains(".tmp.") {
+                unlink(file)  // an interrupted atomic write; the previous version is intact
+                continue
+            }
+            guard name.hasSuffix(".json") else { continue }
+            do {
+                let bytes = try Files.readBytes(file)
+                let value = try JSONParser.parse(bytes)
+                guard case .object = value else { throw JSONParseError(line: 1, column: 1, reason: "not a JSON object") }
+                out.append(value)
+            } catch {
+                let aside = "\(file).corrupt-\(Int(wallClockNow()))"
+                rename(file, aside)
+                log("state file \(file) is unreadable (\(error)); moved aside to \(aside)")
+            }
+        }
+        return out
+    }
+}

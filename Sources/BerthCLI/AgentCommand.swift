@@ -1,0 +1,121 @@
+import BerthAgent
+import BerthSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth agent`: the ECS API daemon; `berth agent credentials`: how to point aws CLI/SDKs at it.
+struct AgentCommand: CLICommand {
+    static let name = "agent"
+    static let summary = "run the ECS API agent (aws CLI / boto3 compatible)"
+    static let usage = """
+        usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
+                           [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
+                           [--request-timeout SECONDS]
+               berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
+
+        Serves the Amazon ECS JSON 1.1 API:
+          unix socket  --socket, default /run/berth/agent.sock (mode 0600, trusted: no signature needed)
+          TCP          --listen, default 127.0.0.1:8845 (SigV4-signed requests only; loopback by default)
+        State (task definitions, clusters, tasks, tags, credentials) lives in --state-dir,
+        default /var/lib/berth. Region us-east-1 and account 000000000000 unless given; the
+        region must match the one clients sign with. Stopped tasks stay describable for
+        --stopped-task-retention seconds (default 3600). A client must send a whole request within
+        --request-timeout seconds of its first byte (default 10); requests are limited to 10 MiB.
+
+        `berth agent credentials` prints the access key (created on first start) as environment
+        exports and as an aws config profile.
+        """
+
+    static let spec = Arguments.Spec(
+        flags: [],
+        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile"])
+
+    static func run(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        if args.positionals.first == "credentials" { return try credentials(args) }
+        guard args.positionals.isEmpty else { throw UsageError("unexpected argument \(args.positionals[0].debugDescription)") }
+        let options = try agentOptions(args)
+        let engine = try makeEngine(args.value("--engine") ?? "real", options: options)
+        let signals = AgentDaemon.blockTerminationSignals()
+        let daemon = try AgentDaemon(options: options, engine: engine)
+        try daemon.start()
+        var where_ = [String]()
+        if let s = options.socketPath { where_.append("unix:\(s)") }
+        if let tcp = daemon.boundTCP { where_.append(tcp.description) }
+        printErr("berth agent: serving the ECS API on \(where_.joined(separator: " and ")) (region \(options.backend.region), account \(options.backend.accountId), state \(options.stateDir))")
+        if let tcp = daemon.boundTCP {
+            // One parseable line on stdout for scripts and tests (`--listen 127.0.0.1:0`).
+            print("listening \(tcp)")
+        }
+        fflush(nil)
+        let sig = daemon.waitForTermination(signals)
+        printErr("berth agent: signal \(sig), stopped serving (running tasks keep running)")
+        return 0
+    }
+
+    static func agentOptions(_ args: Arguments) throws -> AgentOptions {
+        var o = AgentOptions()
+        if let dir = args.value("--state-dir") { o.stateDir = dir }
+        if let s = args.value("--socket") { o.socketPath = s == "none" ? nil : s }
+        if let l = args.value("--listen") {
+            do { o.listen = l == "none" ? nil : try ListenAddress.parse(l) } catch { throw UsageError("option --listen: \(error.message)") }
+        }
+        if let r = args.value("--region") {
+            guard !r.isEmpty, r.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" }) else { throw UsageError("option --region: \(r.debugDescription) is not a region name like us-east-1") }
+            o.backend.region = r
+        }
+        if let a = args.value("--account-id") {
+            guard a.count == 12, a.allSatisfy(\.isNumber) else { throw UsageError("option --account-id: must be 12 digits") }
+            o.backend.accountId = a
+        }
+        if let r = try args.int("--stopped-task-retention", range: 0...(30 * 86400)) { o.backend.stoppedTaskRetention = Double(r) }
+        if let t = try args.int("--request-timeout", range: 1...3600) { o.limits.requestTimeout = Double(t) }
+        return o
+    }
+
+    /// `--engine fake` (hidden, for tests) or the real engine that runs containers.
+    static func makeEngine(_ kind: String, options: AgentOptions) throws -> any TaskEngine {
+        switch kind {
+        case "fake": return FakeTaskEngine()
+        case "real": return try makeRealEngine(options: options)
+        default: throw UsageError("option --engine: \(kind.debugDescription) is not real or fake")
+        }
+    }
+
+    /// BerthTasks' engine (real containers through LinuxRuntime) behind the agent's `TaskEngine`.
+    static func makeRealEngine(options: AgentOptions) throws -> any TaskEngine {
+        try HostTaskEngineAdapter.make(dataRoot: options.stateDir)
+    }
+
+    static func credentials(_ args: Arguments) throws -> Int32 {
+        let o = try agentOptions(args)
+        let creds: AgentCredentials
+        do {
+            creds = try CredentialStore.loadOrCreate(stateDir: o.stateDir) { printErr("berth agent: " + $0) }
+        } catch {
+            throw ClientFailure(message: "cannot read or create credentials in \(o.stateDir): \(error)")
+        }
+        let endpoint: String
+        if case .tcp(let host, let port)? = o.listen { endpoint = "http://\(host):\(port)" } else { endpoint = "http://127.0.0.1:8845" }
+        let profile = args.value("--profile") ?? "berth"
+        print("""
+            # environment (sh)
+            export AWS_ACCESS_KEY_ID=\(creds.accessKeyId)
+            export AWS_SECRET_ACCESS_KEY=\(creds.secretAccessKey)
+            export AWS_DEFAULT_REGION=\(o.backend.region)
+            export AWS_ENDPOINT_URL_ECS=\(endpoint)
+
+            # ~/.aws/config
+            [profile \(profile)]
+            region = \(o.backend.region)
+            endpoint_url = \(endpoint)
+
+            # ~/.aws/credentials
+            [\(profile)]
+            aws_access_key_id = \(creds.accessKeyId)
+            aws_secret_access_key = \(creds.secretAccessKey)
+            """)
+        return 0
+    }
+}

@@ -1,0 +1,126 @@
+import BerthAgent
+import BerthSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared pieces of the commands that talk to `berth agent`: where the socket is, how to
+/// call it, and how to print answers (human tables or `--output json`).
+enum ClientSupport {
+    static let defaultSocket = "/run/berth/agent.sock"
+    /// Options every client command accepts.
+    static let options: Set<String> = ["--socket", "--output", "--cluster"]
+    static let aliases = ["-o": "--output", "-c": "--cluster"]
+
+    static func client(_ args: Arguments) -> AgentClient {
+        let path = args.value("--socket") ?? getenvString("BERTH_AGENT_SOCKET") ?? defaultSocket
+        return AgentClient(.unix(path))
+    }
+
+    static func getenvString(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
+    }
+
+    static func json(_ args: Arguments) throws(UsageError) -> Bool {
+        switch args.value("--output") ?? "table" {
+        case "json": return true
+        case "table", "text": return false
+        case let other: throw UsageError("option --output: \(other.debugDescription) is not json or table")
+        }
+    }
+
+    /// Call the agent; an ECS error becomes `ClientFailure` (printed as type: message, exit 1).
+    static func call(_ args: Arguments, _ op: String, _ input: JSON) throws -> JSON {
+        do { return try client(args).call(op, input) } catch {
+            throw ClientFailure(message: "\(error.type): \(error.message)")
+        }
+    }
+
+    static func withCluster(_ args: Arguments, _ input: JSON) -> JSON {
+        var out = input
+        if let c = args.value("--cluster") { out["cluster"] = .string(c) }
+        return out
+    }
+
+    static func printJSON(_ value: JSON) { print(value.serialized(pretty: true)) }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            var s = ""
+            for (i, cell) in cells.enumerated() {
+                s += i == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count + 2)
+            }
+            return s
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// `arn:...:task/cluster/abc` → `abc`; `arn:...:task-definition/web:3` → `web:3`.
+    static func shortName(_ arn: String) -> String {
+        guard arn.hasPrefix("arn:") else { return arn }
+        return String(arn.split(separator: "/").last ?? Substring(arn))
+    }
+
+    static func age(_ epoch: Double?) -> String {
+        guard let epoch else { return "-" }
+        let s = Int(wallClock() - epoch)
+        if s < 0 { return "0s" }
+        if s < 120 { return "\(s)s" }
+        if s < 7200 { return "\(s / 60)m" }
+        if s < 172_800 { return "\(s / 3600)h" }
+        return "\(s / 86400)d"
+    }
+
+    static func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// A JSON document from a file or `-` (stdin), with errors naming file, line and column.
+    static func readJSONFile(_ path: String) throws -> JSON {
+        let bytes: [UInt8]
+        do {
+            bytes = path == "-" ? try FileDescriptor.standardInput.readAll() : try Files.readBytes(path)
+        } catch {
+            throw ClientFailure(message: "\(path): \(error)")
+        }
+        do { return try JSONParser.parse(bytes) } catch {
+            throw ClientFailure(message: "\(path): \(error)")
+        }
+    }
+
+    static func parseKeyValue(_ text: String, option: String) throws(UsageError) -> (String, String) {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
+            throw UsageError("option \(option): \(text.debugDescription) is not KEY=VALUE")
+        }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+}
+
+/// A failure reported by the agent or a local file problem: printed, exit status 1.
+struct ClientFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// Runs `berth <command> <sub> ...` by dispatching on the first positional word.
+struct Subcommands {
+    var command: String
+    var entries: [(name: String, summary: String, run: ([String]) throws -> Int32)]
+
+    func run(_ args: [String]) throws -> Int32 {
+        guard let sub = args.first, !sub.hasPrefix("-") else {
+            throw UsageError("missing subcommand: one of \(entries.map(\.name).joined(separator: ", "))")
+        }
+        guard let entry = entries.first(where: { $0.name == sub }) else {
+            throw UsageError("unknown subcommand \(sub.debugDescription) of berth \(command)")
+        }
+        return try entry.run(Array(args.dropFirst()))
+    }
+}

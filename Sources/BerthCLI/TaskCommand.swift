@@ -1,0 +1,214 @@
+import BerthAgent
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth task run|ls|describe|stop|logs|exec|stats` over the agent's socket.
+struct TaskCommand: CLICommand {
+    static let name = "task"
+    static let summary = "run, list, inspect and stop ECS tasks"
+    static let usage = """
+        usage: berth task run TASKDEF [--count N] [--started-by S] [--group G] [--tag K=V]...
+                              [--container NAME] [--env K=V]... [--command-json '["sh","-c","..."]'] [--wait]
+               berth task ls [--desired-status RUNNING|STOPPED] [--family F] [--started-by S]
+               berth task describe TASK...
+               berth task stop TASK [--reason TEXT]
+               berth task logs TASK [--container NAME] [-f] [--since SECONDS_AGO]
+               berth task exec TASK [--container NAME] -- COMMAND [ARG]...
+               berth task stats TASK
+        TASK is a task id or ARN. common options: --cluster NAME (default "default"),
+        --output json|table, --socket PATH (default /run/berth/agent.sock)
+        """
+    static let spec = Arguments.Spec(
+        flags: ["--wait", "--follow"],
+        options: ClientSupport.options.union(["--count", "--started-by", "--group", "--tag", "--container", "--env", "--command-json",
+                                              "--desired-status", "--family", "--reason", "--since"]),
+        aliases: ClientSupport.aliases.merging(["-f": "--follow", "-n": "--count", "-e": "--env"]) { a, _ in a })
+
+    static func run(_ argv: [String]) throws -> Int32 {
+        try Subcommands(command: name, entries: [
+            ("run", "run a task", runTask),
+            ("ls", "list tasks", list),
+            ("describe", "describe tasks", describe),
+            ("stop", "stop a task", stop),
+            ("logs", "print a task's logs", logs),
+            ("exec", "run a command in a task's container", exec),
+            ("stats", "resource usage of a running task", stats),
+        ]).run(argv)
+    }
+
+    static func runTask(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        let td = try args.positional(0, "task definition (FAMILY[:REVISION] or ARN)")
+        var input: JSON = ["taskDefinition": .string(td)]
+        if let n = try args.int("--count", range: 1...10) { input["count"] = .int(n) }
+        if let s = args.value("--started-by") { input["startedBy"] = .string(s) }
+        if let g = args.value("--group") { input["group"] = .string(g) }
+        var tags: [JSON] = []
+        for t in args.all("--tag") {
+            let (k, v) = try ClientSupport.parseKeyValue(t, option: "--tag")
+            tags.append(["key": .string(k), "value": .string(v)])
+        }
+        if !tags.isEmpty { input["tags"] = .array(tags) }
+        let env = try args.all("--env").map { t throws(UsageError) in try ClientSupport.parseKeyValue(t, option: "--env") }
+        let commandJSON = args.value("--command-json")
+        if !env.isEmpty || commandJSON != nil {
+            guard let container = args.value("--container") else {
+                throw UsageError("--env and --command-json need --container NAME (the container to override)")
+            }
+            var o: JSON = ["name": .string(container)]
+            if !env.isEmpty { o["environment"] = .array(env.map { ["name": .string($0.0), "value": .string($0.1)] }) }
+            if let commandJSON {
+                guard let cmd = try? JSONParser.parse(commandJSON), let items = cmd.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                    throw UsageError("option --command-json: expected a JSON list of strings, e.g. '[\"sh\",\"-c\",\"echo hi\"]'")
+                }
+                o["command"] = cmd
+                _ = items
+            }
+            input["overrides"] = ["containerOverrides": [o]]
+        }
+        let out = try ClientSupport.call(args, "RunTask", ClientSupport.withCluster(args, input))
+        var tasks = out["tasks"]?.arrayValue ?? []
+        if args.has("--wait") {
+            tasks = try waitRunning(args, tasks.compactMap { $0["taskArn"]?.stringValue })
+        }
+        if try ClientSupport.json(args) { ClientSupport.printJSON(["tasks": .array(tasks), "failures": out["failures"] ?? []]); return 0 }
+        for t in tasks { print(t["taskArn"]?.stringValue ?? "") }
+        let stopped = tasks.filter { $0["lastStatus"]?.stringValue == "STOPPED" }
+        for t in stopped {
+            printErr("berth task: \(ClientSupport.shortName(t["taskArn"]?.stringValue ?? "")) stopped: \(t["stoppedReason"]?.stringValue ?? "")")
+        }
+        return stopped.isEmpty ? 0 : 1
+    }
+
+    /// Poll until every task is RUNNING or one STOPPED (as the tasks-running waiter does).
+    static func waitRunning(_ args: Arguments, _ arns: [String]) throws -> [JSON] {
+        while true {
+            let out = try ClientSupport.call(args, "DescribeTasks", ClientSupport.withCluster(args, ["tasks": .array(arns.map(JSON.string))]))
+            let tasks = out["tasks"]?.arrayValue ?? []
+            let statuses = tasks.compactMap { $0["lastStatus"]?.stringValue }
+            if statuses.contains("STOPPED") || (!statuses.isEmpty && statuses.allSatisfy { $0 == "RUNNING" }) { return tasks }
+            if !(out["failures"]?.arrayValue ?? []).isEmpty { throw ClientFailure(message: "task disappeared while waiting") }
+            usleep(200_000)
+        }
+    }
+
+    static func list(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        var input: JSON = [:]
+        if let d = args.value("--desired-status") { input["desiredStatus"] = .string(d) }
+        if let f = args.value("--family") { input["family"] = .string(f) }
+        if let s = args.value("--started-by") { input["startedBy"] = .string(s) }
+        input = ClientSupport.withCluster(args, input)
+        var arns: [String] = []
+        var token: String?
+        repeat {
+            var page = input
+            if let token { page["nextToken"] = .string(token) }
+            let out = try ClientSupport.call(args, "ListTasks", page)
+            arns += (out["taskArns"]?.arrayValue ?? []).compactMap(\.stringValue)
+            token = out["nextToken"]?.stringValue
+        } while token != nil
+        var tasks: [JSON] = []
+        for chunk in stride(from: 0, to: arns.count, by: 100) {
+            let out = try ClientSupport.call(args, "DescribeTasks",
+                                             ClientSupport.withCluster(args, ["tasks": .array(arns[chunk..<min(chunk + 100, arns.count)].map(JSON.string))]))
+            tasks += out["tasks"]?.arrayValue ?? []
+        }
+        if try ClientSupport.json(args) { ClientSupport.printJSON(["tasks": .array(tasks)]); return 0 }
+        print(ClientSupport.table(["TASK", "TASK DEFINITION", "LAST", "DESIRED", "HEALTH", "STARTED", "STOP CODE"], tasks.map { t in
+            [ClientSupport.shortName(t["taskArn"]?.stringValue ?? ""), ClientSupport.shortName(t["taskDefinitionArn"]?.stringValue ?? ""),
+             t["lastStatus"]?.stringValue ?? "", t["desiredStatus"]?.stringValue ?? "", t["healthStatus"]?.stringValue ?? "",
+             ClientSupport.age(t["startedAt"]?.doubleValue), t["stopCode"]?.stringValue ?? ""]
+        }))
+        return 0
+    }
+
+    static func describe(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        guard !args.positionals.isEmpty else { throw UsageError("missing task id or ARN") }
+        let out = try ClientSupport.call(args, "DescribeTasks",
+                                         ClientSupport.withCluster(args, ["tasks": .array(args.positionals.map(JSON.string)), "include": ["TAGS"]]))
+        if try ClientSupport.json(args) { ClientSupport.printJSON(out) } else {
+            for t in out["tasks"]?.arrayValue ?? [] {
+                print("\(t["taskArn"]?.stringValue ?? "")")
+                print("  definition \(ClientSupport.shortName(t["taskDefinitionArn"]?.stringValue ?? ""))  last \(t["lastStatus"]?.stringValue ?? "")  desired \(t["desiredStatus"]?.stringValue ?? "")  health \(t["healthStatus"]?.stringValue ?? "")  version \(t["version"]?.intValue ?? 0)")
+                if let code = t["stopCode"]?.stringValue { print("  stopped: \(code): \(t["stoppedReason"]?.stringValue ?? "")") }
+                let rows: [[String]] = (t["containers"]?.arrayValue ?? []).map { c in
+                    [c["name"]?.stringValue ?? "", c["lastStatus"]?.stringValue ?? "", c["exitCode"]?.intValue.map(String.init) ?? "-",
+                     c["healthStatus"]?.stringValue ?? "", c["reason"]?.stringValue ?? ""]
+                }
+                print(ClientSupport.table(["  CONTAINER", "STATUS", "EXIT", "HEALTH", "REASON"], rows.map { ["  " + $0[0]] + $0.dropFirst() }))
+            }
+        }
+        for f in out["failures"]?.arrayValue ?? [] {
+            printErr("berth task: \(f["arn"]?.stringValue ?? ""): \(f["reason"]?.stringValue ?? "")")
+        }
+        return (out["failures"]?.arrayValue ?? []).isEmpty ? 0 : 1
+    }
+
+    static func stop(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        var input: JSON = ["task": .string(try args.positional(0, "task id or ARN"))]
+        if let r = args.value("--reason") { input["reason"] = .string(r) }
+        let out = try ClientSupport.call(args, "StopTask", ClientSupport.withCluster(args, input))
+        if try ClientSupport.json(args) { ClientSupport.printJSON(out) } else { print(out["task"]?["taskArn"]?.stringValue ?? "") }
+        return 0
+    }
+
+    static func logs(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        var input: JSON = ["task": .string(try args.positional(0, "task id or ARN"))]
+        if let c = args.value("--container") { input["container"] = .string(c) }
+        if let s = try args.int("--since", range: 0...(365 * 86400)) { input["since"] = .timestamp(ClientSupport.wallClock() - Double(s)) }
+        input = ClientSupport.withCluster(args, input)
+        let json = try ClientSupport.json(args)
+        while true {
+            let out = try ClientSupport.call(args, "Berth.GetTaskLogs", input)
+            let events = out["events"]?.arrayValue ?? []
+            for e in events {
+                if json { print(e.serialized()) } else {
+                    let prefix = input["container"] == nil ? "\(e["container"]?.stringValue ?? "") | " : ""
+                    print(prefix + (e["message"]?.stringValue ?? ""))
+                }
+            }
+            fflush(nil)
+            if let last = events.last?["timestamp"] { input["since"] = last }
+            guard args.has("--follow"), out["lastStatus"]?.stringValue != "STOPPED" else { return 0 }
+            usleep(500_000)
+        }
+    }
+
+    static func exec(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        let task = try args.positional(0, "task id or ARN")
+        let command = Array(args.positionals.dropFirst())
+        guard !command.isEmpty else { throw UsageError("missing command: berth task exec TASK -- COMMAND [ARG]...") }
+        var input: JSON = ["task": .string(task), "command": .array(command.map(JSON.string))]
+        if let c = args.value("--container") { input["container"] = .string(c) }
+        let out = try ClientSupport.call(args, "Berth.ExecuteCommand", ClientSupport.withCluster(args, input))
+        if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
+        print(out["stdout"]?.stringValue ?? "", terminator: "")
+        let err = out["stderr"]?.stringValue ?? ""
+        if !err.isEmpty { printErr(err.hasSuffix("\n") ? String(err.dropLast()) : err) }
+        return Int32(clamping: out["exitCode"]?.intValue ?? 1)
+    }
+
+    static func stats(_ argv: [String]) throws -> Int32 {
+        let args = try Arguments(argv, spec: spec)
+        let out = try ClientSupport.call(args, "Berth.GetTaskStats", ClientSupport.withCluster(args, ["task": .string(try args.positional(0, "task id or ARN"))]))
+        if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
+        print(ClientSupport.table(["CONTAINER", "CPU SECONDS", "MEMORY MiB", "LIMIT MiB", "PIDS"], (out["containers"]?.arrayValue ?? []).map { c in
+            let cpu = Double(c["cpuUsageNanos"]?.intValue ?? 0) / 1e9
+            let mem = Double(c["memoryBytes"]?.intValue ?? 0) / 1_048_576
+            return [c["name"]?.stringValue ?? "", String(format3(cpu)), String(format3(mem)),
+                    c["memoryLimitBytes"]?.intValue.map { String($0 / 1_048_576) } ?? "-", "\(c["pids"]?.intValue ?? 0)"]
+        }))
+        return 0
+    }
+
+    static func format3(_ d: Double) -> String {
+        let scaled = (d * 1000).rounded() / 1000
+        return "\(scaled)"
+    }
+}

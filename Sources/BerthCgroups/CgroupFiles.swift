@@ -1,0 +1,130 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every read, write, mkdir and rmdir the drivers do, in one place: each mutation is traced for
+/// `--explain`, each failure names the file and the value, and nothing is written outside a
+/// `berth/` directory of a hierarchy (the v2 root's subtree_control is the one documented exception,
+/// see `CgroupV2Driver.ensureRootControllers`).
+struct CgroupFiles: Sendable {
+    /// Hierarchy mount points (v1) or the v2 root. Writes must land below `<base>/berth/`.
+    let bases: [String]
+
+    func checkInside(_ path: String) throws(CgroupError) {
+        for base in bases where path.hasPrefix(base + "/berth/") || path == base + "/berth" {
+            if !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) { return }
+        }
+        throw CgroupError.outsideBerth(path)
+    }
+
+    func write(_ file: String, _ value: String) throws(CgroupError) {
+        try checkInside(file)
+        try writeUnchecked(file, value)
+    }
+
+    /// Only for `ensureRootControllers`: the caller has decided this write outside berth/ is allowed.
+    func writeUnchecked(_ file: String, _ value: String) throws(CgroupError) {
+        Trace.step("cgroup", "write \(value) > \(file)")
+        let fd: FileDescriptor
+        do { fd = try FileDescriptor.open(file, O_WRONLY) } catch {
+            throw CgroupError.sys(SysError("open for writing \(value.debugDescription)", errno: error.errno, detail: file))
+        }
+        defer { fd.close() }
+        let bytes = Array(value.utf8)
+        let (n, e) = Sys.attempt { bytes.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress, $0.count) } }
+        if n < 0 {
+            throw CgroupError.sys(SysError("write \(value.debugDescription) to", errno: e, detail: file))
+        }
+        if n != bytes.count {
+            throw CgroupError.sys(SysError("short write of \(value.debugDescription) to", errno: EIO, detail: file))
+        }
+    }
+
+    func read(_ file: String) throws(CgroupError) -> String {
+        do { return try Files.read(file) } catch { throw CgroupError.sys(error) }
+    }
+
+    /// The file's contents without surrounding whitespace, or nil if it cannot be read.
+    func readTrimmed(_ file: String) -> String? {
+        (try? Files.read(file))?.trimmingCharacters(in: " \n\t")
+    }
+
+    /// A number in the file (`max` reads as nil), or nil if it is missing.
+    func readNumber(_ file: String) -> UInt64? {
+        guard let text = readTrimmed(file) else { return nil }
+        return UInt64(text)
+    }
+
+    /// The value of `key` in a flat keyed file such as memory.events or cpu.stat (`key value` lines).
+    func readKeyed(_ file: String, _ key: String) -> UInt64? {
+        guard let text = try? Files.read(file) else { return nil }
+        return Self.keyed(text, key)
+    }
+
+    static func keyed(_ text: String, _ key: String) -> UInt64? {
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, parts[0] == key { return UInt64(parts[1]) }
+        }
+        return nil
+    }
+
+    /// mkdir; true if it made the directory, false if it existed.
+    @discardableResult
+    func makeDirectory(_ dir: String) throws(CgroupError) -> Bool {
+        try checkInside(dir)
+        if Files.isDirectory(dir) { return false }
+        Trace.step("cgroup", "mkdir \(dir)")
+        let (_, e) = Sys.attempt { mkdir(dir, 0o755) }
+        if e == 0 { return true }
+        if e == EEXIST { return false }
+        throw CgroupError.sys(SysError("mkdir", errno: e, detail: dir))
+    }
+
+    /// rmdir; a missing directory is fine. EBUSY is returned, not thrown, so callers can retry.
+    func removeDirectory(_ dir: String) throws(CgroupError) -> Bool {
+        try checkInside(dir)
+        if !Files.isDirectory(dir) { return true }
+        Trace.step("cgroup", "rmdir \(dir)")
+        let (_, e) = Sys.attempt { rmdir(dir) }
+        if e == 0 || e == ENOENT { return true }
+        if e == EBUSY { return false }
+        throw CgroupError.sys(SysError("rmdir", errno: e, detail: dir))
+    }
+
+    /// Child cgroups (directories) of `dir`, depth-first with leaves before their parents, then `dir`.
+    func leavesFirst(_ dir: String) -> [String] {
+        var out: [String] = []
+        for name in ((try? Files.list(dir)) ?? []).sorted() {
+            let child = dir + "/" + name
+            if Files.isDirectory(child) { out += leavesFirst(child) }
+        }
+        out.append(dir)
+        return out
+    }
+
+    /// Pids in `<dir>/cgroup.procs` (empty if the group is gone).
+    func pids(_ dir: String) -> [Int32] {
+        guard let text = try? Files.read(dir + "/cgroup.procs") else { return [] }
+        return text.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// Pids in `dir` and every group below it.
+    func pidsRecursive(_ dir: String) -> [Int32] {
+        leavesFirst(dir).flatMap { pids($0) }
+    }
+
+    func kill(_ pid: Int32, in group: String) {
+        Trace.step("cgroup", "kill -9 \(pid) (in \(group))")
+        _ = Glibc.kill(pid, SIGKILL)
+    }
+}
+
+/// Sleep for `ms` milliseconds (cgroup state changes are asynchronous).
+func sleepMillis(_ ms: Int) {
+    var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && berth_errno() == EINTR { request = remaining }
+}

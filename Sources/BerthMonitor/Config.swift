@@ -1,0 +1,60 @@
+import CBerth
+
+/// Where the container's stdio goes (mirrors BerthRuntime's StdioMode).
+enum StdioKind {
+    case inherit
+    case null
+    case logs
+}
+
+/// `<state-dir>/monitor.conf`, written by the runtime: one `key=value` per line.
+///   berth=/usr/local/bin/berth     the binary whose `init` entry sets the container up
+///   stdio=inherit|null|logs
+///   stdout=PATH  stderr=PATH       log files (logs mode)
+///   max-bytes=N  max-files=N       rotation (0 bytes: never rotate)
+///   oom-file=PATH                  cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events)
+struct MonitorConfig {
+    var berth = ""
+    var stdio = StdioKind.inherit
+    var stdoutPath = ""
+    var stderrPath = ""
+    var maxBytes: Int64 = 0
+    var maxFiles = 1
+    var oomFile = ""
+
+    /// Parse the file; on failure returns the reason.
+    static func load(_ path: String) -> (MonitorConfig?, String) {
+        guard let bytes = IO.readFile(path) else { return (nil, "cannot read \(path) (errno \(berth_errno()))") }
+        var config = MonitorConfig()
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let key = Array(line[line.startIndex..<eq])
+            let value = line[(eq + 1)...]
+            let text = Bytes.string(value)
+            // Byte comparisons: String == needs Unicode tables that Embedded Swift does not link.
+            if key == Array("berth".utf8) {
+                config.berth = text
+            } else if key == Array("stdio".utf8) {
+                if value.elementsEqual("inherit".utf8) { config.stdio = .inherit }
+                else if value.elementsEqual("null".utf8) { config.stdio = .null }
+                else if value.elementsEqual("logs".utf8) { config.stdio = .logs }
+                else { return (nil, "\(path): unknown stdio mode \(text)") }
+            } else if key == Array("stdout".utf8) {
+                config.stdoutPath = text
+            } else if key == Array("stderr".utf8) {
+                config.stderrPath = text
+            } else if key == Array("max-bytes".utf8) {
+                config.maxBytes = Bytes.parseInt(value) ?? 0
+            } else if key == Array("max-files".utf8) {
+                config.maxFiles = Int(Bytes.parseInt(value) ?? 1)
+            } else if key == Array("oom-file".utf8) {
+                config.oomFile = text
+            }
+        }
+        if config.berth.isEmpty { return (nil, "\(path): no berth= line") }
+        if config.stdio == .logs && (config.stdoutPath.isEmpty || config.stderrPath.isEmpty) {
+            return (nil, "\(path): logs mode needs stdout= and stderr=")
+        }
+        return (config, "")
+    }
+}

@@ -1,0 +1,94 @@
+import CBerth
+
+/// An append-only log file rotated at `maxBytes`, keeping `maxFiles` files in all:
+/// `name`, `name.1` (newest rotated) ... `name.<maxFiles-1>`.
+struct LogFile {
+    let path: String
+    let maxBytes: Int64
+    let maxFiles: Int
+    var fd: Int32 = -1
+    var size: Int64 = 0
+
+    init(path: String, maxBytes: Int64, maxFiles: Int) {
+        self.path = path
+        self.maxBytes = maxBytes
+        self.maxFiles = maxFiles < 1 ? 1 : maxFiles
+        reopen(truncate: false)
+    }
+
+    mutating func reopen(truncate: Bool) {
+        if fd >= 0 { close(fd) }
+        fd = IO.open(path, O_WRONLY | O_CREAT | O_APPEND | (truncate ? O_TRUNC : 0), 0o640)
+        if fd < 0 { IO.stderr("open \(path): errno \(berth_errno())") }
+        var st = stat()
+        size = fd >= 0 && fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    mutating func append(_ record: [UInt8]) {
+        if maxBytes > 0 && size > 0 && size + Int64(record.count) > maxBytes { rotate() }
+        if fd >= 0 && IO.writeAll(fd, record) { size += Int64(record.count) }
+    }
+
+    /// name.(n-2) -> name.(n-1), ..., name -> name.1, then a fresh name.
+    mutating func rotate() {
+        if maxFiles > 1 {
+            var k = maxFiles - 1
+            while k >= 1 {
+                let from = k == 1 ? path : "\(path).\(k - 1)"
+                _ = rename(from, "\(path).\(k)")
+                k -= 1
+            }
+        }
+        reopen(truncate: true)
+    }
+
+    mutating func closeFile() {
+        if fd >= 0 {
+            _ = Glibc_close(fd)
+            fd = -1
+        }
+    }
+}
+
+/// Turns a byte stream into `<RFC3339Nano UTC> <stream> <line>` records (CRI style).
+/// A partial line waits for its newline; past `maxLine` bytes it is written as its own record.
+struct LineSplitter {
+    let stream: String
+    var pending: [UInt8] = []
+    static let maxLine = 16 * 1024
+
+    /// Feed a chunk; complete records are passed to `emit`.
+    mutating func feed(_ chunk: ArraySlice<UInt8>, emit: (inout [UInt8]) -> Void) {
+        var start = chunk.startIndex
+        while let nl = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            pending.append(contentsOf: chunk[start..<nl])
+            record(emit)
+            start = nl + 1
+        }
+        pending.append(contentsOf: chunk[start...])
+        while pending.count >= LineSplitter.maxLine {
+            let rest = Array(pending[LineSplitter.maxLine...])
+            pending.removeSubrange(LineSplitter.maxLine...)
+            record(emit)
+            pending = rest
+        }
+    }
+
+    /// Write a last partial line, if any.
+    mutating func flush(emit: (inout [UInt8]) -> Void) {
+        if !pending.isEmpty { record(emit) }
+    }
+
+    private mutating func record(_ emit: (inout [UInt8]) -> Void) {
+        var out: [UInt8] = []
+        out.reserveCapacity(pending.count + 48)
+        Clock.appendRFC3339(Clock.now(), to: &out)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: stream.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: pending)
+        out.append(UInt8(ascii: "\n"))
+        emit(&out)
+        pending.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,279 @@
+import BerthCgroups
+import BerthSys
+import CBerth
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `ContainerRuntime`: state under `root`, one `berth-monitor` per container as its
+/// parent, `berth init` for setup, cgroups through a `CgroupDriver`.
+public struct LinuxRuntime: ContainerRuntime {
+    public static let defaultRoot = "/run/berth"
+
+    public let root: String
+    public let cgroups: any CgroupDriver
+    /// The binary whose hidden `init` entry sets containers up.
+    public let berthPath: String
+    public let monitorPath: String
+    /// How long create waits for init's `ready`.
+    public var setupTimeout: Double = 120
+
+    public init(root: String = LinuxRuntime.defaultRoot, cgroups: any CgroupDriver, berthPath: String? = nil, monitorPath: String? = nil) {
+        self.root = root
+        self.cgroups = cgroups
+        let exe = berthPath ?? LinuxRuntime.currentExecutable()
+        self.berthPath = exe
+        self.monitorPath = monitorPath ?? (exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-monitor")
+    }
+
+    /// The running executable (`/proc/self/exe` resolved).
+    public static func currentExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
+    }
+
+    func dir(_ id: String) -> ContainerDir { ContainerDir(root: root, id: id) }
+
+    // MARK: create
+
+    public func create(_ request: CreateRequest) throws -> ContainerState {
+        try ContainerID.validate(request.id)
+        let plan = try SpecValidator.validate(request.spec, bundle: request.bundle, id: request.id)
+        let dir = dir(request.id)
+        try Files.makeDirectories(root, mode: 0o711)
+        let (_, mkdirErr) = Sys.attempt { mkdir(dir.path, 0o700) }
+        if mkdirErr == EEXIST { throw RuntimeError.exists(request.id) }
+        if mkdirErr != 0 { throw RuntimeError.sys(SysError("mkdir", errno: mkdirErr, detail: dir.path)) }
+        Trace.step("runtime", "state directory \(dir.path)")
+        var undo = Undo()
+        undo.push("remove \(dir.path)") { try? Files.removeTree(dir.path) }
+        do {
+            return try create(request, plan: plan, dir: dir, undo: &undo)
+        } catch {
+            undo.run()
+            throw error
+        }
+    }
+
+    private func create(_ request: CreateRequest, plan: ContainerPlan, dir: ContainerDir, undo: inout Undo) throws -> ContainerState {
+        if cgroups.exists(plan.cgroup) {
+            throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
+        }
+        do { try cgroups.create(plan.cgroup, resources: plan.resources) } catch { throw RuntimeError.cgroup(error) }
+        Trace.step("cgroup", "created \(plan.cgroup) \(describe(plan.resources))")
+        let cgroups = self.cgroups
+        undo.push("remove cgroup \(plan.cgroup)") { try? cgroups.remove(plan.cgroup) }
+
+        try Sys.call("mkfifo", detail: dir.execFifo) { mkfifo(dir.execFifo, 0o600) }
+        let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
+                                    cgroupProcsFiles: cgroups.procsFiles(plan.cgroup), execFifo: dir.execFifo,
+                                    explain: request.explain)
+        try Files.writeAtomically(dir.initConfig, try JSONCoding.encode(initConfig), mode: 0o600)
+        let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup))
+        try Files.writeAtomically(dir.monitorConfig, Array(conf.utf8), mode: 0o600)
+
+        let createdAt = berth_realtime_ns()
+        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio)
+        defer { monitor.report.close() }
+        let monitorStart = Proc.startTime(monitor.pid)
+        Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir.path)")
+        var state = ContainerState(id: request.id, status: .creating, pid: 0, bundle: request.bundle,
+                                   annotations: plan.spec.annotations, monitorPid: monitor.pid, createdAtNanos: createdAt,
+                                   cgroupPath: plan.cgroup.relative, monitorStartTime: monitorStart, rootfs: plan.rootfs)
+        undo.push("stop the container's processes") {
+            try? cgroups.killAll(plan.cgroup)
+            if let handle = ProcessHandle.open(monitor.pid, startTime: monitorStart) {
+                if !handle.waitExit(deadline: Clock.deadline(after: 5)) { try? handle.signal(SIGKILL) }
+                handle.close()
+            }
+        }
+        try dir.writeState(state)
+
+        let pid = try MonitorProcess.awaitReady(monitor.report, id: request.id, timeout: setupTimeout)
+        state.pid = pid
+        state.pidStartTime = Proc.startTime(pid)
+        state.status = .created
+        state.namespacePaths = namespacePaths(plan.spec, pid: pid)
+        try dir.writeState(state)
+        if let pidFile = request.pidFile {
+            try Files.writeAtomically(pidFile, Array("\(pid)".utf8))
+            Trace.step("runtime", "pid file \(pidFile)")
+        }
+        return state
+    }
+
+    func namespacePaths(_ spec: Spec, pid: Int32) -> [String: String] {
+        let procNames = ["pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
+                         "user": "user", "cgroup": "cgroup", "time": "time"]
+        var paths: [String: String] = [:]
+        for ns in spec.linux?.namespaces ?? [] {
+            if let path = ns.path, !path.isEmpty { paths[ns.type] = path } else if let name = procNames[ns.type] {
+                paths[ns.type] = "/proc/\(pid)/ns/\(name)"
+            }
+        }
+        return paths
+    }
+
+    func describe(_ r: CgroupResources) -> String {
+        var parts: [String] = []
+        if let v = r.memoryLimit { parts.append("memory.limit=\(v)") }
+        if let v = r.memoryReservation { parts.append("memory.reservation=\(v)") }
+        if let v = r.cpuShares { parts.append("cpu.shares=\(v)") }
+        if let v = r.cpuQuota { parts.append("cpu.quota=\(v)") }
+        if let v = r.cpuPeriod { parts.append("cpu.period=\(v)") }
+        if let v = r.pidsLimit { parts.append("pids.limit=\(v)") }
+        return parts.isEmpty ? "(no limits)" : parts.joined(separator: " ")
+    }
+
+    // MARK: start
+
+    public func start(_ id: String) throws {
+        let current = try state(id)
+        guard current.status == .created else { throw RuntimeError.invalidState(id: id, status: current.status, action: "start") }
+        let dir = dir(id)
+        let (fd, err) = Sys.attempt { open(dir.execFifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
+        if err == ENOENT { throw RuntimeError.invalidState(id: id, status: .running, action: "start") }
+        if err != 0 { throw RuntimeError.sys(SysError("open", errno: err, detail: dir.execFifo)) }
+        let fifo = FileDescriptor(rawValue: fd)
+        defer { fifo.close() }
+        // The container opens the fifo for writing and writes one byte; it may not have got there yet.
+        while true {
+            if try Poll.readable(fifo.rawValue, deadline: Clock.deadline(after: 0.1)) {
+                let (n, readErr) = Sys.attempt { () -> Int in
+                    var byte: UInt8 = 0
+                    return read(fifo.rawValue, &byte, 1)
+                }
+                if n == 1 { break }
+                if readErr != 0 && readErr != EAGAIN { throw RuntimeError.sys(SysError("read", errno: readErr, detail: dir.execFifo)) }
+            }
+            if !Proc.isAlive(current.pid, startTime: current.pidStartTime) {
+                throw RuntimeError.setupFailed(id: id, message: "the container process exited before it was started")
+            }
+            if !Files.exists(dir.execFifo) { throw RuntimeError.invalidState(id: id, status: .running, action: "start") }
+        }
+        unlink(dir.execFifo)
+        Trace.step("runtime", "started \(id) (pid \(current.pid))")
+    }
+
+    // MARK: state
+
+    public func state(_ id: String) throws -> ContainerState {
+        try ContainerID.validate(id)
+        let dir = dir(id)
+        guard var state = try dir.readState() else {
+            guard dir.exists else { throw RuntimeError.notFound(id) }
+            return ContainerState(id: id, status: .creating, pid: 0, bundle: "")
+        }
+        if let exit = dir.readExit() {
+            return stopped(state, exit: exit)
+        }
+        if state.pid == 0 {
+            if let pid = dir.readContainerPid() {
+                // Set up, but the process that created it died before recording the pid.
+                state.pid = pid
+                state.pidStartTime = Proc.startTime(pid)
+            } else {
+                // Still being created, unless its monitor is gone (the creator was interrupted).
+                return Proc.isAlive(state.monitorPid, startTime: state.monitorStartTime) ? state : stopped(state, exit: nil)
+            }
+        }
+        if Proc.isAlive(state.pid, startTime: state.pidStartTime) {
+            state.status = Files.exists(dir.execFifo) ? .created : .running
+            return state
+        }
+        // PID 1 is gone: its monitor writes exit.json in a moment (after draining logs, bounded).
+        if let handle = ProcessHandle.open(state.monitorPid ?? 0, startTime: state.monitorStartTime) {
+            _ = handle.waitExit(deadline: Clock.deadline(after: 5))
+            handle.close()
+        }
+        return stopped(state, exit: dir.readExit())
+    }
+
+    private func stopped(_ state: ContainerState, exit: ExitInfo?) -> ContainerState {
+        var state = state
+        state.status = .stopped
+        state.pid = 0
+        state.exit = exit
+        return state
+    }
+
+    public func list() throws -> [ContainerState] {
+        guard Files.isDirectory(root) else { return [] }
+        return try Files.list(root).sorted().compactMap { name in
+            guard (try? ContainerID.validate(name)) != nil, Files.isDirectory(root + "/" + name) else { return nil }
+            return try? state(name)
+        }
+    }
+
+    // MARK: kill
+
+    public func kill(_ id: String, signal: Int32, all: Bool) throws {
+        let current = try state(id)
+        guard current.status == .created || current.status == .running else {
+            throw RuntimeError.invalidState(id: id, status: current.status, action: "signal")
+        }
+        if all, let raw = current.cgroupPath {
+            let path = try CgroupPath(raw)
+            Trace.step("runtime", "signal \(signal) to every process in cgroup \(path)")
+            do {
+                if signal == SIGKILL {
+                    try cgroups.killAll(path)
+                } else {
+                    for pid in try cgroups.processes(path) { _ = Glibc.kill(pid, signal) }
+                }
+            } catch { throw RuntimeError.cgroup(error) }
+            return
+        }
+        guard let handle = ProcessHandle.open(current.pid, startTime: current.pidStartTime) else {
+            throw RuntimeError.invalidState(id: id, status: .stopped, action: "signal")
+        }
+        defer { handle.close() }
+        Trace.step("runtime", "signal \(signal) to pid \(current.pid)")
+        do { try handle.signal(signal) } catch { throw RuntimeError.sys(error) }
+    }
+
+    // MARK: delete
+
+    public func delete(_ id: String, force: Bool) throws {
+        let current = try state(id)
+        let dir = dir(id)
+        if current.status != .stopped {
+            guard force else { throw RuntimeError.invalidState(id: id, status: current.status, action: "delete") }
+            if let raw = current.cgroupPath, let path = try? CgroupPath(raw) { try? cgroups.killAll(path) }
+            if let handle = ProcessHandle.open(current.pid, startTime: current.pidStartTime) {
+                try? handle.signal(SIGKILL)
+                handle.close()
+            }
+        }
+        // Let the monitor record the exit (bounded), so it does not write into a removed directory.
+        if let monitor = ProcessHandle.open(current.monitorPid ?? 0, startTime: current.monitorStartTime) {
+            if !monitor.waitExit(deadline: Clock.deadline(after: 10)) { try? monitor.signal(SIGKILL) }
+            monitor.close()
+        }
+        if let raw = current.cgroupPath, let path = try? CgroupPath(raw), cgroups.exists(path) {
+            do { try cgroups.remove(path) } catch { throw RuntimeError.cgroup(error) }
+            Trace.step("cgroup", "removed \(path)")
+        }
+        try Files.removeTree(dir.path)
+        Trace.step("runtime", "removed \(dir.path)")
+    }
+
+    // MARK: wait
+
+    public func wait(_ id: String, timeout: Double?) throws -> ExitInfo? {
+        let deadline = Clock.deadline(after: timeout)
+        let dir = dir(id)
+        guard let recorded = try dir.readState() else {
+            throw dir.exists ? RuntimeError.invalidState(id: id, status: .creating, action: "wait for") : RuntimeError.notFound(id)
+        }
+        if let exit = dir.readExit() { return exit }
+        if let monitor = ProcessHandle.open(recorded.monitorPid ?? 0, startTime: recorded.monitorStartTime) {
+            defer { monitor.close() }
+            if !monitor.waitExit(deadline: deadline) { return nil }
+        }
+        if let exit = dir.readExit() { return exit }
+        throw RuntimeError.exitUnknown(id)
+    }
+}

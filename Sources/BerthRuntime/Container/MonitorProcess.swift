@@ -1,0 +1,136 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The runtime's side of `berth-monitor`: its configuration file, spawning it detached, and the
+/// report it relays from `berth init` (`pid N`, then `ready` or `error <message>`).
+enum MonitorProcess {
+    /// `monitor.conf` (see Sources/BerthMonitor/Config.swift for the reader).
+    static func configuration(berth: String, stdio: StdioMode, oomFile: String?) -> String {
+        var lines = ["berth=\(berth)"]
+        switch stdio {
+        case .inherit: lines.append("stdio=inherit")
+        case .null: lines.append("stdio=null")
+        case .logFiles(let stdout, let stderr, let maxBytes, let maxFiles):
+            lines += ["stdio=logs", "stdout=\(stdout)", "stderr=\(stderr)", "max-bytes=\(maxBytes)", "max-files=\(maxFiles)"]
+        }
+        if let oomFile { lines.append("oom-file=\(oomFile)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Start `berth-monitor <dir>` in its own session, re-parented away from the caller, with the
+    /// write end of a report pipe as its fd 3. Returns its pid and the read end.
+    static func spawn(monitor: String, stateDir: String, stdio: StdioMode) throws -> (pid: Int32, report: FileDescriptor) {
+        let pipe = try makePipe()
+        defer { pipe.write.close() }
+        var null: FileDescriptor?
+        if stdio != .inherit { null = try? FileDescriptor.open("/dev/null", O_RDWR) }
+        defer { null?.close() }
+        let nullFd = null?.rawValue ?? -1
+        let pid = try withCStrings([monitor, stateDir]) { argv in
+            var keep: [Int32] = [pipe.write.rawValue]
+            var attr = berth_spawn_attr()
+            attr.argv = argv
+            attr.stdin_fd = nullFd
+            attr.stdout_fd = nullFd
+            attr.stderr_fd = nullFd
+            attr.keep_count = 1
+            attr.setsid = 1
+            return try monitor.withCString { path in
+                attr.path = path
+                return try keep.withUnsafeMutableBufferPointer { k in
+                    attr.keep_fds = UnsafePointer(k.baseAddress)
+                    return try Sys.call("spawn", detail: monitor) { berth_spawn_detached(&attr) }
+                }
+            }
+        }
+        return (pid, pipe.read)
+    }
+
+    /// Read the report until `ready`; returns the container pid. `error` lines and an early end
+    /// of the report become `setupFailed` with init's message.
+    static func awaitReady(_ report: FileDescriptor, id: String, timeout: Double) throws -> Int32 {
+        var reader = LineReader(fd: report)
+        let deadline = Clock.deadline(after: timeout)
+        var pid: Int32 = 0
+        while let line = try reader.next(deadline: deadline) {
+            if line.hasPrefix("pid "), let n = Int32(line.dropFirst(4)) {
+                pid = n
+                Trace.step("runtime", "container pid \(n)")
+            } else if line == "ready" {
+                guard pid > 0 else { throw RuntimeError.setupFailed(id: id, message: "init reported ready without a pid") }
+                return pid
+            } else if line.hasPrefix("error") {
+                let message = line.dropFirst(5).trimmingCharacters(in: " ")
+                throw RuntimeError.setupFailed(id: id, message: message.isEmpty ? "unknown error" : message)
+            }
+        }
+        throw RuntimeError.setupFailed(id: id, message: "the monitor exited before the container was ready")
+    }
+}
+
+/// Reads `\n`-terminated lines from a descriptor with a deadline.
+struct LineReader {
+    let fd: FileDescriptor
+    var buffer: [UInt8] = []
+    var eof = false
+
+    init(fd: FileDescriptor) { self.fd = fd }
+
+    /// The next line, or nil at end of file. Throws `.timeout` when the deadline passes.
+    mutating func next(deadline: Int64?) throws -> String? {
+        while true {
+            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            if eof {
+                if buffer.isEmpty { return nil }
+                defer { buffer.removeAll() }
+                return String(decoding: buffer, as: UTF8.self)
+            }
+            guard try Poll.readable(fd.rawValue, deadline: deadline) else {
+                throw RuntimeError.timeout("waiting for the container to be set up")
+            }
+            let chunk = try fd.read(max: 4096)
+            if chunk.isEmpty { eof = true } else { buffer += chunk }
+        }
+    }
+}
+
+enum Clock {
+    static func now() -> Int64 { berth_monotonic_ns() }
+    /// A monotonic deadline `seconds` from now; nil for no deadline.
+    static func deadline(after seconds: Double?) -> Int64? {
+        seconds.map { now() + Int64($0 * 1e9) }
+    }
+    /// Milliseconds left until `deadline` for poll(2): -1 for none, at least 0.
+    static func pollTimeout(_ deadline: Int64?) -> Int32 {
+        guard let deadline else { return -1 }
+        let left = (deadline - now()) / 1_000_000
+        return Int32(max(0, min(left + 1, Int64(Int32.max))))
+    }
+}
+
+enum Poll {
+    /// Wait until `fd` is readable (or hung up); false if the deadline passed first.
+    static func readable(_ fd: Int32, deadline: Int64?) throws(SysError) -> Bool {
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let n = poll(&p, 1, Clock.pollTimeout(deadline))
+            if n > 0 { return true }
+            if n == 0 { return false }
+            if berth_errno() != EINTR { throw SysError("poll") }
+        }
+    }
+}
+
+/// Run `body` with a NULL-terminated C argv.
+func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) throws -> T) rethrows -> T {
+    let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
+    defer { for p in pointers { free(p) } }
+    return try pointers.withUnsafeBufferPointer { buffer in try body(buffer.baseAddress!) }
+}

@@ -1,0 +1,77 @@
+import FoundationEssentials
+
+/// `state <id>` output in runc's form (runtime-spec state plus runc's `rootfs`, `created`, `owner`)
+/// and Berth's extension `exit` (exit code, signal, OOM flag, times) once stopped.
+public struct OCIStateOutput: Codable, Sendable, Equatable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    public var status: String
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [String: String]?
+    public var exit: ExitInfo?
+
+    public init(_ state: ContainerState) {
+        ociVersion = state.ociVersion
+        id = state.id
+        pid = state.pid
+        status = state.status.rawValue
+        bundle = state.bundle
+        rootfs = state.rootfs ?? ""
+        created = state.createdAtNanos.map(RFC3339.format) ?? ""
+        owner = ""
+        annotations = state.annotations
+        exit = state.exit
+    }
+}
+
+/// RFC 3339 with nanoseconds in UTC (`2026-11-22T20:47:04.123456789Z`), as runc prints `created`.
+public enum RFC3339 {
+    public static func format(_ nanos: Int64) -> String {
+        let seconds = nanos / 1_000_000_000
+        let fraction = nanos % 1_000_000_000
+        let (y, m, d) = civil(days: seconds / 86400)
+        let s = seconds % 86400
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(fraction, 9))Z"
+    }
+
+    static func pad(_ n: Int64, _ width: Int) -> String {
+        let s = String(n)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
+    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
+    static func civil(days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
+
+/// Signal names as `kill` takes them: `TERM`, `SIGTERM`, `term`, `15`.
+public enum SignalNames {
+    public static let table: [String: Int32] = [
+        "HUP": 1, "INT": 2, "QUIT": 3, "ILL": 4, "TRAP": 5, "ABRT": 6, "IOT": 6, "BUS": 7, "FPE": 8,
+        "KILL": 9, "USR1": 10, "SEGV": 11, "USR2": 12, "PIPE": 13, "ALRM": 14, "TERM": 15,
+        "STKFLT": 16, "CHLD": 17, "CONT": 18, "STOP": 19, "TSTP": 20, "TTIN": 21, "TTOU": 22,
+        "URG": 23, "XCPU": 24, "XFSZ": 25, "VTALRM": 26, "PROF": 27, "WINCH": 28, "IO": 29,
+        "POLL": 29, "PWR": 30, "SYS": 31,
+    ]
+
+    public static func parse(_ text: String) -> Int32? {
+        if let n = Int32(text) { return (1...64).contains(n) ? n : nil }
+        var name = text.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)), (0...30).contains(k) { return 34 + k }
+        return table[name]
+    }
+}

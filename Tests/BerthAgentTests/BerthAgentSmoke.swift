@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthAgent
-
-@Test func BerthAgentLinks() {}

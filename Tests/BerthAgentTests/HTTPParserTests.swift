@@ -1,0 +1,149 @@
+import Testing
+@testable import BerthAgent
+
+@Suite struct HTTPParserTests {
+    func parse(_ text: String, limits: HTTPLimits = HTTPLimits()) -> HTTPParseResult {
+        HTTPParser.parse(Array(text.utf8), limits: limits)
+    }
+
+    func request(_ r: HTTPParseResult) -> (HTTPRequest, Int)? {
+        if case .complete(let req, let n) = r { return (req, n) }
+        return nil
+    }
+
+    func failure(_ r: HTTPParseResult) -> Int? {
+        if case .failed(let e) = r { return e.status }
+        return nil
+    }
+
+    @Test func contentLengthBody() throws {
+        let text = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: A.B\r\nContent-Length: 2\r\n\r\n{}"
+        let (req, n) = try #require(request(parse(text)))
+        #expect(req.method == "POST" && req.path == "/" && req.body == Array("{}".utf8) && n == text.utf8.count)
+        #expect(req.header("x-amz-target") == "A.B")
+        #expect(req.wantsKeepAlive)
+    }
+
+    @Test func incompleteThenPipelined() throws {
+        if case .needMore(let atLeast, let complete, _) = parse("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}") {
+            #expect(atLeast == 39 + 10 && complete)
+        } else { Issue.record("expected needMore") }
+        if case .needMore(_, let complete, _) = parse("POST / HTTP/1.1\r\nHost") { #expect(!complete) } else { Issue.record("expected needMore") }
+        let two = "GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n"
+        let (first, n) = try #require(request(parse(two)))
+        #expect(first.path == "/")
+        let (second, _) = try #require(request(HTTPParser.parse(Array(two.utf8.dropFirst(n)))))
+        #expect(second.path == "/b" && !second.wantsKeepAlive)
+    }
+
+    @Test func chunkedBody() throws {
+        let text = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\nTrailer: x\r\n\r\n"
+        let (req, n) = try #require(request(parse(text)))
+        #expect(String(decoding: req.body, as: UTF8.self) == "{\"a\":1}" && n == text.utf8.count)
+        if case .needMore = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a") {} else { Issue.record("expected needMore") }
+        #expect(failure(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")) == 400)
+        #expect(failure(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n")) == 400)
+        #expect(failure(parse("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n")) == 501)
+    }
+
+    @Test func limitsAndMalformedInput() {
+        var limits = HTTPLimits()
+        limits.maxBodyBytes = 100
+        #expect(failure(parse("POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n", limits: limits)) == 413)
+        #expect(failure(parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", limits: limits)) == 413)
+        limits.maxHeaderBytes = 64
+        #expect(failure(parse("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100), limits: limits)) == 431)
+        #expect(failure(parse("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n")) == 400)
+        #expect(failure(parse("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")) == 400)
+        #expect(failure(parse("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n")) == 400)
+        #expect(failure(parse("POST / HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n")) == 400)
+        #expect(failure(parse("GARBAGE\r\n\r\n")) == 400)
+        #expect(failure(parse("GET / HTTP/2.0\r\n\r\n")) == 505)
+        #expect(failure(parse("GET / HTTP/1.1\r\nno colon\r\n\r\n")) == 400)
+        #expect(failure(parse("GET / HTTP/1.1\r\nBad Name: x\r\n\r\n")) == 400)
+        #expect(failure(HTTPParser.parse([0x47, 0x45, 0x54, 0x20, 0xff, 0x20] + Array(" HTTP/1.1\r\n\r\n".utf8))) == 400)
+        var many = "GET / HTTP/1.1\r\n"
+        for i in 0..<101 { many += "X-\(i): y\r\n" }
+        #expect(failure(parse(many + "\r\n")) == 431)
+    }
+
+    @Test func http10DefaultsToClose() throws {
+        let (req, _) = try #require(request(parse("GET / HTTP/1.0\r\n\r\n")))
+        #expect(!req.wantsKeepAlive)
+        let (ka, _) = try #require(request(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")))
+        #expect(ka.wantsKeepAlive)
+    }
+
+    @Test func leadingBlankLinesAndExpect() throws {
+        let (req, _) = try #require(request(parse("\r\n\r\nGET /x HTTP/1.1\r\n\r\n")))
+        #expect(req.path == "/x")
+        if case .needMore(_, true, true) = parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n") {} else {
+            Issue.record("expected needMore with expectsContinue")
+        }
+    }
+}
+
+@Suite struct JSONTests {
+    @Test func parsesAndKeepsOrderAndTypes() throws {
+        let v = try JSONParser.parse(#"{"b": 1, "a": [true, null, 1.5, -2e3, "x\u00e9\ud83d\ude00"], "c": {}}"#)
+        #expect(v.objectValue?.map(\.0) == ["b", "a", "c"])
+        #expect(v["b"] == .int(1))
+        #expect(v["a"]?.arrayValue == [.bool(true), .null, .double(1.5), .double(-2000), .string("xé😀")])
+        #expect(try JSONParser.parse(v.serialized()) == v)
+        #expect(try JSONParser.parse(v.serialized(pretty: true)) == v)
+    }
+
+    @Test func errorsGiveLineAndColumn() {
+        #expect(throws: JSONParseError.self) { try JSONParser.parse("{\n  \"a\": tru\n}") }
+        do { _ = try JSONParser.parse("{\n  \"a\": tru\n}") } catch {
+            #expect(error.line == 2 && error.column == 8)
+        }
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"", "\"\u{01}\"", "{} x", "\"\\ud800\"", "nul", "1e", "-"] {
+            #expect(throws: JSONParseError.self, "\(bad.debugDescription)") { try JSONParser.parse(bad) }
+        }
+    }
+
+    @Test func depthIsLimited() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
+        let ok = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect((try? JSONParser.parse(ok)) != nil)
+    }
+
+    @Test func escapesOnOutput() {
+        let s = JSON.string("a\"b\\c\n\u{01}")
+        #expect(s.serialized() == #""a\"b\\c\n\u0001""#)
+        #expect(JSON.timestamp(1480729663.5171).serialized() == "1480729663.517")
+        #expect(JSON.double(3).serialized() == "3")
+    }
+}
+
+@Suite struct ARNTests {
+    let arns = ARNFormat(region: "eu-central-1", account: "123456789012")
+
+    @Test func formats() {
+        #expect(arns.cluster("prod") == "arn:aws:ecs:eu-central-1:123456789012:cluster/prod")
+        #expect(arns.taskDefinition("web", 3) == "arn:aws:ecs:eu-central-1:123456789012:task-definition/web:3")
+        #expect(arns.task(cluster: "prod", id: "0123456789abcdef0123456789abcdef") == "arn:aws:ecs:eu-central-1:123456789012:task/prod/0123456789abcdef0123456789abcdef")
+        #expect(arns.container(cluster: "c", taskId: "t", uuid: "u") == "arn:aws:ecs:eu-central-1:123456789012:container/c/t/u")
+        let id = Ident.taskId()
+        #expect(id.count == 32 && id.allSatisfy { "0123456789abcdef".contains($0) })
+        let uuid = Ident.uuid()
+        #expect(uuid.count == 36 && uuid.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
+    }
+
+    @Test func parsing() {
+        #expect(arns.clusterName("prod") == "prod")
+        #expect(arns.clusterName(arns.cluster("prod")) == "prod")
+        #expect(arns.clusterName("arn:aws:ecs:eu-central-1:123456789012:service/prod/x") == nil)
+        #expect(arns.taskDefinitionRef("web")! == ("web", nil))
+        #expect(arns.taskDefinitionRef("web:7")! == ("web", 7))
+        #expect(arns.taskDefinitionRef(arns.taskDefinition("web", 2))! == ("web", 2))
+        #expect(arns.taskDefinitionRef("web:x") == nil)
+        #expect(arns.taskDefinitionRef("web:0") == nil)
+        #expect(arns.taskId("abc")! == (nil, "abc"))
+        #expect(arns.taskId(arns.task(cluster: "c", id: "abc"))! == ("c", "abc"))
+        #expect(arns.taskId("arn:aws:ecs:r:a:task/legacy-uuid")! == (nil, "legacy-uuid"))
+        #expect(arns.taskId("arn:aws:ecs:r:a:cluster/x") == nil)
+    }
+}

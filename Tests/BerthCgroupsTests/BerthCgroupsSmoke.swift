@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthCgroups
-
-@Test func BerthCgroupsLinks() {}

@@ -1,0 +1,129 @@
+@testable import BerthRuntime
+import BerthCgroups
+import BerthSys
+import Foundation
+import Testing
+
+/// SpecValidator: every rejected field is named by its JSON path; a valid spec yields the plan.
+@Suite struct SpecValidatorTests {
+    /// A bundle directory with an empty rootfs/ (removed by the caller).
+    static func makeBundle() throws -> String {
+        let dir = "/tmp/berth-spec-test-\(getpid())-\(UUID().uuidString)"
+        try Files.makeDirectories(dir + "/rootfs")
+        return dir
+    }
+
+    static func spec(_ edit: (inout Spec) -> Void = { _ in }) -> Spec {
+        var spec = Spec(
+            process: Spec.Process(args: ["/bin/true"], env: ["PATH=/bin"],
+                                  capabilities: .init(bounding: ["CAP_KILL"], effective: ["CAP_KILL"])),
+            root: Spec.Root(path: "rootfs"),
+            hostname: "h",
+            mounts: [Spec.Mount(destination: "/proc", type: "proc", source: "proc")],
+            linux: Spec.Linux(namespaces: [.init(type: "pid"), .init(type: "uts"), .init(type: "mount")]))
+        edit(&spec)
+        return spec
+    }
+
+    /// The issues create would report for `spec` (empty if valid).
+    func issues(_ spec: Spec, bundle: String, id: String = "c1") -> [SpecIssue] {
+        do {
+            _ = try SpecValidator.validate(spec, bundle: bundle, id: id)
+            return []
+        } catch {
+            if case .invalidSpec(let issues) = error { return issues }
+            Issue.record("unexpected error \(error)")
+            return []
+        }
+    }
+
+    @Test func validSpecGivesAbsoluteRootfsDefaultCgroupAndLimits() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let spec = Self.spec {
+            $0.linux?.resources = .init(memory: .init(limit: 64 << 20), cpu: .init(shares: 512, quota: 50_000, period: 100_000), pids: .init(limit: 100))
+        }
+        let plan = try SpecValidator.validate(spec, bundle: bundle, id: "web-1")
+        #expect(plan.rootfs == bundle + "/rootfs")
+        #expect(plan.spec.root?.path == bundle + "/rootfs")
+        #expect(plan.cgroup.relative == "berth/web-1")
+        #expect(plan.resources == CgroupResources(memoryLimit: 64 << 20, cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, pidsLimit: 100))
+    }
+
+    @Test func cgroupsPathMustStayUnderBerth() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let inside = try SpecValidator.validate(Self.spec { $0.linux?.cgroupsPath = "/berth/task-1/web" }, bundle: bundle, id: "c1")
+        #expect(inside.cgroup.relative == "berth/task-1/web")
+        for bad in ["/system.slice/x", "berth/../x", "berth", "machine.slice:berth:x"] {
+            let found = issues(Self.spec { $0.linux?.cgroupsPath = bad }, bundle: bundle)
+            #expect(found.map(\.path) == ["linux.cgroupsPath"], "\(bad): \(found)")
+        }
+    }
+
+    @Test func everyProblemIsNamedByItsField() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let cases: [(String, (inout Spec) -> Void)] = [
+            ("root", { $0.root = nil }),
+            ("root.path", { $0.root = Spec.Root(path: "missing-rootfs") }),
+            ("process", { $0.process = nil }),
+            ("process.args", { $0.process?.args = [] }),
+            ("process.args[0]", { $0.process?.args = [""] }),
+            ("process.cwd", { $0.process?.cwd = "relative" }),
+            ("process.terminal", { $0.process?.terminal = true }),
+            ("process.env[1]", { $0.process?.env = ["A=1", "NOEQUALS"] }),
+            ("process.user.umask", { $0.process?.user.umask = 0o1000 }),
+            ("process.oomScoreAdj", { $0.process?.oomScoreAdj = 1001 }),
+            ("process.capabilities.bounding[1]", { $0.process?.capabilities?.bounding = ["CAP_KILL", "CAP_FOO"] }),
+            ("process.capabilities.ambient[0]", { $0.process?.capabilities?.ambient = ["NOT_A_CAP"] }),
+            ("process.rlimits[0].type", { $0.process?.rlimits = [.init(type: "RLIMIT_BOGUS", soft: 1, hard: 1)] }),
+            ("process.rlimits[0]", { $0.process?.rlimits = [.init(type: "RLIMIT_NOFILE", soft: 10, hard: 5)] }),
+            ("hostname", { $0.linux?.namespaces = [.init(type: "mount")] }),
+            ("linux.namespaces[1].type", { $0.linux?.namespaces = [.init(type: "pid"), .init(type: "bogus"), .init(type: "uts")] }),
+            ("linux.namespaces[1].type", { $0.linux?.namespaces = [.init(type: "uts"), .init(type: "uts")] }),
+            ("linux.namespaces[0].path", { $0.linux?.namespaces = [.init(type: "uts", path: "/nonexistent/ns")] }),
+            ("mounts[0].destination", { $0.mounts = [.init(destination: "proc", type: "proc", source: "proc")] }),
+            ("mounts[0].destination", { $0.mounts = [.init(destination: "/a/../b", type: "tmpfs")] }),
+            ("mounts[0].source", { $0.mounts = [.init(destination: "/data", type: "bind", source: "/nonexistent-src", options: ["rbind"])] }),
+            ("mounts[0].type", { $0.mounts = [.init(destination: "/data")] }),
+            ("linux.maskedPaths[0]", { $0.linux?.maskedPaths = ["proc/kcore"] }),
+            ("linux.rootfsPropagation", { $0.linux?.rootfsPropagation = "sideways" }),
+            ("linux.resources.memory.limit", { $0.linux?.resources = .init(memory: .init(limit: -5)) }),
+            ("linux.resources.memory.limit", { $0.linux?.resources = .init(memory: .init(limit: 100)) }),
+            ("linux.resources.memory.reservation", { $0.linux?.resources = .init(memory: .init(reservation: -2)) }),
+            ("linux.resources.memory.swap", { $0.linux?.resources = .init(memory: .init(limit: 1 << 30, swap: 2 << 30)) }),
+            ("linux.resources.cpu.shares", { $0.linux?.resources = .init(cpu: .init(shares: 1)) }),
+            ("linux.resources.cpu.quota", { $0.linux?.resources = .init(cpu: .init(quota: 10)) }),
+            ("linux.resources.cpu.period", { $0.linux?.resources = .init(cpu: .init(period: 5_000_000)) }),
+            ("linux.resources.pids.limit", { $0.linux?.resources = .init(pids: .init(limit: -3)) }),
+            ("linux.sysctl", { $0.linux?.sysctl = ["net.ipv4.ip_forward": "1"] }),
+        ]
+        for (path, edit) in cases {
+            let found = issues(Self.spec(edit), bundle: bundle)
+            #expect(found.map(\.path) == [path], "expected one issue at \(path), got \(found)")
+        }
+    }
+
+    @Test func allProblemsAreReportedTogether() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let found = issues(Self.spec {
+            $0.process?.args = []
+            $0.process?.capabilities?.bounding = ["CAP_FOO"]
+            $0.linux?.resources = .init(pids: .init(limit: -9))
+        }, bundle: bundle)
+        #expect(found.map(\.path) == ["process.args", "process.capabilities.bounding[0]", "linux.resources.pids.limit"])
+        let text = RuntimeError.invalidSpec(found).description
+        #expect(text.contains("process.capabilities.bounding[0]: unknown capability \"CAP_FOO\""))
+    }
+
+    @Test func containerIDs() {
+        for good in ["a", "web-1", "A.b_c-9", String(repeating: "x", count: 128)] {
+            #expect((try? ContainerID.validate(good)) != nil, "\(good)")
+        }
+        for bad in ["", "-a", ".hidden", "a/b", "a b", "ä", String(repeating: "x", count: 129), "..", "a\n"] {
+            #expect(throws: RuntimeError.invalidID(bad)) { try ContainerID.validate(bad) }
+        }
+    }
+}
