@@ -154,3 +154,48 @@ import Glibc
         }
     }
 }
+
+extension InitLifecycleTests {
+    /// `linux.namespaces[].path`: a second container joins the first one's network, uts and ipc
+    /// namespaces (how ECS awsvpc/bridge tasks and ipcMode/pidMode "task" share them).
+    @Test func createJoinsNamespacesByPath() throws {
+        try InitHarness.requireRoot()
+        let bundle = try InitHarness.makeBundle()
+        defer { InitHarness.cleanup(bundle) }
+        let first = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        let a = try InitHarness.start(InitConfig(mode: .create, id: "a", spec: first, bundle: bundle))
+        defer { InitHarness.kill(a.pid); InitHarness.cleanup(a.stateDir) }
+        let pidA = try #require(a.pid)
+
+        var second = InitHarness.spec(bundle: bundle, args: ["/bin/sh", "-c", "hostname; ip -o link | cut -d: -f2; sleep 1000"])
+        second.hostname = nil
+        second.linux!.namespaces = [
+            .init(type: "pid"), .init(type: "mount"),
+            .init(type: "network", path: "/proc/\(pidA)/ns/net"), .init(type: "uts", path: "/proc/\(pidA)/ns/uts"),
+            .init(type: "ipc", path: "/proc/\(pidA)/ns/ipc"),
+        ]
+        let b = try InitHarness.start(InitConfig(mode: .create, id: "b", spec: second, bundle: bundle))
+        defer { InitHarness.kill(b.pid); InitHarness.cleanup(b.stateDir) }
+        let pidB = try #require(b.pid, "\(b.lines)")
+        for ns in ["net", "uts", "ipc"] {
+            let la = try readLink("/proc/\(pidA)/ns/\(ns)")
+            let lb = try readLink("/proc/\(pidB)/ns/\(ns)")
+            #expect(la == lb, "\(ns): \(la) vs \(lb)")
+        }
+        #expect(try readLink("/proc/\(pidA)/ns/pid") != readLink("/proc/\(pidB)/ns/pid"))
+        #expect(try readLink("/proc/self/ns/net") != readLink("/proc/\(pidB)/ns/net"))
+        var out = ""
+        for _ in 0..<100 where InitHarness.lines(out).count < 2 {
+            usleep(20_000)
+            out = b.stdout
+        }
+        #expect(InitHarness.lines(out) == ["berth-test", "lo"], "\(out) \(b.stderr)")
+    }
+
+    private func readLink(_ path: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buf, buf.count - 1)
+        try #require(n > 0, "readlink \(path)")
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
