@@ -41,21 +41,12 @@ import Glibc
 
     @Test func execJoinsARunningContainer() throws {
         try InitHarness.requireRoot()
-        let bundle = try InitHarness.makeBundle()
-        defer { InitHarness.cleanup(bundle) }
-        let spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
-        let c = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
-        defer { InitHarness.kill(c.pid); InitHarness.cleanup(c.stateDir) }
-        let pid = try #require(c.pid)
-        let startTime = try #require(Proc.startTime(pid))
-
-        var process = spec.process!
+        let c = try SleepingContainer()
+        var process = c.spec.process!
         process.args = ["/bin/sh", "-c", "hostname; tr '\\0' ' ' < /proc/1/cmdline; echo; echo $$; id -un; pwd; exit 7"]
         process.user = .init(username: "app")
         process.cwd = "/home/app"
-        let execSpec = Spec(process: process)
-        let e = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: execSpec, bundle: bundle,
-                                                 targetPid: pid, targetStartTime: startTime))
+        let e = try c.exec(process)
         defer { InitHarness.cleanup(e.stateDir) }
         #expect(e.initStatus == 7, "\(e.lines) \(e.stderr)")
         let lines = InitHarness.lines(e.stdout)
@@ -72,31 +63,22 @@ import Glibc
         // Missing program: reported on the sync pipe, status 127.
         var missing = process
         missing.args = ["no-such-program"]
-        let m = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: missing), bundle: bundle,
-                                                 targetPid: pid, targetStartTime: startTime))
+        let m = try c.exec(missing)
         defer { InitHarness.cleanup(m.stateDir) }
         #expect(m.error?.contains("executable file not found in $PATH") == true, "\(m.lines)")
         #expect(m.initStatus == 127)
 
         // A stale start time (pid reuse) is refused before anything is joined.
-        let stale = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: execSpec, bundle: bundle,
-                                                     targetPid: pid, targetStartTime: startTime + 1))
+        let stale = try c.exec(process, startTime: c.startTime + 1)
         defer { InitHarness.cleanup(stale.stateDir) }
         #expect(stale.error?.contains("not running") == true && stale.pid == nil, "\(stale.lines)")
     }
 
     @Test func execForwardsSignalsAndReportsThem() throws {
         try InitHarness.requireRoot()
-        let bundle = try InitHarness.makeBundle()
-        defer { InitHarness.cleanup(bundle) }
-        let spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
-        let c = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
-        defer { InitHarness.kill(c.pid); InitHarness.cleanup(c.stateDir) }
-        let pid = try #require(c.pid)
-        var process = spec.process!
-        process.args = ["sleep", "1000"]
-        let e = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
-                                                 targetPid: pid, targetStartTime: Proc.startTime(pid)), waitInit: false)
+        let c = try SleepingContainer()
+        let process = c.spec.process!
+        let e = try c.exec(process, waitInit: false)
         defer { InitHarness.kill(e.pid); InitHarness.cleanup(e.stateDir) }
         #expect(e.lines.contains("ready"), "\(e.lines)")
         usleep(50_000)
@@ -104,8 +86,7 @@ import Glibc
         #expect(InitHarness.waitStatus(e.initPid) == 128 + SIGTERM)
 
         // If the supervising init is killed, the exec'd process dies with it (parent-death signal).
-        let e2 = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
-                                                  targetPid: pid, targetStartTime: Proc.startTime(pid)), waitInit: false)
+        let e2 = try c.exec(process, waitInit: false)
         defer { InitHarness.kill(e2.pid); InitHarness.cleanup(e2.stateDir) }
         let child = try #require(e2.pid)
         _ = kill(e2.initPid, SIGKILL)
@@ -160,21 +141,16 @@ extension InitLifecycleTests {
     /// namespaces (how ECS awsvpc/bridge tasks and ipcMode/pidMode "task" share them).
     @Test func createJoinsNamespacesByPath() throws {
         try InitHarness.requireRoot()
-        let bundle = try InitHarness.makeBundle()
-        defer { InitHarness.cleanup(bundle) }
-        let first = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
-        let a = try InitHarness.start(InitConfig(mode: .create, id: "a", spec: first, bundle: bundle))
-        defer { InitHarness.kill(a.pid); InitHarness.cleanup(a.stateDir) }
-        let pidA = try #require(a.pid)
-
-        var second = InitHarness.spec(bundle: bundle, args: ["/bin/sh", "-c", "hostname; ip -o link | cut -d: -f2; sleep 1000"])
+        let a = try SleepingContainer()
+        let pidA = a.pid
+        var second = InitHarness.spec(bundle: a.bundle, args: ["/bin/sh", "-c", "hostname; ip -o link | cut -d: -f2; sleep 1000"])
         second.hostname = nil
         second.linux!.namespaces = [
             .init(type: "pid"), .init(type: "mount"),
             .init(type: "network", path: "/proc/\(pidA)/ns/net"), .init(type: "uts", path: "/proc/\(pidA)/ns/uts"),
             .init(type: "ipc", path: "/proc/\(pidA)/ns/ipc"),
         ]
-        let b = try InitHarness.start(InitConfig(mode: .create, id: "b", spec: second, bundle: bundle))
+        let b = try InitHarness.start(InitConfig(mode: .create, id: "b", spec: second, bundle: a.bundle))
         defer { InitHarness.kill(b.pid); InitHarness.cleanup(b.stateDir) }
         let pidB = try #require(b.pid, "\(b.lines)")
         for ns in ["net", "uts", "ipc"] {
