@@ -74,3 +74,25 @@ extension TrackingTests {
         #expect(story.state.bookkeeping.tasks.isEmpty)
     }
 }
+
+extension TrackingTests {
+    @Test func aStopOrderTheAgentLostIsRepeated() {
+        var story = Story(desired: 2, config: ControllerConfig(launchTimeoutSeconds: 5))
+        story.run { $0.isSteady }
+        story.update(UpdateServiceInput(desiredCount: 1))
+        // The agent dies before applying the stop.
+        story.now += 1
+        let result = reconcile(story.state, tasks: story.world.observed, now: story.now, config: story.config, ids: &story.ids)
+        story.state = result.state
+        guard case .stopTask(let lost) = result.actions.first else {
+            Issue.record("expected a stop")
+            return
+        }
+        story.run(upTo: 4) { _ in false }
+        #expect(story.stops.isEmpty)  // not yet: the agent may still apply it
+        story.run(upTo: 3) { !$0.stops.isEmpty }
+        #expect(story.stops == [lost])
+        #expect(story.run { $0.isSteady && $0.live.count == 1 })
+        #expect(story.messages.filter { $0.hasPrefix("(service web) has stopped") }.count == 1)
+    }
+}

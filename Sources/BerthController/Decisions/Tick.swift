@@ -58,8 +58,12 @@ struct Tick<IDs: IdentifierSource> {
 
     /// Order a stop and remember why, so the stop is not counted as a failure later.
     mutating func stop(_ task: ObservedTask, kind: StopKind, reason: String) {
-        let fresh = TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
-        state.bookkeeping.tasks[task.taskId, default: fresh].stopKind = kind
+        var tracked = state.bookkeeping.tasks[task.taskId]
+            ?? TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
+        tracked.stopKind = kind
+        tracked.stopOrderedAt = now
+        tracked.stopReason = reason
+        state.bookkeeping.tasks[task.taskId] = tracked
         actions.append(.stopTask(StopTaskOrder(taskArn: task.taskArn, reason: reason)))
         stoppedIds.append(task.taskId)
     }

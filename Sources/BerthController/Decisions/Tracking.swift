@@ -30,10 +30,28 @@ extension Tick {
         if state.bookkeeping.tasks[id] == nil {
             state.bookkeeping.tasks[id] = TrackedTask(deploymentId: task.deploymentId ?? "", firstSeenAt: now)
         }
+        reissueLostStop(task)
         if isHealthy(task), state.bookkeeping.tasks[id]?.wasHealthy == false {
             state.bookkeeping.tasks[id]?.wasHealthy = true
             becameHealthy(deploymentId: task.deploymentId)
         }
+    }
+
+    /// A stop the controller ordered but the task still wants to run after the launch
+    /// timeout: the agent lost the order (crash between persisting and applying); repeat it.
+    private mutating func reissueLostStop(_ task: ObservedTask) {
+        guard task.desiredStatus == .running, let tracked = state.bookkeeping.tasks[task.taskId],
+            tracked.stopKind != nil, let orderedAt = tracked.stopOrderedAt
+        else { return }
+        let timeout = config.scaled(config.launchTimeoutSeconds)
+        guard now - orderedAt >= timeout else {
+            wake(at: orderedAt + timeout)
+            return
+        }
+        let reissuedAt = now
+        state.bookkeeping.tasks[task.taskId]?.stopOrderedAt = reissuedAt
+        let reason = tracked.stopReason ?? ReasonText.scaling(tracked.deploymentId)
+        actions.append(.stopTask(StopTaskOrder(taskArn: task.taskArn, reason: reason)))
     }
 
     /// A healthy task ends the restart throttle and the circuit breaker's watch of its

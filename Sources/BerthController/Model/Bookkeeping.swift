@@ -36,6 +36,9 @@ public struct TrackedTask: Codable, Sendable, Equatable {
     public var firstSeenAt: Timestamp
     /// When the task was first seen failing health checks past the grace period.
     public var unhealthySince: Timestamp?
+    /// When and why the controller ordered the stop (to re-issue an order the agent lost).
+    public var stopOrderedAt: Timestamp?
+    public var stopReason: String?
 
     public init(deploymentId: String, firstSeenAt: Timestamp) {
         self.deploymentId = deploymentId
@@ -43,6 +46,8 @@ public struct TrackedTask: Codable, Sendable, Equatable {
         self.stopKind = nil
         self.firstSeenAt = firstSeenAt
         self.unhealthySince = nil
+        self.stopOrderedAt = nil
+        self.stopReason = nil
     }
 }
 
