@@ -120,6 +120,10 @@ import Testing
             logs = try a.cli(["task", "logs", id])
         }
         #expect(logs.stdout.contains("hello-from-task"), "\(logs.stdout) \(logs.stderr)")
+        let stats = try a.json(["task", "stats", id])
+        let usage = (stats["containers"] as? [[String: Any]])?.first ?? [:]
+        #expect(usage["name"] as? String == "app" && (usage["memoryBytes"] as? Int ?? 0) > 0 && (usage["pids"] as? Int ?? 0) >= 1, "\(stats)")
+        #expect(usage["memoryLimitBytes"] as? Int == 64 * 1024 * 1024, "\(stats)")
         #expect(try a.cli(["task", "stop", id, "--reason", "test over"]).status == 0)
         let stopped = try a.wait(id, for: "STOPPED")
         #expect(stopped["stopCode"] as? String == "UserInitiated" && stopped["stoppedReason"] as? String == "test over")
