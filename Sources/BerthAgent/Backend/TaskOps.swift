@@ -20,6 +20,10 @@ extension ECSBackend {
         guard !group.isEmpty, group.count <= 255 else { throw .invalidParameter("group must be 1-255 characters.") }
         let launchType = try p.string("launchType")
         if let launchType, !Self.launchTypes.contains(launchType) { throw .invalidParameter("Invalid launchType '\(launchType)'.") }
+        let compatible = (td.taskDefinition["compatibilities"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if let launchType, launchType != "MANAGED_INSTANCES", !compatible.contains(launchType) {
+            throw .client("Task definition does not support launch_type \(launchType).")
+        }
         let propagate = try p.string("propagateTags")
         if propagate == "SERVICE" {
             throw .invalidParameter("The 'SERVICE' option for propagateTags is not supported for RunTask: the task is not part of a service.")
