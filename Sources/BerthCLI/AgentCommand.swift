@@ -11,7 +11,7 @@ struct AgentCommand: CLICommand {
     static let usage = """
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
-                           [--request-timeout SECONDS]
+                           [--request-timeout SECONDS] [--images DIR] [--run-root DIR]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -22,6 +22,8 @@ struct AgentCommand: CLICommand {
         region must match the one clients sign with. Stopped tasks stay describable for
         --stopped-task-retention seconds (default 3600). A client must send a whole request within
         --request-timeout seconds of its first byte (default 10); requests are limited to 10 MiB.
+        Containers run from the image store --images (default /var/lib/berth/images, filled by
+        `berth image import`) with runtime state under --run-root (default /run/berth).
 
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
@@ -29,7 +31,7 @@ struct AgentCommand: CLICommand {
 
     static let spec = Arguments.Spec(
         flags: [],
-        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile"])
+        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile", "--images", "--run-root"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -38,7 +40,7 @@ struct AgentCommand: CLICommand {
         let options = try agentOptions(args)
         let engine = try makeEngine(args.value("--engine") ?? "real", options: options)
         let signals = AgentDaemon.blockTerminationSignals()
-        let daemon = try AgentDaemon(options: options, engine: engine)
+        let daemon = try AgentDaemon(options: options.agent, engine: engine)
         try daemon.start()
         var where_ = [String]()
         if let s = options.socketPath { where_.append("unix:\(s)") }
@@ -54,8 +56,10 @@ struct AgentCommand: CLICommand {
         return 0
     }
 
-    static func agentOptions(_ args: Arguments) throws -> AgentOptions {
-        var o = AgentOptions()
+    static func agentOptions(_ args: Arguments) throws -> CommandOptions {
+        var o = CommandOptions()
+        if let i = args.value("--images") { o.images = i }
+        if let r = args.value("--run-root") { o.runRoot = r }
         if let dir = args.value("--state-dir") { o.stateDir = dir }
         if let s = args.value("--socket") { o.socketPath = s == "none" ? nil : s }
         if let l = args.value("--listen") {
@@ -74,8 +78,20 @@ struct AgentCommand: CLICommand {
         return o
     }
 
+    /// The agent's options plus where the real engine keeps images and runtime state.
+    struct CommandOptions {
+        var agent = AgentOptions()
+        var images = "/var/lib/berth/images"
+        var runRoot = "/run/berth"
+        var stateDir: String { get { agent.stateDir } set { agent.stateDir = newValue } }
+        var socketPath: String? { get { agent.socketPath } set { agent.socketPath = newValue } }
+        var listen: ListenAddress? { get { agent.listen } set { agent.listen = newValue } }
+        var backend: BackendConfig { get { agent.backend } set { agent.backend = newValue } }
+        var limits: HTTPLimits { get { agent.limits } set { agent.limits = newValue } }
+    }
+
     /// `--engine fake` (hidden, for tests) or the real engine that runs containers.
-    static func makeEngine(_ kind: String, options: AgentOptions) throws -> any TaskEngine {
+    static func makeEngine(_ kind: String, options: CommandOptions) throws -> any TaskEngine {
         switch kind {
         case "fake": return FakeTaskEngine()
         case "real": return try makeRealEngine(options: options)
@@ -84,8 +100,8 @@ struct AgentCommand: CLICommand {
     }
 
     /// BerthTasks' engine (real containers through LinuxRuntime) behind the agent's `TaskEngine`.
-    static func makeRealEngine(options: AgentOptions) throws -> any TaskEngine {
-        try HostTaskEngineAdapter.make(dataRoot: options.stateDir)
+    static func makeRealEngine(options: CommandOptions) throws -> any TaskEngine {
+        try HostTaskEngineAdapter.make(runRoot: options.runRoot, dataRoot: options.stateDir, images: options.images)
     }
 
     static func credentials(_ args: Arguments) throws -> Int32 {

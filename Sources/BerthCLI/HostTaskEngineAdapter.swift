@@ -109,11 +109,11 @@ import BerthSys
 extension HostTaskEngineAdapter {
     /// The real engine: runtime state in /run/berth, task logs and volumes under the agent's state
     /// directory, images from the default store (where `berth image import` puts them).
-    static func make(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth") throws -> HostTaskEngineAdapter {
+    static func make(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: String = ImageStore.defaultRoot) throws -> HostTaskEngineAdapter {
         let cgroups = try Cgroups.driver()
         let berth = LinuxRuntime.currentExecutable()
         let reaper = berth.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"
-        let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: ImageStore(),
+        let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: ImageStore(root: images),
                                     cgroups: cgroups, runtime: LinuxRuntime(root: runRoot, cgroups: cgroups),
                                     initBinary: Files.exists(reaper) ? reaper : nil)
         return HostTaskEngineAdapter(engine: engine)
