@@ -198,4 +198,37 @@ import Testing
         #expect(r.stderr.contains("published 127.0.0.1:\(port) -> 8080/tcp"))
         try h.expectCleanedUp(r.taskId)
     }
+
+    @Test func multiLayerOCIImageWithWhiteoutsRuns() throws {
+        let h = try TaskHarness()
+        let dir = h.root + "/oci"
+        let script = """
+            set -e
+            mkdir -p \(dir) && cd \(dir)
+            \(TaskHarness.repoRoot)/Scripts/make-busybox-bundle.sh l1 >/dev/null
+            echo gone > l1/etc/removed
+            mkdir -p l2/etc && touch l2/etc/.wh.removed && echo layered > l2/etc/motd
+            mkdir -p lay/blobs/sha256
+            (cd l1 && tar -cf ../l1.tar .) && gzip -n l1.tar && (cd l2 && tar -cf ../l2.tar .)
+            put() { d=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" lay/blobs/sha256/$d; echo $d; }
+            L1=$(put l1.tar.gz); L2=$(put l2.tar)
+            printf '{"config":{"Cmd":["sh","-c","cat /etc/motd; ls /etc/removed 2>&1; echo WHO=$WHO"],"Env":["PATH=/bin","WHO=oci"]},"rootfs":{"type":"layers","diff_ids":[]}}' > config.json
+            C=$(put config.json)
+            printf '{"schemaVersion":2,"config":{"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s"},{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s"}]}' $C $L1 $L2 > manifest.json
+            M=$(put manifest.json)
+            printf '{"imageLayoutVersion":"1.0.0"}' > lay/oci-layout
+            printf '{"schemaVersion":2,"manifests":[{"digest":"sha256:%s","annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' $M > lay/index.json
+            """
+        let built = try TaskHarness.exec(["/bin/bash", "-c", script], timeout: 60)
+        try #require(built.status == 0, "\(built.stderr)")
+        let imported = try TaskHarness.exec([TaskHarness.berth, "image", "import", "--store", h.images, "layered:v1", dir + "/lay"], timeout: 60)
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let r = try h.run(try h.write("""
+            {"family": "layered", "containerDefinitions": [{"name": "app", "image": "layered:v1", "memory": 64}]}
+            """))
+        #expect(r.stdout.contains("app | layered"), "\(r.stdout)")
+        #expect(r.stdout.contains("app | ls: /etc/removed: No such file or directory"))
+        #expect(r.stdout.contains("app | WHO=oci"))
+        try h.expectCleanedUp(r.taskId)
+    }
 }
