@@ -47,7 +47,7 @@ func td(_ container: String, task: String = "") -> String {
              "environment": [{"name": "B", "value": "from-td"}, {"name": "C", "value": "td"}]}
             """#)
         let env = try build(json, files: ["/etc/app.env": "# comment\nA=from-file\nB=from-file\n\n"],
-                            override: ContainerOverride(name: "a", environment: ["C": "override"])).plan.spec.process?.env ?? []
+                            override: ContainerOverride(name: "a", environment: [KeyValuePair(name: "C", value: "override")])).plan.spec.process?.env ?? []
         #expect(env.contains("FROM_IMAGE=1"))
         #expect(env.contains("A=from-file"))
         #expect(env.contains("B=from-td"))

@@ -323,7 +323,7 @@ public final class TaskMachine {
                 guard dependentsStopped(i) else { continue }
                 containers[i].termSentAt = now
                 containers[i].killAt = now + containers[i].plan.stopTimeout
-                signal(i, 15, all: false, now)
+                signal(i, containers[i].plan.stopSignal, all: false, now)
             } else if !containers[i].killed, let killAt = containers[i].killAt, now >= killAt {
                 containers[i].killed = true
                 signal(i, 9, all: true, now)
@@ -343,7 +343,7 @@ public final class TaskMachine {
     func signal(_ i: Int, _ sig: Int32, all: Bool, _ now: Double) {
         do {
             try runtime.kill(containers[i].id, signal: sig, all: all)
-            emit(now, .signalSent, containers[i].plan.name, sig == 9 ? "SIGKILL after stopTimeout \(Int(containers[i].plan.stopTimeout))s" : "SIGTERM")
+            emit(now, .signalSent, containers[i].plan.name, sig == 9 ? "SIGKILL after stopTimeout \(Int(containers[i].plan.stopTimeout))s" : Signals.name(sig))
         } catch {
             // Already gone: the next poll sees the exit.
         }
