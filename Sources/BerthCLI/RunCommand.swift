@@ -35,6 +35,8 @@ struct RunCommand: CLICommand {
     static func run(_ args: [String]) throws -> Int32 {
         // Block SIGINT/SIGTERM/SIGHUP before any thread exists; they are read from a signalfd.
         let sigfd = [SIGINT, SIGTERM, SIGHUP].withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
+        // A closed stdout (`berth run ... | head`) must not kill berth before it has cleaned up.
+        signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet"],
                                                 options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale"]))
         let file = try a.positional(0, "FILE")
