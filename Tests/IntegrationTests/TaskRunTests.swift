@@ -231,4 +231,28 @@ import Testing
         #expect(r.stdout.contains("app | WHO=oci"))
         try h.expectCleanedUp(r.taskId)
     }
+
+    @Test func adoptReattachesAfterBerthRunWasKilled() throws {
+        let h = try TaskHarness()
+        let taskId = "adopt\(UInt32.random(in: 0...UInt32.max))"
+        let common = ["run", "--task-id", taskId, "--state-dir", h.state, "--data-dir", h.data, "--images", h.images]
+        let first = try TaskHarness.exec([TaskHarness.berth] + common + [TaskHarness.taskDefinition("web-sidecar")], timeout: 60,
+                                         waitFor: "sidecar: started") { p, _ in
+            usleep(500_000)
+            kill(p.processIdentifier, SIGKILL)  // berth dies; the containers' monitors keep them running
+        }
+        #expect(first.status != 0)
+        #expect(Files.exists(h.state + "/tasks/\(taskId)/task.json"))
+        let snap = h.root + "/adopted.json"
+        let second = try TaskHarness.exec([TaskHarness.berth] + common + ["--adopt", "--snapshot", snap, TaskHarness.taskDefinition("web-sidecar")],
+                                          timeout: 60, waitFor: "re-attached") { p, _ in
+            usleep(1_000_000)
+            p.terminate()
+        }
+        #expect(second.stderr.contains("berth: re-attached to task \(taskId) (RUNNING)"), "\(second.stderr)")
+        let text = try Files.read(snap)
+        #expect(text.contains("\"stopCode\" : \"UserInitiated\""), "\(text)")
+        #expect(!text.contains("ContainerVanishedError"), "the running containers were adopted, not lost")
+        try h.expectCleanedUp(taskId)
+    }
 }
