@@ -303,7 +303,7 @@ public final class TaskMachine {
                 if containers[i].healthFailures >= hc.retries { containers[i].health = .unhealthy }
             }
             emit(now, .healthCheckFailed, containers[i].plan.name,
-                 "health check failed (\(containers[i].healthFailures)/\(hc.retries)): \(containers[i].lastOutput ?? "")")
+                 "health check failed (\(containers[i].inGrace ? "in start period, not counted" : "\(containers[i].healthFailures) in a row, unhealthy at \(hc.retries)")): \(containers[i].lastOutput ?? "")")
         }
         if containers[i].health != before {
             emit(now, .healthChanged, containers[i].plan.name, "health \(before.rawValue) -> \(containers[i].health.rawValue)")
