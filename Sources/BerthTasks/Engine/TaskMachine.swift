@@ -16,7 +16,7 @@ public final class TaskMachine {
     var desiredStopped = false
     var stopCode: StopCode?
     var stoppedReason: String?
-    let createdAt: Double
+    var createdAt: Double
     var startedAt: Double?
     var stoppingAt: Double?
     var executionStoppedAt: Double?
