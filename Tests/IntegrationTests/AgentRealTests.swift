@@ -142,6 +142,8 @@ import Testing
         #expect(s["stopCode"] as? String == "EssentialContainerExited")
         #expect(s["stoppedReason"] as? String == "Essential container in task exited")
         #expect(AgentRealHarness.container(s, "app")?["exitCode"] as? Int == 3)
+        let exitedAt = try #require(s["executionStoppedAt"] as? Double)
+        #expect(exitedAt < restartedAt, "executionStoppedAt is when the container exited, not when the agent noticed")
         #expect(try h.cli(["task", "logs", short]).stdout.contains("short lived"))
 
         // Stop everything; nothing of either task is left on the host.
