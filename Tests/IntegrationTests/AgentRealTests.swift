@@ -72,6 +72,8 @@ import Testing
         #expect((cs["pids"] as? Int ?? 0) >= 1)
         #expect((cs["memoryBytes"] as? Int ?? 0) > 0)
         #expect(cs["memoryLimitBytes"] as? Int == 128 << 20, "the task's 128 MiB limit: \(cs)")
+        let table = try h.cli(["task", "stats", arn, "--no-stream"])
+        #expect(table.status == 0 && table.stdout.contains("CPU %") && table.stdout.contains("/ 128.0MiB"), "\(table.stdout)\(table.stderr)")
 
         // stop: SIGTERM, the trap exits 0
         let s = try h.cli(["task", "stop", arn])
