@@ -18,7 +18,7 @@ struct ImageCommand: CLICommand {
           --user USER          User (name, uid, name:group or uid:gid)
           --stop-signal SIG    StopSignal (default SIGTERM)
           --store DIR          image store (default \(ImageStore.defaultRoot))
-        TARBALL must be an uncompressed tar (ustar, GNU or pax); gunzip .tar.gz first.
+        TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed.
         """
 
     static func run(_ args: [String]) throws -> Int32 {

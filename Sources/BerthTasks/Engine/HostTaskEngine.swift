@@ -37,15 +37,16 @@ public final class HostTaskEngine: Sendable {
     func prepared(_ taskId: String, _ td: TaskDefinitionInput, _ overrides: [ContainerOverride]) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary).plan(td, overrides: overrides)
-        let host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
+        var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
+        host.ports = PublishedPort.from(td)
         return (plan, preps, host)
     }
 
     /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.
     public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
                        onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
-        let (plan, preps, host) = try prepared(taskId, td, overrides)
-        do { try host.prepare(preps) } catch {
+        var (plan, preps, host) = try prepared(taskId, td, overrides)
+        do { plan.setNetworkBindings(try host.prepare(preps)) } catch {
             _ = host.cleanup(containerNames: plan.containers.map(\.name))
             throw error
         }
@@ -58,7 +59,8 @@ public final class HostTaskEngine: Sendable {
     public func adopt(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) -> TaskSnapshot? {
         let layout = layout(taskId)
-        guard let record = TaskRunner.record(layout), let (plan, _, host) = try? prepared(taskId, td, overrides) else { return nil }
+        guard let record = TaskRunner.record(layout), var (plan, _, host) = try? prepared(taskId, td, overrides) else { return nil }
+        for i in plan.containers.indices { plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? [] }
         let runner = TaskRunner(adopting: plan, record: record, runtime: runtime, host: host, onEvent: onEvent)
         tasks.withLock { $0[key] = Entry(runner: runner, layout: layout, names: plan.containers.map(\.name)) }
         runner.start()

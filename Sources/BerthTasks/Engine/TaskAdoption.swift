@@ -47,5 +47,10 @@ extension TaskMachine {
             }
             containers[i] = c
         }
+        if !desiredStopped, let gone = containers.first(where: { $0.plan.essential && $0.phase == .stopped && $0.everStarted }) {
+            executionStoppedAt = gone.finishedAt
+            stoppedBy = gone.plan.name
+            requestStop(.essentialContainerExited, reason: ECSText.essentialExited, now: gone.finishedAt ?? createdAt)
+        }
     }
 }

@@ -444,6 +444,7 @@ struct ContainerBox {
                           lastStatus: phase == .pending ? "PENDING" : phase == .running ? "RUNNING" : "STOPPED",
                           exitCode: exitCode, reason: reason, healthStatus: health, lastHealthOutput: lastOutput,
                           startedAt: startedAt, finishedAt: finishedAt, restartCount: restartCount,
-                          lastRestartAt: lastRestartAt, pid: phase == .running ? pid : nil)
+                          lastRestartAt: lastRestartAt, pid: phase == .running ? pid : nil,
+                          networkBindings: plan.networkBindings.isEmpty ? nil : plan.networkBindings)
     }
 }

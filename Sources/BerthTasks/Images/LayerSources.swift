@@ -3,11 +3,15 @@ import BerthSys
 import Glibc
 #endif
 
-/// Feeds a tar archive's entries into a LayerWriter. Device nodes and FIFOs are skipped
-/// (containers get their /dev from the runtime), as are OCI whiteouts in a single-layer import.
+/// Feeds a tar archive's entries (plain or gzip-compressed) into a LayerWriter. Device nodes and
+/// FIFOs are skipped (containers get their /dev from the runtime), as are OCI whiteouts in a
+/// single-layer import.
 enum TarImporter {
     static func unpack(_ fd: FileDescriptor, into writer: LayerWriter) throws {
-        var reader = TarReader(fd: fd)
+        let file = BufferedInput(fd: fd)
+        let magic = try file.peek(2)
+        let source: ByteSource = magic == [0x1f, 0x8b] ? GzipSource(file) : file
+        var reader = TarReader(source)
         var dirs: [LayerEntry] = []
         while let h = try reader.next() {
             guard let path = try LayerEntry.normalize(h.path) else {
@@ -32,6 +36,8 @@ enum TarImporter {
             if ["5", "2", "1"].contains(h.kind) { entry.size = 0; try writer.add(entry) }
             try reader.readData(h.size) { _ in }
         }
+        // Read to the end so a gzip trailer (CRC-32 and length) is verified: a corrupt archive fails.
+        while !(try source.read(1 << 16)).isEmpty {}
         // Apply directory modes last so read-only directories do not block their own content.
         for dir in dirs.reversed() { try writer.add(dir) }
     }
