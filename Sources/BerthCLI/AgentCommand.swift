@@ -11,6 +11,7 @@ struct AgentCommand: CLICommand {
     static let usage = """
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
+                           [--request-timeout SECONDS]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -19,7 +20,8 @@ struct AgentCommand: CLICommand {
         State (task definitions, clusters, tasks, tags, credentials) lives in --state-dir,
         default /var/lib/berth. Region us-east-1 and account 000000000000 unless given; the
         region must match the one clients sign with. Stopped tasks stay describable for
-        --stopped-task-retention seconds (default 3600).
+        --stopped-task-retention seconds (default 3600). A client must send a whole request within
+        --request-timeout seconds of its first byte (default 10); requests are limited to 10 MiB.
 
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
@@ -27,7 +29,7 @@ struct AgentCommand: CLICommand {
 
     static let spec = Arguments.Spec(
         flags: [],
-        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--engine", "--profile"])
+        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -68,6 +70,7 @@ struct AgentCommand: CLICommand {
             o.backend.accountId = a
         }
         if let r = try args.int("--stopped-task-retention", range: 0...(30 * 86400)) { o.backend.stoppedTaskRetention = Double(r) }
+        if let t = try args.int("--request-timeout", range: 1...3600) { o.limits.requestTimeout = Double(t) }
         return o
     }
 

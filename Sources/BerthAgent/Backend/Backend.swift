@@ -118,6 +118,7 @@ public final class ECSBackend: @unchecked Sendable {
     /// Runs one API operation. `operation` is the part of X-Amz-Target after the prefix.
     public func call(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
         let p = Params(input)
+        if Self.readsTasks.contains(operation) { refreshFromEngine() }
         lock.lock()
         let result: Result<JSON, APIError>
         do { result = .success(try dispatch(operation, p)) } catch { result = .failure(error) }
@@ -162,6 +163,9 @@ public final class ECSBackend: @unchecked Sendable {
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }
+
+    /// Operations whose answers show task state: engine reports are merged first (outside the lock).
+    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "DescribeClusters", "StopTask"]
 
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",

@@ -193,7 +193,6 @@ extension ECSBackend {
         guard let refs = try p.stringList("tasks"), !refs.isEmpty else { throw .invalidParameter("Tasks cannot be empty.") }
         guard refs.count <= 100 else { throw .invalidParameter("At most 100 tasks can be described at once.") }
         let include = try p.stringList("include") ?? []
-        refreshFromEngine()
         var found: [JSON] = []
         var failures: [JSON] = []
         for ref in refs {
@@ -219,7 +218,6 @@ extension ECSBackend {
         if startedBy != nil && (family != nil || serviceName != nil) {
             throw .invalidParameter("startedBy cannot be combined with the family or serviceName filters.")
         }
-        refreshFromEngine()
         var items = tasks.values.filter { r in
             guard r.cluster == cluster.name, r.desiredStatus == desired else { return false }
             if let family, r.plan.family != family { return false }
