@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "berth", targets: ["berth"]),
         .executable(name: "berth-monitor", targets: ["BerthMonitor"]),
+        .executable(name: "berth-reaper", targets: ["BerthTaskInit"]),
     ],
     targets: [
         // Layer 0: C shim for what Swift's Glibc module hides (prefix berth_).
@@ -40,6 +41,15 @@ let package = Package(
                 .unsafeFlags(["-wmo", "-Osize"]),
             ],
             linkerSettings: [.unsafeFlags(["-Xlinker", "--gc-sections"])]
+        ),
+
+        // Init for initProcessEnabled containers: reaps zombies, forwards signals. Embedded Swift,
+        // glibc linked statically so it runs in any rootfs (about 0.8 MB).
+        .executableTarget(
+            name: "BerthTaskInit",
+            dependencies: ["CBerth"],
+            swiftSettings: [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])],
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
         ),
 
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),

@@ -3,6 +3,8 @@ enum Commands {
     static let all: [any CLICommand.Type] = [
         VersionCommand.self,
         ValidateCommand.self,
+        RunCommand.self,
+        ImageCommand.self,
         CgroupCommand.self,
         AgentCommand.self,
         TaskCommand.self,

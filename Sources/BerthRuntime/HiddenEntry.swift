@@ -3,11 +3,15 @@
 public enum HiddenEntry: String, Sendable {
     /// Container setup: join/create namespaces, set up the rootfs, exec the container process.
     case initContainer = "init"
+    /// Create a network namespace with loopback up, pinned at a path (see `Netns`).
+    case netnsCreate = "netns-create"
 
     public func run(_ args: [String]) -> Int32 {
         switch self {
         case .initContainer:
             return InitMain.run(args)
+        case .netnsCreate:
+            return Netns.createMain(args)
         }
     }
 }

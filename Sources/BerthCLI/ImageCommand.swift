@@ -1,0 +1,114 @@
+import BerthTasks
+import FoundationEssentials
+
+/// `berth image import|ls|rm`: the local image store tasks run from.
+struct ImageCommand: CLICommand {
+    static let name = "image"
+    static let summary = "manage local images (import a directory or tar, list, remove)"
+    static let usage = """
+        usage: berth image import [options] NAME[:TAG] DIR|TARBALL
+               berth image ls [--output json] [--store DIR]
+               berth image rm [--store DIR] NAME[:TAG]...
+
+        import options (stored in the image config; a task's entryPoint/command override them):
+          --env K=V            default environment variable (repeatable)
+          --entrypoint ARGS    ENTRYPOINT, a JSON array or a whitespace-separated string
+          --cmd ARGS           CMD, a JSON array or a whitespace-separated string
+          --workdir DIR        WorkingDir
+          --user USER          User (name, uid, name:group or uid:gid)
+          --stop-signal SIG    StopSignal (default SIGTERM)
+          --store DIR          image store (default \(ImageStore.defaultRoot))
+        TARBALL must be an uncompressed tar (ustar, GNU or pax); gunzip .tar.gz first.
+        """
+
+    static func run(_ args: [String]) throws -> Int32 {
+        guard let sub = args.first else { throw UsageError("missing subcommand (import, ls or rm)") }
+        let rest = Array(args.dropFirst())
+        switch sub {
+        case "import": return try importImage(rest)
+        case "ls", "list": return try list(rest)
+        case "rm", "remove": return try remove(rest)
+        default: throw UsageError("unknown subcommand \(sub.debugDescription) (import, ls or rm)")
+        }
+    }
+
+    static func importImage(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, spec: .init(options: ["--env", "--entrypoint", "--cmd", "--workdir", "--user", "--stop-signal", "--store"]))
+        let ref = try a.positional(0, "NAME[:TAG]")
+        let source = try a.positional(1, "DIR or TARBALL")
+        guard a.positionals.count == 2 else { throw UsageError("too many arguments") }
+        for env in a.all("--env") where !env.contains("=") || env.hasPrefix("=") {
+            throw UsageError("option --env: \(env.debugDescription) is not KEY=VALUE")
+        }
+        var config = ImageConfig()
+        config.Env = [ImageConfig.defaultPath] + a.all("--env")
+        config.Entrypoint = try a.value("--entrypoint").map { try argv($0, "--entrypoint") }
+        config.Cmd = try a.value("--cmd").map { try argv($0, "--cmd") }
+        config.WorkingDir = a.value("--workdir")
+        config.User = a.value("--user")
+        config.StopSignal = a.value("--stop-signal")
+        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
+        let record = try store.importImage(ref, from: source, config: config)
+        print("imported \(record.name):\(record.tag) \(record.id) (\(formatSize(record.size)))")
+        return 0
+    }
+
+    static func list(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, spec: .init(options: ["--output", "--store"]))
+        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
+        let images = try store.list()
+        if a.value("--output") == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(images), as: UTF8.self))
+            return 0
+        }
+        var rows = [["NAME", "TAG", "IMAGE ID", "SIZE", "CREATED"]]
+        for i in images { rows.append([i.name, i.tag, String(i.id.dropFirst(7).prefix(12)), formatSize(i.size), i.created]) }
+        printTable(rows)
+        return 0
+    }
+
+    static func remove(_ args: [String]) throws -> Int32 {
+        let a = try Arguments(args, spec: .init(options: ["--store"]))
+        guard !a.positionals.isEmpty else { throw UsageError("missing NAME[:TAG]") }
+        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
+        for ref in a.positionals {
+            let r = try store.remove(ref)
+            print("removed \(r.name):\(r.tag) \(r.id)")
+        }
+        return 0
+    }
+
+    /// A JSON array of strings, or a whitespace-separated string.
+    static func argv(_ raw: String, _ option: String) throws -> [String] {
+        if raw.hasPrefix("[") {
+            guard let v = try? JSONDecoder().decode([String].self, from: Data(raw.utf8)) else {
+                throw UsageError("option \(option): \(raw.debugDescription) is not a JSON array of strings")
+            }
+            return v
+        }
+        return raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    }
+}
+
+func formatSize(_ bytes: Int64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"]
+    var v = Double(bytes), u = 0
+    while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+    return u == 0 ? "\(bytes)B" : String(Int(v * 10) / 10) + "." + String(Int(v * 10) % 10) + units[u]
+}
+
+/// Left-aligned columns separated by three spaces, like docker's tables.
+func printTable(_ rows: [[String]]) {
+    guard let first = rows.first else { return }
+    var widths = [Int](repeating: 0, count: first.count)
+    for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+    for r in rows {
+        var line = ""
+        for (i, c) in r.enumerated() {
+            line += i == r.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count + 3)
+        }
+        print(line)
+    }
+}

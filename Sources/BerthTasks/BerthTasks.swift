@@ -1,1 +1,0 @@
-// BerthTasks: see Docs/architecture.md

@@ -1,0 +1,90 @@
+import BerthRuntime
+import BerthSys
+import CBerth
+import Dispatch
+import FoundationEssentials
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drives a TaskMachine on the real clock on its own thread, persists the task record after
+/// every change (for re-adoption by the agent), and tears the host resources down at the end.
+public final class TaskRunner: Sendable {
+    public let taskId: String
+    let machine: Mutex<TaskMachine>
+    let host: TaskHost?
+    let containerNames: [String]
+    let done = DispatchSemaphore(value: 0)
+    let cleanupProblems = Mutex<[String]>([])
+    let finishedFlag = Mutex(false)
+    public static let pollInterval = 0.1
+
+    public init(plan: TaskPlan, runtime: any ContainerRuntime, host: TaskHost?,
+                onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
+        taskId = plan.taskId
+        self.host = host
+        containerNames = plan.containers.map(\.name)
+        machine = Mutex(TaskMachine(plan: plan, runtime: runtime, now: Self.now(), onEvent: onEvent))
+    }
+
+    public static func now() -> Double { Double(berth_realtime_ns()) / 1e9 }
+
+    /// Start driving the task in the background.
+    public func start() {
+        DispatchQueue(label: "berth.task.\(taskId)").async { self.loop() }
+    }
+
+    func loop() {
+        var persisted = -1
+        while true {
+            let (finished, snapshot) = machine.withLock { m -> (Bool, TaskSnapshot?) in
+                m.step(now: Self.now())
+                let s = m.snapshot()
+                return (m.finished, s.version != persisted ? s : nil)
+            }
+            if let snapshot {
+                persisted = snapshot.version
+                persist(snapshot)
+            }
+            if finished { break }
+            usleep(UInt32(Self.pollInterval * 1_000_000))
+        }
+        if let host { cleanupProblems.withLock { $0 = host.cleanup(containerNames: containerNames) } }
+        finishedFlag.withLock { $0 = true }
+        done.signal()
+    }
+
+    func persist(_ snapshot: TaskSnapshot) {
+        guard let host, Files.isDirectory(host.layout.taskDir) else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let data = try? encoder.encode(snapshot) { try? Files.writeAtomically(host.layout.recordPath, Array(data)) }
+    }
+
+    /// StopTask / Ctrl-C: the ECS stop sequence (SIGTERM, stopTimeout, SIGKILL; reverse dependency order).
+    public func stop(_ code: StopCode = .userInitiated, reason: String = ECSText.userStopped) {
+        machine.withLock { $0.requestStop(code, reason: reason, now: Self.now()) }
+    }
+
+    /// A second Ctrl-C: skip the remaining stopTimeouts and SIGKILL everything now.
+    public func killNow() {
+        machine.withLock { $0.killAll(now: Self.now()) }
+    }
+
+    public func snapshot() -> TaskSnapshot { machine.withLock { $0.snapshot() } }
+
+    /// True once the task is stopped and its host resources are removed.
+    public var isDone: Bool { finishedFlag.withLock { $0 } }
+
+    /// Block until the task is STOPPED and its host resources are gone.
+    @discardableResult
+    public func wait() -> TaskSnapshot {
+        done.wait()
+        done.signal()
+        return snapshot()
+    }
+
+    /// Problems met while removing host resources (empty when everything went).
+    public var cleanupErrors: [String] { cleanupProblems.withLock { $0 } }
+}

@@ -1,0 +1,50 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a helper program to completion from a possibly multi-threaded process, through
+/// `berth_spawn` (no Swift between fork and exec).
+enum HostProcess {
+    /// The running berth binary (for hidden entry points).
+    static var selfExecutable: String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, 4095)
+        return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"
+    }
+
+    /// Spawn `path args...`, wait, and return its exit status (128+signal if killed). stderr is
+    /// captured and returned for error messages.
+    static func run(_ path: String, _ args: [String]) throws(SysError) -> (status: Int32, stderr: String) {
+        let pipe = try makePipe()
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var attr = berth_spawn_attr()
+        let pid: pid_t = path.withCString { cpath in
+            argv.withUnsafeBufferPointer { av in
+                attr.path = cpath
+                attr.argv = UnsafePointer(av.baseAddress!)
+                attr.envp = nil
+                attr.cwd = nil
+                attr.stdin_fd = -1
+                attr.stdout_fd = -1
+                attr.stderr_fd = pipe.write.rawValue
+                attr.keep_fds = nil
+                attr.keep_count = 0
+                attr.setsid = 0
+                attr.search_path = 0
+                attr.pdeathsig = 0
+                return berth_spawn(&attr)
+            }
+        }
+        pipe.write.close()
+        defer { pipe.read.close() }
+        if pid < 0 { throw SysError("spawn", detail: path) }
+        let err = (try? pipe.read.readAll()) ?? []
+        var status: Int32 = 0
+        try Sys.call("waitpid", detail: path) { waitpid(pid, &status, 0) }
+        let code = berth_wifexited(status) != 0 ? berth_wexitstatus(status) : 128 + berth_wtermsig(status)
+        return (code, String(decoding: err, as: UTF8.self))
+    }
+}

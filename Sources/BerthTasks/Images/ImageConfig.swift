@@ -1,0 +1,55 @@
+/// The process defaults of an image, as in the OCI image config's `config` object.
+public struct ImageConfig: Codable, Sendable, Equatable {
+    public var Env: [String]?
+    public var Entrypoint: [String]?
+    public var Cmd: [String]?
+    public var WorkingDir: String?
+    public var User: String?
+    public var StopSignal: String?
+    public var Labels: [String: String]?
+
+    public init(Env: [String]? = nil, Entrypoint: [String]? = nil, Cmd: [String]? = nil, WorkingDir: String? = nil,
+                User: String? = nil, StopSignal: String? = nil, Labels: [String: String]? = nil) {
+        self.Env = Env
+        self.Entrypoint = Entrypoint
+        self.Cmd = Cmd
+        self.WorkingDir = WorkingDir
+        self.User = User
+        self.StopSignal = StopSignal
+        self.Labels = Labels
+    }
+
+    public static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+
+/// An OCI image configuration blob (application/vnd.oci.image.config.v1+json subset).
+public struct ImageConfigFile: Codable, Sendable, Equatable {
+    public struct RootFS: Codable, Sendable, Equatable {
+        public var type: String
+        public var diff_ids: [String]
+    }
+    public var created: String
+    public var architecture: String
+    public var os: String
+    public var config: ImageConfig
+    public var rootfs: RootFS
+}
+
+/// One name:tag in the store's index.
+public struct ImageRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var tag: String
+    /// `sha256:<hex>` of the config blob (as Docker's image id).
+    public var id: String
+    /// Layer digests, bottom first; each is unpacked under `layers/<hex>`.
+    public var layers: [String]
+    public var size: Int64
+    public var created: String
+
+    public var reference: ImageReference { ImageReference(name: name, tag: tag) }
+}
+
+struct ImageIndex: Codable {
+    var schemaVersion = 1
+    var images: [ImageRecord] = []
+}

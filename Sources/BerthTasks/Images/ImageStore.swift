@@ -1,0 +1,182 @@
+import BerthSys
+import CBerth
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Local images under one directory (default /var/lib/berth/images):
+///
+///     index.json                 name:tag -> config digest + layer digests (atomic replace)
+///     blobs/sha256/<hex>         image config JSON (OCI image config subset), content-addressed
+///     layers/<hex>/              unpacked layer trees, content-addressed; overlay lowerdirs
+///     lock                       flock'd by writers
+///
+/// Laid out so that OCI images (several layers, configs from a registry) fit without change.
+public struct ImageStore: Sendable {
+    public static let defaultRoot = "/var/lib/berth/images"
+    public let root: String
+
+    public init(root: String = ImageStore.defaultRoot) {
+        self.root = root
+    }
+
+    var indexPath: String { root + "/index.json" }
+    func layerPath(_ digest: String) -> String { root + "/layers/" + digest.hexPart }
+    func blobPath(_ digest: String) -> String { root + "/blobs/sha256/" + digest.hexPart }
+
+    // MARK: reading
+
+    public func list() throws -> [ImageRecord] {
+        try readIndex().images.sorted { ($0.name, $0.tag) < ($1.name, $1.tag) }
+    }
+
+    /// Find an image for a task definition's `image` field, or fail with ECS's error name.
+    public func resolve(_ image: String) throws -> (record: ImageRecord, config: ImageConfigFile) {
+        let ref: ImageReference
+        do { ref = try ImageReference(parsing: image) } catch {
+            throw ImageError("CannotPullContainerError: \(error.message)")
+        }
+        let images = try readIndex().images
+        let found = ref.digest.flatMap { d in images.first { $0.id == d } }
+            ?? images.first { $0.name == ref.name && $0.tag == ref.tag && ref.digest == nil }
+        guard let record = found else {
+            throw ImageError("CannotPullContainerError: image \(ref.description.debugDescription) not found in the local image store \(root); import it with `berth image import \(ref) DIR|TARBALL`")
+        }
+        let config = try JSONDecoder().decode(ImageConfigFile.self, from: Data(try Files.readBytes(blobPath(record.id))))
+        return (record, config)
+    }
+
+    /// Layer directories, top first (overlayfs `lowerdir` order).
+    public func lowerDirs(_ record: ImageRecord) -> [String] { record.layers.reversed().map(layerPath) }
+
+    // MARK: importing
+
+    /// Import a directory tree or an uncompressed tar archive as a one-layer image.
+    public func importImage(_ reference: String, from source: String, config: ImageConfig = ImageConfig()) throws -> ImageRecord {
+        let ref = try ImageReference(parsing: reference)
+        guard ref.digest == nil else { throw ImageError("import needs NAME[:TAG], not a digest reference") }
+        guard Files.exists(source) else { throw ImageError("\(source): no such file or directory") }
+        return try withLock {
+            let (layer, size) = try importLayer(from: source)
+            var cfg = config
+            if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
+            let created = Date.now.formatted(.iso8601)
+            let file = ImageConfigFile(created: created, architecture: "amd64", os: "linux", config: cfg,
+                                       rootfs: .init(type: "layers", diff_ids: [layer]))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let bytes = Array(try encoder.encode(file))
+            let id = "sha256:" + SHA256.hex(bytes)
+            try Files.makeDirectories(root + "/blobs/sha256")
+            try Files.writeAtomically(blobPath(id), bytes)
+            let record = ImageRecord(name: ref.name, tag: ref.tag, id: id, layers: [layer], size: size, created: created)
+            var index = try readIndex()
+            index.images.removeAll { $0.name == ref.name && $0.tag == ref.tag }
+            index.images.append(record)
+            try writeIndex(index)
+            try collectGarbage(index)
+            return record
+        }
+    }
+
+    /// Unpack into a temporary directory, then rename it to its digest (or drop it if present).
+    func importLayer(from source: String) throws -> (digest: String, size: Int64) {
+        try Files.makeDirectories(root + "/layers")
+        let tmp = root + "/layers/.import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            let writer = try LayerWriter(root: tmp)
+            if Files.isDirectory(source) {
+                try DirectoryWalker(source: source).copy(into: writer)
+            } else {
+                let fd = try FileDescriptor.open(source, O_RDONLY)
+                defer { fd.close() }
+                try TarImporter.unpack(fd, into: writer)
+            }
+            try Sys.call("chmod", detail: tmp) { chmod(tmp, 0o755) }
+            let digest = writer.digest
+            let dest = layerPath(digest)
+            if Files.exists(dest) {
+                try Files.removeTree(tmp)
+            } else {
+                try Sys.call("rename", detail: "\(tmp) to \(dest)") { rename(tmp, dest) }
+            }
+            return (digest, writer.size)
+        } catch {
+            try? Files.removeTree(tmp)
+            throw error
+        }
+    }
+
+    // MARK: removing
+
+    /// Remove a name:tag; its layers and config go too unless another image uses them.
+    @discardableResult
+    public func remove(_ reference: String) throws -> ImageRecord {
+        let ref = try ImageReference(parsing: reference)
+        return try withLock {
+            var index = try readIndex()
+            guard let i = index.images.firstIndex(where: { $0.name == ref.name && $0.tag == ref.tag }) else {
+                throw ImageError("no such image: \(ref)")
+            }
+            let record = index.images[i]
+            let stillUsed = Set(index.images.enumerated().filter { $0.offset != i }.flatMap(\.element.layers))
+            for layer in record.layers where !stillUsed.contains(layer) && Self.layerInUse(layerPath(layer)) {
+                throw ImageError("image \(ref) is in use by a running container (its layer is mounted); stop the task first")
+            }
+            index.images.remove(at: i)
+            try writeIndex(index)
+            try collectGarbage(index)
+            return record
+        }
+    }
+
+    /// True if an overlay mount uses this layer as a lower directory.
+    static func layerInUse(_ path: String) -> Bool {
+        guard let info = try? Files.read("/proc/self/mountinfo") else { return false }
+        return info.split(separator: "\n").contains { $0.contains(" overlay ") && $0.contains(path) }
+    }
+
+    func collectGarbage(_ index: ImageIndex) throws {
+        let layers = Set(index.images.flatMap(\.layers).map { $0.hexPart })
+        let blobs = Set(index.images.map { $0.id.hexPart })
+        for name in (try? Files.list(root + "/layers")) ?? [] where !name.hasPrefix(".") && !layers.contains(name) {
+            if !Self.layerInUse(root + "/layers/" + name) { try Files.removeTree(root + "/layers/" + name) }
+        }
+        for name in (try? Files.list(root + "/blobs/sha256")) ?? [] where !blobs.contains(name) && !name.contains(".tmp.") {
+            unlink(root + "/blobs/sha256/" + name)
+        }
+    }
+
+    // MARK: index
+
+    func readIndex() throws -> ImageIndex {
+        guard Files.exists(indexPath) else { return ImageIndex() }
+        do {
+            return try JSONDecoder().decode(ImageIndex.self, from: Data(try Files.readBytes(indexPath)))
+        } catch let error as SysError {
+            throw error
+        } catch {
+            throw ImageError("\(indexPath): corrupt image index: \(error)")
+        }
+    }
+
+    func writeIndex(_ index: ImageIndex) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Files.writeAtomically(indexPath, Array(try encoder.encode(index)))
+    }
+
+    func withLock<T>(_ body: () throws -> T) throws -> T {
+        try Files.makeDirectories(root)
+        let fd = try FileDescriptor.open(root + "/lock", O_RDWR | O_CREAT, mode: 0o600)
+        defer { fd.close() }
+        try Sys.call("flock", detail: root + "/lock") { flock(fd.rawValue, LOCK_EX) }
+        return try body()
+    }
+}
+
+extension String {
+    /// `sha256:<hex>` → `<hex>`.
+    var hexPart: String { hasPrefix("sha256:") ? String(dropFirst(7)) : self }
+}

@@ -1,0 +1,99 @@
+import BerthSys
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Feeds a tar archive's entries into a LayerWriter. Device nodes and FIFOs are skipped
+/// (containers get their /dev from the runtime), as are OCI whiteouts in a single-layer import.
+enum TarImporter {
+    static func unpack(_ fd: FileDescriptor, into writer: LayerWriter) throws {
+        var reader = TarReader(fd: fd)
+        var dirs: [LayerEntry] = []
+        while let h = try reader.next() {
+            guard let path = try LayerEntry.normalize(h.path) else {
+                try reader.readData(h.size) { _ in }
+                continue
+            }
+            let base = path.split(separator: "/").last.map(String.init) ?? path
+            var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size)
+            switch h.kind {
+            case "0", "7":
+                if base.hasPrefix(".wh.") { try reader.readData(h.size) { _ in }; continue }
+                try writer.add(entry) { write in try reader.readData(h.size) { try write($0) } }
+                continue
+            case "5":
+                entry.kind = .directory
+                entry.mode |= 0o700  // writable by owner while unpacking; real mode set at the end
+                dirs.append(LayerEntry(path: path, kind: .directory, mode: h.mode, uid: h.uid, gid: h.gid))
+            case "2": entry.kind = .symlink(h.link)
+            case "1": entry.kind = .hardlink(h.link)
+            default: break  // devices, fifos, unknown: skip their data
+            }
+            if ["5", "2", "1"].contains(h.kind) { entry.size = 0; try writer.add(entry) }
+            try reader.readData(h.size) { _ in }
+        }
+        // Apply directory modes last so read-only directories do not block their own content.
+        for dir in dirs.reversed() { try writer.add(dir) }
+    }
+}
+
+/// Walks a host directory (not following symlinks, not crossing mounts) in sorted order.
+struct DirectoryWalker {
+    let source: String
+
+    func copy(into writer: LayerWriter) throws {
+        var rootStat = stat()
+        try Sys.call("lstat", detail: source) { lstat(source, &rootStat) }
+        var links: [String: String] = [:]
+        var dirs: [LayerEntry] = []
+        try walk("", rootStat.st_dev, writer, &links, &dirs)
+        for dir in dirs.reversed() { try writer.add(dir) }
+    }
+
+    private func walk(_ rel: String, _ dev: UInt, _ writer: LayerWriter, _ links: inout [String: String], _ dirs: inout [LayerEntry]) throws {
+        let dir = rel.isEmpty ? source : source + "/" + rel
+        for name in try Files.list(dir).sorted() {
+            let path = rel.isEmpty ? name : rel + "/" + name
+            let full = source + "/" + path
+            var st = stat()
+            try Sys.call("lstat", detail: full) { lstat(full, &st) }
+            var entry = LayerEntry(path: path, kind: .file, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid, size: Int64(st.st_size))
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                guard st.st_dev == dev else { continue }  // never descend into another mount
+                entry.kind = .directory
+                entry.size = 0
+                dirs.append(entry)
+                entry.mode |= 0o700
+                try writer.add(entry)
+                try walk(path, dev, writer, &links, &dirs)
+            case S_IFLNK:
+                var buf = [CChar](repeating: 0, count: 4097)
+                let n = try Sys.call("readlink", detail: full) { readlink(full, &buf, 4096) }
+                entry.kind = .symlink(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                entry.size = 0
+                try writer.add(entry)
+            case S_IFREG:
+                let key = "\(st.st_dev):\(st.st_ino)"
+                if st.st_nlink > 1, let first = links[key] {
+                    entry.kind = .hardlink(first)
+                    entry.size = 0
+                    try writer.add(entry)
+                    continue
+                }
+                if st.st_nlink > 1 { links[key] = path }
+                let fd = try FileDescriptor.open(full, O_RDONLY | O_NOFOLLOW)
+                defer { fd.close() }
+                try writer.add(entry) { write in
+                    while true {
+                        let chunk = try fd.read(max: 1 << 17)
+                        if chunk.isEmpty { break }
+                        try write(chunk)
+                    }
+                }
+            default:
+                continue  // devices, sockets, fifos
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One filesystem entry of a layer, with a path relative to the layer root.
+public struct LayerEntry: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case directory, file, symlink(String), hardlink(String)
+    }
+    public var path: String
+    public var kind: Kind
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var size: Int64
+
+    public init(path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, size: Int64 = 0) {
+        self.path = path
+        self.kind = kind
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.size = size
+    }
+
+    /// `./a//b/` → `a/b`. Absolute paths and `..` components are refused; the root itself is nil.
+    public static func normalize(_ raw: String) throws(ImageError) -> String? {
+        if raw.hasPrefix("/") { throw ImageError("refusing absolute path \(raw.debugDescription) in archive") }
+        var parts: [Substring] = []
+        for part in raw.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            if part == ".." { throw ImageError("refusing path with \"..\" in archive: \(raw.debugDescription)") }
+            parts.append(part)
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+}
+
+/// Writes entries below a root directory without ever following a symlink out of it: every
+/// parent is opened with openat2(RESOLVE_IN_ROOT), the last component is created relative to
+/// that descriptor with no-follow semantics. Also computes the layer digest over a canonical
+/// encoding of the entries (kind, path, mode, owner, link target, content).
+final class LayerWriter {
+    let root: String
+    let rootFd: Int32
+    private var hash = SHA256()
+    private(set) var size: Int64 = 0
+
+    init(root: String) throws(SysError) {
+        self.root = root
+        try Files.makeDirectories(root)
+        rootFd = try Sys.call("open", detail: root) { berth_openat(AT_FDCWD, root, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
+    }
+
+    deinit { close(rootFd) }
+
+    var digest: String {
+        var h = hash
+        return "sha256:" + h.hexDigest()
+    }
+
+    /// Add a non-file entry, or a file whose content is supplied by `content` (called with a writer).
+    func add(_ entry: LayerEntry, content: ((_ write: ([UInt8]) throws -> Void) throws -> Void)? = nil) throws {
+        let link: String
+        switch entry.kind {
+        case .symlink(let t), .hardlink(let t): link = t
+        default: link = ""
+        }
+        hash.update("\(entry.kind.tag)\0\(entry.path)\0\(entry.mode)\0\(entry.uid)\0\(entry.gid)\0\(link)\0\(entry.size)\0")
+        let (parent, base) = try openParent(entry.path)
+        defer { close(parent) }
+        switch entry.kind {
+        case .directory:
+            if mkdirat(parent, base, 0o700) != 0 && errno != EEXIST { throw SysError("mkdir", detail: entry.path) }
+            try setOwnerAndMode(parent, base, entry, chmodToo: true)
+        case .symlink(let target):
+            removeExisting(parent, base)
+            try Sys.call("symlink", detail: "\(entry.path) -> \(target)") { berth_symlinkat(target, parent, base) }
+            try Sys.call("chown", detail: entry.path) { fchownat(parent, base, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) }
+        case .hardlink(let target):
+            guard let normalized = try LayerEntry.normalize(target) else { throw ImageError("hard link \(entry.path) points at the root") }
+            let (tparent, tbase) = try openParent(normalized)
+            defer { close(tparent) }
+            removeExisting(parent, base)
+            try Sys.call("link", detail: "\(entry.path) => \(normalized)") { linkat(tparent, tbase, parent, base, 0) }
+        case .file:
+            removeExisting(parent, base)
+            let fd = try Sys.call("create", detail: entry.path) {
+                berth_openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            }
+            defer { close(fd) }
+            let out = FileDescriptor(rawValue: fd)
+            try content? { bytes in
+                hash.update(bytes)
+                size += Int64(bytes.count)
+                try out.writeAll(bytes)
+            }
+            try Sys.call("chown", detail: entry.path) { fchown(fd, entry.uid, entry.gid) }
+            try Sys.call("chmod", detail: entry.path) { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+        }
+    }
+
+    private func setOwnerAndMode(_ parent: Int32, _ base: String, _ entry: LayerEntry, chmodToo: Bool) throws(SysError) {
+        let fd = try Sys.call("open", detail: entry.path) { berth_openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0) }
+        defer { close(fd) }
+        try Sys.call("chown", detail: entry.path) { fchown(fd, entry.uid, entry.gid) }
+        try Sys.call("chmod", detail: entry.path) { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+    }
+
+    private func removeExisting(_ parent: Int32, _ base: String) {
+        _ = unlinkat(parent, base, 0)
+    }
+
+    /// Open (creating as needed) the parent directory of `path`, resolving the whole path as if
+    /// the layer root were `/` (RESOLVE_IN_ROOT): symlinks inside the layer can never lead out of it.
+    private func openParent(_ path: String) throws -> (Int32, String) {
+        var parts = path.split(separator: "/").map(String.init)
+        let base = parts.removeLast()
+        guard !parts.isEmpty else { return (dup(rootFd), base) }
+        var fd = openInRoot(parts.joined(separator: "/"))
+        if fd < 0 && errno == ENOENT {
+            for n in 1...parts.count {
+                let prefix = parts[0..<n].joined(separator: "/")
+                fd = openInRoot(prefix)
+                if fd >= 0 { if n < parts.count { close(fd) }; continue }
+                guard errno == ENOENT else { break }
+                let above = n == 1 ? dup(rootFd) : openInRoot(parts[0..<(n - 1)].joined(separator: "/"))
+                guard above >= 0 else { break }
+                _ = mkdirat(above, parts[n - 1], 0o755)
+                close(above)
+                fd = openInRoot(prefix)
+                if fd < 0 { break }
+                if n < parts.count { close(fd) }
+            }
+        }
+        if fd < 0 {
+            throw ImageError("\(path): its parent is not a directory inside the image (a symlink on the way points outside or at nothing)")
+        }
+        return (fd, base)
+    }
+
+    private func openInRoot(_ path: String) -> Int32 {
+        berth_openat2(rootFd, path, UInt64(BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC), 0, BERTH_RESOLVE_IN_ROOT | BERTH_RESOLVE_NO_MAGICLINKS)
+    }
+}
+
+extension LayerEntry.Kind {
+    var tag: String {
+        switch self {
+        case .directory: "d"
+        case .file: "f"
+        case .symlink: "l"
+        case .hardlink: "h"
+        }
+    }
+}

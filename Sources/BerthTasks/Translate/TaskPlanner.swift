@@ -1,0 +1,46 @@
+import BerthCgroups
+import BerthECS
+import BerthRuntime
+
+/// Turns a (validated) task definition into a runnable plan: resolves every image first (an
+/// unknown image fails before anything is created), then translates each container.
+public struct TaskPlanner {
+    public var images: ImageStore
+    public var layout: TaskLayout
+    public var initBinary: String?
+
+    public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil) {
+        self.images = images
+        self.layout = layout
+        self.initBinary = initBinary
+    }
+
+    public func plan(_ td: TaskDefinitionInput, overrides: [ContainerOverride] = []) throws -> (TaskPlan, [ContainerPrep]) {
+        var resolved: [(ImageRecord, ImageConfigFile)] = []
+        for (i, c) in td.containers.enumerated() {
+            do {
+                resolved.append(try images.resolve(c.image ?? ""))
+            } catch let e as ImageError {
+                throw TranslationError("containerDefinitions[\(i)].image", e.message)
+            }
+        }
+        let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary)
+        var preps: [ContainerPrep] = []
+        for (i, c) in td.containers.enumerated() {
+            let (record, config) = resolved[i]
+            var prep = try builder.build(index: i, image: config.config, lowerDirs: images.lowerDirs(record),
+                                         override: overrides.first { $0.name == c.name })
+            if td.pidMode == .task { prep.plan.shareNamespaces.append("pid") }
+            if td.ipcMode == .task { prep.plan.shareNamespaces.append("ipc") }
+            preps.append(prep)
+        }
+        return (TaskPlan(taskId: layout.taskId, containers: preps.map(\.plan)), preps)
+    }
+
+    /// Task-level cgroup limits from the task definition's `cpu` and `memory` strings.
+    public static func taskResources(_ td: TaskDefinitionInput) -> CgroupResources {
+        let cpu = td.cpu.flatMap { try? ResourceUnits.cpuUnits($0).get() }
+        let mem = td.memory.flatMap { try? ResourceUnits.memoryMiB($0).get() }
+        return TaskHost.taskResources(cpuUnits: cpu, memoryMiB: mem)
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import BerthTasks
-
-@Test func BerthTasksLinks() {}

@@ -1,0 +1,161 @@
+import BerthSys
+import Foundation
+import Testing
+
+/// `berth run` on the real kernel with the real runtime, using the example task definitions.
+@Suite(.serialized) struct TaskRunTests {
+    @Test func containersShareLocalhostAndANonEssentialExitKeepsTheTaskRunning() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("web-sidecar"), waitFor: "sidecar: exited with code 0") { p in
+            usleep(1_500_000)
+            #expect(p.isRunning, "the task stopped when a non-essential container exited")
+            p.terminate()  // SIGTERM to berth: the ECS stop sequence
+        }
+        #expect(r.stdout.contains("sidecar | <h1>hello from berth</h1>"), "sidecar could not reach web on localhost:\n\(r.stdout)")
+        #expect(r.exitCode("sidecar") == 0)
+        #expect(r.stopCode == "UserInitiated")
+        #expect(r.stoppedReason == "Task stopped by user")
+        // busybox httpd as PID 1 ignores SIGTERM, so it is SIGKILLed after its stopTimeout (2 s).
+        #expect(r.exitCode("web") == 137)
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func dependsOnOrderAndConditionsHold() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("depends-healthy"))
+        let dbStarted = try #require(r.eventIndex("db: started"))
+        let dbHealthy = try #require(r.eventIndex("db: health UNKNOWN -> HEALTHY"))
+        let migrateStarted = try #require(r.eventIndex("migrate: started"))
+        let migrateDone = try #require(r.eventIndex("migrate: exited with code 0"))
+        let appStarted = try #require(r.eventIndex("app: started"))
+        #expect(dbStarted < dbHealthy && dbHealthy < migrateStarted && migrateDone < appStarted, "\(r.stderr)")
+        #expect(r.stdout.contains("migrate | migrated"))
+        #expect(r.container("db")?["healthStatus"] as? String == "HEALTHY")
+        #expect(r.stopCode == "EssentialContainerExited")
+        #expect(r.status == 0, "exit status is the exit code of app, which ended the task")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func essentialExitStopsTheRestAndSigtermIgnoringContainerIsKilledAfterStopTimeout() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("stop-timeout"))
+        #expect(r.stopCode == "EssentialContainerExited")
+        #expect(r.stoppedReason == "Essential container in task exited")
+        #expect(r.exitCode("main") == 0)
+        #expect(r.exitCode("stubborn") == 137)
+        #expect(r.stdout.contains("stubborn | got SIGTERM, ignoring it"))
+        let term = try #require(r.eventIndex("stubborn: SIGTERM"))
+        let kill = try #require(r.eventIndex("stubborn: SIGKILL after stopTimeout 3s"))
+        #expect(term < kill)
+        // main runs 2 s, then 3 s stopTimeout: well under 2 + 3 + generous slack.
+        #expect(r.duration < 15)
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func outOfMemoryIsReportedWithECSReason() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("oom"))
+        #expect(r.reason("hog") == "OutOfMemoryError: Container killed due to memory usage")
+        #expect(r.exitCode("hog") == 137)
+        #expect(r.status == 137)
+        #expect(r.stopCode == "EssentialContainerExited")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func volumeWrittenByOneContainerIsReadByAnother() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("shared-volume"))
+        #expect(r.stdout.contains("reader | read: written-by-writer"), "\(r.stdout)")
+        #expect(r.stdout.contains("reader | read-only as declared"))
+        #expect(r.status == 0)
+        #expect(!Files.exists(h.data + "/tasks/\(r.taskId)/volumes"), "task-scoped volume left behind")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func readonlyRootFilesystemRefusesWrites() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("readonly-root"))
+        #expect(r.stdout.contains("Read-only file system"), "\(r.stdout)")
+        #expect(r.stdout.contains("app | root filesystem is read-only"))
+        #expect(r.stdout.contains("app | tmpfs /scratch is writable"))
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func initProcessReapsZombies() throws {
+        let h = try TaskHarness()
+        let r = try h.run(TaskHarness.taskDefinition("init-process"))
+        #expect(r.stdout.contains("parent | zombies: 0"), "\(r.stdout)")
+        #expect(r.stdout.contains("parent | pid 1 is .berth-init"))
+        // The same command without the init leaves its orphans unreaped.
+        let without = try String(contentsOfFile: TaskHarness.taskDefinition("init-process"), encoding: .utf8)
+            .replacingOccurrences(of: "\"initProcessEnabled\": true", with: "\"initProcessEnabled\": false")
+        let r2 = try h.run(try h.write(without))
+        #expect(r2.stdout.contains("parent | zombies: 5"), "\(r2.stdout)")
+        try h.expectCleanedUp(r.taskId)
+        try h.expectCleanedUp(r2.taskId)
+    }
+
+    @Test func restartPolicyRestartsAndRespectsIgnoredExitCodes() throws {
+        let h = try TaskHarness()
+        // restartAttemptPeriod 60 s scaled by 0.1 → 6 s; each failing run lasts 7 s.
+        let td = try String(contentsOfFile: TaskHarness.taskDefinition("restart-policy"), encoding: .utf8)
+            .replacingOccurrences(of: "sleep 60", with: "sleep 7")
+        let r = try h.run(try h.write(td), extra: ["--time-scale", "0.1"], timeout: 90)
+        #expect(r.stdout.contains("flaky | run 3"), "\(r.stdout)")
+        #expect(r.container("flaky")?["restartCount"] as? Int == 2)
+        #expect(r.exitCode("flaky") == 0)
+        #expect(r.stopCode == "EssentialContainerExited")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func noRestartWhenTheContainerRanLessThanTheAttemptPeriod() throws {
+        let h = try TaskHarness()
+        let r = try h.run(try h.write("""
+            {"family": "quick-fail", "containerDefinitions": [{"name": "app", "image": "busybox", "memory": 64,
+              "restartPolicy": {"enabled": true, "restartAttemptPeriod": 60}, "command": ["sh", "-c", "exit 3"]}]}
+            """))
+        #expect(r.container("app")?["restartCount"] as? Int == 0)
+        #expect(r.exitCode("app") == 3)
+        #expect(r.status == 3)
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func failingHealthCheckMakesContainerUnhealthyButTaskKeepsRunning() throws {
+        let h = try TaskHarness()
+        let td = try String(contentsOfFile: TaskHarness.taskDefinition("failing-healthcheck"), encoding: .utf8)
+            .replacingOccurrences(of: "sleep 18", with: "sleep 5")
+        let r = try h.run(try h.write(td), extra: ["--time-scale", "0.2"])
+        #expect(r.container("app")?["healthStatus"] as? String == "UNHEALTHY")
+        #expect(r.eventIndex("app: health UNKNOWN -> UNHEALTHY") != nil)
+        #expect(r.stdout.contains("app | done"), "a standalone task keeps running whatever its health")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func invalidTaskDefinitionStartsNothingAndListsEveryProblem() throws {
+        let h = try TaskHarness()
+        let file = try h.write("""
+            {"family": "bad", "containerDefinitions": [
+              {"name": "a", "image": "busybox", "memory": 64, "healthCheck": {"command": ["CMD", "true"], "interval": 1}},
+              {"name": "b", "memory": 64, "dependsOn": [{"containerName": "nope", "condition": "START"}]}
+            ]}
+            """)
+        let r = try h.run(file)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("containerDefinitions[0].healthCheck.interval"), "\(r.stderr)")
+        #expect(r.stderr.contains("containerDefinitions[1].image"), "\(r.stderr)")
+        #expect(r.stderr.contains("containerDefinitions[1].dependsOn[0]"), "\(r.stderr)")
+        #expect(r.stderr.contains("nothing was started"))
+        #expect(!Files.exists(h.state + "/tasks/\(r.taskId)"))
+        #expect(!Files.exists(h.data + "/tasks/\(r.taskId)"))
+    }
+
+    @Test func unknownImageFailsBeforeAnythingStarts() throws {
+        let h = try TaskHarness()
+        let r = try h.run(try h.write("""
+            {"family": "noimage", "containerDefinitions": [{"name": "a", "image": "nginx:1.27", "memory": 64}]}
+            """))
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("containerDefinitions[0].image: CannotPullContainerError: image \"nginx:1.27\" not found"), "\(r.stderr)")
+        try h.expectCleanedUp(r.taskId)
+    }
+}
