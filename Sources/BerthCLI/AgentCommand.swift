@@ -11,7 +11,7 @@ struct AgentCommand: CLICommand {
     static let usage = """
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
-                           [--request-timeout SECONDS]
+                           [--request-timeout SECONDS] [--time-scale FACTOR]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -22,6 +22,9 @@ struct AgentCommand: CLICommand {
         region must match the one clients sign with. Stopped tasks stay describable for
         --stopped-task-retention seconds (default 3600). A client must send a whole request within
         --request-timeout seconds of its first byte (default 10); requests are limited to 10 MiB.
+        --time-scale multiplies every service-controller timer (40 s healthy rule, restart
+        back-off, grace periods, 6 h event repeats) and the service tick interval (default 1;
+        e.g. 0.02 runs whole deployment stories in seconds, for tests and benchmarks).
 
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
@@ -29,7 +32,7 @@ struct AgentCommand: CLICommand {
 
     static let spec = Arguments.Spec(
         flags: [],
-        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile"])
+        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--time-scale", "--engine", "--profile"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -71,6 +74,12 @@ struct AgentCommand: CLICommand {
         }
         if let r = try args.int("--stopped-task-retention", range: 0...(30 * 86400)) { o.backend.stoppedTaskRetention = Double(r) }
         if let t = try args.int("--request-timeout", range: 1...3600) { o.limits.requestTimeout = Double(t) }
+        if let text = args.value("--time-scale") {
+            guard let scale = Double(text), scale.isFinite, scale >= 0.0001, scale <= 100 else {
+                throw UsageError("option --time-scale: \(text.debugDescription) is not a number between 0.0001 and 100")
+            }
+            o.backend.controller.timeScale = scale
+        }
         return o
     }
 

@@ -51,6 +51,9 @@ public final class AgentDaemon: @unchecked Sendable {
         let thread = Thread { [self] in pollLoop() }
         thread.name = "berth-reconcile"
         thread.start()
+        let services = Thread { [backend] in backend.runServiceLoop() }
+        services.name = "berth-services"
+        services.start()
     }
 
     func pollLoop() {
@@ -72,6 +75,7 @@ public final class AgentDaemon: @unchecked Sendable {
 
     public func stop() {
         server.stop()
+        backend.serviceSignal.stop()
         stopFlag.lock()
         stopped = true
         stopFlag.signal()

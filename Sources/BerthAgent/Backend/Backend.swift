@@ -1,3 +1,4 @@
+import BerthController
 import BerthSys
 import Foundation
 
@@ -7,6 +8,8 @@ public struct BackendConfig: Sendable {
     public var accountId = "000000000000"
     /// Stopped tasks stay describable this long (ECS: at least one hour).
     public var stoppedTaskRetention: Double = 3600
+    /// Service controller timers (`timeScale` speeds every one of them up, for tests).
+    public var controller = ControllerConfig()
     public init() {}
 }
 
@@ -28,6 +31,9 @@ public final class ECSBackend: @unchecked Sendable {
     var lastRevision: [String: Int] = [:]
     var taskDefs: [String: TaskDefRecord] = [:]
     var tasks: [String: TaskRecord] = [:]
+    /// Services by `<cluster>@<name>` (Services/ServiceOps.swift); the loop is Services/ServiceLoop.swift.
+    var services: [String: ServiceRecord] = [:]
+    public let serviceSignal = ServiceSignal()
     /// Set by whoever owns services: a reason why a cluster cannot be deleted (active services).
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
@@ -73,6 +79,7 @@ public final class ECSBackend: @unchecked Sendable {
             if t.lastStatus != "STOPPED" { adopt.append(t) }
         }
         for t in adopt { adoptTask(t) }
+        loadServices()
     }
 
     /// Re-attach a task that was not stopped when the agent went away.
@@ -148,7 +155,9 @@ public final class ECSBackend: @unchecked Sendable {
         case "TagResource": return try tagResource(p)
         case "UntagResource": return try untagResource(p)
         case "ListTagsForResource": return try listTagsForResource(p)
-        default: throw APIError("UnknownOperationException", "Unknown operation \(operation)")
+        default:
+            if let result = try dispatchService(operation, p) { return result }
+            throw APIError("UnknownOperationException", "Unknown operation \(operation)")
         }
     }
 
@@ -170,7 +179,7 @@ public final class ECSBackend: @unchecked Sendable {
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
                                     "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
-                                    "UntagResource", "ListTagsForResource"]
+                                    "UntagResource", "ListTagsForResource"] + serviceOperations
 
     // MARK: shared lookups
 
