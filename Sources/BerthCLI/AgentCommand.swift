@@ -92,10 +92,9 @@ struct AgentCommand: CLICommand {
         }
     }
 
-    /// The BerthTasks engine adapter. Integration point: replace the body with the adapter
-    /// that conforms BerthTasks' engine to `TaskEngine`.
+    /// BerthTasks' engine (real containers through LinuxRuntime) behind the agent's `TaskEngine`.
     static func makeRealEngine(options: AgentOptions) throws -> any TaskEngine {
-        throw ClientFailure(message: "this build has no container engine wired into the agent yet (BerthTasks adapter missing); `--engine fake` runs the API with simulated tasks")
+        try HostTaskEngineAdapter.make(dataRoot: options.stateDir)
     }
 
     static func credentials(_ args: Arguments) throws -> Int32 {

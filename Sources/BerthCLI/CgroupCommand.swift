@@ -27,6 +27,8 @@ struct CgroupCommand: CLICommand {
     run options:
       --memory SIZE              hard memory limit (bytes, or with k/m/g suffix: 64m)
       --memory-reservation SIZE  soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low)
+      --memory-swap SIZE         memory plus swap (like docker; = --memory: no swap; -1: unlimited)
+      --swappiness N             0..100 (cgroup v1 only; v2 has no such setting)
       --cpus N                   CPU quota in CPUs, e.g. 0.5 (quota = N x period)
       --cpu-period US            CFS period in microseconds (default 100000)
       --cpu-shares N             relative weight 2..262144 (v2: converted to cpu.weight)
@@ -38,6 +40,9 @@ struct CgroupCommand: CLICommand {
     """
 
     static func run(_ args: [String]) throws -> Int32 {
+        // A closed stderr pipe (e.g. `--explain 2>&1 | head`) must not kill berth before it has
+        // removed its group: write errors are ignored instead (commands get SIGPIPE back at spawn).
+        signal(SIGPIPE, SIG_IGN)
         guard let sub = args.first else { throw UsageError("missing subcommand (info, run, kill or remove)") }
         let rest = Array(args.dropFirst())
         switch sub {
@@ -140,7 +145,7 @@ struct CgroupCommand: CLICommand {
     static func runCommand(_ args: [String]) throws -> Int32 {
         let parsed = try Arguments(args, spec: .init(
             flags: ["--explain"],
-            options: ["--memory", "--memory-reservation", "--cpus", "--cpu-period", "--cpu-shares", "--pids",
+            options: ["--memory", "--memory-reservation", "--memory-swap", "--swappiness", "--cpus", "--cpu-period", "--cpu-shares", "--pids",
                       "--cpuset-cpus", "--cgroup"],
             aliases: ["-m": "--memory"]))
         if parsed.has("--explain") { Trace.enable() }
@@ -176,6 +181,8 @@ struct CgroupCommand: CLICommand {
         var r = CgroupResources()
         if let m = a.value("--memory") { r.memoryLimit = try parseBytes(m, option: "--memory") }
         if let m = a.value("--memory-reservation") { r.memoryReservation = try parseBytes(m, option: "--memory-reservation") }
+        if let m = a.value("--memory-swap") { r.memorySwap = m == "-1" ? -1 : try parseBytes(m, option: "--memory-swap") }
+        if let sw = try a.int("--swappiness", range: 0...100) { r.swappiness = UInt64(sw) }
         if let s = try a.int("--cpu-shares") {
             guard s > 0 else { throw UsageError("option --cpu-shares: \(s) must be in 2...262144") }
             r.cpuShares = UInt64(s)
@@ -188,8 +195,12 @@ struct CgroupCommand: CLICommand {
             guard let cpus = Double(c), cpus > 0, cpus.isFinite else {
                 throw UsageError("option --cpus: \(c.debugDescription) is not a positive number of CPUs")
             }
-            let quota = (cpus * Double(r.cpuPeriod ?? CgroupResources.defaultCpuPeriod)).rounded()
+            let period = r.cpuPeriod ?? CgroupResources.defaultCpuPeriod
+            let quota = (cpus * Double(period)).rounded()
             guard quota < 1e15 else { throw UsageError("option --cpus: \(c) is too large") }
+            guard quota >= 1000 else {
+                throw UsageError("option --cpus: \(c) CPUs is a quota of \(Int(quota)) µs per \(period) µs period; the kernel's minimum quota is 1000 µs")
+            }
             r.cpuQuota = Int64(quota)
         }
         if let p = try a.int("--pids") { r.pidsLimit = Int64(p) }
@@ -198,6 +209,7 @@ struct CgroupCommand: CLICommand {
             // Name the flag, not the field.
             if case .invalidValue(let field, let value, let reason) = error {
                 let flag = ["memoryLimit": "--memory", "memoryReservation": "--memory-reservation",
+                            "memorySwap": "--memory-swap", "swappiness": "--swappiness",
                             "cpuShares": "--cpu-shares", "cpuQuota": "--cpus", "cpuPeriod": "--cpu-period",
                             "pidsLimit": "--pids", "cpusetCpus": "--cpuset-cpus"][field] ?? field
                 throw UsageError("option \(flag): \(value) \(reason)")
@@ -226,10 +238,12 @@ struct CgroupCommand: CLICommand {
 
     /// Spawn, forward SIGINT/SIGTERM/SIGHUP/SIGQUIT, wait, report. Returns the exit status to use.
     static func runInGroup(_ command: [String], path: CgroupPath, driver: any CgroupDriver) throws -> Int32 {
+        // Blocked and taken with sigtimedwait: SIGCHLD wakes us the moment the command exits,
+        // the others are forwarded to it (the child's mask is reset by berth_spawn).
         let forwarded = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
         var set = sigset_t()
         sigemptyset(&set)
-        for s in forwarded { sigaddset(&set, s) }
+        for s in forwarded + [SIGCHLD] { sigaddset(&set, s) }
         var old = sigset_t()
         pthread_sigmask(SIG_BLOCK, &set, &old)
         defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
@@ -241,9 +255,9 @@ struct CgroupCommand: CLICommand {
             let (r, e) = Sys.attempt { waitpid(pid, &status, WNOHANG) }
             if r == pid { break }
             if r < 0 { throw SysError("waitpid", errno: e, detail: "pid \(pid)") }
-            var timeout = timespec(tv_sec: 0, tv_nsec: 20_000_000)
+            var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
             let sig = sigtimedwait(&set, nil, &timeout)
-            if sig > 0 { kill(pid, sig) }
+            if sig > 0 && sig != SIGCHLD { kill(pid, sig) }
         }
         let wall = berth_monotonic_ns() - start
         var stats = try driver.stats(path)

@@ -90,10 +90,15 @@ struct RunCommand: CLICommand {
         if a.has("--explain") { explain(preps) }
 
         let cgroups = try Cgroups.driver()
-        let host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups,
+        var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups,
                             resources: TaskPlanner.taskResources(td))
+        host.ports = PublishedPort.from(td)
         do {
-            try host.prepare(preps)
+            let published = try host.prepare(preps)
+            plan.setNetworkBindings(published)
+            for p in published where !a.has("--quiet") {
+                printErr("berth: \(p.container): published \(p.bindIP):\(p.hostPort) -> \(p.containerPort)/\(p.protocol)")
+            }
         } catch {
             for p in host.cleanup(containerNames: plan.containers.map(\.name)) { printErr("berth run: cleanup: \(p)") }
             printErr("berth run: task failed to start (TaskFailedToStart): \(error)")

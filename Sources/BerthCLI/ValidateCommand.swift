@@ -4,12 +4,14 @@ import BerthSys
 /// `berth validate FILE...`: checks task definition files the way RegisterTaskDefinition would.
 struct ValidateCommand: CLICommand {
     static let name = "validate"
-    static let summary = "check task definition JSON files (every problem, with its JSON path)"
+    static let summary = "check task definition (or CreateService) JSON files, every problem with its JSON path"
     static let usage = """
         usage: berth validate FILE...
 
         Checks each file as `aws ecs register-task-definition --cli-input-json` input (describe or
-        register output with its {"taskDefinition": ...} wrapper is accepted too). Prints every
+        register output with its {"taskDefinition": ...} wrapper is accepted too); a file with
+        CreateService members (serviceName, desiredCount, ...) is checked as
+        `aws ecs create-service --cli-input-json` input instead. Prints every
         problem as `FILE: PATH: message` (warnings say what Berth ignores or emulates) or
         `FILE: valid (N warnings)`. Use `-` to read standard input.
         Exit status: 0 when every file is valid, 2 when any file is invalid or unreadable.
@@ -35,7 +37,7 @@ struct ValidateCommand: CLICommand {
         } catch {
             return (["\(file): cannot read file: \(error.message)"], false)
         }
-        let report = ECSValidation.validateTaskDefinition(bytes: bytes)
+        let report = ECSValidation.validateDocument(bytes: bytes)
         return (report.lines(for: file), report.isValid)
     }
 }

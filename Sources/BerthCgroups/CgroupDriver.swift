@@ -47,7 +47,8 @@ public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
 public struct CgroupResources: Sendable, Equatable, Codable {
     /// Hard limit in bytes (v1 memory.limit_in_bytes, v2 memory.max); -1 means unlimited.
     public var memoryLimit: Int64?
-    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low).
+    /// Soft reservation in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low); -1 means none
+    /// (v1 "-1", v2 "0": the kernel defaults).
     public var memoryReservation: Int64?
     /// v1 cpu.shares (2...262144); converted to v2 cpu.weight with the runc 1.3.2 / crun 1.23 formula.
     public var cpuShares: UInt64?
@@ -60,10 +61,20 @@ public struct CgroupResources: Sendable, Equatable, Codable {
     /// cpuset.cpus / cpuset.mems, e.g. "0-1". nil: inherit the parent's (v1: copied, as the kernel requires).
     public var cpusetCpus: String?
     public var cpusetMems: String?
+    /// Memory plus swap in bytes, OCI/Docker `--memory-swap` semantics (ECS: memory + maxSwap);
+    /// equal to memoryLimit means no swap, -1 unlimited. v1 memory.memsw.limit_in_bytes, v2
+    /// memory.swap.max (= memorySwap - memoryLimit). Needs memoryLimit.
+    public var memorySwap: Int64?
+    /// v1 memory.swappiness 0...100 (ECS linuxParameters.swappiness). cgroup v2 has no such file:
+    /// the v2 driver skips it and says so in the trace.
+    public var swappiness: UInt64?
 
     public init(memoryLimit: Int64? = nil, memoryReservation: Int64? = nil, cpuShares: UInt64? = nil,
                 cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, pidsLimit: Int64? = nil,
-                cpusetCpus: String? = nil, cpusetMems: String? = nil) {
+                cpusetCpus: String? = nil, cpusetMems: String? = nil,
+                memorySwap: Int64? = nil, swappiness: UInt64? = nil) {
+        self.memorySwap = memorySwap
+        self.swappiness = swappiness
         self.memoryLimit = memoryLimit
         self.memoryReservation = memoryReservation
         self.cpuShares = cpuShares
@@ -91,11 +102,14 @@ public struct CgroupStats: Sendable, Equatable, Codable {
     /// CFS throttling counters (cpu.stat nr_throttled, throttled_time/throttled_usec in ns).
     public var cpuThrottledPeriods: UInt64?
     public var cpuThrottledNanos: UInt64?
+    /// CFS periods in which the group ran with a quota (cpu.stat nr_periods).
+    public var cpuPeriods: UInt64?
 
     public init(cpuUsageNanos: UInt64 = 0, memoryCurrent: UInt64 = 0, memoryPeak: UInt64? = nil,
                 memoryLimit: UInt64? = nil, pidsCurrent: UInt64 = 0, oomKills: UInt64 = 0,
                 pidsPeak: UInt64? = nil, pidsLimitHits: UInt64? = nil,
-                cpuThrottledPeriods: UInt64? = nil, cpuThrottledNanos: UInt64? = nil) {
+                cpuThrottledPeriods: UInt64? = nil, cpuThrottledNanos: UInt64? = nil, cpuPeriods: UInt64? = nil) {
+        self.cpuPeriods = cpuPeriods
         self.cpuUsageNanos = cpuUsageNanos
         self.memoryCurrent = memoryCurrent
         self.memoryPeak = memoryPeak
@@ -130,7 +144,7 @@ public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 /// One interface over cgroup v1 and v2. Implementations: `CgroupV1Driver`, `CgroupV2Driver`;
-/// `Cgroups.detect()` picks one for the host. All paths live below `berth/` in each hierarchy.
+/// `Cgroups.driver()` picks one for the host. All paths live below `berth/` in each hierarchy.
 public protocol CgroupDriver: Sendable {
     var mode: CgroupMode { get }
 

@@ -71,7 +71,21 @@ public struct CgroupV1Driver: CgroupDriver {
 
     func write(_ path: CgroupPath, _ r: CgroupResources) throws(CgroupError) {
         if let m = r.memoryLimit {
-            try files.write(try dir(path, "memory") + "/memory.limit_in_bytes", String(m))
+            let d = try dir(path, "memory")
+            if let swap = r.memorySwap {
+                // The kernel keeps memsw >= limit at every moment: when the limit goes up (or swap
+                // becomes unlimited) memsw must move first, when it goes down the limit must.
+                let current = files.readNumber(d + "/memory.limit_in_bytes").map { Int64(clamping: $0) } ?? Int64.max
+                let limitFirst = swap != -1 && m != -1 && m <= current
+                if !limitFirst { try files.write(d + "/memory.memsw.limit_in_bytes", String(swap)) }
+                try files.write(d + "/memory.limit_in_bytes", String(m))
+                if limitFirst { try files.write(d + "/memory.memsw.limit_in_bytes", String(swap)) }
+            } else {
+                try files.write(d + "/memory.limit_in_bytes", String(m))
+            }
+        }
+        if let sw = r.swappiness {
+            try files.write(try dir(path, "memory") + "/memory.swappiness", String(sw))
         }
         if let s = r.memoryReservation {
             try files.write(try dir(path, "memory") + "/memory.soft_limit_in_bytes", String(s))
@@ -135,6 +149,7 @@ public struct CgroupV1Driver: CgroupDriver {
         }
         if let d = directory(path, controller: "cpu") {
             s.cpuThrottledPeriods = files.readKeyed(d + "/cpu.stat", "nr_throttled")
+            s.cpuPeriods = files.readKeyed(d + "/cpu.stat", "nr_periods")
             s.cpuThrottledNanos = files.readKeyed(d + "/cpu.stat", "throttled_time")
         }
         if let d = directory(path, controller: "memory") {

@@ -92,7 +92,14 @@ public struct CgroupV2Driver: CgroupDriver {
     func write(_ path: CgroupPath, _ r: CgroupResources) throws(CgroupError) {
         let d = directory(path)
         if let m = r.memoryLimit { try files.write(d + "/memory.max", m == -1 ? "max" : String(m)) }
-        if let low = r.memoryReservation { try files.write(d + "/memory.low", String(low)) }
+        if let swap = r.memorySwap, let m = r.memoryLimit {
+            // v2 limits swap alone: memory.swap.max = (memory + swap) - memory.
+            try files.write(d + "/memory.swap.max", swap == -1 ? "max" : String(swap - m))
+        }
+        if let sw = r.swappiness {
+            Trace.step("cgroup", "swappiness \(sw) not applied: cgroup v2 has no memory.swappiness")
+        }
+        if let low = r.memoryReservation { try files.write(d + "/memory.low", low == -1 ? "0" : String(low)) }
         if let shares = r.cpuShares { try files.write(d + "/cpu.weight", String(CpuWeight.fromShares(shares))) }
         if let (quota, period) = r.cfs {
             // cpu.max takes both numbers at once; a period alone keeps the current quota.
@@ -142,6 +149,7 @@ public struct CgroupV2Driver: CgroupDriver {
         let cpuStat = (try? Files.read(d + "/cpu.stat")) ?? ""
         s.cpuUsageNanos = (CgroupFiles.keyed(cpuStat, "usage_usec") ?? 0) * 1000
         s.cpuThrottledPeriods = CgroupFiles.keyed(cpuStat, "nr_throttled")
+        s.cpuPeriods = CgroupFiles.keyed(cpuStat, "nr_periods")
         s.cpuThrottledNanos = CgroupFiles.keyed(cpuStat, "throttled_usec").map { $0 * 1000 }
         s.memoryCurrent = files.readNumber(d + "/memory.current") ?? 0
         s.memoryPeak = files.readNumber(d + "/memory.peak")

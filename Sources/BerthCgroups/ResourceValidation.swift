@@ -15,13 +15,25 @@ extension CgroupResources {
                                 reason: "must be at least \(Self.minimumMemory) bytes (one page), or -1 for unlimited")
         }
         if let r = memoryReservation {
-            if r < 0 {
-                throw .invalidValue(field: "memoryReservation", value: String(r), reason: "must not be negative")
+            if r < -1 {
+                throw .invalidValue(field: "memoryReservation", value: String(r), reason: "must not be negative (-1: none)")
             }
             if let m = memoryLimit, m != -1, r > m {
                 throw .invalidValue(field: "memoryReservation", value: String(r),
                                     reason: "must not exceed memoryLimit \(m)")
             }
+        }
+        if let swap = memorySwap {
+            guard let m = memoryLimit, m != -1 else {
+                throw .invalidValue(field: "memorySwap", value: String(swap), reason: "needs a memoryLimit")
+            }
+            if swap != -1 && swap < m {
+                throw .invalidValue(field: "memorySwap", value: String(swap),
+                                    reason: "must be at least memoryLimit \(m) (memory plus swap), or -1 for unlimited")
+            }
+        }
+        if let sw = swappiness, sw > 100 {
+            throw .invalidValue(field: "swappiness", value: String(sw), reason: "must be in 0...100")
         }
         if let s = cpuShares, !(2...262_144).contains(s) {
             throw .invalidValue(field: "cpuShares", value: String(s), reason: "must be in 2...262144")
@@ -61,7 +73,7 @@ extension CgroupResources {
     /// What the resources need from the kernel, for checking that the controllers exist.
     var neededControllers: [String] {
         var out: [String] = []
-        if memoryLimit != nil || memoryReservation != nil { out.append("memory") }
+        if memoryLimit != nil || memoryReservation != nil || memorySwap != nil || swappiness != nil { out.append("memory") }
         if cpuShares != nil || cpuQuota != nil || cpuPeriod != nil { out.append("cpu") }
         if pidsLimit != nil { out.append("pids") }
         if cpusetCpus != nil || cpusetMems != nil { out.append("cpuset") }

@@ -25,6 +25,8 @@ extension CgroupDriver {
         guard exists(path) else { throw .notFound(path.relative) }
         if let v2 = self as? CgroupV2Driver { try v2.checkCanHoldProcesses(path) }
         let procs = procsFiles(path)
+        // Checked here so that a failure below is about the command (execve), not the group.
+        for file in procs where !Files.exists(file) { throw .notFound(file) }
         let cArgs = argv.map { strdup($0) } + [nil]
         let cProcs = procs.map { UnsafePointer(strdup($0)) } + [nil]
         defer {
@@ -51,7 +53,7 @@ extension CgroupDriver {
             }
         }
         if pid < 0 {
-            throw .sys(SysError("spawn", detail: "\(program) into cgroup \(path) (joining \(procs.joined(separator: ", ")), then execve)"))
+            throw .sys(SysError("spawn", detail: "\(program) in cgroup \(path)"))
         }
         return pid
     }

@@ -33,7 +33,8 @@ extension Problem {
         "Too many containers.", "Cannot depend on container + ", "A dependency container with SUCCESS or COMPLETE",
         "EphemeralStorage size should be", "When networkMode=", "hostname is not supported on container",
         "Tasks using the Fargate launch type do not support pidMode", "Invalid 'cpu' setting for task.",
-        "Invalid 'memory' setting for task.",
+        "Invalid 'memory' setting for task.", "Override for container named ", "Container Overrides length must be",
+        "Specifying both a launch type and capacity provider strategy", "The daemon scheduling strategy does not support",
     ]
 
     /// The message as an API error body carries it: ECS texts verbatim, others as `path: message`.
@@ -41,25 +42,6 @@ extension Problem {
         if path.isRoot || Self.ecsTexts.contains(where: { message.hasPrefix($0) }) { return message }
         return "\(path): \(message)"
     }
-}
-
-/// An ECS API error: `{"__type": name, "message": message}`.
-public struct ECSError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var name: String
-    public var message: String
-
-    public init(_ name: String, _ message: String) {
-        self.name = name
-        self.message = message
-    }
-
-    public init(_ name: ECSExceptionName, _ message: String) { self.init(name.rawValue, message) }
-
-    public static let serializationException = "SerializationException"
-
-    /// The JSON body of the error response.
-    public var body: JSONValue { ["__type": .string(name), "message": .string(message)] }
-    public var description: String { "\(name): \(message)" }
 }
 
 /// Convenience entry points: bytes in, report out.
@@ -74,9 +56,15 @@ public enum ECSValidation {
         return validateTaskDefinition(json, host: host)
     }
 
+    /// Checks a RegisterTaskDefinition API request body: like `validateTaskDefinition`, but the
+    /// describe-output form (wrapper, read-only members) is rejected as unknown parameters.
+    public static func validateRegisterRequest(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
+        validateTaskDefinition(json, host: host, acceptOutputForm: false)
+    }
+
     /// Checks a parsed document (plain request, or describe/register output with its wrapper).
-    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current) -> ValidationReport {
-        let doc = TaskDefinitionDocument.read(json)
+    public static func validateTaskDefinition(_ json: JSONValue, host: HostPlatform = .current, acceptOutputForm: Bool = true) -> ValidationReport {
+        let doc = TaskDefinitionDocument.read(json, acceptOutputForm: acceptOutputForm)
         guard let input = doc.input else { return ValidationReport(problems: doc.problems, definition: nil, syntaxError: nil) }
         var problems = doc.problems
         let bytes = json.serialized().utf8.count

@@ -5,6 +5,8 @@ public enum HiddenEntry: String, Sendable {
     case initContainer = "init"
     /// Create a network namespace with loopback up, pinned at a path (see `Netns`).
     case netnsCreate = "netns-create"
+    /// Publish a task's TCP ports on the host (see `PortProxy`).
+    case portProxy = "port-proxy"
 
     public func run(_ args: [String]) -> Int32 {
         switch self {
@@ -12,6 +14,8 @@ public enum HiddenEntry: String, Sendable {
             return InitMain.run(args)
         case .netnsCreate:
             return Netns.createMain(args)
+        case .portProxy:
+            return PortProxy.main(args)
         }
     }
 }

@@ -56,9 +56,13 @@ import Testing
         (CgroupResources(memoryLimit: -5), "memoryLimit"),
         (CgroupResources(memoryLimit: 0), "memoryLimit"),
         (CgroupResources(memoryLimit: 100), "memoryLimit"),
-        (CgroupResources(memoryReservation: -1), "memoryReservation"),
+        (CgroupResources(memoryReservation: -2), "memoryReservation"),
         (CgroupResources(memoryLimit: 1 << 20, memoryReservation: 1 << 21), "memoryReservation"),
         (CgroupResources(cpuShares: 1), "cpuShares"),
+        (CgroupResources(memorySwap: 1 << 30), "memorySwap"),
+        (CgroupResources(memoryLimit: 1 << 30, memorySwap: 1 << 20), "memorySwap"),
+        (CgroupResources(memoryLimit: -1, memorySwap: 1 << 30), "memorySwap"),
+        (CgroupResources(swappiness: 101), "swappiness"),
         (CgroupResources(cpuShares: 262_145), "cpuShares"),
         (CgroupResources(cpuQuota: 50_000, cpuPeriod: 0), "cpuPeriod"),
         (CgroupResources(cpuPeriod: 2_000_000), "cpuPeriod"),
@@ -85,11 +89,13 @@ import Testing
 
     @Test func accepts() throws {
         try CgroupResources().validate()
-        try CgroupResources(memoryLimit: -1, cpuQuota: -1, pidsLimit: -1).validate()
+        try CgroupResources(memoryLimit: -1, memoryReservation: -1, cpuQuota: -1, pidsLimit: -1).validate()
         try CgroupResources(memoryLimit: 64 << 20, memoryReservation: 32 << 20, cpuShares: 2,
                             cpuQuota: 50_000, cpuPeriod: 100_000, pidsLimit: 20,
                             cpusetCpus: "0-1,3", cpusetMems: "0").validate()
         try CgroupResources(cpuShares: 262_144).validate()
+        try CgroupResources(memoryLimit: 1 << 30, memorySwap: 1 << 30, swappiness: 0).validate()
+        try CgroupResources(memoryLimit: 1 << 30, memorySwap: -1).validate()
     }
 
     @Test func errorMessageNamesFieldAndValue() {

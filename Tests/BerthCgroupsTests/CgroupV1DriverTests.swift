@@ -1,4 +1,5 @@
 import BerthSys
+import Glibc
 import Testing
 @testable import BerthCgroups
 
@@ -17,7 +18,8 @@ import Testing
             for level in levels {
                 let files: [String: String]
                 switch c {
-                case "memory": files = ["memory.limit_in_bytes": "", "memory.soft_limit_in_bytes": "", "cgroup.procs": ""]
+                case "memory": files = ["memory.limit_in_bytes": "", "memory.soft_limit_in_bytes": "", "cgroup.procs": "",
+                                         "memory.memsw.limit_in_bytes": "", "memory.swappiness": ""]
                 case "cpu": files = ["cpu.shares": "", "cpu.cfs_quota_us": "", "cpu.cfs_period_us": "", "cgroup.procs": ""]
                 case "pids": files = ["pids.max": "", "cgroup.procs": ""]
                 case "cpuset": files = ["cpuset.cpus": "", "cpuset.mems": "", "cgroup.procs": ""]
@@ -49,6 +51,28 @@ import Testing
         #expect(driver.procsFiles(path) == Self.controllers.map { "\(fs.root)/\($0)/berth/x/cgroup.procs" })
         #expect(driver.oomCounterFile(path) == fs.root + "/memory/berth/x/memory.oom_control")
         #expect(driver.directories(path).count == Self.controllers.count)
+    }
+
+    /// memsw must stay >= the limit at every step, so the write order depends on the direction.
+    @Test(arguments: [
+        // (current limit, new limit, new memsw, memsw written first?)
+        ("9223372036854771712", Int64(64 << 20), Int64(128 << 20), false),  // new group: limit first
+        ("67108864", Int64(256 << 20), Int64(512 << 20), true),             // raising: memsw first
+        ("268435456", Int64(64 << 20), Int64(64 << 20), false),             // lowering: limit first
+        ("67108864", Int64(32 << 20), Int64(-1), true),                     // unlimited swap: memsw first
+    ])
+    func swapWriteOrder(_ current: String, _ limit: Int64, _ swap: Int64, _ memswFirst: Bool) throws {
+        let (fs, driver) = try makeFake()
+        defer { fs.cleanup() }
+        try fs.files("memory/berth/x", ["memory.limit_in_bytes": current + "\n"])
+        let lines = try traced {
+            try driver.apply(try CgroupPath("berth/x"), resources: CgroupResources(memoryLimit: limit, memorySwap: swap, swappiness: 10))
+        }
+        let writes = lines.filter { $0.contains("memory.limit_in_bytes") || $0.contains("memory.memsw.limit_in_bytes") }
+        #expect(writes.count == 2)
+        #expect(writes.first?.contains("memsw") == memswFirst, "\(writes)")
+        #expect(fs.read("memory/berth/x/memory.memsw.limit_in_bytes") == String(swap))
+        #expect(fs.read("memory/berth/x/memory.swappiness") == "10")
     }
 
     @Test func unlimitedValues() throws {
@@ -150,7 +174,7 @@ import Testing
         let s = try driver.stats(path)
         #expect(s == CgroupStats(cpuUsageNanos: 5000, memoryCurrent: 1000, memoryPeak: 2000, memoryLimit: nil,
                                  pidsCurrent: 4, oomKills: 3, pidsPeak: nil, pidsLimitHits: 2,
-                                 cpuThrottledPeriods: 4, cpuThrottledNanos: 900))
+                                 cpuThrottledPeriods: 4, cpuThrottledNanos: 900, cpuPeriods: 10))
         #expect(driver.oomKillCount(path) == 3)
     }
 
@@ -175,4 +199,20 @@ import Testing
             try driver.apply(try CgroupPath("berth/none"), resources: CgroupResources(memoryLimit: 1 << 20))
         }
     }
+}
+
+/// Run `body` with tracing on and return this driver's trace lines (cgroup writes).
+func traced(_ body: () throws -> Void) throws -> [String] {
+    let pipe = try makePipe()
+    defer { pipe.read.close() }
+    Trace.enable(fd: pipe.write.rawValue)
+    defer { Trace.fd = -1 }
+    try body()
+    Trace.fd = -1
+    // The write end stays open (other suites run in parallel and may be mid-Trace.step):
+    // read what is there without blocking.
+    _ = fcntl(pipe.read.rawValue, F_SETFL, O_NONBLOCK)
+    var bytes: [UInt8] = []
+    while let chunk = try? pipe.read.read(), !chunk.isEmpty { bytes += chunk }
+    return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
 }

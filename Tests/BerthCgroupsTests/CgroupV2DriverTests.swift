@@ -50,10 +50,25 @@ import Testing
         let (fs, driver) = try makeFake()
         defer { fs.cleanup() }
         try driver.create(try CgroupPath("berth/task/web"),
-                          resources: CgroupResources(memoryLimit: -1, cpuQuota: -1, cpuPeriod: 50_000, pidsLimit: -1))
+                          resources: CgroupResources(memoryLimit: -1, memoryReservation: -1, cpuQuota: -1, cpuPeriod: 50_000, pidsLimit: -1))
         #expect(fs.read("berth/task/web/memory.max") == "max")
+        #expect(fs.read("berth/task/web/memory.low") == "0")
         #expect(fs.read("berth/task/web/cpu.max") == "max 50000")
         #expect(fs.read("berth/task/web/pids.max") == "max")
+    }
+
+    @Test func swapIsLimitedAlone() throws {
+        let (fs, driver) = try makeFake()
+        defer { fs.cleanup() }
+        try fs.files("berth/task/web", ["memory.swap.max": ""])
+        let path = try CgroupPath("berth/task/web")
+        let lines = try traced {
+            try driver.create(path, resources: CgroupResources(memoryLimit: 64 << 20, memorySwap: 96 << 20, swappiness: 5))
+        }
+        #expect(fs.read("berth/task/web/memory.swap.max") == String(32 << 20))
+        #expect(lines.contains { $0.contains("swappiness 5 not applied") })
+        try driver.apply(path, resources: CgroupResources(memoryLimit: 64 << 20, memorySwap: -1))
+        #expect(fs.read("berth/task/web/memory.swap.max")?.hasPrefix("max") == true)
     }
 
     @Test func periodAloneKeepsQuota() throws {
@@ -127,24 +142,17 @@ import Testing
         let path = try CgroupPath("berth/task/web")
         #expect(try driver.stats(path) == CgroupStats(cpuUsageNanos: 1_500_000, memoryCurrent: 4096, memoryPeak: 8192,
                                                       memoryLimit: nil, pidsCurrent: 3, oomKills: 1, pidsPeak: 9,
-                                                      pidsLimitHits: 1, cpuThrottledPeriods: 2, cpuThrottledNanos: 7000))
+                                                      pidsLimitHits: 1, cpuThrottledPeriods: 2, cpuThrottledNanos: 7000,
+                                                      cpuPeriods: 3))
         #expect(driver.oomKillCount(path) == 1)
     }
 
     @Test func tracesEveryWrite() throws {
         let (fs, driver) = try makeFake()
         defer { fs.cleanup() }
-        let pipe = try makePipe()
-        defer { pipe.read.close() }
-        Trace.enable(fd: pipe.write.rawValue)
-        try driver.create(try CgroupPath("berth/task/web"), resources: CgroupResources(memoryLimit: 268_435_456))
-        Trace.fd = -1
-        // The write end stays open (other suites run in parallel and may be mid-Trace.step):
-        // read what is there without blocking.
-        _ = fcntl(pipe.read.rawValue, F_SETFL, O_NONBLOCK)
-        var bytes: [UInt8] = []
-        while let chunk = try? pipe.read.read(), !chunk.isEmpty { bytes += chunk }
-        let text = String(decoding: bytes, as: UTF8.self)
+        let text = try traced {
+            try driver.create(try CgroupPath("berth/task/web"), resources: CgroupResources(memoryLimit: 268_435_456))
+        }.map { $0 + "\n" }.joined()
         #expect(text.contains("berth: [cgroup] write 268435456 > \(fs.root)/berth/task/web/memory.max\n"))
         #expect(text.contains("berth: [cgroup] write +cpu +memory +pids > \(fs.root)/berth/cgroup.subtree_control\n"))
     }

@@ -29,7 +29,9 @@ import Testing
 
     @Test func nullMeansAbsent() throws {
         let (input, problems) = try decode(#"{"family": "f", "containerDefinitions": [{"name": "a", "image": "i", "ulimits": null}]}"#)
-        #expect(problems.isEmpty)
+        #expect(problems.map(\.description) == [
+            "warning: containerDefinitions[0].ulimits: null is treated as if the member were absent (the AWS CLI would reject it: \"Invalid type for parameter\")"
+        ])
         #expect(input?.containerDefinitions?.first?.ulimits == nil)
     }
 
@@ -38,5 +40,19 @@ import Testing
         let (input, problems) = try decode(text)
         #expect(problems.isEmpty)
         #expect(input?.jsonValue.serialized() == text.replacingOccurrences(of: #"{"b":"2","a":"1"}"#, with: #"{"a":"1","b":"2"}"#))
+    }
+}
+
+@Suite struct RegisterRequestTests {
+    @Test func apiRequestsDoNotAcceptTheOutputForm() throws {
+        let wrapped = try JSONValue.parse(#"{"taskDefinition": {"family": "f", "containerDefinitions": [{"name": "a", "image": "i", "memory": 64}]}}"#)
+        let r = ECSValidation.validateRegisterRequest(wrapped, host: HostPlatform(cpuArchitecture: .x86_64))
+        #expect(!r.isValid)
+        #expect(r.registerError?.name == "InvalidParameterException")
+        #expect(r.errors.map(\.path.description).contains("taskDefinition"))
+        let readOnly = try JSONValue.parse(#"{"family": "f", "revision": 3, "containerDefinitions": [{"name": "a", "image": "i", "memory": 64}]}"#)
+        let r2 = ECSValidation.validateRegisterRequest(readOnly, host: HostPlatform(cpuArchitecture: .x86_64))
+        #expect(r2.errors.map(\.description) == ["revision: unknown parameter \"revision\": not part of the ECS API for this object"])
+        #expect(ECSValidation.validateTaskDefinition(readOnly, host: HostPlatform(cpuArchitecture: .x86_64)).isValid)
     }
 }

@@ -95,3 +95,36 @@ import Testing
         #expect(try JSONValue.parse(list).arrayValue?.count == 100_000)
     }
 }
+
+@Suite struct JSONParserEdgeTests {
+    func error(_ bytes: [UInt8]) -> JSONSyntaxError? {
+        do { _ = try JSONValue.parse(bytes: bytes); return nil } catch { return error }
+    }
+
+    @Test func invalidUTF8InStringIsRejected() {
+        let e = error(Array("[\"a".utf8) + [0xFF, 0xFE] + Array("\"]".utf8))
+        #expect(e?.message == "string is not valid UTF-8" && e?.column == 2)
+    }
+
+    @Test func byteOrderMarkIsSkipped() throws {
+        #expect(try JSONValue.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("{}".utf8)) == .object(JSONObject()))
+    }
+
+    @Test(arguments: [("-", "expected a digit in number"), ("1.", "expected a digit after '.'"), ("1e", "exponent"),
+                      ("\"\\ud800\"", "unpaired UTF-16 surrogate"), ("\"\\u12\"", "expected 4 hex digits"), ("nul", "word \"nul\""),
+                      ("[1] x", "after the end of the JSON document"), ("{\"a\":1}}", "after the end"), ("truex", "word \"truex\"")])
+    func malformedValues(text: String, fragment: String) {
+        let e = error(Array(text.utf8))
+        #expect(e?.message.contains(fragment) == true, "\(String(describing: e))")
+    }
+
+    @Test func columnsCountCharactersNotBytes() {
+        let e = error(Array("{\"é\": 1 2}".utf8))
+        #expect(e?.line == 1 && e?.column == 9)
+    }
+
+    @Test func integersOutOfRangeAreNotInts() throws {
+        let v = try JSONValue.parse("[99999999999999999999, 1e3, -0]")
+        #expect(v.arrayValue?[0].intValue == nil && v.arrayValue?[1].intValue == nil && v.arrayValue?[2].intValue == 0)
+    }
+}

@@ -148,3 +148,24 @@ import Testing
         #expect(elb.request?.effectiveCluster == "default" && elb.request?.desiredCount == 10)
     }
 }
+
+@Suite struct RawMemberTests {
+    @Test func cloudOnlyConfigurationsAreTypeChecked() throws {
+        let (_, problems) = ServiceDocument.decodeCreate(try JSONValue.parse(#"{"serviceName": "s", "serviceConnectConfiguration": [], "volumeConfigurations": {}}"#))
+        #expect(problems.map(\.description) == [
+            "serviceConnectConfiguration: invalid type: expected object, got an array",
+            "volumeConfigurations: invalid type: expected list, got an object",
+        ])
+    }
+}
+
+@Suite struct ServiceErrorTests {
+    @Test func firstErrorBecomesTheAPIError() throws {
+        let (req, p1) = ServiceDocument.decodeCreate(try JSONValue.parse(#"{"serviceName": "s", "taskDefinition": "t", "launchType": "EC2", "capacityProviderStrategy": [{"capacityProvider": "cp"}], "desiredCount": 1}"#))
+        let problems = p1 + ServiceValidator.validate(try #require(req))
+        #expect(problems.ecsError == ECSError("InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."))
+        #expect([Problem]().ecsError == nil)
+        let typed = ServiceDocument.decodeCreate(try JSONValue.parse(#"{"serviceName": 5}"#)).1
+        #expect(typed.ecsError == ECSError("InvalidParameterException", "serviceName: invalid type: expected string, got integer 5"))
+    }
+}

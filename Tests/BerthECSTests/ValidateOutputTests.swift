@@ -29,3 +29,21 @@ import Testing
         #expect(try report(taskDef(web)).lines(for: "a") == ["a: valid (0 warnings)"])
     }
 }
+
+@Suite struct DocumentKindTests {
+    @Test func serviceFilesAreCheckedAsCreateService() throws {
+        let r = ECSValidation.validateDocument(bytes: try Corpus.bytes("services/04-dg-service-discovery.json"))
+        #expect(r.kind == .createService && r.isValid)
+        #expect(r.lines(for: "s.json").last == "s.json: valid CreateService request (2 warnings)")
+        let bad = ECSValidation.validateDocument(bytes: Array(#"{"serviceName": "s", "taskDefinition": "t"}"#.utf8))
+        #expect(bad.lines(for: "b.json") == ["b.json: desiredCount: desiredCount is required for services with the REPLICA scheduling strategy."])
+    }
+
+    @Test func taskDefinitionsAndWrappersStayTaskDefinitions() throws {
+        for file in ["taskdefs/61-cli-describe-output-wordpress.json", "taskdefs/03-dg-alpine-ping-readonly.json", "taskdefs/17-dg-firelens-dependson.json"] {
+            #expect(ECSValidation.validateDocument(bytes: try Corpus.bytes(file)).kind == .taskDefinition, "\(file)")
+        }
+        let syntax = ECSValidation.validateDocument(bytes: Array("{".utf8))
+        #expect(!syntax.isValid && syntax.lines(for: "x") == ["x:1:2: invalid JSON: expected a member name in double quotes, found end of input"])
+    }
+}

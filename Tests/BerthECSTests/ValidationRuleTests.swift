@@ -194,6 +194,13 @@ func report(_ text: String) throws -> ValidationReport {
                  "containerDefinitions[0].workingDirectory", "workingDirectory must be an absolute path, got \"app\"."),
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "privileged": true}"#), "containerDefinitions[0].privileged",
                  "Berth does not run privileged containers (full access to host devices and kernel settings); remove 'privileged' and add only the capabilities the container needs in linuxParameters.capabilities.add."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "environmentFiles": [{"value": "arn:aws:s3:::bucket/app.txt", "type": "s3"}]}"#),
+                 "containerDefinitions[0].environmentFiles[0].value",
+                 "Environment file \"arn:aws:s3:::bucket/app.txt\" must be an S3 object ARN ending in .env, or (Berth extension) an absolute local path."),
+        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "resourceRequirements": [{"type": "GPU", "value": "two"}]}"#),
+                 "containerDefinitions[0].resourceRequirements[0].value", "The GPU resource requirement must be a whole number of GPUs (1 or more), got \"two\"."),
+        RuleCase(taskDef(web, #""proxyConfiguration": {"type": "APPMESH", "containerName": "envoy"}"#), "proxyConfiguration.containerName",
+                 "proxyConfiguration containerName \"envoy\" is not a container of this task definition."),
         // platform and tags
         RuleCase(taskDef(web, #""runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"}"#), "runtimePlatform.operatingSystemFamily",
                  "Berth runs Linux containers only; operatingSystemFamily WINDOWS_SERVER_2022_CORE cannot run on this host."),

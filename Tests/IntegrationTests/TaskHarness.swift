@@ -52,7 +52,7 @@ final class TaskHarness: @unchecked Sendable {
     /// `berth run` a file; `whileRunning` is called with the process once `waitFor` appears in the
     /// output (e.g. to send SIGTERM).
     func run(_ file: String, extra: [String] = [], timeout: Double = 120, waitFor: String? = nil,
-             whileRunning: ((Process) -> Void)? = nil) throws -> Run {
+             whileRunning: ((Process, String) -> Void)? = nil) throws -> Run {
         let taskId = "tt\(UInt32.random(in: 0...UInt32.max))"
         let snap = root + "/\(taskId).json"
         let args = ["run", "--task-id", taskId, "--state-dir", state, "--data-dir", data, "--images", images, "--snapshot", snap] + extra + [file]
@@ -97,7 +97,7 @@ final class TaskHarness: @unchecked Sendable {
         var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
     }
 
-    static func exec(_ argv: [String], timeout: Double, waitFor: String? = nil, whileRunning: ((Process) -> Void)? = nil) throws -> Result {
+    static func exec(_ argv: [String], timeout: Double, waitFor: String? = nil, whileRunning: ((Process, String) -> Void)? = nil) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: argv[0])
         p.arguments = Array(argv.dropFirst())
@@ -113,7 +113,7 @@ final class TaskHarness: @unchecked Sendable {
         while p.isRunning {
             if let waitFor, !triggered, (o.text + e.text).contains(waitFor) {
                 triggered = true
-                whileRunning?(p)
+                whileRunning?(p, o.text + e.text)
             }
             if Date() > deadline {
                 kill(p.processIdentifier, SIGINT)

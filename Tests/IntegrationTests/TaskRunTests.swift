@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct TaskRunTests {
     @Test func containersShareLocalhostAndANonEssentialExitKeepsTheTaskRunning() throws {
         let h = try TaskHarness()
-        let r = try h.run(TaskHarness.taskDefinition("web-sidecar"), waitFor: "sidecar: exited with code 0") { p in
+        let r = try h.run(TaskHarness.taskDefinition("web-sidecar"), waitFor: "sidecar: exited with code 0") { p, _ in
             usleep(1_500_000)
             #expect(p.isRunning, "the task stopped when a non-essential container exited")
             p.terminate()  // SIGTERM to berth: the ECS stop sequence
@@ -156,6 +156,46 @@ import Testing
             """))
         #expect(r.status == 1)
         #expect(r.stderr.contains("containerDefinitions[0].image: CannotPullContainerError: image \"nginx:1.27\" not found"), "\(r.stderr)")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func pidModeTaskSharesOneProcessNamespace() throws {
+        let h = try TaskHarness()
+        let r = try h.run(try h.write("""
+            {"family": "pidtask", "pidMode": "task", "containerDefinitions": [
+              {"name": "a", "image": "busybox", "memory": 64, "command": ["sleep", "3"]},
+              {"name": "b", "image": "busybox", "memory": 64, "dependsOn": [{"containerName": "a", "condition": "START"}],
+               "command": ["sh", "-c", "echo pid1=$(cat /proc/1/comm)"]}]}
+            """))
+        #expect(r.stdout.contains("b | pid1=sleep"), "\(r.stdout)")
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func publishedPortReachesTheTaskFromTheHost() throws {
+        let h = try TaskHarness()
+        let file = try h.write("""
+            {"family": "published", "networkMode": "bridge", "containerDefinitions": [
+              {"name": "web", "image": "busybox", "memory": 64, "stopTimeout": 2,
+               "portMappings": [{"containerPort": 8080}],
+               "command": ["httpd", "-f", "-p", "8080", "-h", "/var/www"]}]}
+            """)
+        final class Box: @unchecked Sendable { var body = "" }
+        let box = Box()
+        let r = try h.run(file, waitFor: "berth: web: started") { p, output in
+            usleep(300_000)
+            if let line = output.split(separator: "\n").first(where: { $0.contains("published 127.0.0.1:") }),
+               let port = line.split(separator: ":").dropFirst(3).first?.split(separator: " ").first {
+                box.body = (try? TaskHarness.exec(["/bin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1:\(port)/"], timeout: 10).stdout) ?? ""
+            }
+            p.terminate()
+        }
+        #expect(box.body == "<h1>hello from berth</h1>\n", "fetched \(box.body.debugDescription) through the published port")
+        // The dynamic host port is in the snapshot's networkBindings and the published line.
+        let bindings = r.container("web")?["networkBindings"] as? [[String: Any]] ?? []
+        let port = try #require(bindings.first?["hostPort"] as? Int)
+        #expect(port > 0)
+        #expect(bindings.first?["containerPort"] as? Int == 8080)
+        #expect(r.stderr.contains("published 127.0.0.1:\(port) -> 8080/tcp"))
         try h.expectCleanedUp(r.taskId)
     }
 }

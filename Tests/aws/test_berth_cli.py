@@ -109,3 +109,13 @@ def test_credentials_command(fresh_agent):
     assert "[profile berth]" in proc.stdout
     st = os.stat(os.path.join(fresh_agent.state_dir, "credentials.json"))
     assert st.st_mode & 0o777 == 0o600
+
+
+def test_second_agent_on_same_state_dir_is_refused(fresh_agent):
+    import subprocess
+    from conftest import BERTH
+    proc = subprocess.run([BERTH, "agent", "--engine", "fake", "--state-dir", fresh_agent.state_dir, "--socket",
+                           fresh_agent.socket_path + "2", "--listen", "none"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1 and "already using the state directory" in proc.stderr
+    # The running agent is unaffected.
+    assert fresh_agent.aws("list-clusters")["clusterArns"]

@@ -24,6 +24,7 @@ public final class AgentDaemon: @unchecked Sendable {
     public let server: HTTPServer
     public let credentials: AgentCredentials
     public private(set) var boundTCP: ListenAddress?
+    private let lockFD: Int32
     private let stopFlag = NSCondition()
     private var stopped = false
 
@@ -31,6 +32,7 @@ public final class AgentDaemon: @unchecked Sendable {
         self.options = options
         let log: @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }
         try Files.makeDirectories(options.stateDir, mode: 0o700)
+        lockFD = try StateLock.acquire(stateDir: options.stateDir)
         credentials = try CredentialStore.loadOrCreate(stateDir: options.stateDir, log: log)
         let store = try StateStore(root: options.stateDir + "/state", log: log)
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
@@ -74,12 +76,15 @@ public final class AgentDaemon: @unchecked Sendable {
     }
 
     public func stop() {
-        server.stop()
-        backend.serviceSignal.stop()
         stopFlag.lock()
+        let first = !stopped
         stopped = true
         stopFlag.signal()
         stopFlag.unlock()
+        guard first else { return }
+        server.stop()
+        backend.serviceSignal.stop()
+        close(lockFD)  // releases the state directory lock
     }
 
     /// Serve until SIGTERM, SIGINT or SIGHUP. Must be called before other threads exist

@@ -1,6 +1,6 @@
 /// A value that can be read from a JSON value with type checking. Type errors are reported with
 /// their path into `Diagnostics`; the result is nil then.
-protocol JSONDecodable {
+public protocol JSONDecodable {
     static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Self?
 }
 
@@ -9,14 +9,15 @@ public protocol JSONEncodable {
     var jsonValue: JSONValue { get }
 }
 
-/// An API structure read member by member through an `ObjectReader`.
-protocol JSONShape: JSONDecodable, JSONEncodable {
+/// An API structure read member by member through an `ObjectReader` (every request shape of
+/// the agent can be one: `init(reading:)` reads members, `write(to:)` writes them back).
+public protocol JSONShape: JSONDecodable, JSONEncodable {
     init(reading r: ObjectReader)
     func write(to w: inout ObjectWriter)
 }
 
 extension JSONShape {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Self? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Self? {
         guard case .object(let object) = value else {
             diag.invalid(path, typeMessage(expected: "object", got: value))
             return nil
@@ -37,10 +38,10 @@ extension JSONShape {
 }
 
 /// String enums of the API (`networkMode`, `protocol`, ...).
-protocol JSONEnum: RawRepresentable, CaseIterable, JSONDecodable, JSONEncodable, Sendable where RawValue == String {}
+public protocol JSONEnum: RawRepresentable, CaseIterable, JSONDecodable, JSONEncodable, Sendable where RawValue == String {}
 
 extension JSONEnum {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Self? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Self? {
         guard case .string(let s) = value else {
             diag.invalid(path, typeMessage(expected: "string", got: value))
             return nil
@@ -75,7 +76,7 @@ func quoted(_ s: String, limit: Int = 80) -> String {
 }
 
 extension String: JSONDecodable, JSONEncodable {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> String? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> String? {
         if case .string(let s) = value { return s }
         diag.invalid(path, typeMessage(expected: "string", got: value))
         return nil
@@ -84,7 +85,7 @@ extension String: JSONDecodable, JSONEncodable {
 }
 
 extension Int: JSONDecodable, JSONEncodable {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Int? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Int? {
         if case .number(let n) = value {
             if let i = n.intValue { return i }
             if n.isInteger {
@@ -99,7 +100,7 @@ extension Int: JSONDecodable, JSONEncodable {
 }
 
 extension Double: JSONDecodable, JSONEncodable {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Double? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Double? {
         if case .number(let n) = value, let d = n.doubleValue { return d }
         diag.invalid(path, typeMessage(expected: "number", got: value))
         return nil
@@ -108,7 +109,7 @@ extension Double: JSONDecodable, JSONEncodable {
 }
 
 extension Bool: JSONDecodable, JSONEncodable {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Bool? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Bool? {
         if case .bool(let b) = value { return b }
         diag.invalid(path, typeMessage(expected: "boolean", got: value))
         return nil
@@ -118,7 +119,7 @@ extension Bool: JSONDecodable, JSONEncodable {
 
 extension Array: JSONDecodable where Element: JSONDecodable {
     /// Elements of the wrong type are reported and left out; `null` elements too.
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> [Element]? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> [Element]? {
         guard case .array(let items) = value else {
             diag.invalid(path, typeMessage(expected: "list", got: value))
             return nil
@@ -137,7 +138,7 @@ extension Array: JSONEncodable where Element: JSONEncodable {
 }
 
 extension Dictionary: JSONDecodable where Key == String, Value == String {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> [String: String]? {
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> [String: String]? {
         guard case .object(let object) = value else {
             diag.invalid(path, typeMessage(expected: "map of strings", got: value))
             return nil
@@ -158,89 +159,6 @@ extension Dictionary: JSONEncodable where Key == String, Value == String {
 }
 
 extension JSONValue: JSONDecodable, JSONEncodable {
-    static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> JSONValue? { value }
+    public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> JSONValue? { value }
     public var jsonValue: JSONValue { self }
-}
-
-/// Reads the members of one object. Every member read is remembered, so `finish()` can report
-/// members the API does not have. `null` counts as absent (as the ECS service treats it).
-final class ObjectReader {
-    let object: JSONObject
-    let path: JSONPath
-    let diag: Diagnostics
-    private var known: [String] = []
-
-    init(_ object: JSONObject, at path: JSONPath, _ diag: Diagnostics) {
-        self.object = object
-        self.path = path
-        self.diag = diag
-    }
-
-    /// The member `key` decoded as `T`, or nil when absent, null or of the wrong type (reported).
-    func callAsFunction<T: JSONDecodable>(_ key: String, as type: T.Type = T.self) -> T? {
-        known.append(key)
-        guard let raw = object[key], raw != .null else { return nil }
-        return T.decode(raw, at: path / key, diag)
-    }
-
-    /// Like `callAsFunction`, but a missing member is reported as a missing required parameter.
-    func required<T: JSONDecodable>(_ key: String, as type: T.Type = T.self) -> T? {
-        known.append(key)
-        guard let raw = object[key], raw != .null else {
-            diag.invalid(path / key, "missing required parameter \(quoted(key))")
-            return nil
-        }
-        return T.decode(raw, at: path / key, diag)
-    }
-
-    /// Marks members as known without decoding them (read-only fields handled elsewhere).
-    func accept(_ keys: [String]) { known.append(contentsOf: keys) }
-
-    /// Reports every member that was never read, suggesting the closest known name.
-    func finish() {
-        for key in object.keys where !known.contains(key) {
-            var message = "unknown parameter \(quoted(key)): not part of the ECS API for this object"
-            if let guess = closestName(to: key, in: known) { message += "; did you mean \(quoted(guess))?" }
-            diag.invalid(path / key, message)
-        }
-    }
-}
-
-/// Builds an object member by member; nil values are left out.
-public struct ObjectWriter {
-    public private(set) var object = JSONObject()
-    public init() {}
-
-    public mutating func set(_ key: String, _ value: (some JSONEncodable)?) {
-        if let value { object[key] = value.jsonValue }
-    }
-
-    public mutating func set(_ key: String, raw value: JSONValue?) {
-        if let value { object[key] = value }
-    }
-}
-
-/// Case-insensitive match first, then the nearest name by edit distance (if close enough).
-func closestName(to key: String, in candidates: [String]) -> String? {
-    if let same = candidates.first(where: { $0.lowercased() == key.lowercased() }) { return same }
-    var best: (String, Int)?
-    for c in candidates {
-        let d = editDistance(Array(key.lowercased()), Array(c.lowercased()))
-        if d <= max(2, c.count / 3), d < (best?.1 ?? .max) { best = (c, d) }
-    }
-    return best?.0
-}
-
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    for i in 1...a.count {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...b.count {
-            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return previous[b.count]
 }

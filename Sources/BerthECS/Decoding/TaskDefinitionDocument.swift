@@ -22,7 +22,9 @@ public struct TaskDefinitionDocument: Sendable, Equatable {
         return (doc.input, doc.problems)
     }
 
-    public static func read(_ json: JSONValue) -> TaskDefinitionDocument {
+    /// With `acceptOutputForm` false (an API request body), the `taskDefinition` wrapper and the
+    /// read-only members are not recognised and are reported as unknown parameters, as ECS does.
+    public static func read(_ json: JSONValue, acceptOutputForm: Bool = true) -> TaskDefinitionDocument {
         let diag = Diagnostics()
         guard case .object(var root) = json else {
             diag.invalid(.root, rootTypeMessage(json))
@@ -30,7 +32,9 @@ public struct TaskDefinitionDocument: Sendable, Equatable {
         }
         var base = JSONPath.root
         var outerTags: [Tag]?
-        if case .object(let inner)? = root["taskDefinition"], !root.contains("family"), !root.contains("containerDefinitions") {
+        if acceptOutputForm, case .object(let inner)? = root["taskDefinition"], !root.contains("family"),
+            !root.contains("containerDefinitions")
+        {
             let outer = ObjectReader(root, at: .root, diag)
             outerTags = outer("tags")
             outer.accept(["taskDefinition", "ResponseMetadata"])
@@ -40,7 +44,7 @@ public struct TaskDefinitionDocument: Sendable, Equatable {
             base = .root / "taskDefinition"
         }
         let reader = ObjectReader(root, at: base, diag)
-        let present = readOnlyMembers.filter { root.contains($0) }
+        let present = acceptOutputForm ? readOnlyMembers.filter { root.contains($0) } : []
         reader.accept(present)
         if !present.isEmpty {
             diag.warning(base, "read-only members of a registered task definition are ignored: " + present.joined(separator: ", "))

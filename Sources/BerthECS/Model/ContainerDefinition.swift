@@ -45,7 +45,7 @@ public struct ContainerDefinition: JSONShape, Sendable, Equatable {
 
     public init(name: String? = nil, image: String? = nil) { self.name = name; self.image = image }
 
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         name = r("name"); image = r("image"); repositoryCredentials = r("repositoryCredentials")
         cpu = r("cpu"); memory = r("memory"); memoryReservation = r("memoryReservation")
         links = r("links"); portMappings = r("portMappings"); essential = r("essential"); restartPolicy = r("restartPolicy")
@@ -62,7 +62,7 @@ public struct ContainerDefinition: JSONShape, Sendable, Equatable {
         firelensConfiguration = r("firelensConfiguration"); credentialSpecs = r("credentialSpecs")
     }
 
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("name", name); w.set("image", image); w.set("repositoryCredentials", repositoryCredentials)
         w.set("cpu", cpu); w.set("memory", memory); w.set("memoryReservation", memoryReservation)
         w.set("links", links); w.set("portMappings", portMappings); w.set("essential", essential); w.set("restartPolicy", restartPolicy)

@@ -5,16 +5,16 @@ public struct KeyValuePair: JSONShape, Sendable, Equatable {
     public var name: String?
     public var value: String?
     public init(name: String? = nil, value: String? = nil) { self.name = name; self.value = value }
-    init(reading r: ObjectReader) { name = r("name"); value = r("value") }
-    func write(to w: inout ObjectWriter) { w.set("name", name); w.set("value", value) }
+    public init(reading r: ObjectReader) { name = r("name"); value = r("value") }
+    public func write(to w: inout ObjectWriter) { w.set("name", name); w.set("value", value) }
 }
 
 public struct Tag: JSONShape, Sendable, Equatable {
     public var key: String?
     public var value: String?
     public init(key: String? = nil, value: String? = nil) { self.key = key; self.value = value }
-    init(reading r: ObjectReader) { key = r("key"); value = r("value") }
-    func write(to w: inout ObjectWriter) { w.set("key", key); w.set("value", value) }
+    public init(reading r: ObjectReader) { key = r("key"); value = r("value") }
+    public func write(to w: inout ObjectWriter) { w.set("key", key); w.set("value", value) }
 }
 
 public struct PortMapping: JSONShape, Sendable, Equatable {
@@ -25,11 +25,11 @@ public struct PortMapping: JSONShape, Sendable, Equatable {
     public var appProtocol: ApplicationProtocol?
     public var containerPortRange: String?
     public init() {}
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         containerPort = r("containerPort"); hostPort = r("hostPort"); `protocol` = r("protocol")
         name = r("name"); appProtocol = r("appProtocol"); containerPortRange = r("containerPortRange")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("containerPort", containerPort); w.set("hostPort", hostPort); w.set("protocol", `protocol`)
         w.set("name", name); w.set("appProtocol", appProtocol); w.set("containerPortRange", containerPortRange)
     }
@@ -39,8 +39,8 @@ public struct EnvironmentFile: JSONShape, Sendable, Equatable {
     public var value: String?
     public var type: EnvironmentFileType?
     public init(value: String? = nil, type: EnvironmentFileType? = .s3) { self.value = value; self.type = type }
-    init(reading r: ObjectReader) { value = r.required("value"); type = r.required("type") }
-    func write(to w: inout ObjectWriter) { w.set("value", value); w.set("type", type) }
+    public init(reading r: ObjectReader) { value = r.required("value"); type = r.required("type") }
+    public func write(to w: inout ObjectWriter) { w.set("value", value); w.set("type", type) }
 
     /// A local file this points at (Berth extension: an absolute path or `file://` URL), else nil (S3).
     public var localPath: String? {
@@ -57,8 +57,8 @@ public struct MountPoint: JSONShape, Sendable, Equatable {
     public init(sourceVolume: String? = nil, containerPath: String? = nil, readOnly: Bool? = nil) {
         self.sourceVolume = sourceVolume; self.containerPath = containerPath; self.readOnly = readOnly
     }
-    init(reading r: ObjectReader) { sourceVolume = r("sourceVolume"); containerPath = r("containerPath"); readOnly = r("readOnly") }
-    func write(to w: inout ObjectWriter) {
+    public init(reading r: ObjectReader) { sourceVolume = r("sourceVolume"); containerPath = r("containerPath"); readOnly = r("readOnly") }
+    public func write(to w: inout ObjectWriter) {
         w.set("sourceVolume", sourceVolume); w.set("containerPath", containerPath); w.set("readOnly", readOnly)
     }
 }
@@ -67,16 +67,16 @@ public struct VolumeFrom: JSONShape, Sendable, Equatable {
     public var sourceContainer: String?
     public var readOnly: Bool?
     public init(sourceContainer: String? = nil, readOnly: Bool? = nil) { self.sourceContainer = sourceContainer; self.readOnly = readOnly }
-    init(reading r: ObjectReader) { sourceContainer = r("sourceContainer"); readOnly = r("readOnly") }
-    func write(to w: inout ObjectWriter) { w.set("sourceContainer", sourceContainer); w.set("readOnly", readOnly) }
+    public init(reading r: ObjectReader) { sourceContainer = r("sourceContainer"); readOnly = r("readOnly") }
+    public func write(to w: inout ObjectWriter) { w.set("sourceContainer", sourceContainer); w.set("readOnly", readOnly) }
 }
 
 public struct Secret: JSONShape, Sendable, Equatable {
     public var name: String?
     public var valueFrom: String?
     public init(name: String? = nil, valueFrom: String? = nil) { self.name = name; self.valueFrom = valueFrom }
-    init(reading r: ObjectReader) { name = r.required("name"); valueFrom = r.required("valueFrom") }
-    func write(to w: inout ObjectWriter) { w.set("name", name); w.set("valueFrom", valueFrom) }
+    public init(reading r: ObjectReader) { name = r.required("name"); valueFrom = r.required("valueFrom") }
+    public func write(to w: inout ObjectWriter) { w.set("name", name); w.set("valueFrom", valueFrom) }
 }
 
 public struct ContainerDependency: JSONShape, Sendable, Equatable {
@@ -85,16 +85,16 @@ public struct ContainerDependency: JSONShape, Sendable, Equatable {
     public init(containerName: String? = nil, condition: ContainerCondition? = nil) {
         self.containerName = containerName; self.condition = condition
     }
-    init(reading r: ObjectReader) { containerName = r.required("containerName"); condition = r.required("condition") }
-    func write(to w: inout ObjectWriter) { w.set("containerName", containerName); w.set("condition", condition) }
+    public init(reading r: ObjectReader) { containerName = r.required("containerName"); condition = r.required("condition") }
+    public func write(to w: inout ObjectWriter) { w.set("containerName", containerName); w.set("condition", condition) }
 }
 
 public struct HostEntry: JSONShape, Sendable, Equatable {
     public var hostname: String?
     public var ipAddress: String?
     public init(hostname: String? = nil, ipAddress: String? = nil) { self.hostname = hostname; self.ipAddress = ipAddress }
-    init(reading r: ObjectReader) { hostname = r.required("hostname"); ipAddress = r.required("ipAddress") }
-    func write(to w: inout ObjectWriter) { w.set("hostname", hostname); w.set("ipAddress", ipAddress) }
+    public init(reading r: ObjectReader) { hostname = r.required("hostname"); ipAddress = r.required("ipAddress") }
+    public func write(to w: inout ObjectWriter) { w.set("hostname", hostname); w.set("ipAddress", ipAddress) }
 }
 
 public struct Ulimit: JSONShape, Sendable, Equatable {
@@ -104,31 +104,31 @@ public struct Ulimit: JSONShape, Sendable, Equatable {
     public init(name: UlimitName? = nil, softLimit: Int? = nil, hardLimit: Int? = nil) {
         self.name = name; self.softLimit = softLimit; self.hardLimit = hardLimit
     }
-    init(reading r: ObjectReader) { name = r.required("name"); softLimit = r.required("softLimit"); hardLimit = r.required("hardLimit") }
-    func write(to w: inout ObjectWriter) { w.set("name", name); w.set("softLimit", softLimit); w.set("hardLimit", hardLimit) }
+    public init(reading r: ObjectReader) { name = r.required("name"); softLimit = r.required("softLimit"); hardLimit = r.required("hardLimit") }
+    public func write(to w: inout ObjectWriter) { w.set("name", name); w.set("softLimit", softLimit); w.set("hardLimit", hardLimit) }
 }
 
 public struct SystemControl: JSONShape, Sendable, Equatable {
     public var namespace: String?
     public var value: String?
     public init(namespace: String? = nil, value: String? = nil) { self.namespace = namespace; self.value = value }
-    init(reading r: ObjectReader) { namespace = r("namespace"); value = r("value") }
-    func write(to w: inout ObjectWriter) { w.set("namespace", namespace); w.set("value", value) }
+    public init(reading r: ObjectReader) { namespace = r("namespace"); value = r("value") }
+    public func write(to w: inout ObjectWriter) { w.set("namespace", namespace); w.set("value", value) }
 }
 
 public struct ResourceRequirement: JSONShape, Sendable, Equatable {
     public var value: String?
     public var type: ResourceType?
     public init(value: String? = nil, type: ResourceType? = nil) { self.value = value; self.type = type }
-    init(reading r: ObjectReader) { value = r.required("value"); type = r.required("type") }
-    func write(to w: inout ObjectWriter) { w.set("value", value); w.set("type", type) }
+    public init(reading r: ObjectReader) { value = r.required("value"); type = r.required("type") }
+    public func write(to w: inout ObjectWriter) { w.set("value", value); w.set("type", type) }
 }
 
 public struct RepositoryCredentials: JSONShape, Sendable, Equatable {
     public var credentialsParameter: String?
     public init(credentialsParameter: String? = nil) { self.credentialsParameter = credentialsParameter }
-    init(reading r: ObjectReader) { credentialsParameter = r.required("credentialsParameter") }
-    func write(to w: inout ObjectWriter) { w.set("credentialsParameter", credentialsParameter) }
+    public init(reading r: ObjectReader) { credentialsParameter = r.required("credentialsParameter") }
+    public func write(to w: inout ObjectWriter) { w.set("credentialsParameter", credentialsParameter) }
 }
 
 public struct HealthCheck: JSONShape, Sendable, Equatable {
@@ -140,10 +140,10 @@ public struct HealthCheck: JSONShape, Sendable, Equatable {
     public init(command: [String]? = nil, interval: Int? = nil, timeout: Int? = nil, retries: Int? = nil, startPeriod: Int? = nil) {
         self.command = command; self.interval = interval; self.timeout = timeout; self.retries = retries; self.startPeriod = startPeriod
     }
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         command = r.required("command"); interval = r("interval"); timeout = r("timeout"); retries = r("retries"); startPeriod = r("startPeriod")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("command", command); w.set("interval", interval); w.set("timeout", timeout)
         w.set("retries", retries); w.set("startPeriod", startPeriod)
     }
@@ -162,10 +162,10 @@ public struct ContainerRestartPolicy: JSONShape, Sendable, Equatable {
     public init(enabled: Bool? = nil, ignoredExitCodes: [Int]? = nil, restartAttemptPeriod: Int? = nil) {
         self.enabled = enabled; self.ignoredExitCodes = ignoredExitCodes; self.restartAttemptPeriod = restartAttemptPeriod
     }
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         enabled = r.required("enabled"); ignoredExitCodes = r("ignoredExitCodes"); restartAttemptPeriod = r("restartAttemptPeriod")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("enabled", enabled); w.set("ignoredExitCodes", ignoredExitCodes); w.set("restartAttemptPeriod", restartAttemptPeriod)
     }
     /// Default 300 s (§3.5).
@@ -179,24 +179,24 @@ public struct LogConfiguration: JSONShape, Sendable, Equatable {
     public init(logDriver: LogDriver? = nil, options: [String: String]? = nil, secretOptions: [Secret]? = nil) {
         self.logDriver = logDriver; self.options = options; self.secretOptions = secretOptions
     }
-    init(reading r: ObjectReader) { logDriver = r.required("logDriver"); options = r("options"); secretOptions = r("secretOptions") }
-    func write(to w: inout ObjectWriter) { w.set("logDriver", logDriver); w.set("options", options); w.set("secretOptions", secretOptions) }
+    public init(reading r: ObjectReader) { logDriver = r.required("logDriver"); options = r("options"); secretOptions = r("secretOptions") }
+    public func write(to w: inout ObjectWriter) { w.set("logDriver", logDriver); w.set("options", options); w.set("secretOptions", secretOptions) }
 }
 
 public struct FirelensConfiguration: JSONShape, Sendable, Equatable {
     public var type: FirelensConfigurationType?
     public var options: [String: String]?
     public init(type: FirelensConfigurationType? = nil, options: [String: String]? = nil) { self.type = type; self.options = options }
-    init(reading r: ObjectReader) { type = r.required("type"); options = r("options") }
-    func write(to w: inout ObjectWriter) { w.set("type", type); w.set("options", options) }
+    public init(reading r: ObjectReader) { type = r.required("type"); options = r("options") }
+    public func write(to w: inout ObjectWriter) { w.set("type", type); w.set("options", options) }
 }
 
 public struct KernelCapabilities: JSONShape, Sendable, Equatable {
     public var add: [String]?
     public var drop: [String]?
     public init(add: [String]? = nil, drop: [String]? = nil) { self.add = add; self.drop = drop }
-    init(reading r: ObjectReader) { add = r("add"); drop = r("drop") }
-    func write(to w: inout ObjectWriter) { w.set("add", add); w.set("drop", drop) }
+    public init(reading r: ObjectReader) { add = r("add"); drop = r("drop") }
+    public func write(to w: inout ObjectWriter) { w.set("add", add); w.set("drop", drop) }
 }
 
 public struct Device: JSONShape, Sendable, Equatable {
@@ -206,8 +206,8 @@ public struct Device: JSONShape, Sendable, Equatable {
     public init(hostPath: String? = nil, containerPath: String? = nil, permissions: [DeviceCgroupPermission]? = nil) {
         self.hostPath = hostPath; self.containerPath = containerPath; self.permissions = permissions
     }
-    init(reading r: ObjectReader) { hostPath = r.required("hostPath"); containerPath = r("containerPath"); permissions = r("permissions") }
-    func write(to w: inout ObjectWriter) { w.set("hostPath", hostPath); w.set("containerPath", containerPath); w.set("permissions", permissions) }
+    public init(reading r: ObjectReader) { hostPath = r.required("hostPath"); containerPath = r("containerPath"); permissions = r("permissions") }
+    public func write(to w: inout ObjectWriter) { w.set("hostPath", hostPath); w.set("containerPath", containerPath); w.set("permissions", permissions) }
 }
 
 public struct Tmpfs: JSONShape, Sendable, Equatable {
@@ -217,8 +217,8 @@ public struct Tmpfs: JSONShape, Sendable, Equatable {
     public init(containerPath: String? = nil, size: Int? = nil, mountOptions: [String]? = nil) {
         self.containerPath = containerPath; self.size = size; self.mountOptions = mountOptions
     }
-    init(reading r: ObjectReader) { containerPath = r.required("containerPath"); size = r.required("size"); mountOptions = r("mountOptions") }
-    func write(to w: inout ObjectWriter) { w.set("containerPath", containerPath); w.set("size", size); w.set("mountOptions", mountOptions) }
+    public init(reading r: ObjectReader) { containerPath = r.required("containerPath"); size = r.required("size"); mountOptions = r("mountOptions") }
+    public func write(to w: inout ObjectWriter) { w.set("containerPath", containerPath); w.set("size", size); w.set("mountOptions", mountOptions) }
 }
 
 public struct LinuxParameters: JSONShape, Sendable, Equatable {
@@ -230,11 +230,11 @@ public struct LinuxParameters: JSONShape, Sendable, Equatable {
     public var maxSwap: Int?
     public var swappiness: Int?
     public init() {}
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         capabilities = r("capabilities"); devices = r("devices"); initProcessEnabled = r("initProcessEnabled")
         sharedMemorySize = r("sharedMemorySize"); tmpfs = r("tmpfs"); maxSwap = r("maxSwap"); swappiness = r("swappiness")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("capabilities", capabilities); w.set("devices", devices); w.set("initProcessEnabled", initProcessEnabled)
         w.set("sharedMemorySize", sharedMemorySize); w.set("tmpfs", tmpfs); w.set("maxSwap", maxSwap); w.set("swappiness", swappiness)
     }

@@ -25,7 +25,7 @@ public struct TaskDefinitionInput: JSONShape, Sendable, Equatable {
         self.containerDefinitions = containerDefinitions
     }
 
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         family = r.required("family"); taskRoleArn = r("taskRoleArn"); executionRoleArn = r("executionRoleArn")
         networkMode = r("networkMode"); containerDefinitions = r.required("containerDefinitions"); volumes = r("volumes")
         placementConstraints = r("placementConstraints"); requiresCompatibilities = r("requiresCompatibilities")
@@ -34,7 +34,7 @@ public struct TaskDefinitionInput: JSONShape, Sendable, Equatable {
         ephemeralStorage = r("ephemeralStorage"); runtimePlatform = r("runtimePlatform"); enableFaultInjection = r("enableFaultInjection")
     }
 
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("family", family); w.set("taskRoleArn", taskRoleArn); w.set("executionRoleArn", executionRoleArn)
         w.set("networkMode", networkMode); w.set("containerDefinitions", containerDefinitions); w.set("volumes", volumes)
         w.set("placementConstraints", placementConstraints); w.set("requiresCompatibilities", requiresCompatibilities)

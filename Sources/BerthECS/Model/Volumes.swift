@@ -3,8 +3,8 @@
 public struct HostVolumeProperties: JSONShape, Sendable, Equatable {
     public var sourcePath: String?
     public init(sourcePath: String? = nil) { self.sourcePath = sourcePath }
-    init(reading r: ObjectReader) { sourcePath = r("sourcePath") }
-    func write(to w: inout ObjectWriter) { w.set("sourcePath", sourcePath) }
+    public init(reading r: ObjectReader) { sourcePath = r("sourcePath") }
+    public func write(to w: inout ObjectWriter) { w.set("sourcePath", sourcePath) }
 }
 
 public struct DockerVolumeConfiguration: JSONShape, Sendable, Equatable {
@@ -14,10 +14,10 @@ public struct DockerVolumeConfiguration: JSONShape, Sendable, Equatable {
     public var driverOpts: [String: String]?
     public var labels: [String: String]?
     public init(scope: Scope? = nil) { self.scope = scope }
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         scope = r("scope"); autoprovision = r("autoprovision"); driver = r("driver"); driverOpts = r("driverOpts"); labels = r("labels")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("scope", scope); w.set("autoprovision", autoprovision); w.set("driver", driver)
         w.set("driverOpts", driverOpts); w.set("labels", labels)
     }
@@ -27,8 +27,8 @@ public struct EFSAuthorizationConfig: JSONShape, Sendable, Equatable {
     public var accessPointId: String?
     public var iam: EFSAuthorizationConfigIAM?
     public init() {}
-    init(reading r: ObjectReader) { accessPointId = r("accessPointId"); iam = r("iam") }
-    func write(to w: inout ObjectWriter) { w.set("accessPointId", accessPointId); w.set("iam", iam) }
+    public init(reading r: ObjectReader) { accessPointId = r("accessPointId"); iam = r("iam") }
+    public func write(to w: inout ObjectWriter) { w.set("accessPointId", accessPointId); w.set("iam", iam) }
 }
 
 public struct EFSVolumeConfiguration: JSONShape, Sendable, Equatable {
@@ -38,11 +38,11 @@ public struct EFSVolumeConfiguration: JSONShape, Sendable, Equatable {
     public var transitEncryptionPort: Int?
     public var authorizationConfig: EFSAuthorizationConfig?
     public init() {}
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         fileSystemId = r.required("fileSystemId"); rootDirectory = r("rootDirectory"); transitEncryption = r("transitEncryption")
         transitEncryptionPort = r("transitEncryptionPort"); authorizationConfig = r("authorizationConfig")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("fileSystemId", fileSystemId); w.set("rootDirectory", rootDirectory); w.set("transitEncryption", transitEncryption)
         w.set("transitEncryptionPort", transitEncryptionPort); w.set("authorizationConfig", authorizationConfig)
     }
@@ -52,8 +52,8 @@ public struct FSxWindowsFileServerAuthorizationConfig: JSONShape, Sendable, Equa
     public var credentialsParameter: String?
     public var domain: String?
     public init() {}
-    init(reading r: ObjectReader) { credentialsParameter = r.required("credentialsParameter"); domain = r.required("domain") }
-    func write(to w: inout ObjectWriter) { w.set("credentialsParameter", credentialsParameter); w.set("domain", domain) }
+    public init(reading r: ObjectReader) { credentialsParameter = r.required("credentialsParameter"); domain = r.required("domain") }
+    public func write(to w: inout ObjectWriter) { w.set("credentialsParameter", credentialsParameter); w.set("domain", domain) }
 }
 
 public struct FSxWindowsFileServerVolumeConfiguration: JSONShape, Sendable, Equatable {
@@ -61,11 +61,11 @@ public struct FSxWindowsFileServerVolumeConfiguration: JSONShape, Sendable, Equa
     public var rootDirectory: String?
     public var authorizationConfig: FSxWindowsFileServerAuthorizationConfig?
     public init() {}
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         fileSystemId = r.required("fileSystemId"); rootDirectory = r.required("rootDirectory")
         authorizationConfig = r.required("authorizationConfig")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("fileSystemId", fileSystemId); w.set("rootDirectory", rootDirectory); w.set("authorizationConfig", authorizationConfig)
     }
 }
@@ -80,12 +80,12 @@ public struct Volume: JSONShape, Sendable, Equatable {
     public var fsxWindowsFileServerVolumeConfiguration: FSxWindowsFileServerVolumeConfiguration?
     public var configuredAtLaunch: Bool?
     public init(name: String? = nil, host: HostVolumeProperties? = nil) { self.name = name; self.host = host }
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         name = r("name"); host = r("host"); dockerVolumeConfiguration = r("dockerVolumeConfiguration")
-        efsVolumeConfiguration = r("efsVolumeConfiguration"); s3filesVolumeConfiguration = r("s3filesVolumeConfiguration")
+        efsVolumeConfiguration = r("efsVolumeConfiguration"); s3filesVolumeConfiguration = r.rawObject("s3filesVolumeConfiguration")
         fsxWindowsFileServerVolumeConfiguration = r("fsxWindowsFileServerVolumeConfiguration"); configuredAtLaunch = r("configuredAtLaunch")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("name", name); w.set("host", host); w.set("dockerVolumeConfiguration", dockerVolumeConfiguration)
         w.set("efsVolumeConfiguration", efsVolumeConfiguration); w.set("s3filesVolumeConfiguration", s3filesVolumeConfiguration)
         w.set("fsxWindowsFileServerVolumeConfiguration", fsxWindowsFileServerVolumeConfiguration)

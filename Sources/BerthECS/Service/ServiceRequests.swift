@@ -12,7 +12,7 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
     public var capacityProviderStrategy: [CapacityProviderStrategyItem]?
     public var platformVersion: String?
     public var role: String?
-    public var deploymentConfiguration: DeploymentConfiguration?
+    public var deploymentConfiguration: ServiceDeploymentConfiguration?
     public var placementConstraints: [PlacementConstraint]?
     public var placementStrategy: [PlacementStrategy]?
     public var networkConfiguration: NetworkConfiguration?
@@ -34,7 +34,7 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
         self.desiredCount = desiredCount
     }
 
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         cluster = r("cluster"); serviceName = r.required("serviceName"); taskDefinition = r("taskDefinition")
         availabilityZoneRebalancing = r("availabilityZoneRebalancing"); loadBalancers = r("loadBalancers")
         serviceRegistries = r("serviceRegistries"); desiredCount = r("desiredCount"); clientToken = r("clientToken")
@@ -44,11 +44,11 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
         healthCheckGracePeriodSeconds = r("healthCheckGracePeriodSeconds"); schedulingStrategy = r("schedulingStrategy")
         deploymentController = r("deploymentController"); tags = r("tags"); enableECSManagedTags = r("enableECSManagedTags")
         propagateTags = r("propagateTags"); enableExecuteCommand = r("enableExecuteCommand")
-        serviceConnectConfiguration = r("serviceConnectConfiguration"); volumeConfigurations = r("volumeConfigurations")
-        vpcLatticeConfigurations = r("vpcLatticeConfigurations")
+        serviceConnectConfiguration = r.rawObject("serviceConnectConfiguration"); volumeConfigurations = r.rawList("volumeConfigurations")
+        vpcLatticeConfigurations = r.rawList("vpcLatticeConfigurations")
     }
 
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("cluster", cluster); w.set("serviceName", serviceName); w.set("taskDefinition", taskDefinition)
         w.set("availabilityZoneRebalancing", availabilityZoneRebalancing); w.set("loadBalancers", loadBalancers)
         w.set("serviceRegistries", serviceRegistries); w.set("desiredCount", desiredCount); w.set("clientToken", clientToken)
@@ -67,8 +67,8 @@ public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
     public var effectiveSchedulingStrategy: SchedulingStrategy { schedulingStrategy ?? .replica }
     /// DAEMON on one host = exactly one task.
     public var effectiveDesiredCount: Int { effectiveSchedulingStrategy == .daemon ? 1 : (desiredCount ?? 0) }
-    public var effectiveDeploymentConfiguration: DeploymentConfiguration {
-        (deploymentConfiguration ?? DeploymentConfiguration()).withDefaults(for: effectiveSchedulingStrategy)
+    public var effectiveDeploymentConfiguration: ServiceDeploymentConfiguration {
+        (deploymentConfiguration ?? ServiceDeploymentConfiguration()).withDefaults(for: effectiveSchedulingStrategy)
     }
     public var effectiveHealthCheckGracePeriodSeconds: Int { healthCheckGracePeriodSeconds ?? 0 }
     public var effectiveDeploymentController: DeploymentControllerType { deploymentController?.type ?? .ecs }
@@ -82,7 +82,7 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
     public var desiredCount: Int?
     public var taskDefinition: String?
     public var capacityProviderStrategy: [CapacityProviderStrategyItem]?
-    public var deploymentConfiguration: DeploymentConfiguration?
+    public var deploymentConfiguration: ServiceDeploymentConfiguration?
     public var availabilityZoneRebalancing: AvailabilityZoneRebalancing?
     public var networkConfiguration: NetworkConfiguration?
     public var placementConstraints: [PlacementConstraint]?
@@ -102,7 +102,7 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
 
     public init(service: String? = nil) { self.service = service }
 
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         cluster = r("cluster"); service = r.required("service"); desiredCount = r("desiredCount"); taskDefinition = r("taskDefinition")
         capacityProviderStrategy = r("capacityProviderStrategy"); deploymentConfiguration = r("deploymentConfiguration")
         availabilityZoneRebalancing = r("availabilityZoneRebalancing"); networkConfiguration = r("networkConfiguration")
@@ -110,11 +110,11 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
         forceNewDeployment = r("forceNewDeployment"); healthCheckGracePeriodSeconds = r("healthCheckGracePeriodSeconds")
         deploymentController = r("deploymentController"); enableExecuteCommand = r("enableExecuteCommand")
         enableECSManagedTags = r("enableECSManagedTags"); loadBalancers = r("loadBalancers"); propagateTags = r("propagateTags")
-        serviceRegistries = r("serviceRegistries"); serviceConnectConfiguration = r("serviceConnectConfiguration")
-        volumeConfigurations = r("volumeConfigurations"); vpcLatticeConfigurations = r("vpcLatticeConfigurations")
+        serviceRegistries = r("serviceRegistries"); serviceConnectConfiguration = r.rawObject("serviceConnectConfiguration")
+        volumeConfigurations = r.rawList("volumeConfigurations"); vpcLatticeConfigurations = r.rawList("vpcLatticeConfigurations")
     }
 
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("cluster", cluster); w.set("service", service); w.set("desiredCount", desiredCount); w.set("taskDefinition", taskDefinition)
         w.set("capacityProviderStrategy", capacityProviderStrategy); w.set("deploymentConfiguration", deploymentConfiguration)
         w.set("availabilityZoneRebalancing", availabilityZoneRebalancing); w.set("networkConfiguration", networkConfiguration)

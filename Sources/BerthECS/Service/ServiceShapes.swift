@@ -4,8 +4,8 @@ public struct DeploymentCircuitBreaker: JSONShape, Sendable, Equatable {
     public var enable: Bool?
     public var rollback: Bool?
     public init(enable: Bool? = nil, rollback: Bool? = nil) { self.enable = enable; self.rollback = rollback }
-    init(reading r: ObjectReader) { enable = r.required("enable"); rollback = r.required("rollback") }
-    func write(to w: inout ObjectWriter) { w.set("enable", enable); w.set("rollback", rollback) }
+    public init(reading r: ObjectReader) { enable = r.required("enable"); rollback = r.required("rollback") }
+    public func write(to w: inout ObjectWriter) { w.set("enable", enable); w.set("rollback", rollback) }
 }
 
 public struct DeploymentAlarms: JSONShape, Sendable, Equatable {
@@ -13,11 +13,13 @@ public struct DeploymentAlarms: JSONShape, Sendable, Equatable {
     public var rollback: Bool?
     public var enable: Bool?
     public init() {}
-    init(reading r: ObjectReader) { alarmNames = r.required("alarmNames"); rollback = r.required("rollback"); enable = r.required("enable") }
-    func write(to w: inout ObjectWriter) { w.set("alarmNames", alarmNames); w.set("rollback", rollback); w.set("enable", enable) }
+    public init(reading r: ObjectReader) { alarmNames = r.required("alarmNames"); rollback = r.required("rollback"); enable = r.required("enable") }
+    public func write(to w: inout ObjectWriter) { w.set("alarmNames", alarmNames); w.set("rollback", rollback); w.set("enable", enable) }
 }
 
-public struct DeploymentConfiguration: JSONShape, Sendable, Equatable {
+/// `deploymentConfiguration` of a service request (ECS shape `DeploymentConfiguration`; named
+/// apart from BerthController.DeploymentConfiguration, the resolved form the controller uses).
+public struct ServiceDeploymentConfiguration: JSONShape, Sendable, Equatable {
     public var deploymentCircuitBreaker: DeploymentCircuitBreaker?
     public var maximumPercent: Int?
     public var minimumHealthyPercent: Int?
@@ -34,13 +36,13 @@ public struct DeploymentConfiguration: JSONShape, Sendable, Equatable {
         self.minimumHealthyPercent = minimumHealthyPercent
         self.deploymentCircuitBreaker = deploymentCircuitBreaker
     }
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         deploymentCircuitBreaker = r("deploymentCircuitBreaker"); maximumPercent = r("maximumPercent")
         minimumHealthyPercent = r("minimumHealthyPercent"); alarms = r("alarms"); strategy = r("strategy")
-        bakeTimeInMinutes = r("bakeTimeInMinutes"); lifecycleHooks = r("lifecycleHooks")
-        linearConfiguration = r("linearConfiguration"); canaryConfiguration = r("canaryConfiguration")
+        bakeTimeInMinutes = r("bakeTimeInMinutes"); lifecycleHooks = r.rawList("lifecycleHooks")
+        linearConfiguration = r.rawObject("linearConfiguration"); canaryConfiguration = r.rawObject("canaryConfiguration")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("deploymentCircuitBreaker", deploymentCircuitBreaker); w.set("maximumPercent", maximumPercent)
         w.set("minimumHealthyPercent", minimumHealthyPercent); w.set("alarms", alarms); w.set("strategy", strategy)
         w.set("bakeTimeInMinutes", bakeTimeInMinutes); w.set("lifecycleHooks", lifecycleHooks)
@@ -48,7 +50,7 @@ public struct DeploymentConfiguration: JSONShape, Sendable, Equatable {
     }
 
     /// With ECS defaults (§5.2): REPLICA 200/100, DAEMON 100/0.
-    public func withDefaults(for strategy: SchedulingStrategy) -> DeploymentConfiguration {
+    public func withDefaults(for strategy: SchedulingStrategy) -> ServiceDeploymentConfiguration {
         var c = self
         if c.maximumPercent == nil { c.maximumPercent = strategy == .daemon ? 100 : 200 }
         if c.minimumHealthyPercent == nil { c.minimumHealthyPercent = strategy == .daemon ? 0 : 100 }
@@ -59,8 +61,8 @@ public struct DeploymentConfiguration: JSONShape, Sendable, Equatable {
 public struct DeploymentController: JSONShape, Sendable, Equatable {
     public var type: DeploymentControllerType?
     public init(type: DeploymentControllerType? = nil) { self.type = type }
-    init(reading r: ObjectReader) { type = r.required("type") }
-    func write(to w: inout ObjectWriter) { w.set("type", type) }
+    public init(reading r: ObjectReader) { type = r.required("type") }
+    public func write(to w: inout ObjectWriter) { w.set("type", type) }
 }
 
 public struct AwsVpcConfiguration: JSONShape, Sendable, Equatable {
@@ -68,15 +70,15 @@ public struct AwsVpcConfiguration: JSONShape, Sendable, Equatable {
     public var securityGroups: [String]?
     public var assignPublicIp: AssignPublicIp?
     public init() {}
-    init(reading r: ObjectReader) { subnets = r.required("subnets"); securityGroups = r("securityGroups"); assignPublicIp = r("assignPublicIp") }
-    func write(to w: inout ObjectWriter) { w.set("subnets", subnets); w.set("securityGroups", securityGroups); w.set("assignPublicIp", assignPublicIp) }
+    public init(reading r: ObjectReader) { subnets = r.required("subnets"); securityGroups = r("securityGroups"); assignPublicIp = r("assignPublicIp") }
+    public func write(to w: inout ObjectWriter) { w.set("subnets", subnets); w.set("securityGroups", securityGroups); w.set("assignPublicIp", assignPublicIp) }
 }
 
 public struct NetworkConfiguration: JSONShape, Sendable, Equatable {
     public var awsvpcConfiguration: AwsVpcConfiguration?
     public init() {}
-    init(reading r: ObjectReader) { awsvpcConfiguration = r("awsvpcConfiguration") }
-    func write(to w: inout ObjectWriter) { w.set("awsvpcConfiguration", awsvpcConfiguration) }
+    public init(reading r: ObjectReader) { awsvpcConfiguration = r("awsvpcConfiguration") }
+    public func write(to w: inout ObjectWriter) { w.set("awsvpcConfiguration", awsvpcConfiguration) }
 }
 
 public struct LoadBalancer: JSONShape, Sendable, Equatable {
@@ -86,11 +88,11 @@ public struct LoadBalancer: JSONShape, Sendable, Equatable {
     public var containerPort: Int?
     public var advancedConfiguration: JSONValue?
     public init() {}
-    init(reading r: ObjectReader) {
+    public init(reading r: ObjectReader) {
         targetGroupArn = r("targetGroupArn"); loadBalancerName = r("loadBalancerName"); containerName = r("containerName")
-        containerPort = r("containerPort"); advancedConfiguration = r("advancedConfiguration")
+        containerPort = r("containerPort"); advancedConfiguration = r.rawObject("advancedConfiguration")
     }
-    func write(to w: inout ObjectWriter) {
+    public func write(to w: inout ObjectWriter) {
         w.set("targetGroupArn", targetGroupArn); w.set("loadBalancerName", loadBalancerName); w.set("containerName", containerName)
         w.set("containerPort", containerPort); w.set("advancedConfiguration", advancedConfiguration)
     }
@@ -102,8 +104,8 @@ public struct ServiceRegistry: JSONShape, Sendable, Equatable {
     public var containerName: String?
     public var containerPort: Int?
     public init() {}
-    init(reading r: ObjectReader) { registryArn = r("registryArn"); port = r("port"); containerName = r("containerName"); containerPort = r("containerPort") }
-    func write(to w: inout ObjectWriter) {
+    public init(reading r: ObjectReader) { registryArn = r("registryArn"); port = r("port"); containerName = r("containerName"); containerPort = r("containerPort") }
+    public func write(to w: inout ObjectWriter) {
         w.set("registryArn", registryArn); w.set("port", port); w.set("containerName", containerName); w.set("containerPort", containerPort)
     }
 }
@@ -113,22 +115,22 @@ public struct CapacityProviderStrategyItem: JSONShape, Sendable, Equatable {
     public var weight: Int?
     public var base: Int?
     public init() {}
-    init(reading r: ObjectReader) { capacityProvider = r.required("capacityProvider"); weight = r("weight"); base = r("base") }
-    func write(to w: inout ObjectWriter) { w.set("capacityProvider", capacityProvider); w.set("weight", weight); w.set("base", base) }
+    public init(reading r: ObjectReader) { capacityProvider = r.required("capacityProvider"); weight = r("weight"); base = r("base") }
+    public func write(to w: inout ObjectWriter) { w.set("capacityProvider", capacityProvider); w.set("weight", weight); w.set("base", base) }
 }
 
 public struct PlacementConstraint: JSONShape, Sendable, Equatable {
     public var type: ServicePlacementConstraintType?
     public var expression: String?
     public init() {}
-    init(reading r: ObjectReader) { type = r("type"); expression = r("expression") }
-    func write(to w: inout ObjectWriter) { w.set("type", type); w.set("expression", expression) }
+    public init(reading r: ObjectReader) { type = r("type"); expression = r("expression") }
+    public func write(to w: inout ObjectWriter) { w.set("type", type); w.set("expression", expression) }
 }
 
 public struct PlacementStrategy: JSONShape, Sendable, Equatable {
     public var type: PlacementStrategyType?
     public var field: String?
     public init() {}
-    init(reading r: ObjectReader) { type = r("type"); field = r("field") }
-    func write(to w: inout ObjectWriter) { w.set("type", type); w.set("field", field) }
+    public init(reading r: ObjectReader) { type = r("type"); field = r("field") }
+    public func write(to w: inout ObjectWriter) { w.set("type", type); w.set("field", field) }
 }

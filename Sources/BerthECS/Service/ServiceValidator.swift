@@ -87,7 +87,7 @@ final class ServiceChecks {
     }
 
     func common(
-        deploymentConfiguration dc: DeploymentConfiguration?, strategy: SchedulingStrategy?, desiredCount: Int?,
+        deploymentConfiguration dc: ServiceDeploymentConfiguration?, strategy: SchedulingStrategy?, desiredCount: Int?,
         controller: DeploymentController?, grace: Int?, network: NetworkConfiguration?,
         constraints: [PlacementConstraint]?, placement: [PlacementStrategy]?
     ) {

@@ -40,23 +40,25 @@ public enum ECSExceptionName: String, Sendable, Equatable {
 }
 
 /// Collects problems while decoding and validating one document.
-final class Diagnostics {
-    private(set) var problems: [Problem] = []
+public final class Diagnostics {
+    public private(set) var problems: [Problem] = []
 
-    func error(_ path: JSONPath, _ message: String, exception: ECSExceptionName = .clientException) {
+    public init() {}
+
+    public func error(_ path: JSONPath, _ message: String, exception: ECSExceptionName = .clientException) {
         problems.append(.error(path, message, exception: exception))
     }
 
     /// A shape problem (wrong type, unknown member, bad enum value, missing model-required member).
-    func invalid(_ path: JSONPath, _ message: String) {
+    public func invalid(_ path: JSONPath, _ message: String) {
         problems.append(.error(path, message, exception: .invalidParameterException))
     }
 
-    func warning(_ path: JSONPath, _ message: String) {
+    public func warning(_ path: JSONPath, _ message: String) {
         problems.append(.warning(path, message))
     }
 
-    func append(contentsOf other: [Problem]) { problems.append(contentsOf: other) }
+    public func append(contentsOf other: [Problem]) { problems.append(contentsOf: other) }
 }
 
 extension [Problem] {

@@ -16,7 +16,7 @@ public final class TaskMachine {
     var desiredStopped = false
     var stopCode: StopCode?
     var stoppedReason: String?
-    let createdAt: Double
+    var createdAt: Double
     var startedAt: Double?
     var stoppingAt: Double?
     var executionStoppedAt: Double?
@@ -442,6 +442,7 @@ struct ContainerBox {
                           lastStatus: phase == .pending ? "PENDING" : phase == .running ? "RUNNING" : "STOPPED",
                           exitCode: exitCode, reason: reason, healthStatus: health, lastHealthOutput: lastOutput,
                           startedAt: startedAt, finishedAt: finishedAt, restartCount: restartCount,
-                          lastRestartAt: lastRestartAt, pid: phase == .running ? pid : nil)
+                          lastRestartAt: lastRestartAt, pid: phase == .running ? pid : nil,
+                          networkBindings: plan.networkBindings.isEmpty ? nil : plan.networkBindings)
     }
 }

@@ -73,6 +73,8 @@ public struct TaskContainer: Sendable {
     /// Namespace types (pid, ipc) joined from the first running container of the task
     /// (`pidMode`/`ipcMode` `task`); the first container to start creates them.
     public var shareNamespaces: [String] = []
+    /// Ports published on the host for this container (set once the host is prepared).
+    public var networkBindings: [PublishedPort] = []
 
     public init(name: String, essential: Bool = true, dependsOn: [Dependency] = [], startTimeout: Double? = nil,
                 stopTimeout: Double = 30, healthCheck: HealthCheckPlan? = nil, restartPolicy: RestartPolicyPlan? = nil,
@@ -97,6 +99,11 @@ public struct TaskPlan: Sendable {
     public init(taskId: String, containers: [TaskContainer]) {
         self.taskId = taskId
         self.containers = containers
+    }
+
+    /// Record the published ports on their containers.
+    public mutating func setNetworkBindings(_ ports: [PublishedPort]) {
+        for i in containers.indices { containers[i].networkBindings = ports.filter { $0.container == containers[i].name } }
     }
 
     /// The runtime id of a container of this task.

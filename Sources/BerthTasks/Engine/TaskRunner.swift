@@ -28,6 +28,19 @@ public final class TaskRunner: Sendable {
         machine = Mutex(TaskMachine(plan: plan, runtime: runtime, now: Self.now(), onEvent: onEvent))
     }
 
+    /// Re-attach to a task from its persisted record (see `TaskMachine.adopt`).
+    public convenience init(adopting plan: TaskPlan, record: TaskSnapshot, runtime: any ContainerRuntime, host: TaskHost?,
+                            onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
+        self.init(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
+        machine.withLock { $0.adopt(record) }
+    }
+
+    /// The persisted record of a task, if its runtime directory still exists.
+    public static func record(_ layout: TaskLayout) -> TaskSnapshot? {
+        guard let bytes = try? Files.readBytes(layout.recordPath) else { return nil }
+        return try? JSONDecoder().decode(TaskSnapshot.self, from: Data(bytes))
+    }
+
     public static func now() -> Double { Double(berth_realtime_ns()) / 1e9 }
 
     /// Start driving the task in the background.

@@ -35,6 +35,7 @@ public struct ContainerSnapshot: Codable, Sendable, Equatable {
     public var restartCount: Int
     public var lastRestartAt: Double?
     public var pid: Int32?
+    public var networkBindings: [PublishedPort]? = nil
 }
 
 /// One task as ECS reports it (`Task` in DescribeTasks), local subset.

@@ -16,6 +16,10 @@ public struct TaskHost: Sendable {
     public var cgroups: (any CgroupDriver)?
     /// Task-level limits (task `cpu` units → CFS quota, `memory` MiB → hard limit).
     public var resources: CgroupResources
+    /// TCP ports to publish on the host (awsvpc/bridge), relayed into the task by `berth port-proxy`.
+    public var ports: [PublishedPort] = []
+    /// Host address published ports listen on.
+    public var bindIP = "127.0.0.1"
 
     public init(layout: TaskLayout, networkMode: NetworkMode, cgroups: (any CgroupDriver)?, resources: CgroupResources = CgroupResources()) {
         self.layout = layout
@@ -35,7 +39,9 @@ public struct TaskHost: Sendable {
         return r
     }
 
-    public func prepare(_ containers: [ContainerPrep]) throws {
+    /// Prepare everything; returns the published ports with their actual host ports.
+    @discardableResult
+    public func prepare(_ containers: [ContainerPrep]) throws -> [PublishedPort] {
         try Files.makeDirectories(layout.taskDir, mode: 0o711)
         try Files.makeDirectories(layout.dataDir + "/logs", mode: 0o700)
         if networkMode != .host {
@@ -48,6 +54,39 @@ public struct TaskHost: Sendable {
             try cgroups.create(try CgroupPath(layout.cgroupParent), resources: resources)
         }
         for c in containers { try prepareContainer(c) }
+        return try publishPorts()
+    }
+
+    var proxyPidFile: String { layout.taskDir + "/port-proxy.pid" }
+
+    /// One `berth port-proxy` per task for all its TCP port mappings.
+    func publishPorts() throws -> [PublishedPort] {
+        guard networkMode != .host, !ports.isEmpty else { return ports }
+        let specs = ports.map { "\(bindIP):\($0.hostPort):\($0.containerPort)" }
+        let (pid, line, err) = try HostProcess.start(HostProcess.selfExecutable, ["port-proxy", layout.netnsPath] + specs)
+        guard let line, line.hasPrefix("ready") else {
+            throw TranslationError("portMappings", "ResourceInitializationError: cannot publish ports: \(err.trimmingCharacters(in: "\n "))")
+        }
+        try Files.writeAtomically(proxyPidFile, Array("\(pid) \(Proc.startTime(pid) ?? 0)\n".utf8))
+        let bound = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+        var out = ports
+        for i in out.indices where i < bound.count {
+            out[i].hostPort = bound[i]
+            out[i].bindIP = bindIP
+        }
+        return out
+    }
+
+    func stopProxy() {
+        guard let text = try? Files.read(proxyPidFile) else { return }
+        let f = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard f.count == 2, let pid = Int32(f[0]), let start = UInt64(f[1]), Proc.startTime(pid) == start else { return }
+        kill(pid, SIGTERM)
+        for _ in 0..<50 {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid || Proc.startTime(pid) != start { break }
+            usleep(10_000)
+        }
     }
 
     func prepareContainer(_ c: ContainerPrep) throws {
@@ -65,6 +104,7 @@ public struct TaskHost: Sendable {
     /// Remove everything `prepare` made, even after a failure half-way. Logs are kept.
     public func cleanup(containerNames: [String]) -> [String] {
         var problems: [String] = []
+        stopProxy()
         for name in containerNames {
             let rootfs = layout.rootfs(name)
             if isMountPoint(rootfs) {
@@ -86,6 +126,37 @@ public struct TaskHost: Sendable {
         return info.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")
             return fields.count > 4 && fields[4] == path
+        }
+    }
+}
+
+/// A container port published on the host (ECS `networkBindings`).
+public struct PublishedPort: Sendable, Equatable, Codable {
+    public var container: String
+    public var containerPort: Int
+    /// 0 before publishing in bridge mode without hostPort: a free port is picked.
+    public var hostPort: Int
+    public var bindIP: String
+    public var `protocol`: String
+
+    public init(container: String, containerPort: Int, hostPort: Int, bindIP: String = "127.0.0.1", protocol: String = "tcp") {
+        self.container = container
+        self.containerPort = containerPort
+        self.hostPort = hostPort
+        self.bindIP = bindIP
+        self.protocol = `protocol`
+    }
+
+    /// TCP port mappings of a task definition: awsvpc publishes containerPort (hostPort must equal
+    /// it), bridge publishes hostPort or a free port. UDP mappings are not published.
+    public static func from(_ td: TaskDefinitionInput) -> [PublishedPort] {
+        guard td.effectiveNetworkMode == .awsvpc || td.effectiveNetworkMode == .bridge else { return [] }
+        return td.containers.flatMap { c in
+            (c.portMappings ?? []).compactMap { pm -> PublishedPort? in
+                guard let cp = pm.containerPort, pm.protocol != .udp else { return nil }
+                let hp = td.effectiveNetworkMode == .awsvpc ? (pm.hostPort ?? cp) : (pm.hostPort ?? 0)
+                return PublishedPort(container: c.name ?? "", containerPort: cp, hostPort: hp)
+            }
         }
     }
 }

@@ -20,6 +20,8 @@ public final class LogFollower {
         var fd: Int32 = -1
         var inode: UInt = 0
         var pending: [UInt8] = []
+        /// Text of CRI partial (`P`) records waiting for their final (`F`) record.
+        var partial = ""
         init(container: String, path: String) {
             self.container = container
             self.path = path
@@ -72,9 +74,21 @@ public final class LogFollower {
         while let nl = s.pending.firstIndex(of: 10) {
             let record = s.pending[..<nl]
             s.pending.removeSubrange(...nl)
-            if let line = Self.parse(record, container: s.container) { lines.append(line) }
+            guard var line = Self.parse(record, container: s.container) else { continue }
+            if Self.isPartial(record) {
+                s.partial += line.text
+                continue
+            }
+            line.text = s.partial + line.text
+            s.partial = ""
+            lines.append(line)
         }
         return lines
+    }
+
+    static func isPartial(_ record: ArraySlice<UInt8>) -> Bool {
+        let parts = record.split(separator: 32, maxSplits: 3, omittingEmptySubsequences: false)
+        return parts.count >= 3 && parts[2].elementsEqual([UInt8(ascii: "P")])
     }
 
     /// `2024-01-01T00:00:00.000000000Z stdout F hello` or without the F/P tag.

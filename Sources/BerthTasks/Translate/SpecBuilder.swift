@@ -74,7 +74,7 @@ public struct SpecBuilder {
             mounts.append(Spec.Mount(destination: Self.initPathInContainer, type: "bind", source: initBinary, options: ["bind", "ro"]))
         }
 
-        var linux = Spec.Linux(namespaces: namespaces(), resources: resources(c), cgroupsPath: layout.cgroup(name),
+        var linux = Spec.Linux(namespaces: namespaces(disableNetworking: c.disableNetworking == true), resources: resources(c), cgroupsPath: layout.cgroup(name),
                                maskedPaths: DockerDefaults.maskedPaths, readonlyPaths: DockerDefaults.readonlyPaths)
         let sysctl = Dictionary((c.systemControls ?? []).compactMap { s in s.namespace.map { ($0, s.value ?? "") } }, uniquingKeysWith: { $1 })
         if !sysctl.isEmpty { linux.sysctl = sysctl }
@@ -245,11 +245,17 @@ public struct SpecBuilder {
 
     // MARK: namespaces and resources
 
-    func namespaces() -> [Spec.Namespace] {
+    /// Network: the task's namespace (awsvpc, bridge, none), the host's (host), or a private one
+    /// with only loopback (`disableNetworking`, Docker's NetworkDisabled).
+    func namespaces(disableNetworking: Bool) -> [Spec.Namespace] {
         var ns = [Spec.Namespace(type: "mount"), Spec.Namespace(type: "uts")]
         if task.pidMode != .host { ns.append(Spec.Namespace(type: "pid")) }
         if task.ipcMode != .host { ns.append(Spec.Namespace(type: "ipc")) }
-        if task.effectiveNetworkMode != .host { ns.append(Spec.Namespace(type: "network", path: layout.netnsPath)) }
+        if disableNetworking {
+            ns.append(Spec.Namespace(type: "network"))
+        } else if task.effectiveNetworkMode != .host {
+            ns.append(Spec.Namespace(type: "network", path: layout.netnsPath))
+        }
         return ns
     }
 

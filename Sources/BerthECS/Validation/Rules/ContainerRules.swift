@@ -48,6 +48,17 @@ enum ContainerRules {
         if let files = d.environmentFiles, files.count > 10 {
             c.error(c.path("environmentFiles"), "At most 10 environment files are allowed, got \(files.count).")
         }
+        for (i, file) in (d.environmentFiles ?? []).enumerated() {
+            guard let value = file.value, file.localPath == nil else { continue }
+            if !value.hasPrefix("arn:") || !value.hasSuffix(".env") {
+                c.error(c.path("environmentFiles") / i / "value", "Environment file \(quoted(value)) must be an S3 object ARN ending in .env, or (Berth extension) an absolute local path.")
+            }
+        }
+        for (i, req) in (d.resourceRequirements ?? []).enumerated() where req.type == .gpu {
+            if let value = req.value, (Int(value) ?? 0) < 1 {
+                c.error(c.path("resourceRequirements") / i / "value", "The GPU resource requirement must be a whole number of GPUs (1 or more), got \(quoted(value)).")
+            }
+        }
         for (i, s) in (d.secrets ?? []).enumerated() {
             if let name = s.name, name.isEmpty || name.contains("=") {
                 c.error(c.path("secrets") / i / "name", "Secret name \(quoted(name)) is not a valid environment variable name.")

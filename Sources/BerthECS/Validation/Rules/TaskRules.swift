@@ -20,6 +20,9 @@ enum TaskRules {
         }
         checkVolumes(ctx)
         checkTags(ctx)
+        if let proxy = input.proxyConfiguration?.containerName, !proxy.isEmpty, input.container(named: proxy) == nil {
+            ctx.error(ctx.path("proxyConfiguration") / "containerName", "proxyConfiguration containerName \(quoted(proxy)) is not a container of this task definition.")
+        }
         checkPlacement(ctx)
         checkPlatform(ctx)
         if let secretsUser = input.containers.firstIndex(where: { !($0.secrets ?? []).isEmpty || !($0.logConfiguration?.secretOptions ?? []).isEmpty }),

@@ -1,0 +1,110 @@
+import BerthCgroups
+import BerthECS
+import BerthRuntime
+import BerthSys
+import Synchronization
+
+/// Many tasks on this host, keyed by the caller's id (the agent uses the task ARN): launch,
+/// stop, observe, adopt after a restart, release, logs, stats, exec. The agent's `TaskEngine`
+/// is a thin adapter over this.
+public final class HostTaskEngine: Sendable {
+    public let runRoot: String
+    public let dataRoot: String
+    public let images: ImageStore
+    public let cgroups: any CgroupDriver
+    public let runtime: any ContainerRuntime
+    public let initBinary: String?
+    let tasks = Mutex<[String: Entry]>([:])
+
+    struct Entry: Sendable {
+        var runner: TaskRunner
+        var layout: TaskLayout
+        var names: [String]
+    }
+
+    public init(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: ImageStore,
+                cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?) {
+        self.runRoot = runRoot
+        self.dataRoot = dataRoot
+        self.images = images
+        self.cgroups = cgroups
+        self.runtime = runtime
+        self.initBinary = initBinary
+    }
+
+    func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: runRoot, dataRoot: dataRoot) }
+
+    func prepared(_ taskId: String, _ td: TaskDefinitionInput, _ overrides: [ContainerOverride]) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
+        let layout = layout(taskId)
+        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary).plan(td, overrides: overrides)
+        var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
+        host.ports = PublishedPort.from(td)
+        return (plan, preps, host)
+    }
+
+    /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.
+    public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
+                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
+        var (plan, preps, host) = try prepared(taskId, td, overrides)
+        do { plan.setNetworkBindings(try host.prepare(preps)) } catch {
+            _ = host.cleanup(containerNames: plan.containers.map(\.name))
+            throw error
+        }
+        let runner = TaskRunner(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
+        tasks.withLock { $0[key] = Entry(runner: runner, layout: host.layout, names: plan.containers.map(\.name)) }
+        runner.start()
+    }
+
+    /// Re-attach to a task whose record survived (same boot). nil if nothing is left of it.
+    public func adopt(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
+                      onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) -> TaskSnapshot? {
+        let layout = layout(taskId)
+        guard let record = TaskRunner.record(layout), var (plan, _, host) = try? prepared(taskId, td, overrides) else { return nil }
+        for i in plan.containers.indices { plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? [] }
+        let runner = TaskRunner(adopting: plan, record: record, runtime: runtime, host: host, onEvent: onEvent)
+        tasks.withLock { $0[key] = Entry(runner: runner, layout: layout, names: plan.containers.map(\.name)) }
+        runner.start()
+        return runner.snapshot()
+    }
+
+    public func stop(key: String, code: StopCode = .userInitiated, reason: String) {
+        entry(key)?.runner.stop(code, reason: reason)
+    }
+
+    public func snapshot(key: String) -> TaskSnapshot? { entry(key)?.runner.snapshot() }
+
+    public func snapshots() -> [String: TaskSnapshot] {
+        tasks.withLock { $0 }.mapValues { $0.runner.snapshot() }
+    }
+
+    /// Forget a stopped task and delete its logs.
+    public func release(key: String) {
+        guard let e = tasks.withLock({ $0.removeValue(forKey: key) }) else { return }
+        try? Files.removeTree(e.layout.dataDir)
+    }
+
+    public func logs(key: String, container: String?) throws -> [LogLine] {
+        guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
+        let names = e.names.filter { container == nil || $0 == container }
+        let follower = LogFollower(names.flatMap { [($0, e.layout.stdoutLog($0)), ($0, e.layout.stderrLog($0))] })
+        return follower.poll()
+    }
+
+    public func stats(key: String) throws -> [(name: String, stats: CgroupStats)] {
+        guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
+        return e.names.compactMap { name in
+            guard let path = try? CgroupPath(e.layout.cgroup(name)), let s = try? cgroups.stats(path) else { return nil }
+            return (name, s)
+        }
+    }
+
+    public func exec(key: String, container: String, command: [String], timeout: Double) throws -> ExecResult {
+        guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
+        guard let c = e.runner.snapshot().container(container), c.lastStatus == "RUNNING" else {
+            throw TranslationError(container, "container is not running")
+        }
+        return try runtime.exec(c.runtimeId, process: Spec.Process(args: command), timeout: timeout)
+    }
+
+    func entry(_ key: String) -> Entry? { tasks.withLock { $0[key] } }
+}
