@@ -79,6 +79,7 @@ public final class ECSBackend: @unchecked Sendable {
             if t.lastStatus != "STOPPED" { adopt.append(t) }
         }
         for t in adopt { adoptTask(t) }
+        engine.finishAdoption(knownTaskArns: Set(tasks.values.map(\.arn)))
         loadServices()
     }
 

@@ -86,7 +86,9 @@ public final class TaskMachine {
             }
             guard state.status == .stopped else { continue }
             let exit = state.exit ?? (try? runtime.wait(containers[i].id, timeout: 0)) ?? nil
-            handleExit(i, exitCode: exit?.exitCode, oom: exit?.oomKilled ?? false, reason: nil, now)
+            // When the monitor recorded it (an exit seen late, e.g. after an agent restart, keeps its time).
+            let at = exit.flatMap { $0.finishedAtNanos > 0 ? min(now, Double($0.finishedAtNanos) / 1e9) : nil } ?? now
+            handleExit(i, exitCode: exit?.exitCode, oom: exit?.oomKilled ?? false, reason: nil, at)
         }
     }
 
