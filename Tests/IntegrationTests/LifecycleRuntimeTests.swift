@@ -23,7 +23,7 @@ import Testing
     func messages(_ path: String, stream: String) throws -> [String] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         return try text.split(separator: "\n").map { line in
-            let record = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (.*)$/#
+            let record = #/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) F (.*)$/#
             let match = try #require(try record.wholeMatch(in: String(line)), "bad record \(line.debugDescription)")
             #expect(match.output.1 == stream)
             return String(match.output.2)
@@ -65,6 +65,26 @@ import Testing
         try rt.delete(h.id, force: false)
         #expect(Files.exists(logs + "/out.log"), "logs outside the state dir are kept")
         #expect(try h.leftovers(h.id).isEmpty)
+    }
+
+    @Test func longLinesBecomePartialRecordsInOneSharedFile() throws {
+        let h = try OCIHarness("longlines")
+        defer { h.cleanUp() }
+        let rt = try runtime(h)
+        let log = h.work + "/both.log"
+        let script = "echo first; head -c 40000 /dev/zero | tr '\\0' x; echo; echo 'F looks like a tag' >&2"
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sh", "-c", script]),
+                                        stdio: .logFiles(stdout: log, stderr: log, maxBytes: 0, maxFiles: 1)))
+        try rt.start(h.id)
+        #expect(try rt.wait(h.id, timeout: 30)?.exitCode == 0)
+        let records = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+        }
+        #expect(records.map { $0[1] + " " + $0[2] } == ["stdout F", "stdout P", "stdout P", "stdout F", "stderr F"])
+        #expect(records.first?[3] == "first")
+        #expect(records[1...3].map { $0[3] }.joined() == String(repeating: "x", count: 40000))
+        #expect(records.last?[3] == "F looks like a tag")
+        try rt.delete(h.id, force: false)
     }
 
     @Test func execCapturesOutputExitCodeAndTimeout() throws {
