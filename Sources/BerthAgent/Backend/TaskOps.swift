@@ -263,6 +263,7 @@ extension ECSBackend {
             bumpVersion(&r)
             tasks[id] = r
             persist(task: r)
+            if r.task["group"]?.stringValue?.hasPrefix("service:") == true { serviceSignal.poke() }
         }
     }
 

@@ -26,6 +26,13 @@ public protocol TaskEngine: AnyObject, Sendable {
     func stats(taskArn: String) throws -> TaskStats
     /// Run a command inside a running container and collect its output.
     func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult
+    /// After every task the agent knows was adopted: stop what the engine runs for this agent
+    /// but the agent no longer knows (its record was lost).
+    func finishAdoption(knownTaskArns: Set<String>)
+}
+
+extension TaskEngine {
+    public func finishAdoption(knownTaskArns: Set<String>) {}
 }
 
 /// Everything an engine needs to run a task. `taskDefinition` is the registered task
