@@ -1,5 +1,6 @@
 import BerthAgent
 import BerthSys
+import BerthTasks
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,7 +12,8 @@ struct AgentCommand: CLICommand {
     static let usage = """
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
-                           [--request-timeout SECONDS]
+                           [--request-timeout SECONDS] [--run-root DIR] [--images DIR]
+                           [--time-scale FACTOR]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -22,6 +24,13 @@ struct AgentCommand: CLICommand {
         region must match the one clients sign with. Stopped tasks stay describable for
         --stopped-task-retention seconds (default 3600). A client must send a whole request within
         --request-timeout seconds of its first byte (default 10); requests are limited to 10 MiB.
+        --time-scale multiplies every service-controller timer (40 s healthy rule, restart
+        back-off, grace periods, 6 h event repeats) and the service tick interval (default 1;
+        e.g. 0.02 runs whole deployment stories in seconds, for tests and benchmarks).
+        Tasks run as real containers: runtime state under --run-root (default /run/berth), logs
+        under --state-dir/tasks, images from --images (default
+        /var/lib/berth/images, where `berth image import` puts them). Tasks keep
+        running when the agent stops or dies; the next agent re-adopts them.
 
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
@@ -29,14 +38,15 @@ struct AgentCommand: CLICommand {
 
     static let spec = Arguments.Spec(
         flags: [],
-        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile"])
+        options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
+                  "--run-root", "--images", "--time-scale"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
         if args.positionals.first == "credentials" { return try credentials(args) }
         guard args.positionals.isEmpty else { throw UsageError("unexpected argument \(args.positionals[0].debugDescription)") }
         let options = try agentOptions(args)
-        let engine = try makeEngine(args.value("--engine") ?? "real", options: options)
+        let engine = try makeEngine(args.value("--engine") ?? "real", args, options: options)
         let signals = AgentDaemon.blockTerminationSignals()
         let daemon = try AgentDaemon(options: options, engine: engine)
         try daemon.start()
@@ -71,21 +81,36 @@ struct AgentCommand: CLICommand {
         }
         if let r = try args.int("--stopped-task-retention", range: 0...(30 * 86400)) { o.backend.stoppedTaskRetention = Double(r) }
         if let t = try args.int("--request-timeout", range: 1...3600) { o.limits.requestTimeout = Double(t) }
+        if let text = args.value("--time-scale") {
+            guard let scale = Double(text), scale.isFinite, scale >= 0.0001, scale <= 100 else {
+                throw UsageError("option --time-scale: \(text.debugDescription) is not a number between 0.0001 and 100")
+            }
+            o.backend.controller.timeScale = scale
+        }
         return o
     }
 
     /// `--engine fake` (hidden, for tests) or the real engine that runs containers.
-    static func makeEngine(_ kind: String, options: AgentOptions) throws -> any TaskEngine {
+    static func makeEngine(_ kind: String, _ args: Arguments, options: AgentOptions) throws -> any TaskEngine {
         switch kind {
         case "fake": return FakeTaskEngine()
-        case "real": return try makeRealEngine(options: options)
+        case "real": return try makeRealEngine(args, options: options)
         default: throw UsageError("option --engine: \(kind.debugDescription) is not real or fake")
         }
     }
 
-    /// BerthTasks' engine (real containers through LinuxRuntime) behind the agent's `TaskEngine`.
-    static func makeRealEngine(options: AgentOptions) throws -> any TaskEngine {
-        try HostTaskEngineAdapter.make(dataRoot: options.stateDir)
+    /// The BerthTasks engine (real containers) behind the agent's `TaskEngine` seam.
+    static func makeRealEngine(_ args: Arguments, options: AgentOptions) throws -> any TaskEngine {
+        guard geteuid() == 0 else {
+            throw ClientFailure(message: "berth agent runs containers and must run as root (namespaces, mounts, cgroups); `--engine fake` serves the API with simulated tasks")
+        }
+        let runRoot = args.value("--run-root") ?? "/run/berth"
+        let images = args.value("--images") ?? ImageStore.defaultRoot
+        do {
+            return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir)
+        } catch {
+            throw ClientFailure(message: "cannot set up the container engine: \(error)")
+        }
     }
 
     static func credentials(_ args: Arguments) throws -> Int32 {

@@ -11,6 +11,7 @@ enum Commands {
         TaskCommand.self,
         TaskDefCommand.self,
         ClusterCommand.self,
+        ServiceCommand.self,
     ]
 }
 

@@ -15,12 +15,12 @@ struct TaskCommand: CLICommand {
                berth task stop TASK [--reason TEXT]
                berth task logs TASK [--container NAME] [-f] [--since SECONDS_AGO]
                berth task exec TASK [--container NAME] -- COMMAND [ARG]...
-               berth task stats TASK
+               berth task stats TASK [--no-stream]
         TASK is a task id or ARN. common options: --cluster NAME (default "default"),
         --output json|table, --socket PATH (default /run/berth/agent.sock)
         """
     static let spec = Arguments.Spec(
-        flags: ["--wait", "--follow"],
+        flags: ["--wait", "--follow", "--no-stream"],
         options: ClientSupport.options.union(["--count", "--started-by", "--group", "--tag", "--container", "--env", "--command-json",
                                               "--desired-status", "--family", "--reason", "--since"]),
         aliases: ClientSupport.aliases.merging(["-f": "--follow", "-n": "--count", "-e": "--env"]) { a, _ in a })
@@ -194,21 +194,56 @@ struct TaskCommand: CLICommand {
         return Int32(clamping: out["exitCode"]?.intValue ?? 1)
     }
 
+    /// Like `docker stats`: CPU % over the last interval, memory usage / limit, pids; refreshed
+    /// every second until the task stops (or once with --no-stream; raw counters with --output json).
     static func stats(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        let out = try ClientSupport.call(args, "Berth.GetTaskStats", ClientSupport.withCluster(args, ["task": .string(try args.positional(0, "task id or ARN"))]))
-        if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
-        print(ClientSupport.table(["CONTAINER", "CPU SECONDS", "MEMORY MiB", "LIMIT MiB", "PIDS"], (out["containers"]?.arrayValue ?? []).map { c in
-            let cpu = Double(c["cpuUsageNanos"]?.intValue ?? 0) / 1e9
-            let mem = Double(c["memoryBytes"]?.intValue ?? 0) / 1_048_576
-            return [c["name"]?.stringValue ?? "", String(format3(cpu)), String(format3(mem)),
-                    c["memoryLimitBytes"]?.intValue.map { String($0 / 1_048_576) } ?? "-", "\(c["pids"]?.intValue ?? 0)"]
-        }))
-        return 0
+        let input = ClientSupport.withCluster(args, ["task": .string(try args.positional(0, "task id or ARN"))])
+        if try ClientSupport.json(args) { ClientSupport.printJSON(try ClientSupport.call(args, "Berth.GetTaskStats", input)); return 0 }
+        let tty = isatty(1) == 1
+        var previous = try ClientSupport.call(args, "Berth.GetTaskStats", input)
+        var interval: UInt32 = args.has("--no-stream") ? 500_000 : 1_000_000
+        while true {
+            usleep(interval)
+            let current: JSON
+            do { current = try ClientSupport.call(args, "Berth.GetTaskStats", input) } catch let e as ClientFailure {
+                // The task stopped (stats exist only while it runs): end like docker stats does.
+                printErr("berth task stats: \(e.message)")
+                return 0
+            }
+            let table = statsTable(previous, current)
+            if tty && !args.has("--no-stream") { print("\u{1B}[2J\u{1B}[H", terminator: "") }
+            print(table)
+            fflush(nil)
+            if args.has("--no-stream") { return 0 }
+            if !tty { print("") }
+            previous = current
+            interval = 1_000_000
+        }
     }
 
-    static func format3(_ d: Double) -> String {
-        let scaled = (d * 1000).rounded() / 1000
-        return "\(scaled)"
+    /// One `docker stats` table from two samples: CPU % of one core (100% = one CPU busy).
+    static func statsTable(_ before: JSON, _ after: JSON) -> String {
+        let dt = (after["timestamp"]?.doubleValue ?? 0) - (before["timestamp"]?.doubleValue ?? 0)
+        let earlier = Dictionary((before["containers"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0) }) { a, _ in a }
+        let rows: [[String]] = (after["containers"]?.arrayValue ?? []).map { c in
+            let name = c["name"]?.stringValue ?? ""
+            let used = Double(c["cpuUsageNanos"]?.intValue ?? 0) - Double(earlier[name]?["cpuUsageNanos"]?.intValue ?? 0)
+            let cpu = dt > 0 ? max(0, used) / (dt * 1e9) * 100 : 0
+            let mem = Double(c["memoryBytes"]?.intValue ?? 0)
+            let limit = c["memoryLimitBytes"]?.intValue.map(Double.init)
+            return [name, percent(cpu), "\(bytes(mem)) / \(limit.map(bytes) ?? "no limit")",
+                    limit.map { $0 > 0 ? percent(mem / $0 * 100) : "-" } ?? "-", "\(c["pids"]?.intValue ?? 0)"]
+        }
+        return ClientSupport.table(["CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"], rows)
+    }
+
+    static func percent(_ p: Double) -> String { "\((p * 100).rounded() / 100)%" }
+
+    static func bytes(_ b: Double) -> String {
+        for (unit, size) in [("GiB", 1_073_741_824.0), ("MiB", 1_048_576.0), ("KiB", 1024.0)] where b >= size {
+            return "\((b / size * 100).rounded() / 100)\(unit)"
+        }
+        return "\(Int(b))B"
     }
 }

@@ -194,3 +194,24 @@ extension InitIsolationTests {
         }
     }
 }
+
+extension InitIsolationTests {
+    /// A read-only /dev tmpfs still gets its device nodes (remounted ro after mknod); the
+    /// domainname is set in the new uts namespace; a mount's propagation option is applied.
+    @Test func readOnlyDevDomainnameAndMountPropagation() throws {
+        try InitHarness.requireRoot()
+        let (s, out) = try InitHarness.script("""
+            grep ' /dev ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1
+            stat -c '%t:%T' /dev/null
+            touch /dev/x 2>/dev/null && echo dev-rw || echo dev-ro
+            cat /proc/sys/kernel/domainname
+            grep ' /data ' /proc/self/mountinfo | grep -o unbindable
+            """) {
+            let devIndex = $0.mounts!.firstIndex { $0.destination == "/dev" }!
+            $0.mounts![devIndex].options! += ["ro"]
+            $0.domainname = "example.internal"
+            $0.mounts!.append(.init(destination: "/data", type: "bind", source: "/tmp", options: ["rbind", "runbindable"]))
+        }
+        #expect(InitHarness.lines(out) == ["ro", "1:3", "dev-ro", "example.internal", "unbindable"], "\(out) \(s.stderr)")
+    }
+}

@@ -4,7 +4,8 @@
 ///
 /// The agent owns the ECS view (ARNs, desiredStatus, stopCode for user stops, version,
 /// retention); the engine reports what really happened, and the agent merges its reports
-/// forward-only (see `TaskLifecycle`).
+/// forward-only (see `TaskLifecycle`). Every method may be called from several threads at once
+/// (API requests and the agent's poller).
 public protocol TaskEngine: AnyObject, Sendable {
     /// Start a task. Returning means the engine owns it and will report it in `observe()`;
     /// throwing means it could not even begin (the task stops with TaskFailedToStart and the
@@ -25,6 +26,13 @@ public protocol TaskEngine: AnyObject, Sendable {
     func stats(taskArn: String) throws -> TaskStats
     /// Run a command inside a running container and collect its output.
     func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult
+    /// After every task the agent knows was adopted: stop what the engine runs for this agent
+    /// but the agent no longer knows (its record was lost).
+    func finishAdoption(knownTaskArns: Set<String>)
+}
+
+extension TaskEngine {
+    public func finishAdoption(knownTaskArns: Set<String>) {}
 }
 
 /// Everything an engine needs to run a task. `taskDefinition` is the registered task

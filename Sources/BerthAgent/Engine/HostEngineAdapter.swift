@@ -1,0 +1,259 @@
+import BerthCgroups
+import BerthECS
+import BerthRuntime
+import BerthSys
+import BerthTasks
+import Foundation
+
+/// The agent's `TaskEngine` over BerthTasks' `HostTaskEngine`: real containers on this host.
+///
+/// The agent hands over the registered task definition with RunTask's overrides already
+/// applied (see `ECSBackend.applyOverrides`), so the definition is decoded as is by BerthECS
+/// and launched without further overrides. Tasks are keyed by their ARN; the task id names
+/// the task's host resources (`TaskLayout`), which is what lets logs and release work for a
+/// task the agent learnt about before a restart.
+public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
+    public let engine: HostTaskEngine
+    /// Agent state directory: written into each task's runtime directory as its owner, so a
+    /// restarted agent recognises its own tasks (and only those) when it sweeps orphans.
+    public let owner: String
+    let log: @Sendable (String) -> Void
+    let lock = NSLock()
+    /// Per task: the plan, when the engine accepted it, and container facts from the definition.
+    var known: [String: Known] = [:]
+
+    struct Known {
+        var plan: TaskLaunchPlan
+        var launchedAt: Double
+        var readyAt: Double
+        var checked: Set<String>
+        var bindings: [String: [NetworkBinding]]
+    }
+
+    public init(engine: HostTaskEngine, owner: String, log: @escaping @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }) {
+        self.engine = engine
+        self.owner = owner
+        self.log = log
+    }
+
+    /// The real engine with its usual neighbours: cgroup driver for this host, the Linux
+    /// runtime under `runRoot`, the image store, and `berth-reaper` next to the executable.
+    public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String) throws -> HostEngineAdapter {
+        let cgroups = try Cgroups.driver()
+        let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups)
+        let reaper = (runtime.berthPath as NSString).deletingLastPathComponent + "/berth-reaper"
+        let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: ImageStore(root: imagesRoot), cgroups: cgroups,
+                                    runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil)
+        return HostEngineAdapter(engine: engine, owner: owner)
+    }
+
+    // MARK: decoding
+
+    /// The BerthECS model of the definition the agent stored (normalised, overrides applied).
+    static func decode(_ plan: TaskLaunchPlan) throws -> TaskDefinitionInput {
+        let report = ECSValidation.validateTaskDefinition(bytes: plan.taskDefinition.bytes)
+        if let e = report.syntaxError { throw EngineError("task definition: invalid JSON: \(e.message)") }
+        if let first = report.errors.first {
+            throw EngineError("ClientException: \(first)" + (report.errors.count > 1 ? " (and \(report.errors.count - 1) more problems)" : ""))
+        }
+        guard let td = report.definition else { throw EngineError("ClientException: the task definition could not be decoded") }
+        return td
+    }
+
+    static func facts(_ td: TaskDefinitionInput) -> (checked: Set<String>, bindings: [String: [NetworkBinding]]) {
+        var checked = Set<String>()
+        var bindings: [String: [NetworkBinding]] = [:]
+        for c in td.containers {
+            let name = c.name ?? ""
+            if c.healthCheck != nil { checked.insert(name) }
+            // bridge/awsvpc ports are published by the engine (it reports them in the snapshot);
+            // with host networking the container's own ports are the host's.
+            guard td.effectiveNetworkMode == .host else { continue }
+            bindings[name] = (c.portMappings ?? []).compactMap { m in
+                guard let port = m.containerPort else { return nil }
+                return NetworkBinding(bindIP: "0.0.0.0", containerPort: port, hostPort: m.hostPort ?? port,
+                                      protocol: m.protocol?.rawValue ?? "tcp")
+            }
+        }
+        return (checked, bindings)
+    }
+
+    func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: engine.runRoot, dataRoot: engine.dataRoot) }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+
+    // MARK: TaskEngine
+
+    public func launch(_ plan: TaskLaunchPlan) throws {
+        let td = try Self.decode(plan)
+        let started = Self.now()
+        let log = self.log, arn = plan.taskArn
+        do {
+            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td) { event in
+                if event.kind == .error { log("task \(arn): \(event)") }
+            }
+        } catch let e as TranslationError {
+            throw EngineError(e.message.hasPrefix("CannotPullContainerError") || !e.path.hasSuffix(".image")
+                              ? e.description : "CannotPullContainerError: \(e.path): \(e.message)")
+        }
+        markOwned(plan.taskId)
+        let (checked, bindings) = Self.facts(td)
+        lock.withLock {
+            known[plan.taskArn] = Known(plan: plan, launchedAt: started, readyAt: Self.now(), checked: checked, bindings: bindings)
+        }
+    }
+
+    public func stop(taskArn: String, reason: String) {
+        engine.stop(key: taskArn, code: .userInitiated, reason: reason)
+    }
+
+    public func observe() -> [TaskObservation] {
+        let snapshots = engine.snapshots()
+        let facts = lock.withLock { known }
+        return snapshots.compactMap { key, s in facts[key].map { Self.observation(s, $0) } }
+    }
+
+    public func adopt(_ plan: TaskLaunchPlan) -> TaskObservation? {
+        guard let td = try? Self.decode(plan) else {
+            log("task \(plan.taskArn): its stored definition no longer decodes; cleaning it up")
+            discard(plan.taskId)
+            return nil
+        }
+        let log = self.log, arn = plan.taskArn
+        guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, onEvent: { event in
+            if event.kind == .error { log("task \(arn): \(event)") }
+        }) else {
+            if Files.exists(layout(plan.taskId).taskDir) {
+                log("task \(plan.taskArn): its runtime record is missing or unreadable; stopping what is left of it")
+                setAside(layout(plan.taskId).recordPath)
+                discard(plan.taskId)
+            }
+            return nil
+        }
+        let (checked, bindings) = Self.facts(td)
+        let k = Known(plan: plan, launchedAt: snapshot.createdAt, readyAt: snapshot.createdAt, checked: checked, bindings: bindings)
+        lock.withLock { known[plan.taskArn] = k }
+        return Self.observation(snapshot, k)
+    }
+
+    public func release(taskArn: String) {
+        engine.release(key: taskArn)
+        lock.withLock { _ = known.removeValue(forKey: taskArn) }
+        guard let id = Self.taskId(taskArn) else { return }
+        // Also for tasks that stopped before an agent restart (the engine never saw them again).
+        let l = layout(id)
+        if Files.exists(l.taskDir) { discard(id) }
+        try? Files.removeTree(l.dataDir)
+    }
+
+    public func logs(taskArn: String, container: String?, since: Double?, limit: Int) throws -> [LogEvent] {
+        guard let id = Self.taskId(taskArn) else { throw EngineError("\(taskArn) is not a task ARN") }
+        let l = layout(id)
+        let names = try logContainers(l, only: container)
+        let follower = LogFollower(names.flatMap { [($0, l.stdoutLog($0)), ($0, l.stderrLog($0))] })
+        var events: [LogEvent] = []
+        for line in follower.poll() {
+            let t = Self.epochSeconds(line.time) ?? 0
+            if let since, t <= since { continue }
+            events.append(LogEvent(timestamp: t, container: line.container, stream: line.stream, message: line.text))
+            if events.count >= limit { break }
+        }
+        return events
+    }
+
+    func logContainers(_ l: TaskLayout, only: String?) throws -> [String] {
+        if let only { return [only] }
+        if let k = lock.withLock({ known.values.first { $0.plan.taskId == l.taskId } }) { return k.plan.containerNames }
+        guard let files = try? Files.list(l.dataDir + "/logs") else { throw EngineError("no logs are kept for task \(l.taskId)") }
+        return Array(Set(files.compactMap { f -> String? in
+            for suffix in [".stdout.log", ".stderr.log"] where f.hasSuffix(suffix) { return String(f.dropLast(suffix.count)) }
+            return nil
+        })).sorted()
+    }
+
+    public func stats(taskArn: String) throws -> TaskStats {
+        let rows: [(name: String, stats: CgroupStats)]
+        do { rows = try engine.stats(key: taskArn) } catch { throw EngineError("\(error)") }
+        // A container is bounded by its own limit and by the task's (the parent group).
+        let taskLimit = Self.taskId(taskArn).flatMap { id in
+            (try? CgroupPath(layout(id).cgroupParent)).flatMap { try? engine.cgroups.stats($0).memoryLimit }
+        }
+        return TaskStats(timestamp: Self.now(), containers: rows.map { r in
+            let limits = [r.stats.memoryLimit, taskLimit].compactMap { $0 }.filter { $0 < 1 << 60 }  // v1 "no limit" is ~LONG_MAX
+            return ContainerStats(name: r.name, cpuUsageNanos: r.stats.cpuUsageNanos, memoryBytes: r.stats.memoryCurrent,
+                                  memoryLimitBytes: limits.min(), pids: Int(r.stats.pidsCurrent))
+        })
+    }
+
+    public func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult {
+        let r: BerthRuntime.ExecResult
+        do { r = try engine.exec(key: taskArn, container: container, command: command, timeout: timeoutSeconds) } catch {
+            throw EngineError("\(error)")
+        }
+        var stderr = String(decoding: r.stderr, as: UTF8.self)
+        if r.timedOut { stderr += "berth: command killed after its timeout of \(Int(timeoutSeconds))s\n" }
+        return ExecResult(exitCode: Int(r.exitCode), stdout: String(decoding: r.stdout, as: UTF8.self), stderr: stderr)
+    }
+
+    // MARK: mapping
+
+    static func observation(_ s: TaskSnapshot, _ k: Known) -> TaskObservation {
+        var o = TaskObservation(taskArn: k.plan.taskArn, lastStatus: s.lastStatus)
+        o.containers = s.containers.map { c in
+            ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
+                                 healthStatus: k.checked.contains(c.name) ? c.healthStatus.rawValue : nil,
+                                 runtimeId: c.startedAt == nil ? nil : c.runtimeId,
+                                 networkBindings: c.lastStatus == "RUNNING" ? bindings(c, k) : [])
+        }
+        o.healthStatus = s.healthStatus.rawValue
+        // Images are resolved from the local store while the task is planned: that is the "pull".
+        o.pullStartedAt = k.launchedAt
+        o.pullStoppedAt = k.readyAt
+        o.connectivityAt = k.readyAt
+        o.startedAt = s.startedAt
+        o.stoppingAt = s.stoppingAt
+        o.executionStoppedAt = s.executionStoppedAt
+        o.stoppedAt = s.stoppedAt
+        o.stopCode = s.stopCode?.rawValue
+        o.stoppedReason = s.stoppedReason
+        return o
+    }
+
+    static func bindings(_ c: ContainerSnapshot, _ k: Known) -> [NetworkBinding] {
+        guard let published = c.networkBindings, !published.isEmpty else { return k.bindings[c.name] ?? [] }
+        return published.map { NetworkBinding(bindIP: $0.bindIP, containerPort: $0.containerPort, hostPort: $0.hostPort, protocol: $0.protocol) }
+    }
+
+    /// The task id at the end of a task ARN (`.../task/<cluster>/<id>`), or a bare id.
+    static func taskId(_ arn: String) -> String? {
+        guard let last = arn.split(separator: "/").last, !last.isEmpty,
+              last.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { return nil }
+        return String(last)
+    }
+
+    /// `2026-11-22T20:47:04.123456789Z` (the monitor's log timestamps) to epoch seconds.
+    static func epochSeconds(_ text: String) -> Double? {
+        let u = Array(text.utf8)
+        guard u.count >= 20, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A else { return nil }
+        func num(_ a: Int, _ b: Int) -> Int64? {
+            var v: Int64 = 0
+            for i in a..<b { guard u[i] >= 0x30, u[i] <= 0x39 else { return nil }; v = v * 10 + Int64(u[i] - 0x30) }
+            return v
+        }
+        guard let y = num(0, 4), let m = num(5, 7), let d = num(8, 10), let hh = num(11, 13), let mm = num(14, 16), let ss = num(17, 19) else { return nil }
+        var fraction = 0.0
+        if u[19] == 0x2E {
+            var scale = 0.1
+            var i = 20
+            while i < u.count, u[i] >= 0x30, u[i] <= 0x39 { fraction += Double(u[i] - 0x30) * scale; scale /= 10; i += 1 }
+        }
+        // days_from_civil (Howard Hinnant)
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Double(days * 86400 + hh * 3600 + mm * 60 + ss) + fraction
+    }
+}

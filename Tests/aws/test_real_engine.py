@@ -1,0 +1,199 @@
+"""The aws CLI and boto3 against `berth agent` with the REAL engine: tasks are real containers.
+
+Needs root (namespaces, mounts, cgroups) and fails without it. Each agent gets a private world:
+temp state dir, unix socket, random loopback port, runtime root and image store with
+busybox:latest (Scripts/make-busybox-image.sh). Teardown kills the agent and removes every
+container, mount, cgroup and netns it made there.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import botocore.exceptions
+import pytest
+
+from conftest import BERTH, REGION, REPO, Agent
+from shapes import check_output
+
+
+class RealAgent(Agent):
+    """`berth agent` with the real engine in its own runtime root and image store."""
+
+    def __init__(self, root):
+        self.root = root
+        self.run_root = os.path.join(root, "run")
+        self.images = os.path.join(root, "images")
+        state = os.path.join(root, "state")
+        os.makedirs(state)
+        super().__init__(state)
+
+    def start(self):
+        self.stderr = open(os.path.join(self.state_dir, "agent.log"), "ab")
+        self.proc = subprocess.Popen(
+            [BERTH, "agent", "--state-dir", self.state_dir, "--socket", self.socket_path, "--listen", "127.0.0.1:0",
+             "--region", REGION, "--run-root", self.run_root, "--images", self.images],
+            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().decode()
+        if not line.startswith("listening "):
+            self.proc.kill()
+            raise RuntimeError(f"agent did not start: {line!r}; log: {self.log()}")
+        self.port = int(line.strip().rsplit(":", 1)[1])
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        creds = json.load(open(os.path.join(self.state_dir, "credentials.json")))
+        self.access_key = creds["accessKeyId"]
+        self.secret_key = creds["secretAccessKey"]
+
+    def containers(self):
+        """Runtime state directories (one per container) in this agent's runtime root."""
+        if not os.path.isdir(self.run_root):
+            return []
+        return sorted(n for n in os.listdir(self.run_root)
+                      if n not in ("tasks", "netns") and os.path.isdir(os.path.join(self.run_root, n)))
+
+    def mounts(self):
+        with open("/proc/self/mountinfo") as f:
+            return [line.split()[4] for line in f if line.split()[4].startswith(self.root)]
+
+    def clean_up(self):
+        """Kill the agent; SIGKILL and remove whatever containers are left; unmount; remove the tree."""
+        self.stop(signal.SIGKILL)
+        for name in self.containers():
+            try:
+                state = json.load(open(os.path.join(self.run_root, name, "state.json")))
+            except (OSError, ValueError):
+                continue
+            cg = state.get("cgroupPath") or ""
+            for h in ("memory", "cpu,cpuacct", "pids", "freezer", "unified"):
+                procs = f"/sys/fs/cgroup/{h}/{cg}/cgroup.procs"
+                if cg.startswith("berth/") and os.path.exists(procs):
+                    for pid in open(procs).read().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+        time.sleep(0.5)
+        for m in reversed(self.mounts()):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        for task in os.listdir(os.path.join(self.run_root, "tasks")) if os.path.isdir(os.path.join(self.run_root, "tasks")) else []:
+            for h in ("memory", "cpu,cpuacct", "pids", "freezer", "cpuset", "unified", "systemd"):
+                top = f"/sys/fs/cgroup/{h}/berth/task-{task}"
+                if os.path.isdir(top):
+                    for child in os.listdir(top):
+                        if os.path.isdir(os.path.join(top, child)):
+                            try:
+                                os.rmdir(os.path.join(top, child))
+                            except OSError:
+                                pass
+                    try:
+                        os.rmdir(top)
+                    except OSError:
+                        pass
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def real():
+    assert os.geteuid() == 0, "the real-engine tests run containers and must run as root"
+    root = tempfile.mkdtemp(prefix="berth-aws-real-")
+    made = subprocess.run(["bash", os.path.join(REPO, "Scripts", "make-busybox-image.sh"), "--store",
+                           os.path.join(root, "images")], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    a = RealAgent(root)
+    try:
+        yield a
+    finally:
+        a.clean_up()
+
+
+def taskdef(family, command, memory=64, **extra):
+    td = {"family": family, "containerDefinitions": [
+        {"name": "app", "image": "busybox:latest", "memory": memory, "command": command, "essential": True, "stopTimeout": 2}]}
+    td.update(extra)
+    return td
+
+
+def wait_until(what, fn, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = fn()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_aws_cli_run_task_waiters_and_stop(real):
+    td = taskdef("real-cli", ["sh", "-c", "echo up; trap 'echo bye; exit 0' TERM; while true; do sleep 1; done"])
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(td))
+    out = real.aws("run-task", "--task-definition", "real-cli", "--count", "2")
+    assert check_output("RunTask", out) == []
+    arns = [t["taskArn"] for t in out["tasks"]]
+    assert len(arns) == 2 and not out["failures"]
+    waited = subprocess.run(["aws", "ecs", "wait", "tasks-running", "--tasks", *arns, "--endpoint-url", real.endpoint],
+                            env=real.env(), capture_output=True, text=True, timeout=120)
+    assert waited.returncode == 0, waited.stderr
+    described = real.aws("describe-tasks", "--tasks", *arns)
+    assert check_output("DescribeTasks", described) == []
+    for t in described["tasks"]:
+        assert t["lastStatus"] == "RUNNING" and t["desiredStatus"] == "RUNNING"
+        c = t["containers"][0]
+        assert c["lastStatus"] == "RUNNING" and c["runtimeId"] == t["taskArn"].rsplit("/", 1)[1] + "-app"
+    assert len(real.containers()) == 2
+    # the containers are real: exec in one of them through the berth CLI
+    ex = real.berth("task", "exec", arns[0], "--", "sh", "-c", "echo $((40+2))", check=False)
+    assert ex.returncode == 0 and ex.stdout == "42\n", ex.stderr
+    for arn in arns:
+        real.aws("stop-task", "--task", arn, "--reason", "done with it")
+    waited = subprocess.run(["aws", "ecs", "wait", "tasks-stopped", "--tasks", *arns, "--endpoint-url", real.endpoint],
+                            env=real.env(), capture_output=True, text=True, timeout=120)
+    assert waited.returncode == 0, waited.stderr
+    for t in real.aws("describe-tasks", "--tasks", *arns)["tasks"]:
+        assert t["lastStatus"] == "STOPPED" and t["stopCode"] == "UserInitiated" and t["stoppedReason"] == "done with it"
+        assert t["containers"][0]["exitCode"] == 0
+        assert t["stoppedAt"] >= t["executionStoppedAt"] >= t["startedAt"]
+    logs = real.berth("task", "logs", arns[0]).stdout
+    assert "app | up" in logs and "app | bye" in logs
+    wait_until("the containers to be removed", lambda: real.containers() == [] and real.mounts() == [])
+
+
+def test_boto3_exit_codes_oom_and_waiters(real):
+    ecs = real.boto()
+    ecs.register_task_definition(**taskdef("real-exit3", ["sh", "-c", "sleep 1; exit 3"]))
+    ecs.register_task_definition(**taskdef("real-oom", ["sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=100M count=1"], memory=32))
+    exits = [t["taskArn"] for t in ecs.run_task(taskDefinition="real-exit3", count=3)["tasks"]]
+    oom = ecs.run_task(taskDefinition="real-oom")["tasks"][0]["taskArn"]
+    ecs.get_waiter("tasks_stopped").wait(tasks=exits + [oom], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    tasks = {t["taskArn"]: t for t in ecs.describe_tasks(tasks=exits + [oom])["tasks"]}
+    for arn in exits:
+        t = tasks[arn]
+        assert t["stopCode"] == "EssentialContainerExited"
+        assert t["stoppedReason"] == "Essential container in task exited"
+        assert t["containers"][0]["exitCode"] == 3
+    o = tasks[oom]["containers"][0]
+    assert o["exitCode"] == 137
+    assert o["reason"] == "OutOfMemoryError: Container killed due to memory usage"
+    # a task that is already STOPPED makes the tasks-running waiter fail, as on ECS
+    with pytest.raises(botocore.exceptions.WaiterError):
+        ecs.get_waiter("tasks_running").wait(tasks=exits, WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+    listed = ecs.list_tasks(desiredStatus="STOPPED", family="real-exit3")["taskArns"]
+    assert sorted(listed) == sorted(exits)
+
+
+def test_agent_restart_keeps_real_tasks(real):
+    ecs = real.boto()
+    ecs.register_task_definition(**taskdef("real-keep", ["sh", "-c", "while true; do sleep 1; done"]))
+    arn = ecs.run_task(taskDefinition="real-keep")["tasks"][0]["taskArn"]
+    ecs.get_waiter("tasks_running").wait(tasks=[arn], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    before = real.containers()
+    real.stop(signal.SIGKILL)
+    real.start()
+    ecs = real.boto()
+    t = ecs.describe_tasks(tasks=[arn])["tasks"][0]
+    assert t["lastStatus"] == "RUNNING" and real.containers() == before
+    ecs.stop_task(task=arn)
+    ecs.get_waiter("tasks_stopped").wait(tasks=[arn], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    assert ecs.describe_tasks(tasks=[arn])["tasks"][0]["containers"][0]["exitCode"] == 137
