@@ -44,7 +44,7 @@ struct LogFile {
 
     mutating func closeFile() {
         if fd >= 0 {
-            _ = Glibc_close(fd)
+            _ = libcClose(fd)
             fd = -1
         }
     }
