@@ -14,6 +14,7 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+hostname vmguest
 echo "+cpu +memory +pids +cpuset" > /sys/fs/cgroup/cgroup.subtree_control
 
 pass() { n=$1; shift; echo "VMTEST $n PASS $*"; }

@@ -14,9 +14,14 @@ import sys
 MIB = 1024 * 1024
 
 VARIANTS = {
-    # PID 1 is the shell (kept alive past ps by the trailing echo); ps sees only the container's own processes; the UTS name is ours.
+    # PID 1 is the shell (kept alive past ps by the trailing echo); ps sees only the container's
+    # own processes; the UTS name is ours; the network namespace has only lo; the root is read-only;
+    # the process is in its own cgroup.
     "isolation": {
-        "args": ["/bin/sh", "-c", 'echo "pid=$$ hostname=$(hostname)"; ps -o pid,comm; echo end'],
+        "args": ["/bin/sh", "-c",
+                 'echo "pid=$$ hostname=$(hostname)"; echo "net=$(ls /sys/class/net | tr \'\\n\' \' \')";'
+                 ' touch /probe 2>/dev/null && echo rootfs=rw || echo rootfs=ro; cat /proc/self/cgroup;'
+                 ' ps -o pid,comm; echo end'],
         "hostname": "vm-iso",
     },
     # dd's 200 MiB buffer under a 64 MiB limit: the kernel OOM-kills it.

@@ -15,13 +15,14 @@ oci delete vmoom 2>>/tmp/oom.err
 
 oci run --detach --bundle /bundles/mem-sleep vmkill >/tmp/kill.out 2>/tmp/kill.err
 oci_wait vmkill running
+memmax=$(cat /sys/fs/cgroup/berth/vmkill/memory.max 2>/dev/null)
 oci kill vmkill KILL 2>>/tmp/kill.err
 oci_wait vmkill stopped
 oci state vmkill >/tmp/kill.json 2>>/tmp/kill.err
 st=$(json status </tmp/kill.json) code=$(json exitCode </tmp/kill.json) oom=$(json oomKilled </tmp/kill.json)
-if [ "$st" = stopped ] && [ "$code" = 137 ] && [ "$oom" = false ]; then
-    pass oci-kill-not-oom "state: status $st, exitCode $code, oomKilled $oom"
+if [ "$st" = stopped ] && [ "$code" = 137 ] && [ "$oom" = false ] && [ "$memmax" = 67108864 ]; then
+    pass oci-kill-not-oom "memory.max $memmax; after kill KILL state: status $st, exitCode $code, oomKilled $oom"
 else
-    fail oci-kill-not-oom "state: $(cat /tmp/kill.json) $(tr '\n' ' ' < /tmp/kill.err)"
+    fail oci-kill-not-oom "memory.max ${memmax:-?}, state: $(cat /tmp/kill.json) $(tr '\n' ' ' < /tmp/kill.err)"
 fi
 oci delete vmkill 2>>/tmp/kill.err
