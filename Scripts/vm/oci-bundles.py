@@ -44,6 +44,11 @@ VARIANTS = {
         "args": ["/bin/sh", "-c", "b() { b | b & }; b; exec sleep 1000"],
         "resources": {"pids": {"limit": 20}},
     },
+    # A long-running process to `berth oci exec` into.
+    "sleeper": {
+        "args": ["/bin/sleep", "1000"],
+        "hostname": "vm-exec",
+    },
     # A double-forked daemon (re-parented away from the shell) next to the main process.
     "daemon": {
         "args": ["/bin/sh", "-c", "(sleep 1234 &); exec sleep 1236"],
