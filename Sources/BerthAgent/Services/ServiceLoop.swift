@@ -65,6 +65,7 @@ extension ECSBackend {
         let now = clock()
         var ids = RandomIdentifiers()
         var wake: Double?
+        pruneInactiveServices(now: now)
         for key in services.keys.sorted() {
             guard var r = services[key], r.state.status != .inactive else { continue }
             let result = reconcile(r.state, tasks: observedTasks(of: r), now: now, config: config.controller, ids: &ids)
@@ -87,5 +88,16 @@ extension ECSBackend {
         lock.unlock()
         for w in work { w() }
         return wake
+    }
+
+    /// INACTIVE services stay describable (the ServicesInactive waiter needs that) as long as
+    /// stopped tasks do, then their records go.
+    func pruneInactiveServices(now: Double) {
+        for (key, r) in services where r.state.status == .inactive {
+            let last = ([r.state.createdAt] + r.state.deployments.map(\.updatedAt)).max() ?? 0
+            guard now - last > config.stoppedTaskRetention else { continue }
+            services[key] = nil
+            store.remove("services", key)
+        }
     }
 }
