@@ -83,6 +83,7 @@ public final class AgentDaemon: @unchecked Sendable {
         stopFlag.unlock()
         guard first else { return }
         server.stop()
+        backend.flush()
         backend.serviceSignal.stop()
         close(lockFD)  // releases the state directory lock
     }

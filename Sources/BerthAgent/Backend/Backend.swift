@@ -20,6 +20,7 @@ public final class ECSBackend: @unchecked Sendable {
     public let config: BackendConfig
     public let arns: ARNFormat
     let store: StateStore
+    let writer: PersistQueue
     let engine: any TaskEngine
     let validator: any TaskDefinitionValidator
     let clock: @Sendable () -> Double
@@ -31,6 +32,10 @@ public final class ECSBackend: @unchecked Sendable {
     var lastRevision: [String: Int] = [:]
     var taskDefs: [String: TaskDefRecord] = [:]
     var tasks: [String: TaskRecord] = [:]
+    /// The engine's last report per task ARN (merging an identical report changes nothing).
+    var lastObservations: [String: TaskObservation] = [:]
+    /// When an API call last merged engine reports (back-to-back calls share one merge).
+    var lastRefresh: Double = -.infinity
     /// Services by `<cluster>@<name>` (Services/ServiceOps.swift); the loop is Services/ServiceLoop.swift.
     var services: [String: ServiceRecord] = [:]
     public let serviceSignal = ServiceSignal()
@@ -46,6 +51,7 @@ public final class ECSBackend: @unchecked Sendable {
         self.config = config
         self.arns = ARNFormat(region: config.region, account: config.accountId)
         self.store = store
+        self.writer = PersistQueue(store: store, log: log)
         self.engine = engine
         self.validator = validator
         self.clock = clock
@@ -118,7 +124,14 @@ public final class ECSBackend: @unchecked Sendable {
     }
 
     private func save(_ kind: String, _ name: String, _ value: JSON) {
-        do { try store.save(kind, name, value) } catch { log("could not persist \(kind)/\(name): \(error)") }
+        writer.enqueue(kind, name, value)
+    }
+
+    /// Block until every state change so far is on disk (used at shutdown).
+    public func flush() { writer.wait(for: writer.lastTicket) }
+
+    func unsave(_ kind: String, _ name: String) {
+        writer.enqueue(kind, name, nil)
     }
 
     // MARK: dispatch
@@ -126,13 +139,16 @@ public final class ECSBackend: @unchecked Sendable {
     /// Runs one API operation. `operation` is the part of X-Amz-Target after the prefix.
     public func call(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
         let p = Params(input)
-        if Self.readsTasks.contains(operation) { refreshFromEngine() }
+        if Self.readsTasks.contains(operation) { refreshFromEngine(maxAge: 0.1) }
         lock.lock()
         let result: Result<JSON, APIError>
         do { result = .success(try dispatch(operation, p)) } catch { result = .failure(error) }
         let work = deferred
         deferred = []
+        let ticket = writer.lastTicket
         lock.unlock()
+        // Acknowledge (and launch) only what is on disk.
+        writer.wait(for: ticket)
         for w in work { w() }
         return try result.get()
     }
@@ -175,7 +191,7 @@ public final class ECSBackend: @unchecked Sendable {
     }
 
     /// Operations whose answers show task state: engine reports are merged first (outside the lock).
-    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "DescribeClusters", "StopTask"]
+    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "StopTask"]
 
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",

@@ -66,8 +66,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         for c in td.containers {
             let name = c.name ?? ""
             if c.healthCheck != nil { checked.insert(name) }
-            // Only host networking publishes ports on the host; bridge/awsvpc tasks get their own
-            // network namespace without port forwarding, so ECS-style bindings would be a lie.
+            // bridge/awsvpc ports are published by the engine (it reports them in the snapshot);
+            // with host networking the container's own ports are the host's.
             guard td.effectiveNetworkMode == .host else { continue }
             bindings[name] = (c.portMappings ?? []).compactMap { m in
                 guard let port = m.containerPort else { return nil }
@@ -203,7 +203,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
                                  healthStatus: k.checked.contains(c.name) ? c.healthStatus.rawValue : nil,
                                  runtimeId: c.startedAt == nil ? nil : c.runtimeId,
-                                 networkBindings: c.lastStatus == "RUNNING" ? k.bindings[c.name] ?? [] : [])
+                                 networkBindings: c.lastStatus == "RUNNING" ? bindings(c, k) : [])
         }
         o.healthStatus = s.healthStatus.rawValue
         // Images are resolved from the local store while the task is planned: that is the "pull".
@@ -217,6 +217,11 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         o.stopCode = s.stopCode?.rawValue
         o.stoppedReason = s.stoppedReason
         return o
+    }
+
+    static func bindings(_ c: ContainerSnapshot, _ k: Known) -> [NetworkBinding] {
+        guard let published = c.networkBindings, !published.isEmpty else { return k.bindings[c.name] ?? [] }
+        return published.map { NetworkBinding(bindIP: $0.bindIP, containerPort: $0.containerPort, hostPort: $0.hostPort, protocol: $0.protocol) }
     }
 
     /// The task id at the end of a task ARN (`.../task/<cluster>/<id>`), or a bare id.

@@ -18,7 +18,7 @@ public final class TaskRunner: Sendable {
     let done = DispatchSemaphore(value: 0)
     let cleanupProblems = Mutex<[String]>([])
     let finishedFlag = Mutex(false)
-    public static let pollInterval = 0.1
+    public static let pollInterval = 0.05
 
     public init(plan: TaskPlan, runtime: any ContainerRuntime, host: TaskHost?,
                 onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {

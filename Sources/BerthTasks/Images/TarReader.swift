@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A streaming reader for ustar, GNU (long names, base-256 sizes) and pax tar archives.
-/// Uncompressed only: gzip input is recognised and refused with a hint.
+/// Reads from any ByteSource (a file, or `GzipSource` over one).
 struct TarReader {
     struct Header {
         var path: String
@@ -16,11 +16,11 @@ struct TarReader {
         var link: String
     }
 
-    private let input: BufferedInput
+    private let input: ByteSource
     private var offset: Int64 = 0
 
-    init(fd: FileDescriptor) {
-        input = BufferedInput(fd: fd)
+    init(_ input: ByteSource) {
+        self.input = input
     }
 
     /// The next entry header (pax and GNU long-name records folded in), or nil at the end.
@@ -31,9 +31,6 @@ struct TarReader {
         while true {
             let block = try input.read(512)
             if block.isEmpty { return nil }
-            if offset == 0 && block.count >= 2 && block[0] == 0x1f && block[1] == 0x8b {
-                throw ImageError("this is a gzip-compressed archive; berth imports uncompressed tar (run gunzip first)")
-            }
             guard block.count == 512 else { throw ImageError("archive truncated at byte \(offset)") }
             offset += 512
             if block.allSatisfy({ $0 == 0 }) { return nil }
@@ -152,6 +149,17 @@ final class BufferedInput {
     private var position = 0
 
     init(fd: FileDescriptor) { self.fd = fd }
+
+    /// The next `n` bytes without consuming them (fewer at end of file).
+    func peek(_ n: Int) throws -> [UInt8] {
+        while buffer.count - position < n {
+            let more = try fd.read(max: 1 << 17)
+            if more.isEmpty { break }
+            buffer = Array(buffer[position...]) + more
+            position = 0
+        }
+        return Array(buffer[position..<min(buffer.count, position + n)])
+    }
 
     func read(_ n: Int) throws -> [UInt8] {
         var out: [UInt8] = []
