@@ -243,7 +243,7 @@ extension ECSBackend {
         if maxAge > 0 {
             let now = clock()
             let fresh = lock.withLock { () -> Bool in
-                if now - lastRefresh < maxAge { return true }
+                if abs(now - lastRefresh) < maxAge { return true }  // abs: the wall clock may step back
                 lastRefresh = now
                 return false
             }
