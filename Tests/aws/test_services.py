@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -18,7 +19,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import Agent, simple_taskdef
+from conftest import BERTH, Agent, simple_taskdef
 from shapes import check_output
 
 SCALE = "0.02"
@@ -397,3 +398,27 @@ def test_berth_service_cli(svc_agent):
     assert "INACTIVE" in svc_agent.berth("service", "rm", "cli", "--force", "--wait").stdout
     bad = svc_agent.berth("service", "create", "x", "--desired-count", "1", check=False)
     assert bad.returncode != 0 and "--task-definition" in bad.stderr
+
+
+def test_controller_config_file_sets_timers(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"throttle": {"baseDelay": 1}}')
+    proc = subprocess.run([BERTH, "agent", "--engine", "fake", "--state-dir", str(tmp_path / "s1"), "--socket", "none",
+                           "--listen", "none", "--controller-config", str(bad)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "unknown member throttle.baseDelay" in proc.stderr
+    good = tmp_path / "good.json"
+    good.write_text('{"healthyAfterRunningSeconds": 1}')
+    state = tempfile.mkdtemp(prefix="berth-svc-test-")
+    a = Agent(state, extra_args=["--controller-config", str(good)])
+    try:
+        ecs = a.boto()
+        ecs.register_task_definition(**simple_taskdef("svc-cfg"))
+        started = time.time()
+        ecs.create_service(serviceName="cfg", taskDefinition="svc-cfg", desiredCount=2)
+        # COMPLETED needs every task healthy: 1 s after RUNNING instead of ECS's 40 s.
+        wait_until(lambda: describe(ecs, "cfg")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=20, what="COMPLETED")
+        assert time.time() - started < 15
+        ecs.delete_service(service="cfg", force=True)
+    finally:
+        a.stop()
+        shutil.rmtree(state, ignore_errors=True)
