@@ -304,6 +304,7 @@ def test_errors(svc_agent):
         ("InvalidParameterException", "Creation of service was not idempotent.")
     assert error_of(ecs.update_service, service="nope", desiredCount=1) == ("ServiceNotFoundException", "Service not found.")
     assert error_of(ecs.delete_service, service="nope")[0] == "ServiceNotFoundException"
+    assert error_of(ecs.list_tasks, serviceName="nope")[0] == "ServiceNotFoundException"
     assert error_of(ecs.describe_services, cluster="no-such", services=["err"])[0] == "ClusterNotFoundException"
     assert error_of(ecs.create_service, cluster="no-such", serviceName="x", taskDefinition="svc-err", desiredCount=1)[0] == \
         "ClusterNotFoundException"
