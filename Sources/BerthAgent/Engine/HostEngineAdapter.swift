@@ -28,6 +28,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var readyAt: Double
         var checked: Set<String>
         var bindings: [String: [NetworkBinding]]
+        /// The snapshot version last returned by `observe()`.
+        var reportedVersion = -1
     }
 
     public init(engine: HostTaskEngine, owner: String, log: @escaping @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }) {
@@ -107,10 +109,18 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         engine.stop(key: taskArn, code: .userInitiated, reason: reason)
     }
 
+    /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
+    /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
     public func observe() -> [TaskObservation] {
         let snapshots = engine.snapshots()
-        let facts = lock.withLock { known }
-        return snapshots.compactMap { key, s in facts[key].map { Self.observation(s, $0) } }
+        return lock.withLock {
+            snapshots.compactMap { key, s -> TaskObservation? in
+                guard var k = known[key], k.reportedVersion != s.version else { return nil }
+                k.reportedVersion = s.version
+                known[key] = k
+                return Self.observation(s, k)
+            }
+        }
     }
 
     public func adopt(_ plan: TaskLaunchPlan) -> TaskObservation? {
