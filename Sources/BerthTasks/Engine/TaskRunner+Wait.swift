@@ -7,7 +7,7 @@ extension TaskMachine {
     /// The shortest step interval (starting, stopping, health checks in flight).
     static let busyInterval = 0.1
     /// The longest sleep of a steady task: a safety net only, exits and stop requests wake it.
-    static let idleInterval = 2.0
+    static let idleInterval = 10.0
 
     /// How long the driver may sleep before a step is due if nothing wakes it sooner: short
     /// while containers start, stop or run a health check; else until the next health check.
@@ -60,9 +60,11 @@ final class RunnerWakeup: Sendable {
             close(fd)
             pidfds[pid] = nil
         }
+        var seconds = seconds
         for pid in pids where pidfds[pid] == nil {
             let fd = berth_pidfd_open(pid, 0)
-            if fd >= 0 { pidfds[pid] = fd }
+            // A pid that cannot be watched (it may have just exited): step again soon.
+            if fd >= 0 { pidfds[pid] = fd } else { seconds = min(seconds, TaskMachine.busyInterval) }
         }
         var set = [pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)]
         set += pidfds.values.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
