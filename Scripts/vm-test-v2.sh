@@ -47,6 +47,7 @@ cleanup() {
     else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 start=$(date +%s.%N)
 args=(--berth "$berth" --out "$work/initramfs.cpio.gz")

@@ -265,7 +265,7 @@ struct CgroupCommand: CLICommand {
         let signal = signaled ? berth_wtermsig(status) : 0
         if signal == SIGKILL && stats.oomKills == 0 {
             // The OOM killer counts its kill right after sending SIGKILL: give it a moment.
-            sleepMillisCLI(50)
+            usleep(50_000)
             stats.oomKills = driver.oomKillCount(path)
         }
         let oom = signal == SIGKILL && stats.oomKills > 0
@@ -315,11 +315,5 @@ struct CgroupCommand: CLICommand {
         var frac = String(abs(n % Int64(scale)))
         while frac.count < digits { frac = "0" + frac }
         return digits == 0 ? String(whole) : "\(whole).\(frac)"
-    }
-
-    static func sleepMillisCLI(_ ms: Int) {
-        var t = timespec(tv_sec: 0, tv_nsec: ms * 1_000_000)
-        var rem = timespec()
-        _ = nanosleep(&t, &rem)
     }
 }

@@ -7,6 +7,7 @@ struct ImageCommand: CLICommand {
     static let summary = "manage local images (import a directory or tar, list, remove)"
     static let usage = """
         usage: berth image import [options] NAME[:TAG] DIR|TARBALL
+               berth image import [options] NAME[:TAG] OCI_LAYOUT_DIR
                berth image ls [--output json] [--store DIR]
                berth image rm [--store DIR] NAME[:TAG]...
 
@@ -18,7 +19,9 @@ struct ImageCommand: CLICommand {
           --user USER          User (name, uid, name:group or uid:gid)
           --stop-signal SIG    StopSignal (default SIGTERM)
           --store DIR          image store (default \(ImageStore.defaultRoot))
-        TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed.
+        TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed, imported as one layer.
+        An OCI image layout (skopeo copy ... oci:DIR:TAG) is imported with all its layers and its config;
+        the manifest tagged TAG (or the only one) is used.
         """
 
     static func run(_ args: [String]) throws -> Int32 {

@@ -30,12 +30,16 @@ struct RunCommand: CLICommand {
           --explain          print each container's OCI spec before starting
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSON
+          --adopt            with --task-id of a task whose `berth run` died (e.g. was SIGKILLed):
+                             re-attach to its running containers instead of starting new ones
         """
 
     static func run(_ args: [String]) throws -> Int32 {
         // Block SIGINT/SIGTERM/SIGHUP before any thread exists; they are read from a signalfd.
         let sigfd = [SIGINT, SIGTERM, SIGHUP].withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
-        let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet"],
+        // A closed stdout (`berth run ... | head`) must not kill berth before it has cleaned up.
+        signal(SIGPIPE, SIG_IGN)
+        let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
                                                 options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale"]))
         let file = try a.positional(0, "FILE")
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
@@ -65,8 +69,15 @@ struct RunCommand: CLICommand {
             throw UsageError("option --task-id: \(taskId.debugDescription) must be 1-64 letters, digits, '-' or '_'")
         }
         let layout = TaskLayout(taskId: taskId, runRoot: a.value("--state-dir") ?? "/run/berth", dataRoot: a.value("--data-dir") ?? "/var/lib/berth")
-        guard !Files.exists(layout.taskDir) else {
-            printErr("berth run: task \(taskId) already exists (\(layout.taskDir))")
+        let adopting = a.has("--adopt")
+        if adopting {
+            guard a.value("--task-id") != nil else { throw UsageError("--adopt needs --task-id of the task to re-attach to") }
+            guard TaskRunner.record(layout) != nil else {
+                printErr("berth run: no record of task \(taskId) in \(layout.taskDir) (nothing to adopt)")
+                return 1
+            }
+        } else if Files.exists(layout.taskDir) {
+            printErr("berth run: task \(taskId) already exists (\(layout.taskDir)); use --adopt to re-attach to it")
             return 1
         }
         let images = ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot)
@@ -93,22 +104,31 @@ struct RunCommand: CLICommand {
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups,
                             resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
-        do {
-            let published = try host.prepare(preps)
-            plan.setNetworkBindings(published)
-            for p in published where !a.has("--quiet") {
-                printErr("berth: \(p.container): published \(p.bindIP):\(p.hostPort) -> \(p.containerPort)/\(p.protocol)")
-            }
-        } catch {
-            for p in host.cleanup(containerNames: plan.containers.map(\.name)) { printErr("berth run: cleanup: \(p)") }
-            printErr("berth run: task failed to start (TaskFailedToStart): \(error)")
-            return 1
-        }
-
         let runtime = LinuxRuntime(root: layout.runRoot, cgroups: cgroups)
         let quiet = a.has("--quiet")
-        let runner = TaskRunner(plan: plan, runtime: runtime, host: host) { event in
+        let onEvent: @Sendable (TaskEvent) -> Void = { event in
             if !quiet || event.kind == .error { printErr(eventLine(event)) }
+        }
+        let runner: TaskRunner
+        if adopting, let record = TaskRunner.record(layout) {
+            for i in plan.containers.indices {
+                plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? []
+            }
+            runner = TaskRunner(adopting: plan, record: record, runtime: runtime, host: host, onEvent: onEvent)
+            printErr("berth: re-attached to task \(taskId) (\(record.lastStatus))")
+        } else {
+            do {
+                let published = try host.prepare(preps)
+                plan.setNetworkBindings(published)
+                for p in published where !a.has("--quiet") {
+                    printErr("berth: \(p.container): published \(p.bindIP):\(p.hostPort) -> \(p.containerPort)/\(p.protocol)")
+                }
+            } catch {
+                for p in host.cleanup(containerNames: plan.containers.map(\.name)) { printErr("berth run: cleanup: \(p)") }
+                printErr("berth run: task failed to start (TaskFailedToStart): \(error)")
+                return 1
+            }
+            runner = TaskRunner(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
         }
         let names = plan.containers.map(\.name)
         let follower = LogFollower(names.flatMap { [($0, layout.stdoutLog($0)), ($0, layout.stderrLog($0))] })
@@ -119,7 +139,7 @@ struct RunCommand: CLICommand {
             if !quiet { for line in follower.poll() { print(printer.format(line)) } }
             fflush(nil)
             if runner.snapshot().lastStatus == "STOPPED" && runner.isDone { break }
-            if waitSignal(sigfd, timeoutMs: 100) {
+            if waitSignal(sigfd, timeoutMs: 50) {
                 interrupts += 1
                 if interrupts == 1 {
                     printErr("berth run: stopping task \(taskId) (SIGTERM, then SIGKILL after each container's stopTimeout); Ctrl-C again to kill now")

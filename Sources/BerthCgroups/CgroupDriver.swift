@@ -138,13 +138,20 @@ public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unsupported(let what): return "unsupported on this host: \(what)"
         case .invalidValue(let field, let value, let reason): return "\(field): \(value) \(reason)"
         case .sys(let e): return e.description
-        case .busy(let p): return "cgroup \(p) still has processes"
+        // `.busy` carries either a bare path or a sentence that already says why.
+        case .busy(let p): return p.contains(" ") ? "cgroup \(p)" : "cgroup \(p) still has processes"
         }
     }
 }
 
 /// One interface over cgroup v1 and v2. Implementations: `CgroupV1Driver`, `CgroupV2Driver`;
 /// `Cgroups.driver()` picks one for the host. All paths live below `berth/` in each hierarchy.
+///
+/// Life of a group: `create` (validates first: bad values create nothing) -> the process joins
+/// before it runs anything (`spawn(_:in:)` from a multi-threaded caller, or `procsFiles` written by
+/// a single-threaded `berth init`) -> `stats` / `oomKillCount` while it runs and after it exits
+/// (an exit by SIGKILL is an OOM kill only if the counter moved) -> `remove` (kills what is left,
+/// daemons included, then rmdirs leaves first). Every file write shows in the `--explain` trace.
 public protocol CgroupDriver: Sendable {
     var mode: CgroupMode { get }
 

@@ -194,7 +194,8 @@ public struct CgroupV1Driver: CgroupDriver {
             if let freezer { try files.write(freezer + "/freezer.state", "THAWED") }
             sleepMillis(round < 10 ? 5 : 50)
         }
-        throw .busy(path.relative)
+        let left = Set(allDirectories(path).flatMap { files.pidsRecursive($0) }).sorted()
+        throw .busy("\(path) still has processes \(left) after 100 rounds of SIGKILL (stuck in uninterruptible sleep?)")
     }
 
     func freeze(_ dir: String) throws(CgroupError) {

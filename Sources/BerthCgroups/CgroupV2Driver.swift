@@ -194,7 +194,8 @@ public struct CgroupV2Driver: CgroupDriver {
             if canFreeze { try files.write(d + "/cgroup.freeze", "0") }
             sleepMillis(round < 10 ? 5 : 50)
         }
-        throw .busy(path.relative)
+        let left = files.pidsRecursive(d)
+        throw .busy("\(path) still has processes \(left) after 100 rounds of SIGKILL (stuck in uninterruptible sleep?)")
     }
 
     func freeze(_ dir: String) throws(CgroupError) {

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/xattr.h>
 #include <sys/signalfd.h>
 #include <net/if.h>
 #include <linux/capability.h>
@@ -107,6 +108,9 @@ int berth_mknodat(int dirfd, const char *path, mode_t mode, unsigned int major, 
     return mknodat(dirfd, path, mode, makedev(major, minor));
 }
 int berth_symlinkat(const char *target, int dirfd, const char *path) { return symlinkat(target, dirfd, path); }
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
+    return fsetxattr(fd, name, value, size, flags);
+}
 int berth_fstatat_mode(int dirfd, const char *path, int flags, mode_t *mode, dev_t *rdev) {
     struct stat st;
     int rc = fstatat(dirfd, path, &st, flags);

@@ -222,6 +222,7 @@ struct Harness {
         #expect(h.error("RunTask", ["taskDefinition": "web", "count": 11])?.type == "InvalidParameterException")
         #expect(h.error("RunTask", ["taskDefinition": "web", "propagateTags": "SERVICE"])?.type == "InvalidParameterException")
         #expect(h.error("RunTask", ["taskDefinition": "web", "startedBy": "bad value!"])?.type == "InvalidParameterException")
+        #expect(h.error("RunTask", ["taskDefinition": "web", "launchType": "FARGATE"])?.message == "Task definition does not support launch_type FARGATE.")
         _ = try h.call("DeregisterTaskDefinition", ["taskDefinition": "web:1"])
         #expect(h.error("RunTask", ["taskDefinition": "web:1"])?.message == "TaskDefinition is inactive")
     }

@@ -11,7 +11,7 @@ func definition(_ json: String) throws -> TaskDefinitionInput {
 }
 
 func build(_ json: String, image: ImageConfig = ImageConfig(Env: ["PATH=/bin", "FROM_IMAGE=1"], Cmd: ["/bin/sh"]),
-           index: Int = 0, files: [String: String] = [:], override: BerthTasks.ContainerOverride? = nil,
+           index: Int = 0, files: [String: String] = [:], override: ContainerOverride? = nil,
            initBinary: String? = nil) throws -> ContainerPrep {
     var b = SpecBuilder(task: try definition(json), layout: TaskLayout(taskId: "abc123"), initBinary: initBinary)
     b.readFile = { path in
@@ -35,7 +35,7 @@ func td(_ container: String, task: String = "") -> String {
         // entryPoint replaces ENTRYPOINT and drops the image CMD.
         #expect(try build(td(#"{"name": "a", "image": "x", "memory": 64, "entryPoint": ["/bin/sh", "-c"]}"#), image: image).plan.spec.process?.args == ["/bin/sh", "-c"])
         #expect(try build(td(#"{"name": "a", "image": "x", "memory": 64, "entryPoint": ["/e"], "command": ["c"]}"#), image: image).plan.spec.process?.args == ["/e", "c"])
-        let o = BerthTasks.ContainerOverride(name: "a", command: ["over"])
+        let o = ContainerOverride(name: "a", command: ["over"])
         #expect(try build(td(#"{"name": "a", "image": "x", "memory": 64, "command": ["run"]}"#), image: image, override: o).plan.spec.process?.args == ["/entry", "over"])
         #expect(throws: TranslationError.self) { try build(td(#"{"name": "a", "image": "x", "memory": 64}"#), image: ImageConfig()) }
     }
@@ -47,7 +47,7 @@ func td(_ container: String, task: String = "") -> String {
              "environment": [{"name": "B", "value": "from-td"}, {"name": "C", "value": "td"}]}
             """#)
         let env = try build(json, files: ["/etc/app.env": "# comment\nA=from-file\nB=from-file\n\n"],
-                            override: BerthTasks.ContainerOverride(name: "a", environment: ["C": "override"])).plan.spec.process?.env ?? []
+                            override: ContainerOverride(name: "a", environment: [KeyValuePair(name: "C", value: "override")])).plan.spec.process?.env ?? []
         #expect(env.contains("FROM_IMAGE=1"))
         #expect(env.contains("A=from-file"))
         #expect(env.contains("B=from-td"))

@@ -131,6 +131,40 @@ import Testing
         assertGone(path, driver)
     }
 
+    /// The CLI's sizes and CPU numbers reach the kernel as the v1 (or v2) files and values, and
+    /// `--explain` shows every write.
+    @Test func explainShowsEveryWrite() throws {
+        try requireRoot()
+        let driver = try Cgroups.driver()
+        let path = try group("explain")
+        defer { try? driver.remove(path) }
+        let r = try runBerth(["cgroup", "run", "--explain", "--cgroup", path.relative, "--memory", "1g",
+                              "--memory-reservation", "512k", "--cpus", "1.5", "--cpu-shares", "512", "--pids", "64",
+                              "--", Self.busybox, "true"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let dirs = driver.directories(path)
+        func dir(_ controller: String) -> String {
+            dirs.first { $0.contains("/\(controller)/") || $0.contains(",\(controller)/") || $0.contains("/\(controller),") } ?? dirs[0]
+        }
+        let expected: [String]
+        if driver.mode == .v2 {
+            let d = dirs[0]
+            expected = ["write 1073741824 > \(d)/memory.max", "write 524288 > \(d)/memory.low",
+                        "write 150000 100000 > \(d)/cpu.max", "write 59 > \(d)/cpu.weight", "write 64 > \(d)/pids.max"]
+        } else {
+            expected = ["write 1073741824 > \(dir("memory"))/memory.limit_in_bytes",
+                        "write 524288 > \(dir("memory"))/memory.soft_limit_in_bytes",
+                        "write 100000 > \(dir("cpu"))/cpu.cfs_period_us", "write 150000 > \(dir("cpu"))/cpu.cfs_quota_us",
+                        "write 512 > \(dir("cpu"))/cpu.shares", "write 64 > \(dir("pids"))/pids.max"]
+        }
+        for line in expected { #expect(r.stderr.contains("berth: [cgroup] \(line)\n"), "missing \(line)") }
+        for d in dirs {
+            #expect(r.stderr.contains("berth: [cgroup] mkdir \(d)\n"))
+            #expect(r.stderr.contains("berth: [cgroup] rmdir \(d)\n"))
+        }
+        assertGone(path, driver)
+    }
+
     @Test func closedStderrDoesNotLeaveTheGroupBehind() throws {
         try requireRoot()
         let driver = try Cgroups.driver()

@@ -250,3 +250,37 @@ extension InitHarness {
         return (s, s.stdout)
     }
 }
+
+/// A busybox container running `sleep 1000` (create mode, no fifo), to exec into or join;
+/// killed and cleaned up when released.
+final class SleepingContainer {
+    let bundle: String
+    let spec: Spec
+    let started: InitHarness.Started
+    let pid: pid_t
+    let startTime: UInt64
+
+    init() throws {
+        bundle = try InitHarness.makeBundle()
+        spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        do {
+            started = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
+            pid = try #require(started.pid, "\(started.lines)")
+            startTime = try #require(Proc.startTime(pid))
+        } catch {
+            InitHarness.cleanup(bundle)
+            throw error
+        }
+    }
+
+    deinit {
+        InitHarness.kill(pid)
+        InitHarness.cleanup(started.stateDir, bundle)
+    }
+
+    /// `berth init` in exec mode into this container (the caller cleans up `stateDir`).
+    func exec(_ process: Spec.Process, startTime: UInt64? = nil, waitInit: Bool = true) throws -> InitHarness.Started {
+        try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
+                                         targetPid: pid, targetStartTime: startTime ?? self.startTime), waitInit: waitInit)
+    }
+}

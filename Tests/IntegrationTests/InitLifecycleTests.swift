@@ -14,10 +14,11 @@ import Glibc
         let fifoDir = try InitHarness.tempDir("fifo")
         defer { InitHarness.cleanup(bundle, fifoDir) }
         let fifo = fifoDir + "/exec.fifo"
-        try #require(mkfifo(fifo, 0o622) == 0)
-        _ = chmod(fifo, 0o622)
+        try #require(mkfifo(fifo, 0o600) == 0)
         var spec = InitHarness.spec(bundle: bundle, args: ["/bin/sh", "-c", "echo started as $(id -u)"])
+        // A user without CAP_DAC_OVERRIDE must still be able to reopen the root-owned fifo.
         spec.process!.user = .init(username: "app")
+        spec.process!.capabilities = .init(bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"])
         let s = try InitHarness.start(InitConfig(mode: .create, id: "fifo", spec: spec, bundle: bundle, execFifo: fifo))
         defer { InitHarness.kill(s.pid); InitHarness.cleanup(s.stateDir) }
         #expect(s.lines.count == 2 && s.lines.last == "ready", "\(s.lines) \(s.stderr)")
@@ -27,32 +28,25 @@ import Glibc
         #expect(s.stdout.isEmpty)
         #expect(Proc.state(pid) != nil)
         // `berth start`: read the byte.
-        let fd = open(fifo, O_RDONLY | O_CLOEXEC)
+        let fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         try #require(fd >= 0)
+        defer { close(fd) }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        try #require(poll(&pfd, 1, 10_000) == 1, "the container never wrote the fifo; stderr: \(s.stderr)")
         var byte: UInt8 = 0
         #expect(read(fd, &byte, 1) == 1 && byte == UInt8(ascii: "0"))
-        close(fd)
         #expect(InitHarness.waitGone(pid))
         #expect(s.stdout == "started as 1000\n", "\(s.stdout) \(s.stderr)")
     }
 
     @Test func execJoinsARunningContainer() throws {
         try InitHarness.requireRoot()
-        let bundle = try InitHarness.makeBundle()
-        defer { InitHarness.cleanup(bundle) }
-        let spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
-        let c = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
-        defer { InitHarness.kill(c.pid); InitHarness.cleanup(c.stateDir) }
-        let pid = try #require(c.pid)
-        let startTime = try #require(Proc.startTime(pid))
-
-        var process = spec.process!
+        let c = try SleepingContainer()
+        var process = c.spec.process!
         process.args = ["/bin/sh", "-c", "hostname; tr '\\0' ' ' < /proc/1/cmdline; echo; echo $$; id -un; pwd; exit 7"]
         process.user = .init(username: "app")
         process.cwd = "/home/app"
-        let execSpec = Spec(process: process)
-        let e = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: execSpec, bundle: bundle,
-                                                 targetPid: pid, targetStartTime: startTime))
+        let e = try c.exec(process)
         defer { InitHarness.cleanup(e.stateDir) }
         #expect(e.initStatus == 7, "\(e.lines) \(e.stderr)")
         let lines = InitHarness.lines(e.stdout)
@@ -69,31 +63,22 @@ import Glibc
         // Missing program: reported on the sync pipe, status 127.
         var missing = process
         missing.args = ["no-such-program"]
-        let m = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: missing), bundle: bundle,
-                                                 targetPid: pid, targetStartTime: startTime))
+        let m = try c.exec(missing)
         defer { InitHarness.cleanup(m.stateDir) }
         #expect(m.error?.contains("executable file not found in $PATH") == true, "\(m.lines)")
         #expect(m.initStatus == 127)
 
         // A stale start time (pid reuse) is refused before anything is joined.
-        let stale = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: execSpec, bundle: bundle,
-                                                     targetPid: pid, targetStartTime: startTime + 1))
+        let stale = try c.exec(process, startTime: c.startTime + 1)
         defer { InitHarness.cleanup(stale.stateDir) }
         #expect(stale.error?.contains("not running") == true && stale.pid == nil, "\(stale.lines)")
     }
 
     @Test func execForwardsSignalsAndReportsThem() throws {
         try InitHarness.requireRoot()
-        let bundle = try InitHarness.makeBundle()
-        defer { InitHarness.cleanup(bundle) }
-        let spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
-        let c = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
-        defer { InitHarness.kill(c.pid); InitHarness.cleanup(c.stateDir) }
-        let pid = try #require(c.pid)
-        var process = spec.process!
-        process.args = ["sleep", "1000"]
-        let e = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
-                                                 targetPid: pid, targetStartTime: Proc.startTime(pid)), waitInit: false)
+        let c = try SleepingContainer()
+        let process = c.spec.process!
+        let e = try c.exec(process, waitInit: false)
         defer { InitHarness.kill(e.pid); InitHarness.cleanup(e.stateDir) }
         #expect(e.lines.contains("ready"), "\(e.lines)")
         usleep(50_000)
@@ -101,8 +86,7 @@ import Glibc
         #expect(InitHarness.waitStatus(e.initPid) == 128 + SIGTERM)
 
         // If the supervising init is killed, the exec'd process dies with it (parent-death signal).
-        let e2 = try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
-                                                  targetPid: pid, targetStartTime: Proc.startTime(pid)), waitInit: false)
+        let e2 = try c.exec(process, waitInit: false)
         defer { InitHarness.kill(e2.pid); InitHarness.cleanup(e2.stateDir) }
         let child = try #require(e2.pid)
         _ = kill(e2.initPid, SIGKILL)
@@ -149,5 +133,45 @@ import Glibc
                        "[rlimit] RLIMIT_NOFILE soft=1024 hard=1024", "[exec] /bin/true"] {
             #expect(trace.contains(needle), "missing \(needle) in trace:\n\(trace)")
         }
+    }
+}
+
+extension InitLifecycleTests {
+    /// `linux.namespaces[].path`: a second container joins the first one's network, uts and ipc
+    /// namespaces (how ECS awsvpc/bridge tasks and ipcMode/pidMode "task" share them).
+    @Test func createJoinsNamespacesByPath() throws {
+        try InitHarness.requireRoot()
+        let a = try SleepingContainer()
+        let pidA = a.pid
+        var second = InitHarness.spec(bundle: a.bundle, args: ["/bin/sh", "-c", "hostname; ip -o link | cut -d: -f2; sleep 1000"])
+        second.hostname = nil
+        second.linux!.namespaces = [
+            .init(type: "pid"), .init(type: "mount"),
+            .init(type: "network", path: "/proc/\(pidA)/ns/net"), .init(type: "uts", path: "/proc/\(pidA)/ns/uts"),
+            .init(type: "ipc", path: "/proc/\(pidA)/ns/ipc"),
+        ]
+        let b = try InitHarness.start(InitConfig(mode: .create, id: "b", spec: second, bundle: a.bundle))
+        defer { InitHarness.kill(b.pid); InitHarness.cleanup(b.stateDir) }
+        let pidB = try #require(b.pid, "\(b.lines)")
+        for ns in ["net", "uts", "ipc"] {
+            let la = try readLink("/proc/\(pidA)/ns/\(ns)")
+            let lb = try readLink("/proc/\(pidB)/ns/\(ns)")
+            #expect(la == lb, "\(ns): \(la) vs \(lb)")
+        }
+        #expect(try readLink("/proc/\(pidA)/ns/pid") != readLink("/proc/\(pidB)/ns/pid"))
+        #expect(try readLink("/proc/self/ns/net") != readLink("/proc/\(pidB)/ns/net"))
+        var out = ""
+        for _ in 0..<100 where InitHarness.lines(out).count < 2 {
+            usleep(20_000)
+            out = b.stdout
+        }
+        #expect(InitHarness.lines(out) == ["berth-test", "lo"], "\(out) \(b.stderr)")
+    }
+
+    private func readLink(_ path: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buf, buf.count - 1)
+        try #require(n > 0, "readlink \(path)")
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -198,4 +198,61 @@ import Testing
         #expect(r.stderr.contains("published 127.0.0.1:\(port) -> 8080/tcp"))
         try h.expectCleanedUp(r.taskId)
     }
+
+    @Test func multiLayerOCIImageWithWhiteoutsRuns() throws {
+        let h = try TaskHarness()
+        let dir = h.root + "/oci"
+        let script = """
+            set -e
+            mkdir -p \(dir) && cd \(dir)
+            \(TaskHarness.repoRoot)/Scripts/make-busybox-bundle.sh l1 >/dev/null
+            echo gone > l1/etc/removed
+            mkdir -p l2/etc && touch l2/etc/.wh.removed && echo layered > l2/etc/motd
+            mkdir -p lay/blobs/sha256
+            (cd l1 && tar -cf ../l1.tar .) && gzip -n l1.tar && (cd l2 && tar -cf ../l2.tar .)
+            put() { d=$(sha256sum "$1" | cut -d' ' -f1); cp "$1" lay/blobs/sha256/$d; echo $d; }
+            L1=$(put l1.tar.gz); L2=$(put l2.tar)
+            printf '{"config":{"Cmd":["sh","-c","cat /etc/motd; ls /etc/removed 2>&1; echo WHO=$WHO"],"Env":["PATH=/bin","WHO=oci"]},"rootfs":{"type":"layers","diff_ids":[]}}' > config.json
+            C=$(put config.json)
+            printf '{"schemaVersion":2,"config":{"digest":"sha256:%s"},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s"},{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:%s"}]}' $C $L1 $L2 > manifest.json
+            M=$(put manifest.json)
+            printf '{"imageLayoutVersion":"1.0.0"}' > lay/oci-layout
+            printf '{"schemaVersion":2,"manifests":[{"digest":"sha256:%s","annotations":{"org.opencontainers.image.ref.name":"v1"}}]}' $M > lay/index.json
+            """
+        let built = try TaskHarness.exec(["/bin/bash", "-c", script], timeout: 60)
+        try #require(built.status == 0, "\(built.stderr)")
+        let imported = try TaskHarness.exec([TaskHarness.berth, "image", "import", "--store", h.images, "layered:v1", dir + "/lay"], timeout: 60)
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let r = try h.run(try h.write("""
+            {"family": "layered", "containerDefinitions": [{"name": "app", "image": "layered:v1", "memory": 64}]}
+            """))
+        #expect(r.stdout.contains("app | layered"), "\(r.stdout)")
+        #expect(r.stdout.contains("app | ls: /etc/removed: No such file or directory"))
+        #expect(r.stdout.contains("app | WHO=oci"))
+        try h.expectCleanedUp(r.taskId)
+    }
+
+    @Test func adoptReattachesAfterBerthRunWasKilled() throws {
+        let h = try TaskHarness()
+        let taskId = "adopt\(UInt32.random(in: 0...UInt32.max))"
+        let common = ["run", "--task-id", taskId, "--state-dir", h.state, "--data-dir", h.data, "--images", h.images]
+        let first = try TaskHarness.exec([TaskHarness.berth] + common + [TaskHarness.taskDefinition("web-sidecar")], timeout: 60,
+                                         waitFor: "sidecar: started") { p, _ in
+            usleep(500_000)
+            kill(p.processIdentifier, SIGKILL)  // berth dies; the containers' monitors keep them running
+        }
+        #expect(first.status != 0)
+        #expect(Files.exists(h.state + "/tasks/\(taskId)/task.json"))
+        let snap = h.root + "/adopted.json"
+        let second = try TaskHarness.exec([TaskHarness.berth] + common + ["--adopt", "--snapshot", snap, TaskHarness.taskDefinition("web-sidecar")],
+                                          timeout: 60, waitFor: "re-attached") { p, _ in
+            usleep(1_000_000)
+            p.terminate()
+        }
+        #expect(second.stderr.contains("berth: re-attached to task \(taskId) (RUNNING)"), "\(second.stderr)")
+        let text = try Files.read(snap)
+        #expect(text.contains("\"stopCode\" : \"UserInitiated\""), "\(text)")
+        #expect(!text.contains("ContainerVanishedError"), "the running containers were adopted, not lost")
+        try h.expectCleanedUp(taskId)
+    }
 }

@@ -119,3 +119,22 @@ def test_second_agent_on_same_state_dir_is_refused(fresh_agent):
     assert proc.returncode == 1 and "already using the state directory" in proc.stderr
     # The running agent is unaffected.
     assert fresh_agent.aws("list-clusters")["clusterArns"]
+
+
+def test_logs_follow_ends_when_the_task_stops(agent, tmp_path):
+    import subprocess
+    from conftest import BERTH
+    td = tmp_path / "td.json"
+    td.write_text(json.dumps(simple_taskdef("cli-follow")))
+    agent.berth("taskdef", "register", str(td))
+    arn = agent.berth("task", "run", "cli-follow", "--wait", "--container", "app", "--command-json", '["sleep","500"]').stdout.strip()
+    desc = json.loads(agent.berth("task", "describe", arn, "--output", "json").stdout)["tasks"][0]
+    assert desc["overrides"]["containerOverrides"][0]["command"] == ["sleep", "500"]
+    follow = subprocess.Popen([BERTH, "task", "logs", "--socket", agent.socket_path, "-f", arn], stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    assert follow.poll() is None
+    agent.berth("task", "stop", arn)
+    out, _ = follow.communicate(timeout=20)
+    assert follow.returncode == 0 and "container app started" in out
+    bad = agent.berth("task", "run", "cli-follow", "--container", "app", "--command-json", "not json", check=False)
+    assert bad.returncode == 2 and "--command-json" in bad.stderr

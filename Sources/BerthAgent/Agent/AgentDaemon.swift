@@ -80,6 +80,7 @@ public final class AgentDaemon: @unchecked Sendable {
         stopFlag.unlock()
         guard first else { return }
         server.stop()
+        backend.flush()
         close(lockFD)  // releases the state directory lock
     }
 

@@ -17,6 +17,7 @@ public final class ECSBackend: @unchecked Sendable {
     public let config: BackendConfig
     public let arns: ARNFormat
     let store: StateStore
+    let writer: PersistQueue
     let engine: any TaskEngine
     let validator: any TaskDefinitionValidator
     let clock: @Sendable () -> Double
@@ -28,6 +29,10 @@ public final class ECSBackend: @unchecked Sendable {
     var lastRevision: [String: Int] = [:]
     var taskDefs: [String: TaskDefRecord] = [:]
     var tasks: [String: TaskRecord] = [:]
+    /// The engine's last report per task ARN (merging an identical report changes nothing).
+    var lastObservations: [String: TaskObservation] = [:]
+    /// When an API call last merged engine reports (back-to-back calls share one merge).
+    var lastRefresh: Double = -.infinity
     /// Set by whoever owns services: a reason why a cluster cannot be deleted (active services).
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
@@ -40,6 +45,7 @@ public final class ECSBackend: @unchecked Sendable {
         self.config = config
         self.arns = ARNFormat(region: config.region, account: config.accountId)
         self.store = store
+        self.writer = PersistQueue(store: store, log: log)
         self.engine = engine
         self.validator = validator
         self.clock = clock
@@ -111,7 +117,14 @@ public final class ECSBackend: @unchecked Sendable {
     }
 
     private func save(_ kind: String, _ name: String, _ value: JSON) {
-        do { try store.save(kind, name, value) } catch { log("could not persist \(kind)/\(name): \(error)") }
+        writer.enqueue(kind, name, value)
+    }
+
+    /// Block until every state change so far is on disk (used at shutdown).
+    public func flush() { writer.wait(for: writer.lastTicket) }
+
+    func unsave(_ kind: String, _ name: String) {
+        writer.enqueue(kind, name, nil)
     }
 
     // MARK: dispatch
@@ -119,13 +132,16 @@ public final class ECSBackend: @unchecked Sendable {
     /// Runs one API operation. `operation` is the part of X-Amz-Target after the prefix.
     public func call(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
         let p = Params(input)
-        if Self.readsTasks.contains(operation) { refreshFromEngine() }
+        if Self.readsTasks.contains(operation) { refreshFromEngine(maxAge: 0.1) }
         lock.lock()
         let result: Result<JSON, APIError>
         do { result = .success(try dispatch(operation, p)) } catch { result = .failure(error) }
         let work = deferred
         deferred = []
+        let ticket = writer.lastTicket
         lock.unlock()
+        // Acknowledge (and launch) only what is on disk.
+        writer.wait(for: ticket)
         for w in work { w() }
         return try result.get()
     }
@@ -166,7 +182,7 @@ public final class ECSBackend: @unchecked Sendable {
     }
 
     /// Operations whose answers show task state: engine reports are merged first (outside the lock).
-    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "DescribeClusters", "StopTask"]
+    static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "StopTask"]
 
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",

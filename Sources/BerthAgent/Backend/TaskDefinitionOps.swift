@@ -144,7 +144,7 @@ extension ECSBackend {
             let inUse = tasks.values.contains { $0.plan.taskDefinitionArn == td.arn && $0.lastStatus != "STOPPED" }
             if !inUse {
                 taskDefs[td.key] = nil
-                store.remove("taskdefs", td.key)
+                unsave("taskdefs", td.key)
             }
         }
     }

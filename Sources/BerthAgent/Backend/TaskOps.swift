@@ -20,6 +20,10 @@ extension ECSBackend {
         guard !group.isEmpty, group.count <= 255 else { throw .invalidParameter("group must be 1-255 characters.") }
         let launchType = try p.string("launchType")
         if let launchType, !Self.launchTypes.contains(launchType) { throw .invalidParameter("Invalid launchType '\(launchType)'.") }
+        let compatible = (td.taskDefinition["compatibilities"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if let launchType, launchType != "MANAGED_INSTANCES", !compatible.contains(launchType) {
+            throw .client("Task definition does not support launch_type \(launchType).")
+        }
         let propagate = try p.string("propagateTags")
         if propagate == "SERVICE" {
             throw .invalidParameter("The 'SERVICE' option for propagateTags is not supported for RunTask: the task is not part of a service.")
@@ -226,20 +230,33 @@ extension ECSBackend {
             if let launchType, r.task["launchType"]?.stringValue != launchType { return false }
             return true
         }
-        items.sort { ($0.task["createdAt"]?.doubleValue ?? 0, $0.id) < ($1.task["createdAt"]?.doubleValue ?? 0, $1.id) }
-        let (page, next) = try Pagination.page(items.map(\.arn), params: p, list: "tasks:\(cluster.name)")
+        let keyed = items.map { (created: $0.task["createdAt"]?.doubleValue ?? 0, id: $0.id, arn: $0.arn) }
+            .sorted { ($0.created, $0.id) < ($1.created, $1.id) }
+        let (page, next) = try Pagination.page(keyed.map(\.arn), params: p, list: "tasks:\(cluster.name)")
         return .obj([("taskArns", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
     }
 
     // MARK: engine reports and retention
 
     /// Merge the engine's current view into the task records (forward-only), persist changes.
-    public func refreshFromEngine() {
+    public func refreshFromEngine(maxAge: Double = 0) {
+        if maxAge > 0 {
+            let now = clock()
+            let fresh = lock.withLock { () -> Bool in
+                if now - lastRefresh < maxAge { return true }
+                lastRefresh = now
+                return false
+            }
+            if fresh { return }
+        }
         let observations = engine.observe()
         lock.withLock { for o in observations { merge(o) } }
     }
 
     func merge(_ o: TaskObservation) {
+        // Most polls report nothing new: skip the JSON work for an unchanged observation.
+        if lastObservations[o.taskArn] == o { return }
+        lastObservations[o.taskArn] = o
         guard let (_, id) = arns.taskId(o.taskArn), var r = tasks[id], r.arn == o.taskArn else { return }
         if r.lastStatus == "STOPPED" { return }
         if TaskLifecycle.apply(o, to: &r.task, plan: r.plan) {
@@ -256,7 +273,8 @@ extension ECSBackend {
             let old = tasks.values.filter { $0.lastStatus == "STOPPED" && ($0.task["stoppedAt"]?.doubleValue ?? 0) < cutoff }
             for r in old {
                 tasks[r.id] = nil
-                store.remove("tasks", r.id)
+                lastObservations[r.arn] = nil
+                unsave("tasks", r.id)
             }
             pruneDeletedTaskDefinitions()
             return old

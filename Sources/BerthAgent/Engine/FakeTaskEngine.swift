@@ -105,7 +105,7 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         o.containers = defs.map { def in
             let name = def["name"]?.stringValue ?? ""
             var c = ContainerObservation(name: name, lastStatus: stopBeforeRunning ? "PENDING" : "RUNNING")
-            if !stopBeforeRunning { c.runtimeId = String(SHA256.hex(Array((t.plan.taskId + name).utf8)).prefix(64)) }
+            if !stopBeforeRunning { c.runtimeId = t.plan.taskId + "-" + name }
             let cmd = containerCommand(def)
             let exitsAt = running + exitDelay
             if !stopBeforeRunning, cmd == ["true"] || cmd == ["false"], now >= exitsAt, (t.stopRequestedAt ?? .infinity) > exitsAt {

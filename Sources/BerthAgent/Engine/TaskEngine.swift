@@ -4,7 +4,8 @@
 ///
 /// The agent owns the ECS view (ARNs, desiredStatus, stopCode for user stops, version,
 /// retention); the engine reports what really happened, and the agent merges its reports
-/// forward-only (see `TaskLifecycle`).
+/// forward-only (see `TaskLifecycle`). Every method may be called from several threads at once
+/// (API requests and the agent's poller).
 public protocol TaskEngine: AnyObject, Sendable {
     /// Start a task. Returning means the engine owns it and will report it in `observe()`;
     /// throwing means it could not even begin (the task stops with TaskFailedToStart and the

@@ -91,6 +91,20 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
+    /// After refusing a request whose body may still be arriving: stop sending, then read and
+    /// discard for a moment so the client sees the answer instead of a reset.
+    func lingeringClose(_ fd: Int32) {
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = monotonicNow() + 1
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        var discarded = 0
+        while discarded < 16 << 20, Socket.waitReadable(fd, until: deadline) {
+            let n = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n <= 0 { return }
+            discarded += n
+        }
+    }
+
     /// Serves one connection until it closes, errs or idles out.
     func serve(_ fd: Int32, _ info: ConnectionInfo) {
         Socket.setSendTimeout(fd, seconds: 10)
@@ -103,7 +117,7 @@ public final class HTTPServer: @unchecked Sendable {
             if !buffer.isEmpty {
                 switch HTTPParser.parse(buffer, limits: limits) {
                 case .failed(let error):
-                    _ = Socket.sendAll(fd, handler.protocolError(error).serialized(keepAlive: false))
+                    if Socket.sendAll(fd, handler.protocolError(error).serialized(keepAlive: false)) { lingeringClose(fd) }
                     return
                 case .complete(let request, let consumed):
                     buffer.removeFirst(consumed)

@@ -25,7 +25,13 @@ struct CreateInit {
             try ProcessSecurity.validate(p)
             setup = try MountSetup(spec: config.spec, bundle: config.bundle, plan: plan)
             // Opened now: the fifo lives on the host and is unreachable after pivot_root.
-            if let path = config.execFifo { fifo = try FileDescriptor.open(path, BERTH_O_PATH) }
+            if let path = config.execFifo {
+                let fd = try FileDescriptor.open(path, BERTH_O_PATH)
+                fifo = fd
+                // The container user reopens it for writing after dropping privileges: make it
+                // writable for everyone (as runc's 0622); its state directory keeps others out.
+                try Sys.call("chmod", detail: path) { chmod(fd.procPath, 0o622) }
+            }
             try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
             try Namespaces.enterCgroups(config.cgroupProcsFiles)
             try Namespaces.join(plan.joinOrder)

@@ -305,7 +305,7 @@ public final class TaskMachine {
                 if containers[i].healthFailures >= hc.retries { containers[i].health = .unhealthy }
             }
             emit(now, .healthCheckFailed, containers[i].plan.name,
-                 "health check failed (\(containers[i].healthFailures)/\(hc.retries)): \(containers[i].lastOutput ?? "")")
+                 "health check failed (\(containers[i].inGrace ? "in start period, not counted" : "\(containers[i].healthFailures) in a row, unhealthy at \(hc.retries)")): \(containers[i].lastOutput ?? "")")
         }
         if containers[i].health != before {
             emit(now, .healthChanged, containers[i].plan.name, "health \(before.rawValue) -> \(containers[i].health.rawValue)")
@@ -325,7 +325,7 @@ public final class TaskMachine {
                 guard dependentsStopped(i) else { continue }
                 containers[i].termSentAt = now
                 containers[i].killAt = now + containers[i].plan.stopTimeout
-                signal(i, 15, all: false, now)
+                signal(i, containers[i].plan.stopSignal, all: false, now)
             } else if !containers[i].killed, let killAt = containers[i].killAt, now >= killAt {
                 containers[i].killed = true
                 signal(i, 9, all: true, now)
@@ -345,7 +345,7 @@ public final class TaskMachine {
     func signal(_ i: Int, _ sig: Int32, all: Bool, _ now: Double) {
         do {
             try runtime.kill(containers[i].id, signal: sig, all: all)
-            emit(now, .signalSent, containers[i].plan.name, sig == 9 ? "SIGKILL after stopTimeout \(Int(containers[i].plan.stopTimeout))s" : "SIGTERM")
+            emit(now, .signalSent, containers[i].plan.name, sig == 9 ? "SIGKILL after stopTimeout \(Int(containers[i].plan.stopTimeout))s" : Signals.name(sig))
         } catch {
             // Already gone: the next poll sees the exit.
         }

@@ -63,8 +63,10 @@ public struct TaskContainer: Sendable {
     public var essential: Bool
     public var dependsOn: [Dependency]
     public var startTimeout: Double?
-    /// Seconds between SIGTERM and SIGKILL (ECS default 30).
+    /// Seconds between the stop signal and SIGKILL (ECS default 30).
     public var stopTimeout: Double
+    /// The image's STOPSIGNAL (default SIGTERM), sent first when the container is stopped.
+    public var stopSignal: Int32 = 15
     public var healthCheck: HealthCheckPlan?
     public var restartPolicy: RestartPolicyPlan?
     public var spec: Spec

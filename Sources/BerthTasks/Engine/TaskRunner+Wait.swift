@@ -5,7 +5,7 @@ import Glibc
 
 extension TaskMachine {
     /// The shortest step interval (starting, stopping, health checks in flight).
-    static let busyInterval = 0.1
+    static var busyInterval: Double { TaskRunner.pollInterval }
     /// The longest sleep of a steady task: a safety net only, exits and stop requests wake it.
     static let idleInterval = 10.0
 

@@ -18,7 +18,8 @@ public final class TaskRunner: Sendable {
     let done = DispatchSemaphore(value: 0)
     let cleanupProblems = Mutex<[String]>([])
     let finishedFlag = Mutex(false)
-    public static let pollInterval = 0.1
+    /// Step interval while containers start or stop (see `TaskMachine.sleepBudget`).
+    public static let pollInterval = 0.05
     let wakeup = RunnerWakeup()
 
     public init(plan: TaskPlan, runtime: any ContainerRuntime, host: TaskHost?,

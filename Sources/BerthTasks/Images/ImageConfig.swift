@@ -19,6 +19,19 @@ public struct ImageConfig: Codable, Sendable, Equatable {
         self.Labels = Labels
     }
 
+    /// These settings where given, the image's otherwise (import flags over an OCI config).
+    public func merged(over base: ImageConfig) -> ImageConfig {
+        var m = base
+        if let Env, Env != [ImageConfig.defaultPath] { m.Env = (base.Env ?? []) + Env.filter { !$0.hasPrefix("PATH=") || base.Env == nil } }
+        if let Entrypoint { m.Entrypoint = Entrypoint }
+        if let Cmd { m.Cmd = Cmd }
+        if let WorkingDir { m.WorkingDir = WorkingDir }
+        if let User { m.User = User }
+        if let StopSignal { m.StopSignal = StopSignal }
+        if let Labels { m.Labels = (base.Labels ?? [:]).merging(Labels) { $1 } }
+        return m
+    }
+
     public static let defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
 

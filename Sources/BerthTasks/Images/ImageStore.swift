@@ -58,19 +58,34 @@ public struct ImageStore: Sendable {
         guard ref.digest == nil else { throw ImageError("import needs NAME[:TAG], not a digest reference") }
         guard Files.exists(source) else { throw ImageError("\(source): no such file or directory") }
         return try withLock {
-            let (layer, size) = try importLayer(from: source)
+            var layers: [String] = [], size: Int64 = 0
             var cfg = config
+            if Files.isDirectory(source) && OCILayout.isLayout(source) {
+                let layout = OCILayout(dir: source)
+                let manifest = try layout.manifest(tag: ref.tag)
+                let imageConfig = try layout.config(manifest)
+                for desc in manifest.layers {
+                    let (digest, n) = try importLayer { writer in try Self.unpackBlob(layout, desc, writer) }
+                    layers.append(digest)
+                    size += n
+                }
+                cfg = cfg.merged(over: imageConfig)
+            } else {
+                let (digest, n) = try importLayer(from: source)
+                layers = [digest]
+                size = n
+            }
             if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
             let created = Date.now.formatted(.iso8601)
             let file = ImageConfigFile(created: created, architecture: "amd64", os: "linux", config: cfg,
-                                       rootfs: .init(type: "layers", diff_ids: [layer]))
+                                       rootfs: .init(type: "layers", diff_ids: layers))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let bytes = Array(try encoder.encode(file))
             let id = "sha256:" + SHA256.hex(bytes)
             try Files.makeDirectories(root + "/blobs/sha256")
             try Files.writeAtomically(blobPath(id), bytes)
-            let record = ImageRecord(name: ref.name, tag: ref.tag, id: id, layers: [layer], size: size, created: created)
+            let record = ImageRecord(name: ref.name, tag: ref.tag, id: id, layers: layers, size: size, created: created)
             var index = try readIndex()
             index.images.removeAll { $0.name == ref.name && $0.tag == ref.tag }
             index.images.append(record)
@@ -80,12 +95,8 @@ public struct ImageStore: Sendable {
         }
     }
 
-    /// Unpack into a temporary directory, then rename it to its digest (or drop it if present).
     func importLayer(from source: String) throws -> (digest: String, size: Int64) {
-        try Files.makeDirectories(root + "/layers")
-        let tmp = root + "/layers/.import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            let writer = try LayerWriter(root: tmp)
+        try importLayer { writer in
             if Files.isDirectory(source) {
                 try DirectoryWalker(source: source).copy(into: writer)
             } else {
@@ -93,6 +104,32 @@ public struct ImageStore: Sendable {
                 defer { fd.close() }
                 try TarImporter.unpack(fd, into: writer)
             }
+        }
+    }
+
+    /// One layer blob of an OCI layout, checked against its digest while it is unpacked.
+    static func unpackBlob(_ layout: OCILayout, _ desc: OCILayout.Descriptor, _ writer: LayerWriter) throws {
+        let fd = try FileDescriptor.open(try layout.blobPath(desc.digest), O_RDONLY)
+        defer { fd.close() }
+        let hashing = HashingSource(BufferedInput(fd: fd))
+        let gz = desc.mediaType?.hasSuffix("gzip") == true
+        guard gz || desc.mediaType == nil || desc.mediaType!.hasSuffix(".tar") || desc.mediaType!.hasSuffix("tar") else {
+            throw ImageError("layer \(desc.digest): unsupported media type \(desc.mediaType!) (tar and tar+gzip are)")
+        }
+        try TarImporter.unpack(gz ? GzipSource(hashing) : hashing, into: writer, whiteouts: true)
+        while !(try hashing.read(1 << 16)).isEmpty {}
+        guard "sha256:" + hashing.hash.hexDigest() == desc.digest else {
+            throw ImageError("layer \(desc.digest): content does not match its digest (corrupt blob)")
+        }
+    }
+
+    /// Unpack into a temporary directory, then rename it to its digest (or drop it if present).
+    func importLayer(_ fill: (LayerWriter) throws -> Void) throws -> (digest: String, size: Int64) {
+        try Files.makeDirectories(root + "/layers")
+        let tmp = root + "/layers/.import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            let writer = try LayerWriter(root: tmp)
+            try fill(writer)
             try Sys.call("chmod", detail: tmp) { chmod(tmp, 0o755) }
             let digest = writer.digest
             let dest = layerPath(digest)

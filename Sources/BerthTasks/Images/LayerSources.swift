@@ -7,10 +7,16 @@ import Glibc
 /// FIFOs are skipped (containers get their /dev from the runtime), as are OCI whiteouts in a
 /// single-layer import.
 enum TarImporter {
-    static func unpack(_ fd: FileDescriptor, into writer: LayerWriter) throws {
+    /// `whiteouts`: turn OCI whiteout entries into overlayfs whiteouts (layers of a multi-layer
+    /// image); otherwise they are skipped.
+    static func unpack(_ fd: FileDescriptor, into writer: LayerWriter, whiteouts: Bool = false) throws {
         let file = BufferedInput(fd: fd)
         let magic = try file.peek(2)
         let source: ByteSource = magic == [0x1f, 0x8b] ? GzipSource(file) : file
+        try unpack(source, into: writer, whiteouts: whiteouts)
+    }
+
+    static func unpack(_ source: ByteSource, into writer: LayerWriter, whiteouts: Bool) throws {
         var reader = TarReader(source)
         var dirs: [LayerEntry] = []
         while let h = try reader.next() {
@@ -22,7 +28,11 @@ enum TarImporter {
             var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size)
             switch h.kind {
             case "0", "7":
-                if base.hasPrefix(".wh.") { try reader.readData(h.size) { _ in }; continue }
+                if base.hasPrefix(".wh.") {
+                    try reader.readData(h.size) { _ in }
+                    if whiteouts { try addWhiteout(path, base, writer) }
+                    continue
+                }
                 try writer.add(entry) { write in try reader.readData(h.size) { try write($0) } }
                 continue
             case "5":
@@ -40,6 +50,20 @@ enum TarImporter {
         while !(try source.read(1 << 16)).isEmpty {}
         // Apply directory modes last so read-only directories do not block their own content.
         for dir in dirs.reversed() { try writer.add(dir) }
+    }
+}
+
+extension TarImporter {
+    static func addWhiteout(_ path: String, _ base: String, _ writer: LayerWriter) throws {
+        let dir = path.split(separator: "/").dropLast().joined(separator: "/")
+        if base == ".wh..wh..opq" {
+            guard !dir.isEmpty else { return }  // opaque root: nothing below to hide in a fresh layer
+            try writer.add(LayerEntry(path: dir, kind: .directory, mode: 0o755))
+            try writer.add(LayerEntry(path: dir, kind: .opaque, mode: 0))
+        } else {
+            let hidden = String(base.dropFirst(4))
+            try writer.add(LayerEntry(path: dir.isEmpty ? hidden : dir + "/" + hidden, kind: .whiteout, mode: 0))
+        }
     }
 }
 

@@ -8,6 +8,10 @@ import Glibc
 public struct LayerEntry: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case directory, file, symlink(String), hardlink(String)
+        /// OCI `.wh.NAME`: an overlayfs whiteout (character device 0/0) hiding NAME of lower layers.
+        case whiteout
+        /// OCI `.wh..wh..opq` in a directory: mark it opaque (trusted.overlay.opaque=y).
+        case opaque
     }
     public var path: String
     public var kind: Kind
@@ -84,6 +88,13 @@ final class LayerWriter {
             defer { close(tparent) }
             removeExisting(parent, base)
             try Sys.call("link", detail: "\(entry.path) => \(normalized)") { linkat(tparent, tbase, parent, base, 0) }
+        case .whiteout:
+            removeExisting(parent, base)
+            try Sys.call("mknod whiteout", detail: entry.path) { berth_mknodat(parent, base, S_IFCHR, 0, 0) }
+        case .opaque:
+            let fd = try Sys.call("open", detail: entry.path) { berth_openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0) }
+            defer { close(fd) }
+            try Sys.call("setxattr trusted.overlay.opaque", detail: entry.path) { berth_fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) }
         case .file:
             removeExisting(parent, base)
             let fd = try Sys.call("create", detail: entry.path) {
@@ -152,6 +163,8 @@ extension LayerEntry.Kind {
         case .file: "f"
         case .symlink: "l"
         case .hardlink: "h"
+        case .whiteout: "w"
+        case .opaque: "o"
         }
     }
 }

@@ -105,7 +105,14 @@ public struct SpecBuilder {
             },
             spec: spec, bundle: layout.containerDir(name),
             stdio: .logFiles(stdout: layout.stdoutLog(name), stderr: layout.stderrLog(name), maxBytes: 10 << 20, maxFiles: 3))
-        return ContainerPrep(plan: plan, files: files, directories: directories, lowerDirs: lowerDirs)
+        var withSignal = plan
+        if let raw = image.StopSignal, !raw.isEmpty {
+            guard let sig = Signals.number(raw) else {
+                throw TranslationError("\(path).image", "image \(c.image ?? "") has an unknown StopSignal \(raw.debugDescription)")
+            }
+            withSignal.stopSignal = sig
+        }
+        return ContainerPrep(plan: withSignal, files: files, directories: directories, lowerDirs: lowerDirs)
     }
 
     // MARK: process
@@ -137,7 +144,7 @@ public struct SpecBuilder {
         }
         if values["PATH"] == nil { set("PATH", String(ImageConfig.defaultPath.dropFirst(5))) }
         set("HOSTNAME", hostname)
-        for (i, f) in (c.environmentFiles ?? []).enumerated() {
+        for (i, f) in ((c.environmentFiles ?? []) + (o?.environmentFiles ?? [])).enumerated() {
             guard let local = f.localPath else {
                 throw TranslationError("\(path).environmentFiles[\(i)].value", "S3 environment files are not available locally; use an absolute path or file:// URL of a local .env file")
             }
@@ -152,7 +159,7 @@ public struct SpecBuilder {
             }
         }
         for kv in c.environment ?? [] { if let k = kv.name { set(k, kv.value ?? "") } }
-        for (k, v) in (o?.environment ?? [:]).sorted(by: { $0.key < $1.key }) { set(k, v) }
+        for kv in o?.environment ?? [] { if let k = kv.name { set(k, kv.value ?? "") } }
         if values["AWS_EXECUTION_ENV"] == nil { set("AWS_EXECUTION_ENV", "AWS_ECS_EC2") }
         return order.map { "\($0)=\(values[$0]!)" }
     }

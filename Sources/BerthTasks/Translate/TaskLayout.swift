@@ -37,18 +37,6 @@ public struct TaskLayout: Sendable, Equatable {
     public func stderrLog(_ name: String) -> String { "\(dataDir)/logs/\(name).stderr.log" }
 }
 
-/// Per-task overrides (RunTask `overrides.containerOverrides`).
-public struct ContainerOverride: Sendable, Equatable, Codable {
-    public var name: String
-    public var command: [String]?
-    public var environment: [String: String]?
-    public init(name: String, command: [String]? = nil, environment: [String: String]? = nil) {
-        self.name = name
-        self.command = command
-        self.environment = environment
-    }
-}
-
 /// A translation failure with the JSON path of the field at fault.
 public struct TranslationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var path: String

@@ -125,6 +125,8 @@ int berth_mkdirat(int dirfd, const char *path, mode_t mode);
 int berth_mknodat(int dirfd, const char *path, mode_t mode, unsigned int major, unsigned int minor);
 int berth_symlinkat(const char *target, int dirfd, const char *path);
 int berth_fstatat_mode(int dirfd, const char *path, int flags, mode_t *mode, dev_t *rdev);
+/// fsetxattr(2) (sys/xattr.h is not in Swift's Glibc module).
+int berth_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
 unsigned int berth_major(dev_t dev);
 unsigned int berth_minor(dev_t dev);
 /// f_type and f_flags of statfs(2).

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Writes state objects on one background thread so that fsync never happens under the
+/// backend lock. Per object the latest version wins and writes stay in order (one writer).
+/// `enqueue` returns a ticket; `wait(for:)` blocks until everything up to it is on disk, which
+/// API mutations do before answering (so an acknowledged change is durable).
+final class PersistQueue: @unchecked Sendable {
+    private let store: StateStore
+    private let log: @Sendable (String) -> Void
+    private let cond = NSCondition()
+    /// Pending writes by "kind/name": the value (nil = delete) and its ticket.
+    private var pending: [String: (kind: String, name: String, value: JSON?, ticket: UInt64)] = [:]
+    private var issued: UInt64 = 0
+    private var flushed: UInt64 = 0
+    private var started = false
+
+    init(store: StateStore, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.log = log
+    }
+
+    @discardableResult
+    func enqueue(_ kind: String, _ name: String, _ value: JSON?) -> UInt64 {
+        cond.lock()
+        defer { cond.unlock() }
+        if !started {
+            started = true
+            let t = Thread { [self] in run() }
+            t.name = "berth-persist"
+            t.start()
+        }
+        issued += 1
+        pending["\(kind)/\(name)"] = (kind, name, value, issued)
+        cond.broadcast()
+        return issued
+    }
+
+    /// The ticket of the newest write enqueued so far.
+    var lastTicket: UInt64 { cond.withLock { issued } }
+
+    func wait(for ticket: UInt64) {
+        cond.lock()
+        while flushed < ticket { cond.wait() }
+        cond.unlock()
+    }
+
+    private func run() {
+        while true {
+            cond.lock()
+            while pending.isEmpty { cond.wait() }
+            let batch = pending.values.sorted { $0.ticket < $1.ticket }
+            pending.removeAll()
+            let upTo = issued
+            cond.unlock()
+            for item in batch {
+                if let value = item.value {
+                    do { try store.save(item.kind, item.name, value) } catch { log("could not persist \(item.kind)/\(item.name): \(error)") }
+                } else {
+                    store.remove(item.kind, item.name)
+                }
+            }
+            cond.lock()
+            // Everything issued before the snapshot is either written or superseded by a newer
+            // pending version (whose ticket is above `upTo`).
+            flushed = max(flushed, upTo)
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+}
