@@ -13,6 +13,7 @@ struct AgentCommand: CLICommand {
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
                            [--request-timeout SECONDS] [--run-root DIR] [--images DIR]
+                           [--time-scale FACTOR]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -23,6 +24,9 @@ struct AgentCommand: CLICommand {
         region must match the one clients sign with. Stopped tasks stay describable for
         --stopped-task-retention seconds (default 3600). A client must send a whole request within
         --request-timeout seconds of its first byte (default 10); requests are limited to 10 MiB.
+        --time-scale multiplies every service-controller timer (40 s healthy rule, restart
+        back-off, grace periods, 6 h event repeats) and the service tick interval (default 1;
+        e.g. 0.02 runs whole deployment stories in seconds, for tests and benchmarks).
         Tasks run as real containers: runtime state under --run-root (default /run/berth), logs
         under --state-dir/tasks, images from --images (default
         /var/lib/berth/images, where `berth image import` puts them). Tasks keep
@@ -35,7 +39,7 @@ struct AgentCommand: CLICommand {
     static let spec = Arguments.Spec(
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
-                  "--run-root", "--images"])
+                  "--run-root", "--images", "--time-scale"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -77,6 +81,12 @@ struct AgentCommand: CLICommand {
         }
         if let r = try args.int("--stopped-task-retention", range: 0...(30 * 86400)) { o.backend.stoppedTaskRetention = Double(r) }
         if let t = try args.int("--request-timeout", range: 1...3600) { o.limits.requestTimeout = Double(t) }
+        if let text = args.value("--time-scale") {
+            guard let scale = Double(text), scale.isFinite, scale >= 0.0001, scale <= 100 else {
+                throw UsageError("option --time-scale: \(text.debugDescription) is not a number between 0.0001 and 100")
+            }
+            o.backend.controller.timeScale = scale
+        }
         return o
     }
 

@@ -10,6 +10,7 @@ enum Commands {
         TaskCommand.self,
         TaskDefCommand.self,
         ClusterCommand.self,
+        ServiceCommand.self,
     ]
 }
 

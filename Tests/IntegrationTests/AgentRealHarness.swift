@@ -16,6 +16,8 @@ final class AgentRealHarness: @unchecked Sendable {
     var agent: Process?
     var agentErr = TaskHarness.Buffer()
     var retention: Int?
+    /// More `berth agent` arguments (e.g. `--time-scale 0.05` for service tests).
+    var extraAgentArgs: [String] = []
     /// Every task id this harness started (cleaned up even if their runtime dirs are gone).
     var launched: [String] = []
 
@@ -36,7 +38,7 @@ final class AgentRealHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TaskHarness.berth)
         p.arguments = ["agent", "--state-dir", stateDir, "--socket", socket, "--listen", "127.0.0.1:0", "--run-root", runRoot,
-                       "--images", images] + (retention.map { ["--stopped-task-retention", String($0)] } ?? [])
+                       "--images", images] + (retention.map { ["--stopped-task-retention", String($0)] } ?? []) + extraAgentArgs
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

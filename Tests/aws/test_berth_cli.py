@@ -57,7 +57,7 @@ def test_task_commands(agent, tmp_path):
     assert "container app started" in logs
     ex = agent.berth("task", "exec", task_id, "--", "echo", "hi")
     assert ex.returncode == 0 and ex.stdout.strip() == "echo hi"
-    assert "CONTAINER" in agent.berth("task", "stats", task_id).stdout
+    assert "CONTAINER" in agent.berth("task", "stats", task_id, "--no-stream").stdout
     agent.berth("task", "stop", task_id, "--reason", "bye")
     deadline = time.time() + 10
     while time.time() < deadline:

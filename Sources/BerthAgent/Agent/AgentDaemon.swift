@@ -53,6 +53,9 @@ public final class AgentDaemon: @unchecked Sendable {
         let thread = Thread { [self] in pollLoop() }
         thread.name = "berth-reconcile"
         thread.start()
+        let services = Thread { [backend] in backend.runServiceLoop() }
+        services.name = "berth-services"
+        services.start()
     }
 
     func pollLoop() {
@@ -81,6 +84,7 @@ public final class AgentDaemon: @unchecked Sendable {
         guard first else { return }
         server.stop()
         backend.flush()
+        backend.serviceSignal.stop()
         close(lockFD)  // releases the state directory lock
     }
 

@@ -1,3 +1,4 @@
+import BerthController
 import BerthSys
 import Foundation
 
@@ -7,6 +8,8 @@ public struct BackendConfig: Sendable {
     public var accountId = "000000000000"
     /// Stopped tasks stay describable this long (ECS: at least one hour).
     public var stoppedTaskRetention: Double = 3600
+    /// Service controller timers (`timeScale` speeds every one of them up, for tests).
+    public var controller = ControllerConfig()
     public init() {}
 }
 
@@ -33,6 +36,9 @@ public final class ECSBackend: @unchecked Sendable {
     var lastObservations: [String: TaskObservation] = [:]
     /// When an API call last merged engine reports (back-to-back calls share one merge).
     var lastRefresh: Double = -.infinity
+    /// Services by `<cluster>@<name>` (Services/ServiceOps.swift); the loop is Services/ServiceLoop.swift.
+    var services: [String: ServiceRecord] = [:]
+    public let serviceSignal = ServiceSignal()
     /// Set by whoever owns services: a reason why a cluster cannot be deleted (active services).
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
@@ -80,6 +86,7 @@ public final class ECSBackend: @unchecked Sendable {
         }
         for t in adopt { adoptTask(t) }
         engine.finishAdoption(knownTaskArns: Set(tasks.values.map(\.arn)))
+        loadServices()
     }
 
     /// Re-attach a task that was not stopped when the agent went away.
@@ -165,7 +172,9 @@ public final class ECSBackend: @unchecked Sendable {
         case "TagResource": return try tagResource(p)
         case "UntagResource": return try untagResource(p)
         case "ListTagsForResource": return try listTagsForResource(p)
-        default: throw APIError("UnknownOperationException", "Unknown operation \(operation)")
+        default:
+            if let result = try dispatchService(operation, p) { return result }
+            throw APIError("UnknownOperationException", "Unknown operation \(operation)")
         }
     }
 
@@ -187,7 +196,7 @@ public final class ECSBackend: @unchecked Sendable {
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
                                     "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
-                                    "UntagResource", "ListTagsForResource"]
+                                    "UntagResource", "ListTagsForResource"] + serviceOperations
 
     // MARK: shared lookups
 

@@ -7,7 +7,7 @@ extension ECSBackend {
         var j = JSON.obj([
             ("clusterArn", .string(arns.cluster(c.name))), ("clusterName", .string(c.name)), ("status", .string(c.status)),
             ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
-            ("activeServicesCount", 0), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
+            ("activeServicesCount", .int(activeServiceCount(c.name))), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
             ("capacityProviders", []), ("defaultCapacityProviderStrategy", []),
         ])
         if include.contains("TAGS") { j["tags"] = tagsJSON(c.tags) } else { j["tags"] = nil }

@@ -28,11 +28,11 @@ enum TaskLifecycle {
         var containers = task["containers"]?.arrayValue ?? []
         for i in containers.indices {
             guard let name = containers[i]["name"]?.stringValue, let c = o.containers.first(where: { $0.name == name }) else { continue }
-            let cur = containers[i]["lastStatus"]?.stringValue ?? "PENDING"
-            let crank = ["PENDING": 0, "RUNNING": 1, "STOPPED": 2]
-            if (crank[c.lastStatus] ?? 0) > (crank[cur] ?? 0) { containers[i]["lastStatus"] = .string(c.lastStatus) }
-            if containers[i]["exitCode"] == nil, let code = c.exitCode { containers[i]["exitCode"] = .int(code) }
-            if containers[i]["reason"] == nil, let reason = c.reason { containers[i]["reason"] = .string(String(reason.prefix(1024))) }
+            // Containers follow the engine (a restart policy may take one from STOPPED back to
+            // RUNNING); the latest exit code and reason are shown, as ECS does.
+            containers[i]["lastStatus"] = .string(c.lastStatus)
+            if let code = c.exitCode { containers[i]["exitCode"] = .int(code) }
+            if let reason = c.reason { containers[i]["reason"] = .string(String(reason.prefix(1024))) }
             if let id = c.runtimeId { containers[i]["runtimeId"] = .string(id) }
             if let digest = c.imageDigest { containers[i]["imageDigest"] = .string(digest) }
             if let h = c.healthStatus { containers[i]["healthStatus"] = .string(h) }

@@ -243,7 +243,7 @@ extension ECSBackend {
         if maxAge > 0 {
             let now = clock()
             let fresh = lock.withLock { () -> Bool in
-                if now - lastRefresh < maxAge { return true }
+                if abs(now - lastRefresh) < maxAge { return true }  // abs: the wall clock may step back
                 lastRefresh = now
                 return false
             }
@@ -263,6 +263,7 @@ extension ECSBackend {
             bumpVersion(&r)
             tasks[id] = r
             persist(task: r)
+            if r.task["group"]?.stringValue?.hasPrefix("service:") == true { serviceSignal.poke() }
         }
     }
 

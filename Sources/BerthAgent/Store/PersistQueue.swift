@@ -52,13 +52,9 @@ final class PersistQueue: @unchecked Sendable {
             pending.removeAll()
             let upTo = issued
             cond.unlock()
-            for item in batch {
-                if let value = item.value {
-                    do { try store.save(item.kind, item.name, value) } catch { log("could not persist \(item.kind)/\(item.name): \(error)") }
-                } else {
-                    store.remove(item.kind, item.name)
-                }
-            }
+            let saves = batch.compactMap { item in item.value.map { (kind: item.kind, name: item.name, value: $0) } }
+            for (path, error) in store.saveAll(saves) { log("could not persist \(path): \(error)") }
+            for item in batch where item.value == nil { store.remove(item.kind, item.name) }
             cond.lock()
             // Everything issued before the snapshot is either written or superseded by a newer
             // pending version (whose ticket is above `upTo`).

@@ -33,6 +33,46 @@ public final class StateStore: @unchecked Sendable {
         try Files.writeAtomically(path(kind, name), bytes, mode: 0o600)
     }
 
+    /// Write several objects crash-safely with as few disk flushes as the filesystem allows:
+    /// every temporary file is written first, then all are fsynced (after the first flush the
+    /// rest are mostly clean), renamed into place, and each directory is fsynced once so the
+    /// renames are durable too. Returns the objects that failed, with their errors.
+    public func saveAll(_ items: [(kind: String, name: String, value: JSON)]) -> [(String, any Error)] {
+        var failures: [(String, any Error)] = []
+        var written: [(tmp: String, path: String, fd: FileDescriptor)] = []
+        for item in items {
+            let path = path(item.kind, item.name)
+            let tmp = path + ".tmp.\(getpid())"
+            do {
+                let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
+                do { try fd.writeAll(item.value.bytes + [0x0A]) } catch { fd.close(); unlink(tmp); throw error }
+                written.append((tmp, path, fd))
+            } catch {
+                failures.append((path, error))
+            }
+        }
+        var dirs = Set<String>()
+        for w in written {
+            defer { w.fd.close() }
+            do {
+                try Sys.call("fsync", detail: w.tmp) { fsync(w.fd.rawValue) }
+                try Sys.call("rename", detail: "\(w.tmp) to \(w.path)") { rename(w.tmp, w.path) }
+                dirs.insert(String(w.path[..<w.path.lastIndex(of: "/")!]))
+            } catch {
+                unlink(w.tmp)
+                failures.append((w.path, error))
+            }
+        }
+        for dir in dirs { syncDirectory(dir) }
+        return failures
+    }
+
+    func syncDirectory(_ dir: String) {
+        guard let fd = try? FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) else { return }
+        _ = fsync(fd.rawValue)
+        fd.close()
+    }
+
     public func remove(_ kind: String, _ name: String) {
         unlink(path(kind, name))
     }

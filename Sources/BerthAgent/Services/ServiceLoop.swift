@@ -1,0 +1,91 @@
+import BerthController
+import Foundation
+
+/// Wakes the service loop: API changes to a service and engine reports about service tasks
+/// poke it; otherwise it sleeps until the next periodic tick or the controller's `wakeAt`.
+public final class ServiceSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var poked = false
+    private var stopped = false
+
+    public init() {}
+
+    public func poke() {
+        condition.lock()
+        poked = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    public func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Sleeps until `deadline` or a poke. Returns false once stopped.
+    func wait(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !poked && !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        poked = false
+        return !stopped
+    }
+}
+
+/// The agent's service loop (Docs/services.md "What the agent does"): every service that is
+/// not INACTIVE is reconciled every max(0.05, min(1, timeScale)) s, whenever one of its tasks
+/// changes state or the API changes it, and at the controller's `wakeAt`. Actions go through
+/// the same task paths as RunTask/StopTask; the state is persisted only when it changed.
+extension ECSBackend {
+    public var serviceTickInterval: Double { max(0.05, min(1, config.controller.timeScale)) }
+
+    /// Runs until `serviceSignal.stop()`.
+    public func runServiceLoop() {
+        var wakeAt: Double?
+        var lastTick = 0.0
+        while true {
+            let now = clock()
+            var next = now + serviceTickInterval
+            if let w = wakeAt { next = min(next, w) }
+            next = max(next, lastTick + 0.01)  // coalesce bursts of pokes
+            guard serviceSignal.wait(until: Date(timeIntervalSince1970: next)) else { return }
+            lastTick = clock()
+            wakeAt = tickServices()
+        }
+    }
+
+    /// One reconcile of every live service. Returns the earliest `wakeAt`.
+    @discardableResult
+    public func tickServices() -> Double? {
+        lock.lock()
+        let now = clock()
+        var ids = RandomIdentifiers()
+        var wake: Double?
+        for key in services.keys.sorted() {
+            guard var r = services[key], r.state.status != .inactive else { continue }
+            let result = reconcile(r.state, tasks: observedTasks(of: r), now: now, config: config.controller, ids: &ids)
+            for action in result.actions {
+                switch action {
+                case .startTask(let order): startServiceTask(order, service: r)
+                case .stopTask(let order): stopServiceTask(order)
+                }
+            }
+            for event in result.newEvents { log("service \(r.cluster)/\(r.name): \(event.message)") }
+            if result.state != r.state {
+                r.state = result.state
+                services[key] = r
+                do { try store.save("services", r.key, r.json) } catch { log("could not persist services/\(r.key): \(error)") }
+            }
+            if let w = result.wakeAt { wake = min(wake ?? w, w) }
+        }
+        let work = deferred
+        deferred = []
+        lock.unlock()
+        for w in work { w() }
+        return wake
+    }
+}

@@ -1,0 +1,68 @@
+import BerthController
+
+extension ARNFormat {
+    /// `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`.
+    public func service(cluster: String, name: String) -> String { prefix + "service/\(cluster)/\(name)" }
+
+    /// A `service` parameter: a name, or an ARN (`service/<cluster>/<name>` or legacy `service/<name>`).
+    public func serviceRef(_ value: String) -> (cluster: String?, name: String)? {
+        guard value.hasPrefix("arn:") else { return (nil, value) }
+        guard let r = resource(of: value), r.type == "service" else { return nil }
+        if r.path.count == 2 { return (r.path[0], r.path[1]) }
+        if r.path.count == 1 { return (nil, r.path[0]) }
+        return nil
+    }
+}
+
+/// ECS `Service` / `Deployment` / `ServiceEvent` shapes (botocore's service-2.json) from a
+/// `ServiceRecord`. Throttle details, which ECS does not expose, go in the Berth extension
+/// member `berthThrottle` (present only while launches are held back; SDKs ignore it).
+extension ECSBackend {
+    func serviceJSON(_ r: ServiceRecord, includeTags: Bool, now: Double) -> JSON {
+        let s = r.state
+        var members: [(String, JSON?)] = [
+            ("serviceArn", .string(s.serviceArn)), ("serviceName", .string(s.serviceName)), ("clusterArn", .string(s.clusterArn)),
+            ("loadBalancers", []), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
+            ("desiredCount", .int(s.desiredCount)), ("runningCount", .int(s.runningCount)), ("pendingCount", .int(s.pendingCount)),
+            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSON.string)),
+            ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil),
+            ("taskDefinition", .string(s.taskDefinition)),
+            ("deploymentConfiguration", deploymentConfigurationJSON(s.deploymentConfiguration)),
+            ("deployments", .array(s.deployments.map { deploymentJSON($0, r) })),
+            ("events", .array(s.events.map { ["id": .string($0.id), "createdAt": .timestamp($0.createdAt), "message": .string($0.message)] })),
+            ("createdAt", .timestamp(s.createdAt)), ("placementConstraints", []), ("placementStrategy", []),
+            ("networkConfiguration", r.networkConfiguration),
+            ("healthCheckGracePeriodSeconds", .int(s.healthCheckGracePeriodSeconds)), ("schedulingStrategy", "REPLICA"),
+            ("deploymentController", ["type": "ECS"]), ("tags", includeTags ? tagsJSON(r.tags) : nil),
+            ("enableECSManagedTags", .bool(r.enableECSManagedTags)), ("propagateTags", .string(r.propagateTags)),
+            ("enableExecuteCommand", .bool(r.enableExecuteCommand)),
+        ]
+        if let t = s.throttleStatus(now: now) {
+            members.append(("berthThrottle", .obj([
+                ("until", .timestamp(t.until)), ("delaySeconds", .double(t.delaySeconds)),
+                ("consecutiveFailures", .int(t.consecutiveFailures)), ("reason", .string(t.reason)),
+                ("message", .string(t.description)),
+            ])))
+        }
+        return .obj(members)
+    }
+
+    func deploymentConfigurationJSON(_ c: DeploymentConfiguration) -> JSON {
+        let breaker = c.deploymentCircuitBreaker ?? CircuitBreakerConfiguration(enable: false, rollback: false)
+        return .obj([
+            ("deploymentCircuitBreaker", ["enable": .bool(breaker.enable), "rollback": .bool(breaker.rollback)]),
+            ("maximumPercent", .int(c.maximumPercent)), ("minimumHealthyPercent", .int(c.minimumHealthyPercent)),
+        ])
+    }
+
+    func deploymentJSON(_ d: Deployment, _ r: ServiceRecord) -> JSON {
+        .obj([
+            ("id", .string(d.id)), ("status", .string(d.status.rawValue)), ("taskDefinition", .string(d.taskDefinition)),
+            ("desiredCount", .int(d.desiredCount)), ("pendingCount", .int(d.pendingCount)), ("runningCount", .int(d.runningCount)),
+            ("failedTasks", .int(d.failedTasks)), ("createdAt", .timestamp(d.createdAt)), ("updatedAt", .timestamp(d.updatedAt)),
+            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSON.string)),
+            ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil), ("networkConfiguration", r.networkConfiguration),
+            ("rolloutState", .string(d.rolloutState.rawValue)), ("rolloutStateReason", .string(d.rolloutStateReason)),
+        ])
+    }
+}
