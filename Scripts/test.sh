@@ -2,6 +2,8 @@
 # Run every Berth test: unit tests, root integration tests with real containers on this kernel,
 # the ECS API tests with the real aws CLI and boto3, and the cgroup v2 tests in a qemu VM.
 # Usage (as root, from anywhere): Scripts/test.sh [--no-vm]
+# Suites run one at a time (--no-parallel): many of them measure or change host-wide state
+# (cgroup CPU usage, mounts, network namespaces), so parallel suites would disturb each other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -25,7 +27,7 @@ swift build >/dev/null
 
 step "swift test (unit + root integration)"
 set +e
-swift test 2>&1 | tee /tmp/berth-swift-test.log | grep --line-buffered -E '✘|error:|failed after|Test run with|recorded an issue'
+swift test --no-parallel 2>&1 | tee /tmp/berth-swift-test.log | grep --line-buffered -E '✘|error:|failed after|Test run with|recorded an issue' | cut -c1-400
 rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" != 0 ]; then echo "swift test: FAILED (exit $rc; full log /tmp/berth-swift-test.log)"; status=1; fi

@@ -6,6 +6,7 @@ enum Commands {
         RunCommand.self,
         ImageCommand.self,
         CgroupCommand.self,
+        OCICommand.self,
         AgentCommand.self,
         TaskCommand.self,
         TaskDefCommand.self,

@@ -50,8 +50,10 @@ struct LogFile {
     }
 }
 
-/// Turns a byte stream into `<RFC3339Nano UTC> <stream> <line>` records (CRI style).
-/// A partial line waits for its newline; past `maxLine` bytes it is written as its own record.
+/// Turns a byte stream into CRI log records: `<RFC3339Nano UTC> <stream> <F|P> <line>`.
+/// A partial line waits for its newline; past `maxLine` bytes it is written as a `P` (partial)
+/// record and continued in the next one, as containerd/CRI-O do. The tag keeps a line that
+/// itself starts with "F " or "P " unambiguous for readers.
 struct LineSplitter {
     let stream: String
     var pending: [UInt8] = []
@@ -62,29 +64,31 @@ struct LineSplitter {
         var start = chunk.startIndex
         while let nl = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
             pending.append(contentsOf: chunk[start..<nl])
-            record(emit)
+            record("F", emit)
             start = nl + 1
         }
         pending.append(contentsOf: chunk[start...])
         while pending.count >= LineSplitter.maxLine {
             let rest = Array(pending[LineSplitter.maxLine...])
             pending.removeSubrange(LineSplitter.maxLine...)
-            record(emit)
+            record("P", emit)
             pending = rest
         }
     }
 
     /// Write a last partial line, if any.
     mutating func flush(emit: (inout [UInt8]) -> Void) {
-        if !pending.isEmpty { record(emit) }
+        if !pending.isEmpty { record("F", emit) }
     }
 
-    private mutating func record(_ emit: (inout [UInt8]) -> Void) {
+    private mutating func record(_ tag: StaticString, _ emit: (inout [UInt8]) -> Void) {
         var out: [UInt8] = []
         out.reserveCapacity(pending.count + 48)
         Clock.appendRFC3339(Clock.now(), to: &out)
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: stream.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(tag.utf8Start.pointee)
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: pending)
         out.append(UInt8(ascii: "\n"))

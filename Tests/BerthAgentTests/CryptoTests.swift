@@ -1,3 +1,4 @@
+import BerthSys
 import Foundation
 import Testing
 @testable import BerthAgent

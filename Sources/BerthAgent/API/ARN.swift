@@ -1,3 +1,4 @@
+import BerthSys
 /// ECS ARNs in the long format, for one region and account.
 public struct ARNFormat: Sendable {
     public var region: String

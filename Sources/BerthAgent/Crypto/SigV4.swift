@@ -1,3 +1,4 @@
+import BerthSys
 import Foundation
 
 /// An access key pair the agent accepts.

@@ -72,8 +72,10 @@ public struct ContainerState: Codable, Sendable, Equatable {
 public enum StdioMode: Sendable, Equatable {
     /// The caller's own stdin/stdout/stderr (as `runc run` in the foreground).
     case inherit
-    /// stdin from /dev/null; stdout and stderr appended to these files by the monitor, one
-    /// `<RFC3339Nano> <stdout|stderr> <line>` record per line, rotated at `maxBytes` keeping `maxFiles`.
+    /// stdin from /dev/null; stdout and stderr appended to these files by the monitor, one CRI
+    /// record `<RFC3339Nano> <stdout|stderr> <F|P> <line>` per line (P: a line longer than 16 KiB
+    /// continues in the next record), rotated at `maxBytes` keeping `maxFiles` files in all
+    /// (`name`, `name.1`, ... newest first). stdout and stderr may name the same file.
     case logFiles(stdout: String, stderr: String, maxBytes: Int64, maxFiles: Int)
     /// /dev/null for all three.
     case null

@@ -202,7 +202,10 @@ public struct LinuxRuntime: ContainerRuntime {
     public func list() throws -> [ContainerState] {
         guard Files.isDirectory(root) else { return [] }
         return try Files.list(root).sorted().compactMap { name in
-            guard (try? ContainerID.validate(name)) != nil, Files.isDirectory(root + "/" + name) else { return nil }
+            // Other things may live under the root (task directories, netns): a container
+            // directory has init.json from the moment its cgroup exists.
+            let dir = ContainerDir(root: root, id: name)
+            guard (try? ContainerID.validate(name)) != nil, Files.exists(dir.stateFile) || Files.exists(dir.initConfig) else { return nil }
             return try? state(name)
         }
     }

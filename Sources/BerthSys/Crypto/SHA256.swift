@@ -1,5 +1,6 @@
-/// SHA-256 (FIPS 180-4) in plain Swift: SigV4 needs it and Berth takes no dependencies.
-public struct SHA256 {
+/// SHA-256 (FIPS 180-4), streaming, in plain Swift: SigV4 request signing and the image store's
+/// content addresses need it, and Berth takes no dependencies (Foundation on Linux has no digests).
+public struct SHA256: Sendable {
     private var h: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
@@ -44,6 +45,11 @@ public struct SHA256 {
         for word in h { for s in [24, 16, 8, 0] { out.append(UInt8(truncatingIfNeeded: word >> UInt32(s))) } }
         return out
     }
+
+    public mutating func update(_ string: String) { update(Array(string.utf8)) }
+
+    /// Finish and return the digest as lowercase hex.
+    public mutating func hexDigest() -> String { Hex.encode(finalize()) }
 
     public static func hash(_ data: some Collection<UInt8>) -> [UInt8] {
         var s = SHA256()

@@ -1,0 +1,264 @@
+import BerthCgroups
+import BerthRuntime
+import BerthSys
+import CBerth
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `berth oci ...`: the OCI runtime command line in runc's form, so tools and people that
+/// drive runc or crun can drive Berth the same way.
+struct OCICommand: CLICommand {
+    static let name = "oci"
+    static let summary = "OCI runtime, runc-compatible (create, start, state, kill, delete, run, list, exec)"
+    static let usage = """
+    usage: berth oci [--root DIR] [--log FILE] [--log-format text|json] [--explain] <command> ...
+
+    commands:
+      create [--bundle DIR] [--pid-file FILE] ID    set up a container; it waits for `start`
+      start ID                                       run the container's process
+      state ID                                       print the container's state as JSON
+      kill [--all] ID [SIGNAL]                       signal PID 1 (default TERM), or every process with --all
+      delete [--force] ID                            remove a stopped container (--force: kill it first)
+      run [--bundle DIR] [--pid-file FILE] [--detach] ID
+                                                     create + start; in the foreground wait, forward
+                                                     SIGINT/SIGTERM/SIGHUP, delete, exit with its code
+      list [--format table|json] [--quiet]           all containers
+      exec [--env K=V]... [--cwd DIR] ID CMD [ARG...]  run CMD in a running container
+
+    global options:
+      --root DIR        state directory (default /run/berth)
+      --log FILE        also append errors to FILE (runc/containerd convention)
+      --log-format F    text (default) or json
+      --explain         print every isolation step (namespaces, mounts, cgroup writes, capabilities, exec)
+    """
+
+    struct Globals {
+        var root = LinuxRuntime.defaultRoot
+        var log: String?
+        var jsonLog = false
+        var explain = false
+    }
+
+    static func run(_ args: [String]) throws -> Int32 {
+        var globals = Globals()
+        var rest = args[...]
+        while let arg = rest.first, arg.hasPrefix("-") {
+            rest = rest.dropFirst()
+            let (name, inline) = split(arg)
+            func value() throws(UsageError) -> String {
+                if let inline { return inline }
+                guard let v = rest.first else { throw UsageError("option \(name) needs a value") }
+                rest = rest.dropFirst()
+                return v
+            }
+            switch name {
+            case "--root": globals.root = Bundle.absolute(try value())
+            case "--log": globals.log = try value()
+            case "--log-format":
+                let f = try value()
+                guard f == "text" || f == "json" else { throw UsageError("option --log-format: \(f.debugDescription) is not text or json") }
+                globals.jsonLog = f == "json"
+            case "--explain": globals.explain = true
+            case "--debug": break
+            default: throw UsageError("unknown option \(arg)")
+            }
+        }
+        guard let command = rest.first else { throw UsageError("missing command") }
+        let commandArgs = Array(rest.dropFirst())
+        if globals.explain {
+            Trace.enable(fd: 2)
+        }
+        do {
+            return try dispatch(command, commandArgs, globals)
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            log(error, globals)
+            throw error
+        }
+    }
+
+    static func split(_ arg: String) -> (String, String?) {
+        guard arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") else { return (arg, nil) }
+        return (String(arg[..<eq]), String(arg[arg.index(after: eq)...]))
+    }
+
+    static func runtime(_ g: Globals) throws -> LinuxRuntime {
+        LinuxRuntime(root: g.root, cgroups: try Cgroups.driver())
+    }
+
+    static func dispatch(_ command: String, _ args: [String], _ g: Globals) throws -> Int32 {
+        switch command {
+        case "create": return try create(args, g, start: false)
+        case "run": return try create(args, g, start: true)
+        case "start":
+            let a = try Arguments(args, spec: .init())
+            try runtime(g).start(try onlyID(a))
+            return 0
+        case "state":
+            let a = try Arguments(args, spec: .init())
+            let state = try runtime(g).state(try onlyID(a))
+            print(String(decoding: try encode(OCIStateOutput(state)), as: UTF8.self))
+            return 0
+        case "kill":
+            let a = try Arguments(args, spec: .init(flags: ["--all"], aliases: ["-a": "--all"]))
+            let id = try a.positional(0, "container id")
+            let name = a.positionals.count > 1 ? a.positionals[1] : "TERM"
+            guard let signal = SignalNames.parse(name) else { throw UsageError("unknown signal \(name.debugDescription)") }
+            try runtime(g).kill(id, signal: signal, all: a.has("--all"))
+            return 0
+        case "delete":
+            let a = try Arguments(args, spec: .init(flags: ["--force"], aliases: ["-f": "--force"]))
+            try runtime(g).delete(try onlyID(a), force: a.has("--force"))
+            return 0
+        case "list":
+            return try list(args, g)
+        case "exec":
+            return try exec(args, g)
+        default:
+            throw UsageError("unknown command \(command.debugDescription)")
+        }
+    }
+
+    static func onlyID(_ a: Arguments) throws(UsageError) -> String {
+        guard a.positionals.count == 1 else {
+            throw UsageError(a.positionals.isEmpty ? "missing container id" : "unexpected argument \(a.positionals[1].debugDescription)")
+        }
+        return a.positionals[0]
+    }
+
+    static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    // MARK: create / run
+
+    static func create(_ args: [String], _ g: Globals, start: Bool) throws -> Int32 {
+        let a = try Arguments(args, spec: .init(
+            flags: ["--detach", "--no-pivot", "--no-new-keyring"],
+            options: ["--bundle", "--pid-file", "--console-socket"],
+            aliases: ["-b": "--bundle", "-d": "--detach"]))
+        let id = try onlyID(a)
+        if a.value("--console-socket") != nil {
+            throw UsageError("option --console-socket: terminals are not supported (set process.terminal to false)")
+        }
+        let (bundle, spec) = try Bundle.load(a.value("--bundle") ?? ".")
+        let rt = try runtime(g)
+        let pidFile = a.value("--pid-file").map(Bundle.absolute)
+        _ = try rt.create(CreateRequest(id: id, bundle: bundle, spec: spec, stdio: .inherit, pidFile: pidFile, explain: g.explain))
+        guard start else { return 0 }
+        // Forward these to the container while it runs in the foreground (blocked before start
+        // so none is lost; the runtime's spawns reset the mask in their children).
+        let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+        let signals = a.has("--detach") ? -1 : forwarded.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
+        do { try rt.start(id) } catch {
+            try? rt.delete(id, force: true)
+            throw error
+        }
+        if a.has("--detach") { return 0 }
+        let exit = try waitForeground(rt, id: id, signals: signals)
+        try? rt.delete(id, force: true)
+        return exit
+    }
+
+    /// Wait for the container's exit while relaying signals to it.
+    static func waitForeground(_ rt: LinuxRuntime, id: String, signals: Int32) throws -> Int32 {
+        while true {
+            if let exit = try rt.wait(id, timeout: signals >= 0 ? 0.2 : nil) { return exit.exitCode }
+            guard signals >= 0 else { continue }
+            var p = pollfd(fd: signals, events: Int16(POLLIN), revents: 0)
+            while poll(&p, 1, 0) > 0 {
+                var info = [UInt8](repeating: 0, count: 128)
+                guard read(signals, &info, 128) == 128 else { break }
+                let signo = Int32(info[0]) | Int32(info[1]) << 8 | Int32(info[2]) << 16 | Int32(info[3]) << 24
+                try? rt.kill(id, signal: signo, all: false)
+            }
+        }
+    }
+
+    // MARK: list / exec
+
+    static func list(_ args: [String], _ g: Globals) throws -> Int32 {
+        let a = try Arguments(args, spec: .init(flags: ["--quiet"], options: ["--format"], aliases: ["-q": "--quiet", "-f": "--format"]))
+        let states = try runtime(g).list()
+        if a.has("--quiet") {
+            for s in states { print(s.id) }
+            return 0
+        }
+        switch a.value("--format") ?? "table" {
+        case "json":
+            print(String(decoding: try encode(states.map(OCIStateOutput.init)), as: UTF8.self))
+        case "table":
+            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            for s in states.map(OCIStateOutput.init) {
+                rows.append([s.id, "\(s.pid)", s.status, s.bundle, s.created, s.owner.isEmpty ? "root" : s.owner])
+            }
+            print(Table.render(rows))
+        case let other:
+            throw UsageError("option --format: \(other.debugDescription) is not table or json")
+        }
+        return 0
+    }
+
+    static func exec(_ args: [String], _ g: Globals) throws -> Int32 {
+        // Options end at the container id; everything after it is the command.
+        var options: [String] = []
+        var rest = args[...]
+        while let arg = rest.first, arg.hasPrefix("-"), arg != "--" {
+            options.append(arg)
+            rest = rest.dropFirst()
+            if !arg.contains("="), arg == "--env" || arg == "--cwd" || arg == "-e", let v = rest.first {
+                options.append(v)
+                rest = rest.dropFirst()
+            }
+        }
+        if rest.first == "--" { rest = rest.dropFirst() }
+        let a = try Arguments(options, spec: .init(options: ["--env", "--cwd"], aliases: ["-e": "--env"]))
+        guard let id = rest.first else { throw UsageError("missing container id") }
+        let command = Array(rest.dropFirst())
+        guard !command.isEmpty else { throw UsageError("missing command to run") }
+        let rt = try runtime(g)
+        let (_, spec) = try Bundle.load(try rt.state(id).bundle)
+        var process = spec.process ?? Spec.Process(args: command)
+        process.args = command
+        process.terminal = false
+        process.env = (process.env ?? []) + a.all("--env")
+        if let cwd = a.value("--cwd") { process.cwd = cwd }
+        return try rt.execInteractive(id, process: process)
+    }
+
+    // MARK: --log
+
+    static func log(_ error: any Error, _ g: Globals) {
+        guard let path = g.log else { return }
+        let time = RFC3339.format(berth_realtime_ns())
+        let message = "\(error)"
+        let line: String
+        if g.jsonLog {
+            let fields = ["level": "error", "msg": message, "time": time]
+            line = (try? encode(fields)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        } else {
+            line = "time=\"\(time)\" level=error msg=\(message.debugDescription)"
+        }
+        if let fd = try? FileDescriptor.open(path, O_WRONLY | O_CREAT | O_APPEND) {
+            try? fd.writeAll(line + "\n")
+            fd.close()
+        }
+    }
+}
+
+/// Left-aligned columns separated by two spaces.
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = first.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(widths[i] + 1) }.joined(separator: " ")
+        }.joined(separator: "\n")
+    }
+}
