@@ -156,6 +156,40 @@ import Testing
         #expect(kill(longPid, 0) != 0)
     }
 
+    /// The agent died after the task ended and was cleaned up but before it recorded the end:
+    /// the engine's final record (kept with the logs) still gives the real exit code.
+    @Test func taskThatEndedJustBeforeTheAgentDiedKeepsItsExitCode() throws {
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        try h.startAgent()
+        try h.register(Self.short)
+        let arn = try #require(try h.run("agent-short").first)
+        try h.waitFor(arn, timeout: 30, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        expectCleaned(h, [arn])
+        h.killAgent(SIGKILL)
+        // Make the agent's record look as if the end had never been merged.
+        let file = h.stateDir + "/state/tasks/\(AgentRealHarness.taskId(arn)).json"
+        var record = try #require(JSONSerialization.jsonObject(with: Data(try Files.readBytes(file))) as? [String: Any])
+        var task = try #require(record["task"] as? [String: Any])
+        task["lastStatus"] = "RUNNING"
+        task["desiredStatus"] = "RUNNING"
+        for key in ["stopCode", "stoppedReason", "stoppingAt", "executionStoppedAt", "stoppedAt"] { task[key] = nil }
+        task["containers"] = (task["containers"] as? [[String: Any]] ?? []).map { c -> [String: Any] in
+            var c = c
+            c["lastStatus"] = "RUNNING"
+            c["exitCode"] = nil
+            return c
+        }
+        record["task"] = task
+        try Files.writeAtomically(file, Array(try JSONSerialization.data(withJSONObject: record)))
+
+        try h.startAgent()
+        let t = try h.describe(arn)
+        #expect(t["lastStatus"] as? String == "STOPPED")
+        #expect(t["stopCode"] as? String == "EssentialContainerExited")
+        #expect(AgentRealHarness.container(t, "app")?["exitCode"] as? Int == 3)
+    }
+
     /// A corrupt agent state file and a truncated runtime record: reported, set aside, the
     /// tasks they described stopped and cleaned up, and the agent keeps serving.
     @Test func corruptStateFilesAreSetAsideAndTheirTasksCleanedUp() throws {

@@ -28,6 +28,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var readyAt: Double
         var checked: Set<String>
         var bindings: [String: [NetworkBinding]]
+        /// The snapshot version last returned by `observe()`.
+        var reportedVersion = -1
     }
 
     public init(engine: HostTaskEngine, owner: String, log: @escaping @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }) {
@@ -107,10 +109,18 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         engine.stop(key: taskArn, code: .userInitiated, reason: reason)
     }
 
+    /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
+    /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
     public func observe() -> [TaskObservation] {
         let snapshots = engine.snapshots()
-        let facts = lock.withLock { known }
-        return snapshots.compactMap { key, s in facts[key].map { Self.observation(s, $0) } }
+        return lock.withLock {
+            snapshots.compactMap { key, s -> TaskObservation? in
+                guard var k = known[key], k.reportedVersion != s.version else { return nil }
+                k.reportedVersion = s.version
+                known[key] = k
+                return Self.observation(s, k)
+            }
+        }
     }
 
     public func adopt(_ plan: TaskLaunchPlan) -> TaskObservation? {
@@ -123,17 +133,25 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, onEvent: { event in
             if event.kind == .error { log("task \(arn): \(event)") }
         }) else {
-            if Files.exists(layout(plan.taskId).taskDir) {
+            let l = layout(plan.taskId)
+            if Files.exists(l.taskDir) {
                 log("task \(plan.taskArn): its runtime record is missing or unreadable; stopping what is left of it")
-                setAside(layout(plan.taskId).recordPath)
+                setAside(l.recordPath)
                 discard(plan.taskId)
+            } else if let final = TaskRunner.finalRecord(l), final.lastStatus == "STOPPED" {
+                // It ended (and was cleaned up) just before the agent went down.
+                return Self.observation(final, known(plan, td, final))
             }
             return nil
         }
-        let (checked, bindings) = Self.facts(td)
-        let k = Known(plan: plan, launchedAt: snapshot.createdAt, readyAt: snapshot.createdAt, checked: checked, bindings: bindings)
+        let k = known(plan, td, snapshot)
         lock.withLock { known[plan.taskArn] = k }
         return Self.observation(snapshot, k)
+    }
+
+    func known(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, _ s: TaskSnapshot) -> Known {
+        let (checked, bindings) = Self.facts(td)
+        return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings)
     }
 
     public func release(taskArn: String) {
