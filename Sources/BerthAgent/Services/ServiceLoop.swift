@@ -86,7 +86,14 @@ extension ECSBackend {
         let work = deferred
         deferred = []
         lock.unlock()
-        for w in work { w() }
+        // Launches and stops of different tasks are independent; a scale-out of 50 tasks
+        // should not wait for each container start in turn.
+        if work.count > 1 {
+            let jobs = DeferredWork(work)
+            DispatchQueue.concurrentPerform(iterations: jobs.items.count) { jobs.items[$0]() }
+        } else {
+            work.first?()
+        }
         return wake
     }
 
@@ -100,4 +107,11 @@ extension ECSBackend {
             store.remove("services", key)
         }
     }
+}
+
+/// Engine calls queued under the backend lock; each touches only its own task, and the engine
+/// is thread-safe (concurrent RunTask requests already call it in parallel).
+private struct DeferredWork: @unchecked Sendable {
+    let items: [() -> Void]
+    init(_ items: [() -> Void]) { self.items = items }
 }
