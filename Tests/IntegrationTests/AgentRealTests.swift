@@ -94,6 +94,25 @@ import Testing
         h.killAgent(SIGTERM)
     }
 
+    /// `berth task logs -f` follows a real container until the task stops, each line once.
+    @Test func logsFollowPrintsEachLineOnceAndEndsWhenTheTaskStops() throws {
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        try h.startAgent()
+        try h.register("""
+            {"family":"agent-count","memory":"64","containerDefinitions":[{"name":"app","image":"busybox:latest","essential":true,
+             "command":["sh","-c","for i in 1 2 3 4 5 6; do echo line $i; sleep 0.5; done"]}]}
+            """)
+        let arn = try #require(try h.run("agent-count").first)
+        let r = try h.cli(["task", "logs", arn, "-f"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines == (1...6).map { "app | line \($0)" }, "\(r.stdout)")
+        let t = try h.waitFor(arn, timeout: 10, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        #expect(AgentRealHarness.container(t, "app")?["exitCode"] as? Int == 0)
+        expectCleaned(h, [arn])
+    }
+
     /// THE durability test: SIGKILL the agent while two tasks run, let one exit meanwhile,
     /// restart it and check nothing was lost, duplicated or left behind.
     @Test func sigkilledAgentReadoptsRunningTasksAndReportsExitsThatHappenedMeanwhile() throws {
