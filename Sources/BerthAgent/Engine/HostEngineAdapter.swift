@@ -95,8 +95,10 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
                 if event.kind == .error { log("task \(arn): \(event)") }
             }
         } catch let e as TranslationError {
-            throw EngineError(e.message.hasPrefix("CannotPullContainerError") || !e.path.hasSuffix(".image")
-                              ? e.description : "CannotPullContainerError: \(e.path): \(e.message)")
+            // ECS reasons start with the error's kind: "CannotPullContainerError: ...".
+            let kind = e.message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            if kind.hasSuffix("Error"), !kind.contains(" ") { throw EngineError("\(e.message) (\(e.path))") }
+            throw EngineError(e.path.hasSuffix(".image") ? "CannotPullContainerError: \(e.message) (\(e.path))" : e.description)
         }
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
