@@ -2,7 +2,7 @@
 # Build the initramfs for the cgroup v2 VM test (Scripts/vm-test-v2.sh):
 #   static busybox (as /bin/*), the given berth and berth-monitor binaries in /usr/local/bin with
 #   the shared libraries `ldd` says they need (and the dynamic loader), a busybox OCI bundle at
-#   /bundle (for container checks), /init (stage 1: copy to a tmpfs and switch_root, so that
+#   /bundle (for container checks) and per-check configs in /bundles/<name> (Scripts/vm/oci-bundles.py), /init (stage 1: copy to a tmpfs and switch_root, so that
 #   pivot_root works for containers), /guest-init.sh (stage 2) and /checks/*.sh.
 #
 #   Scripts/vm/build-initramfs.sh --berth PATH --monitor PATH --out FILE.cpio.gz
@@ -29,6 +29,8 @@ trap 'rm -rf "$stage"' EXIT
 "$repo/Scripts/make-busybox-bundle.sh" "$stage" >/dev/null
 mkdir -p "$stage"/{usr/local/bin,lib64,run,tmp,newroot,checks}
 "$repo/Scripts/make-busybox-bundle.sh" --bundle "$stage/bundle" >/dev/null
+# Per-check variants of its config.json for the container checks, all on /bundle/rootfs.
+python3 "$here/oci-bundles.py" "$stage/bundle/config.json" "$stage/bundles" /bundle/rootfs
 
 # Berth binaries and every library they load (paths kept as ldd reports them).
 copy_with_libs() {

@@ -14,6 +14,7 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+hostname vmguest
 echo "+cpu +memory +pids +cpuset" > /sys/fs/cgroup/cgroup.subtree_control
 
 pass() { n=$1; shift; echo "VMTEST $n PASS $*"; }
@@ -22,6 +23,20 @@ fail() { n=$1; shift; echo "VMTEST $n FAIL $*"; }
 check() { n=$1; shift; if out=$("$@" 2>&1); then pass "$n" "$(echo "$out" | tail -1)"; else fail "$n" "$(echo "$out" | tail -3 | tr '\n' ' ')"; fi; }
 # A number from "key: value" in a berth report, e.g. field "OOM killed" < file.
 field() { sed -n "s/^berth: $1: \([^ ]*\).*/\1/p" "$2" | head -1; }
+# Container checks: `oci ARGS...` is `berth oci --root /run/berth ARGS...`; `json KEY < state.json`
+# prints the (scalar) value of "KEY" in the one-line JSON `berth oci state` prints;
+# `oci_wait ID STATUS [TENTHS]` polls `berth oci state` until status is STATUS (default 10 s).
+oci() { berth oci --root /run/berth "$@"; }
+json() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+# Fails at once if the container does not exist.
+oci_wait() {
+    _i=0
+    while _s=$(oci state "$1" 2>/dev/null) && [ "$(echo "$_s" | json status)" != "$2" ]; do
+        [ $_i -ge "${3:-100}" ] && return 1
+        sleep 0.1; _i=$((_i + 1))
+    done
+    [ -n "$_s" ]
+}
 
 echo "VMTEST BOOT PASS kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, cgroup controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 for f in /checks/*.sh; do

@@ -86,7 +86,7 @@ struct OCICommand: CLICommand {
     }
 
     static func runtime(_ g: Globals) throws -> LinuxRuntime {
-        LinuxRuntime(root: g.root, cgroups: try Cgroups.driver())
+        LinuxRuntime(root: g.root, cgroups: LazyCgroupDriver())
     }
 
     static func dispatch(_ command: String, _ args: [String], _ g: Globals) throws -> Int32 {
@@ -261,4 +261,34 @@ enum Table {
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(widths[i] + 1) }.joined(separator: " ")
         }.joined(separator: "\n")
     }
+}
+
+/// Detects the host's cgroup layout on first use only: `start`, `state` and a plain `kill` never
+/// touch cgroups, and detection parses /proc/self/mountinfo (about 1 ms on a host with many mounts).
+/// The CLI is single-threaded, hence the unchecked Sendable.
+final class LazyCgroupDriver: CgroupDriver, @unchecked Sendable {
+    private var detected: (any CgroupDriver)?
+
+    private func driver() throws(CgroupError) -> any CgroupDriver {
+        if let detected { return detected }
+        let d = try Cgroups.driver()
+        detected = d
+        return d
+    }
+
+    /// For the non-throwing requirements: an undetectable host has no such cgroup.
+    private var known: (any CgroupDriver)? { try? driver() }
+
+    var mode: CgroupMode { known?.mode ?? .v1 }
+    func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().create(path, resources: resources) }
+    func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().apply(path, resources: resources) }
+    func procsFiles(_ path: CgroupPath) -> [String] { known?.procsFiles(path) ?? [] }
+    func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) { try driver().addProcess(pid, to: path) }
+    func processes(_ path: CgroupPath) throws(CgroupError) -> [Int32] { try driver().processes(path) }
+    func stats(_ path: CgroupPath) throws(CgroupError) -> CgroupStats { try driver().stats(path) }
+    func oomKillCount(_ path: CgroupPath) -> UInt64 { known?.oomKillCount(path) ?? 0 }
+    func oomCounterFile(_ path: CgroupPath) -> String? { known?.oomCounterFile(path) }
+    func killAll(_ path: CgroupPath) throws(CgroupError) { try driver().killAll(path) }
+    func remove(_ path: CgroupPath) throws(CgroupError) { try driver().remove(path) }
+    func exists(_ path: CgroupPath) -> Bool { known?.exists(path) ?? false }
 }

@@ -64,7 +64,7 @@ enum IO {
     /// One read into `buffer`; returns the byte count, 0 at EOF, -1 on error (EINTR retried).
     static func read(_ fd: Int32, into buffer: inout [UInt8]) -> Int {
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc_read(fd, $0.baseAddress!, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { libcRead(fd, $0.baseAddress!, $0.count) }
             if n >= 0 || berth_errno() != EINTR { return n }
         }
     }
@@ -88,8 +88,9 @@ enum IO {
     static func stderr(_ text: String) { writeAll(2, "berth-monitor: " + text + "\n") }
 }
 
+// The C read/close, reachable from inside types whose own methods are called read/close.
 @inline(__always)
-func Glibc_read(_ fd: Int32, _ buf: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buf, count) }
+func libcRead(_ fd: Int32, _ buf: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, buf, count) }
 
 @inline(__always)
-func Glibc_close(_ fd: Int32) -> Int32 { close(fd) }
+func libcClose(_ fd: Int32) -> Int32 { close(fd) }

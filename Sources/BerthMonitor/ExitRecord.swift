@@ -20,7 +20,8 @@ struct ExitRecord {
         return s
     }
 
-    /// tmp + fsync + rename + fsync(dir): a reader sees either nothing or the whole record.
+    /// tmp + fsync + rename: a reader sees either nothing or the whole record, and the record is
+    /// on disk before it is visible.
     func write(stateDir: String) -> Bool {
         let final = stateDir + "/exit.json"
         let tmp = final + ".tmp"
@@ -31,11 +32,6 @@ struct ExitRecord {
         if !ok || rename(tmp, final) != 0 {
             unlink(tmp)
             return false
-        }
-        let dir = IO.open(stateDir, O_RDONLY | O_DIRECTORY)
-        if dir >= 0 {
-            fsync(dir)
-            close(dir)
         }
         return true
     }

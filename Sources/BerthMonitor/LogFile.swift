@@ -44,7 +44,7 @@ struct LogFile {
 
     mutating func closeFile() {
         if fd >= 0 {
-            _ = Glibc_close(fd)
+            _ = libcClose(fd)
             fd = -1
         }
     }
@@ -59,20 +59,23 @@ struct LineSplitter {
     var pending: [UInt8] = []
     static let maxLine = 16 * 1024
 
-    /// Feed a chunk; complete records are passed to `emit`.
+    /// Feed a chunk; complete records are passed to `emit`. No record carries more than
+    /// `maxLine` bytes of text, wherever the reads happened to split the stream.
     mutating func feed(_ chunk: ArraySlice<UInt8>, emit: (inout [UInt8]) -> Void) {
         var start = chunk.startIndex
-        while let nl = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            pending.append(contentsOf: chunk[start..<nl])
-            record("F", emit)
-            start = nl + 1
-        }
-        pending.append(contentsOf: chunk[start...])
-        while pending.count >= LineSplitter.maxLine {
-            let rest = Array(pending[LineSplitter.maxLine...])
-            pending.removeSubrange(LineSplitter.maxLine...)
-            record("P", emit)
-            pending = rest
+        while start < chunk.endIndex {
+            let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n"))
+            let end = newline ?? chunk.endIndex
+            while start < end {
+                let take = min(LineSplitter.maxLine - pending.count, end - start)
+                pending.append(contentsOf: chunk[start..<(start + take)])
+                start += take
+                if pending.count == LineSplitter.maxLine && (start < end || newline == nil) { record("P", emit) }
+            }
+            if let newline {
+                record("F", emit)
+                start = newline + 1
+            }
         }
     }
 

@@ -12,9 +12,10 @@ struct OCIHarness {
     static let berth = repo + "/.build/debug/berth"
     static let monitor = repo + "/.build/debug/berth-monitor"
 
-    /// A busybox rootfs shared by all tests (read-only in every config).
+    /// A busybox rootfs shared by all tests (read-only in every config). One fixed directory
+    /// reused across runs (the script is idempotent) rather than a new copy per test process.
     static let rootfs: String = {
-        let dir = "/tmp/berth-oci-test-rootfs-\(getpid())"
+        let dir = "/tmp/berth-oci-test-rootfs"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: repo + "/Scripts/make-busybox-bundle.sh")
         p.arguments = [dir]

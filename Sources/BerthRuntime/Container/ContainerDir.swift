@@ -47,7 +47,7 @@ struct ContainerDir: Sendable {
     }
 
     func writeState(_ state: ContainerState) throws {
-        try Files.writeAtomically(stateFile, try JSONCoding.encode(state), mode: 0o600)
+        try StateFile.replace(stateFile, try JSONCoding.encode(state))
     }
 
     private func readIfPresent(_ file: String) throws(SysError) -> [UInt8]? {
@@ -55,6 +55,30 @@ struct ContainerDir: Sendable {
             if error.errno == ENOENT { return nil }
             throw error
         }
+    }
+}
+
+/// Files of the runtime's state directory. They live on tmpfs (/run) and, like the containers
+/// they describe, do not survive a reboot; so no fsync (which only guards against power loss and
+/// costs a disk flush per write where /run is disk-backed). A rename still makes every replace
+/// atomic for readers and against a crash of the writer. The monitor's exit.json is the exception:
+/// it is fsynced, because it is the one record nothing else can reconstruct.
+enum StateFile {
+    /// Write a new file that nobody reads before the writer is done (O_EXCL: never reuse one).
+    static func create(_ path: String, _ bytes: [UInt8]) throws(SysError) {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        defer { fd.close() }
+        try fd.writeAll(bytes)
+    }
+
+    /// Atomically replace `path` (write a temporary file next to it, rename it over).
+    static func replace(_ path: String, _ bytes: [UInt8]) throws(SysError) {
+        let tmp = path + ".tmp.\(getpid())"
+        do { try create(tmp, bytes) } catch {
+            unlink(tmp)
+            throw error
+        }
+        try Sys.call("rename", detail: "\(tmp) to \(path)") { rename(tmp, path) }
     }
 }
 

@@ -105,7 +105,7 @@ struct ExecSession {
         self.id = id
         self.berth = runtime.berthPath
         do {
-            try Files.writeAtomically(path + "/init.json", try JSONCoding.encode(config), mode: 0o600)
+            try StateFile.create(path + "/init.json", try JSONCoding.encode(config))
         } catch {
             remove()
             throw error

@@ -70,9 +70,9 @@ public struct LinuxRuntime: ContainerRuntime {
         let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
                                     cgroupProcsFiles: cgroups.procsFiles(plan.cgroup), execFifo: dir.execFifo,
                                     explain: request.explain)
-        try Files.writeAtomically(dir.initConfig, try JSONCoding.encode(initConfig), mode: 0o600)
+        try StateFile.create(dir.initConfig, try JSONCoding.encode(initConfig))
         let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup))
-        try Files.writeAtomically(dir.monitorConfig, Array(conf.utf8), mode: 0o600)
+        try StateFile.create(dir.monitorConfig, Array(conf.utf8))
 
         let createdAt = berth_realtime_ns()
         let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio)

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Write the OCI bundle configs the container checks (Scripts/vm/checks/7*-oci-*.sh) run.
+
+    oci-bundles.py BASE_CONFIG OUT_DIR ROOTFS
+
+Each variant is BASE_CONFIG (the busybox bundle's config.json) with its own process args, hostname
+and linux.resources, and root.path set to ROOTFS (shared, read-only). Written to OUT_DIR/<name>/config.json.
+"""
+import copy
+import json
+import os
+import sys
+
+MIB = 1024 * 1024
+
+VARIANTS = {
+    # PID 1 is the shell (kept alive past ps by the trailing echo); ps sees only the container's
+    # own processes; the UTS name is ours; the network namespace has only lo; the root is read-only;
+    # the process is in its own cgroup.
+    "isolation": {
+        "args": ["/bin/sh", "-c",
+                 'echo "pid=$$ hostname=$(hostname)"; echo "net=$(ls /sys/class/net | tr \'\\n\' \' \')";'
+                 ' touch /probe 2>/dev/null && echo rootfs=rw || echo rootfs=ro; cat /proc/self/cgroup;'
+                 ' ps -o pid,comm; echo end'],
+        "hostname": "vm-iso",
+    },
+    # dd's 200 MiB buffer under a 64 MiB limit: the kernel OOM-kills it.
+    "mem-oom": {
+        "args": ["/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"],
+        "resources": {"memory": {"limit": 64 * MIB}},
+    },
+    # The same limit, but the process only sleeps (killed with SIGKILL by `berth oci kill`).
+    "mem-sleep": {
+        "args": ["/bin/sleep", "1000"],
+        "resources": {"memory": {"limit": 64 * MIB}},
+    },
+    # A busy loop under cpu.max "50000 100000".
+    "cpu-half": {
+        "args": ["/bin/sh", "-c", "while :; do :; done"],
+        "resources": {"cpu": {"quota": 50000, "period": 100000}},
+    },
+    # A fork bomb under pids.max 20.
+    "pids-bomb": {
+        "args": ["/bin/sh", "-c", "b() { b | b & }; b; exec sleep 1000"],
+        "resources": {"pids": {"limit": 20}},
+    },
+    # A long-running process to `berth oci exec` into.
+    "sleeper": {
+        "args": ["/bin/sleep", "1000"],
+        "hostname": "vm-exec",
+    },
+    # A double-forked daemon (re-parented away from the shell) next to the main process.
+    "daemon": {
+        "args": ["/bin/sh", "-c", "(sleep 1234 &); exec sleep 1236"],
+    },
+}
+
+
+def main():
+    base_path, out, rootfs = sys.argv[1:4]
+    with open(base_path) as f:
+        base = json.load(f)
+    for name, v in VARIANTS.items():
+        config = copy.deepcopy(base)
+        config["process"]["args"] = v["args"]
+        config["root"] = {"path": rootfs, "readonly": True}
+        config["hostname"] = v.get("hostname", "vm-" + name)
+        if "resources" in v:
+            config["linux"]["resources"] = v["resources"]
+        os.makedirs(os.path.join(out, name), exist_ok=True)
+        with open(os.path.join(out, name, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
