@@ -95,8 +95,10 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
                 if event.kind == .error { log("task \(arn): \(event)") }
             }
         } catch let e as TranslationError {
-            throw EngineError(e.message.hasPrefix("CannotPullContainerError") || !e.path.hasSuffix(".image")
-                              ? e.description : "CannotPullContainerError: \(e.path): \(e.message)")
+            // ECS reasons start with the error's kind: "CannotPullContainerError: ...".
+            let kind = e.message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            if kind.hasSuffix("Error"), !kind.contains(" ") { throw EngineError("\(e.message) (\(e.path))") }
+            throw EngineError(e.path.hasSuffix(".image") ? "CannotPullContainerError: \(e.message) (\(e.path))" : e.description)
         }
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
@@ -170,9 +172,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let names = try logContainers(l, only: container)
         let follower = LogFollower(names.flatMap { [($0, l.stdoutLog($0)), ($0, l.stderrLog($0))] })
         var events: [LogEvent] = []
+        // Timestamps travel as epoch seconds with millisecond precision: compare at that precision,
+        // or a follower passing back the last timestamp it saw would get that line again.
+        let after = since.map { ($0 * 1000).rounded() }
         for line in follower.poll() {
             let t = Self.epochSeconds(line.time) ?? 0
-            if let since, t <= since { continue }
+            if let after, (t * 1000).rounded() <= after { continue }
             events.append(LogEvent(timestamp: t, container: line.container, stream: line.stream, message: line.text))
             if events.count >= limit { break }
         }
