@@ -140,6 +140,17 @@ final class AgentRealHarness: @unchecked Sendable {
         }
     }
 
+    /// Processes other than the agent whose command line names this world (monitors, init, port proxies).
+    func processes() -> [String] {
+        let agentPid = agent?.processIdentifier ?? -1
+        return ((try? Files.list("/proc")) ?? []).compactMap { name -> String? in
+            guard let pid = Int32(name), pid != agentPid, pid != getpid(),
+                  let raw = try? Files.readBytes("/proc/\(name)/cmdline") else { return nil }
+            let cmd = String(decoding: raw.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+            return cmd.contains(root) ? "\(pid) \(cmd)" : nil
+        }
+    }
+
     static let hierarchies = ["memory", "cpu,cpuacct", "pids", "freezer", "cpuset", "unified", "systemd"]
 
     /// Cgroup directories of a task, in every hierarchy (berth/task-<id> and below).
@@ -160,6 +171,7 @@ final class AgentRealHarness: @unchecked Sendable {
         #expect(mounts().isEmpty, "mounts left: \(mounts())", sourceLocation: sourceLocation)
         #expect(netnsFiles().isEmpty, "netns left: \(netnsFiles())", sourceLocation: sourceLocation)
         #expect(((try? Files.list(runRoot + "/tasks")) ?? []).isEmpty, "task dirs left", sourceLocation: sourceLocation)
+        #expect(processes().isEmpty, "processes left (monitors, containers): \(processes())", sourceLocation: sourceLocation)
         for arn in arns {
             let dirs = Self.cgroupDirs(Self.taskId(arn))
             #expect(dirs.isEmpty, "cgroups left: \(dirs)", sourceLocation: sourceLocation)

@@ -25,7 +25,7 @@ import Testing
     func expectCleaned(_ h: AgentRealHarness, _ arns: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            let left = h.runtimeContainers().count + h.mounts().count + h.netnsFiles().count
+            let left = h.runtimeContainers().count + h.mounts().count + h.netnsFiles().count + h.processes().count
                 + ((try? Files.list(h.runRoot + "/tasks")) ?? []).count + arns.flatMap { AgentRealHarness.cgroupDirs(AgentRealHarness.taskId($0)) }.count
             if left == 0 { break }
             usleep(200_000)
@@ -94,6 +94,42 @@ import Testing
         h.killAgent(SIGTERM)
     }
 
+    /// `berth task logs -f` follows a real container until the task stops, each line once.
+    @Test func logsFollowPrintsEachLineOnceAndEndsWhenTheTaskStops() throws {
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        try h.startAgent()
+        try h.register("""
+            {"family":"agent-count","memory":"64","containerDefinitions":[{"name":"app","image":"busybox:latest","essential":true,
+             "command":["sh","-c","for i in 1 2 3 4 5 6; do echo line $i; sleep 0.5; done"]}]}
+            """)
+        let arn = try #require(try h.run("agent-count").first)
+        let r = try h.cli(["task", "logs", arn, "-f"], timeout: 60)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines == (1...6).map { "app | line \($0)" }, "\(r.stdout)")
+        let t = try h.waitFor(arn, timeout: 10, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        #expect(AgentRealHarness.container(t, "app")?["exitCode"] as? Int == 0)
+        expectCleaned(h, [arn])
+    }
+
+    /// An image missing from the store: the task stops at once as TaskFailedToStart with the
+    /// ECS-style reason, and nothing is left on the host.
+    @Test func unknownImageStopsTheTaskWithCannotPullContainerError() throws {
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        try h.startAgent()
+        try h.register("""
+            {"family":"agent-noimage","memory":"64","containerDefinitions":[{"name":"app","image":"no-such-image:1.0","essential":true}]}
+            """)
+        let arn = try #require(try h.run("agent-noimage").first)
+        let t = try h.waitFor(arn, timeout: 10, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        #expect(t["stopCode"] as? String == "TaskFailedToStart")
+        let reason = t["stoppedReason"] as? String ?? ""
+        #expect(reason.hasPrefix("CannotPullContainerError: ") && reason.contains("no-such-image:1.0"), "\(reason)")
+        expectCleaned(h, [arn])
+    }
+
     /// THE durability test: SIGKILL the agent while two tasks run, let one exit meanwhile,
     /// restart it and check nothing was lost, duplicated or left behind.
     @Test func sigkilledAgentReadoptsRunningTasksAndReportsExitsThatHappenedMeanwhile() throws {
@@ -127,6 +163,8 @@ import Testing
         #expect(l["taskArn"] as? String == long)
         #expect(try containerPid(h, longId) == longPid, "the long task's container was restarted")
         #expect(h.runtimeContainers().filter { $0.hasPrefix(longId) } == ["\(longId)-app"])
+        let monitors = h.processes().filter { $0.contains("berth-monitor") && $0.contains(longId) }
+        #expect(monitors.count == 1, "one monitor for the one container: \(monitors)")
         #expect(AgentRealHarness.cgroupDirs(longId).filter { $0.hasPrefix("/sys/fs/cgroup/memory/") }.count == 2, "task + app cgroup only")
         let ls = try h.json(["task", "ls"])
         #expect((ls["tasks"] as? [[String: Any]])?.compactMap { $0["taskArn"] as? String } == [long])
@@ -154,6 +192,40 @@ import Testing
         #expect(AgentRealHarness.container(ls2, "app")?["exitCode"] as? Int == 137, "sh ignores SIGTERM: SIGKILL after stopTimeout")
         expectCleaned(h, [long, short])
         #expect(kill(longPid, 0) != 0)
+    }
+
+    /// The agent died after the task ended and was cleaned up but before it recorded the end:
+    /// the engine's final record (kept with the logs) still gives the real exit code.
+    @Test func taskThatEndedJustBeforeTheAgentDiedKeepsItsExitCode() throws {
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        try h.startAgent()
+        try h.register(Self.short)
+        let arn = try #require(try h.run("agent-short").first)
+        try h.waitFor(arn, timeout: 30, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        expectCleaned(h, [arn])
+        h.killAgent(SIGKILL)
+        // Make the agent's record look as if the end had never been merged.
+        let file = h.stateDir + "/state/tasks/\(AgentRealHarness.taskId(arn)).json"
+        var record = try #require(JSONSerialization.jsonObject(with: Data(try Files.readBytes(file))) as? [String: Any])
+        var task = try #require(record["task"] as? [String: Any])
+        task["lastStatus"] = "RUNNING"
+        task["desiredStatus"] = "RUNNING"
+        for key in ["stopCode", "stoppedReason", "stoppingAt", "executionStoppedAt", "stoppedAt"] { task[key] = nil }
+        task["containers"] = (task["containers"] as? [[String: Any]] ?? []).map { c -> [String: Any] in
+            var c = c
+            c["lastStatus"] = "RUNNING"
+            c["exitCode"] = nil
+            return c
+        }
+        record["task"] = task
+        try Files.writeAtomically(file, Array(try JSONSerialization.data(withJSONObject: record)))
+
+        try h.startAgent()
+        let t = try h.describe(arn)
+        #expect(t["lastStatus"] as? String == "STOPPED")
+        #expect(t["stopCode"] as? String == "EssentialContainerExited")
+        #expect(AgentRealHarness.container(t, "app")?["exitCode"] as? Int == 3)
     }
 
     /// A corrupt agent state file and a truncated runtime record: reported, set aside, the

@@ -28,6 +28,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var readyAt: Double
         var checked: Set<String>
         var bindings: [String: [NetworkBinding]]
+        /// The snapshot version last returned by `observe()`.
+        var reportedVersion = -1
     }
 
     public init(engine: HostTaskEngine, owner: String, log: @escaping @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }) {
@@ -93,8 +95,10 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
                 if event.kind == .error { log("task \(arn): \(event)") }
             }
         } catch let e as TranslationError {
-            throw EngineError(e.message.hasPrefix("CannotPullContainerError") || !e.path.hasSuffix(".image")
-                              ? e.description : "CannotPullContainerError: \(e.path): \(e.message)")
+            // ECS reasons start with the error's kind: "CannotPullContainerError: ...".
+            let kind = e.message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+            if kind.hasSuffix("Error"), !kind.contains(" ") { throw EngineError("\(e.message) (\(e.path))") }
+            throw EngineError(e.path.hasSuffix(".image") ? "CannotPullContainerError: \(e.message) (\(e.path))" : e.description)
         }
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
@@ -107,10 +111,18 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         engine.stop(key: taskArn, code: .userInitiated, reason: reason)
     }
 
+    /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
+    /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
     public func observe() -> [TaskObservation] {
         let snapshots = engine.snapshots()
-        let facts = lock.withLock { known }
-        return snapshots.compactMap { key, s in facts[key].map { Self.observation(s, $0) } }
+        return lock.withLock {
+            snapshots.compactMap { key, s -> TaskObservation? in
+                guard var k = known[key], k.reportedVersion != s.version else { return nil }
+                k.reportedVersion = s.version
+                known[key] = k
+                return Self.observation(s, k)
+            }
+        }
     }
 
     public func adopt(_ plan: TaskLaunchPlan) -> TaskObservation? {
@@ -123,17 +135,25 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, onEvent: { event in
             if event.kind == .error { log("task \(arn): \(event)") }
         }) else {
-            if Files.exists(layout(plan.taskId).taskDir) {
+            let l = layout(plan.taskId)
+            if Files.exists(l.taskDir) {
                 log("task \(plan.taskArn): its runtime record is missing or unreadable; stopping what is left of it")
-                setAside(layout(plan.taskId).recordPath)
+                setAside(l.recordPath)
                 discard(plan.taskId)
+            } else if let final = TaskRunner.finalRecord(l), final.lastStatus == "STOPPED" {
+                // It ended (and was cleaned up) just before the agent went down.
+                return Self.observation(final, known(plan, td, final))
             }
             return nil
         }
-        let (checked, bindings) = Self.facts(td)
-        let k = Known(plan: plan, launchedAt: snapshot.createdAt, readyAt: snapshot.createdAt, checked: checked, bindings: bindings)
+        let k = known(plan, td, snapshot)
         lock.withLock { known[plan.taskArn] = k }
         return Self.observation(snapshot, k)
+    }
+
+    func known(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, _ s: TaskSnapshot) -> Known {
+        let (checked, bindings) = Self.facts(td)
+        return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings)
     }
 
     public func release(taskArn: String) {
@@ -152,9 +172,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let names = try logContainers(l, only: container)
         let follower = LogFollower(names.flatMap { [($0, l.stdoutLog($0)), ($0, l.stderrLog($0))] })
         var events: [LogEvent] = []
+        // Timestamps travel as epoch seconds with millisecond precision: compare at that precision,
+        // or a follower passing back the last timestamp it saw would get that line again.
+        let after = since.map { ($0 * 1000).rounded() }
         for line in follower.poll() {
             let t = Self.epochSeconds(line.time) ?? 0
-            if let since, t <= since { continue }
+            if let after, (t * 1000).rounded() <= after { continue }
             events.append(LogEvent(timestamp: t, container: line.container, stream: line.stream, message: line.text))
             if events.count >= limit { break }
         }

@@ -13,7 +13,8 @@ public protocol TaskEngine: AnyObject, Sendable {
     func launch(_ plan: TaskLaunchPlan) throws
     /// Begin stopping a task (stop signal, stopTimeout, SIGKILL). Idempotent.
     func stop(taskArn: String, reason: String)
-    /// The current state of every task the engine knows about.
+    /// The current state of the tasks the engine knows about: at least every task whose state
+    /// changed since the previous call (the agent merges idempotently; an engine may report all).
     func observe() -> [TaskObservation]
     /// After an agent restart: re-attach to a task that was not STOPPED when the agent went
     /// away. nil means the engine finds nothing left of it (for example after a reboot).

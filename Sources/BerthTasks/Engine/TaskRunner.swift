@@ -18,7 +18,9 @@ public final class TaskRunner: Sendable {
     let done = DispatchSemaphore(value: 0)
     let cleanupProblems = Mutex<[String]>([])
     let finishedFlag = Mutex(false)
+    /// Step interval while containers start or stop (see `TaskMachine.sleepBudget`).
     public static let pollInterval = 0.05
+    let wakeup = RunnerWakeup()
 
     public init(plan: TaskPlan, runtime: any ContainerRuntime, host: TaskHost?,
                 onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
@@ -50,19 +52,26 @@ public final class TaskRunner: Sendable {
 
     func loop() {
         var persisted = -1
+        var pidfds: [Int32: Int32] = [:]
         while true {
-            let (finished, snapshot) = machine.withLock { m -> (Bool, TaskSnapshot?) in
-                m.step(now: Self.now())
+            let (finished, snapshot, budget, pids) = machine.withLock { m -> (Bool, TaskSnapshot?, Double, [Int32]) in
+                let now = Self.now()
+                m.step(now: now)
                 let s = m.snapshot()
-                return (m.finished, s.version != persisted ? s : nil)
+                return (m.finished, s.version != persisted ? s : nil, m.sleepBudget(now: now), m.runningPids)
             }
             if let snapshot {
                 persisted = snapshot.version
                 persist(snapshot)
             }
-            if finished { break }
-            usleep(UInt32(Self.pollInterval * 1_000_000))
+            if finished {
+                persistFinal(snapshot ?? machine.withLock { $0.snapshot() })
+                break
+            }
+            // Until the next step is due, a container exits, or stop() is called.
+            wakeup.wait(seconds: budget, pids: pids, pidfds: &pidfds)
         }
+        RunnerWakeup.closeAll(pidfds)
         if let host { cleanupProblems.withLock { $0 = host.cleanup(containerNames: containerNames) } }
         finishedFlag.withLock { $0 = true }
         done.signal()
@@ -78,11 +87,13 @@ public final class TaskRunner: Sendable {
     /// StopTask / Ctrl-C: the ECS stop sequence (SIGTERM, stopTimeout, SIGKILL; reverse dependency order).
     public func stop(_ code: StopCode = .userInitiated, reason: String = ECSText.userStopped) {
         machine.withLock { $0.requestStop(code, reason: reason, now: Self.now()) }
+        wakeup.wake()
     }
 
     /// A second Ctrl-C: skip the remaining stopTimeouts and SIGKILL everything now.
     public func killNow() {
         machine.withLock { $0.killAll(now: Self.now()) }
+        wakeup.wake()
     }
 
     public func snapshot() -> TaskSnapshot { machine.withLock { $0.snapshot() } }
