@@ -35,6 +35,7 @@ import Testing
             let bytes = Array(try encoder.encode(config))
             #expect(try InitConfig.decode(json: bytes) == config)
             #expect(try InitConfig.decode(json: bytes) == JSONDecoder().decode(InitConfig.self, from: Data(bytes)))
+            #expect(try Bundle.decode(Array(try encoder.encode(config.spec)), file: "config.json") == config.spec)
         }
     }
 
@@ -54,7 +55,7 @@ import Testing
             .contains("spec.process.args[1]: expected a string"))
         #expect(message(head + #""spec":{"ociVersion":"1","process":{"user":{"uid":-1,"gid":0},"args":[],"cwd":"/"}}}"#)
             .contains("spec.process.user.uid"))
-        #expect(message(head + #""spec":{}}"#).contains("spec.ociVersion: required field is missing"))
+        #expect(message(head + #""spec":{}}"#).contains("spec.ociVersion: missing required field"))
         #expect(message(#"{"mode":"run"}"#).contains("mode: unknown mode run"))
         #expect(message(head + #""spec":{"ociVersion":"1"}"#).contains("offset"))
         #expect(message(head + #""spec":{"ociVersion":"1"}} x"#).contains("unexpected text"))

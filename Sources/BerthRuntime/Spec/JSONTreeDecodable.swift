@@ -26,7 +26,10 @@ struct JSONObjectReader {
     }
 
     func required<T: JSONTreeDecodable>(_ key: String, as type: T.Type = T.self) throws -> T {
-        guard let value = raw(key) else { throw JSONTree.Failure("\(child(key)): required field is missing") }
+        guard let value = raw(key) else {
+            let present = members.contains { $0.0 == key }
+            throw JSONTree.Failure("\(child(key)): \(present ? "null where a value is required" : "missing required field")")
+        }
         return try T(json: value, path: child(key))
     }
 
@@ -55,11 +58,15 @@ protocol JSONTreeInteger: JSONTreeDecodable, FixedWidthInteger {}
 
 extension JSONTreeInteger {
     init(json: JSONTree, path: String) throws {
-        guard case .number(let text) = json else { throw JSONTree.Failure("\(path): expected a number") }
-        guard let value = Self(text, radix: 10) else {
-            throw JSONTree.Failure("\(path): \(text) is not an integer in the range of \(Self.self)")
+        let expected = Self.isSigned ? "an integer" : "a non-negative integer"
+        guard case .number(let text) = json else { throw JSONTree.Failure("\(path): expected \(expected)") }
+        if let value = Self(text, radix: 10) {
+            self = value
+        } else if let d = Double(text), let value = Self(exactly: d) {
+            self = value  // 1e3 or 2.0, as JSONDecoder accepts when exact
+        } else {
+            throw JSONTree.Failure("\(path): expected \(expected), found \(text)")
         }
-        self = value
     }
 }
 
