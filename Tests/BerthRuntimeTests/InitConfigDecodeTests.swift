@@ -36,6 +36,10 @@ import Testing
             #expect(try InitConfig.decode(json: bytes) == config)
             #expect(try InitConfig.decode(json: bytes) == JSONDecoder().decode(InitConfig.self, from: Data(bytes)))
             #expect(try Bundle.decode(Array(try encoder.encode(config.spec)), file: "config.json") == config.spec)
+            // What the runtime writes now: read back equal by both readers.
+            let written = config.encodedJSON()
+            #expect(try InitConfig.decode(json: written) == config)
+            #expect(try JSONDecoder().decode(InitConfig.self, from: Data(written)) == config)
         }
     }
 

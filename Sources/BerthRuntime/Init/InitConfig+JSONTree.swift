@@ -18,3 +18,16 @@ extension InitConfig: JSONTreeDecodable {
         try InitConfig(json: try JSONTree.parse(bytes), path: "")
     }
 }
+
+extension InitConfig: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("mode", mode.rawValue); o.add("id", id); o.add("spec", spec); o.add("bundle", bundle)
+        o.add("cgroupProcsFiles", cgroupProcsFiles); o.add("execFifo", execFifo); o.add("targetPid", targetPid)
+        o.add("targetStartTime", targetStartTime); o.add("explain", explain)
+        return o.tree
+    }
+
+    /// init.json text as the runtime writes it (compact, keys sorted), without JSONEncoder.
+    public func encodedJSON() -> [UInt8] { jsonTree.serialized() }
+}

@@ -102,3 +102,117 @@ extension Spec.Pids: JSONTreeDecodable {
         self.init(limit: try o.required("limit"))
     }
 }
+
+// MARK: writing (same keys as the Codable conformance)
+
+extension Spec: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("ociVersion", ociVersion); o.add("process", process); o.add("root", root)
+        o.add("hostname", hostname); o.add("domainname", domainname); o.add("mounts", mounts)
+        o.add("linux", linux); o.add("annotations", annotations)
+        return o.tree
+    }
+}
+
+extension Spec.Process: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("terminal", terminal); o.add("user", user); o.add("args", args); o.add("env", env)
+        o.add("cwd", cwd); o.add("capabilities", capabilities); o.add("rlimits", rlimits)
+        o.add("noNewPrivileges", noNewPrivileges); o.add("oomScoreAdj", oomScoreAdj)
+        return o.tree
+    }
+}
+
+extension Spec.User: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("uid", uid); o.add("gid", gid); o.add("umask", umask)
+        o.add("additionalGids", additionalGids); o.add("username", username)
+        return o.tree
+    }
+}
+
+extension Spec.Capabilities: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("bounding", bounding); o.add("effective", effective); o.add("inheritable", inheritable)
+        o.add("permitted", permitted); o.add("ambient", ambient)
+        return o.tree
+    }
+}
+
+extension Spec.Rlimit: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("type", type); o.add("soft", soft); o.add("hard", hard)
+        return o.tree
+    }
+}
+
+extension Spec.Root: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("path", path); o.add("readonly", readonly)
+        return o.tree
+    }
+}
+
+extension Spec.Mount: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("destination", destination); o.add("type", type); o.add("source", source); o.add("options", options)
+        return o.tree
+    }
+}
+
+extension Spec.Linux: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("namespaces", namespaces); o.add("resources", resources); o.add("cgroupsPath", cgroupsPath)
+        o.add("maskedPaths", maskedPaths); o.add("readonlyPaths", readonlyPaths)
+        o.add("rootfsPropagation", rootfsPropagation); o.add("sysctl", sysctl)
+        return o.tree
+    }
+}
+
+extension Spec.Namespace: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("type", type); o.add("path", path)
+        return o.tree
+    }
+}
+
+extension Spec.Resources: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("memory", memory); o.add("cpu", cpu); o.add("pids", pids)
+        return o.tree
+    }
+}
+
+extension Spec.Memory: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("limit", limit); o.add("reservation", reservation); o.add("swap", swap)
+        return o.tree
+    }
+}
+
+extension Spec.CPU: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("shares", shares); o.add("quota", quota); o.add("period", period)
+        return o.tree
+    }
+}
+
+extension Spec.Pids: JSONTreeEncodable {
+    var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("limit", limit)
+        return o.tree
+    }
+}
