@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start latency of `berth oci` against crun and runc on the same busybox /bin/true bundle.
-#   Scripts/bench-oci.sh [-n RUNS] [--no-build]
+#   Scripts/bench-oci.sh [-n RUNS] [--no-build]      (BERTH_BIN=PATH: bench that berth binary)
 # Release build; runs alternate berth, crun, runc (A B C A B C ...) so drift in host load hits all
 # three alike. Every runtime is wrapped the same way: crun refuses this hybrid host's non-empty
 # cgroup2 mount, so each run happens in `unshare -m sh -c 'umount /sys/fs/cgroup/unified; exec RT ...'`
@@ -24,8 +24,9 @@ if [ "$build" = 1 ]; then
     swift build -c release --product berth-monitor >/dev/null
     swift build -c release --product berth >/dev/null
 fi
-berth="$PWD/.build/release/berth"
-[ -x "$berth" ] && [ -x "$PWD/.build/release/berth-monitor" ] || { echo "bench-oci: build first" >&2; exit 1; }
+# BERTH_BIN=/path/to/berth (berth-monitor beside it) compares another build, e.g. a saved baseline.
+berth="${BERTH_BIN:-$PWD/.build/release/berth}"
+[ -x "$berth" ] && [ -x "$(dirname "$berth")/berth-monitor" ] || { echo "bench-oci: build first" >&2; exit 1; }
 
 # State roots on tmpfs under /run, where runc, crun and berth keep them by default.
 work=$(mktemp -d /run/berth-bench-oci.XXXXXX)

@@ -97,9 +97,8 @@ struct CgroupFiles: Sendable {
     /// Child cgroups (directories) of `dir`, depth-first with leaves before their parents, then `dir`.
     func leavesFirst(_ dir: String) -> [String] {
         var out: [String] = []
-        for name in ((try? Files.list(dir)) ?? []).sorted() {
-            let child = dir + "/" + name
-            if Files.isDirectory(child) { out += leavesFirst(child) }
+        for name in ((try? Files.subdirectories(dir)) ?? []).sorted() {
+            out += leavesFirst(dir + "/" + name)
         }
         out.append(dir)
         return out

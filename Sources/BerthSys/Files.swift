@@ -75,6 +75,24 @@ public enum Files {
         return names
     }
 
+    /// Names of the subdirectories of `path`, from readdir's d_type: no stat per entry (a cgroup
+    /// directory holds dozens of files). Entries whose type readdir does not know are stat'ed.
+    public static func subdirectories(_ path: String) throws(SysError) -> [String] {
+        guard let dir = opendir(path) else { throw SysError("opendir", detail: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let type = entry.pointee.d_type
+            guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK) else { continue }
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            if type == UInt8(DT_DIR) || isDirectory(path + "/" + name) { names.append(name) }
+        }
+        return names
+    }
+
     /// rm -rf that never crosses into another filesystem's mounts (it refuses mount points below `path`).
     public static func removeTree(_ path: String) throws(SysError) {
         var st = stat()

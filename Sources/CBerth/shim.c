@@ -335,6 +335,9 @@ pid_t berth_spawn(const berth_spawn_attr *a) {
 
 // Double fork: the grandchild runs the program and is re-parented to the nearest subreaper
 // (or init), so a long-lived caller never has to reap it. Returns the grandchild's pid.
+// Both levels are vfork()s, as posix_spawn does: no copy of the caller's page tables, and each
+// child runs at once while its parent waits for it to exec or exit. The children only make
+// async-signal-safe calls on their own stack frames and never return from this function.
 pid_t berth_spawn_detached(const berth_spawn_attr *a) {
     int errp[2], pidp[2];
     if (pipe2(errp, O_CLOEXEC) < 0) return -1;
@@ -345,11 +348,11 @@ pid_t berth_spawn_detached(const berth_spawn_attr *a) {
     }
     sigset_t old;
     berth_block_all_signals(&old);
-    pid_t mid = fork();
+    pid_t mid = vfork();
     if (mid == 0) {
         close(errp[0]);
         close(pidp[0]);
-        pid_t pid = fork();
+        pid_t pid = vfork();
         if (pid == 0) {
             close(pidp[1]);
             spawn_child(a, errp[1]);

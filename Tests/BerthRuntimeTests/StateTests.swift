@@ -21,6 +21,13 @@ import Testing
             .contains("process.user: missing required field"))
         #expect(message(#"{"ociVersion":"1.0.2","linux":{"resources":{"memory":{"limit":"lots"}}}}"#)
             .contains("linux.resources.memory.limit: expected an integer"))
+        #expect(message(#"{"ociVersion":"1.0.2","process":{"user":{"uid":-1,"gid":0},"args":["sh"],"cwd":"/"}}"#)
+            .contains("process.user.uid: expected a non-negative integer, found -1"))
+        #expect(message(#"{"ociVersion":"1.0.2","process":null}"#) == "")
+        #expect(message(#"{"ociVersion":null}"#) == "config.json: ociVersion: null where a value is required")
+        #expect(message("[1]") == "config.json: (top level): expected an object")
+        #expect(try Bundle.decode(Array(#"{"ociVersion":"1","linux":{"resources":{"memory":{"limit":1e9}}},"x":{"y":[]}}"#.utf8),
+                                  file: "config.json").linux?.resources?.memory?.limit == 1_000_000_000)
         let syntax = message("{\n  \"ociVersion\": \"1.0.2\",\n  \"process\": {,}\n}")
         #expect(syntax.hasPrefix("config.json: invalid JSON"))
         #expect(syntax == "config.json: invalid JSON at line 3, column 15: unexpected ',': expected a key in double quotes", "\(syntax)")

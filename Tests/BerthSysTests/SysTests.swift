@@ -24,4 +24,16 @@ import Glibc
         #expect(Proc.isAlive(me, startTime: t!))
         #expect(!Proc.isAlive(me, startTime: t! + 1))
     }
+
+    @Test func subdirectoriesListsOnlyDirectoriesIncludingLinkedOnes() throws {
+        let dir = "/tmp/berth-systest-dirs-\(getpid())"
+        defer { try? Files.removeTree(dir) }
+        try Files.makeDirectories(dir + "/a/inner")
+        try Files.makeDirectories(dir + "/b")
+        try Files.writeAtomically(dir + "/file", Array("x".utf8))
+        #expect(symlink(dir + "/b", dir + "/link-to-dir") == 0)
+        #expect(symlink(dir + "/file", dir + "/link-to-file") == 0)
+        #expect(try Files.subdirectories(dir).sorted() == ["a", "b", "link-to-dir"])
+        #expect(throws: SysError.self) { try Files.subdirectories(dir + "/missing") }
+    }
 }

@@ -93,7 +93,7 @@ struct ExecSession {
             throw RuntimeError.invalidState(id: id, status: current.status, action: "exec in")
         }
         let dir = runtime.dir(id)
-        var config = try JSONDecoder().decode(InitConfig.self, from: Data(try Files.readBytes(dir.initConfig)))
+        var config = try InitConfig.decode(json: try Files.readBytes(dir.initConfig))
         config.mode = .exec
         config.spec.process = process
         config.execFifo = nil
@@ -105,7 +105,7 @@ struct ExecSession {
         self.id = id
         self.berth = runtime.berthPath
         do {
-            try StateFile.create(path + "/init.json", try JSONCoding.encode(config))
+            try StateFile.create(path + "/init.json", config.encodedJSON())
         } catch {
             remove()
             throw error

@@ -70,7 +70,7 @@ public struct LinuxRuntime: ContainerRuntime {
         let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
                                     cgroupProcsFiles: cgroups.procsFiles(plan.cgroup), execFifo: dir.execFifo,
                                     explain: request.explain)
-        try StateFile.create(dir.initConfig, try JSONCoding.encode(initConfig))
+        try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup))
         try StateFile.create(dir.monitorConfig, Array(conf.utf8))
 

@@ -48,7 +48,7 @@ enum InitMain {
         let path = stateDir + "/init.json"
         let bytes = try Files.readBytes(path)
         do {
-            return try JSONDecoder().decode(InitConfig.self, from: Data(bytes))
+            return try InitConfig.decode(json: bytes)
         } catch {
             throw InitError("config", "\(path): \(error)")
         }

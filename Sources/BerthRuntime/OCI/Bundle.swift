@@ -1,5 +1,4 @@
 import BerthSys
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +6,7 @@ import Glibc
 /// An OCI bundle directory: `config.json` plus (usually) `rootfs/`.
 public enum Bundle {
     /// Read and decode `<bundle>/config.json`. Errors name the file and the JSON path
-    /// (`config.json: process.args[1]: expected a string, found a number`) or, for bad JSON,
+    /// (`config.json: process.args[1]: expected a string`) or, for bad JSON,
     /// the line and column the parser stopped at.
     public static func load(_ bundle: String) throws -> (path: String, spec: Spec) {
         let dir = absolute(bundle)
@@ -19,14 +18,16 @@ public enum Bundle {
         return (dir, try decode(bytes, file: file))
     }
 
+    /// Syntax is checked first (line and column of the first error), then the fields are read
+    /// with `JSONTree` rather than JSONDecoder: no Codable metadata to instantiate on the start path.
     public static func decode(_ bytes: [UInt8], file: String) throws(BundleError) -> Spec {
+        if let syntax = JSONSyntax.firstError(in: bytes) {
+            throw BundleError("\(file): invalid JSON at \(syntax)")
+        }
         do {
-            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
-        } catch let error as DecodingError {
-            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty, let syntax = JSONSyntax.firstError(in: bytes) {
-                throw BundleError("\(file): invalid JSON at \(syntax)")
-            }
-            throw BundleError("\(file): \(describe(error))")
+            return try Spec(json: try JSONTree.parse(bytes), path: "")
+        } catch let error as JSONTree.Failure {
+            throw BundleError("\(file): \(error.description.hasPrefix(": ") ? "(top level)" + error.description : error.description)")
         } catch {
             throw BundleError("\(file): \(error)")
         }
@@ -46,47 +47,6 @@ public enum Bundle {
             if c == ".." { _ = parts.popLast() } else { parts.append(c) }
         }
         return "/" + parts.joined(separator: "/")
-    }
-
-    /// A DecodingError as `path: problem`.
-    static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .typeMismatch(let type, let ctx):
-            return "\(jsonPath(ctx.codingPath)): expected \(typeName(type))"
-        case .valueNotFound(let type, let ctx):
-            return "\(jsonPath(ctx.codingPath)): null where \(typeName(type)) is required"
-        case .keyNotFound(let key, let ctx):
-            return "\(jsonPath(ctx.codingPath + [key])): missing required field"
-        case .dataCorrupted(let ctx):
-            var message = ctx.debugDescription
-            if let underlying = ctx.underlyingError { message += " \(underlying)" }
-            return ctx.codingPath.isEmpty ? "invalid JSON: \(message)" : "\(jsonPath(ctx.codingPath)): \(message)"
-        @unknown default:
-            return "\(error)"
-        }
-    }
-
-    static func jsonPath(_ path: [any CodingKey]) -> String {
-        var out = ""
-        for key in path {
-            if let i = key.intValue { out += "[\(i)]" } else { out += out.isEmpty ? key.stringValue : "." + key.stringValue }
-        }
-        return out.isEmpty ? "(top level)" : out
-    }
-
-    static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Bool.Type: return "true or false"
-        case is Int.Type, is Int64.Type, is Int32.Type: return "an integer"
-        case is UInt32.Type, is UInt64.Type: return "a non-negative integer"
-        case is [String].Type: return "an array of strings"
-        default:
-            let name = "\(type)"
-            if name.hasPrefix("Array") { return "an array" }
-            if name.hasPrefix("Dictionary") { return "an object" }
-            return "an object (\(name))"
-        }
     }
 }
 
