@@ -49,6 +49,7 @@ import Testing
         let app = try #require(AgentRealHarness.container(running, "app"))
         #expect(app["lastStatus"] as? String == "RUNNING")
         #expect(app["runtimeId"] as? String == "\(AgentRealHarness.taskId(arn))-app")
+        #expect((app["imageDigest"] as? String)?.hasPrefix("sha256:") == true, "\(app)")
         #expect(h.runtimeContainers() == ["\(AgentRealHarness.taskId(arn))-app"])
 
         // logs (the container's first line arrives through the monitor's log file)
