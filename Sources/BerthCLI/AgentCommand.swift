@@ -13,7 +13,7 @@ struct AgentCommand: CLICommand {
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
                            [--request-timeout SECONDS] [--run-root DIR] [--images DIR]
-                           [--time-scale FACTOR]
+                           [--time-scale FACTOR] [--controller-config FILE]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -27,6 +27,10 @@ struct AgentCommand: CLICommand {
         --time-scale multiplies every service-controller timer (40 s healthy rule, restart
         back-off, grace periods, 6 h event repeats) and the service tick interval (default 1;
         e.g. 0.02 runs whole deployment stories in seconds, for tests and benchmarks).
+        --controller-config FILE sets those timers one by one (JSON, every member optional):
+        timeScale, healthyAfterRunningSeconds, steadyStateEventIntervalSeconds,
+        duplicateEventIntervalSeconds, launchTimeoutSeconds, maxEvents, throttle
+        {failuresBeforeThrottle, baseDelaySeconds, multiplier, maxDelaySeconds}.
         Tasks run as real containers: runtime state under --run-root (default /run/berth), logs
         under --state-dir/tasks, images from --images (default
         /var/lib/berth/images, where `berth image import` puts them). Tasks keep
@@ -39,7 +43,7 @@ struct AgentCommand: CLICommand {
     static let spec = Arguments.Spec(
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
-                  "--run-root", "--images", "--time-scale"])
+                  "--run-root", "--images", "--time-scale", "--controller-config"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -81,6 +85,9 @@ struct AgentCommand: CLICommand {
         }
         if let r = try args.int("--stopped-task-retention", range: 0...(30 * 86400)) { o.backend.stoppedTaskRetention = Double(r) }
         if let t = try args.int("--request-timeout", range: 1...3600) { o.limits.requestTimeout = Double(t) }
+        if let file = args.value("--controller-config") {
+            o.backend.controller = try ControllerConfigFile.load(file, over: o.backend.controller)
+        }
         if let text = args.value("--time-scale") {
             guard let scale = Double(text), scale.isFinite, scale >= 0.0001, scale <= 100 else {
                 throw UsageError("option --time-scale: \(text.debugDescription) is not a number between 0.0001 and 100")

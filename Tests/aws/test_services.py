@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -18,7 +19,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import Agent, simple_taskdef
+from conftest import BERTH, Agent, simple_taskdef
 from shapes import check_output
 
 SCALE = "0.02"
@@ -205,25 +206,37 @@ def test_rolling_update_respects_min_healthy_and_max_percent(svc_agent):
     assert {t["taskDefinitionArn"] for t in service_tasks(ecs, "roll")} == {v2}
 
 
-def test_crash_loop_is_throttled_with_growing_delays(svc_agent):
-    ecs = svc_agent.boto()
-    ecs.register_task_definition(**simple_taskdef("svc-crash", command=("false",)))
-    ecs.create_service(serviceName="crash", taskDefinition="svc-crash", desiredCount=1)
-    s = wait_until(lambda: (lambda x: x if "berthThrottle" in x else None)(
-        svc_agent.raw("DescribeServices", {"services": ["crash"]})[2]["services"][0]), timeout=30, what="throttle")
-    t = s["berthThrottle"]
-    assert t["consecutiveFailures"] >= 3 and t["until"] > time.time() - 1 and "exit code 1" in t["reason"]
-    messages = [e["message"] for e in s["events"]]
-    assert "(service crash) is unable to consistently start tasks successfully. For more information, see the " \
-           "Troubleshooting section of the Amazon ECS Developer Guide." in messages
-    # Delays grow: gaps between successive launches get longer.
-    time.sleep(5)
-    starts = sorted(e["createdAt"] for e in describe(ecs, "crash")["events"] if "has started 1 tasks" in e["message"])
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
-    assert len(gaps) >= 4 and gaps[-1] > gaps[0] * 2, gaps
-    wait_until(lambda: "launches held until " in svc_agent.berth("service", "describe", "crash").stdout, timeout=30,
-               what="berth service describe showing the throttle")
-    ecs.delete_service(service="crash", force=True)
+def test_crash_loop_is_throttled_with_growing_delays():
+    # Its own agent at --time-scale 0.05: a task counts as healthy after 2 s (40 s scaled), well
+    # past the fake container's exit 0.5 s after RUNNING plus the agent's 0.25 s engine poll.
+    state = tempfile.mkdtemp(prefix="berth-svc-test-")
+    agent = Agent(state, extra_args=["--time-scale", "0.05"])
+    try:
+        ecs = agent.boto()
+        ecs.register_task_definition(**simple_taskdef("svc-crash", command=("false",)))
+        ecs.create_service(serviceName="crash", taskDefinition="svc-crash", desiredCount=1)
+        s = wait_until(lambda: (lambda x: x if "berthThrottle" in x else None)(
+            agent.raw("DescribeServices", {"services": ["crash"]})[2]["services"][0]), timeout=30, what="throttle")
+        t = s["berthThrottle"]
+        assert t["consecutiveFailures"] >= 3 and t["until"] > time.time() - 1 and "exit code 1" in t["reason"]
+        assert t["message"].startswith("launches held back for ")
+        messages = [e["message"] for e in s["events"]]
+        assert "(service crash) is unable to consistently start tasks successfully. For more information, see the " \
+               "Troubleshooting section of the Amazon ECS Developer Guide." in messages
+
+        def growing():
+            starts = sorted(e["createdAt"].timestamp() for e in describe(ecs, "crash")["events"]
+                            if "has started 1 tasks" in e["message"])
+            gaps = [b - a for a, b in zip(starts, starts[1:])]
+            return len(gaps) >= 5 and gaps[-1] > 2 * gaps[0] and all(b >= a - 0.3 for a, b in zip(gaps[2:], gaps[3:]))
+
+        wait_until(growing, timeout=60, what="launch gaps growing")
+        wait_until(lambda: "launches held until " in agent.berth("service", "describe", "crash").stdout, timeout=30,
+                   what="berth service describe showing the throttle")
+        ecs.delete_service(service="crash", force=True)
+    finally:
+        agent.stop()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 def test_circuit_breaker_rolls_back_to_last_completed(svc_agent):
@@ -291,6 +304,7 @@ def test_errors(svc_agent):
         ("InvalidParameterException", "Creation of service was not idempotent.")
     assert error_of(ecs.update_service, service="nope", desiredCount=1) == ("ServiceNotFoundException", "Service not found.")
     assert error_of(ecs.delete_service, service="nope")[0] == "ServiceNotFoundException"
+    assert error_of(ecs.list_tasks, serviceName="nope")[0] == "ServiceNotFoundException"
     assert error_of(ecs.describe_services, cluster="no-such", services=["err"])[0] == "ClusterNotFoundException"
     assert error_of(ecs.create_service, cluster="no-such", serviceName="x", taskDefinition="svc-err", desiredCount=1)[0] == \
         "ClusterNotFoundException"
@@ -385,3 +399,27 @@ def test_berth_service_cli(svc_agent):
     assert "INACTIVE" in svc_agent.berth("service", "rm", "cli", "--force", "--wait").stdout
     bad = svc_agent.berth("service", "create", "x", "--desired-count", "1", check=False)
     assert bad.returncode != 0 and "--task-definition" in bad.stderr
+
+
+def test_controller_config_file_sets_timers(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"throttle": {"baseDelay": 1}}')
+    proc = subprocess.run([BERTH, "agent", "--engine", "fake", "--state-dir", str(tmp_path / "s1"), "--socket", "none",
+                           "--listen", "none", "--controller-config", str(bad)], capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "unknown member throttle.baseDelay" in proc.stderr
+    good = tmp_path / "good.json"
+    good.write_text('{"healthyAfterRunningSeconds": 1}')
+    state = tempfile.mkdtemp(prefix="berth-svc-test-")
+    a = Agent(state, extra_args=["--controller-config", str(good)])
+    try:
+        ecs = a.boto()
+        ecs.register_task_definition(**simple_taskdef("svc-cfg"))
+        started = time.time()
+        ecs.create_service(serviceName="cfg", taskDefinition="svc-cfg", desiredCount=2)
+        # COMPLETED needs every task healthy: 1 s after RUNNING instead of ECS's 40 s.
+        wait_until(lambda: describe(ecs, "cfg")["deployments"][0]["rolloutState"] == "COMPLETED", timeout=20, what="COMPLETED")
+        assert time.time() - started < 15
+        ecs.delete_service(service="cfg", force=True)
+    finally:
+        a.stop()
+        shutil.rmtree(state, ignore_errors=True)

@@ -219,6 +219,7 @@ extension ECSBackend {
         let launchType = try p.string("launchType")
         _ = try p.string("containerInstance")
         guard ["RUNNING", "PENDING", "STOPPED"].contains(desired) else { throw .invalidParameter("Invalid desiredStatus '\(desired)'.") }
+        if let serviceName, findService(serviceName, cluster: cluster.name) == nil { throw APIError("ServiceNotFoundException", "Service not found.") }
         if startedBy != nil && (family != nil || serviceName != nil) {
             throw .invalidParameter("startedBy cannot be combined with the family or serviceName filters.")
         }

@@ -65,6 +65,7 @@ extension ECSBackend {
         let now = clock()
         var ids = RandomIdentifiers()
         var wake: Double?
+        pruneInactiveServices(now: now)
         for key in services.keys.sorted() {
             guard var r = services[key], r.state.status != .inactive else { continue }
             let result = reconcile(r.state, tasks: observedTasks(of: r), now: now, config: config.controller, ids: &ids)
@@ -85,7 +86,32 @@ extension ECSBackend {
         let work = deferred
         deferred = []
         lock.unlock()
-        for w in work { w() }
+        // Launches and stops of different tasks are independent; a scale-out of 50 tasks
+        // should not wait for each container start in turn.
+        if work.count > 1 {
+            let jobs = DeferredWork(work)
+            DispatchQueue.concurrentPerform(iterations: jobs.items.count) { jobs.items[$0]() }
+        } else {
+            work.first?()
+        }
         return wake
     }
+
+    /// INACTIVE services stay describable (the ServicesInactive waiter needs that) as long as
+    /// stopped tasks do, then their records go.
+    func pruneInactiveServices(now: Double) {
+        for (key, r) in services where r.state.status == .inactive {
+            let last = ([r.state.createdAt] + r.state.deployments.map(\.updatedAt)).max() ?? 0
+            guard now - last > config.stoppedTaskRetention else { continue }
+            services[key] = nil
+            store.remove("services", key)
+        }
+    }
+}
+
+/// Engine calls queued under the backend lock; each touches only its own task, and the engine
+/// is thread-safe (concurrent RunTask requests already call it in parallel).
+private struct DeferredWork: @unchecked Sendable {
+    let items: [() -> Void]
+    init(_ items: [() -> Void]) { self.items = items }
 }

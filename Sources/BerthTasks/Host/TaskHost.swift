@@ -18,14 +18,26 @@ public struct TaskHost: Sendable {
     public var resources: CgroupResources
     /// TCP ports to publish on the host (awsvpc/bridge), relayed into the task by `berth port-proxy`.
     public var ports: [PublishedPort] = []
-    /// Host address published ports listen on.
-    public var bindIP = "127.0.0.1"
+    /// Host address published ports listen on: for awsvpc the task's own loopback address (see
+    /// `awsvpcAddress`), for bridge 127.0.0.1 (hostPort or a free port, as Docker publishes).
+    public var bindIP: String
 
     public init(layout: TaskLayout, networkMode: NetworkMode, cgroups: (any CgroupDriver)?, resources: CgroupResources = CgroupResources()) {
         self.layout = layout
         self.networkMode = networkMode
         self.cgroups = cgroups
         self.resources = resources
+        self.bindIP = networkMode == .awsvpc ? TaskHost.awsvpcAddress(taskId: layout.taskId) : "127.0.0.1"
+    }
+
+    /// In ECS every awsvpc task has its own IP address, so two copies of a task may both serve
+    /// their containerPort. Locally each awsvpc task gets its own address in 127.0.0.0/8 (all of
+    /// which is loopback on Linux), derived from its task id: 127.128.0.1 to 127.255.255.254,
+    /// clear of 127.0.0.1 and 127.0.1.1.
+    public static func awsvpcAddress(taskId: String) -> String {
+        let h = SHA256.hash(Array(taskId.utf8))
+        let last = min(max(h[2], 1), 254)
+        return "127.\(0x80 | h[0]).\(h[1]).\(last)"
     }
 
     /// Task `cpu` (units, 1024 = 1 vCPU) and `memory` (MiB) as cgroup limits: quota = units/1024 × period.
