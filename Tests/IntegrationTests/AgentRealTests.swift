@@ -49,6 +49,7 @@ import Testing
         let app = try #require(AgentRealHarness.container(running, "app"))
         #expect(app["lastStatus"] as? String == "RUNNING")
         #expect(app["runtimeId"] as? String == "\(AgentRealHarness.taskId(arn))-app")
+        #expect((app["imageDigest"] as? String)?.hasPrefix("sha256:") == true, "\(app)")
         #expect(h.runtimeContainers() == ["\(AgentRealHarness.taskId(arn))-app"])
 
         // logs (the container's first line arrives through the monitor's log file)
@@ -74,6 +75,10 @@ import Testing
         #expect(cs["memoryLimitBytes"] as? Int == 128 << 20, "the task's 128 MiB limit: \(cs)")
         let table = try h.cli(["task", "stats", arn, "--no-stream"])
         #expect(table.status == 0 && table.stdout.contains("CPU %") && table.stdout.contains("/ 128.0MiB"), "\(table.stdout)\(table.stderr)")
+        // Without --no-stream it refreshes every second, like docker stats (SIGKILL: children of
+        // the test runner inherit a blocked SIGTERM).
+        let stream = try TaskHarness.exec(["/usr/bin/timeout", "-s", "KILL", "3.5", TaskHarness.berth, "task", "stats", "--socket", h.socket, arn], timeout: 30)
+        #expect(stream.stdout.components(separatedBy: "CPU %").count - 1 >= 2, "stats did not refresh: \(stream.stdout)")
 
         // stop: SIGTERM, the trap exits 0
         let s = try h.cli(["task", "stop", arn])

@@ -28,6 +28,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var readyAt: Double
         var checked: Set<String>
         var bindings: [String: [NetworkBinding]]
+        /// Per container: the local image id (`sha256:` of its config), reported as imageDigest.
+        var digests: [String: String] = [:]
         /// The snapshot version last returned by `observe()`.
         var reportedVersion = -1
     }
@@ -103,7 +105,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
         lock.withLock {
-            known[plan.taskArn] = Known(plan: plan, launchedAt: started, readyAt: Self.now(), checked: checked, bindings: bindings)
+            known[plan.taskArn] = Known(plan: plan, launchedAt: started, readyAt: Self.now(), checked: checked, bindings: bindings,
+                                        digests: digests(td))
         }
     }
 
@@ -153,7 +156,15 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     func known(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, _ s: TaskSnapshot) -> Known {
         let (checked, bindings) = Self.facts(td)
-        return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings)
+        return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings, digests: digests(td))
+    }
+
+    func digests(_ td: TaskDefinitionInput) -> [String: String] {
+        var out: [String: String] = [:]
+        for c in td.containers {
+            if let name = c.name, let image = c.image, let id = try? engine.images.resolve(image).record.id { out[name] = id }
+        }
+        return out
     }
 
     public func release(taskArn: String) {
@@ -225,7 +236,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         o.containers = s.containers.map { c in
             ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
                                  healthStatus: k.checked.contains(c.name) ? c.healthStatus.rawValue : nil,
-                                 runtimeId: c.startedAt == nil ? nil : c.runtimeId,
+                                 runtimeId: c.startedAt == nil ? nil : c.runtimeId, imageDigest: k.digests[c.name],
                                  networkBindings: c.lastStatus == "RUNNING" ? bindings(c, k) : [])
         }
         o.healthStatus = s.healthStatus.rawValue
