@@ -260,9 +260,11 @@ final class SleepingContainer {
     let pid: pid_t
     let startTime: UInt64
 
-    init() throws {
+    init(_ modify: (inout Spec) -> Void = { _ in }) throws {
         bundle = try InitHarness.makeBundle()
-        spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        var spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        modify(&spec)
+        self.spec = spec
         do {
             started = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
             pid = try #require(started.pid, "\(started.lines)")
