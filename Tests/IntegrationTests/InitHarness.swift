@@ -131,7 +131,9 @@ enum InitHarness {
     /// Write init.json, spawn `berth init`, collect sync lines until every writer closed the pipe
     /// (create: intermediate exited and the container process said ready/error).
     /// In exec mode `waitInit` is false: init stays until its child exits.
-    static func start(_ config: InitConfig, waitInit: Bool = true, timeout: Int32 = 20_000) throws -> Started {
+    /// `wrapper` runs first and must exec its last arguments (`berth init <dir>`), keeping fd 3.
+    static func start(_ config: InitConfig, waitInit: Bool = true, timeout: Int32 = 20_000,
+                      wrapper: [String] = []) throws -> Started {
         let dir = try tempDir("state")
         try Files.writeAtomically(dir + "/init.json", Array(try JSONEncoder().encode(config)))
         let (r, w) = try makePipe()
@@ -139,7 +141,7 @@ enum InitHarness {
         let err = open(dir + "/stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let t0 = berth_monotonic_ns()
-        let pid = spawn([berth, "init", dir], stdin: null, stdout: out, stderr: err, keep: [w.rawValue])
+        let pid = spawn(wrapper + [berth, "init", dir], stdin: null, stdout: out, stderr: err, keep: [w.rawValue])
         close(out); close(err); close(null)
         w.close()
         defer { r.close() }
@@ -193,8 +195,8 @@ enum InitHarness {
     }
 
     /// Run `args` as a container (create mode, no fifo) and return its output once it exited.
-    static func runContainer(_ config: InitConfig) throws -> (Started, String) {
-        let s = try start(config)
+    static func runContainer(_ config: InitConfig, wrapper: [String] = []) throws -> (Started, String) {
+        let s = try start(config, wrapper: wrapper)
         #expect(s.initStatus == 0, "berth init exited \(s.initStatus); stderr: \(s.stderr)")
         #expect(s.error == nil, "init error: \(s.error ?? "")")
         if let pid = s.pid { #expect(waitGone(pid), "container did not exit") }
@@ -209,7 +211,7 @@ enum InitHarness {
 extension InitHarness {
     /// Run `/bin/sh -c script` as a new container from a fresh busybox bundle (after `prepare`
     /// may change the rootfs and `modify` the spec); returns the run and its stdout.
-    static func script(_ script: String, modify: (inout Spec) -> Void = { _ in },
+    static func script(_ script: String, wrapper: [String] = [], modify: (inout Spec) -> Void = { _ in },
                        configure: (inout InitConfig) -> Void = { _ in },
                        prepare: (String) throws -> Void = { _ in }) throws -> (Started, String) {
         let bundle = try makeBundle()
@@ -219,7 +221,7 @@ extension InitHarness {
         modify(&spec)
         var config = InitConfig(mode: .create, id: "test", spec: spec, bundle: bundle)
         configure(&config)
-        let (s, out) = try runContainer(config)
+        let (s, out) = try runContainer(config, wrapper: wrapper)
         cleanup(s.stateDir)
         return (s, out)
     }
@@ -260,9 +262,11 @@ final class SleepingContainer {
     let pid: pid_t
     let startTime: UInt64
 
-    init() throws {
+    init(_ modify: (inout Spec) -> Void = { _ in }) throws {
         bundle = try InitHarness.makeBundle()
-        spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        var spec = InitHarness.spec(bundle: bundle, args: ["sleep", "1000"])
+        modify(&spec)
+        self.spec = spec
         do {
             started = try InitHarness.start(InitConfig(mode: .create, id: "target", spec: spec, bundle: bundle))
             pid = try #require(started.pid, "\(started.lines)")

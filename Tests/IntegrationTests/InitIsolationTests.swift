@@ -215,3 +215,28 @@ extension InitIsolationTests {
         #expect(InitHarness.lines(out) == ["ro", "1:3", "dev-ro", "example.internal", "unbindable"], "\(out) \(s.stderr)")
     }
 }
+
+extension InitIsolationTests {
+    /// This host is cgroup v1/hybrid; the v2 path is exercised by starting init in a private
+    /// mount namespace whose /sys/fs/cgroup is the (otherwise empty) unified hierarchy.
+    @Test func cgroupMountOnACgroupV2Host() throws {
+        try InitHarness.requireRoot()
+        var hostType = 0
+        var hostFlags = 0
+        try #require(berth_statfs("/sys/fs/cgroup", &hostType, &hostFlags) == 0)
+        let wrapper = ["/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+                       "mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec \"$@\"", "wrapper"]
+        let (s, out) = try InitHarness.script("""
+            grep ' /sys/fs/cgroup ' /proc/mounts | cut -d' ' -f3,4 | cut -d, -f1
+            grep -c '^0::/$' /proc/self/cgroup
+            test -f /sys/fs/cgroup/cgroup.procs && echo has-procs
+            """, wrapper: wrapper) {
+            $0.linux!.namespaces!.append(.init(type: "cgroup"))
+        }
+        #expect(InitHarness.lines(out) == ["cgroup2 ro", "1", "has-procs"], "\(out) \(s.stderr)")
+        // The wrapper's cgroup2 mount stayed in its own mount namespace.
+        var type = 0
+        var flags = 0
+        #expect(berth_statfs("/sys/fs/cgroup", &type, &flags) == 0 && type == hostType)
+    }
+}

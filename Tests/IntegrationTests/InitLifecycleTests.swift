@@ -175,3 +175,19 @@ extension InitLifecycleTests {
         return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension InitLifecycleTests {
+    /// Exec joins every namespace the container has, including cgroup and time ones.
+    @Test func execJoinsCgroupAndTimeNamespaces() throws {
+        try InitHarness.requireRoot()
+        let c = try SleepingContainer { $0.linux!.namespaces! += [.init(type: "cgroup"), .init(type: "time")] }
+        let e = try c.exec(c.spec.process!, waitInit: false)
+        defer { InitHarness.kill(e.pid); InitHarness.cleanup(e.stateDir) }
+        let pid = try #require(e.pid, "\(e.lines)")
+        for ns in ["ipc", "uts", "net", "pid", "mnt", "cgroup", "time"] {
+            let theirs = try readLink("/proc/\(c.pid)/ns/\(ns)")
+            #expect(try readLink("/proc/\(pid)/ns/\(ns)") == theirs, "\(ns)")
+            #expect(try readLink("/proc/self/ns/\(ns)") != theirs, "\(ns) is not private")
+        }
+    }
+}

@@ -13,7 +13,7 @@ struct ExecInit {
 
     static let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
     /// Joined in this order; mount last so /proc/<pid>/ns paths stay valid until then.
-    static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .mount]
+    static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .time, .mount]
 
     func run() -> Int32 {
         let process: Spec.Process

@@ -16,7 +16,6 @@ struct ProcessStart {
 
     init(process: Spec.Process, parentDeathSignal: Int32? = nil) throws {
         self.parentDeathSignal = parentDeathSignal
-        guard !process.args.isEmpty else { throw InitError("exec", "process.args: empty", exitCode: 127) }
         self.process = process
         let passwd = (try? Files.read("/etc/passwd")) ?? ""
         let group = (try? Files.read("/etc/group")) ?? ""
@@ -32,7 +31,9 @@ struct ProcessStart {
         let sys = LinuxCredentials()
         try security.applyRlimits(sys)
         let cwd = process.cwd.isEmpty ? "/" : process.cwd
-        try Sys.call("chdir", detail: "\(cwd) (process.cwd)") { chdir(cwd) }
+        // As root first; only a directory root may not enter (root-squashed NFS) is retried as the user.
+        let (rc, err) = Sys.attempt { chdir(cwd) }
+        if rc != 0 && err != EACCES && err != EPERM { throw SysError("chdir", errno: err, detail: "\(cwd) (process.cwd)") }
         // No descriptor of the runtime may reach the container process (CVE-2024-21626).
         try Sys.call("cloexec fds >= 3") { berth_cloexec_from(3) }
         let warnings = try security.applyIdentity(sys)
@@ -40,9 +41,7 @@ struct ProcessStart {
             _ = try? FileDescriptor.standardError.writeAll(
                 "berth init: warning: ambient capability \(cap) is not both permitted and inheritable; not raised\n")
         }
-        // Again as the target user: a directory root could enter but the user cannot fails here.
-        let (rc, err) = Sys.attempt { chdir(cwd) }
-        if rc != 0 && err != EACCES && err != EPERM { throw SysError("chdir", errno: err, detail: "\(cwd) (process.cwd)") }
+        if rc != 0 { try Sys.call("chdir", detail: "\(cwd) (process.cwd, as the container user)") { chdir(cwd) } }
         try verifyCwd()
         if let sig = parentDeathSignal {
             // After the user switch, which clears it; then make sure the parent is still there.
