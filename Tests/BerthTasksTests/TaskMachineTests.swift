@@ -248,13 +248,13 @@ import Testing
         let clock = VirtualClock()
         let rt = FakeRuntime(clock: clock, ["app": Behavior()])
         var c = container("app", stopTimeout: 5)
-        c.stopSignal = Signals.number("SIGQUIT")!
+        c.stopSignal = SignalNames.parse("SIGQUIT")!
         let m = machine([c], rt, clock)
         drive(m, clock, for: 1)
         m.requestStop(.userInitiated, reason: "x", now: clock.now)
         drive(m, clock)
         #expect(rt.signals("app").first?.0 == 3)
-        #expect(Signals.number("TERM") == 15 && Signals.number("9") == 9 && Signals.number("SIGFOO") == nil)
-        #expect(Signals.name(15) == "SIGTERM")
+        #expect(SignalNames.parse("TERM") == 15 && SignalNames.parse("9") == 9 && SignalNames.parse("SIGFOO") == nil)
+        #expect(SignalNames.name(15) == "SIGTERM")
     }
 }

@@ -74,4 +74,9 @@ public enum SignalNames {
         if name.hasPrefix("RTMIN+"), let k = Int32(name.dropFirst(6)), (0...30).contains(k) { return 34 + k }
         return table[name]
     }
+
+    /// `SIGTERM` for 15; `signal N` for numbers without a name.
+    public static func name(_ n: Int32) -> String {
+        table.filter { $0.value == n }.map(\.key).min().map { "SIG" + $0 } ?? "signal \(n)"
+    }
 }

@@ -345,7 +345,7 @@ public final class TaskMachine {
     func signal(_ i: Int, _ sig: Int32, all: Bool, _ now: Double) {
         do {
             try runtime.kill(containers[i].id, signal: sig, all: all)
-            emit(now, .signalSent, containers[i].plan.name, sig == 9 ? "SIGKILL after stopTimeout \(Int(containers[i].plan.stopTimeout))s" : Signals.name(sig))
+            emit(now, .signalSent, containers[i].plan.name, sig == 9 ? "SIGKILL after stopTimeout \(Int(containers[i].plan.stopTimeout))s" : SignalNames.name(sig))
         } catch {
             // Already gone: the next poll sees the exit.
         }

@@ -107,7 +107,7 @@ public struct SpecBuilder {
             stdio: .logFiles(stdout: layout.stdoutLog(name), stderr: layout.stderrLog(name), maxBytes: 10 << 20, maxFiles: 3))
         var withSignal = plan
         if let raw = image.StopSignal, !raw.isEmpty {
-            guard let sig = Signals.number(raw) else {
+            guard let sig = SignalNames.parse(raw) else {
                 throw TranslationError("\(path).image", "image \(c.image ?? "") has an unknown StopSignal \(raw.debugDescription)")
             }
             withSignal.stopSignal = sig
@@ -177,12 +177,10 @@ public struct SpecBuilder {
     }
 
     func capabilities(_ caps: KernelCapabilities?, _ path: String) throws(TranslationError) -> Spec.Capabilities {
-        var set = DockerDefaults.capabilities
+        var set = Capabilities.dockerDefault
         func normalise(_ name: String, _ field: String) throws(TranslationError) -> [String] {
-            let upper = name.uppercased()
-            if upper == "ALL" { return DockerDefaults.allCapabilities }
-            let full = upper.hasPrefix("CAP_") ? upper : "CAP_" + upper
-            guard DockerDefaults.allCapabilities.contains(full) else { throw TranslationError(field, "unknown capability \(name.debugDescription)") }
+            if name.uppercased() == "ALL" { return Capabilities.all }
+            guard let full = Capabilities.canonical(name) else { throw TranslationError(field, "unknown capability \(name.debugDescription)") }
             return [full]
         }
         for (i, cap) in (caps?.add ?? []).enumerated() {
