@@ -40,12 +40,14 @@ class Agent:
         self.proc = None
         self.start()
 
+    def command(self):
+        """The agent's command line; the fake engine unless a subclass says otherwise."""
+        return [BERTH, "agent", "--engine", "fake", "--state-dir", self.state_dir, "--socket", self.socket_path,
+                "--listen", "127.0.0.1:0", "--region", REGION, *self.extra_args]
+
     def start(self):
         self.stderr = open(os.path.join(self.state_dir, "agent.log"), "ab")
-        self.proc = subprocess.Popen(
-            [BERTH, "agent", "--engine", "fake", "--state-dir", self.state_dir, "--socket", self.socket_path,
-             "--listen", "127.0.0.1:0", "--region", REGION, *self.extra_args],
-            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline().decode()
         if not line.startswith("listening "):
             self.proc.kill()

@@ -31,21 +31,9 @@ class RealAgent(Agent):
         os.makedirs(state)
         super().__init__(state)
 
-    def start(self):
-        self.stderr = open(os.path.join(self.state_dir, "agent.log"), "ab")
-        self.proc = subprocess.Popen(
-            [BERTH, "agent", "--state-dir", self.state_dir, "--socket", self.socket_path, "--listen", "127.0.0.1:0",
-             "--region", REGION, "--run-root", self.run_root, "--images", self.images],
-            stdout=subprocess.PIPE, stderr=self.stderr, stdin=subprocess.DEVNULL)
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("listening "):
-            self.proc.kill()
-            raise RuntimeError(f"agent did not start: {line!r}; log: {self.log()}")
-        self.port = int(line.strip().rsplit(":", 1)[1])
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        creds = json.load(open(os.path.join(self.state_dir, "credentials.json")))
-        self.access_key = creds["accessKeyId"]
-        self.secret_key = creds["secretAccessKey"]
+    def command(self):
+        return [BERTH, "agent", "--state-dir", self.state_dir, "--socket", self.socket_path, "--listen", "127.0.0.1:0",
+                "--region", REGION, "--run-root", self.run_root, "--images", self.images]
 
     def containers(self):
         """Runtime state directories (one per container) in this agent's runtime root."""
