@@ -148,7 +148,7 @@ public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
 /// `Cgroups.driver()` picks one for the host. All paths live below `berth/` in each hierarchy.
 ///
 /// Life of a group: `create` (validates first: bad values create nothing) -> the process joins
-/// before it runs anything (`spawn(_:in:)` from a multi-threaded caller, or `procsFiles` written by
+/// before it runs anything (`spawn(_:in:)` from a multi-threaded caller, or `selfJoinFiles` written by
 /// a single-threaded `berth init`) -> `stats` / `oomKillCount` while it runs and after it exits
 /// (an exit by SIGKILL is an OOM kill only if the counter moved) -> `remove` (kills what is left,
 /// daemons included, then rmdirs leaves first). Every file write shows in the `--explain` trace.
@@ -162,9 +162,10 @@ public protocol CgroupDriver: Sendable {
     /// Change the limits of an existing group.
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError)
 
-    /// The `cgroup.procs` files a process writes its own pid into to join the group
-    /// (one per v1 hierarchy, one for v2). Used by `berth init` before it creates namespaces.
-    func procsFiles(_ path: CgroupPath) -> [String]
+    /// The files a single-threaded process writes "0" into to move itself into the group (one per
+    /// v1 hierarchy, one for v2). Used by `berth init` before it creates namespaces and by the
+    /// child side of `spawn`. Only for single-threaded writers: on v1 these are `tasks` files.
+    func selfJoinFiles(_ path: CgroupPath) -> [String]
 
     /// Move `pid` into the group.
     func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError)
@@ -192,8 +193,8 @@ public protocol CgroupDriver: Sendable {
 
 extension CgroupDriver {
     /// The group's directory in every hierarchy it lives in (for state files and `berth cgroup info`).
-    /// Derived from `procsFiles`, so it holds for every driver.
+    /// Derived from `selfJoinFiles`, so it holds for every driver.
     public func directories(_ path: CgroupPath) -> [String] {
-        procsFiles(path).map { String($0.dropLast("/cgroup.procs".count)) }
+        selfJoinFiles(path).map { file in file.lastIndex(of: "/").map { String(file[..<$0]) } ?? file }
     }
 }

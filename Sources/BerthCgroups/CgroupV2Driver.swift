@@ -116,7 +116,9 @@ public struct CgroupV2Driver: CgroupDriver {
 
     // MARK: membership
 
-    public func procsFiles(_ path: CgroupPath) -> [String] { [directory(path) + "/cgroup.procs"] }
+    /// v2 has no per-thread fast path between domain groups (`cgroup.threads` only moves threads
+    /// within one threaded subtree), so this is `cgroup.procs`.
+    public func selfJoinFiles(_ path: CgroupPath) -> [String] { [directory(path) + "/cgroup.procs"] }
 
     public func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) {
         try checkCanHoldProcesses(path)

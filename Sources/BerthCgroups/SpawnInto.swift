@@ -19,12 +19,12 @@ public struct SpawnOptions: Sendable {
 extension CgroupDriver {
     /// Start `argv` as a child that joins `path` (every hierarchy) before execve, so not one
     /// instruction of the command runs outside its limits. Safe from multi-threaded callers:
-    /// the child side is `berth_spawn` in C (it writes "0" to each cgroup.procs file itself).
+    /// the child side is `berth_spawn` in C (it writes "0" to each `selfJoinFiles` file itself).
     public func spawn(_ argv: [String], in path: CgroupPath, options: SpawnOptions = SpawnOptions()) throws(CgroupError) -> pid_t {
         guard let program = argv.first else { throw .invalidValue(field: "command", value: "[]", reason: "is empty") }
         guard exists(path) else { throw .notFound(path.relative) }
         if let v2 = self as? CgroupV2Driver { try v2.checkCanHoldProcesses(path) }
-        let procs = procsFiles(path)
+        let procs = selfJoinFiles(path)
         // Checked here so that a failure below is about the command (execve), not the group.
         for file in procs where !Files.exists(file) { throw .notFound(file) }
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -41,13 +41,13 @@ extension CgroupDriver {
         attr.setsid = options.newSession ? 1 : 0
         attr.search_path = options.searchPath ? 1 : 0
         attr.pdeathsig = options.parentDeathSignal
-        attr.cgroup_procs_count = Int32(procs.count)
+        attr.cgroup_join_count = Int32(procs.count)
         let pid = program.withCString { cPath in
             cArgs.withUnsafeBufferPointer { argvBuf in
                 cProcs.withUnsafeBufferPointer { procsBuf in
                     attr.path = cPath
                     attr.argv = argvBuf.baseAddress
-                    attr.cgroup_procs = procsBuf.baseAddress
+                    attr.cgroup_join = procsBuf.baseAddress
                     return berth_spawn(&attr)
                 }
             }

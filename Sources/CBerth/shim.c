@@ -248,9 +248,9 @@ int berth_ignore_signal(int sig) {
 // through a CLOEXEC pipe so the parent can tell "exec failed" from "ran and exited".
 /// Join cgroups: "0" in cgroup.procs means the writing process. Async-signal-safe.
 static int join_cgroups(const berth_spawn_attr *a) {
-    for (int i = 0; i < a->cgroup_procs_count; i++) {
+    for (int i = 0; i < a->cgroup_join_count; i++) {
         int fd;
-        do { fd = open(a->cgroup_procs[i], O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+        do { fd = open(a->cgroup_join[i], O_WRONLY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) return -1;
         ssize_t w;
         do { w = write(fd, "0", 1); } while (w < 0 && errno == EINTR);
@@ -262,7 +262,7 @@ static int join_cgroups(const berth_spawn_attr *a) {
 }
 
 static void spawn_child(const berth_spawn_attr *a, int errpipe) {
-    if (a->cgroup_procs_count > 0 && join_cgroups(a) < 0) goto fail;
+    if (a->cgroup_join_count > 0 && join_cgroups(a) < 0) goto fail;
     berth_reset_signals();
     if (a->setsid && setsid() < 0) goto fail;
     if (a->pdeathsig && prctl(PR_SET_PDEATHSIG, a->pdeathsig, 0, 0, 0) < 0) goto fail;

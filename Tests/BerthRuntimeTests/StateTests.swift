@@ -105,7 +105,7 @@ struct NoCgroups: CgroupDriver {
     var mode: CgroupMode { .v1 }
     func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { throw .unsupported("test") }
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { throw .unsupported("test") }
-    func procsFiles(_ path: CgroupPath) -> [String] { [] }
+    func selfJoinFiles(_ path: CgroupPath) -> [String] { [] }
     func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) { throw .unsupported("test") }
     func processes(_ path: CgroupPath) throws(CgroupError) -> [Int32] { [] }
     func stats(_ path: CgroupPath) throws(CgroupError) -> CgroupStats { CgroupStats() }

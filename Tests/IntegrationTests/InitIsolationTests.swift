@@ -187,7 +187,7 @@ extension InitIsolationTests {
             let (s, out) = try InitHarness.script(script) {
                 if withNamespace { $0.linux!.namespaces!.append(.init(type: "cgroup")) }
             } configure: {
-                $0.cgroupProcsFiles = [dir + "/cgroup.procs"]
+                $0.cgroupJoinFiles = [dir + "/tasks"]
             }
             let own = withNamespace ? "/" : "/berth/init-test-\(getpid())"
             #expect(InitHarness.lines(out) == [own, "cgroup-ro", "77", "0"], "cgroupns \(withNamespace): \(out) \(s.stderr)")

@@ -68,7 +68,7 @@ public struct LinuxRuntime: ContainerRuntime {
 
         try Sys.call("mkfifo", detail: dir.execFifo) { mkfifo(dir.execFifo, 0o600) }
         let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
-                                    cgroupProcsFiles: cgroups.procsFiles(plan.cgroup), execFifo: dir.execFifo,
+                                    cgroupJoinFiles: cgroups.selfJoinFiles(plan.cgroup), execFifo: dir.execFifo,
                                     explain: request.explain)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup))

@@ -21,7 +21,7 @@ public struct InitConfig: Codable, Sendable, Equatable {
     public var spec: Spec
     public var bundle: String
     /// `cgroup.procs` files init writes its own pid into before it creates namespaces or forks.
-    public var cgroupProcsFiles: [String]
+    public var cgroupJoinFiles: [String]
     /// create: if set, the container process opens this fifo for writing and blocks until
     /// `berth start` reads it; if nil, it execs as soon as setup is done.
     public var execFifo: String?
@@ -31,13 +31,13 @@ public struct InitConfig: Codable, Sendable, Equatable {
     /// Print every isolation step (namespaces, mounts, capabilities, exec) to stderr.
     public var explain: Bool
 
-    public init(mode: Mode, id: String, spec: Spec, bundle: String, cgroupProcsFiles: [String] = [],
+    public init(mode: Mode, id: String, spec: Spec, bundle: String, cgroupJoinFiles: [String] = [],
                 execFifo: String? = nil, targetPid: Int32? = nil, targetStartTime: UInt64? = nil, explain: Bool = false) {
         self.mode = mode
         self.id = id
         self.spec = spec
         self.bundle = bundle
-        self.cgroupProcsFiles = cgroupProcsFiles
+        self.cgroupJoinFiles = cgroupJoinFiles
         self.execFifo = execFifo
         self.targetPid = targetPid
         self.targetStartTime = targetStartTime

@@ -53,12 +53,13 @@ enum Namespaces {
         try Sys.call("unshare", detail: kinds.map(\.rawValue).joined(separator: ",")) { berth_unshare(flags) }
     }
 
-    /// Place the calling process in each cgroup (before any namespace or fork).
+    /// Place the calling process in each cgroup (before any namespace or fork) by writing "0"
+    /// ("the writer") to each `CgroupDriver.selfJoinFiles` file. Init is single-threaded, so on v1
+    /// moving its one thread through `tasks` moves the process, without the kernel's global lock.
     static func enterCgroups(_ files: [String]) throws(SysError) {
-        let pid = String(getpid())
         for file in files {
-            Trace.step("cgroup", "\(pid) > \(file)")
-            try Files.write(file, pid)
+            Trace.step("cgroup", "0 > \(file) (pid \(getpid()))")
+            try Files.write(file, "0")
         }
     }
 

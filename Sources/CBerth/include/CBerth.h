@@ -197,11 +197,12 @@ typedef struct berth_spawn_attr {
     int search_path;
     int pdeathsig;             // 0: none
     // Appended for cgroups (keep new fields at the end): before anything else the child writes
-    // "0" (itself) to each of these cgroup.procs files, so it runs in its cgroups before execve.
-    const char *const *cgroup_procs;
-    int cgroup_procs_count;
+    // "0" (itself) to each of these files (v1 `tasks`, v2 `cgroup.procs`), so it runs in its
+    // cgroups before execve.
+    const char *const *cgroup_join;
+    int cgroup_join_count;
 } berth_spawn_attr;
-/// fork + execve with only async-signal-safe calls in the child (open/write/close for cgroup_procs). Returns the child's pid,
+/// fork + execve with only async-signal-safe calls in the child (open/write/close for cgroup_join). Returns the child's pid,
 /// or -1 with errno set (including the child's execve errno, reported through a CLOEXEC pipe).
 pid_t berth_spawn(const berth_spawn_attr *attr);
 /// Like berth_spawn, but through an intermediate process that exits at once: the program is
