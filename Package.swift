@@ -29,10 +29,12 @@ let package = Package(
         .executableTarget(
             name: "berth",
             dependencies: ["BerthCLI", "BerthRuntime"],
-            // Release: Swift runtime and Foundation linked statically (the libraries the static Foundation
-            // needs are named), non-PIE so the loader applies no relocations: about 1.9 ms of CPU
-            // from execve to main, which every container pays twice (CLI and `berth init`).
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-lFoundationInternationalization", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-Xlinker", "-no-pie"], .when(configuration: .release))]
+            // Release: a fully static, non-PIE executable (Swift runtime, Foundation and the libraries
+            // the static Foundation needs, named here, plus glibc): no dynamic loader, no relocations.
+            // `berth version` takes 1.2 ms instead of 2.2 ms (dynamic glibc/libstdc++), paid by the
+            // CLI and by `berth init` for every container. Name-service lookups (getpwnam, getaddrinfo)
+            // are not used by Berth; glibc would load its NSS modules at run time for them.
+            linkerSettings: [.unsafeFlags(["-static-executable", "-lCoreFoundation", "-lFoundationInternationalization", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lstdc++", "-lm", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
         // Per-container monitor: Embedded Swift, no Foundation, about 1.4 MB resident.
         .executableTarget(

@@ -32,10 +32,11 @@ mkdir -p "$stage"/{usr/local/bin,lib64,run,tmp,newroot,checks}
 # Per-check variants of its config.json for the container checks, all on /bundle/rootfs.
 python3 "$here/oci-bundles.py" "$stage/bundle/config.json" "$stage/bundles" /bundle/rootfs
 
-# Berth binaries and every library they load (paths kept as ldd reports them).
+# Berth binaries and every library they load (paths kept as ldd reports them; the release
+# `berth` is a static executable, for which ldd lists nothing and fails).
 copy_with_libs() {
     install -m 0755 "$1" "$stage/usr/local/bin/$2"
-    ldd "$1" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+    { ldd "$1" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
         [ -e "$lib" ] || continue
         mkdir -p "$stage$(dirname "$lib")"
         cp -L "$lib" "$stage$lib"
