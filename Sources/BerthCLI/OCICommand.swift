@@ -282,7 +282,7 @@ final class LazyCgroupDriver: CgroupDriver, @unchecked Sendable {
     var mode: CgroupMode { known?.mode ?? .v1 }
     func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().create(path, resources: resources) }
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().apply(path, resources: resources) }
-    func selfJoinFiles(_ path: CgroupPath) -> [String] { known?.selfJoinFiles(path) ?? [] }
+    func placement(_ path: CgroupPath) -> CgroupPlacement { known?.placement(path) ?? CgroupPlacement(cloneInto: nil, joinFiles: []) }
     func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) { try driver().addProcess(pid, to: path) }
     func processes(_ path: CgroupPath) throws(CgroupError) -> [Int32] { try driver().processes(path) }
     func stats(_ path: CgroupPath) throws(CgroupError) -> CgroupStats { try driver().stats(path) }

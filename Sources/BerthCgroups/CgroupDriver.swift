@@ -148,8 +148,7 @@ public enum CgroupError: Error, CustomStringConvertible, Sendable, Equatable {
 /// `Cgroups.driver()` picks one for the host. All paths live below `berth/` in each hierarchy.
 ///
 /// Life of a group: `create` (validates first: bad values create nothing) -> the process joins
-/// before it runs anything (`spawn(_:in:)` from a multi-threaded caller, or `selfJoinFiles` written by
-/// a single-threaded `berth init`) -> `stats` / `oomKillCount` while it runs and after it exits
+/// before it runs anything (`placement`: created inside it, or joined by the new child before execve) -> `stats` / `oomKillCount` while it runs and after it exits
 /// (an exit by SIGKILL is an OOM kill only if the counter moved) -> `remove` (kills what is left,
 /// daemons included, then rmdirs leaves first). Every file write shows in the `--explain` trace.
 public protocol CgroupDriver: Sendable {
@@ -162,10 +161,9 @@ public protocol CgroupDriver: Sendable {
     /// Change the limits of an existing group.
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError)
 
-    /// The files a single-threaded process writes "0" into to move itself into the group (one per
-    /// v1 hierarchy, one for v2). Used by `berth init` before it creates namespaces and by the
-    /// child side of `spawn`. Only for single-threaded writers: on v1 these are `tasks` files.
-    func selfJoinFiles(_ path: CgroupPath) -> [String]
+    /// How a new process gets into the group before it runs anything: used by `spawn` and by
+    /// the monitor when it starts `berth init` (both through `berth_spawn` in C).
+    func placement(_ path: CgroupPath) -> CgroupPlacement
 
     /// Move `pid` into the group.
     func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError)
@@ -193,8 +191,31 @@ public protocol CgroupDriver: Sendable {
 
 extension CgroupDriver {
     /// The group's directory in every hierarchy it lives in (for state files and `berth cgroup info`).
-    /// Derived from `selfJoinFiles`, so it holds for every driver.
+    /// Derived from `placement`, so it holds for every driver.
     public func directories(_ path: CgroupPath) -> [String] {
-        selfJoinFiles(path).map { file in file.lastIndex(of: "/").map { String(file[..<$0]) } ?? file }
+        placement(path).joinFiles.map { file in file.lastIndex(of: "/").map { String(file[..<$0]) } ?? file }
+    }
+}
+
+/// How a new process is put into a group before it runs anything, by the C child of
+/// `berth_spawn` (async-signal-safe, so safe from multi-threaded callers).
+///
+/// Moving a running process between groups normally takes the kernel's global threadgroup
+/// rwsem for writing, which waits for an RCU grace period (15-25 ms on this 2-core host) on
+/// every container start. Both ways here avoid it:
+/// * v2: the child is created inside the group (`clone3` with `CLONE_INTO_CGROUP`, Linux 5.7+),
+///   as crun does; older kernels fall back to `joinFiles`.
+/// * v1: the child writes "0" to each hierarchy's `tasks` file: moving only the writing thread
+///   needs no threadgroup lock (`cgroup_procs_write_start`: no pid, no threadgroup), and the
+///   child, fresh from fork, has exactly one thread.
+public struct CgroupPlacement: Sendable, Equatable {
+    /// v2: the directory to create the child in. nil on v1.
+    public var cloneInto: String?
+    /// Files the single-threaded child writes "0" into when it was not created inside.
+    public var joinFiles: [String]
+
+    public init(cloneInto: String?, joinFiles: [String]) {
+        self.cloneInto = cloneInto
+        self.joinFiles = joinFiles
     }
 }

@@ -120,12 +120,9 @@ public struct CgroupV1Driver: CgroupDriver {
 
     // MARK: membership
 
-    /// `tasks`, not `cgroup.procs`: "0" written to `tasks` moves only the writing thread, which
-    /// the kernel does without taking the global threadgroup rwsem (`cgroup_procs_write_start`:
-    /// no pid, no threadgroup). Taking it for write waits for an RCU grace period, 15-25 ms on
-    /// this host, on every container start. For a single-threaded writer the effect is the same.
-    public func selfJoinFiles(_ path: CgroupPath) -> [String] {
-        allDirectories(path).map { $0 + "/tasks" }
+    /// `tasks`, not `cgroup.procs`: the fast per-thread move (see `CgroupPlacement`).
+    public func placement(_ path: CgroupPath) -> CgroupPlacement {
+        CgroupPlacement(cloneInto: nil, joinFiles: allDirectories(path).map { $0 + "/tasks" })
     }
 
     public func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) {

@@ -116,9 +116,11 @@ public struct CgroupV2Driver: CgroupDriver {
 
     // MARK: membership
 
-    /// v2 has no per-thread fast path between domain groups (`cgroup.threads` only moves threads
-    /// within one threaded subtree), so this is `cgroup.procs`.
-    public func selfJoinFiles(_ path: CgroupPath) -> [String] { [directory(path) + "/cgroup.procs"] }
+    /// Created inside (clone3); `cgroup.procs` only on kernels without CLONE_INTO_CGROUP (v2 has no
+    /// per-thread fast path: `cgroup.threads` moves threads only within one threaded subtree).
+    public func placement(_ path: CgroupPath) -> CgroupPlacement {
+        CgroupPlacement(cloneInto: directory(path), joinFiles: [directory(path) + "/cgroup.procs"])
+    }
 
     public func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) {
         try checkCanHoldProcesses(path)

@@ -19,12 +19,13 @@ public struct SpawnOptions: Sendable {
 extension CgroupDriver {
     /// Start `argv` as a child that joins `path` (every hierarchy) before execve, so not one
     /// instruction of the command runs outside its limits. Safe from multi-threaded callers:
-    /// the child side is `berth_spawn` in C (it writes "0" to each `selfJoinFiles` file itself).
+    /// the child side is `berth_spawn` in C (created inside the group, or joins it itself: `CgroupPlacement`).
     public func spawn(_ argv: [String], in path: CgroupPath, options: SpawnOptions = SpawnOptions()) throws(CgroupError) -> pid_t {
         guard let program = argv.first else { throw .invalidValue(field: "command", value: "[]", reason: "is empty") }
         guard exists(path) else { throw .notFound(path.relative) }
         if let v2 = self as? CgroupV2Driver { try v2.checkCanHoldProcesses(path) }
-        let procs = selfJoinFiles(path)
+        let placement = placement(path)
+        let procs = placement.joinFiles
         // Checked here so that a failure below is about the command (execve), not the group.
         for file in procs where !Files.exists(file) { throw .notFound(file) }
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -48,7 +49,10 @@ extension CgroupDriver {
                     attr.path = cPath
                     attr.argv = argvBuf.baseAddress
                     attr.cgroup_join = procsBuf.baseAddress
-                    return berth_spawn(&attr)
+                    return placement.cloneInto.withOptionalCString { dir in
+                        attr.cgroup_dir = dir
+                        return berth_spawn(&attr)
+                    }
                 }
             }
         }

@@ -13,6 +13,8 @@ enum StdioKind {
 ///   stdout=PATH  stderr=PATH       log files (logs mode)
 ///   max-bytes=N  max-files=N       rotation (0 bytes: never rotate)
 ///   oom-file=PATH                  cgroup file with an `oom_kill N` line (v1 memory.oom_control, v2 memory.events)
+///   cgroup-dir=PATH                v2: start init inside this cgroup (clone3 CLONE_INTO_CGROUP)
+///   cgroup-join=PATH               (repeated) files init's child writes "0" to when not started inside
 struct MonitorConfig {
     var berth = ""
     var stdio = StdioKind.inherit
@@ -21,6 +23,8 @@ struct MonitorConfig {
     var maxBytes: Int64 = 0
     var maxFiles = 1
     var oomFile = ""
+    var cgroupDir = ""
+    var cgroupJoin: [String] = []
 
     /// Parse the file; on failure returns the reason.
     static func load(_ path: String) -> (MonitorConfig?, String) {
@@ -49,6 +53,10 @@ struct MonitorConfig {
                 config.maxFiles = Int(Bytes.parseInt(value) ?? 1)
             } else if key == Array("oom-file".utf8) {
                 config.oomFile = text
+            } else if key == Array("cgroup-dir".utf8) {
+                config.cgroupDir = text
+            } else if key == Array("cgroup-join".utf8) {
+                config.cgroupJoin.append(text)
             }
         }
         if config.berth.isEmpty { return (nil, "\(path): no berth= line") }

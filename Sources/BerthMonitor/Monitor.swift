@@ -104,7 +104,12 @@ struct Monitor {
         }
         let argv: [UnsafeMutablePointer<CChar>?] = [strdup(config.berth), strdup("init"), strdup(stateDir), nil]
         let keep: [Int32] = [syncFds[1]]
+        // init starts inside the container's cgroup (v2) or its child joins it before execve (v1).
+        let join: [UnsafePointer<CChar>?] = config.cgroupJoin.map { UnsafePointer(strdup($0)) } + [nil]
+        let cgroupDir: UnsafeMutablePointer<CChar>? = config.cgroupDir.isEmpty ? nil : strdup(config.cgroupDir)
         var attr = berth_spawn_attr()
+        attr.cgroup_dir = UnsafePointer(cgroupDir)
+        attr.cgroup_join_count = Int32(config.cgroupJoin.count)
         attr.path = UnsafePointer(argv[0])
         attr.stdin_fd = stdio[0]
         attr.stdout_fd = stdio[1]
@@ -112,13 +117,16 @@ struct Monitor {
         attr.keep_count = 1
         initPid = argv.withUnsafeBufferPointer { a in
             keep.withUnsafeBufferPointer { k in
-                attr.argv = a.baseAddress
-                attr.keep_fds = k.baseAddress
-                return berth_spawn(&attr)
+                join.withUnsafeBufferPointer { j in
+                    attr.argv = a.baseAddress
+                    attr.keep_fds = k.baseAddress
+                    attr.cgroup_join = j.baseAddress
+                    return berth_spawn(&attr)
+                }
             }
         }
         for fd in childFds where fd >= 0 { close(fd) }
-        if initPid <= 0 { _ = fail("exec \(config.berth) init"); return false }
+        if initPid <= 0 { _ = fail("start \(config.berth) init in the container's cgroup"); return false }
         return true
     }
 

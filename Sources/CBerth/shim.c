@@ -246,7 +246,8 @@ int berth_ignore_signal(int sig) {
 // ---- spawn -----------------------------------------------------------------------
 // Child side: only async-signal-safe calls until execve; failures go back as errno
 // through a CLOEXEC pipe so the parent can tell "exec failed" from "ran and exited".
-/// Join cgroups: "0" in cgroup.procs means the writing process. Async-signal-safe.
+/// Join cgroups: "0" means the writer (in v1 `tasks`, its one thread; in `cgroup.procs`, the
+/// process). Async-signal-safe.
 static int join_cgroups(const berth_spawn_attr *a) {
     for (int i = 0; i < a->cgroup_join_count; i++) {
         int fd;
@@ -261,8 +262,31 @@ static int join_cgroups(const berth_spawn_attr *a) {
     return 0;
 }
 
-static void spawn_child(const berth_spawn_attr *a, int errpipe) {
-    if (a->cgroup_join_count > 0 && join_cgroups(a) < 0) goto fail;
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+/// struct clone_args up to `cgroup` (CLONE_ARGS_SIZE_VER2), declared here for older headers.
+struct berth_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+
+/// fork() whose child starts inside the cgroup v2 directory open at `cgroupfd`: the kernel
+/// places it at creation, so no cgroup.procs write (and no wait on the global threadgroup lock)
+/// is needed. The child returns 0 as from fork. -1 with errno set otherwise; ENOSYS, E2BIG or
+/// EINVAL mean this kernel cannot (clone3 or CLONE_INTO_CGROUP missing, before Linux 5.7).
+static pid_t fork_into_cgroup(int cgroupfd) {
+    struct berth_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroupfd;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+/// `placed`: the child was created inside its cgroup and must not join it again.
+static void spawn_child(const berth_spawn_attr *a, int errpipe, int placed) {
+    if (!placed && a->cgroup_join_count > 0 && join_cgroups(a) < 0) goto fail;
     berth_reset_signals();
     if (a->setsid && setsid() < 0) goto fail;
     if (a->pdeathsig && prctl(PR_SET_PDEATHSIG, a->pdeathsig, 0, 0, 0) < 0) goto fail;
@@ -303,18 +327,37 @@ fail:;
 }
 
 pid_t berth_spawn(const berth_spawn_attr *a) {
+    int cgroupfd = -1;
+    if (a->cgroup_dir) {
+        cgroupfd = open(a->cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cgroupfd < 0) return -1;
+    }
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        int saved = errno;
+        if (cgroupfd >= 0) close(cgroupfd);
+        errno = saved;
+        return -1;
+    }
     sigset_t old;
     berth_block_all_signals(&old);
-    pid_t pid = fork();
+    int placed = 0;
+    pid_t pid;
+    if (cgroupfd >= 0) {
+        pid = fork_into_cgroup(cgroupfd);
+        if (pid >= 0) placed = 1;
+        else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) pid = fork();
+    } else {
+        pid = fork();
+    }
     if (pid == 0) {
         close(p[0]);
-        spawn_child(a, p[1]);
+        spawn_child(a, p[1], placed);
     }
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(p[1]);
+    if (cgroupfd >= 0) close(cgroupfd);
     if (pid < 0) {
         close(p[0]);
         errno = saved;
@@ -339,6 +382,10 @@ pid_t berth_spawn(const berth_spawn_attr *a) {
 // child runs at once while its parent waits for it to exec or exit. The children only make
 // async-signal-safe calls on their own stack frames and never return from this function.
 pid_t berth_spawn_detached(const berth_spawn_attr *a) {
+    if (a->cgroup_dir) {
+        errno = EINVAL;
+        return -1;
+    }
     int errp[2], pidp[2];
     if (pipe2(errp, O_CLOEXEC) < 0) return -1;
     if (pipe2(pidp, O_CLOEXEC) < 0) {
@@ -355,7 +402,7 @@ pid_t berth_spawn_detached(const berth_spawn_attr *a) {
         pid_t pid = vfork();
         if (pid == 0) {
             close(pidp[1]);
-            spawn_child(a, errp[1]);
+            spawn_child(a, errp[1], 0);
         }
         int msg[2] = { pid < 0 ? -1 : pid, pid < 0 ? errno : 0 };
         ssize_t ignored = write(pidp[1], msg, sizeof msg);

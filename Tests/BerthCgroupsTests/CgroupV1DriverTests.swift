@@ -48,7 +48,7 @@ import Testing
         #expect(fs.read("cpuset/berth/cpuset.cpus") == "0-1")
         #expect(fs.read("cpuset/berth/x/cpuset.mems") == "0")
         #expect(driver.exists(path))
-        #expect(driver.selfJoinFiles(path) == Self.controllers.map { "\(fs.root)/\($0)/berth/x/tasks" })
+        #expect(driver.placement(path) == CgroupPlacement(cloneInto: nil, joinFiles: Self.controllers.map { "\(fs.root)/\($0)/berth/x/tasks" }))
         #expect(driver.oomCounterFile(path) == fs.root + "/memory/berth/x/memory.oom_control")
         #expect(driver.directories(path).count == Self.controllers.count)
     }
@@ -137,7 +137,7 @@ import Testing
         #expect(fs.read("cpu,cpuacct/berth/x/cpu.shares") == "2048")
         #expect(try driver.stats(path).cpuUsageNanos == 123_456_789)
         #expect(try driver.processes(path) == [7, 42])
-        #expect(driver.selfJoinFiles(path) == [fs.root + "/cpu,cpuacct/berth/x/tasks"])
+        #expect(driver.placement(path).joinFiles == [fs.root + "/cpu,cpuacct/berth/x/tasks"])
     }
 
     @Test func discoversHierarchiesFromMountinfoUnderRoot() throws {

@@ -42,7 +42,7 @@ import Testing
         #expect(fs.read("berth/task/web/cpu.weight") == "100")
         #expect(fs.read("berth/task/web/cpu.max") == "50000 100000")
         #expect(fs.read("berth/task/web/pids.max") == "20")
-        #expect(driver.selfJoinFiles(path) == [fs.root + "/berth/task/web/cgroup.procs"])
+        #expect(driver.placement(path) == CgroupPlacement(cloneInto: fs.root + "/berth/task/web", joinFiles: [fs.root + "/berth/task/web/cgroup.procs"]))
         #expect(driver.oomCounterFile(path) == fs.root + "/berth/task/web/memory.events")
     }
 

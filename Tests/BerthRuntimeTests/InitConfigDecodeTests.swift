@@ -24,7 +24,7 @@ import Testing
                         hostname: "h", domainname: nil,
                         mounts: [Spec.Mount(destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec"])],
                         linux: linux, annotations: ["a": "b", "ü": ""])
-        return InitConfig(mode: .exec, id: "c1", spec: spec, bundle: "/b", cgroupJoinFiles: ["/sys/fs/cgroup/pids/berth/c1/cgroup.procs"],
+        return InitConfig(mode: .exec, id: "c1", spec: spec, bundle: "/b",
                           execFifo: "/run/berth/c1/exec.fifo", targetPid: 4242, targetStartTime: 123_456_789_012, explain: true)
     }
 
@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func readsEscapesAndSurrogatePairs() throws {
-        let json = #"{"mode":"create","id":"a\u00e9\ud83d\ude00\/\"","spec":{"ociVersion":"1"},"bundle":"b","cgroupJoinFiles":[],"explain":false,"execFifo":null}"#
+        let json = #"{"mode":"create","id":"a\u00e9\ud83d\ude00\/\"","spec":{"ociVersion":"1"},"bundle":"b","explain":false,"execFifo":null}"#
         let config = try InitConfig.decode(json: Array(json.utf8))
         #expect(config.id == "aé😀/\"")
         #expect(config.execFifo == nil)
@@ -54,7 +54,7 @@ import Testing
         func message(_ json: String) -> String {
             do { _ = try InitConfig.decode(json: Array(json.utf8)); return "" } catch { return "\(error)" }
         }
-        let head = #"{"mode":"create","id":"a","bundle":"b","cgroupJoinFiles":[],"explain":false,"#
+        let head = #"{"mode":"create","id":"a","bundle":"b","explain":false,"#
         #expect(message(head + #""spec":{"ociVersion":"1","process":{"user":{"uid":0,"gid":0},"args":["sh",5],"cwd":"/"}}}"#)
             .contains("spec.process.args[1]: expected a string"))
         #expect(message(head + #""spec":{"ociVersion":"1","process":{"user":{"uid":-1,"gid":0},"args":[],"cwd":"/"}}}"#)

@@ -82,9 +82,14 @@ import Testing
     }
 
     @Test func monitorConfiguration() {
-        let logs = MonitorProcess.configuration(berth: "/usr/bin/berth", stdio: .logFiles(stdout: "/l/o", stderr: "/l/e", maxBytes: 1000, maxFiles: 3), oomFile: "/sys/x/memory.oom_control")
-        #expect(logs == "berth=/usr/bin/berth\nstdio=logs\nstdout=/l/o\nstderr=/l/e\nmax-bytes=1000\nmax-files=3\noom-file=/sys/x/memory.oom_control\n")
-        #expect(MonitorProcess.configuration(berth: "/b", stdio: .inherit, oomFile: nil) == "berth=/b\nstdio=inherit\n")
+        let v1 = CgroupPlacement(cloneInto: nil, joinFiles: ["/sys/x/memory/c/tasks", "/sys/x/pids/c/tasks"])
+        let logs = MonitorProcess.configuration(berth: "/usr/bin/berth", stdio: .logFiles(stdout: "/l/o", stderr: "/l/e", maxBytes: 1000, maxFiles: 3),
+                                                oomFile: "/sys/x/memory.oom_control", placement: v1)
+        #expect(logs == "berth=/usr/bin/berth\nstdio=logs\nstdout=/l/o\nstderr=/l/e\nmax-bytes=1000\nmax-files=3\noom-file=/sys/x/memory.oom_control\n"
+                + "cgroup-join=/sys/x/memory/c/tasks\ncgroup-join=/sys/x/pids/c/tasks\n")
+        let v2 = CgroupPlacement(cloneInto: "/sys/fs/cgroup/berth/c", joinFiles: ["/sys/fs/cgroup/berth/c/cgroup.procs"])
+        #expect(MonitorProcess.configuration(berth: "/b", stdio: .inherit, oomFile: nil, placement: v2)
+                == "berth=/b\nstdio=inherit\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
     }
 
     @Test func stateOfUnknownAndInvalidIDs() throws {
@@ -105,7 +110,7 @@ struct NoCgroups: CgroupDriver {
     var mode: CgroupMode { .v1 }
     func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { throw .unsupported("test") }
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { throw .unsupported("test") }
-    func selfJoinFiles(_ path: CgroupPath) -> [String] { [] }
+    func placement(_ path: CgroupPath) -> CgroupPlacement { CgroupPlacement(cloneInto: nil, joinFiles: []) }
     func addProcess(_ pid: Int32, to path: CgroupPath) throws(CgroupError) { throw .unsupported("test") }
     func processes(_ path: CgroupPath) throws(CgroupError) -> [Int32] { [] }
     func stats(_ path: CgroupPath) throws(CgroupError) -> CgroupStats { CgroupStats() }

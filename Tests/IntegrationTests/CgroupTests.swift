@@ -242,7 +242,7 @@ import Testing
         reap(pid)
         // Every hierarchy Berth uses lists the group for the command's very first process image.
         let lines = out.split(separator: "\n").filter { $0.hasSuffix(":/" + path.relative) }
-        #expect(lines.count == driver.selfJoinFiles(path).count, "\(out)")
+        #expect(lines.count == driver.placement(path).joinFiles.count, "\(out)")
         #expect(out.contains("memory:/" + path.relative))
     }
 

@@ -184,10 +184,11 @@ extension InitIsolationTests {
             ls /sys/fs/cgroup/pids | grep -c init-test
             """
         for withNamespace in [true, false] {
-            let (s, out) = try InitHarness.script(script) {
+            // As the monitor's spawn does on v1: the single-threaded process that execs init
+            // moves itself through `tasks`.
+            let join = ["/bin/sh", "-c", "echo 0 > \(dir)/tasks && exec \"$@\"", "sh"]
+            let (s, out) = try InitHarness.script(script, wrapper: join) {
                 if withNamespace { $0.linux!.namespaces!.append(.init(type: "cgroup")) }
-            } configure: {
-                $0.cgroupJoinFiles = [dir + "/tasks"]
             }
             let own = withNamespace ? "/" : "/berth/init-test-\(getpid())"
             #expect(InitHarness.lines(out) == [own, "cgroup-ro", "77", "0"], "cgroupns \(withNamespace): \(out) \(s.stderr)")

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthSys
 import CBerth
 import FoundationEssentials
@@ -86,6 +87,8 @@ struct ExecSession {
     let id: String
     let path: String
     let berth: String
+    /// The container's cgroup, which init enters before it runs (nil: the container has none).
+    let placement: CgroupPlacement?
 
     init(runtime: LinuxRuntime, id: String, process: Spec.Process) throws {
         let current = try runtime.state(id)
@@ -104,6 +107,7 @@ struct ExecSession {
         self.path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.id = id
         self.berth = runtime.berthPath
+        self.placement = try current.cgroupPath.map { runtime.cgroups.placement(try CgroupPath($0)) }
         do {
             try StateFile.create(path + "/init.json", config.encodedJSON())
         } catch {
@@ -126,11 +130,19 @@ struct ExecSession {
             attr.stdout_fd = stdio[1]
             attr.stderr_fd = stdio[2]
             attr.keep_count = 1
+            let join = placement?.joinFiles ?? []
+            attr.cgroup_join_count = Int32(join.count)
             return try berth.withCString { exe in
                 attr.path = exe
                 return try keep.withUnsafeMutableBufferPointer { k in
                     attr.keep_fds = UnsafePointer(k.baseAddress)
-                    return try Sys.call("spawn", detail: "\(berth) init") { berth_spawn(&attr) }
+                    return try withCStrings(join) { files in
+                        attr.cgroup_join = UnsafeRawPointer(files).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
+                        return try (placement?.cloneInto).withOptionalCString { dir in
+                            attr.cgroup_dir = dir
+                            return try Sys.call("spawn", detail: "\(berth) init") { berth_spawn(&attr) }
+                        }
+                    }
                 }
             }
         }

@@ -68,10 +68,14 @@ public struct LinuxRuntime: ContainerRuntime {
 
         try Sys.call("mkfifo", detail: dir.execFifo) { mkfifo(dir.execFifo, 0o600) }
         let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
-                                    cgroupJoinFiles: cgroups.selfJoinFiles(plan.cgroup), execFifo: dir.execFifo,
+                                    execFifo: dir.execFifo,
                                     explain: request.explain)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
-        let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup))
+        let placement = cgroups.placement(plan.cgroup)
+        let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),
+                                                 placement: placement)
+        Trace.step("cgroup", placement.cloneInto.map { "init will be created inside \($0) (clone3 CLONE_INTO_CGROUP)" }
+                   ?? "init will join by writing 0 to \(placement.joinFiles.joined(separator: ", "))")
         try StateFile.create(dir.monitorConfig, Array(conf.utf8))
 
         let createdAt = berth_realtime_ns()

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthSys
 import CBerth
 #if canImport(Glibc)
@@ -8,7 +9,7 @@ import Glibc
 /// report it relays from `berth init` (`pid N`, then `ready` or `error <message>`).
 enum MonitorProcess {
     /// `monitor.conf` (see Sources/BerthMonitor/Config.swift for the reader).
-    static func configuration(berth: String, stdio: StdioMode, oomFile: String?) -> String {
+    static func configuration(berth: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement) -> String {
         var lines = ["berth=\(berth)"]
         switch stdio {
         case .inherit: lines.append("stdio=inherit")
@@ -17,6 +18,8 @@ enum MonitorProcess {
             lines += ["stdio=logs", "stdout=\(stdout)", "stderr=\(stderr)", "max-bytes=\(maxBytes)", "max-files=\(maxFiles)"]
         }
         if let oomFile { lines.append("oom-file=\(oomFile)") }
+        if let dir = placement.cloneInto { lines.append("cgroup-dir=\(dir)") }
+        lines += placement.joinFiles.map { "cgroup-join=\($0)" }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -33,7 +33,6 @@ struct CreateInit {
                 try Sys.call("chmod", detail: path) { chmod(fd.procPath, 0o622) }
             }
             try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
-            try Namespaces.enterCgroups(config.cgroupJoinFiles)
             try Namespaces.join(plan.joinOrder)
             try Namespaces.create(plan.create)
         } catch {

@@ -32,7 +32,6 @@ struct ExecInit {
                 throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
             }
             try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
-            try Namespaces.enterCgroups(config.cgroupJoinFiles)
             let opened = try Namespaces.openDiffering(of: pid, Self.kinds)
             defer { opened.forEach { $0.fd.close() } }
             // The pid could have been reused between the check and the opens: check again now

@@ -8,7 +8,7 @@ extension InitConfig: JSONTreeDecodable {
         let modeText: String = try o.required("mode")
         guard let mode = Mode(rawValue: modeText) else { throw JSONTree.Failure("\(o.child("mode")): unknown mode \(modeText)") }
         self.init(mode: mode, id: try o.required("id"), spec: try o.required("spec"), bundle: try o.required("bundle"),
-                  cgroupJoinFiles: try o.required("cgroupJoinFiles"), execFifo: try o.optional("execFifo"),
+                  execFifo: try o.optional("execFifo"),
                   targetPid: try o.optional("targetPid"), targetStartTime: try o.optional("targetStartTime"),
                   explain: try o.required("explain"))
     }
@@ -23,7 +23,7 @@ extension InitConfig: JSONTreeEncodable {
     var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("mode", mode.rawValue); o.add("id", id); o.add("spec", spec); o.add("bundle", bundle)
-        o.add("cgroupJoinFiles", cgroupJoinFiles); o.add("execFifo", execFifo); o.add("targetPid", targetPid)
+        o.add("execFifo", execFifo); o.add("targetPid", targetPid)
         o.add("targetStartTime", targetStartTime); o.add("explain", explain)
         return o.tree
     }

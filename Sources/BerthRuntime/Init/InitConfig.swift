@@ -1,5 +1,6 @@
 /// What `berth init <state-dir>` is told, read from `<state-dir>/init.json`.
 /// The contract between the runtime (which writes it) and the container init (which reads it).
+/// Init starts inside the container's cgroup: its spawner put it there (`CgroupPlacement`).
 ///
 /// Sync protocol: init inherits a pipe write end as fd 3 and writes lines to it:
 ///   `pid <N>`                 the container process's host pid (written after the namespace fork)
@@ -20,8 +21,6 @@ public struct InitConfig: Codable, Sendable, Equatable {
     /// The spec, with `root.path` made absolute. For exec only `process` matters.
     public var spec: Spec
     public var bundle: String
-    /// `cgroup.procs` files init writes its own pid into before it creates namespaces or forks.
-    public var cgroupJoinFiles: [String]
     /// create: if set, the container process opens this fifo for writing and blocks until
     /// `berth start` reads it; if nil, it execs as soon as setup is done.
     public var execFifo: String?
@@ -31,13 +30,12 @@ public struct InitConfig: Codable, Sendable, Equatable {
     /// Print every isolation step (namespaces, mounts, capabilities, exec) to stderr.
     public var explain: Bool
 
-    public init(mode: Mode, id: String, spec: Spec, bundle: String, cgroupJoinFiles: [String] = [],
+    public init(mode: Mode, id: String, spec: Spec, bundle: String,
                 execFifo: String? = nil, targetPid: Int32? = nil, targetStartTime: UInt64? = nil, explain: Bool = false) {
         self.mode = mode
         self.id = id
         self.spec = spec
         self.bundle = bundle
-        self.cgroupJoinFiles = cgroupJoinFiles
         self.execFifo = execFifo
         self.targetPid = targetPid
         self.targetStartTime = targetStartTime

@@ -53,16 +53,6 @@ enum Namespaces {
         try Sys.call("unshare", detail: kinds.map(\.rawValue).joined(separator: ",")) { berth_unshare(flags) }
     }
 
-    /// Place the calling process in each cgroup (before any namespace or fork) by writing "0"
-    /// ("the writer") to each `CgroupDriver.selfJoinFiles` file. Init is single-threaded, so on v1
-    /// moving its one thread through `tasks` moves the process, without the kernel's global lock.
-    static func enterCgroups(_ files: [String]) throws(SysError) {
-        for file in files {
-            Trace.step("cgroup", "0 > \(file) (pid \(getpid()))")
-            try Files.write(file, "0")
-        }
-    }
-
     /// process.oomScoreAdj, set while still privileged; children inherit it.
     static func setOOMScoreAdj(_ adj: Int?) throws(SysError) {
         guard let adj else { return }

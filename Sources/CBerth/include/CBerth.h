@@ -196,13 +196,16 @@ typedef struct berth_spawn_attr {
     int setsid;                // 1: new session (detached from the caller's terminal)
     int search_path;
     int pdeathsig;             // 0: none
-    // Appended for cgroups (keep new fields at the end): before anything else the child writes
-    // "0" (itself) to each of these files (v1 `tasks`, v2 `cgroup.procs`), so it runs in its
-    // cgroups before execve.
+    // Appended for cgroups (keep new fields at the end). The child runs in its cgroups before
+    // execve: created inside cgroup_dir (cgroup v2: clone3 with CLONE_INTO_CGROUP, no migration)
+    // or, without cgroup_dir or on a kernel that cannot (before 5.7), it writes "0" (itself) to
+    // each cgroup_join file (v1 `tasks`, v2 `cgroup.procs`) first thing after the fork.
     const char *const *cgroup_join;
     int cgroup_join_count;
+    const char *cgroup_dir;    // NULL: none. berth_spawn only (berth_spawn_detached: EINVAL)
+
 } berth_spawn_attr;
-/// fork + execve with only async-signal-safe calls in the child (open/write/close for cgroup_join). Returns the child's pid,
+/// fork (or clone3 into cgroup_dir) + execve with only async-signal-safe calls in the child (open/write/close for cgroup_join). Returns the child's pid,
 /// or -1 with errno set (including the child's execve errno, reported through a CLOEXEC pipe).
 pid_t berth_spawn(const berth_spawn_attr *attr);
 /// Like berth_spawn, but through an intermediate process that exits at once: the program is
