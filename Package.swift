@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "berth", targets: ["berth"]),
         .executable(name: "berth-monitor", targets: ["BerthMonitor"]),
+        .executable(name: "berth-init", targets: ["BerthInitMain"]),
         .executable(name: "berth-reaper", targets: ["BerthTaskInit"]),
     ],
     targets: [
@@ -17,15 +18,17 @@ let package = Package(
         .target(name: "BerthSys", dependencies: ["CBerth"]),
         // Layer 2: cgroup v1 and v2 drivers behind one interface.
         .target(name: "BerthCgroups", dependencies: ["BerthSys"]),
-        // Layer 3: the container runtime (OCI spec, init, mounts, exec, monitor client, state).
-        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthSys"]),
+        // Layer 3: what runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
+        // then the container runtime (bundles, exec, monitor client, state).
+        .target(name: "BerthInit", dependencies: ["BerthSys", "CBerth"]),
+        .target(name: "BerthRuntime", dependencies: ["BerthInit", "BerthCgroups", "BerthSys"]),
         // Layer 4: ECS model and validation (pure), task engine, service controller (pure), agent.
         .target(name: "BerthECS"),
-        .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthRuntime"]),
+        .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthInit", "BerthRuntime"]),
         .target(name: "BerthController", dependencies: ["BerthECS"]),
         .target(name: "BerthAgent", dependencies: ["BerthTasks", "BerthController", "BerthECS"]),
         // Layer 5: command line.
-        .target(name: "BerthCLI", dependencies: ["BerthAgent", "BerthTasks", "BerthRuntime", "BerthECS"]),
+        .target(name: "BerthCLI", dependencies: ["BerthAgent", "BerthTasks", "BerthInit", "BerthRuntime", "BerthECS"]),
         .executableTarget(
             name: "berth",
             dependencies: ["BerthCLI", "BerthRuntime"],
@@ -35,6 +38,13 @@ let package = Package(
             // CLI and by `berth init` for every container. Name-service lookups (getpwnam, getaddrinfo)
             // are not used by Berth; glibc would load its NSS modules at run time for them.
             linkerSettings: [.unsafeFlags(["-static-executable", "-lCoreFoundation", "-lFoundationInternationalization", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lstdc++", "-lm", "-Xlinker", "-no-pie"], .when(configuration: .release))]
+        ),
+        // Container setup process the monitor and `exec` start: small, static, no Foundation, so
+        // its start (runtime init, page faults, conformance scans) costs little per container.
+        .executableTarget(
+            name: "BerthInitMain",
+            dependencies: ["BerthInit"],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-no-pie", "-Xlinker", "--gc-sections"], .when(configuration: .release))]
         ),
         // Per-container monitor: Embedded Swift, no Foundation, about 1.4 MB resident.
         .executableTarget(
@@ -58,12 +68,12 @@ let package = Package(
 
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups"]),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthRuntime"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthInit", "BerthRuntime"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS"]),
-        .testTarget(name: "BerthTasksTests", dependencies: ["BerthTasks"]),
+        .testTarget(name: "BerthTasksTests", dependencies: ["BerthInit", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthRuntime", "BerthCgroups", "BerthSys"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthInit", "BerthRuntime", "BerthCgroups", "BerthSys"]),
     ]
 )

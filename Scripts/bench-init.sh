@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Time from spawning `berth init <state-dir>` to its `ready` line (the pipeline ends when both the
+# Time from spawning `berth-init <state-dir>` to its `ready` line (the pipeline ends when both the
 # intermediate process and the container process have closed the sync pipe, i.e. at `ready`),
 # for a busybox container running /bin/true with Docker-like mounts, masks and capabilities.
 #   Scripts/bench-init.sh [debug|release] [runs]
-# Needs root and hyperfine. Builds nothing: run `swift build --product berth [-c release]` first.
+# Needs root and hyperfine. Builds nothing: run `swift build --product berth-init [-c release]` first.
 set -euo pipefail
 cfg="${1:-debug}"
 runs="${2:-100}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-berth="$repo/.build/$cfg/berth"
-[ -x "$berth" ] || { echo "bench-init: build $berth first" >&2; exit 1; }
+init="$repo/.build/$cfg/berth-init"
+[ -x "$init" ] || { echo "bench-init: build $init first" >&2; exit 1; }
 work="$(mktemp -d /tmp/berth-init-bench-XXXXXX)"
 trap 'rm -rf --one-file-system "$work"' EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT && echo "$work"
@@ -34,5 +34,5 @@ cat > "$work/state/init.json" <<J
     "readonlyPaths":["/proc/bus","/proc/fs","/proc/irq","/proc/sys","/proc/sysrq-trigger"]}}}
 J
 hyperfine -N --warmup 5 --runs "$runs" \
-    "sh -c '$berth init $work/state 3>&1 >/dev/null 2>&1 | cat >/dev/null'" \
+    "sh -c '$init $work/state 3>&1 >/dev/null 2>&1 | cat >/dev/null'" \
     "sh -c 'true 3>&1 | cat >/dev/null'"

@@ -1,4 +1,5 @@
 import BerthCgroups
+import BerthInit
 import BerthRuntime
 import BerthSys
 import CBerth

@@ -8,7 +8,7 @@ enum StdioKind {
 }
 
 /// `<state-dir>/monitor.conf`, written by the runtime: one `key=value` per line.
-///   berth=/usr/local/bin/berth     the binary whose `init` entry sets the container up
+///   init=/usr/local/bin/berth-init the executable that sets the container up (`<init> <state-dir>`)
 ///   stdio=inherit|null|logs
 ///   stdout=PATH  stderr=PATH       log files (logs mode)
 ///   max-bytes=N  max-files=N       rotation (0 bytes: never rotate)
@@ -16,7 +16,7 @@ enum StdioKind {
 ///   cgroup-dir=PATH                v2: start init inside this cgroup (clone3 CLONE_INTO_CGROUP)
 ///   cgroup-join=PATH               (repeated) files init's child writes "0" to when not started inside
 struct MonitorConfig {
-    var berth = ""
+    var initPath = ""
     var stdio = StdioKind.inherit
     var stdoutPath = ""
     var stderrPath = ""
@@ -36,8 +36,8 @@ struct MonitorConfig {
             let value = line[(eq + 1)...]
             let text = Bytes.string(value)
             // Byte comparisons: String == needs Unicode tables that Embedded Swift does not link.
-            if key == Array("berth".utf8) {
-                config.berth = text
+            if key == Array("init".utf8) {
+                config.initPath = text
             } else if key == Array("stdio".utf8) {
                 if value.elementsEqual("inherit".utf8) { config.stdio = .inherit }
                 else if value.elementsEqual("null".utf8) { config.stdio = .null }
@@ -59,7 +59,7 @@ struct MonitorConfig {
                 config.cgroupJoin.append(text)
             }
         }
-        if config.berth.isEmpty { return (nil, "\(path): no berth= line") }
+        if config.initPath.isEmpty { return (nil, "\(path): no init= line") }
         if config.stdio == .logs && (config.stdoutPath.isEmpty || config.stderrPath.isEmpty) {
             return (nil, "\(path): logs mode needs stdout= and stderr=")
         }

@@ -3,7 +3,7 @@ import CBerth
 /// The per-container monitor. One process per container, started by the runtime with setsid and
 /// the runtime's report pipe as fd 3:
 ///  1. become a child subreaper, read monitor.conf, read the cgroup's OOM counter;
-///  2. fork+exec `berth init <state-dir>` with fd 3 = a sync pipe (and log pipes in logs mode);
+///  2. fork+exec `berth-init <state-dir>` with fd 3 = a sync pipe (and log pipes in logs mode);
 ///  3. relay init's `pid N` / `ready` / `error msg` lines to fd 3, then close it;
 ///  4. poll a SIGCHLD signalfd, the sync pipe and the log pipes; reap every child (the init
 ///     intermediate exits, the container's PID 1 is re-parented to us);
@@ -102,7 +102,7 @@ struct Monitor {
             childFds.append(out)
             childFds.append(err)
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(config.berth), strdup("init"), strdup(stateDir), nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(config.initPath), strdup(stateDir), nil]
         let keep: [Int32] = [syncFds[1]]
         // init starts inside the container's cgroup (v2) or its child joins it before execve (v1).
         let join: [UnsafePointer<CChar>?] = config.cgroupJoin.map { UnsafePointer(strdup($0)) } + [nil]
@@ -126,7 +126,7 @@ struct Monitor {
             }
         }
         for fd in childFds where fd >= 0 { close(fd) }
-        if initPid <= 0 { _ = fail("start \(config.berth) init in the container's cgroup"); return false }
+        if initPid <= 0 { _ = fail("start \(config.initPath) in the container's cgroup"); return false }
         return true
     }
 
@@ -200,7 +200,7 @@ struct Monitor {
             close(sync)
             sync = -1
             if !ready && !failed {
-                var message = "error berth init exited before the container was ready"
+                var message = "error berth-init exited before the container was ready"
                 if let st = initStatus { message += " (exit status \(ExitRecord(status: st, oomKilled: false, startedAtNanos: 0, finishedAtNanos: 0).exitCode))" }
                 markFailed(Array(message.utf8))
             }

@@ -1,8 +1,7 @@
 /// Entry points of the `berth` binary that people do not type: they run in freshly exec'd,
-/// single-threaded processes started by the runtime itself.
+/// single-threaded processes started by the runtime itself. Container setup is not one of them:
+/// it has its own small executable, `berth-init` (Sources/BerthInitMain).
 public enum HiddenEntry: String, Sendable {
-    /// Container setup: join/create namespaces, set up the rootfs, exec the container process.
-    case initContainer = "init"
     /// Create a network namespace with loopback up, pinned at a path (see `Netns`).
     case netnsCreate = "netns-create"
     /// Publish a task's TCP ports on the host (see `PortProxy`).
@@ -10,8 +9,6 @@ public enum HiddenEntry: String, Sendable {
 
     public func run(_ args: [String]) -> Int32 {
         switch self {
-        case .initContainer:
-            return InitMain.run(args)
         case .netnsCreate:
             return Netns.createMain(args)
         case .portProxy:

@@ -1,5 +1,6 @@
 // The `berth` executable. Hidden entry points come first, before anything can start a thread:
-// `berth init` runs in a freshly exec'd, single-threaded process and creates namespaces.
+// `berth netns-create` runs in a freshly exec'd, single-threaded process and creates a namespace.
+// Container setup is the separate `berth-init` executable (Sources/BerthInitMain).
 import BerthCLI
 import BerthRuntime
 #if canImport(Glibc)

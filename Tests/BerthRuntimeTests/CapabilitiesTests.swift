@@ -1,5 +1,6 @@
 import BerthSys
 import Testing
+@testable import BerthInit
 @testable import BerthRuntime
 
 @Suite struct CapabilitiesTests {

@@ -1,8 +1,9 @@
+@testable import BerthInit
 @testable import BerthRuntime
 import Foundation
 import Testing
 
-/// `berth init` reads init.json with its own JSON reader (no Codable); it must read back exactly
+/// `berth-init` reads init.json with its own JSON reader (no Codable); it must read back exactly
 /// what the runtime's JSONEncoder wrote, and name the path of anything wrong.
 @Suite struct InitConfigDecodeTests {
     static func fullConfig() -> InitConfig {

@@ -1,5 +1,6 @@
 import CBerth
 import Testing
+@testable import BerthInit
 @testable import BerthRuntime
 
 @Suite struct MountOptionsTests {

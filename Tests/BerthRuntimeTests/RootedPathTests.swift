@@ -1,6 +1,7 @@
 import BerthSys
 import CBerth
 import Testing
+@testable import BerthInit
 @testable import BerthRuntime
 #if canImport(Glibc)
 import Glibc

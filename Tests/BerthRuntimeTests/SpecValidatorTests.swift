@@ -1,3 +1,4 @@
+@testable import BerthInit
 @testable import BerthRuntime
 import BerthCgroups
 import BerthSys

@@ -1,4 +1,5 @@
 import Testing
+@testable import BerthInit
 @testable import BerthRuntime
 
 @Suite struct UserLookupTests {

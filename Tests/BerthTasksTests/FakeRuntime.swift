@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 import Synchronization
 @testable import BerthTasks

@@ -1,4 +1,5 @@
 import BerthECS
+import BerthInit
 import BerthRuntime
 import Testing
 @testable import BerthTasks

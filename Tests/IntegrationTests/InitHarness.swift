@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 import BerthSys
 import CBerth
@@ -7,7 +8,7 @@ import Testing
 import Glibc
 #endif
 
-/// Drives `.build/debug/berth init <state-dir>` by hand, as the monitor does: writes init.json,
+/// Drives `.build/debug/berth-init <state-dir>` by hand, as the monitor does: writes init.json,
 /// spawns init with the sync pipe as fd 3, reads `pid N` / `ready` / `error ...`.
 enum InitHarness {
     static let repoRoot: String = {
@@ -15,11 +16,11 @@ enum InitHarness {
         parts.removeLast(3) // Tests/IntegrationTests/InitHarness.swift
         return parts.joined(separator: "/")
     }()
-    static var berth: String { repoRoot + "/.build/debug/berth" }
+    static var initExe: String { repoRoot + "/.build/debug/berth-init" }
 
     static func requireRoot() throws {
         try #require(getuid() == 0, "integration tests of the container init must run as root")
-        try #require(Files.exists(berth), "build first: \(berth) is missing")
+        try #require(Files.exists(initExe), "build first: \(initExe) is missing")
     }
 
     /// A fresh temporary directory (removed by `cleanup`).
@@ -108,11 +109,11 @@ enum InitHarness {
                 readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]))
     }
 
-    /// One `berth init` run.
+    /// One `berth-init` run.
     struct Started {
         var stateDir: String
         var initPid: pid_t
-        /// Exit status of `berth init` itself (the intermediate in create mode).
+        /// Exit status of `berth-init` itself (the intermediate in create mode).
         var initStatus: Int32
         /// Sync lines in order.
         var lines: [String]
@@ -128,10 +129,10 @@ enum InitHarness {
         var stderr: String { (try? Files.read(stderrPath)) ?? "" }
     }
 
-    /// Write init.json, spawn `berth init`, collect sync lines until every writer closed the pipe
+    /// Write init.json, spawn `berth-init`, collect sync lines until every writer closed the pipe
     /// (create: intermediate exited and the container process said ready/error).
     /// In exec mode `waitInit` is false: init stays until its child exits.
-    /// `wrapper` runs first and must exec its last arguments (`berth init <dir>`), keeping fd 3.
+    /// `wrapper` runs first and must exec its last arguments (`berth-init <dir>`), keeping fd 3.
     static func start(_ config: InitConfig, waitInit: Bool = true, timeout: Int32 = 20_000,
                       wrapper: [String] = []) throws -> Started {
         let dir = try tempDir("state")
@@ -141,18 +142,18 @@ enum InitHarness {
         let err = open(dir + "/stderr", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
         let t0 = berth_monotonic_ns()
-        let pid = spawn(wrapper + [berth, "init", dir], stdin: null, stdout: out, stderr: err, keep: [w.rawValue])
+        let pid = spawn(wrapper + [initExe, dir], stdin: null, stdout: out, stderr: err, keep: [w.rawValue])
         close(out); close(err); close(null)
         w.close()
         defer { r.close() }
-        try #require(pid > 0, "spawn berth init: \(String(cString: strerror(berth_errno())))")
+        try #require(pid > 0, "spawn berth-init: \(String(cString: strerror(berth_errno())))")
         var started = Started(stateDir: dir, initPid: pid, initStatus: -1, lines: [], pid: nil, spawnedAt: t0)
         var buffer: [UInt8] = []
         var pfd = pollfd(fd: r.rawValue, events: Int16(POLLIN), revents: 0)
         while true {
             let n = poll(&pfd, 1, timeout)
             if n < 0 && berth_errno() == EINTR { continue }
-            try #require(n > 0, "timed out waiting for berth init's sync lines (got \(started.lines))")
+            try #require(n > 0, "timed out waiting for berth-init's sync lines (got \(started.lines))")
             let chunk = try r.read()
             if chunk.isEmpty { break }
             buffer += chunk
@@ -197,7 +198,7 @@ enum InitHarness {
     /// Run `args` as a container (create mode, no fifo) and return its output once it exited.
     static func runContainer(_ config: InitConfig, wrapper: [String] = []) throws -> (Started, String) {
         let s = try start(config, wrapper: wrapper)
-        #expect(s.initStatus == 0, "berth init exited \(s.initStatus); stderr: \(s.stderr)")
+        #expect(s.initStatus == 0, "berth-init exited \(s.initStatus); stderr: \(s.stderr)")
         #expect(s.error == nil, "init error: \(s.error ?? "")")
         if let pid = s.pid { #expect(waitGone(pid), "container did not exit") }
         return (s, s.stdout)
@@ -282,7 +283,7 @@ final class SleepingContainer {
         InitHarness.cleanup(started.stateDir, bundle)
     }
 
-    /// `berth init` in exec mode into this container (the caller cleans up `stateDir`).
+    /// `berth-init` in exec mode into this container (the caller cleans up `stateDir`).
     func exec(_ process: Spec.Process, startTime: UInt64? = nil, waitInit: Bool = true) throws -> InitHarness.Started {
         try InitHarness.start(InitConfig(mode: .exec, id: "target", spec: Spec(process: process), bundle: bundle,
                                          targetPid: pid, targetStartTime: startTime ?? self.startTime), waitInit: waitInit)

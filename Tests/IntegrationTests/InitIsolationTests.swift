@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 import BerthSys
 import CBerth
@@ -6,7 +7,7 @@ import Testing
 import Glibc
 #endif
 
-/// What a process started by `berth init` sees of the host, checked from inside.
+/// What a process started by `berth-init` sees of the host, checked from inside.
 @Suite(.serialized) struct InitIsolationTests {
     @Test func createRunsProgramAsPID1InItsOwnNamespaces() throws {
         try InitHarness.requireRoot()

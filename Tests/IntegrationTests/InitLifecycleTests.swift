@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 import BerthSys
 import CBerth
@@ -6,7 +7,7 @@ import Testing
 import Glibc
 #endif
 
-/// The sync protocol, the exec fifo, exec mode and error reporting of `berth init`.
+/// The sync protocol, the exec fifo, exec mode and error reporting of `berth-init`.
 @Suite(.serialized) struct InitLifecycleTests {
     @Test func execFifoHoldsTheProcessUntilStart() throws {
         try InitHarness.requireRoot()
@@ -23,7 +24,7 @@ import Glibc
         defer { InitHarness.kill(s.pid); InitHarness.cleanup(s.stateDir) }
         #expect(s.lines.count == 2 && s.lines.last == "ready", "\(s.lines) \(s.stderr)")
         let pid = try #require(s.pid)
-        // Still berth init, waiting: nothing printed yet.
+        // Still berth-init, waiting: nothing printed yet.
         usleep(100_000)
         #expect(s.stdout.isEmpty)
         #expect(Proc.state(pid) != nil)

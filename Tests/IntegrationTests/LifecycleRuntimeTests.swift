@@ -1,4 +1,5 @@
 import BerthCgroups
+import BerthInit
 import BerthRuntime
 import BerthSys
 import Foundation
@@ -9,7 +10,8 @@ import Testing
 /// monitor, exec with captured output and timeouts, wait, and a killed monitor.
 @Suite(.serialized) struct LifecycleRuntimeTests {
     func runtime(_ h: OCIHarness) throws -> LinuxRuntime {
-        LinuxRuntime(root: h.root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth, monitorPath: OCIHarness.monitor)
+        LinuxRuntime(root: h.root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth, monitorPath: OCIHarness.monitor,
+                     initPath: OCIHarness.initExe)
     }
 
     func spec(_ args: [String]) throws -> Spec {
@@ -137,6 +139,34 @@ import Testing
         let started = try #require(exit.startedAtNanos)
         #expect(exit.finishedAtNanos - started >= 900_000_000)
         try rt.delete(h.id, force: false)
+    }
+
+    /// Without `berth-init` create and exec fail naming the missing path and leave nothing behind.
+    @Test func missingInitExecutableIsAClearErrorAndLeavesNothing() throws {
+        let h = try OCIHarness("noinit")
+        defer { h.cleanUp() }
+        let missing = h.work + "/no-such-dir/berth-init"
+        let broken = LinuxRuntime(root: h.root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth,
+                                  monitorPath: OCIHarness.monitor, initPath: missing)
+        #expect(broken.initPath == missing)
+        let request = CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sleep", "1000"]), stdio: .null)
+        let createError = #expect(throws: RuntimeError.self) { _ = try broken.create(request) }
+        #expect(createError?.description.contains(missing) == true, "\(String(describing: createError))")
+        #expect(createError?.description.contains("No such file or directory") == true)
+        #expect(try h.leftovers(h.id).isEmpty)
+
+        let rt = try runtime(h)
+        _ = try rt.create(request)
+        try rt.start(h.id)
+        let process = try #require(try spec(["true"]).process)
+        let execError = #expect(throws: RuntimeError.self) { _ = try broken.exec(h.id, process: process, timeout: 5) }
+        #expect(execError?.description.contains(missing) == true, "\(String(describing: execError))")
+        #expect(try Files.list(h.root + "/" + h.id).allSatisfy { !$0.hasPrefix("exec-") }, "exec state dirs are removed")
+        #expect(try rt.exec(h.id, process: process, timeout: 30).exitCode == 0)
+        try rt.kill(h.id, signal: SIGKILL, all: false)
+        _ = try rt.wait(h.id, timeout: 10)
+        try rt.delete(h.id, force: false)
+        #expect(try h.leftovers(h.id).isEmpty)
     }
 
     /// Documented behaviour: if the monitor itself is SIGKILLed, the container keeps running and,

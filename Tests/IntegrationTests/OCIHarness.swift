@@ -11,6 +11,7 @@ struct OCIHarness {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     static let berth = repo + "/.build/debug/berth"
     static let monitor = repo + "/.build/debug/berth-monitor"
+    static let initExe = repo + "/.build/debug/berth-init"
 
     /// A busybox rootfs shared by all tests (read-only in every config). One fixed directory
     /// reused across runs (the script is idempotent) rather than a new copy per test process.

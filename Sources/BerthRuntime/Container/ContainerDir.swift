@@ -1,3 +1,4 @@
+import BerthInit
 import BerthSys
 import FoundationEssentials
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import BerthInit
 import FoundationEssentials
 
 /// OCI-style lifecycle status.

@@ -1,3 +1,4 @@
+import BerthInit
 import BerthCgroups
 import BerthSys
 import CBerth
@@ -6,7 +7,7 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// `exec`: run another process in a running container through `berth init` in exec mode. Init
+/// `exec`: run another process in a running container through `berth-init` in exec mode. Init
 /// joins the container's cgroup and namespaces, stays the parent of the exec'd process and exits
 /// with its status.
 extension LinuxRuntime {
@@ -86,7 +87,8 @@ extension LinuxRuntime {
 struct ExecSession {
     let id: String
     let path: String
-    let berth: String
+    /// The `berth-init` executable.
+    let initPath: String
     /// The container's cgroup, which init enters before it runs (nil: the container has none).
     let placement: CgroupPlacement?
 
@@ -95,6 +97,7 @@ struct ExecSession {
         guard current.status == .running || current.status == .created else {
             throw RuntimeError.invalidState(id: id, status: current.status, action: "exec in")
         }
+        try runtime.requireInit()
         let dir = runtime.dir(id)
         var config = try InitConfig.decode(json: try Files.readBytes(dir.initConfig))
         config.mode = .exec
@@ -106,7 +109,7 @@ struct ExecSession {
         guard mkdtemp(&template) != nil else { throw RuntimeError.sys(SysError("mkdtemp", detail: dir.path)) }
         self.path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.id = id
-        self.berth = runtime.berthPath
+        self.initPath = runtime.initPath
         self.placement = try current.cgroupPath.map { runtime.cgroups.placement(try CgroupPath($0)) }
         do {
             try StateFile.create(path + "/init.json", config.encodedJSON())
@@ -118,11 +121,11 @@ struct ExecSession {
 
     func remove() { try? Files.removeTree(path) }
 
-    /// Start `berth init <exec-dir>` with these descriptors as its stdin/stdout/stderr (-1: inherit).
+    /// Start `berth-init <exec-dir>` with these descriptors as its stdin/stdout/stderr (-1: inherit).
     func spawn(stdio: [Int32]) throws -> ExecRun {
         let sync = try makePipe()
         defer { sync.write.close() }
-        let pid = try withCStrings([berth, "init", path]) { argv in
+        let pid = try withCStrings([initPath, path]) { argv in
             var keep: [Int32] = [sync.write.rawValue]
             var attr = berth_spawn_attr()
             attr.argv = argv
@@ -132,7 +135,7 @@ struct ExecSession {
             attr.keep_count = 1
             let join = placement?.joinFiles ?? []
             attr.cgroup_join_count = Int32(join.count)
-            return try berth.withCString { exe in
+            return try initPath.withCString { exe in
                 attr.path = exe
                 return try keep.withUnsafeMutableBufferPointer { k in
                     attr.keep_fds = UnsafePointer(k.baseAddress)
@@ -140,7 +143,7 @@ struct ExecSession {
                         attr.cgroup_join = UnsafeRawPointer(files).assumingMemoryBound(to: UnsafePointer<CChar>?.self)
                         return try (placement?.cloneInto).withOptionalCString { dir in
                             attr.cgroup_dir = dir
-                            return try Sys.call("spawn", detail: "\(berth) init") { berth_spawn(&attr) }
+                            return try Sys.call("spawn", detail: initPath) { berth_spawn(&attr) }
                         }
                     }
                 }
@@ -155,7 +158,7 @@ struct ExecSession {
             sync.read.close()
             throw RuntimeError.sys(e)
         }
-        Trace.step("exec", "init pid \(pid): \(berth) init \(path)")
+        Trace.step("exec", "init pid \(pid): \(initPath) \(path)")
         return ExecRun(id: id, initPid: pid, pidfd: pidfd, sync: sync.read.rawValue)
     }
 }

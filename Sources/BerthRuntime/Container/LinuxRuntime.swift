@@ -1,3 +1,4 @@
+import BerthInit
 import BerthCgroups
 import BerthSys
 import CBerth
@@ -7,24 +8,36 @@ import Glibc
 #endif
 
 /// The real `ContainerRuntime`: state under `root`, one `berth-monitor` per container as its
-/// parent, `berth init` for setup, cgroups through a `CgroupDriver`.
+/// parent, `berth-init` for setup, cgroups through a `CgroupDriver`.
 public struct LinuxRuntime: ContainerRuntime {
     public static let defaultRoot = "/run/berth"
 
     public let root: String
     public let cgroups: any CgroupDriver
-    /// The binary whose hidden `init` entry sets containers up.
+    /// The `berth` binary; its directory holds the helper executables by default.
     public let berthPath: String
     public let monitorPath: String
+    /// The container setup executable (`berth-init <state-dir>`), run by the monitor for create
+    /// and spawned directly for exec.
+    public let initPath: String
     /// How long create waits for init's `ready`.
     public var setupTimeout: Double = 120
 
-    public init(root: String = LinuxRuntime.defaultRoot, cgroups: any CgroupDriver, berthPath: String? = nil, monitorPath: String? = nil) {
+    public init(root: String = LinuxRuntime.defaultRoot, cgroups: any CgroupDriver, berthPath: String? = nil,
+                monitorPath: String? = nil, initPath: String? = nil) {
         self.root = root
         self.cgroups = cgroups
         let exe = berthPath ?? LinuxRuntime.currentExecutable()
+        let dir = exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         self.berthPath = exe
-        self.monitorPath = monitorPath ?? (exe.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-monitor")
+        self.monitorPath = monitorPath ?? dir + "/berth-monitor"
+        self.initPath = initPath ?? dir + "/berth-init"
+    }
+
+    /// Fails with the path when `berth-init` is missing or not executable, before anything is made.
+    func requireInit() throws {
+        let (_, e) = Sys.attempt { access(initPath, X_OK) }
+        if e != 0 { throw RuntimeError.sys(SysError("berth-init", errno: e, detail: initPath)) }
     }
 
     /// The running executable (`/proc/self/exe` resolved).
@@ -41,6 +54,7 @@ public struct LinuxRuntime: ContainerRuntime {
     public func create(_ request: CreateRequest) throws -> ContainerState {
         try ContainerID.validate(request.id)
         let plan = try SpecValidator.validate(request.spec, bundle: request.bundle, id: request.id)
+        try requireInit()
         let dir = dir(request.id)
         try Files.makeDirectories(root, mode: 0o711)
         let (_, mkdirErr) = Sys.attempt { mkdir(dir.path, 0o700) }
@@ -72,7 +86,7 @@ public struct LinuxRuntime: ContainerRuntime {
                                     explain: request.explain)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let placement = cgroups.placement(plan.cgroup)
-        let conf = MonitorProcess.configuration(berth: berthPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),
+        let conf = MonitorProcess.configuration(initPath: initPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),
                                                  placement: placement)
         Trace.step("cgroup", placement.cloneInto.map { "init will be created inside \($0) (clone3 CLONE_INTO_CGROUP)" }
                    ?? "init will join by writing 0 to \(placement.joinFiles.joined(separator: ", "))")

@@ -6,11 +6,11 @@ import Glibc
 #endif
 
 /// The runtime's side of `berth-monitor`: its configuration file, spawning it detached, and the
-/// report it relays from `berth init` (`pid N`, then `ready` or `error <message>`).
+/// report it relays from `berth-init` (`pid N`, then `ready` or `error <message>`).
 enum MonitorProcess {
     /// `monitor.conf` (see Sources/BerthMonitor/Config.swift for the reader).
-    static func configuration(berth: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement) -> String {
-        var lines = ["berth=\(berth)"]
+    static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement) -> String {
+        var lines = ["init=\(initPath)"]
         switch stdio {
         case .inherit: lines.append("stdio=inherit")
         case .null: lines.append("stdio=null")

@@ -9,7 +9,7 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The operation is not allowed in the container's current status.
     case invalidState(id: String, status: ContainerStatus, action: String)
     case invalidSpec([SpecIssue])
-    /// `berth init` (or the monitor) reported an error while setting the container up.
+    /// `berth-init` (or the monitor) reported an error while setting the container up.
     case setupFailed(id: String, message: String)
     case sys(SysError)
     case cgroup(CgroupError)

@@ -1,3 +1,4 @@
+import BerthInit
 import BerthSys
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import BerthInit
 import BerthCgroups
 import BerthSys
 #if canImport(Glibc)

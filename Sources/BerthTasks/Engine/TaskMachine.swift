@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 
 /// The per-task state machine (ECS agent's `managedTask`): starts containers in dependsOn order,

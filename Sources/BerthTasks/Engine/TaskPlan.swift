@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 
 /// A dependsOn condition (ECS `ContainerDependency.condition`).

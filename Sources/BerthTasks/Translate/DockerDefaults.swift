@@ -1,3 +1,4 @@
+import BerthInit
 import BerthRuntime
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,5 @@
 import BerthECS
+import BerthInit
 import BerthRuntime
 import BerthSys
 

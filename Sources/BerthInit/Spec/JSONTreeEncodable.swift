@@ -2,47 +2,49 @@
 /// (init.json): JSONEncoder's first use in a process instantiates the Codable metadata of every
 /// nested type. Output is compact with keys sorted, as `JSONCoding.encode` writes, and reads
 /// back identically with JSONDecoder and `JSONTreeDecodable`.
-protocol JSONTreeEncodable {
+public protocol JSONTreeEncodable {
     var jsonTree: JSONTree { get }
 }
 
 /// Builds an object; nil optionals are left out (as JSONEncoder does).
-struct JSONObjectBuilder {
-    var members: [(String, JSONTree)] = []
+public struct JSONObjectBuilder {
+    public var members: [(String, JSONTree)] = []
 
-    mutating func add<T: JSONTreeEncodable>(_ key: String, _ value: T?) {
+    public init() {}
+
+    public mutating func add<T: JSONTreeEncodable>(_ key: String, _ value: T?) {
         if let value { members.append((key, value.jsonTree)) }
     }
 
-    var tree: JSONTree { .object(members) }
+    public var tree: JSONTree { .object(members) }
 }
 
-extension String: JSONTreeEncodable { var jsonTree: JSONTree { .string(self) } }
-extension Bool: JSONTreeEncodable { var jsonTree: JSONTree { .bool(self) } }
-extension Int: JSONTreeEncodable { var jsonTree: JSONTree { .number(String(self)) } }
-extension Int32: JSONTreeEncodable { var jsonTree: JSONTree { .number(String(self)) } }
-extension Int64: JSONTreeEncodable { var jsonTree: JSONTree { .number(String(self)) } }
-extension UInt32: JSONTreeEncodable { var jsonTree: JSONTree { .number(String(self)) } }
-extension UInt64: JSONTreeEncodable { var jsonTree: JSONTree { .number(String(self)) } }
+extension String: JSONTreeEncodable { public var jsonTree: JSONTree { .string(self) } }
+extension Bool: JSONTreeEncodable { public var jsonTree: JSONTree { .bool(self) } }
+extension Int: JSONTreeEncodable { public var jsonTree: JSONTree { .number(String(self)) } }
+extension Int32: JSONTreeEncodable { public var jsonTree: JSONTree { .number(String(self)) } }
+extension Int64: JSONTreeEncodable { public var jsonTree: JSONTree { .number(String(self)) } }
+extension UInt32: JSONTreeEncodable { public var jsonTree: JSONTree { .number(String(self)) } }
+extension UInt64: JSONTreeEncodable { public var jsonTree: JSONTree { .number(String(self)) } }
 
 extension Array: JSONTreeEncodable where Element: JSONTreeEncodable {
-    var jsonTree: JSONTree { .array(map(\.jsonTree)) }
+    public var jsonTree: JSONTree { .array(map(\.jsonTree)) }
 }
 
 extension Dictionary: JSONTreeEncodable where Key == String, Value: JSONTreeEncodable {
-    var jsonTree: JSONTree { .object(map { ($0.key, $0.value.jsonTree) }) }
+    public var jsonTree: JSONTree { .object(map { ($0.key, $0.value.jsonTree) }) }
 }
 
 extension JSONTree {
     /// Compact JSON text, object keys sorted; `/` is not escaped.
-    func serialized() -> [UInt8] {
+    public func serialized() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         write(into: &out)
         return out
     }
 
-    func write(into out: inout [UInt8]) {
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -67,7 +69,7 @@ extension JSONTree {
         }
     }
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for c in s.utf8 {
             switch c {

@@ -1,7 +1,7 @@
 /// `Spec` read from a `JSONTree`, field for field as its Codable conformance reads it
-/// (same keys, same required/optional split). Used by `berth init` for init.json.
+/// (same keys, same required/optional split). Used by `berth-init` for init.json.
 extension Spec: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(ociVersion: try o.required("ociVersion"), process: try o.optional("process"), root: try o.optional("root"),
                   hostname: try o.optional("hostname"), domainname: try o.optional("domainname"),
@@ -10,7 +10,7 @@ extension Spec: JSONTreeDecodable {
 }
 
 extension Spec.Process: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(terminal: try o.optional("terminal"), user: try o.required("user"), args: try o.required("args"),
                   env: try o.optional("env"), cwd: try o.required("cwd"), capabilities: try o.optional("capabilities"),
@@ -20,7 +20,7 @@ extension Spec.Process: JSONTreeDecodable {
 }
 
 extension Spec.User: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(uid: try o.required("uid"), gid: try o.required("gid"), umask: try o.optional("umask"),
                   additionalGids: try o.optional("additionalGids"), username: try o.optional("username"))
@@ -28,7 +28,7 @@ extension Spec.User: JSONTreeDecodable {
 }
 
 extension Spec.Capabilities: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(bounding: try o.optional("bounding"), effective: try o.optional("effective"),
                   inheritable: try o.optional("inheritable"), permitted: try o.optional("permitted"),
@@ -37,21 +37,21 @@ extension Spec.Capabilities: JSONTreeDecodable {
 }
 
 extension Spec.Rlimit: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(type: try o.required("type"), soft: try o.required("soft"), hard: try o.required("hard"))
     }
 }
 
 extension Spec.Root: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(path: try o.required("path"), readonly: try o.optional("readonly"))
     }
 }
 
 extension Spec.Mount: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(destination: try o.required("destination"), type: try o.optional("type"),
                   source: try o.optional("source"), options: try o.optional("options"))
@@ -59,7 +59,7 @@ extension Spec.Mount: JSONTreeDecodable {
 }
 
 extension Spec.Linux: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(namespaces: try o.optional("namespaces"), resources: try o.optional("resources"),
                   cgroupsPath: try o.optional("cgroupsPath"), maskedPaths: try o.optional("maskedPaths"),
@@ -69,35 +69,35 @@ extension Spec.Linux: JSONTreeDecodable {
 }
 
 extension Spec.Namespace: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(type: try o.required("type"), path: try o.optional("path"))
     }
 }
 
 extension Spec.Resources: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(memory: try o.optional("memory"), cpu: try o.optional("cpu"), pids: try o.optional("pids"))
     }
 }
 
 extension Spec.Memory: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(limit: try o.optional("limit"), reservation: try o.optional("reservation"), swap: try o.optional("swap"))
     }
 }
 
 extension Spec.CPU: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(shares: try o.optional("shares"), quota: try o.optional("quota"), period: try o.optional("period"))
     }
 }
 
 extension Spec.Pids: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         self.init(limit: try o.required("limit"))
     }
@@ -106,7 +106,7 @@ extension Spec.Pids: JSONTreeDecodable {
 // MARK: writing (same keys as the Codable conformance)
 
 extension Spec: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("ociVersion", ociVersion); o.add("process", process); o.add("root", root)
         o.add("hostname", hostname); o.add("domainname", domainname); o.add("mounts", mounts)
@@ -116,7 +116,7 @@ extension Spec: JSONTreeEncodable {
 }
 
 extension Spec.Process: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("terminal", terminal); o.add("user", user); o.add("args", args); o.add("env", env)
         o.add("cwd", cwd); o.add("capabilities", capabilities); o.add("rlimits", rlimits)
@@ -126,7 +126,7 @@ extension Spec.Process: JSONTreeEncodable {
 }
 
 extension Spec.User: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("uid", uid); o.add("gid", gid); o.add("umask", umask)
         o.add("additionalGids", additionalGids); o.add("username", username)
@@ -135,7 +135,7 @@ extension Spec.User: JSONTreeEncodable {
 }
 
 extension Spec.Capabilities: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("bounding", bounding); o.add("effective", effective); o.add("inheritable", inheritable)
         o.add("permitted", permitted); o.add("ambient", ambient)
@@ -144,7 +144,7 @@ extension Spec.Capabilities: JSONTreeEncodable {
 }
 
 extension Spec.Rlimit: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("type", type); o.add("soft", soft); o.add("hard", hard)
         return o.tree
@@ -152,7 +152,7 @@ extension Spec.Rlimit: JSONTreeEncodable {
 }
 
 extension Spec.Root: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("path", path); o.add("readonly", readonly)
         return o.tree
@@ -160,7 +160,7 @@ extension Spec.Root: JSONTreeEncodable {
 }
 
 extension Spec.Mount: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("destination", destination); o.add("type", type); o.add("source", source); o.add("options", options)
         return o.tree
@@ -168,7 +168,7 @@ extension Spec.Mount: JSONTreeEncodable {
 }
 
 extension Spec.Linux: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("namespaces", namespaces); o.add("resources", resources); o.add("cgroupsPath", cgroupsPath)
         o.add("maskedPaths", maskedPaths); o.add("readonlyPaths", readonlyPaths)
@@ -178,7 +178,7 @@ extension Spec.Linux: JSONTreeEncodable {
 }
 
 extension Spec.Namespace: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("type", type); o.add("path", path)
         return o.tree
@@ -186,7 +186,7 @@ extension Spec.Namespace: JSONTreeEncodable {
 }
 
 extension Spec.Resources: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("memory", memory); o.add("cpu", cpu); o.add("pids", pids)
         return o.tree
@@ -194,7 +194,7 @@ extension Spec.Resources: JSONTreeEncodable {
 }
 
 extension Spec.Memory: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("limit", limit); o.add("reservation", reservation); o.add("swap", swap)
         return o.tree
@@ -202,7 +202,7 @@ extension Spec.Memory: JSONTreeEncodable {
 }
 
 extension Spec.CPU: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("shares", shares); o.add("quota", quota); o.add("period", period)
         return o.tree
@@ -210,7 +210,7 @@ extension Spec.CPU: JSONTreeEncodable {
 }
 
 extension Spec.Pids: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("limit", limit)
         return o.tree

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The OCI runtime-spec 1.x `config.json` subset Berth honours. Unknown fields are ignored on
 /// decode (as runc does); fields Berth cannot honour are rejected by `SpecValidator` with their path.

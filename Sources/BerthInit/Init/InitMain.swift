@@ -1,15 +1,14 @@
 import BerthSys
 import CBerth
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `berth init <state-dir>`: reads `<state-dir>/init.json` (`InitConfig`) and sets up the
+/// `berth-init <state-dir>`: reads `<state-dir>/init.json` (`InitConfig`) and sets up the
 /// container (create) or a process in a running container (exec). Runs in a freshly exec'd,
 /// single-threaded process; talks to its starter over the sync pipe on fd 3.
-enum InitMain {
-    static func run(_ args: [String]) -> Int32 {
+public enum InitMain {
+    public static func run(_ args: [String]) -> Int32 {
         // A starter that died must not kill init with SIGPIPE mid-setup; execve gets default
         // dispositions back (`Executable.exec`).
         _ = signal(SIGPIPE, SIG_IGN)
@@ -20,7 +19,7 @@ enum InitMain {
         let sync = SyncPipe.inherited()
         if let sync { _ = fcntl(sync.fd, F_SETFD, FD_CLOEXEC) }
         guard args.count == 1 else {
-            report(InitError("usage", "berth init <state-dir>"), sync: sync)
+            report(InitError("usage", "berth-init <state-dir>"), sync: sync)
             return 2
         }
         // Namespaces (setns of mnt/user, unshare) must be made by a single-threaded process.
@@ -59,7 +58,7 @@ enum InitMain {
         if let sync {
             sync.error(error)
         } else {
-            _ = try? FileDescriptor.standardError.writeAll("berth init: \(error.initMessage)\n")
+            _ = try? FileDescriptor.standardError.writeAll("berth-init: \(error.initMessage)\n")
         }
     }
 }

@@ -1,9 +1,9 @@
-/// `InitConfig` read without Codable: `berth init` is a fresh process per container, and the
+/// `InitConfig` read without Codable: `berth-init` is a fresh process per container, and the
 /// first JSONDecoder use in a process instantiates the Codable metadata of every nested type,
 /// which was a large share of init's time before it joined the cgroup (Docs/performance.md).
 /// Reads exactly what `JSONEncoder` writes for `InitConfig` (the runtime writes init.json).
 extension InitConfig: JSONTreeDecodable {
-    init(json: JSONTree, path: String) throws {
+    public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
         let modeText: String = try o.required("mode")
         guard let mode = Mode(rawValue: modeText) else { throw JSONTree.Failure("\(o.child("mode")): unknown mode \(modeText)") }
@@ -20,7 +20,7 @@ extension InitConfig: JSONTreeDecodable {
 }
 
 extension InitConfig: JSONTreeEncodable {
-    var jsonTree: JSONTree {
+    public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
         o.add("mode", mode.rawValue); o.add("id", id); o.add("spec", spec); o.add("bundle", bundle)
         o.add("execFifo", execFifo); o.add("targetPid", targetPid)

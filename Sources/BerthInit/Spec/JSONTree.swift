@@ -1,8 +1,8 @@
-/// A small JSON reader for texts Berth writes itself (init.json): no Codable, so `berth init`
+/// A small JSON reader for texts Berth writes itself (init.json): no Codable, so `berth-init`
 /// does not pay for instantiating Codable metadata on its way to the container (see
 /// Docs/performance.md). Values keep object keys in order; numbers keep their text.
 /// Errors name the byte offset (syntax) or the JSON path (shape), e.g. `spec.process.args[2]`.
-enum JSONTree: Equatable {
+public enum JSONTree: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -10,12 +10,12 @@ enum JSONTree: Equatable {
     case array([JSONTree])
     case object([(String, JSONTree)])
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
 
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONTree {
+    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONTree {
         var reader = Reader(bytes: bytes)
         reader.skipSpace()
         let value = try reader.value(depth: 0)
@@ -24,7 +24,7 @@ enum JSONTree: Equatable {
         return value
     }
 
-    static func == (a: JSONTree, b: JSONTree) -> Bool {
+    public static func == (a: JSONTree, b: JSONTree) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y

@@ -4,7 +4,7 @@ import CBerth
 import Glibc
 #endif
 
-/// `berth init` in exec mode: join the running container's cgroup and namespaces, fork into its
+/// `berth-init` in exec mode: join the running container's cgroup and namespaces, fork into its
 /// PID namespace, start `spec.process` there (same identity code as create), and stay as its
 /// parent: forward signals, exit with its status (128+signal when killed).
 struct ExecInit {

@@ -11,7 +11,7 @@ struct ProcessStart {
     let process: Spec.Process
     let security: ProcessSecurity
     let env: [String]
-    /// exec mode: die with the `berth init` that supervises this process.
+    /// exec mode: die with the `berth-init` that supervises this process.
     let parentDeathSignal: Int32?
 
     init(process: Spec.Process, parentDeathSignal: Int32? = nil) throws {
@@ -39,7 +39,7 @@ struct ProcessStart {
         let warnings = try security.applyIdentity(sys)
         for cap in warnings {
             _ = try? FileDescriptor.standardError.writeAll(
-                "berth init: warning: ambient capability \(cap) is not both permitted and inheritable; not raised\n")
+                "berth-init: warning: ambient capability \(cap) is not both permitted and inheritable; not raised\n")
         }
         if rc != 0 { try Sys.call("chdir", detail: "\(cwd) (process.cwd, as the container user)") { chdir(cwd) } }
         try verifyCwd()
@@ -47,7 +47,7 @@ struct ProcessStart {
             // After the user switch, which clears it; then make sure the parent is still there.
             let parent = getppid()
             try Sys.call("prctl PR_SET_PDEATHSIG") { berth_set_pdeathsig(sig) }
-            guard getppid() == parent else { throw InitError("exec", "berth init exited during setup") }
+            guard getppid() == parent else { throw InitError("exec", "berth-init exited during setup") }
         }
         return try Executable.resolve(process.args[0], env: env)
     }
@@ -78,7 +78,7 @@ struct ProcessStart {
                 w.close()
                 fifo.close()
             } catch {
-                _ = try? FileDescriptor.standardError.writeAll("berth init: exec fifo: \(error)\n")
+                _ = try? FileDescriptor.standardError.writeAll("berth-init: exec fifo: \(error)\n")
                 exit(1)
             }
         }

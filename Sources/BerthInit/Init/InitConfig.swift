@@ -1,4 +1,4 @@
-/// What `berth init <state-dir>` is told, read from `<state-dir>/init.json`.
+/// What `berth-init <state-dir>` is told, read from `<state-dir>/init.json`.
 /// The contract between the runtime (which writes it) and the container init (which reads it).
 /// Init starts inside the container's cgroup: its spawner put it there (`CgroupPlacement`).
 ///

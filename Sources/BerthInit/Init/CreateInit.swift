@@ -4,7 +4,7 @@ import CBerth
 import Glibc
 #endif
 
-/// `berth init` in create mode: cgroups -> namespaces -> fork (PID 1 of the container) ->
+/// `berth-init` in create mode: cgroups -> namespaces -> fork (PID 1 of the container) ->
 /// rootfs and mounts -> pivot_root -> finalize -> identity -> ready -> exec fifo -> execve.
 struct CreateInit {
     let config: InitConfig

@@ -47,7 +47,7 @@ enum Executable {
         }
     }
 
-    /// execve; on failure print `berth init: exec <arg0>: <error>` and exit 126/127.
+    /// execve; on failure print `berth-init: exec <arg0>: <error>` and exit 126/127.
     static func exec(path: String, args: [String], env: [String]) -> Never {
         Trace.step("exec", "\(path) argv=\(args)")
         let argv = args.map { strdup($0) } + [nil]
@@ -55,7 +55,7 @@ enum Executable {
         berth_reset_signals()
         execve(path, argv, envp)
         let e = berth_errno()
-        let line = "berth init: exec \(args.first ?? path): \(String(cString: strerror(e)))\n"
+        let line = "berth-init: exec \(args.first ?? path): \(String(cString: strerror(e)))\n"
         _ = try? FileDescriptor.standardError.writeAll(line)
         exit(e == ENOENT || e == ENOTDIR ? 127 : 126)
     }
