@@ -22,11 +22,15 @@ done
 
 if [ "$build" = 1 ]; then
     swift build -c release --product berth-monitor >/dev/null
+    swift build -c release --product berth-init >/dev/null
     swift build -c release --product berth >/dev/null
 fi
-# BERTH_BIN=/path/to/berth (berth-monitor beside it) compares another build, e.g. a saved baseline.
+# BERTH_BIN=/path/to/berth (berth-monitor and berth-init beside it) compares another build, e.g. a
+# saved baseline.
 berth="${BERTH_BIN:-$PWD/.build/release/berth}"
-[ -x "$berth" ] && [ -x "$(dirname "$berth")/berth-monitor" ] || { echo "bench-oci: build first" >&2; exit 1; }
+for exe in "$berth" "$(dirname "$berth")/berth-monitor" "$(dirname "$berth")/berth-init"; do
+    [ -x "$exe" ] || { echo "bench-oci: $exe is missing: build first (berth, berth-monitor and berth-init side by side)" >&2; exit 1; }
+done
 
 # State roots on tmpfs under /run, where runc, crun and berth keep them by default.
 work=$(mktemp -d /run/berth-bench-oci.XXXXXX)

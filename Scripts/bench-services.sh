@@ -17,6 +17,7 @@ cd "$repo"
 [ "$(id -u)" = 0 ] || { echo "bench-services: run as root (real containers)" >&2; exit 1; }
 swift build -c release --static-swift-stdlib --product berth >/dev/null
 swift build -c release --product berth-monitor >/dev/null 2>&1 || true
+swift build -c release --product berth-init >/dev/null 2>&1 || true
 swift build -c release --product berth-reaper >/dev/null 2>&1 || true
 berth="$repo/.build/release/berth"
 work="$(mktemp -d /tmp/berth-svc-bench-XXXXXX)"

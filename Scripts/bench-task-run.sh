@@ -8,6 +8,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 config="${1:-release}"
 swift build -c "$config" --product berth >/dev/null
 swift build -c "$config" --product berth-monitor >/dev/null
+swift build -c "$config" --product berth-init >/dev/null
 swift build -c "$config" --product berth-reaper >/dev/null 2>&1
 berth=".build/$config/berth"
 store="$(mktemp -d /tmp/berth-bench.XXXXXX)"

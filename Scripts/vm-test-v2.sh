@@ -4,21 +4,23 @@
 # an initramfs from Scripts/vm/build-initramfs.sh; the guest runs Scripts/vm/checks/*.sh and prints
 # `VMTEST <name> PASS|FAIL <detail>` lines on the serial console.
 #
-#   Scripts/vm-test-v2.sh [--berth PATH] [--monitor PATH] [--timeout SECONDS] [--keep-log]
+#   Scripts/vm-test-v2.sh [--berth PATH] [--monitor PATH] [--init PATH] [--timeout SECONDS] [--keep-log]
+# (berth-monitor and berth-init default to the ones beside berth.)
 #
 # Exits 0 only if every check passed and the guest reached `VMTEST DONE`.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-berth="" monitor="" timeout_s=300 keep_log=0
+berth="" monitor="" init="" timeout_s=300 keep_log=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --berth) berth=$2; shift 2 ;;
         --monitor) monitor=$2; shift 2 ;;
+        --init) init=$2; shift 2 ;;
         --timeout) timeout_s=$2; shift 2 ;;
         --keep-log) keep_log=1; shift ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "vm-test-v2: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -29,10 +31,12 @@ if [ -z "$berth" ]; then
     # the guest needs only libc, libm, libstdc++ and libgcc_s next to it.
     berth="$repo/.build/release/berth"
     monitor=${monitor:-$repo/.build/release/berth-monitor}
+    init=${init:-$repo/.build/release/berth-init}
     echo "vm-test-v2: swift build -c release" >&2
     (cd "$repo" && swift build -c release 2>&1 | grep -E 'error|Build complete' >&2)
 fi
 if [ -z "$monitor" ] && [ -x "$(dirname "$berth")/berth-monitor" ]; then monitor="$(dirname "$berth")/berth-monitor"; fi
+if [ -z "$init" ] && [ -x "$(dirname "$berth")/berth-init" ]; then init="$(dirname "$berth")/berth-init"; fi
 
 kernel=$(ls /boot/vmlinuz-*cloud-amd64 2>/dev/null | sort -V | tail -1)
 [ -n "$kernel" ] || { echo "vm-test-v2: no /boot/vmlinuz-*cloud-amd64 (apt-get install linux-image-cloud-amd64)" >&2; exit 2; }
@@ -51,6 +55,7 @@ trap 'exit 130' INT TERM HUP
 start=$(date +%s.%N)
 args=(--berth "$berth" --out "$work/initramfs.cpio.gz")
 [ -n "$monitor" ] && args+=(--monitor "$monitor")
+[ -n "$init" ] && args+=(--init "$init")
 "$here/vm/build-initramfs.sh" "${args[@]}" >&2
 built=$(date +%s.%N)
 

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Build the initramfs for the cgroup v2 VM test (Scripts/vm-test-v2.sh):
-#   static busybox (as /bin/*), the given berth and berth-monitor binaries in /usr/local/bin with
+#   static busybox (as /bin/*), the given berth, berth-monitor and berth-init binaries in /usr/local/bin with
 #   the shared libraries `ldd` says they need (and the dynamic loader), a busybox OCI bundle at
 #   /bundle (for container checks) and per-check configs in /bundles/<name> (Scripts/vm/oci-bundles.py), /init (stage 1: copy to a tmpfs and switch_root, so that
 #   pivot_root works for containers), /guest-init.sh (stage 2) and /checks/*.sh.
 #
-#   Scripts/vm/build-initramfs.sh --berth PATH --monitor PATH --out FILE.cpio.gz
+#   Scripts/vm/build-initramfs.sh --berth PATH --monitor PATH --init PATH --out FILE.cpio.gz
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-berth="" monitor="" out=""
+berth="" monitor="" init="" out=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --berth) berth=$2; shift 2 ;;
         --monitor) monitor=$2; shift 2 ;;
+        --init) init=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         *) echo "build-initramfs: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -33,7 +34,7 @@ mkdir -p "$stage"/{usr/local/bin,lib64,run,tmp,newroot,checks}
 python3 "$here/oci-bundles.py" "$stage/bundle/config.json" "$stage/bundles" /bundle/rootfs
 
 # Berth binaries and every library they load (paths kept as ldd reports them; the release
-# `berth` is a static executable, for which ldd lists nothing and fails).
+# binaries are static executables, for which ldd lists nothing and fails).
 copy_with_libs() {
     install -m 0755 "$1" "$stage/usr/local/bin/$2"
     { ldd "$1" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
@@ -44,6 +45,7 @@ copy_with_libs() {
 }
 copy_with_libs "$berth" berth
 if [ -n "$monitor" ]; then copy_with_libs "$monitor" berth-monitor; fi
+if [ -n "$init" ]; then copy_with_libs "$init" berth-init; fi
 
 install -m 0755 "$here/guest-init.sh" "$stage/guest-init.sh"
 cp "$here"/checks/*.sh "$stage/checks/"
