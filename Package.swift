@@ -36,7 +36,8 @@ let package = Package(
             // are not used by Berth; glibc would load its NSS modules at run time for them.
             linkerSettings: [.unsafeFlags(["-static-executable", "-lCoreFoundation", "-lFoundationInternationalization", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lstdc++", "-lm", "-Xlinker", "-no-pie"], .when(configuration: .release))]
         ),
-        // Per-container monitor: Embedded Swift, no Foundation, about 1.4 MB resident.
+        // Per-container monitor: Embedded Swift, no Foundation, about 1.4 MB resident. Static and
+        // non-PIE like berth-reaper: no dynamic loader on every container start.
         .executableTarget(
             name: "BerthMonitor",
             dependencies: ["CBerth"],
@@ -44,7 +45,7 @@ let package = Package(
                 .enableExperimentalFeature("Embedded"),
                 .unsafeFlags(["-wmo", "-Osize"]),
             ],
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--gc-sections"])]
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
         ),
 
         // Init for initProcessEnabled containers: reaps zombies, forwards signals. Embedded Swift,
