@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start latency of `berth oci` against crun and runc on the same busybox /bin/true bundle.
+# Start latency of `berth oci` against crun and runc on the same busybox /bin/true bundle
+# (namespaces pid, net, ipc, uts, mount; memory, cpu and pids limits).
 #   Scripts/bench-oci.sh [-n RUNS] [--no-build]      (BERTH_BIN=PATH: bench that berth binary)
 # Release build; runs alternate berth, crun, runc (A B C A B C ...) so drift in host load hits all
 # three alike. Every runtime is wrapped the same way: crun refuses this hybrid host's non-empty
@@ -49,6 +50,17 @@ trap cleanup EXIT
 
 Scripts/make-busybox-bundle.sh --bundle "$work/bundle" >/dev/null
 bundle="$work/bundle"
+# The same cgroup limits for all three: each runtime creates the groups and writes the limits.
+python3 - "$bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["resources"] = {
+    "memory": {"limit": 128 * 1024 * 1024},
+    "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+    "pids": {"limit": 64},
+}
+json.dump(c, open(sys.argv[1], "w"), indent=2)
+PY
 
 # wrap RUNTIME ARGS...: the same private mount namespace for every runtime.
 wrap() {

@@ -150,16 +150,14 @@ struct OCICommand: CLICommand {
         let (bundle, spec) = try Bundle.load(a.value("--bundle") ?? ".")
         let rt = try runtime(g)
         let pidFile = a.value("--pid-file").map(Bundle.absolute)
-        _ = try rt.create(CreateRequest(id: id, bundle: bundle, spec: spec, stdio: .inherit, pidFile: pidFile, explain: g.explain))
-        guard start else { return 0 }
-        // Forward these to the container while it runs in the foreground (blocked before start
-        // so none is lost; the runtime's spawns reset the mask in their children).
+        // `run` in the foreground forwards these to the container (blocked before it exists so
+        // none is lost; the runtime's spawns reset the mask in their children).
         let forwarded: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
-        let signals = a.has("--detach") ? -1 : forwarded.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
-        do { try rt.start(id) } catch {
-            try? rt.delete(id, force: true)
-            throw error
-        }
+        let signals = !start || a.has("--detach") ? -1 : forwarded.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
+        // `run` starts the process as soon as it is set up: no exec fifo, no separate start.
+        _ = try rt.create(CreateRequest(id: id, bundle: bundle, spec: spec, stdio: .inherit, pidFile: pidFile, explain: g.explain,
+                                        startAtOnce: start))
+        guard start else { return 0 }
         if a.has("--detach") { return 0 }
         let exit = try waitForeground(rt, id: id, signals: signals)
         try? rt.delete(id, force: true)

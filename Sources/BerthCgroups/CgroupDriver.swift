@@ -162,7 +162,7 @@ public protocol CgroupDriver: Sendable {
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError)
 
     /// How a new process gets into the group before it runs anything: used by `spawn` and by
-    /// the monitor when it starts `berth init` (both through `berth_spawn` in C).
+    /// the monitor when it starts `berth-init` (both through `berth_spawn` in C).
     func placement(_ path: CgroupPath) -> CgroupPlacement
 
     /// Move `pid` into the group.

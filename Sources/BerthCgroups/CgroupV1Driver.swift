@@ -135,9 +135,9 @@ public struct CgroupV1Driver: CgroupDriver {
         return Array(Set(allDirectories(path).flatMap { files.pids($0) })).sorted()
     }
 
+    /// In any hierarchy: a half-removed group still exists (and `killAll` still reaches it).
     public func exists(_ path: CgroupPath) -> Bool {
-        guard let first = allDirectories(path).first else { return false }
-        return Files.isDirectory(first)
+        allDirectories(path).contains { Files.isDirectory($0) }
     }
 
     // MARK: stats
@@ -212,6 +212,12 @@ public struct CgroupV1Driver: CgroupDriver {
     /// killAll, wait for every hierarchy's group to be empty, then rmdir leaves first everywhere.
     /// Removing a group that does not exist is not an error.
     public func remove(_ path: CgroupPath) throws(CgroupError) {
+        // The group of a container that has exited is empty and has no children: one rmdir per
+        // hierarchy is all it takes (the kernel refuses it with EBUSY otherwise, and the full
+        // kill-and-walk below finishes the job).
+        var removedAll = true
+        for d in allDirectories(path) where removedAll { removedAll = try files.removeDirectory(d) }
+        if removedAll { return }
         try killAll(path)
         for d in allDirectories(path) {
             for group in files.leavesFirst(d) {

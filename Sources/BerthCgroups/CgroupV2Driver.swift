@@ -224,8 +224,10 @@ public struct CgroupV2Driver: CgroupDriver {
     }
 
     public func remove(_ path: CgroupPath) throws(CgroupError) {
-        try killAll(path)
         let d = directory(path)
+        // An empty group without children goes with one rmdir (EBUSY otherwise: kill and walk).
+        if try files.removeDirectory(d) { return }
+        try killAll(path)
         if !waitUnpopulated(d, millis: 10_000) {
             throw .sys(SysError("wait for populated 0 in", errno: EBUSY, detail: d + "/cgroup.events"))
         }

@@ -20,14 +20,17 @@ struct ExitRecord {
         return s
     }
 
-    /// tmp + fsync + rename: a reader sees either nothing or the whole record, and the record is
-    /// on disk before it is visible.
+    /// tmp + rename: a reader sees either nothing or the whole record. No fsync: the record has to
+    /// outlive the processes that read it (a killed CLI or agent), which the page cache does; a
+    /// kernel crash takes every container with it, and runtime state lives on /run (tmpfs by
+    /// convention; where /run is on disk, as on the development host, an fsync here was a disk
+    /// flush on every container's exit path).
     func write(stateDir: String) -> Bool {
         let final = stateDir + "/exit.json"
         let tmp = final + ".tmp"
         let fd = IO.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if fd < 0 { return false }
-        let ok = IO.writeAll(fd, json) && fsync(fd) == 0
+        let ok = IO.writeAll(fd, json)
         close(fd)
         if !ok || rename(tmp, final) != 0 {
             unlink(tmp)

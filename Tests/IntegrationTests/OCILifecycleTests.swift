@@ -178,6 +178,33 @@ import Testing
         #expect(try h.oci(["delete", h.id]).status == 0)
     }
 
+    /// `run` has no exec fifo and no separate start (as `crun run`): the container is running as
+    /// soon as it is set up; a foreground `run` relays SIGTERM to it and exits with its status.
+    @Test func foregroundRunRelaysSignalsAndReturnsTheExitCode() throws {
+        let h = try OCIHarness("fgrun")
+        defer { h.cleanUp() }
+        let bundle = try h.bundle(["sh", "-c", "trap 'exit 42' TERM; touch /tmp/trapped; while :; do sleep 0.05; done"]) {
+            var mounts = $0["mounts"] as! [[String: Any]]
+            mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]])
+            $0["mounts"] = mounts
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: OCIHarness.berth)
+        p.arguments = ["oci", "--root", h.root, "run", "--bundle", bundle, h.id]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        #expect(h.waitFor(seconds: 10) { h.status() == "running" })
+        #expect(!Files.exists(h.root + "/" + h.id + "/exec.fifo"), "run makes no exec fifo")
+        let pid = try h.recordedState().pid
+        #expect(h.waitFor(seconds: 10) { Files.exists("/proc/\(pid)/root/tmp/trapped") }, "the trap is set")
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit && p.terminationStatus == 42, "status \(p.terminationStatus)")
+        #expect(try h.leftovers(h.id).isEmpty, "a foreground run deletes the container")
+    }
+
     @Test func monitorStaysUnderTwoMegabytes() throws {
         let h = try OCIHarness("rss")
         defer { h.cleanUp() }

@@ -12,6 +12,8 @@ public enum InitMain {
         // A starter that died must not kill init with SIGPIPE mid-setup; execve gets default
         // dispositions back (`Executable.exec`).
         _ = signal(SIGPIPE, SIG_IGN)
+        // Told apart from the CLI in ps, top and perf (both are the `berth` binary).
+        _ = berth_set_name("berth-init")
         // Non-dumpable until execve (which resets it): processes of the container cannot open
         // /proc/<pid>/exe (the host's berth binary) or /proc/<pid>/fd of this process while it
         // works inside their namespaces (CVE-2019-5736, as runc does for exec).

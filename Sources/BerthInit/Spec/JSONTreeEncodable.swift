@@ -1,6 +1,6 @@
 /// Writing JSON without Codable, for the files the runtime writes on every container start
 /// (init.json): JSONEncoder's first use in a process instantiates the Codable metadata of every
-/// nested type. Output is compact with keys sorted, as `JSONCoding.encode` writes, and reads
+/// nested type. Output is compact with keys sorted, as JSONEncoder with `.sortedKeys` writes, and reads
 /// back identically with JSONDecoder and `JSONTreeDecodable`.
 public protocol JSONTreeEncodable {
     var jsonTree: JSONTree { get }

@@ -9,7 +9,7 @@ import Glibc
 ///   state.json    ContainerState written by create (status is derived when read)
 ///   exit.json     ExitInfo written by the monitor when PID 1 exits
 ///   exec.fifo     present between create and start
-///   init.json     InitConfig for `berth init`
+///   init.json     InitConfig for `berth-init`
 ///   monitor.conf  the monitor's configuration
 ///   exec-*/       one directory per running `exec`
 struct ContainerDir: Sendable {
@@ -30,7 +30,7 @@ struct ContainerDir: Sendable {
     func readState() throws -> ContainerState? {
         guard let bytes = try readIfPresent(stateFile) else { return nil }
         do {
-            return try JSONDecoder().decode(ContainerState.self, from: Data(bytes))
+            return try ContainerState.decode(json: bytes)
         } catch {
             throw RuntimeError.sys(SysError("decode", errno: EINVAL, detail: "\(stateFile): \(error)"))
         }
@@ -44,11 +44,11 @@ struct ContainerDir: Sendable {
 
     func readExit() -> ExitInfo? {
         guard let bytes = try? readIfPresent(exitFile) else { return nil }
-        return try? JSONDecoder().decode(ExitInfo.self, from: Data(bytes))
+        return try? ExitInfo.decode(json: bytes)
     }
 
     func writeState(_ state: ContainerState) throws {
-        try StateFile.replace(stateFile, try JSONCoding.encode(state))
+        try StateFile.replace(stateFile, state.jsonTree.serialized())
     }
 
     private func readIfPresent(_ file: String) throws(SysError) -> [UInt8]? {
@@ -62,8 +62,7 @@ struct ContainerDir: Sendable {
 /// Files of the runtime's state directory. They live on tmpfs (/run) and, like the containers
 /// they describe, do not survive a reboot; so no fsync (which only guards against power loss and
 /// costs a disk flush per write where /run is disk-backed). A rename still makes every replace
-/// atomic for readers and against a crash of the writer. The monitor's exit.json is the exception:
-/// it is fsynced, because it is the one record nothing else can reconstruct.
+/// atomic for readers and against a crash of the writer. The monitor writes exit.json the same way.
 enum StateFile {
     /// Write a new file that nobody reads before the writer is done (O_EXCL: never reuse one).
     static func create(_ path: String, _ bytes: [UInt8]) throws(SysError) {
@@ -80,14 +79,5 @@ enum StateFile {
             throw error
         }
         try Sys.call("rename", detail: "\(tmp) to \(path)") { rename(tmp, path) }
-    }
-}
-
-/// JSON helpers shared by the runtime's state files.
-enum JSONCoding {
-    static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
     }
 }

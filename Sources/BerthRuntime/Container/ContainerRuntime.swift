@@ -90,14 +90,19 @@ public struct CreateRequest: Sendable {
     public var stdio: StdioMode
     public var pidFile: String?
     public var explain: Bool
+    /// `run`: no exec fifo; the process execs as soon as its setup is done (as `crun run`), so
+    /// there is no `start` and the container is running when `create` returns.
+    public var startAtOnce: Bool
 
-    public init(id: String, bundle: String, spec: Spec, stdio: StdioMode = .inherit, pidFile: String? = nil, explain: Bool = false) {
+    public init(id: String, bundle: String, spec: Spec, stdio: StdioMode = .inherit, pidFile: String? = nil, explain: Bool = false,
+                startAtOnce: Bool = false) {
         self.id = id
         self.bundle = bundle
         self.spec = spec
         self.stdio = stdio
         self.pidFile = pidFile
         self.explain = explain
+        self.startAtOnce = startAtOnce
     }
 }
 

@@ -80,9 +80,10 @@ public struct LinuxRuntime: ContainerRuntime {
         let cgroups = self.cgroups
         undo.push("remove cgroup \(plan.cgroup)") { try? cgroups.remove(plan.cgroup) }
 
-        try Sys.call("mkfifo", detail: dir.execFifo) { mkfifo(dir.execFifo, 0o600) }
+        let execFifo = request.startAtOnce ? nil : dir.execFifo
+        if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
         let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
-                                    execFifo: dir.execFifo,
+                                    execFifo: execFifo,
                                     explain: request.explain)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let placement = cgroups.placement(plan.cgroup)
@@ -112,7 +113,7 @@ public struct LinuxRuntime: ContainerRuntime {
         let pid = try MonitorProcess.awaitReady(monitor.report, id: request.id, timeout: setupTimeout)
         state.pid = pid
         state.pidStartTime = Proc.startTime(pid)
-        state.status = .created
+        state.status = request.startAtOnce ? .running : .created
         state.namespacePaths = namespacePaths(plan.spec, pid: pid)
         try dir.writeState(state)
         if let pidFile = request.pidFile {

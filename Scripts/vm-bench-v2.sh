@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Start latency of `berth oci` against crun and runc on a pure cgroup v2 kernel: the same VM as
+# Scripts/vm-test-v2.sh (qemu TCG, Debian's cloud kernel), with crun and runc from this host added
+# to the initramfs and Scripts/vm/bench-guest.sh as the guest's stage 2. On v2 crun creates its
+# process inside the cgroup (clone3 CLONE_INTO_CGROUP) and so pays no cgroup migration, as
+# berth does; this is the comparison most users' machines would see.
+#
+#   Scripts/vm-bench-v2.sh [-n RUNS] [--timeout SECONDS]
+#
+# TCG emulates every instruction, so absolute times are several times those on hardware; the
+# runs alternate (berth, crun, runc, berth, ...) and the paired ratios are the figure to read.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+runs=30 timeout_s=900
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -n) runs=$2; shift 2 ;;
+        --timeout) timeout_s=$2; shift 2 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) echo "vm-bench-v2: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "vm-bench-v2: run as root" >&2; exit 1; }
+kernel=$(ls /boot/vmlinuz-*cloud-amd64 2>/dev/null | sort -V | tail -1)
+[ -n "$kernel" ] || { echo "vm-bench-v2: no /boot/vmlinuz-*cloud-amd64 (apt-get install linux-image-cloud-amd64)" >&2; exit 2; }
+for tool in qemu-system-x86_64 crun runc cpio; do
+    command -v "$tool" >/dev/null || { echo "vm-bench-v2: $tool not installed" >&2; exit 2; }
+done
+
+echo "vm-bench-v2: swift build -c release" >&2
+(cd "$repo" && swift build -c release 2>&1 | grep -E 'error|Build complete' >&2)
+bin="$repo/.build/release"
+
+work=$(mktemp -d /tmp/berth-vmbench.XXXXXX)
+qemu_pid=""
+cleanup() {
+    if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then kill "$qemu_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+"$here/vm/build-initramfs.sh" --berth "$bin/berth" --monitor "$bin/berth-monitor" --init "$bin/berth-init" --out "$work/initramfs.cpio.gz" >&2
+
+# A second cpio archive, appended: the kernel unpacks concatenated archives in order, so these
+# files are added to (or replace) the test guest's.
+overlay="$work/overlay"
+mkdir -p "$overlay/opt/bench/bin"
+# In a directory of their own: entries of a later archive replace same-named ones, and the test
+# guest's /usr/bin holds busybox applet links.
+copy_with_libs() {
+    install -m 0755 "$1" "$overlay/opt/bench/bin/$(basename "$1")"
+    { ldd "$1" 2>/dev/null || true; } | { grep -oE '/[^ ]+' || true; } | while read -r lib; do
+        [ -e "$lib" ] || continue
+        mkdir -p "$overlay$(dirname "$lib")"
+        cp -L "$lib" "$overlay$lib"
+    done
+}
+# coreutils date: busybox's has no %N.
+for tool in crun runc date; do copy_with_libs "$(command -v "$tool")"; done
+install -m 0755 "$here/vm/bench-guest.sh" "$overlay/guest-init.sh"
+# The bundle of Scripts/bench-oci.sh: /bin/true, namespaces pid/net/ipc/uts/mount, memory, cpu
+# and pids limits, on the test guest's busybox rootfs.
+"$repo/Scripts/make-busybox-bundle.sh" --bundle "$work/bundle" >/dev/null
+mkdir -p "$overlay/benchbundle"
+python3 - "$work/bundle/config.json" "$overlay/benchbundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/true"]
+c["root"] = {"path": "/bundle/rootfs", "readonly": True}
+c["linux"]["resources"] = {
+    "memory": {"limit": 128 * 1024 * 1024},
+    "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+    "pids": {"limit": 64},
+}
+json.dump(c, open(sys.argv[2], "w"), indent=2)
+PY
+(cd "$overlay" && find . | cpio -o -H newc --quiet | gzip -1) >> "$work/initramfs.cpio.gz"
+
+echo "vm-bench-v2: booting ($runs runs per runtime and case)" >&2
+timeout --signal=KILL "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic -no-reboot \
+    -kernel "$kernel" -initrd "$work/initramfs.cpio.gz" \
+    -append "console=ttyS0 quiet panic=-1 bench.runs=$runs" </dev/null >"$work/serial.log" 2>&1 &
+qemu_pid=$!
+set +e
+wait "$qemu_pid"
+set -e
+qemu_pid=""
+
+tr -d '\r' < "$work/serial.log" | sed -n 's/.*\(BENCH .*\)/\1/p' > "$work/bench.txt"
+if ! grep -qx 'BENCH DONE' "$work/bench.txt"; then
+    echo "vm-bench-v2: FAIL: the guest did not finish; serial output before the end:" >&2
+    tr -d '\r' < "$work/serial.log" | grep -v '^\[' | tail -30 >&2
+    exit 1
+fi
+if grep -q '^BENCH FAIL' "$work/bench.txt"; then
+    grep '^BENCH FAIL' "$work/bench.txt" | head -5 >&2
+    exit 1
+fi
+python3 - "$work/bench.txt" <<'PY'
+import statistics, sys
+from collections import defaultdict
+t = defaultdict(dict)
+header = ""
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if parts[1] == "START":
+        header = line.split(None, 2)[2].strip()
+    elif parts[1] in ("run", "lifecycle"):
+        _, case, rt, i, t0, t1 = parts
+        t[(case, rt)][int(i)] = (int(t1) - int(t0)) / 1e6
+print(f"cgroup v2 guest (qemu TCG): {header}; wall time in ms")
+print()
+print("| case | berth median | crun median | runc median | paired median berth/crun | paired median berth/runc |")
+print("|---|---|---|---|---|---|")
+for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
+    b, c, r = t[(case, "berth")], t[(case, "crun")], t[(case, "runc")]
+    med = lambda d: statistics.median(d.values())
+    ratio = lambda x, y: statistics.median(x[i] / y[i] for i in x if i in y)
+    print(f"| {label} | {med(b):.1f} | {med(c):.1f} | {med(r):.1f} | {ratio(b, c):.2f} | {ratio(b, r):.2f} |")
+PY
