@@ -1,4 +1,3 @@
-import BerthInit
 import FoundationEssentials
 
 /// `state <id>` output in runc's form (runtime-spec state plus runc's `rootfs`, `created`, `owner`)
