@@ -110,23 +110,7 @@ monitor=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["monit
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$monitor/status")
 "$berth" oci --root "$work/state-berth" delete --force rss
 
-python3 - "$results" "$runs" "$rss" "$(crun --version | head -1)" "$(runc --version | head -1)" <<'PY'
-import statistics, sys
-from collections import defaultdict
-path, runs, rss, crun_v, runc_v = sys.argv[1:]
-t = defaultdict(dict)
-for line in open(path):
-    case, rt, i, us = line.split()
-    t[(case, rt)][int(i)] = int(us) / 1000.0
-print(f"n={runs} alternating runs per runtime; wall time in ms; {crun_v}; {runc_v}")
-print()
-print("| case | berth median | crun median | runc median | paired median berth/crun | paired median berth/runc |")
-print("|---|---|---|---|---|---|")
-for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
-    b, c, r = t[(case, "berth")], t[(case, "crun")], t[(case, "runc")]
-    med = lambda d: statistics.median(d.values())
-    ratio = lambda x, y: statistics.median(x[i] / y[i] for i in x if i in y)
-    print(f"| {label} | {med(b):.1f} | {med(c):.1f} | {med(r):.1f} | {ratio(b, c):.2f} | {ratio(b, r):.2f} |")
-print()
-print(f"berth-monitor resident memory with one container running: {rss} kB")
-PY
+Scripts/bench-table.py "$results" \
+    "n=$runs alternating runs per runtime; wall time in ms; $(crun --version | head -1); $(runc --version | head -1)"
+echo
+echo "berth-monitor resident memory with one container running: $rss kB"

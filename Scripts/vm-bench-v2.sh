@@ -99,25 +99,8 @@ if grep -q '^BENCH FAIL' "$work/bench.txt"; then
     grep '^BENCH FAIL' "$work/bench.txt" | head -5 >&2
     exit 1
 fi
-python3 - "$work/bench.txt" <<'PY'
-import statistics, sys
-from collections import defaultdict
-t = defaultdict(dict)
-header = ""
-for line in open(sys.argv[1]):
-    parts = line.split()
-    if parts[1] == "START":
-        header = line.split(None, 2)[2].strip()
-    elif parts[1] in ("run", "lifecycle"):
-        _, case, rt, i, t0, t1 = parts
-        t[(case, rt)][int(i)] = (int(t1) - int(t0)) / 1e6
-print(f"cgroup v2 guest (qemu TCG): {header}; wall time in ms")
-print()
-print("| case | berth median | crun median | runc median | paired median berth/crun | paired median berth/runc |")
-print("|---|---|---|---|---|---|")
-for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
-    b, c, r = t[(case, "berth")], t[(case, "crun")], t[(case, "runc")]
-    med = lambda d: statistics.median(d.values())
-    ratio = lambda x, y: statistics.median(x[i] / y[i] for i in x if i in y)
-    print(f"| {label} | {med(b):.1f} | {med(c):.1f} | {med(r):.1f} | {ratio(b, c):.2f} | {ratio(b, r):.2f} |")
-PY
+# BENCH <case> <runtime> <i> <start ns> <end ns> -> <case> <runtime> <i> <microseconds>
+awk '$2 == "run" || $2 == "lifecycle" { printf "%s %s %s %d\n", $2, $3, $4, ($6 - $5) / 1000 }' \
+    "$work/bench.txt" > "$work/results.txt"
+"$repo/Scripts/bench-table.py" "$work/results.txt" \
+    "cgroup v2 guest (qemu TCG): $(sed -n 's/^BENCH START //p' "$work/bench.txt"); wall time in ms"

@@ -7,16 +7,8 @@
 # the host subtracts.)
 # The number of runs per runtime comes from the kernel command line (`bench.runs=N`).
 export PATH=/opt/bench/bin:/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm /run /tmp
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
+. /guest-setup.sh
 hostname vmbench
-echo "+cpu +memory +pids +cpuset" > /sys/fs/cgroup/cgroup.subtree_control
 
 runs=$(sed -n 's/.*bench\.runs=\([0-9]*\).*/\1/p' /proc/cmdline)
 runs=${runs:-30}

@@ -3,7 +3,7 @@
 #   static busybox (as /bin/*), the given berth, berth-monitor and berth-init binaries in /usr/local/bin with
 #   the shared libraries `ldd` says they need (and the dynamic loader), a busybox OCI bundle at
 #   /bundle (for container checks) and per-check configs in /bundles/<name> (Scripts/vm/oci-bundles.py), /init (stage 1: copy to a tmpfs and switch_root, so that
-#   pivot_root works for containers), /guest-init.sh (stage 2) and /checks/*.sh.
+#   pivot_root works for containers), /guest-init.sh (stage 2, sourcing /guest-setup.sh) and /checks/*.sh.
 #
 #   Scripts/vm/build-initramfs.sh --berth PATH --monitor PATH --init PATH --out FILE.cpio.gz
 set -euo pipefail
@@ -48,6 +48,7 @@ if [ -n "$monitor" ]; then copy_with_libs "$monitor" berth-monitor; fi
 if [ -n "$init" ]; then copy_with_libs "$init" berth-init; fi
 
 install -m 0755 "$here/guest-init.sh" "$stage/guest-init.sh"
+install -m 0644 "$here/guest-setup.sh" "$stage/guest-setup.sh"
 cp "$here"/checks/*.sh "$stage/checks/"
 cat > "$stage/init" <<'INIT'
 #!/bin/sh

@@ -6,16 +6,8 @@
 #
 # A check file is sourced with these helpers:  pass NAME DETAIL | fail NAME DETAIL | check NAME CMD...
 export PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mkdir -p /dev/pts /dev/shm /run /tmp
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
-mount -t cgroup2 cgroup2 /sys/fs/cgroup
+. /guest-setup.sh
 hostname vmguest
-echo "+cpu +memory +pids +cpuset" > /sys/fs/cgroup/cgroup.subtree_control
 
 pass() { n=$1; shift; echo "VMTEST $n PASS $*"; }
 fail() { n=$1; shift; echo "VMTEST $n FAIL $*"; }

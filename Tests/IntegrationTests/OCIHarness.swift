@@ -129,6 +129,18 @@ struct OCIHarness {
 
     var driver: any CgroupDriver { get throws { try Cgroups.driver() } }
 
+    /// `berth oci run` of the harness's container in the foreground, stdio on /dev/null; not waited for.
+    func runInForeground(bundle: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: OCIHarness.berth)
+        p.arguments = ["oci", "--root", root, "run", "--bundle", bundle, id]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
     /// True if nothing of container `id` is left: no state dir, no cgroup, no mount of the rootfs.
     func leftovers(_ id: String) throws -> [String] {
         var found: [String] = []

@@ -160,13 +160,7 @@ import Testing
         let h = try OCIHarness("sigkill")
         defer { h.cleanUp() }
         let bundle = try h.bundle(["sh", "-c", "sleep 2; exit 7"])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: OCIHarness.berth)
-        p.arguments = ["oci", "--root", h.root, "run", "--bundle", bundle, h.id]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try h.runInForeground(bundle: bundle)
         #expect(h.waitFor(seconds: 10) { h.status() == "running" })
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -188,13 +182,7 @@ import Testing
             mounts.append(["destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]])
             $0["mounts"] = mounts
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: OCIHarness.berth)
-        p.arguments = ["oci", "--root", h.root, "run", "--bundle", bundle, h.id]
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let p = try h.runInForeground(bundle: bundle)
         #expect(h.waitFor(seconds: 10) { h.status() == "running" })
         #expect(!Files.exists(h.root + "/" + h.id + "/exec.fifo"), "run makes no exec fifo")
         let pid = try h.recordedState().pid

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""The start-latency table of Scripts/bench-oci.sh and Scripts/vm-bench-v2.sh.
+
+    bench-table.py RESULTS HEADER
+
+RESULTS has one line per run, `<case> <runtime> <run number> <microseconds>`, with case `run` or
+`lifecycle` and runtime berth, crun or runc. Prints HEADER, then medians and the paired median
+ratios (median over runs i of berth_i / crun_i) as a Markdown table, in milliseconds.
+"""
+import statistics
+import sys
+from collections import defaultdict
+
+
+def main(path, header):
+    t = defaultdict(dict)
+    for line in open(path):
+        case, rt, i, us = line.split()
+        t[(case, rt)][int(i)] = int(us) / 1000.0
+    med = lambda d: statistics.median(d.values())
+    ratio = lambda x, y: statistics.median(x[i] / y[i] for i in x if i in y)
+    print(header)
+    print()
+    print("| case | berth median | crun median | runc median | paired median berth/crun | paired median berth/runc |")
+    print("|---|---|---|---|---|---|")
+    for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
+        b, c, r = t[(case, "berth")], t[(case, "crun")], t[(case, "runc")]
+        print(f"| {label} | {med(b):.1f} | {med(c):.1f} | {med(r):.1f} | {ratio(b, c):.2f} | {ratio(b, r):.2f} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit("usage: bench-table.py RESULTS HEADER")
+    main(sys.argv[1], sys.argv[2])
