@@ -2,7 +2,7 @@
 // `linuxParameters.initProcessEnabled` (Docker's --init). Runs PROGRAM as its child, forwards
 // every catchable signal to it, reaps every zombie re-parented to it, and exits with the child's
 // status (128+signal if the child was killed). Embedded Swift linked statically against glibc,
-// so it runs in any rootfs (bind-mounted read-only by the task engine at /dev/.berth-init).
+// so it runs in any rootfs (bind-mounted read-only by the task engine at /dev/.berth-reaper).
 import CBerth
 
 func fail(_ text: StaticString, _ code: Int32) -> Never {

@@ -142,8 +142,8 @@ func td(_ container: String, task: String = "") -> String {
     @Test func initProcessPrependsTheReaperAndMountsIt() throws {
         let json = td(#"{"name": "a", "image": "x", "memory": 64, "command": ["app"], "linuxParameters": {"initProcessEnabled": true}}"#)
         let spec = try build(json, initBinary: "/usr/lib/berth/berth-reaper").plan.spec
-        #expect(spec.process?.args == ["/dev/.berth-init", "--", "app"])
-        #expect(spec.mounts?.contains(Spec.Mount(destination: "/dev/.berth-init", type: "bind", source: "/usr/lib/berth/berth-reaper", options: ["bind", "ro"])) == true)
+        #expect(spec.process?.args == ["/dev/.berth-reaper", "--", "app"])
+        #expect(spec.mounts?.contains(Spec.Mount(destination: "/dev/.berth-reaper", type: "bind", source: "/usr/lib/berth/berth-reaper", options: ["bind", "ro"])) == true)
         #expect(throws: TranslationError.self) { try build(json) }
     }
 }

@@ -85,7 +85,7 @@ import Testing
         let h = try TaskHarness()
         let r = try h.run(TaskHarness.taskDefinition("init-process"))
         #expect(r.stdout.contains("parent | zombies: 0"), "\(r.stdout)")
-        #expect(r.stdout.contains("parent | pid 1 is .berth-init"))
+        #expect(r.stdout.contains("parent | pid 1 is .berth-reaper"))
         // The same command without the init leaves its orphans unreaped.
         let without = try String(contentsOfFile: TaskHarness.taskDefinition("init-process"), encoding: .utf8)
             .replacingOccurrences(of: "\"initProcessEnabled\": true", with: "\"initProcessEnabled\": false")

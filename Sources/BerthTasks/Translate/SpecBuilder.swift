@@ -31,7 +31,7 @@ public struct SpecBuilder {
         self.initBinary = initBinary
     }
 
-    public static let initPathInContainer = "/dev/.berth-init"
+    public static let initPathInContainer = "/dev/.berth-reaper"
 
     public func build(index: Int, image: ImageConfig, lowerDirs: [String] = [], override: ContainerOverride? = nil) throws(TranslationError) -> ContainerPrep {
         let c = task.containers[index]
