@@ -158,3 +158,28 @@ extension ServiceBackendTests {
         #expect(!messages.contains { $0.contains("unable to") }, "\(messages)")
     }
 }
+
+extension ServiceBackendTests {
+    /// DeleteService (forced, or of a service scaled to 0): DRAINING still lists the PRIMARY
+    /// deployment, INACTIVE lists none (ECS returns `deployments: []`).
+    @Test(arguments: [true, false])
+    func inactiveServiceListsNoDeployments(force: Bool) throws {
+        let dir = TempDir()
+        let w = try World(dir: dir.path)
+        _ = try w.call("RegisterTaskDefinition", Self.td)
+        _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 2])
+        for _ in 0..<10 { w.step(0.1) }
+        if !force {
+            _ = try w.call("UpdateService", ["service": "s", "desiredCount": 0])
+            for _ in 0..<30 { w.step(0.1) }
+        }
+        let draining = try w.call("DeleteService", ["service": "s", "force": .bool(force)])["service"]
+        #expect(draining?["status"] == "DRAINING")
+        #expect(draining?["deployments"]?.arrayValue?.map { $0["status"] } == ["PRIMARY"])
+        for _ in 0..<30 { w.step(0.1) }
+        let s = try w.service("s")
+        #expect(s["status"] == "INACTIVE")
+        #expect(s["deployments"] == [])
+        #expect(s["taskDefinition"]?.stringValue?.hasSuffix("task-definition/web:1") == true)
+    }
+}
