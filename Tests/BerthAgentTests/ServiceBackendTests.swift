@@ -136,3 +136,50 @@ import Testing
         #expect(t["reason"]?.stringValue?.contains("exit code 1") == true)
     }
 }
+
+extension ServiceBackendTests {
+    /// Through the agent's operations and tick: a rolling update that completes reports
+    /// "deployment completed" and no configuration-deadlock or throttle event.
+    @Test func completedRollingUpdateReportsNoStallEvents() throws {
+        let dir = TempDir()
+        let w = try World(dir: dir.path)
+        _ = try w.call("RegisterTaskDefinition", Self.td)
+        _ = try w.call("RegisterTaskDefinition", Self.td)
+        _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web:1", "desiredCount": 2])
+        for _ in 0..<40 { w.step(0.1) }
+        _ = try w.call("UpdateService", ["service": "s", "taskDefinition": "web:2"])
+        for _ in 0..<80 { w.step(0.1) }
+        let s = try w.service("s")
+        let deployments = s["deployments"]?.arrayValue ?? []
+        #expect(deployments.count == 1 && deployments.first?["rolloutState"] == "COMPLETED")
+        #expect(deployments.first?["taskDefinition"]?.stringValue?.hasSuffix("web:2") == true)
+        let messages = (s["events"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
+        #expect(messages.contains { $0.hasSuffix("deployment completed.") })
+        #expect(!messages.contains { $0.contains("unable to") }, "\(messages)")
+    }
+}
+
+extension ServiceBackendTests {
+    /// DeleteService (forced, or of a service scaled to 0): DRAINING still lists the PRIMARY
+    /// deployment, INACTIVE lists none (ECS returns `deployments: []`).
+    @Test(arguments: [true, false])
+    func inactiveServiceListsNoDeployments(force: Bool) throws {
+        let dir = TempDir()
+        let w = try World(dir: dir.path)
+        _ = try w.call("RegisterTaskDefinition", Self.td)
+        _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 2])
+        for _ in 0..<10 { w.step(0.1) }
+        if !force {
+            _ = try w.call("UpdateService", ["service": "s", "desiredCount": 0])
+            for _ in 0..<30 { w.step(0.1) }
+        }
+        let draining = try w.call("DeleteService", ["service": "s", "force": .bool(force)])["service"]
+        #expect(draining?["status"] == "DRAINING")
+        #expect(draining?["deployments"]?.arrayValue?.map { $0["status"] } == ["PRIMARY"])
+        for _ in 0..<30 { w.step(0.1) }
+        let s = try w.service("s")
+        #expect(s["status"] == "INACTIVE")
+        #expect(s["deployments"] == [])
+        #expect(s["taskDefinition"]?.stringValue?.hasSuffix("task-definition/web:1") == true)
+    }
+}

@@ -178,3 +178,20 @@ extension RollingUpdateTests {
         #expect(firstNewHealthyAt != nil && firstStopAt != nil && firstNewHealthyAt! <= firstStopAt!)
     }
 }
+
+extension RollingUpdateTests {
+    /// A rollout that completes never reports the configuration deadlock or the restart
+    /// throttle: the tick that sees the last old task STOPPED still lists the old deployment
+    /// (it is dropped when counts are updated), and that is not a deadlock.
+    @Test(arguments: [(2, 100, 200), (4, 50, 150), (3, 100, 134), (1, 0, 100), (4, 50, 100), (6, 50, 200)])
+    func completedRolloutReportsNoStallEvents(desired: Int, minimum: Int, maximum: Int) {
+        var story = Story(desired: desired, minimum: minimum, maximum: maximum)
+        #expect(story.run { $0.isSteady })
+        story.update(UpdateServiceInput(taskDefinition: Story.taskDefV2))
+        #expect(story.run { $0.isSteady })
+        story.run(upTo: 60) { _ in false }
+        let stall = [EventMessage.configurationDeadlock("web"), EventMessage.unableToStart("web")]
+        #expect(story.messages.filter(stall.contains).isEmpty, "\(story.messages)")
+        #expect(story.state.primary?.rolloutState == .completed)
+    }
+}

@@ -64,8 +64,12 @@ import Testing
         story.tick()
         #expect(story.stops.count == 2)
         #expect(story.state.status == .draining)
+        #expect(story.state.listedDeployments.map(\.status) == [.primary])
         #expect(story.run(upTo: 10) { $0.state.status == .inactive })
         #expect(story.live.isEmpty)
+        // DescribeServices lists no deployment for an INACTIVE service; taskDefinition stays.
+        #expect(story.state.listedDeployments.isEmpty)
+        #expect(story.state.taskDefinition == Story.taskDefV1)
         // INACTIVE services do nothing, and cannot be updated.
         story.tick()
         #expect(story.lastActions.isEmpty)
@@ -78,6 +82,8 @@ import Testing
         let deleted = try deleteService(state, force: false, now: 1)
         #expect(deleted.status == .draining)
         var ids = SequentialIdentifiers()
-        #expect(reconcile(deleted, tasks: [], now: 2, ids: &ids).state.status == .inactive)
+        let inactive = reconcile(deleted, tasks: [], now: 2, ids: &ids).state
+        #expect(inactive.status == .inactive)
+        #expect(inactive.listedDeployments.isEmpty)
     }
 }

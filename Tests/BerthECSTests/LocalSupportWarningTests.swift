@@ -45,6 +45,7 @@ import Testing
 
     @Test func volumeKinds() {
         #expect(Volume(name: "a", host: HostVolumeProperties(sourcePath: "/srv")).kind == .hostPath("/srv"))
+        #expect(Volume(name: "a", host: HostVolumeProperties(sourcePath: "/srv/app/../data")).kind == .hostPath("/srv/data"))
         #expect(Volume(name: "a", host: HostVolumeProperties()).kind == .taskScoped)
         #expect(Volume(name: "a").kind == .taskScoped)
         var shared = Volume(name: "s")
@@ -53,5 +54,35 @@ import Testing
         var ebs = Volume(name: "e")
         ebs.configuredAtLaunch = true
         #expect(ebs.kind == .cloudOnly)
+    }
+}
+
+/// host.sourcePath with `.`/`..`: cleaned lexically as Docker does, the bind mount uses the
+/// result, and validation warns with it; the registered definition keeps the path as given.
+@Suite struct HostSourcePathTests {
+    @Test(arguments: [
+        ("/srv/app/../data", "/srv/data"), ("/a/./b/", "/a/b"), ("//a//b", "/a/b"), ("/..", "/"),
+        ("/../../etc", "/etc"), ("/a/b/../../..", "/"), ("/", "/"), ("/a/..b/c", "/a/..b/c"),
+    ])
+    func cleanedLexically(_ path: String, _ cleaned: String) {
+        #expect(HostPath.clean(path) == cleaned)
+    }
+
+    @Test func dotComponentsWarnWithTheMountedPath() throws {
+        let volumes = #""volumes": [{"name": "ok", "host": {"sourcePath": "/srv//data/"}}, {"name": "up", "host": {"sourcePath": "/srv/app/../../etc/./x"}}]"#
+        let r = try report(taskDef(web, volumes))
+        #expect(r.isValid, "\(r.errors)")
+        #expect(r.warnings.map(\.description) == [
+            "warning: volumes[1].host.sourcePath: host.sourcePath \"/srv/app/../../etc/./x\" has '.' or '..' components; like Docker, Berth cleans it lexically and bind-mounts \"/etc/x\".",
+        ])
+        let registered = try #require(r.definition?.volumes?[1])
+        #expect(registered.host?.sourcePath == "/srv/app/../../etc/./x")
+        #expect(registered.kind == .hostPath("/etc/x"))
+    }
+
+    @Test func relativeStaysRefused() throws {
+        let r = try report(taskDef(web, #""volumes": [{"name": "rel", "host": {"sourcePath": "data/../x"}}]"#))
+        #expect(r.errors.map(\.description) == ["volumes[0].host.sourcePath: host.sourcePath must be an absolute path, got \"data/../x\"."])
+        #expect(r.warnings.isEmpty)
     }
 }

@@ -25,6 +25,14 @@ import Testing
         #expect(r.lines(for: "f.json") == ["f.json:14:1: invalid JSON: expected ',' or ']' after array element, found end of input"])
     }
 
+    @Test func hostSourcePathWithDotDotShowsTheCleanedPath() throws {
+        let r = try report(taskDef(web, #""volumes": [{"name": "v", "host": {"sourcePath": "/srv/app/../data"}}]"#))
+        #expect(r.lines(for: "td.json") == [
+            "td.json: warning: volumes[0].host.sourcePath: host.sourcePath \"/srv/app/../data\" has '.' or '..' components; like Docker, Berth cleans it lexically and bind-mounts \"/srv/data\".",
+            "td.json: valid (1 warning)",
+        ])
+    }
+
     @Test func plural() throws {
         #expect(try report(taskDef(web)).lines(for: "a") == ["a: valid (0 warnings)"])
     }

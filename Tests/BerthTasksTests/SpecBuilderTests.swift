@@ -125,6 +125,16 @@ func td(_ container: String, task: String = "") -> String {
         #expect(b.plan.spec.mounts?.contains(Spec.Mount(destination: "/scratch", type: "bind", source: "/var/lib/berth/tasks/abc123/volumes/scratch", options: ["rbind", "ro"])) == true)
     }
 
+    @Test func hostSourcePathIsMountedCleaned() throws {
+        let json = """
+            {"family": "f", "volumes": [{"name": "h", "host": {"sourcePath": "/srv/app/../data/."}}],
+             "containerDefinitions": [{"name": "a", "image": "x", "memory": 64,
+               "mountPoints": [{"sourceVolume": "h", "containerPath": "/data"}]}]}
+            """
+        let mounts = try build(json).plan.spec.mounts ?? []
+        #expect(mounts.contains(Spec.Mount(destination: "/data", type: "bind", source: "/srv/data", options: ["rbind", "rw"])))
+    }
+
     @Test func lifecycleFieldsAndDefaults() throws {
         let json = td(#"""
             {"name": "a", "image": "x", "memory": 64, "essential": false, "stopTimeout": 7, "startTimeout": 9,

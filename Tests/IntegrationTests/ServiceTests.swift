@@ -111,6 +111,7 @@ import Testing
         }
         let r = try h.cli(["service", "rm", "scale", "--force", "--wait"], timeout: 120)
         #expect(r.status == 0 && r.stdout.contains("INACTIVE"), "\(r.stderr)")
+        #expect((try service(h, "scale")["deployments"] as? [Any])?.isEmpty == true, "an INACTIVE service lists no deployments")
         // INACTIVE once every task is STOPPING or later (as in ECS); the containers go right after.
         let gone = Date().addingTimeInterval(30)
         while hostContainers(h) != 0 && Date() < gone { usleep(200_000) }
@@ -143,6 +144,8 @@ import Testing
         #expect(maxHost <= 6, "\(maxHost) containers on the host")
         let deployments = s["deployments"] as? [[String: Any]] ?? []
         #expect(deployments.count == 1 && deployments[0]["rolloutState"] as? String == "COMPLETED")
+        let messages = (s["events"] as? [[String: Any]] ?? []).compactMap { $0["message"] as? String }
+        #expect(!messages.contains { $0.contains("unable to") }, "a completed rollout reported a stall: \(messages)")
         let final = try tasks(h, "roll")
         #expect(final.count == 4 && final.allSatisfy { ($0["taskDefinitionArn"] as? String ?? "").hasSuffix("svc-roll:2") })
     }

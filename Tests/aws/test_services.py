@@ -203,6 +203,8 @@ def test_rolling_update_respects_min_healthy_and_max_percent(svc_agent):
     assert min(h for _, h in samples) >= 2, samples
     s = describe(ecs, "roll")
     assert s["taskDefinition"] == v2 and s["deployments"][0]["taskDefinition"] == v2
+    # A rollout that completed reports no stall (configuration deadlock, throttle) event.
+    assert not [e["message"] for e in s["events"] if "unable to" in e["message"]], s["events"]
     assert {t["taskDefinitionArn"] for t in service_tasks(ecs, "roll")} == {v2}
 
 
@@ -286,6 +288,8 @@ def test_delete_service_and_services_inactive_with_aws_cli(svc_agent):
     assert wait.returncode == 0, wait.stderr
     s = describe(ecs, "del")
     assert s["status"] == "INACTIVE"
+    assert s["deployments"] == [] and s["taskDefinition"].endswith("task-definition/svc-del:1")
+    assert svc_agent.aws("describe-services", "--services", "del")["services"][0]["deployments"] == []
     assert service_tasks(ecs, "del") == []
     assert "arn:aws:ecs:us-east-1:000000000000:service/default/del" not in ecs.list_services()["serviceArns"]
     assert error_of(ecs.update_service, service="del", desiredCount=1) == ("ServiceNotActiveException", "Service was not ACTIVE.")
@@ -294,6 +298,11 @@ def test_delete_service_and_services_inactive_with_aws_cli(svc_agent):
     assert wait.returncode != 0
     # The name can be used again once INACTIVE.
     assert ecs.create_service(serviceName="del", taskDefinition="svc-del", desiredCount=0)["service"]["status"] == "ACTIVE"
+    # Scaled to 0, it is deleted without force: DRAINING lists the PRIMARY, INACTIVE none.
+    out = ecs.delete_service(service="del")["service"]
+    assert out["status"] == "DRAINING" and [d["status"] for d in out["deployments"]] == ["PRIMARY"]
+    ecs.get_waiter("services_inactive").wait(services=["del"], WaiterConfig=FAST)
+    assert describe(ecs, "del")["deployments"] == []
 
 
 def test_errors(svc_agent):

@@ -28,7 +28,7 @@ extension ECSBackend {
             ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil),
             ("taskDefinition", .string(s.taskDefinition)),
             ("deploymentConfiguration", deploymentConfigurationJSON(s.deploymentConfiguration)),
-            ("deployments", .array(s.deployments.map { deploymentJSON($0, r) })),
+            ("deployments", .array(s.listedDeployments.map { deploymentJSON($0, r) })),
             ("events", .array(s.events.map { ["id": .string($0.id), "createdAt": .timestamp($0.createdAt), "message": .string($0.message)] })),
             ("createdAt", .timestamp(s.createdAt)), ("placementConstraints", []), ("placementStrategy", []),
             ("networkConfiguration", r.networkConfiguration),

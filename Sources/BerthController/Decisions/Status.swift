@@ -64,11 +64,15 @@ extension Tick {
         wake(at: now + interval)
     }
 
-    /// Old deployments remain, nothing is in flight, and neither a start (maximumPercent)
-    /// nor a stop (minimumHealthyPercent) is allowed: ECS's configuration-deadlock event.
+    /// Old deployments still have tasks, nothing is in flight, and neither a start
+    /// (maximumPercent) nor a stop (minimumHealthyPercent) is allowed: ECS's
+    /// configuration-deadlock event. An old deployment whose last task has just STOPPED is
+    /// still listed here (`updateCounts` drops it later in the tick): that is a rollout
+    /// finishing, not a deadlock.
     mutating func reportDeadlock(_ tasks: [ObservedTask], progressed: Bool) {
         let live = live(tasks)
-        let stuck = !progressed && state.status == .active && state.deployments.count > 1
+        let oldTasksLeft = live.contains { $0.deploymentId != state.primary?.id }
+        let stuck = !progressed && state.status == .active && state.deployments.count > 1 && oldTasksLeft
             && state.primary?.rolloutState == .inProgress && state.bookkeeping.launches.isEmpty
             && !state.throttledNow(now) && live.allSatisfy { !isStopping($0) && isHealthy($0) }
         guard stuck else {

@@ -41,6 +41,11 @@ public struct ServiceState: Codable, Sendable, Equatable {
 
     public var primary: Deployment? { deployments.first { $0.status == .primary } }
 
+    /// `Service.deployments` as DescribeServices shows it: an INACTIVE service lists none
+    /// (ecs-semantics §5.4: replaced deployments are no longer returned). `deployments` keeps
+    /// them for `taskDefinition` and for when the service became INACTIVE.
+    public var listedDeployments: [Deployment] { status == .inactive ? [] : deployments }
+
     /// Until when new launches are held back, if they are (for `berth service describe`).
     public func throttledUntil(now: Timestamp) -> Timestamp? {
         guard let until = throttle.nextLaunchAt, until > now else { return nil }

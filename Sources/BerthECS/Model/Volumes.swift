@@ -94,7 +94,7 @@ public struct Volume: JSONShape, Sendable, Equatable {
 
     /// What Berth does with this volume.
     public enum Kind: Sendable, Equatable {
-        /// Bind mount of a host path.
+        /// Bind mount of a host path (`sourcePath` cleaned lexically, see `HostPath`).
         case hostPath(String)
         /// A directory Berth creates for the task and removes when it stops (`host: {}`, name only,
         /// or a docker volume with scope `task`).
@@ -111,7 +111,7 @@ public struct Volume: JSONShape, Sendable, Equatable {
         {
             return .cloudOnly
         }
-        if let path = host?.sourcePath, !path.isEmpty { return .hostPath(path) }
+        if let path = host?.sourcePath, !path.isEmpty { return .hostPath(HostPath.clean(path)) }
         if dockerVolumeConfiguration?.scope == .shared { return .shared }
         return .taskScoped
     }

@@ -63,9 +63,7 @@ enum TaskRules {
                 ctx.error(p, "A volume can only have one of host, dockerVolumeConfiguration, efsVolumeConfiguration, fsxWindowsFileServerVolumeConfiguration, s3filesVolumeConfiguration.")
             }
             if volume.configuredAtLaunch == true { launchConfigured += 1 }
-            if let path = volume.host?.sourcePath, !path.isEmpty, !path.hasPrefix("/") {
-                ctx.error(p / "host" / "sourcePath", "host.sourcePath must be an absolute path, got \(quoted(path)).")
-            }
+            if let path = volume.host?.sourcePath, !path.isEmpty { checkSourcePath(ctx, path, at: p / "host" / "sourcePath") }
             if let dvc = volume.dockerVolumeConfiguration, dvc.autoprovision == true, dvc.scope != .shared {
                 ctx.error(p / "dockerVolumeConfiguration" / "autoprovision", "autoprovision can only be true when scope is 'shared'.")
             }
@@ -75,6 +73,18 @@ enum TaskRules {
         }
         if launchConfigured > 1 {
             ctx.error(ctx.path("volumes"), "At most one volume can be configured at launch (configuredAtLaunch); this task definition has \(launchConfigured).")
+        }
+    }
+
+    /// Absolute, as a Docker bind-mount source must be; `.` and `..` are cleaned lexically as
+    /// Docker does, and the warning shows the path that is mounted.
+    private static func checkSourcePath(_ ctx: ValidationContext, _ path: String, at p: JSONPath) {
+        guard path.hasPrefix("/") else {
+            ctx.error(p, "host.sourcePath must be an absolute path, got \(quoted(path)).")
+            return
+        }
+        if HostPath.hasDotComponents(path) {
+            ctx.diag.warning(p, "host.sourcePath \(quoted(path)) has '.' or '..' components; like Docker, Berth cleans it lexically and bind-mounts \(quoted(HostPath.clean(path))).")
         }
     }
 
