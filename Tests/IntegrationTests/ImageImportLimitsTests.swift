@@ -157,3 +157,36 @@ import Testing
                 && st.st_mode & 0o7777 == 0o620 && st.st_uid == 1000)
     }
 }
+
+@Suite(.serialized) struct ImageDeviceNodeTests {
+    /// A device node that came with an image exists in the container but cannot be opened: the
+    /// rootfs overlay is mounted nodev (there is no devices cgroup to stop it otherwise).
+    @Test func deviceNodesFromAnImageCannotBeOpenedInTheContainer() throws {
+        let h = try TaskHarness()
+        let (record, _) = try ImageStoreFixture.busyboxLayer(h.images)
+        let src = h.root + "/devimage"
+        let made = try TaskHarness.exec(["/bin/sh", "-c", "cp -a \(record) \(src) && mknod -m 666 \(src)/node c 1 5"], timeout: 60)  // 1:5: zero
+        try #require(made.status == 0, "\(made.stderr)")
+        let imported = try TaskHarness.exec([TaskHarness.berth, "image", "import", "--store", h.images, "--cmd", "/bin/sh", "devimg:1", src], timeout: 120)
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let td = try h.write("""
+            {"family": "devnode", "containerDefinitions": [{"name": "probe", "image": "devimg:1", "essential": true, "memory": 64,
+             "command": ["sh", "-c", "ls -l /node; head -c 4 /node >/dev/null && echo OPENED || echo REFUSED"]}]}
+            """)
+        let r = try h.run(td)
+        #expect(r.stdout.contains("probe | c"), "the node is in the image:\n\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("REFUSED") && !r.stdout.contains("OPENED"), "\(r.stdout)\(r.stderr)")
+        try h.expectCleanedUp(r.taskId)
+    }
+}
+
+enum ImageStoreFixture {
+    /// The layer directory of busybox:latest in a store, read from its index.
+    static func busyboxLayer(_ store: String) throws -> (String, String) {
+        let index = try JSONSerialization.jsonObject(with: Data(try Files.readBytes(store + "/index.json"))) as? [String: Any]
+        let images = index?["images"] as? [[String: Any]] ?? []
+        let busybox = try #require(images.first { $0["name"] as? String == "busybox" })
+        let layer = try #require((busybox["layers"] as? [String])?.first)
+        return (store + "/layers/" + layer.dropFirst(7), layer)
+    }
+}
