@@ -221,18 +221,9 @@ struct CgroupCommand: CLICommand {
 
     /// "1048576", "512k", "64m", "1g", "64MiB", "64mb".
     static func parseBytes(_ raw: String, option: String) throws(UsageError) -> Int64 {
-        var s = Substring(raw.lowercased())
-        if s.hasSuffix("ib") { s = s.dropLast(2) } else if s.hasSuffix("b") { s = s.dropLast() }
-        var multiplier: Int64 = 1
-        if let last = s.last, let shift = ["k": 10, "m": 20, "g": 30, "t": 40][last] {
-            multiplier = Int64(1) << shift
-            s = s.dropLast()
+        guard let value = ByteSize.parse(raw) else {
+            throw UsageError("option \(option): \(raw.debugDescription) is not a size (bytes, or a number with k, m, g, t)")
         }
-        guard let n = Int64(s), n >= 0 else {
-            throw UsageError("option \(option): \(raw.debugDescription) is not a size (bytes, or a number with k, m, g)")
-        }
-        let (value, overflow) = n.multipliedReportingOverflow(by: multiplier)
-        if overflow { throw UsageError("option \(option): \(raw) is too large") }
         return value
     }
 

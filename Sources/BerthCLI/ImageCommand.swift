@@ -19,6 +19,12 @@ struct ImageCommand: CLICommand {
           --user USER          User (name, uid, name:group or uid:gid)
           --stop-signal SIG    StopSignal (default SIGTERM)
           --store DIR          image store (default \(ImageStore.defaultRoot))
+
+        import limits (checked while unpacking; an import that hits one stops and leaves nothing):
+          --max-image-size SIZE    expanded file content of all layers (512m, 20g, 20GiB; default none)
+          --min-free-space N%|SIZE free space on the store's filesystem the import never uses (default 5%)
+          --max-image-files N      entries in all layers (default 1000000)
+          --max-path-depth N       components of one path (default 256)
         TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed, imported as one layer.
         An OCI image layout (skopeo copy ... oci:DIR:TAG) is imported with all its layers and its config;
         the manifest tagged TAG (or the only one) is used.
@@ -36,7 +42,8 @@ struct ImageCommand: CLICommand {
     }
 
     static func importImage(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, spec: .init(options: ["--env", "--entrypoint", "--cmd", "--workdir", "--user", "--stop-signal", "--store"]))
+        let a = try Arguments(args, spec: .init(options: ["--env", "--entrypoint", "--cmd", "--workdir", "--user", "--stop-signal", "--store",
+                                                          "--max-image-size", "--min-free-space", "--max-image-files", "--max-path-depth"]))
         let ref = try a.positional(0, "NAME[:TAG]")
         let source = try a.positional(1, "DIR or TARBALL")
         guard a.positionals.count == 2 else { throw UsageError("too many arguments") }
@@ -51,9 +58,22 @@ struct ImageCommand: CLICommand {
         config.User = a.value("--user")
         config.StopSignal = a.value("--stop-signal")
         let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
-        let record = try store.importImage(ref, from: source, config: config)
+        let record = try store.importImage(ref, from: source, config: config, limits: try limits(a)) { printErr("berth: warning: " + $0) }
         print("imported \(record.name):\(record.tag) \(record.id) (\(formatSize(record.size)))")
         return 0
+    }
+
+    static func limits(_ a: Arguments) throws(UsageError) -> ImportLimits {
+        var limits = ImportLimits()
+        do {
+            if let v = a.value("--max-image-size") { limits.maxImageSize = try ImportLimits.parseMaxSize(v) }
+            if let v = a.value("--min-free-space") { limits.minFreeSpace = try ImportLimits.parseReserve(v) }
+            if let v = a.value("--max-image-files") { limits.maxFiles = try ImportLimits.parseCount(v, option: "--max-image-files") }
+            if let v = a.value("--max-path-depth") { limits.maxPathDepth = try ImportLimits.parseCount(v, option: "--max-path-depth") }
+        } catch {
+            throw UsageError(error.message)
+        }
+        return limits
     }
 
     static func list(_ args: [String]) throws -> Int32 {

@@ -37,3 +37,26 @@ import Glibc
         #expect(throws: SysError.self) { try Files.subdirectories(dir + "/missing") }
     }
 }
+
+@Suite struct ByteSizeTests {
+    @Test func sizesAsPeopleTypeThem() {
+        #expect(ByteSize.parse("1048576") == 1_048_576)
+        #expect(ByteSize.parse("512k") == 512 << 10)
+        #expect(ByteSize.parse("50m") == 50 << 20)
+        #expect(ByteSize.parse("50M") == 50 << 20)
+        #expect(ByteSize.parse("64MiB") == 64 << 20)
+        #expect(ByteSize.parse("64mb") == 64 << 20)
+        #expect(ByteSize.parse("20 GiB") == 20 << 30)
+        #expect(ByteSize.parse("2t") == 2 << 40)
+        for bad in ["", "m", "-1", "1.5g", "12q", "0x10", "+5", "99999999999t"] {
+            #expect(ByteSize.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func sizesAsPeopleReadThem() {
+        #expect(ByteSize.describe(512) == "512 B")
+        #expect(ByteSize.describe(50 << 20) == "50 MiB")
+        #expect(ByteSize.describe(67_108_864 / 100 * 5) == "3.2 MiB")
+        #expect(ByteSize.describe(3 << 30 | 1 << 29) == "3.5 GiB")
+    }
+}

@@ -230,3 +230,19 @@ func sh(_ command: String) -> Int32 {
         #expect(p.format(LogLine(container: "web", time: "", stream: "stdout", text: "x")) == "web     | x")
     }
 }
+
+@Suite struct ImportLimitsTests {
+    @Test func flagsParseWithErrorsNamingThem() throws {
+        #expect(try ImportLimits.parseMaxSize("100m") == 100 << 20)
+        #expect(try ImportLimits.parseMaxSize("none") == nil)
+        #expect(try ImportLimits.parseReserve("5%") == .percent(5))
+        #expect(try ImportLimits.parseReserve("1GiB") == .bytes(1 << 30))
+        #expect(try ImportLimits.parseCount("50", option: "--max-image-files") == 50)
+        #expect { try ImportLimits.parseMaxSize("lots") } throws: { ($0 as? ImageError)?.message.hasPrefix("option --max-image-size: \"lots\" is not a size") == true }
+        #expect { try ImportLimits.parseMaxSize("0") } throws: { ($0 as? ImageError)?.message.contains("--max-image-size") == true }
+        #expect { try ImportLimits.parseReserve("100%") } throws: { ($0 as? ImageError)?.message.contains("--min-free-space: \"100%\" is not a percentage") == true }
+        #expect { try ImportLimits.parseCount("0", option: "--max-path-depth") } throws: { ($0 as? ImageError)?.message.contains("--max-path-depth") == true }
+        let d = ImportLimits()
+        #expect(d.maxImageSize == nil && d.minFreeSpace == .percent(5) && d.maxFiles == 1_000_000 && d.maxPathDepth == 256)
+    }
+}

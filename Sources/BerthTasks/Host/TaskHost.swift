@@ -110,7 +110,9 @@ public struct TaskHost: Sendable {
         for dir in c.directories { try Files.makeDirectories(dir) }
         guard !c.lowerDirs.isEmpty else { throw TranslationError(name, "image has no layers") }
         let data = "lowerdir=\(c.lowerDirs.joined(separator: ":")),upperdir=\(layout.upperDir(name)),workdir=\(layout.workDir(name))"
-        try Sys.call("mount overlay", detail: layout.rootfs(name)) { berth_mount("overlay", layout.rootfs(name), "overlay", 0, data) }
+        // nodev: device nodes that came with an image (Docs/tasks.md, "Images") cannot be opened by
+        // the container; its devices are the runtime's own, on the /dev tmpfs mounted over this.
+        try Sys.call("mount overlay", detail: layout.rootfs(name)) { berth_mount("overlay", layout.rootfs(name), "overlay", BERTH_MS_NODEV, data) }
     }
 
     /// Remove everything `prepare` made, even after a failure half-way. Logs are kept.

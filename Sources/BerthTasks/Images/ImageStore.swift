@@ -52,51 +52,64 @@ public struct ImageStore: Sendable {
 
     // MARK: importing
 
-    /// Import a directory tree or an uncompressed tar archive as a one-layer image.
-    public func importImage(_ reference: String, from source: String, config: ImageConfig = ImageConfig()) throws -> ImageRecord {
+    /// Import a directory tree, a tar archive (plain or gzip) or an OCI layout, within `limits`.
+    /// On any failure nothing of it is left in the store (no layer, temporary file or index entry).
+    /// `warn` hears about entries that were skipped (device nodes that may not be made).
+    public func importImage(_ reference: String, from source: String, config: ImageConfig = ImageConfig(),
+                            limits: ImportLimits = ImportLimits(), warn: @escaping (String) -> Void = { _ in }) throws -> ImageRecord {
         let ref = try ImageReference(parsing: reference)
         guard ref.digest == nil else { throw ImageError("import needs NAME[:TAG], not a digest reference") }
         guard Files.exists(source) else { throw ImageError("\(source): no such file or directory") }
         return try withLock {
-            var layers: [String] = [], size: Int64 = 0
-            var cfg = config
-            if Files.isDirectory(source) && OCILayout.isLayout(source) {
-                let layout = OCILayout(dir: source)
-                let manifest = try layout.manifest(tag: ref.tag)
-                let imageConfig = try layout.config(manifest)
-                for desc in manifest.layers {
-                    let (digest, n) = try importLayer { writer in try Self.unpackBlob(layout, desc, writer) }
-                    layers.append(digest)
-                    size += n
-                }
-                cfg = cfg.merged(over: imageConfig)
-            } else {
-                let (digest, n) = try importLayer(from: source)
-                layers = [digest]
-                size = n
+            let budget = try ImportBudget(limits: limits, store: root, warn: warn)
+            do {
+                return try importLocked(ref, source, config, budget)
+            } catch {
+                try? collectGarbage(try readIndex())  // layers of this image that did complete
+                throw error
             }
-            if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
-            let created = Date.now.formatted(.iso8601)
-            let file = ImageConfigFile(created: created, architecture: "amd64", os: "linux", config: cfg,
-                                       rootfs: .init(type: "layers", diff_ids: layers))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let bytes = Array(try encoder.encode(file))
-            let id = "sha256:" + SHA256.hex(bytes)
-            try Files.makeDirectories(root + "/blobs/sha256")
-            try Files.writeAtomically(blobPath(id), bytes)
-            let record = ImageRecord(name: ref.name, tag: ref.tag, id: id, layers: layers, size: size, created: created)
-            var index = try readIndex()
-            index.images.removeAll { $0.name == ref.name && $0.tag == ref.tag }
-            index.images.append(record)
-            try writeIndex(index)
-            try collectGarbage(index)
-            return record
         }
     }
 
-    func importLayer(from source: String) throws -> (digest: String, size: Int64) {
-        try importLayer { writer in
+    private func importLocked(_ ref: ImageReference, _ source: String, _ config: ImageConfig, _ budget: ImportBudget) throws -> ImageRecord {
+        var layers: [String] = [], size: Int64 = 0
+        var cfg = config
+        if Files.isDirectory(source) && OCILayout.isLayout(source) {
+            let layout = OCILayout(dir: source)
+            let manifest = try layout.manifest(tag: ref.tag)
+            let imageConfig = try layout.config(manifest)
+            for desc in manifest.layers {
+                let (digest, n) = try importLayer(budget) { writer in try Self.unpackBlob(layout, desc, writer) }
+                layers.append(digest)
+                size += n
+            }
+            cfg = cfg.merged(over: imageConfig)
+        } else {
+            let (digest, n) = try importLayer(from: source, budget)
+            layers = [digest]
+            size = n
+        }
+        if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
+        let created = Date.now.formatted(.iso8601)
+        let file = ImageConfigFile(created: created, architecture: "amd64", os: "linux", config: cfg,
+                                   rootfs: .init(type: "layers", diff_ids: layers))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = Array(try encoder.encode(file))
+        let id = "sha256:" + SHA256.hex(bytes)
+        try Files.makeDirectories(root + "/blobs/sha256")
+        try Files.writeAtomically(blobPath(id), bytes)
+        let record = ImageRecord(name: ref.name, tag: ref.tag, id: id, layers: layers, size: size, created: created)
+        var index = try readIndex()
+        index.images.removeAll { $0.name == ref.name && $0.tag == ref.tag }
+        index.images.append(record)
+        try writeIndex(index)
+        try collectGarbage(index)
+        return record
+    }
+
+    func importLayer(from source: String, _ budget: ImportBudget) throws -> (digest: String, size: Int64) {
+        try importLayer(budget) { writer in
             if Files.isDirectory(source) {
                 try DirectoryWalker(source: source).copy(into: writer)
             } else {
@@ -124,11 +137,11 @@ public struct ImageStore: Sendable {
     }
 
     /// Unpack into a temporary directory, then rename it to its digest (or drop it if present).
-    func importLayer(_ fill: (LayerWriter) throws -> Void) throws -> (digest: String, size: Int64) {
+    func importLayer(_ budget: ImportBudget, _ fill: (LayerWriter) throws -> Void) throws -> (digest: String, size: Int64) {
         try Files.makeDirectories(root + "/layers")
-        let tmp = root + "/layers/.import-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = root + "/layers/" + Self.importPrefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
-            let writer = try LayerWriter(root: tmp)
+            let writer = try LayerWriter(root: tmp, budget: budget)
             try fill(writer)
             try Sys.call("chmod", detail: tmp) { chmod(tmp, 0o755) }
             let digest = writer.digest
@@ -174,9 +187,15 @@ public struct ImageStore: Sendable {
         return info.split(separator: "\n").contains { $0.contains(" overlay ") && $0.contains(path) }
     }
 
+    /// Temporary layer directories; any seen under the store lock are left over from a killed import.
+    static let importPrefix = ".import-"
+
     func collectGarbage(_ index: ImageIndex) throws {
         let layers = Set(index.images.flatMap(\.layers).map { $0.hexPart })
         let blobs = Set(index.images.map { $0.id.hexPart })
+        for name in (try? Files.list(root + "/layers")) ?? [] where name.hasPrefix(Self.importPrefix) {
+            try Files.removeTree(root + "/layers/" + name)
+        }
         for name in (try? Files.list(root + "/layers")) ?? [] where !name.hasPrefix(".") && !layers.contains(name) {
             if !Self.layerInUse(root + "/layers/" + name) { try Files.removeTree(root + "/layers/" + name) }
         }

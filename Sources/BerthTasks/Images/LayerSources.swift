@@ -1,11 +1,12 @@
 import BerthSys
+import CBerth
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Feeds a tar archive's entries (plain or gzip-compressed) into a LayerWriter. Device nodes and
-/// FIFOs are skipped (containers get their /dev from the runtime), as are OCI whiteouts in a
-/// single-layer import.
+/// Feeds a tar archive's entries (plain or gzip-compressed) into a LayerWriter, each admitted by
+/// the import's budget first. Device nodes and FIFOs are made as containerd makes them; OCI
+/// whiteouts are skipped in a single-layer import; other entry types are skipped with a warning.
 enum TarImporter {
     /// `whiteouts`: turn OCI whiteout entries into overlayfs whiteouts (layers of a multi-layer
     /// image); otherwise they are skipped.
@@ -24,6 +25,7 @@ enum TarImporter {
                 try reader.readData(h.size) { _ in }
                 continue
             }
+            try writer.budget.admit(path)
             let base = path.split(separator: "/").last.map(String.init) ?? path
             var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size)
             switch h.kind {
@@ -41,9 +43,12 @@ enum TarImporter {
                 dirs.append(LayerEntry(path: path, kind: .directory, mode: h.mode, uid: h.uid, gid: h.gid))
             case "2": entry.kind = .symlink(h.link)
             case "1": entry.kind = .hardlink(h.link)
-            default: break  // devices, fifos, unknown: skip their data
+            case "3": entry.kind = .charDevice(major: h.devMajor, minor: h.devMinor)
+            case "4": entry.kind = .blockDevice(major: h.devMajor, minor: h.devMinor)
+            case "6": entry.kind = .fifo
+            default: writer.budget.warn("skipped \(path): tar entry type \(h.kind.debugDescription) is not supported")
             }
-            if ["5", "2", "1"].contains(h.kind) { entry.size = 0; try writer.add(entry) }
+            if ["5", "2", "1", "3", "4", "6"].contains(h.kind) { entry.size = 0; try writer.add(entry) }
             try reader.readData(h.size) { _ in }
         }
         // Read to the end so a gzip trailer (CRC-32 and length) is verified: a corrupt archive fails.
@@ -87,6 +92,7 @@ struct DirectoryWalker {
             let full = source + "/" + path
             var st = stat()
             try Sys.call("lstat", detail: full) { lstat(full, &st) }
+            try writer.budget.admit(path)
             var entry = LayerEntry(path: path, kind: .file, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid, size: Int64(st.st_size))
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
@@ -121,8 +127,14 @@ struct DirectoryWalker {
                         try write(chunk)
                     }
                 }
+            case S_IFCHR, S_IFBLK, S_IFIFO:
+                let (major, minor) = (berth_major(st.st_rdev), berth_minor(st.st_rdev))
+                let type = st.st_mode & S_IFMT
+                entry.kind = type == S_IFIFO ? .fifo : type == S_IFCHR ? .charDevice(major: major, minor: minor) : .blockDevice(major: major, minor: minor)
+                entry.size = 0
+                try writer.add(entry)
             default:
-                continue  // devices, sockets, fifos
+                writer.budget.warn("skipped \(path): sockets are not part of an image")
             }
         }
     }

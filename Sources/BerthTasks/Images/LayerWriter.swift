@@ -12,6 +12,8 @@ public struct LayerEntry: Sendable, Equatable {
         case whiteout
         /// OCI `.wh..wh..opq` in a directory: mark it opaque (trusted.overlay.opaque=y).
         case opaque
+        /// Device nodes and FIFOs, made with mknod as containerd does (devices need CAP_MKNOD).
+        case charDevice(major: UInt32, minor: UInt32), blockDevice(major: UInt32, minor: UInt32), fifo
     }
     public var path: String
     public var kind: Kind
@@ -44,15 +46,18 @@ public struct LayerEntry: Sendable, Equatable {
 /// Writes entries below a root directory without ever following a symlink out of it: every
 /// parent is opened with openat2(RESOLVE_IN_ROOT), the last component is created relative to
 /// that descriptor with no-follow semantics. Also computes the layer digest over a canonical
-/// encoding of the entries (kind, path, mode, owner, link target, content).
+/// encoding of the entries (kind, path, mode, owner, link target, content). Every byte of
+/// content is charged to the import's budget before it is written.
 final class LayerWriter {
     let root: String
     let rootFd: Int32
+    let budget: ImportBudget
     private var hash = SHA256()
     private(set) var size: Int64 = 0
 
-    init(root: String) throws(SysError) {
+    init(root: String, budget: ImportBudget) throws(SysError) {
         self.root = root
+        self.budget = budget
         try Files.makeDirectories(root)
         rootFd = try Sys.call("open", detail: root) { berth_openat(AT_FDCWD, root, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
     }
@@ -69,6 +74,7 @@ final class LayerWriter {
         let link: String
         switch entry.kind {
         case .symlink(let t), .hardlink(let t): link = t
+        case .charDevice(let major, let minor), .blockDevice(let major, let minor): link = "\(major):\(minor)"
         default: link = ""
         }
         hash.update("\(entry.kind.tag)\0\(entry.path)\0\(entry.mode)\0\(entry.uid)\0\(entry.gid)\0\(link)\0\(entry.size)\0")
@@ -95,6 +101,12 @@ final class LayerWriter {
             let fd = try Sys.call("open", detail: entry.path) { berth_openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0) }
             defer { close(fd) }
             try Sys.call("setxattr trusted.overlay.opaque", detail: entry.path) { berth_fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) }
+        case .charDevice(let major, let minor):
+            try addNode(parent, base, entry, S_IFCHR, major, minor)
+        case .blockDevice(let major, let minor):
+            try addNode(parent, base, entry, S_IFBLK, major, minor)
+        case .fifo:
+            try addNode(parent, base, entry, S_IFIFO, 0, 0)
         case .file:
             removeExisting(parent, base)
             let fd = try Sys.call("create", detail: entry.path) {
@@ -103,6 +115,7 @@ final class LayerWriter {
             defer { close(fd) }
             let out = FileDescriptor(rawValue: fd)
             try content? { bytes in
+                try budget.consume(bytes.count)
                 hash.update(bytes)
                 size += Int64(bytes.count)
                 try out.writeAll(bytes)
@@ -117,6 +130,19 @@ final class LayerWriter {
         defer { close(fd) }
         try Sys.call("chown", detail: entry.path) { fchown(fd, entry.uid, entry.gid) }
         try Sys.call("chmod", detail: entry.path) { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+    }
+
+    /// mknod, then owner and mode (mknod's mode is masked by the umask). A device node that may
+    /// not be made (no CAP_MKNOD, or a user namespace) is skipped with a warning naming it.
+    private func addNode(_ parent: Int32, _ base: String, _ entry: LayerEntry, _ type: mode_t, _ major: UInt32, _ minor: UInt32) throws {
+        removeExisting(parent, base)
+        if berth_mknodat(parent, base, type | 0o600, major, minor) != 0 {
+            guard errno == EPERM, type != S_IFIFO else { throw SysError("mknod", detail: entry.path) }
+            budget.warn("skipped device node \(entry.path) (\(major):\(minor)): creating it needs CAP_MKNOD outside a user namespace")
+            return
+        }
+        try Sys.call("chown", detail: entry.path) { fchownat(parent, base, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) }
+        try Sys.call("chmod", detail: entry.path) { fchmodat(parent, base, mode_t(entry.mode & 0o7777), 0) }
     }
 
     private func removeExisting(_ parent: Int32, _ base: String) {
@@ -165,6 +191,9 @@ extension LayerEntry.Kind {
         case .hardlink: "h"
         case .whiteout: "w"
         case .opaque: "o"
+        case .charDevice: "c"
+        case .blockDevice: "b"
+        case .fifo: "p"
         }
     }
 }

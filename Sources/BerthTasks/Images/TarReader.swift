@@ -14,6 +14,8 @@ struct TarReader {
         var gid: UInt32
         var size: Int64
         var link: String
+        var devMajor: UInt32 = 0
+        var devMinor: UInt32 = 0
     }
 
     private let input: ByteSource
@@ -68,8 +70,13 @@ struct TarReader {
             let mode = UInt32(truncatingIfNeeded: try number(block[100..<108], "mode"))
             let uid = UInt32(truncatingIfNeeded: try number(block[108..<116], "uid"))
             let gid = UInt32(truncatingIfNeeded: try number(block[116..<124], "gid"))
-            return Header(path: paxPath ?? longName ?? name, kind: kind, mode: mode, uid: paxUid ?? uid, gid: paxGid ?? gid,
-                          size: paxSize ?? size, link: paxLink ?? longLink ?? cString(block[157..<257]))
+            var header = Header(path: paxPath ?? longName ?? name, kind: kind, mode: mode, uid: paxUid ?? uid, gid: paxGid ?? gid,
+                                size: paxSize ?? size, link: paxLink ?? longLink ?? cString(block[157..<257]))
+            if kind == "3" || kind == "4" {
+                header.devMajor = UInt32(truncatingIfNeeded: try number(block[329..<337], "devmajor"))
+                header.devMinor = UInt32(truncatingIfNeeded: try number(block[337..<345], "devminor"))
+            }
+            return header
         }
     }
 
