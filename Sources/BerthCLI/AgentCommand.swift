@@ -13,7 +13,7 @@ struct AgentCommand: CLICommand {
         usage: berth agent [--state-dir DIR] [--socket PATH|none] [--listen HOST:PORT|none]
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
                            [--request-timeout SECONDS] [--run-root DIR] [--images DIR]
-                           [--time-scale FACTOR] [--controller-config FILE]
+                           [--time-scale FACTOR] [--controller-config FILE] [--pids-limit N]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSON 1.1 API:
@@ -34,7 +34,9 @@ struct AgentCommand: CLICommand {
         Tasks run as real containers: runtime state under --run-root (default /run/berth), logs
         under --state-dir/tasks, images from --images (default
         /var/lib/berth/images, where `berth image import` puts them). Tasks keep
-        running when the agent stops or dies; the next agent re-adopts them.
+        running when the agent stops or dies; the next agent re-adopts them. --pids-limit N is
+        pids.max of every container it starts: processes and threads (default 2048, as Podman;
+        -1 or max: no limit).
 
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
@@ -43,7 +45,7 @@ struct AgentCommand: CLICommand {
     static let spec = Arguments.Spec(
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
-                  "--run-root", "--images", "--time-scale", "--controller-config"])
+                  "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -113,8 +115,10 @@ struct AgentCommand: CLICommand {
         }
         let runRoot = args.value("--run-root") ?? "/run/berth"
         let images = args.value("--images") ?? ImageStore.defaultRoot
+        let pidsLimit = try RunCommand.pidsLimit(args)
         do {
-            return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir)
+            return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir,
+                                              pidsLimit: pidsLimit)
         } catch {
             throw ClientFailure(message: "cannot set up the container engine: \(error)")
         }

@@ -27,7 +27,9 @@ struct RunCommand: CLICommand {
           --state-dir DIR    runtime state (default /run/berth)
           --data-dir DIR     task data: logs, volumes (default /var/lib/berth)
           --images DIR       image store (default /var/lib/berth/images)
-          --explain          print each container's OCI spec before starting
+          --pids-limit N     pids.max of every container: processes and threads it may have
+                             (default 2048, as Podman; -1 or max: no limit)
+          --explain          print each container's OCI spec (and its pids.max) before starting
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSON
           --adopt            with --task-id of a task whose `berth run` died (e.g. was SIGKILLed):
@@ -40,8 +42,9 @@ struct RunCommand: CLICommand {
         // A closed stdout (`berth run ... | head`) must not kill berth before it has cleaned up.
         signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
-                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale"]))
+                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit"]))
         let file = try a.positional(0, "FILE")
+        let pidsLimit = try Self.pidsLimit(a)
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
 
         let bytes: [UInt8]
@@ -83,7 +86,7 @@ struct RunCommand: CLICommand {
         let images = ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot)
         let berthPath = LinuxRuntime.currentExecutable()
         let reaper = berthPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"
-        let planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil)
+        let planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
 
         var plan: TaskPlan, preps: [ContainerPrep]
         do {
@@ -107,7 +110,7 @@ struct RunCommand: CLICommand {
         let runtime = LinuxRuntime(root: layout.runRoot, cgroups: cgroups)
         let quiet = a.has("--quiet")
         let onEvent: @Sendable (TaskEvent) -> Void = { event in
-            if !quiet || event.kind == .error { printErr(eventLine(event)) }
+            if !quiet || event.isProblem { printErr(eventLine(event)) }
         }
         let runner: TaskRunner
         if adopting, let record = TaskRunner.record(layout) {
@@ -161,6 +164,15 @@ struct RunCommand: CLICommand {
         return exitStatus(final)
     }
 
+    /// `--pids-limit` of `berth run` and `berth agent` (`PidsLimit`).
+    static func pidsLimit(_ a: Arguments) throws(UsageError) -> Int64 {
+        guard let raw = a.value("--pids-limit") else { return PidsLimit.defaultLimit }
+        switch PidsLimit.parse(raw) {
+        case .success(let n): return n
+        case .failure(let e): throw UsageError("option \(e.path): \(e.message)")
+        }
+    }
+
     static func randomTaskId() -> String {
         (0..<32).map { _ in String(Int.random(in: 0..<16), radix: 16) }.joined()
     }
@@ -182,7 +194,8 @@ struct RunCommand: CLICommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         for p in preps {
-            print("# container \(p.plan.name): essential=\(p.plan.essential) stopTimeout=\(Int(p.plan.stopTimeout))s lowerdirs=\(p.lowerDirs.joined(separator: ":"))")
+            let pids = p.plan.spec.linux?.resources?.pids.map { $0.limit == PidsLimit.unlimited ? "max" : String($0.limit) } ?? "unset"
+            print("# container \(p.plan.name): essential=\(p.plan.essential) stopTimeout=\(Int(p.plan.stopTimeout))s pids.max=\(pids) lowerdirs=\(p.lowerDirs.joined(separator: ":"))")
             if let data = try? encoder.encode(p.plan.spec) { print(String(decoding: data, as: UTF8.self)) }
         }
     }

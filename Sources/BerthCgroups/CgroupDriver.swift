@@ -179,6 +179,9 @@ public protocol CgroupDriver: Sendable {
     /// The file to read `oomKillCount` from, for the monitor (which links no Swift cgroup code).
     func oomCounterFile(_ path: CgroupPath) -> String?
 
+    /// Forks refused by the group's pids limit (pids.events `max`); nil if the group or file is gone.
+    func pidsLimitHits(_ path: CgroupPath) -> UInt64?
+
     /// SIGKILL every process in the group and its descendants, including double-forked ones
     /// (v2 cgroup.kill; v1 freeze, kill, thaw, repeat until empty).
     func killAll(_ path: CgroupPath) throws(CgroupError)
@@ -190,6 +193,8 @@ public protocol CgroupDriver: Sendable {
 }
 
 extension CgroupDriver {
+    public func pidsLimitHits(_ path: CgroupPath) -> UInt64? { (try? stats(path))?.pidsLimitHits }
+
     /// The group's directory in every hierarchy it lives in (for state files and `berth cgroup info`).
     /// Derived from `placement`, so it holds for every driver.
     public func directories(_ path: CgroupPath) -> [String] {

@@ -177,6 +177,10 @@ public struct CgroupV1Driver: CgroupDriver {
         directory(path, controller: "memory").map { $0 + "/memory.oom_control" }
     }
 
+    public func pidsLimitHits(_ path: CgroupPath) -> UInt64? {
+        directory(path, controller: "pids").flatMap { files.readKeyed($0 + "/pids.events", "max") }
+    }
+
     // MARK: kill and remove
 
     /// Freeze the group (so nothing can fork while we look), SIGKILL every pid in it and its

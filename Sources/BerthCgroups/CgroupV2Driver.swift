@@ -171,6 +171,8 @@ public struct CgroupV2Driver: CgroupDriver {
 
     public func oomCounterFile(_ path: CgroupPath) -> String? { directory(path) + "/memory.events" }
 
+    public func pidsLimitHits(_ path: CgroupPath) -> UInt64? { files.readKeyed(directory(path) + "/pids.events", "max") }
+
     // MARK: kill and remove
 
     /// `cgroup.kill` (Linux 5.14+) kills the whole subtree atomically; older kernels get

@@ -53,6 +53,16 @@ import Testing
         #expect(driver.directories(path).count == Self.controllers.count)
     }
 
+    /// Forks refused by the limit: `max` of pids.events in the pids hierarchy.
+    @Test func pidsLimitHitsReadsPidsEvents() throws {
+        let (fs, driver) = try makeFake()
+        defer { fs.cleanup() }
+        let path = try CgroupPath("berth/x")
+        #expect(driver.pidsLimitHits(path) == nil)
+        try fs.files("pids/berth/x", ["pids.events": "max 7\n"])
+        #expect(driver.pidsLimitHits(path) == 7)
+    }
+
     /// memsw must stay >= the limit at every step, so the write order depends on the direction.
     @Test(arguments: [
         // (current limit, new limit, new memsw, memsw written first?)

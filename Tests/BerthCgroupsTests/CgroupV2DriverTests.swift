@@ -46,6 +46,17 @@ import Testing
         #expect(driver.oomCounterFile(path) == fs.root + "/berth/task/web/memory.events")
     }
 
+    /// Forks refused by the limit: `max` of pids.events in the group's directory.
+    @Test func pidsLimitHitsReadsPidsEvents() throws {
+        let (fs, driver) = try makeFake()
+        defer { fs.cleanup() }
+        let path = try CgroupPath("berth/task/web")
+        try driver.create(path, resources: CgroupResources())
+        #expect(driver.pidsLimitHits(path) == nil)
+        try fs.files("berth/task/web", ["pids.events": "max 3\n"])
+        #expect(driver.pidsLimitHits(path) == 3)
+    }
+
     @Test func maxValues() throws {
         let (fs, driver) = try makeFake()
         defer { fs.cleanup() }

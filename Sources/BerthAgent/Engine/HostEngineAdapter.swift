@@ -42,12 +42,13 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     /// The real engine with its usual neighbours: cgroup driver for this host, the Linux
     /// runtime under `runRoot`, the image store, and `berth-reaper` next to the executable.
-    public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String) throws -> HostEngineAdapter {
+    public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String,
+                            pidsLimit: Int64 = PidsLimit.defaultLimit) throws -> HostEngineAdapter {
         let cgroups = try Cgroups.driver()
         let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups)
         let reaper = (runtime.berthPath as NSString).deletingLastPathComponent + "/berth-reaper"
         let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: ImageStore(root: imagesRoot), cgroups: cgroups,
-                                    runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil)
+                                    runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
         return HostEngineAdapter(engine: engine, owner: owner)
     }
 
@@ -94,7 +95,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let log = self.log, arn = plan.taskArn
         do {
             try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td) { event in
-                if event.kind == .error { log("task \(arn): \(event)") }
+                if event.isProblem { log("task \(arn): \(event)") }
             }
         } catch let e as TranslationError {
             // ECS reasons start with the error's kind: "CannotPullContainerError: ...".
@@ -136,7 +137,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         }
         let log = self.log, arn = plan.taskArn
         guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, onEvent: { event in
-            if event.kind == .error { log("task \(arn): \(event)") }
+            if event.isProblem { log("task \(arn): \(event)") }
         }) else {
             let l = layout(plan.taskId)
             if Files.exists(l.taskDir) {

@@ -15,6 +15,8 @@ public final class HostTaskEngine: Sendable {
     public let cgroups: any CgroupDriver
     public let runtime: any ContainerRuntime
     public let initBinary: String?
+    /// pids.max of every container (`PidsLimit`).
+    public let pidsLimit: Int64
     let tasks = Mutex<[String: Entry]>([:])
 
     struct Entry: Sendable {
@@ -24,20 +26,21 @@ public final class HostTaskEngine: Sendable {
     }
 
     public init(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: ImageStore,
-                cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?) {
+                cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.runRoot = runRoot
         self.dataRoot = dataRoot
         self.images = images
         self.cgroups = cgroups
         self.runtime = runtime
         self.initBinary = initBinary
+        self.pidsLimit = pidsLimit
     }
 
     func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: runRoot, dataRoot: dataRoot) }
 
     func prepared(_ taskId: String, _ td: TaskDefinitionInput, _ overrides: [ContainerOverride]) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
-        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary).plan(td, overrides: overrides)
+        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td, overrides: overrides)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
         return (plan, preps, host)

@@ -12,6 +12,9 @@ public final class TaskMachine {
     let inbox = HealthInbox()
     var containers: [ContainerBox]
     var onEvent: (TaskEvent) -> Void
+    /// The kernel's count of forks refused by a container's pids limit (by container name; nil
+    /// when unknown). `TaskRunner` reads the container's cgroup; see TaskMachine+PidsLimit.swift.
+    public var readPidsLimitHits: (String) -> UInt64? = { _ in nil }
 
     var lastStatus = "PENDING"
     var desiredStopped = false
@@ -46,6 +49,7 @@ public final class TaskMachine {
         guard !finished else { return }
         drainHealth(now)
         pollExits(now)
+        checkPidsLimits(now)
         if !desiredStopped {
             scheduleHealthChecks(now)
             drainHealth(now)
@@ -96,7 +100,7 @@ public final class TaskMachine {
     func handleExit(_ i: Int, exitCode: Int32?, oom: Bool, reason: String?, _ now: Double) {
         var c = containers[i]
         c.exitCode = exitCode
-        c.reason = oom ? ECSText.oom : reason
+        c.reason = oom ? ECSText.oom : reason ?? pidsLimitReason(c)
         c.finishedAt = now
         c.checkInFlight = false
         c.generation += 1
@@ -177,6 +181,7 @@ public final class TaskMachine {
         box.exitCode = nil
         box.reason = nil
         box.finishedAt = nil
+        box.pidsLimitHits = 0
         box.pid = try? runtime.state(c.id).pid
         if let hc = box.plan.healthCheck {
             box.health = .unknown
@@ -419,6 +424,8 @@ struct ContainerBox {
     var exitCode: Int32?
     var reason: String?
     var pid: Int32?
+    /// Forks refused by the pids limit, as last reported in an event (this run).
+    var pidsLimitHits: UInt64 = 0
     var restartCount = 0
     var lastRestartAt: Double?
     // health

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthRuntime
 import BerthSys
 import CBerth
@@ -27,7 +28,11 @@ public final class TaskRunner: Sendable {
         taskId = plan.taskId
         self.host = host
         containerNames = plan.containers.map(\.name)
-        machine = Mutex(TaskMachine(plan: plan, runtime: runtime, now: Self.now(), onEvent: onEvent))
+        let m = TaskMachine(plan: plan, runtime: runtime, now: Self.now(), onEvent: onEvent)
+        if let host, let cgroups = host.cgroups {
+            m.readPidsLimitHits = { name in (try? CgroupPath(host.layout.cgroup(name))).flatMap { cgroups.pidsLimitHits($0) } }
+        }
+        machine = Mutex(m)
     }
 
     /// Re-attach to a task from its persisted record (see `TaskMachine.adopt`).

@@ -66,13 +66,15 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
 public struct TaskEvent: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case taskStatus, containerStarted, containerStopped, containerRestarted, healthChanged, healthCheckFailed
-        case stopRequested, signalSent, error
+        case stopRequested, signalSent, pidsLimitReached, error
     }
     public var time: Double
     public var kind: Kind
     public var container: String?
     public var message: String
     public var description: String { (container.map { "\($0): " } ?? "") + message }
+    /// Shown even by `berth run --quiet` and logged by the agent.
+    public var isProblem: Bool { kind == .error || kind == .pidsLimitReached }
 }
 
 /// Task health from its essential containers only (reference §2.3).

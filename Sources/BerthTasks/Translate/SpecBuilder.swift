@@ -23,12 +23,15 @@ public struct SpecBuilder {
     public var layout: TaskLayout
     /// Host path of the static reaper bind-mounted as the container's init when `initProcessEnabled`.
     public var initBinary: String?
+    /// pids.max of every container's cgroup (`PidsLimit`); -1 for no limit.
+    public var pidsLimit: Int64
     public var readFile: (String) throws -> String = { try Files.read($0) }
 
-    public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil) {
+    public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
         self.layout = layout
         self.initBinary = initBinary
+        self.pidsLimit = pidsLimit
     }
 
     public static let initPathInContainer = "/dev/.berth-reaper"
@@ -266,11 +269,11 @@ public struct SpecBuilder {
     }
 
     /// Container `cpu` → CPU shares (ECS agent: unset/0/1 → 2, capped at 262144); `memory` → hard
-    /// limit, `memoryReservation` → soft limit (MiB).
+    /// limit, `memoryReservation` → soft limit (MiB); the host's `pidsLimit` → pids.max.
     func resources(_ c: ContainerDefinition) -> Spec.Resources {
         let shares = UInt64(min(max(c.cpu ?? 0, 2), 262144))
         return Spec.Resources(memory: Spec.Memory(limit: c.memory.map { Int64($0) << 20 }, reservation: c.memoryReservation.map { Int64($0) << 20 }),
-                              cpu: Spec.CPU(shares: shares))
+                              cpu: Spec.CPU(shares: shares), pids: Spec.Pids(limit: pidsLimit))
     }
 }
 

@@ -8,11 +8,14 @@ public struct TaskPlanner {
     public var images: ImageStore
     public var layout: TaskLayout
     public var initBinary: String?
+    /// pids.max of every container (`PidsLimit`).
+    public var pidsLimit: Int64
 
-    public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil) {
+    public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.images = images
         self.layout = layout
         self.initBinary = initBinary
+        self.pidsLimit = pidsLimit
     }
 
     public func plan(_ td: TaskDefinitionInput, overrides: [ContainerOverride] = []) throws -> (TaskPlan, [ContainerPrep]) {
@@ -24,7 +27,7 @@ public struct TaskPlanner {
                 throw TranslationError("containerDefinitions[\(i)].image", e.message)
             }
         }
-        let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary)
+        let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
         var preps: [ContainerPrep] = []
         for (i, c) in td.containers.enumerated() {
             let (record, config) = resolved[i]
