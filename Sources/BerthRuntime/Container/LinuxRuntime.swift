@@ -178,6 +178,15 @@ public struct LinuxRuntime: ContainerRuntime {
 
     // MARK: state
 
+    /// The spec the container was created with (recorded in its state directory; the bundle may
+    /// have changed or, for a task's containers, never had a config.json).
+    public func spec(_ id: String) throws -> Spec {
+        try ContainerID.validate(id)
+        let dir = dir(id)
+        guard dir.exists else { throw RuntimeError.notFound(id) }
+        return try InitConfig.decode(json: try Files.readBytes(dir.initConfig)).spec
+    }
+
     public func state(_ id: String) throws -> ContainerState {
         try ContainerID.validate(id)
         let dir = dir(id)
