@@ -138,8 +138,9 @@ import Testing
 
 /// berth-init processes the host saw, and those whose executable was a file instead of a memfd.
 final class ObservedInits: @unchecked Sendable {
-    private(set) var count = 0
-    private(set) var fromHostFile: [String] = []
+    private var seen: Set<String> = []
+    private(set) var fromHostFile: Set<String> = []
+    var count: Int { seen.count }
     private(set) var notes: [String] = []
 
     func note(_ text: String) { notes.append(text) }
@@ -151,7 +152,8 @@ final class ObservedInits: @unchecked Sendable {
                   status.hasPrefix("Name:\tberth-init"),
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { continue }
             // Only this test's processes: its copy, or a memfd started by them.
-            if exe.hasPrefix(binDir) { fromHostFile.append(exe); count += 1 } else if exe.hasPrefix("/memfd:berth-init") { count += 1 }
+            if exe.hasPrefix(binDir) { fromHostFile.insert("pid \(pid): \(exe)") }
+            if exe.hasPrefix(binDir) || exe.hasPrefix("/memfd:berth-init") { seen.insert(pid) }
         }
     }
 }
