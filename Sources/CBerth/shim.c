@@ -63,6 +63,7 @@ int berth_memfd_create(const char *name, unsigned int flags) { return (int)sysca
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
+#define BERTH_F_SEAL_EXEC 0x0020
 /// Copy `src` (size bytes) into `fd`, make it 0555 and seal it; -1 with errno set.
 static int fill_and_seal(int fd, int src, off_t size) {
     off_t offset = 0;
@@ -73,7 +74,10 @@ static int fill_and_seal(int fd, int src, off_t size) {
         if (n == 0) { errno = EIO; return -1; }
     }
     if (fchmod(fd, 0555) < 0) return -1;
-    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+    int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+    // F_SEAL_EXEC (Linux 6.3+) also freezes the mode bits; older kernels reject it.
+    if (fcntl(fd, F_ADD_SEALS, seals | BERTH_F_SEAL_EXEC) == 0) return 0;
+    return errno == EINVAL ? fcntl(fd, F_ADD_SEALS, seals) : -1;
 }
 
 int berth_sealed_copy(const char *path, const char *name) {

@@ -68,7 +68,7 @@ int berth_dup3(int oldfd, int newfd, int flags);
 int berth_memfd_create(const char *name, unsigned int flags);
 /// A sealed, executable in-memory copy of the file at `path` (CVE-2019-5736): memfd `name`
 /// (close-on-exec, MFD_EXEC where the kernel knows it), the file's bytes, mode 0555, then
-/// F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE, so neither this process nor anything that
+/// F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE (and F_SEAL_EXEC where known), so neither this process nor anything that
 /// reaches it through /proc can change it. Returns the descriptor, or -1 with errno set.
 int berth_sealed_copy(const char *path, const char *name);
 /// The seals on a memfd (F_GET_SEALS), or -1 with errno set.
