@@ -52,7 +52,7 @@ VARIANTS = {
     # CVE-2019-5736: the attacker (Tests/Fixtures/exe-attacker.c) in a rootfs whose /bin/sh is
     # `#!/proc/self/exe` (made by build-initramfs.sh); 76-oci-exe-escape.sh execs sh meanwhile.
     "exe-attacker": {
-        "args": ["/exe-attacker", "15"],
+        "args": ["/exe-attacker", "20"],
         "root": "/exe-escape-rootfs",
     },
     # A double-forked daemon (re-parented away from the shell) next to the main process.
