@@ -32,6 +32,14 @@ mkdir -p "$stage"/{usr/local/bin,lib64,run,tmp,newroot,checks}
 "$repo/Scripts/make-busybox-bundle.sh" --bundle "$stage/bundle" >/dev/null
 # Per-check variants of its config.json for the container checks, all on /bundle/rootfs.
 python3 "$here/oci-bundles.py" "$stage/bundle/config.json" "$stage/bundles" /bundle/rootfs
+# 76-oci-exe-escape.sh's rootfs: busybox whose /bin/sh is `#!/proc/self/exe`, and the attacker,
+# built statically with the toolchain's clang (or cc).
+cp -a "$stage/bundle/rootfs" "$stage/exe-escape-rootfs"
+rm "$stage/exe-escape-rootfs/bin/sh"
+printf '#!/proc/self/exe\n' > "$stage/exe-escape-rootfs/bin/sh"
+chmod 0755 "$stage/exe-escape-rootfs/bin/sh"
+cc=$(command -v clang || command -v cc) || { echo "build-initramfs: need clang or cc for the exe-escape check" >&2; exit 2; }
+"$cc" -static -O2 -o "$stage/exe-escape-rootfs/exe-attacker" "$repo/Tests/Fixtures/exe-attacker.c"
 
 # Berth binaries and every library they load (paths kept as ldd reports them; the release
 # binaries are static executables, for which ldd lists nothing and fails).

@@ -4,7 +4,7 @@
     oci-bundles.py BASE_CONFIG OUT_DIR ROOTFS
 
 Each variant is BASE_CONFIG (the busybox bundle's config.json) with its own process args, hostname
-and linux.resources, and root.path set to ROOTFS (shared, read-only). Written to OUT_DIR/<name>/config.json.
+and linux.resources, and root.path set to ROOTFS (shared, read-only) unless the variant names its own. Written to OUT_DIR/<name>/config.json.
 """
 import copy
 import json
@@ -49,6 +49,12 @@ VARIANTS = {
         "args": ["/bin/sleep", "1000"],
         "hostname": "vm-exec",
     },
+    # CVE-2019-5736: the attacker (Tests/Fixtures/exe-attacker.c) in a rootfs whose /bin/sh is
+    # `#!/proc/self/exe` (made by build-initramfs.sh); 76-oci-exe-escape.sh execs sh meanwhile.
+    "exe-attacker": {
+        "args": ["/exe-attacker", "20"],
+        "root": "/exe-escape-rootfs",
+    },
     # A double-forked daemon (re-parented away from the shell) next to the main process.
     "daemon": {
         "args": ["/bin/sh", "-c", "(sleep 1234 &); exec sleep 1236"],
@@ -63,7 +69,7 @@ def main():
     for name, v in VARIANTS.items():
         config = copy.deepcopy(base)
         config["process"]["args"] = v["args"]
-        config["root"] = {"path": rootfs, "readonly": True}
+        config["root"] = {"path": v.get("root", rootfs), "readonly": True}
         config["hostname"] = v.get("hostname", "vm-" + name)
         if "resources" in v:
             config["linux"]["resources"] = v["resources"]

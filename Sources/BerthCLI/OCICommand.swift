@@ -221,8 +221,7 @@ struct OCICommand: CLICommand {
         let command = Array(rest.dropFirst())
         guard !command.isEmpty else { throw UsageError("missing command to run") }
         let rt = try runtime(g)
-        let (_, spec) = try Bundle.load(try rt.state(id).bundle)
-        var process = spec.process ?? Spec.Process(args: command)
+        var process = try rt.spec(id).process ?? Spec.Process(args: command)
         process.args = command
         process.terminal = false
         process.env = (process.env ?? []) + a.all("--env")

@@ -9,6 +9,7 @@ enum StdioKind {
 
 /// `<state-dir>/monitor.conf`, written by the runtime: one `key=value` per line.
 ///   init=/usr/local/bin/berth-init the executable that sets the container up (`<init> <state-dir>`)
+///   init-fd=N                      the inherited sealed copy of it, which is what runs (Docs/security.md)
 ///   stdio=inherit|null|logs
 ///   stdout=PATH  stderr=PATH       log files (logs mode)
 ///   max-bytes=N  max-files=N       rotation (0 bytes: never rotate)
@@ -17,6 +18,7 @@ enum StdioKind {
 ///   cgroup-join=PATH               (repeated) files init's child writes "0" to when not started inside
 struct MonitorConfig {
     var initPath = ""
+    var initFd: Int32 = -1
     var stdio = StdioKind.inherit
     var stdoutPath = ""
     var stderrPath = ""
@@ -38,6 +40,8 @@ struct MonitorConfig {
             // Byte comparisons: String == needs Unicode tables that Embedded Swift does not link.
             if key == Array("init".utf8) {
                 config.initPath = text
+            } else if key == Array("init-fd".utf8) {
+                config.initFd = Int32(Bytes.parseInt(value) ?? -1)
             } else if key == Array("stdio".utf8) {
                 if value.elementsEqual("inherit".utf8) { config.stdio = .inherit }
                 else if value.elementsEqual("null".utf8) { config.stdio = .null }
@@ -60,6 +64,8 @@ struct MonitorConfig {
             }
         }
         if config.initPath.isEmpty { return (nil, "\(path): no init= line") }
+        // Never fall back to the file on the host: only the sealed copy may run in the container.
+        if config.initFd < 3 { return (nil, "\(path): no init-fd= line (the sealed copy of \(config.initPath))") }
         if config.stdio == .logs && (config.stdoutPath.isEmpty || config.stderrPath.isEmpty) {
             return (nil, "\(path): logs mode needs stdout= and stderr=")
         }

@@ -43,12 +43,16 @@ struct Monitor {
             return 2
         }
         for sig in [SIGHUP, SIGINT, SIGTERM, SIGPIPE] { _ = berth_ignore_signal(sig) }
+        // Nobody outside root with CAP_SYS_PTRACE reads this process's memory, fds or exe through /proc.
+        _ = berth_set_dumpable(0)
         let stateDir = String(cString: arg)
         let (loaded, why) = MonitorConfig.load(stateDir + "/monitor.conf")
         guard let config = loaded else {
             IO.writeAll(3, "error monitor: \(why)\n")
             return 1
         }
+        // Held only until init is spawned; no child inherits it.
+        _ = berth_set_cloexec(config.initFd)
         var monitor = Monitor(stateDir: stateDir, config: config)
         return monitor.run()
     }
@@ -115,6 +119,8 @@ struct Monitor {
         attr.stdout_fd = stdio[1]
         attr.stderr_fd = stdio[2]
         attr.keep_count = 1
+        attr.use_exec_fd = 1
+        attr.exec_fd = config.initFd
         initPid = argv.withUnsafeBufferPointer { a in
             keep.withUnsafeBufferPointer { k in
                 join.withUnsafeBufferPointer { j in
@@ -126,6 +132,7 @@ struct Monitor {
             }
         }
         for fd in childFds where fd >= 0 { close(fd) }
+        close(config.initFd)
         if initPid <= 0 { _ = fail("start \(config.initPath) in the container's cgroup"); return false }
         return true
     }

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/xattr.h>
 #include <sys/signalfd.h>
 #include <net/if.h>
@@ -37,6 +38,8 @@ int berth_close_range(unsigned int first, unsigned int last, unsigned int flags)
     return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+int berth_set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC); }
+
 int berth_cloexec_from(int first) {
     if (berth_close_range((unsigned)first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) == 0) return 0;
     DIR *d = opendir("/proc/self/fd");
@@ -56,6 +59,50 @@ int berth_execvpe(const char *file, char *const argv[], char *const envp[]) { re
 int berth_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
 int berth_dup3(int oldfd, int newfd, int flags) { return dup3(oldfd, newfd, flags); }
 int berth_memfd_create(const char *name, unsigned int flags) { return (int)syscall(SYS_memfd_create, name, flags); }
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#define BERTH_F_SEAL_EXEC 0x0020
+/// Copy `src` (size bytes) into `fd`, make it 0555 and seal it; -1 with errno set.
+static int fill_and_seal(int fd, int src, off_t size) {
+    off_t offset = 0;
+    while (offset < size) {
+        ssize_t n = sendfile(fd, src, &offset, (size_t)(size - offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) { errno = EIO; return -1; }
+    }
+    if (fchmod(fd, 0555) < 0) return -1;
+    int seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+    // F_SEAL_EXEC (Linux 6.3+) also freezes the mode bits; older kernels reject it.
+    if (fcntl(fd, F_ADD_SEALS, seals | BERTH_F_SEAL_EXEC) == 0) return 0;
+    return errno == EINVAL ? fcntl(fd, F_ADD_SEALS, seals) : -1;
+}
+
+int berth_sealed_copy(const char *path, const char *name) {
+    int src;
+    do { src = open(path, O_RDONLY | O_CLOEXEC); } while (src < 0 && errno == EINTR);
+    if (src < 0) return -1;
+    struct stat st;
+    int fd = -1;
+    if (fstat(src, &st) == 0) {
+        // MFD_EXEC (Linux 6.3+) keeps exec allowed under vm.memfd_noexec; older kernels reject it.
+        fd = berth_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+        if (fd < 0 && errno == EINVAL) fd = berth_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd >= 0 && fill_and_seal(fd, src, st.st_size) < 0) {
+            int e = errno;
+            close(fd);
+            fd = -1;
+            errno = e;
+        }
+    }
+    int e = errno;
+    close(src);
+    errno = e;
+    return fd;
+}
+int berth_get_seals(int fd) { return fcntl(fd, F_GET_SEALS); }
 int berth_wifexited(int status) { return WIFEXITED(status); }
 int berth_wexitstatus(int status) { return WEXITSTATUS(status); }
 int berth_wifsignaled(int status) { return WIFSIGNALED(status); }
@@ -297,6 +344,12 @@ static void spawn_child(const berth_spawn_attr *a, int errpipe, int placed) {
         if (moved < 0) goto fail;
         errpipe = moved;
     }
+    // The executable's descriptor goes above the slots too (it stays close-on-exec).
+    int exec_fd = -1;
+    if (a->use_exec_fd) {
+        exec_fd = fcntl(a->exec_fd, F_DUPFD_CLOEXEC, base + 1);
+        if (exec_fd < 0) goto fail;
+    }
     // Stage kept fds above everything first so dup2 ordering cannot clobber a source.
     int staged[64];
     int n = a->keep_count > 64 ? 64 : a->keep_count;
@@ -317,7 +370,8 @@ static void spawn_child(const berth_spawn_attr *a, int errpipe, int placed) {
     berth_cloexec_from(3 + n);
     if (a->cwd && chdir(a->cwd) < 0) goto fail;
     char *const *envp = a->envp ? a->envp : environ;
-    if (a->search_path) execvpe(a->path, a->argv, envp);
+    if (exec_fd >= 0) syscall(SYS_execveat, exec_fd, "", a->argv, envp, AT_EMPTY_PATH);
+    else if (a->search_path) execvpe(a->path, a->argv, envp);
     else execve(a->path, a->argv, envp);
 fail:;
     int e = errno;

@@ -151,9 +151,14 @@ func td(_ container: String, task: String = "") -> String {
 
     @Test func initProcessPrependsTheReaperAndMountsIt() throws {
         let json = td(#"{"name": "a", "image": "x", "memory": 64, "command": ["app"], "linuxParameters": {"initProcessEnabled": true}}"#)
-        let spec = try build(json, initBinary: "/usr/lib/berth/berth-reaper").plan.spec
+        let prep = try build(json, initBinary: "/usr/lib/berth/berth-reaper")
+        let spec = prep.plan.spec
         #expect(spec.process?.args == ["/dev/.berth-reaper", "--", "app"])
-        #expect(spec.mounts?.contains(Spec.Mount(destination: "/dev/.berth-reaper", type: "bind", source: "/usr/lib/berth/berth-reaper", options: ["bind", "ro"])) == true)
+        // The container gets the task's own read-only copy, never the file every task runs.
+        let copy = "/run/berth/tasks/abc123/a/berth-reaper"
+        #expect(prep.copies == [copy: "/usr/lib/berth/berth-reaper"])
+        #expect(spec.mounts?.contains(Spec.Mount(destination: "/dev/.berth-reaper", type: "bind", source: copy, options: ["bind", "ro"])) == true)
+        #expect(spec.mounts?.contains { $0.source == "/usr/lib/berth/berth-reaper" } == false)
         #expect(throws: TranslationError.self) { try build(json) }
     }
 }

@@ -87,8 +87,9 @@ extension LinuxRuntime {
 struct ExecSession {
     let id: String
     let path: String
-    /// The `berth-init` executable.
+    /// The `berth-init` executable (named in errors) and its sealed copy, which is what runs.
     let initPath: String
+    let initFd: Int32
     /// The container's cgroup, which init enters before it runs (nil: the container has none).
     let placement: CgroupPlacement?
 
@@ -97,7 +98,7 @@ struct ExecSession {
         guard current.status == .running || current.status == .created else {
             throw RuntimeError.invalidState(id: id, status: current.status, action: "exec in")
         }
-        try runtime.requireInit()
+        initFd = try runtime.initExecutable()
         let dir = runtime.dir(id)
         var config = try InitConfig.decode(json: try Files.readBytes(dir.initConfig))
         config.mode = .exec
@@ -133,6 +134,8 @@ struct ExecSession {
             attr.stdout_fd = stdio[1]
             attr.stderr_fd = stdio[2]
             attr.keep_count = 1
+            attr.use_exec_fd = 1
+            attr.exec_fd = initFd
             let join = placement?.joinFiles ?? []
             attr.cgroup_join_count = Int32(join.count)
             return try initPath.withCString { exe in

@@ -34,10 +34,12 @@ public struct LinuxRuntime: ContainerRuntime {
         self.initPath = initPath ?? dir + "/berth-init"
     }
 
+    /// The sealed in-memory copy of `berth-init` that create and exec run (`SealedExecutable`).
     /// Fails with the path when `berth-init` is missing or not executable, before anything is made.
-    func requireInit() throws {
+    func initExecutable() throws -> Int32 {
         let (_, e) = Sys.attempt { access(initPath, X_OK) }
         if e != 0 { throw RuntimeError.sys(SysError("berth-init", errno: e, detail: initPath)) }
+        do { return try SealedExecutable.descriptor(initPath) } catch { throw RuntimeError.sys(error) }
     }
 
     /// The running executable (`/proc/self/exe` resolved).
@@ -54,7 +56,7 @@ public struct LinuxRuntime: ContainerRuntime {
     public func create(_ request: CreateRequest) throws -> ContainerState {
         try ContainerID.validate(request.id)
         let plan = try SpecValidator.validate(request.spec, bundle: request.bundle, id: request.id)
-        try requireInit()
+        let initFd = try initExecutable()
         let dir = dir(request.id)
         try Files.makeDirectories(root, mode: 0o711)
         let (_, mkdirErr) = Sys.attempt { mkdir(dir.path, 0o700) }
@@ -64,14 +66,14 @@ public struct LinuxRuntime: ContainerRuntime {
         var undo = Undo()
         undo.push("remove \(dir.path)") { try? Files.removeTree(dir.path) }
         do {
-            return try create(request, plan: plan, dir: dir, undo: &undo)
+            return try create(request, plan: plan, dir: dir, initFd: initFd, undo: &undo)
         } catch {
             undo.run()
             throw error
         }
     }
 
-    private func create(_ request: CreateRequest, plan: ContainerPlan, dir: ContainerDir, undo: inout Undo) throws -> ContainerState {
+    private func create(_ request: CreateRequest, plan: ContainerPlan, dir: ContainerDir, initFd: Int32, undo: inout Undo) throws -> ContainerState {
         if cgroups.exists(plan.cgroup) {
             throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
         }
@@ -94,7 +96,7 @@ public struct LinuxRuntime: ContainerRuntime {
         try StateFile.create(dir.monitorConfig, Array(conf.utf8))
 
         let createdAt = berth_realtime_ns()
-        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio)
+        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio, initFd: initFd)
         defer { monitor.report.close() }
         let monitorStart = Proc.startTime(monitor.pid)
         Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir.path)")
@@ -177,6 +179,15 @@ public struct LinuxRuntime: ContainerRuntime {
     }
 
     // MARK: state
+
+    /// The spec the container was created with (recorded in its state directory; the bundle may
+    /// have changed or, for a task's containers, never had a config.json).
+    public func spec(_ id: String) throws -> Spec {
+        try ContainerID.validate(id)
+        let dir = dir(id)
+        guard dir.exists else { throw RuntimeError.notFound(id) }
+        return try InitConfig.decode(json: try Files.readBytes(dir.initConfig)).spec
+    }
 
     public func state(_ id: String) throws -> ContainerState {
         try ContainerID.validate(id)

@@ -107,6 +107,7 @@ public struct TaskHost: Sendable {
             try Files.makeDirectories(dir)
         }
         for (path, content) in c.files { try Files.writeAtomically(path, Array(content.utf8)) }
+        for (path, source) in c.copies { try Files.writeAtomically(path, try Files.readBytes(source), mode: 0o555) }
         for dir in c.directories { try Files.makeDirectories(dir) }
         guard !c.lowerDirs.isEmpty else { throw TranslationError(name, "image has no layers") }
         let data = "lowerdir=\(c.lowerDirs.joined(separator: ":")),upperdir=\(layout.upperDir(name)),workdir=\(layout.workDir(name))"

@@ -12,6 +12,9 @@ public struct ContainerPrep: Sendable {
     public var directories: [String]
     /// Image layers (top first) for the overlay rootfs.
     public var lowerDirs: [String]
+    /// Host destination → host source of executables copied in before start (the task's own copy
+    /// of berth-reaper, so no container can reach the file other tasks run; Docs/security.md).
+    public var copies: [String: String] = [:]
 }
 
 /// Translates one ECS container definition into an OCI spec plus lifecycle plan (pure apart from
@@ -74,8 +77,11 @@ public struct SpecBuilder {
             guard dest.hasPrefix("/") else { throw TranslationError("\(path).linuxParameters.tmpfs[\(i)].containerPath", "must be an absolute path") }
             mounts.append(Spec.Mount(destination: dest, type: "tmpfs", source: "tmpfs", options: (t.mountOptions ?? []) + ["size=\(size)m"]))
         }
+        var copies: [String: String] = [:]
         if let initBinary, c.linuxParameters?.initProcessEnabled == true {
-            mounts.append(Spec.Mount(destination: Self.initPathInContainer, type: "bind", source: initBinary, options: ["bind", "ro"]))
+            let copy = layout.containerDir(name) + "/berth-reaper"
+            copies[copy] = initBinary
+            mounts.append(Spec.Mount(destination: Self.initPathInContainer, type: "bind", source: copy, options: ["bind", "ro"]))
         }
 
         var linux = Spec.Linux(namespaces: namespaces(disableNetworking: c.disableNetworking == true), resources: resources(c), cgroupsPath: layout.cgroup(name),
@@ -116,7 +122,7 @@ public struct SpecBuilder {
             }
             withSignal.stopSignal = sig
         }
-        return ContainerPrep(plan: withSignal, files: files, directories: directories, lowerDirs: lowerDirs)
+        return ContainerPrep(plan: withSignal, files: files, directories: directories, lowerDirs: lowerDirs, copies: copies)
     }
 
     // MARK: process

@@ -60,10 +60,19 @@ int berth_setresgid(gid_t r, gid_t e, gid_t s);
 int berth_close_range(unsigned int first, unsigned int last, unsigned int flags);
 /// Mark every descriptor >= first close-on-exec (close_range with CLOEXEC, or a /proc/self/fd walk).
 int berth_cloexec_from(int first);
+/// Mark one descriptor close-on-exec (fcntl is variadic, so Swift cannot call it).
+int berth_set_cloexec(int fd);
 int berth_execvpe(const char *file, char *const argv[], char *const envp[]);
 int berth_pipe2(int fds[2], int flags);
 int berth_dup3(int oldfd, int newfd, int flags);
 int berth_memfd_create(const char *name, unsigned int flags);
+/// A sealed, executable in-memory copy of the file at `path` (CVE-2019-5736): memfd `name`
+/// (close-on-exec, MFD_EXEC where the kernel knows it), the file's bytes, mode 0555, then
+/// F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE (and F_SEAL_EXEC where known), so neither this process nor anything that
+/// reaches it through /proc can change it. Returns the descriptor, or -1 with errno set.
+int berth_sealed_copy(const char *path, const char *name);
+/// The seals on a memfd (F_GET_SEALS), or -1 with errno set.
+int berth_get_seals(int fd);
 /// Wait status helpers (the W* macros are not importable).
 int berth_wifexited(int status);
 int berth_wexitstatus(int status);
@@ -203,6 +212,10 @@ typedef struct berth_spawn_attr {
     const char *const *cgroup_join;
     int cgroup_join_count;
     const char *cgroup_dir;    // NULL: none. berth_spawn only (berth_spawn_detached: EINVAL)
+    // 1: execute the file open at exec_fd (execveat AT_EMPTY_PATH, e.g. a berth_sealed_copy)
+    // instead of `path`, which then only names it in errors.
+    int use_exec_fd;
+    int exec_fd;
 
 } berth_spawn_attr;
 /// fork (or clone3 into cgroup_dir) + execve with only async-signal-safe calls in the child (open/write/close for cgroup_join). Returns the child's pid,
