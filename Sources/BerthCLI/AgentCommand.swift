@@ -142,15 +142,14 @@ struct AgentCommand: CLICommand {
             export AWS_DEFAULT_REGION=\(o.backend.region)
             export AWS_ENDPOINT_URL_ECS=\(endpoint)
 
-            # ~/.aws/config
-            [profile \(profile)]
-            region = \(o.backend.region)
-            endpoint_url = \(endpoint)
-
-            # ~/.aws/credentials
-            [\(profile)]
-            aws_access_key_id = \(creds.accessKeyId)
-            aws_secret_access_key = \(creds.secretAccessKey)
+            # Or, for a named profile (--profile \(profile)), in ~/.aws/config:
+            #   [profile \(profile)]
+            #   region = \(o.backend.region)
+            #   endpoint_url = \(endpoint)
+            # and in ~/.aws/credentials:
+            #   [\(profile)]
+            #   aws_access_key_id = \(creds.accessKeyId)
+            #   aws_secret_access_key = \(creds.secretAccessKey)
             """)
         return 0
     }

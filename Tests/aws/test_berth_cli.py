@@ -106,7 +106,10 @@ def test_credentials_command(fresh_agent):
     assert proc.returncode == 0
     assert f"export AWS_ACCESS_KEY_ID={fresh_agent.access_key}" in proc.stdout
     assert f"aws_secret_access_key = {fresh_agent.secret_key}" in proc.stdout
-    assert "[profile berth]" in proc.stdout
+    assert "#   [profile berth]" in proc.stdout
+    # The whole output is valid shell: `eval "$(berth agent credentials)"` sets the variables.
+    sh = subprocess.run(["sh", "-ec", 'eval "$1"; echo "$AWS_ACCESS_KEY_ID"', "sh", proc.stdout], capture_output=True, text=True)
+    assert sh.returncode == 0 and sh.stderr == "" and sh.stdout.strip() == fresh_agent.access_key
     st = os.stat(os.path.join(fresh_agent.state_dir, "credentials.json"))
     assert st.st_mode & 0o777 == 0o600
 
