@@ -72,6 +72,7 @@ public final class TaskRunner: Sendable {
             wakeup.wait(seconds: budget, pids: pids, pidfds: &pidfds)
         }
         RunnerWakeup.closeAll(pidfds)
+        TestPause.at("task-teardown")
         if let host { cleanupProblems.withLock { $0 = host.cleanup(containerNames: containerNames) } }
         finishedFlag.withLock { $0 = true }
         done.signal()

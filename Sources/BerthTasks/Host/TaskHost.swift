@@ -124,6 +124,7 @@ public struct TaskHost: Sendable {
                 if e != 0 { _ = Sys.attempt { berth_umount2(rootfs, BERTH_MNT_DETACH) } }
             }
         }
+        TestPause.at("task-teardown-midway")
         do { try Netns.remove(layout.netnsPath) } catch { problems.append("\(error)") }
         if let cgroups, let path = try? CgroupPath(layout.cgroupParent), cgroups.exists(path) {
             do { try cgroups.remove(path) } catch { problems.append("\(error)") }
