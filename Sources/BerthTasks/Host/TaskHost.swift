@@ -113,7 +113,9 @@ public struct TaskHost: Sendable {
         try Sys.call("mount overlay", detail: layout.rootfs(name)) { berth_mount("overlay", layout.rootfs(name), "overlay", 0, data) }
     }
 
-    /// Remove everything `prepare` made, even after a failure half-way. Logs are kept.
+    /// Remove everything `prepare` made, even after a failure half-way. Logs are kept. The task
+    /// directory goes last: while it exists the teardown is unfinished (see
+    /// `HostEngineAdapter.finishAdoption`).
     public func cleanup(containerNames: [String]) -> [String] {
         var problems: [String] = []
         stopProxy()
@@ -129,8 +131,8 @@ public struct TaskHost: Sendable {
         if let cgroups, let path = try? CgroupPath(layout.cgroupParent), cgroups.exists(path) {
             do { try cgroups.remove(path) } catch { problems.append("\(error)") }
         }
-        do { try Files.removeTree(layout.taskDir) } catch { problems.append("\(error)") }
         do { try Files.removeTree(layout.dataDir + "/volumes") } catch { problems.append("\(error)") }
+        do { try Files.removeTree(layout.taskDir) } catch { problems.append("\(error)") }
         return problems
     }
 
