@@ -30,11 +30,12 @@ public final class TaskRunner: Sendable {
         machine = Mutex(TaskMachine(plan: plan, runtime: runtime, now: Self.now(), onEvent: onEvent))
     }
 
-    /// Re-attach to a task from its persisted record (see `TaskMachine.adopt`).
-    public convenience init(adopting plan: TaskPlan, record: TaskSnapshot, runtime: any ContainerRuntime, host: TaskHost?,
-                            onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
+    /// Re-attach to a task from its persisted record (see `TaskMachine.adopt`), with the stop
+    /// the caller had acknowledged, if any.
+    public convenience init(adopting plan: TaskPlan, record: TaskSnapshot, stop: (code: StopCode, reason: String)? = nil,
+                            runtime: any ContainerRuntime, host: TaskHost?, onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
         self.init(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
-        machine.withLock { $0.adopt(record) }
+        machine.withLock { $0.adopt(record, stop: stop, now: Self.now()) }
     }
 
     /// The persisted record of a task, if its runtime directory still exists.
