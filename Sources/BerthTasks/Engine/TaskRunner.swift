@@ -35,7 +35,8 @@ public final class TaskRunner: Sendable {
     public convenience init(adopting plan: TaskPlan, record: TaskSnapshot, stop: (code: StopCode, reason: String)? = nil,
                             runtime: any ContainerRuntime, host: TaskHost?, onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
         self.init(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
-        machine.withLock { $0.adopt(record, stop: stop, now: Self.now()) }
+        let order = stop.map { (code: $0.code, reason: $0.reason, at: Self.now()) }
+        machine.withLock { $0.adopt(record, stop: order) }
     }
 
     /// The persisted record of a task, if its runtime directory still exists.
