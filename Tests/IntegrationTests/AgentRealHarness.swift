@@ -18,6 +18,8 @@ final class AgentRealHarness: @unchecked Sendable {
     var retention: Int?
     /// More `berth agent` arguments (e.g. `--time-scale 0.05` for service tests).
     var extraAgentArgs: [String] = []
+    /// More environment for the next `startAgent` (e.g. BERTH_TEST_PAUSE).
+    var agentEnvironment: [String: String] = [:]
     /// Every task id this harness started (cleaned up even if their runtime dirs are gone).
     var launched: [String] = []
 
@@ -39,6 +41,7 @@ final class AgentRealHarness: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: TaskHarness.berth)
         p.arguments = ["agent", "--state-dir", stateDir, "--socket", socket, "--listen", "127.0.0.1:0", "--run-root", runRoot,
                        "--images", images] + (retention.map { ["--stopped-task-retention", String($0)] } ?? []) + extraAgentArgs
+        if !agentEnvironment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(agentEnvironment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -186,6 +189,8 @@ final class AgentRealHarness: @unchecked Sendable {
         if let cgroups = try? Cgroups.driver() {
             let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups, berthPath: TaskHarness.berth)
             for id in runtimeContainers() { try? runtime.delete(id, force: true) }
+            // Port proxies of tasks whose teardown never ran (only processes of this world).
+            for p in processes() { if let pid = p.split(separator: " ").first.flatMap({ Int32($0) }) { kill(pid, SIGKILL) } }
             for id in Set(launched + ((try? Files.list(runRoot + "/tasks")) ?? [])) {
                 if let path = try? CgroupPath("berth/task-\(id)"), cgroups.exists(path) { try? cgroups.remove(path) }
             }

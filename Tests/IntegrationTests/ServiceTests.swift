@@ -108,6 +108,10 @@ import Testing
             let cleanDeadline = Date().addingTimeInterval(20)
             while !AgentRealHarness.cgroupDirs(id).isEmpty && Date() < cleanDeadline { usleep(200_000) }
             #expect(AgentRealHarness.cgroupDirs(id).isEmpty, "cgroups of a scaled-in task left")
+            // The engine's final record (kept with the logs) says what the API says.
+            let final = (try? Files.readBytes(h.stateDir + "/tasks/\(id)/task.json")).flatMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+            #expect(final?["stopCode"] as? String == "ServiceSchedulerInitiated", "engine record: \(final ?? [:])")
+            #expect(final?["stoppedReason"] as? String == t["stoppedReason"] as? String, "engine record: \(final ?? [:])")
         }
         let r = try h.cli(["service", "rm", "scale", "--force", "--wait"], timeout: 120)
         #expect(r.status == 0 && r.stdout.contains("INACTIVE"), "\(r.stderr)")

@@ -91,7 +91,9 @@ public final class ECSBackend: @unchecked Sendable {
 
     /// Re-attach a task that was not stopped when the agent went away.
     func adoptTask(_ t: TaskRecord) {
-        if let obs = engine.adopt(t.plan) {
+        // The stop intent on disk goes with it: a stop acknowledged just before the agent died
+        // may never have reached the engine.
+        if let obs = engine.adopt(t.plan, stop: t.stopIntent) {
             merge(obs)
             log("adopted task \(t.arn) (\(obs.lastStatus))")
             return

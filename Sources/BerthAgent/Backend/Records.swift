@@ -66,6 +66,11 @@ struct TaskRecord {
     var cluster: String { plan.clusterName }
     var lastStatus: String { task["lastStatus"]?.stringValue ?? "PROVISIONING" }
     var desiredStatus: String { task["desiredStatus"]?.stringValue ?? "RUNNING" }
+    /// The stop DescribeTasks answers with once desiredStatus is STOPPED (what the engine must carry out).
+    var stopIntent: StopIntent? {
+        guard desiredStatus == "STOPPED", let code = task["stopCode"]?.stringValue else { return nil }
+        return StopIntent(code: code, reason: task["stoppedReason"]?.stringValue ?? "")
+    }
 
     var json: JSON {
         .obj([("task", task), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSON.string)),

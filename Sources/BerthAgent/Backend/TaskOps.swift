@@ -186,8 +186,8 @@ extension ECSBackend {
             bumpVersion(&r)
             tasks[r.id] = r
             persist(task: r)
-            let arn = r.arn
-            deferred.append { [self] in engine.stop(taskArn: arn, reason: reason) }
+            let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: "UserInitiated", reason: reason)
+            deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
         }
         return ["task": describe(r, includeTags: false)]
     }

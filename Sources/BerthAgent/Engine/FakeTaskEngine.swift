@@ -34,16 +34,16 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         lock.withLock { tasks[plan.taskArn] = FakeTask(plan: plan, launchedAt: clock()) }
     }
 
-    public func stop(taskArn: String, reason: String) {
+    public func stop(taskArn: String, intent: StopIntent) {
         lock.withLock {
             if tasks[taskArn]?.stopRequestedAt == nil {
                 tasks[taskArn]?.stopRequestedAt = clock()
-                tasks[taskArn]?.stopReason = reason
+                tasks[taskArn]?.stopReason = intent.reason
             }
         }
     }
 
-    public func adopt(_ plan: TaskLaunchPlan) -> TaskObservation? {
+    public func adopt(_ plan: TaskLaunchPlan, stop: StopIntent?) -> TaskObservation? {
         // A fake engine keeps nothing across restarts: the task is gone.
         nil
     }

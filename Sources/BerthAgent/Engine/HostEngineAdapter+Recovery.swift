@@ -45,12 +45,23 @@ extension HostEngineAdapter {
         for problem in host.cleanup(containerNames: names) { log("task \(taskId): cleanup: \(problem)") }
     }
 
-    /// After adoption: stop tasks on this host that belong to this agent but that it no longer knows.
+    /// After adoption, every task the engine drives has been handed to it; any other task
+    /// directory is a leftover: of a task the agent no longer knows (stopped and removed), or of
+    /// a task the agent knows as STOPPED whose teardown a crash interrupted (its resources are
+    /// released now, not at the end of retention; its record and logs stay). `discard` skips
+    /// what is already gone, so a teardown interrupted again is finished on the next start.
     public func finishAdoption(knownTaskArns: Set<String>) {
         let knownIds = Set(knownTaskArns.compactMap(Self.taskId))
+        let driven = Set(lock.withLock { known.values.map(\.plan.taskId) })
         let dir = engine.runRoot + "/tasks"
-        for id in (try? Files.list(dir)) ?? [] where !knownIds.contains(id) && isOwned(id) {
-            log("task \(id) is running on this host but the agent has no record of it (its state file was lost); stopping it")
+        for id in (try? Files.list(dir)) ?? [] where !driven.contains(id) {
+            if knownIds.contains(id) {
+                log("task \(id) is STOPPED but its teardown did not finish; releasing its host resources")
+            } else if isOwned(id) {
+                log("task \(id) is running on this host but the agent has no record of it (its state file was lost); stopping it")
+            } else {
+                continue
+            }
             discard(id)
         }
     }

@@ -111,9 +111,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         }
     }
 
-    public func stop(taskArn: String, reason: String) {
-        engine.stop(key: taskArn, code: .userInitiated, reason: reason)
+    public func stop(taskArn: String, intent: StopIntent) {
+        engine.stop(key: taskArn, code: Self.stopCode(intent), reason: intent.reason)
     }
+
+    /// The engine's code for the agent's (the agent only sends codes the engine knows).
+    static func stopCode(_ intent: StopIntent) -> StopCode { StopCode(rawValue: intent.code) ?? .userInitiated }
 
     /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
     /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
@@ -129,14 +132,15 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         }
     }
 
-    public func adopt(_ plan: TaskLaunchPlan) -> TaskObservation? {
+    public func adopt(_ plan: TaskLaunchPlan, stop: StopIntent?) -> TaskObservation? {
         guard let td = try? Self.decode(plan) else {
             log("task \(plan.taskArn): its stored definition no longer decodes; cleaning it up")
             discard(plan.taskId)
             return nil
         }
         let log = self.log, arn = plan.taskArn
-        guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, onEvent: { event in
+        let order = stop.map { (code: Self.stopCode($0), reason: $0.reason) }
+        guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, stop: order, onEvent: { event in
             if event.isProblem { log("task \(arn): \(event)") }
         }) else {
             let l = layout(plan.taskId)

@@ -11,14 +11,17 @@ public protocol TaskEngine: AnyObject, Sendable {
     /// throwing means it could not even begin (the task stops with TaskFailedToStart and the
     /// error's description as stoppedReason).
     func launch(_ plan: TaskLaunchPlan) throws
-    /// Begin stopping a task (stop signal, stopTimeout, SIGKILL). Idempotent.
-    func stop(taskArn: String, reason: String)
+    /// Begin stopping a task (stop signal, stopTimeout, SIGKILL) with the stopCode and reason
+    /// the agent answered with. Idempotent: the first stop wins.
+    func stop(taskArn: String, intent: StopIntent)
     /// The current state of the tasks the engine knows about: at least every task whose state
     /// changed since the previous call (the agent merges idempotently; an engine may report all).
     func observe() -> [TaskObservation]
     /// After an agent restart: re-attach to a task that was not STOPPED when the agent went
     /// away. nil means the engine finds nothing left of it (for example after a reboot).
-    func adopt(_ plan: TaskLaunchPlan) -> TaskObservation?
+    /// `stop`: the stop the agent had acknowledged (desiredStatus STOPPED); the engine carries it
+    /// out with that code and reason even if it had not received it before the agent died.
+    func adopt(_ plan: TaskLaunchPlan, stop: StopIntent?) -> TaskObservation?
     /// The agent no longer tracks this stopped task: drop its logs and leftovers.
     func release(taskArn: String)
     /// Log lines of one container (or all when `container` is nil), oldest first, after `since`.
@@ -28,7 +31,8 @@ public protocol TaskEngine: AnyObject, Sendable {
     /// Run a command inside a running container and collect its output.
     func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult
     /// After every task the agent knows was adopted: stop what the engine runs for this agent
-    /// but the agent no longer knows (its record was lost).
+    /// but the agent no longer knows (its record was lost), and release at once the host
+    /// resources of tasks the agent knows as STOPPED whose teardown did not finish.
     func finishAdoption(knownTaskArns: Set<String>)
 }
 
@@ -78,6 +82,16 @@ public struct TaskLaunchPlan: Sendable, Equatable {
               let td = json["taskDefinition"], case .object = td else { return nil }
         self.init(taskArn: arn, taskId: id, clusterName: cluster, clusterArn: clusterArn, taskDefinitionArn: tdArn, taskDefinition: td,
                   overrides: json["overrides"] ?? [:], region: json["region"]?.stringValue ?? "", accountId: json["accountId"]?.stringValue ?? "")
+    }
+}
+
+/// A stop the agent has acknowledged: the ECS stopCode and stoppedReason it answers with.
+public struct StopIntent: Sendable, Equatable {
+    public var code: String
+    public var reason: String
+    public init(code: String, reason: String) {
+        self.code = code
+        self.reason = reason
     }
 }
 

@@ -81,8 +81,7 @@ extension ECSBackend {
         bumpVersion(&r)
         tasks[id] = r
         persist(task: r)
-        let arn = r.arn
-        let reason = o.reason
-        deferred.append { [self] in engine.stop(taskArn: arn, reason: reason) }
+        let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: o.stopCode.rawValue, reason: o.reason)
+        deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
     }
 }

@@ -60,12 +60,15 @@ public final class HostTaskEngine: Sendable {
     }
 
     /// Re-attach to a task whose record survived (same boot). nil if nothing is left of it.
+    /// `stop`: a stop the caller acknowledged before it went away, carried out with that code
+    /// and reason even if the task's record was written before the stop reached it.
     public func adopt(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
+                      stop: (code: StopCode, reason: String)? = nil,
                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) -> TaskSnapshot? {
         let layout = layout(taskId)
         guard let record = TaskRunner.record(layout), var (plan, _, host) = try? prepared(taskId, td, overrides) else { return nil }
         for i in plan.containers.indices { plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? [] }
-        let runner = TaskRunner(adopting: plan, record: record, runtime: runtime, host: host, onEvent: onEvent)
+        let runner = TaskRunner(adopting: plan, record: record, stop: stop, runtime: runtime, host: host, onEvent: onEvent)
         tasks.withLock { $0[key] = Entry(runner: runner, layout: layout, names: plan.containers.map(\.name)) }
         runner.start()
         return runner.snapshot()

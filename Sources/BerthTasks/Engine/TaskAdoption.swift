@@ -5,8 +5,10 @@ extension TaskMachine {
     /// record, then ask the runtime what became of each container. Running containers are
     /// adopted (their exit is picked up by the next step), containers whose state is gone are
     /// marked STOPPED with the agent's ContainerVanishedError-style reason, pending containers
-    /// start as their dependencies allow.
-    public func adopt(_ record: TaskSnapshot) {
+    /// start as their dependencies allow. `stop` is a stop the caller acknowledged (and persisted)
+    /// that the record may predate: it is requested (at `at`) before anything else happens, so
+    /// the task ends with that code and reason.
+    public func adopt(_ record: TaskSnapshot, stop: (code: StopCode, reason: String, at: Double)? = nil) {
         lastStatus = record.lastStatus
         createdAt = record.createdAt
         desiredStopped = record.desiredStatus == "STOPPED"
@@ -17,6 +19,7 @@ extension TaskMachine {
         executionStoppedAt = record.executionStoppedAt
         stoppedBy = record.stoppedByContainer
         version = record.version
+        if let stop { requestStop(stop.code, reason: stop.reason, now: stop.at) }
         for i in containers.indices {
             guard let saved = record.container(containers[i].plan.name) else { continue }
             var c = containers[i]

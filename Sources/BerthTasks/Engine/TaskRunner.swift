@@ -35,11 +35,13 @@ public final class TaskRunner: Sendable {
         machine = Mutex(m)
     }
 
-    /// Re-attach to a task from its persisted record (see `TaskMachine.adopt`).
-    public convenience init(adopting plan: TaskPlan, record: TaskSnapshot, runtime: any ContainerRuntime, host: TaskHost?,
-                            onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
+    /// Re-attach to a task from its persisted record (see `TaskMachine.adopt`), with the stop
+    /// the caller had acknowledged, if any.
+    public convenience init(adopting plan: TaskPlan, record: TaskSnapshot, stop: (code: StopCode, reason: String)? = nil,
+                            runtime: any ContainerRuntime, host: TaskHost?, onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) {
         self.init(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
-        machine.withLock { $0.adopt(record) }
+        let order = stop.map { (code: $0.code, reason: $0.reason, at: Self.now()) }
+        machine.withLock { $0.adopt(record, stop: order) }
     }
 
     /// The persisted record of a task, if its runtime directory still exists.
@@ -77,6 +79,7 @@ public final class TaskRunner: Sendable {
             wakeup.wait(seconds: budget, pids: pids, pidfds: &pidfds)
         }
         RunnerWakeup.closeAll(pidfds)
+        TestPause.at("task-teardown")
         if let host { cleanupProblems.withLock { $0 = host.cleanup(containerNames: containerNames) } }
         finishedFlag.withLock { $0 = true }
         done.signal()

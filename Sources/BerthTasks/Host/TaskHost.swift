@@ -116,7 +116,9 @@ public struct TaskHost: Sendable {
         try Sys.call("mount overlay", detail: layout.rootfs(name)) { berth_mount("overlay", layout.rootfs(name), "overlay", BERTH_MS_NODEV, data) }
     }
 
-    /// Remove everything `prepare` made, even after a failure half-way. Logs are kept.
+    /// Remove everything `prepare` made, even after a failure half-way. Logs are kept. The task
+    /// directory goes last: while it exists the teardown is unfinished (see
+    /// `HostEngineAdapter.finishAdoption`).
     public func cleanup(containerNames: [String]) -> [String] {
         var problems: [String] = []
         stopProxy()
@@ -127,12 +129,13 @@ public struct TaskHost: Sendable {
                 if e != 0 { _ = Sys.attempt { berth_umount2(rootfs, BERTH_MNT_DETACH) } }
             }
         }
+        TestPause.at("task-teardown-midway")
         do { try Netns.remove(layout.netnsPath) } catch { problems.append("\(error)") }
         if let cgroups, let path = try? CgroupPath(layout.cgroupParent), cgroups.exists(path) {
             do { try cgroups.remove(path) } catch { problems.append("\(error)") }
         }
-        do { try Files.removeTree(layout.taskDir) } catch { problems.append("\(error)") }
         do { try Files.removeTree(layout.dataDir + "/volumes") } catch { problems.append("\(error)") }
+        do { try Files.removeTree(layout.taskDir) } catch { problems.append("\(error)") }
         return problems
     }
 
