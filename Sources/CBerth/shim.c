@@ -103,6 +103,47 @@ int berth_sealed_copy(const char *path, const char *name) {
     return fd;
 }
 int berth_get_seals(int fd) { return fcntl(fd, F_GET_SEALS); }
+
+/// A detached, empty, read-only tmpfs: the second lower layer of berth_overlay_view.
+static int empty_mount(void) {
+    int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fsfd < 0) return -1;
+    int mnt = -1;
+    if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+        mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+    int e = errno;
+    close(fsfd);
+    errno = e;
+    return mnt;
+}
+
+int berth_overlay_view(const char *dir, const char *name) {
+    // ':' and ',' separate overlay options; such a directory is left to the sealed copy.
+    if (strpbrk(dir, ":,\\")) { errno = EINVAL; return -1; }
+    int empty = empty_mount();
+    if (empty < 0) return -1;
+    char lower[8200];
+    int fsfd = -1, mnt = -1, fd = -1;
+    // Without an upper directory overlayfs is read-only; it needs two lower layers, and the
+    // second is an empty tmpfs. The mounts are attached to no mount namespace, so no one can
+    // remount them, and they go away with the last process or descriptor that uses them.
+    if (snprintf(lower, sizeof lower, "%s:/proc/self/fd/%d", dir, empty) >= (int)sizeof lower) {
+        errno = ENAMETOOLONG;
+    } else if ((fsfd = fsopen("overlay", FSOPEN_CLOEXEC)) >= 0 &&
+               fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) == 0 &&
+               fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0) {
+        mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOSUID);
+    }
+    if (mnt >= 0) {
+        do { fd = openat(mnt, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); } while (fd < 0 && errno == EINTR);
+    }
+    int e = errno;
+    if (mnt >= 0) close(mnt);
+    if (fsfd >= 0) close(fsfd);
+    close(empty);
+    errno = e;
+    return fd;
+}
 int berth_wifexited(int status) { return WIFEXITED(status); }
 int berth_wexitstatus(int status) { return WEXITSTATUS(status); }
 int berth_wifsignaled(int status) { return WIFSIGNALED(status); }

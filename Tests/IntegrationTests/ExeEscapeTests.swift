@@ -90,7 +90,8 @@ import Testing
     }
 }
 
-/// berth-init processes the host saw, and those whose executable was a file instead of a memfd.
+/// berth-init processes the host saw, and those whose executable was the file on the host instead
+/// of its read-only overlay view (`/berth-init`) or sealed memfd copy (`/memfd:berth-init`).
 final class ObservedInits: @unchecked Sendable {
     private var seen: Set<String> = []
     private(set) var fromHostFile: Set<String> = []
@@ -105,9 +106,9 @@ final class ObservedInits: @unchecked Sendable {
             guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
                   status.hasPrefix("Name:\tberth-init"),
                   let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { continue }
-            // Only this test's processes: its copy, or a memfd started by them.
+            // Only this test's processes: its copy, or the views of a copy started by them.
             if exe.hasPrefix(binDir) { fromHostFile.insert("pid \(pid): \(exe)") }
-            if exe.hasPrefix(binDir) || exe.hasPrefix("/memfd:berth-init") { seen.insert(pid) }
+            if exe.hasPrefix(binDir) || exe == "/berth-init" || exe.hasPrefix("/memfd:berth-init") { seen.insert(pid) }
         }
     }
 }

@@ -71,6 +71,11 @@ int berth_memfd_create(const char *name, unsigned int flags);
 /// F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE (and F_SEAL_EXEC where known), so neither this process nor anything that
 /// reaches it through /proc can change it. Returns the descriptor, or -1 with errno set.
 int berth_sealed_copy(const char *path, const char *name);
+/// `dir/name` opened (close-on-exec) through a private read-only overlay of `dir` that is never
+/// attached to any mount namespace (runc's zero-copy alternative to the sealed copy, Linux 5.2+,
+/// root): an executable run from it cannot be written through /proc/<pid>/exe. -1 with errno
+/// set where the kernel or the caller's privileges do not allow it.
+int berth_overlay_view(const char *dir, const char *name);
 /// The seals on a memfd (F_GET_SEALS), or -1 with errno set.
 int berth_get_seals(int fd);
 /// Wait status helpers (the W* macros are not importable).
