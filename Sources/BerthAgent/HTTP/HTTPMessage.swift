@@ -73,6 +73,7 @@ public struct HTTPResponse: Sendable {
         case 408: return "Request Timeout"
         case 411: return "Length Required"
         case 413: return "Payload Too Large"
+        case 414: return "URI Too Long"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
@@ -86,6 +87,8 @@ public struct HTTPResponse: Sendable {
 public struct HTTPLimits: Sendable {
     public var maxHeaderBytes = 32 * 1024
     public var maxHeaderCount = 100
+    /// A longer request target is refused with 414.
+    public var maxTargetBytes = 8 * 1024
     public var maxBodyBytes = 10 * 1024 * 1024
     /// A request must arrive completely within this many seconds of its first byte (slowloris).
     public var requestTimeout: Double = 10
