@@ -94,6 +94,11 @@ public struct HTTPLimits: Sendable {
     public var requestTimeout: Double = 10
     /// An idle keep-alive connection is closed after this many seconds.
     public var idleTimeout: Double = 60
+    /// Beyond this many open connections a new one is answered 503 and closed.
     public var maxConnections = 256
+    /// A response the client does not read within this many seconds closes the connection.
+    public var sendTimeout: Double = 10
+    /// Threads that run request handlers; the server's thread count does not grow with connections.
+    public var maxWorkers = 16
     public init() {}
 }

@@ -25,7 +25,7 @@ public enum HTTPParser {
         // Tolerate blank lines before a request line (RFC 9112 2.2); they count towards the header limit.
         var start = 0
         while start + 1 < buf.count, buf[start] == cr, buf[start + 1] == lf { start += 2 }
-        guard let bodyStart = findHeaderEnd(buf, from: start) else {
+        guard let bodyStart = findBodyStart(buf, from: start) else {
             if buf.count > limits.maxHeaderBytes { return .failed(.init(431, "request header section exceeds \(limits.maxHeaderBytes) bytes")) }
             return .needMore(atLeast: nil, headersComplete: false, expectsContinue: false)
         }
@@ -58,13 +58,23 @@ public enum HTTPParser {
 
     /// Where the body starts: after the empty line that ends the header section. A bare LF counts
     /// as a line end here, so that such a request is refused instead of waited on.
-    static func findHeaderEnd(_ buf: [UInt8], from: Int) -> Int? {
+    static func findBodyStart(_ buf: [UInt8], from: Int) -> Int? {
         var i = from
         while i + 1 < buf.count {
             if buf[i] == lf {
                 if buf[i + 1] == lf { return i + 2 }
                 if i + 2 < buf.count, buf[i + 1] == cr, buf[i + 2] == lf { return i + 3 }
             }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The index of the CRLF CRLF that ends a header section (strict: the client reads responses with it).
+    static func findHeaderEnd(_ buf: [UInt8], from: Int) -> Int? {
+        var i = from
+        while i + 3 < buf.count {
+            if buf[i] == cr, buf[i + 1] == lf, buf[i + 2] == cr, buf[i + 3] == lf { return i }
             i += 1
         }
         return nil
