@@ -201,7 +201,10 @@ import Testing
         for (bytes, status) in HTTPParserTests.malformed {
             let label = String(decoding: bytes.prefix(50), as: UTF8.self).debugDescription
             let text = try r.raw(bytes, halfClose: true)
-            let a = try #require(Self.answer(text), "\(label): \(text.prefix(100).debugDescription)")
+            guard let a = Self.answer(text) else {
+                Issue.record("\(label): no complete answer, got \(text.prefix(100).debugDescription)")
+                continue
+            }
             #expect(a.status == status, "\(label)")
             #expect(a.headers["connection"] == "close" && a.headers["x-amzn-requestid"] != nil, "\(label)")
             #expect(a.headers["content-type"] == "application/x-amz-json-1.1", "\(label)")
