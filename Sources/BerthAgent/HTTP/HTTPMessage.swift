@@ -99,6 +99,6 @@ public struct HTTPLimits: Sendable {
     /// A response the client does not read within this many seconds closes the connection.
     public var sendTimeout: Double = 10
     /// Threads that run request handlers; the server's thread count does not grow with connections.
-    public var maxWorkers = 16
+    public var maxWorkers = 32
     public init() {}
 }
