@@ -114,14 +114,19 @@ final class Connection: @unchecked Sendable {
         return .failed
     }
 
-    /// Send as much of the queued output as the socket takes.
+    /// Send as much of the queued output as the socket takes. The send deadline counts from the
+    /// last progress, as SO_SNDTIMEO would.
     func send() -> IO {
+        let before = sent
         while hasOutput {
             let n = output.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
             if n > 0 { sent += n; continue }
             let e = berth_errno()
             if n < 0, e == EINTR { continue }
-            if n < 0, e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+            if n < 0, e == EAGAIN || e == EWOULDBLOCK {
+                if sent > before { writeSince = monotonicNow() }
+                return .wouldBlock
+            }
             return .failed
         }
         output = []
