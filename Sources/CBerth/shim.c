@@ -13,6 +13,8 @@
 #include <sys/sendfile.h>
 #include <sys/xattr.h>
 #include <sys/signalfd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <net/if.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
@@ -291,6 +293,21 @@ int berth_if_up(const char *name) {
     errno = saved;
     return rc;
 }
+
+int berth_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+int berth_epoll_ctl(int epfd, int op, int fd, unsigned int events) {
+    struct epoll_event ev = { .events = events, .data = { .fd = fd } };
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+int berth_epoll_wait(int epfd, int *fds, unsigned int *events, int max, int timeout_ms) {
+    struct epoll_event evs[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    for (int i = 0; i < n; i++) { fds[i] = evs[i].data.fd; events[i] = evs[i].events; }
+    return n;
+}
+int berth_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+int berth_accept_nonblock(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
 int berth_sethostname(const char *name, size_t len) { return sethostname(name, len); }
 int berth_setdomainname(const char *name, size_t len) { return setdomainname(name, len); }

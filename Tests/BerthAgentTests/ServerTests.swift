@@ -11,13 +11,14 @@ import Testing
         let port: UInt16
         var socketPath: String { dir.path + "/agent.sock" }
 
-        init(requestTimeout: Double = 10) throws {
+        init(requestTimeout: Double = 10, limits configure: (inout HTTPLimits) -> Void = { _ in }) throws {
             var o = AgentOptions()
             o.stateDir = dir.path
             o.socketPath = dir.path + "/agent.sock"
             o.listen = .tcp(host: "127.0.0.1", port: 0)
             o.limits.requestTimeout = requestTimeout
             o.limits.maxBodyBytes = 1024 * 1024
+            configure(&o.limits)
             daemon = try AgentDaemon(options: o, engine: FakeTaskEngine())
             try daemon.start()
             guard case .tcp(_, let p)? = daemon.boundTCP else { throw EngineError("no port") }
@@ -45,6 +46,21 @@ import Testing
                 out += buf[0..<n]
             }
             return String(decoding: out, as: UTF8.self)
+        }
+
+        /// A connection that has had one request answered and stays open (keep-alive).
+        func keptAlive() throws -> Int32 {
+            let fd = try Socket.connectTCP(host: "127.0.0.1", port: port)
+            _ = Socket.sendAll(fd, Array("GET /k HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            var buf = [UInt8](repeating: 0, count: 4096)
+            var got: [UInt8] = []
+            while AgentClient.parseResponse(got) == nil, Socket.waitReadable(fd, until: monotonicNow() + 5) {
+                let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+                if n <= 0 { break }
+                got += buf[0..<n]
+            }
+            if AgentClient.parseResponse(got)?.0 != 404 { close(fd); throw EngineError("no keep-alive answer: \(String(decoding: got, as: UTF8.self))") }
+            return fd
         }
 
         func stillServes() throws -> Bool {
@@ -160,5 +176,74 @@ import Testing
         }
         #expect(failures.all.isEmpty)
         #expect(try client.call("ListClusters")["clusterArns"]?.arrayValue?.count == 9)
+    }
+
+    /// A complete response: status, headers (lowercased names), body of exactly Content-Length bytes, then EOF.
+    static func answer(_ text: String) -> (status: Int, headers: [String: String], body: String)? {
+        guard let end = text.range(of: "\r\n\r\n") else { return nil }
+        let lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
+        let first = lines[0].split(separator: " ")
+        guard first.count >= 3, first[0] == "HTTP/1.1", let status = Int(first[1]) else { return nil }
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let body = String(text[end.upperBound...])
+        guard let length = headers["content-length"].flatMap({ Int($0) }), body.utf8.count == length else { return nil }
+        return (status, headers, body)
+    }
+
+    /// Issue 10 item 5: every malformed request with a complete header section gets a complete
+    /// ECS-shaped 4xx/5xx answer before the close, also when the client half-closes after sending.
+    @Test func everyMalformedRequestIsAnswered() throws {
+        let r = try Running()
+        for (bytes, status) in HTTPParserTests.malformed {
+            let label = String(decoding: bytes.prefix(50), as: UTF8.self).debugDescription
+            let text = try r.raw(bytes, halfClose: true)
+            guard let a = Self.answer(text) else {
+                Issue.record("\(label): no complete answer, got \(text.prefix(100).debugDescription)")
+                continue
+            }
+            #expect(a.status == status, "\(label)")
+            #expect(a.headers["connection"] == "close" && a.headers["x-amzn-requestid"] != nil, "\(label)")
+            #expect(a.headers["content-type"] == "application/x-amz-json-1.1", "\(label)")
+            let json = try JSONParser.parse(a.body)
+            #expect(json["__type"]?.stringValue?.hasSuffix("Exception") == true && json["message"]?.stringValue?.isEmpty == false, "\(label)")
+        }
+        // After a good request on the same connection too.
+        let two = try r.raw(Array("GET /a HTTP/1.1\r\n\r\nGET / HTTP/1.1\nHost: x\n\n".utf8), halfClose: true)
+        #expect(two.hasPrefix("HTTP/1.1 404") && two.contains("HTTP/1.1 400 Bad Request"))
+        #expect(try r.stillServes())
+    }
+
+    /// Idle keep-alive connections cost no thread: 200 of them leave the thread count near where it was.
+    @Test func threadCountDoesNotGrowWithConnections() throws {
+        let r = try Running()
+        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
+        #expect(try r.stillServes())
+        let before = threads()
+        var fds: [Int32] = []
+        defer { fds.forEach { close($0) } }
+        for _ in 0..<200 { fds.append(try r.keptAlive()) }
+        let during = threads()
+        #expect(during - before <= HTTPLimits().maxWorkers + 4, "threads \(before) -> \(during) with 200 open connections")
+        #expect(try r.stillServes())
+    }
+
+    @Test func idleConnectionsAreClosedAndTheCapAnswers503() throws {
+        let r = try Running { $0.idleTimeout = 1; $0.maxConnections = 4 }
+        var fds: [Int32] = []
+        defer { fds.forEach { close($0) } }
+        for _ in 0..<4 { fds.append(try r.keptAlive()) }
+        let over = try r.raw(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        let a = try #require(Self.answer(over), "\(over.prefix(100).debugDescription)")
+        #expect(a.status == 503 && a.body.contains("ThrottlingException") && a.headers["connection"] == "close")
+        // The idle ones are closed by the server (EOF) after the idle timeout, and room is made.
+        for fd in fds {
+            var byte: UInt8 = 0
+            #expect(Socket.waitReadable(fd, until: monotonicNow() + 10) && recv(fd, &byte, 1, 0) == 0)
+        }
+        #expect(try r.raw(Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 404"))
     }
 }

@@ -172,3 +172,95 @@ def test_keep_alive_and_pipelining(agent):
     out = exchange(agent, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert out.count(b"HTTP/1.1 404") == 2
     still_serving(agent)
+
+
+def parse_answer(out):
+    """A complete response: (status, headers, JSON body), or None."""
+    head, sep, body = out.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    if len(parts) < 3 or parts[0] != b"HTTP/1.1" or not parts[1].isdigit():
+        return None
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon:
+            return None
+        headers[name.strip().lower().decode()] = value.strip().decode()
+    if int(headers.get("content-length", -1)) != len(body):
+        return None
+    return int(parts[1]), headers, json.loads(body)
+
+
+def malformed_requests(count, seed=10):
+    """A well-formed request with one defect in its header section (issue 10 item 5), each a 400."""
+    import random
+    rng = random.Random(seed)
+    base = [b"GET /x HTTP/1.1", b"Host: 127.0.0.1", b"X-Amz-Target: " + TARGET.encode() + b"ListClusters",
+            b"Content-Type: application/x-amz-json-1.1"]
+    controls = [bytes([c]) for c in list(range(0, 9)) + list(range(11, 13)) + list(range(14, 32)) + [127]]
+    not_utf8 = [b"\xf3", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\x80", b"\xf8\x88\x80\x80\x80"]
+
+    def damage(kind, lines):
+        i = rng.randrange(len(lines))
+        line = lines[i]
+        at = rng.randrange(1, len(line))
+        if kind == "control":
+            lines[i] = line[:at] + rng.choice(controls) + line[at:]
+        elif kind == "utf8":
+            lines[i] = line[:at] + rng.choice(not_utf8) + line[at:]
+        elif kind == "fold":
+            lines.insert(rng.randrange(2, len(lines) + 1), rng.choice([b" ", b"\t"]) + b"folded")
+        elif kind == "colon":
+            j = rng.randrange(1, len(lines))
+            lines[j] = lines[j].replace(b":", rng.choice([b" :", b"\t:", b""]), 1)
+        return lines
+
+    out = []
+    for n in range(count):
+        kind = ["control", "utf8", "fold", "colon", "bare-lf"][n % 5]
+        lines = list(base)
+        if kind == "bare-lf":
+            ends = [rng.choice([b"\r\n", b"\n"]) for _ in lines] + [b"\n"]
+            ends[rng.randrange(len(ends))] = b"\n"
+            out.append((kind, b"".join(l + e for l, e in zip(lines + [b""], ends))))
+        else:
+            out.append((kind, b"\r\n".join(damage(kind, lines)) + b"\r\n\r\n"))
+    return out
+
+
+def test_malformed_header_sections_all_get_an_answer(agent):
+    """Loopback only, a bounded count: each request with a complete but malformed header section
+    gets a complete 400 with an ECS-shaped body before the close, even when the client half-closes."""
+    failures = []
+    for kind, data in malformed_requests(250):
+        answer = parse_answer(exchange(agent, data, shutdown_write=True))
+        if answer is None or answer[0] != 400 or answer[1].get("connection") != "close" \
+                or "x-amzn-requestid" not in answer[1] or not answer[2].get("__type") or not answer[2].get("message"):
+            failures.append((kind, data[:60], answer))
+    assert not failures, f"{len(failures)} of 250 not answered with a 400: {failures[:5]}"
+    still_serving(agent)
+
+
+def test_idle_connections_do_not_cost_threads(agent):
+    """200 idle keep-alive connections: the agent's thread count stays bounded, others are served."""
+    def threads():
+        return len(os.listdir(f"/proc/{agent.proc.pid}/task"))
+    still_serving(agent)
+    before = threads()
+    conns = []
+    try:
+        for _ in range(200):
+            s = agent.connect()
+            s.settimeout(10)
+            s.sendall(b"GET /k HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(65536).startswith(b"HTTP/1.1 404")
+            conns.append(s)
+        still_serving(agent)
+        assert threads() - before <= 20, (before, threads())
+    finally:
+        for s in conns:
+            s.close()
+    still_serving(agent)

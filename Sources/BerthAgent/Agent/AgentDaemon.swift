@@ -38,7 +38,7 @@ public final class AgentDaemon: @unchecked Sendable {
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
         let creds = credentials
         let verifier = SigV4Verifier(region: options.backend.region) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
-        server = HTTPServer(handler: APIRouter(backend: backend, verifier: verifier), limits: options.limits)
+        server = try HTTPServer(handler: APIRouter(backend: backend, verifier: verifier), limits: options.limits)
     }
 
     /// Bind the sockets and start the engine poller. Returns once serving.

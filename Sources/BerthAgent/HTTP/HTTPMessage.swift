@@ -73,6 +73,7 @@ public struct HTTPResponse: Sendable {
         case 408: return "Request Timeout"
         case 411: return "Length Required"
         case 413: return "Payload Too Large"
+        case 414: return "URI Too Long"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"
@@ -86,11 +87,18 @@ public struct HTTPResponse: Sendable {
 public struct HTTPLimits: Sendable {
     public var maxHeaderBytes = 32 * 1024
     public var maxHeaderCount = 100
+    /// A longer request target is refused with 414.
+    public var maxTargetBytes = 8 * 1024
     public var maxBodyBytes = 10 * 1024 * 1024
     /// A request must arrive completely within this many seconds of its first byte (slowloris).
     public var requestTimeout: Double = 10
     /// An idle keep-alive connection is closed after this many seconds.
     public var idleTimeout: Double = 60
+    /// Beyond this many open connections a new one is answered 503 and closed.
     public var maxConnections = 256
+    /// A response the client does not read within this many seconds closes the connection.
+    public var sendTimeout: Double = 10
+    /// Threads that run request handlers; the server's thread count does not grow with connections.
+    public var maxWorkers = 32
     public init() {}
 }

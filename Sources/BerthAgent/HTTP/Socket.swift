@@ -149,11 +149,6 @@ enum Socket {
         }
         return true
     }
-
-    static func setSendTimeout(_ fd: Int32, seconds: Int) {
-        var tv = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
 }
 
 func monotonicNow() -> Double {

@@ -175,6 +175,22 @@ static const uint64_t BERTH_RLIM_INFINITY = ~0ULL;
 /// Bring an interface up (SIOCSIFFLAGS |= IFF_UP|IFF_RUNNING).
 int berth_if_up(const char *name);
 
+// ---- event loop (the agent's HTTP server; Glibc does not export epoll) ----------
+static const unsigned int BERTH_EPOLLIN = 0x001;
+static const unsigned int BERTH_EPOLLOUT = 0x004;
+static const unsigned int BERTH_EPOLLERR = 0x008;
+static const unsigned int BERTH_EPOLLHUP = 0x010;
+/// epoll_create1(EPOLL_CLOEXEC).
+int berth_epoll_create(void);
+/// epoll_ctl ADD (op 1), DEL (2) or MOD (3) of `fd` for `events`; the event's data is `fd`.
+int berth_epoll_ctl(int epfd, int op, int fd, unsigned int events);
+/// epoll_wait for at most `max` (<= 64) events, returned as parallel arrays of fds and events.
+int berth_epoll_wait(int epfd, int *fds, unsigned int *events, int max, int timeout_ms);
+/// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC).
+int berth_eventfd(void);
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): no window where another thread's exec inherits it.
+int berth_accept_nonblock(int fd);
+
 // ---- misc -----------------------------------------------------------------------
 int berth_sethostname(const char *name, size_t len);
 int berth_setdomainname(const char *name, size_t len);
