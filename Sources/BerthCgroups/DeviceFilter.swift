@@ -12,7 +12,7 @@ import Glibc
 ///
 /// Layout: a prologue loads type, access, major, minor into r2..r5; then one block per rule,
 /// last rule first (the last matching rule wins), each returning at its first match; then
-/// `return 0` (default deny).
+/// `return 0` (default deny) unless a rule that matches everything ended the program already.
 public enum DeviceFilter {
     /// One `struct bpf_insn`, packed as the kernel lays it out on a little-endian machine:
     /// code, dst_reg (low nibble) | src_reg (high nibble), s16 offset, s32 immediate.
@@ -47,11 +47,17 @@ public enum DeviceFilter {
     static let accMknod: Int32 = 1, accRead: Int32 = 2, accWrite: Int32 = 4
 
     /// The program for `rules` (already the full list, e.g. `DeviceRule.effective`).
+    /// The verifier refuses unreachable instructions, so the program stops at the first rule
+    /// (from the end) that matches everything, e.g. the leading deny-all: its `return 0` is then
+    /// the default.
     public static func program(_ rules: [DeviceRule]) -> [Instruction] {
         var out = prologue
-        for rule in rules.reversed() { out += block(rule) }
-        out += [Instruction(code: mov64Imm, dst: 0, imm: 0), Instruction(code: exit, dst: 0)]
-        return out
+        for rule in rules.reversed() {
+            let b = block(rule)
+            out += b
+            if b.count == 2 { return out }  // no checks: matches every request
+        }
+        return out + [Instruction(code: mov64Imm, dst: 0, imm: 0), Instruction(code: exit, dst: 0)]
     }
 
     /// r2 = type, r3 = access, r4 = major, r5 = minor (r1 is the context, then scratch).

@@ -49,10 +49,16 @@ import Testing
 
     @Test func defaultDenyProgramIsPrologueThenReturnZero() {
         let p = DeviceFilter.program([.denyAll])
-        // 6 prologue loads, deny-all's block (r0 = 0; exit), the default (r0 = 0; exit).
-        #expect(p.count == 10)
+        // 6 prologue loads, then deny-all's block (r0 = 0; exit), which is also the default: the
+        // verifier refuses unreachable instructions, so nothing may follow it.
+        #expect(p.count == 8)
         #expect(p.prefix(6) == ArraySlice(DeviceFilter.prologue))
         #expect(p.suffix(2) == [DeviceFilter.Instruction(code: 0xb7, dst: 0, imm: 0), DeviceFilter.Instruction(code: 0x95, dst: 0)])
+        // Without a deny-all rule the default return 0 is added.
+        let open = DeviceFilter.program([DeviceRule(allow: true, type: .char, major: 1, minor: 3)])
+        #expect(open.count == 6 + 5 + 2 && open.suffix(2).map(\.imm) == [0, 0])
+        // Rules before one that matches everything are never reached, so they are left out.
+        #expect(DeviceFilter.program([DeviceRule(allow: true, type: .char, major: 1, minor: 3), DeviceRule(allow: true)]).count == 8)
     }
 
     @Test func rulesAreCheckedLastFirstAndJumpsLandOnTheNextBlock() {
@@ -69,10 +75,10 @@ import Testing
         for (i, insn) in block.enumerated() where insn.code == 0x55 || insn.code == 0x5d {
             #expect(i + 1 + Int(insn.off) == block.count, "jump at \(i) off \(insn.off)")
         }
-        // Then deny-all (unconditional return 0) and the default.
-        #expect(p.count == 6 + 8 + 2 + 2)
-        #expect(Array(p.suffix(4)).map(\.code) == [0xb7, 0x95, 0xb7, 0x95])
-        #expect(p.filter { $0.code == 0x95 }.count == 3)
+        // Then deny-all (unconditional return 0) ends the program.
+        #expect(p.count == 6 + 8 + 2)
+        #expect(Array(p.suffix(2)).map(\.code) == [0xb7, 0x95])
+        #expect(p.filter { $0.code == 0x95 }.count == 2)
     }
 
     @Test func wildcardsAndFullAccessNeedNoChecks() {
@@ -80,8 +86,8 @@ import Testing
         #expect(DeviceFilter.block(DeviceRule(allow: true, type: .char, major: 136)).count == 4)
         // c *:* m: type, access (3), return.
         #expect(DeviceFilter.block(DeviceRule(allow: true, type: .char, access: "m")).count == 6)
-        // prologue, deny-all, c/b *:* m, eight major:minor rules, 136:*, default.
-        #expect(DeviceFilter.program(DeviceRule.dockerDefault).count == 6 + 2 + 6 + 6 + 8 * 5 + 4 + 2)
+        // prologue, 136:*, eight major:minor rules, b/c *:* m, deny-all.
+        #expect(DeviceFilter.program(DeviceRule.dockerDefault).count == 6 + 4 + 8 * 5 + 6 + 6 + 2)
     }
 
     @Test func instructionsPackAsTheKernelsStruct() {
