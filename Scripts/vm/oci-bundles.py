@@ -3,8 +3,9 @@
 
     oci-bundles.py BASE_CONFIG OUT_DIR ROOTFS
 
-Each variant is BASE_CONFIG (the busybox bundle's config.json) with its own process args, hostname
-and linux.resources, and root.path set to ROOTFS (shared, read-only) unless the variant names its own. Written to OUT_DIR/<name>/config.json.
+Each variant is BASE_CONFIG (the busybox bundle's config.json) with its own process args, hostname,
+linux.resources and extra capabilities, and root.path set to ROOTFS (shared, read-only) unless the variant
+names its own. Written to OUT_DIR/<name>/config.json.
 """
 import copy
 import json
@@ -12,6 +13,11 @@ import os
 import sys
 
 MIB = 1024 * 1024
+
+# Each open in a subshell: a failed redirection on `:` would end the shell.
+DEVICE_PROBE = ('mknod /dev/k c 1 11 && echo mknod=ok;'
+                ' if err=$( (: > /dev/k) 2>&1 ); then echo kmsg=opened; else echo "kmsg=refused $err"; fi;'
+                ' echo x > /dev/null && echo null=ok; [ "$(head -c 8 /dev/urandom | wc -c)" = 8 ] && echo urandom=ok')
 
 VARIANTS = {
     # PID 1 is the shell (kept alive past ps by the trailing echo); ps sees only the container's
@@ -55,6 +61,19 @@ VARIANTS = {
         "args": ["/exe-attacker", "20"],
         "root": "/exe-escape-rootfs",
     },
+    # With CAP_MKNOD: make kmsg (c 1:11), open it for writing (no capability needed, so only
+    # the device filter can refuse it), then use the default devices.
+    "devices": {
+        "args": ["/bin/sh", "-c", DEVICE_PROBE],
+        "caps": ["CAP_MKNOD"],
+    },
+    # The same, with a spec rule that allows writing c 1:11.
+    "devices-allowed": {
+        "args": ["/bin/sh", "-c", DEVICE_PROBE],
+        "caps": ["CAP_MKNOD"],
+        "resources": {"devices": [{"allow": False, "access": "rwm"},
+                                  {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]},
+    },
     # A double-forked daemon (re-parented away from the shell) next to the main process.
     "daemon": {
         "args": ["/bin/sh", "-c", "(sleep 1234 &); exec sleep 1236"],
@@ -71,6 +90,8 @@ def main():
         config["process"]["args"] = v["args"]
         config["root"] = {"path": v.get("root", rootfs), "readonly": True}
         config["hostname"] = v.get("hostname", "vm-" + name)
+        for cap_set in ("bounding", "effective", "permitted"):
+            config["process"]["capabilities"][cap_set] += v.get("caps", [])
         if "resources" in v:
             config["linux"]["resources"] = v["resources"]
         os.makedirs(os.path.join(out, name), exist_ok=True)

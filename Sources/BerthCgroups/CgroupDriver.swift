@@ -68,11 +68,16 @@ public struct CgroupResources: Sendable, Equatable, Codable {
     /// v1 memory.swappiness 0...100 (ECS linuxParameters.swappiness). cgroup v2 has no such file:
     /// the v2 driver skips it and says so in the trace.
     public var swappiness: UInt64?
+    /// The device allow list (`DeviceRule.effective`), applied in order over "deny everything":
+    /// v1 devices.deny / devices.allow, v2 an eBPF program (`DeviceFilter`). nil: no device
+    /// policy (the group keeps its parent's).
+    public var devices: [DeviceRule]?
 
     public init(memoryLimit: Int64? = nil, memoryReservation: Int64? = nil, cpuShares: UInt64? = nil,
                 cpuQuota: Int64? = nil, cpuPeriod: UInt64? = nil, pidsLimit: Int64? = nil,
                 cpusetCpus: String? = nil, cpusetMems: String? = nil,
-                memorySwap: Int64? = nil, swappiness: UInt64? = nil) {
+                memorySwap: Int64? = nil, swappiness: UInt64? = nil, devices: [DeviceRule]? = nil) {
+        self.devices = devices
         self.memorySwap = memorySwap
         self.swappiness = swappiness
         self.memoryLimit = memoryLimit

@@ -103,6 +103,10 @@ public struct CgroupV1Driver: CgroupDriver {
         }
         if let cpus = r.cpusetCpus { try files.write(try dir(path, "cpuset") + "/cpuset.cpus", cpus) }
         if let mems = r.cpusetMems { try files.write(try dir(path, "cpuset") + "/cpuset.mems", mems) }
+        if let rules = r.devices {
+            let d = try dir(path, "devices")
+            for (file, line) in DeviceRule.v1Writes(rules) { try files.write(d + "/" + file, line) }
+        }
     }
 
     /// A new v1 cpuset group starts with empty cpus/mems and refuses tasks until they are set:

@@ -112,6 +112,7 @@ public struct CgroupV2Driver: CgroupDriver {
         if let p = r.pidsLimit { try files.write(d + "/pids.max", p == -1 ? "max" : String(p)) }
         if let cpus = r.cpusetCpus { try files.write(d + "/cpuset.cpus", cpus) }
         if let mems = r.cpusetMems { try files.write(d + "/cpuset.mems", mems) }
+        if let rules = r.devices { try files.attachDeviceFilter(d, rules) }
     }
 
     // MARK: membership

@@ -49,6 +49,11 @@ extension CgroupResources {
         if let p = pidsLimit, p != -1, p < 1 {
             throw .invalidValue(field: "pidsLimit", value: String(p), reason: "must be positive, or -1 for unlimited")
         }
+        for (i, rule) in (devices ?? []).enumerated() {
+            if let (field, message) = rule.problems().first {
+                throw .invalidValue(field: "devices[\(i)].\(field)", value: rule.description, reason: message)
+            }
+        }
         for (field, value) in [("cpusetCpus", cpusetCpus), ("cpusetMems", cpusetMems)] {
             if let v = value, !Self.isCpuList(v) {
                 throw .invalidValue(field: field, value: v.debugDescription,
@@ -77,6 +82,7 @@ extension CgroupResources {
         if cpuShares != nil || cpuQuota != nil || cpuPeriod != nil { out.append("cpu") }
         if pidsLimit != nil { out.append("pids") }
         if cpusetCpus != nil || cpusetMems != nil { out.append("cpuset") }
+        if devices != nil { out.append("devices") }
         return out
     }
 

@@ -551,3 +551,43 @@ pid_t berth_spawn_detached(const berth_spawn_attr *a) {
     }
     return msg[0];
 }
+
+// ---- cgroup v2 device filter ---------------------------------------------------------------
+#include <linux/bpf.h>
+
+int berth_bpf_attach_device_filter(int cgroup_fd, const uint64_t *insns, unsigned int count,
+                                   char *log, unsigned int log_size, const char **stage) {
+    union bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.insns = (uint64_t)(uintptr_t)insns;
+    load.insn_cnt = count;
+    // No helpers are called, so the license does not matter to the verifier; crun says "GPL".
+    load.license = (uint64_t)(uintptr_t)"GPL";
+    *stage = "bpf(BPF_PROG_LOAD)";
+    int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    if (prog < 0 && log && log_size) {
+        // Load again with a log, only to fetch the verifier's reason; keep the first errno.
+        int saved = errno;
+        log[0] = 0;
+        load.log_buf = (uint64_t)(uintptr_t)log;
+        load.log_size = log_size;
+        load.log_level = 1;
+        (void)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+        errno = saved;
+    }
+    if (prog < 0) return -1;
+
+    union bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = (uint32_t)cgroup_fd;
+    attach.attach_bpf_fd = (uint32_t)prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    attach.attach_flags = BPF_F_ALLOW_MULTI;
+    *stage = "bpf(BPF_PROG_ATTACH)";
+    int rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach);
+    int saved = errno;
+    close(prog);
+    errno = saved;
+    return rc < 0 ? -1 : 0;
+}

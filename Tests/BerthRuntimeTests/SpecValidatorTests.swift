@@ -48,7 +48,41 @@ import Testing
         #expect(plan.rootfs == bundle + "/rootfs")
         #expect(plan.spec.root?.path == bundle + "/rootfs")
         #expect(plan.cgroup.relative == "berth/web-1")
-        #expect(plan.resources == CgroupResources(memoryLimit: 64 << 20, cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, pidsLimit: 100))
+        #expect(plan.resources == CgroupResources(memoryLimit: 64 << 20, cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, pidsLimit: 100,
+                                                  devices: DeviceRule.effective([])))
+    }
+
+    @Test func deviceRulesAreHonouredAfterDenyAllAndBeforeTheDefaults() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let spec = Self.spec {
+            $0.linux?.resources = .init(devices: [.init(allow: false, access: "rwm"), .init(allow: true, type: "c", major: 1, minor: 11, access: "w"),
+                                                  .init(allow: true, type: "b", major: 8, minor: nil)])
+        }
+        let plan = try SpecValidator.validate(spec, bundle: bundle, id: "dev")
+        #expect(plan.resources.devices == [.denyAll, DeviceRule(allow: true, type: .char, major: 1, minor: 11, access: "w"),
+                                           DeviceRule(allow: true, type: .block, major: 8)] + DeviceRule.defaults)
+        // No rules at all: still deny-all plus the defaults, never "no policy".
+        #expect(try SpecValidator.validate(Self.spec(), bundle: bundle, id: "dev").resources.devices == [.denyAll] + DeviceRule.defaults)
+        // A task container's spec (Docker's list) does not get the defaults twice.
+        let task = Self.spec { $0.linux?.resources = .init(devices: Spec.DeviceCgroup.dockerDefaults) }
+        #expect(try SpecValidator.validate(task, bundle: bundle, id: "dev").resources.devices == DeviceRule.dockerDefault)
+    }
+
+    @Test func badDeviceRulesAndLinuxDevicesAreRefusedByField() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let spec = Self.spec {
+            $0.linux?.resources = .init(devices: [.init(allow: true, type: "x"), .init(allow: true, type: "c", access: "rx"),
+                                                  .init(allow: true, type: "c", major: -1, minor: 1 << 40)])
+            $0.linux?.devices = [.init(path: "/dev/sda", type: "b", major: 8, minor: 0)]
+        }
+        let found = issues(spec, bundle: bundle).map(\.description)
+        #expect(found.contains { $0.hasPrefix("linux.resources.devices[0].type: \"x\" is not a device type") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("linux.resources.devices[1].access: \"rx\"") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("linux.resources.devices[2].major: -1 is out of range") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("linux.resources.devices[2].minor: 1099511627776 is out of range") }, "\(found)")
+        #expect(found.contains { $0.hasPrefix("linux.devices: is not supported") }, "\(found)")
     }
 
     @Test func cgroupsPathMustStayUnderBerth() throws {

@@ -53,7 +53,7 @@ import Testing
                        "--images", h.images, "--snapshot", snapshot, td]
         let r = try TaskHarness.exec(runArgs, timeout: 90, waitFor: "HELD pid 1") { _, _ in
             // While the task runs: execs of `/bin/sh` (the script) and of a long-lived command,
-            // each through berth-init; every berth-init the host sees must run from the sealed copy.
+            // each through berth-init; every berth-init the host sees must run from its sealed view.
             for i in 0..<4 {
                 let args = i % 2 == 0 ? ["/bin/sh", "-c", "true"] : ["/bin/busybox", "sleep", "2"]
                 let exec = Process()

@@ -64,7 +64,22 @@ extension Spec.Linux: JSONTreeDecodable {
         self.init(namespaces: try o.optional("namespaces"), resources: try o.optional("resources"),
                   cgroupsPath: try o.optional("cgroupsPath"), maskedPaths: try o.optional("maskedPaths"),
                   readonlyPaths: try o.optional("readonlyPaths"), rootfsPropagation: try o.optional("rootfsPropagation"),
-                  sysctl: try o.optional("sysctl"))
+                  sysctl: try o.optional("sysctl"), devices: try o.optional("devices"))
+    }
+}
+
+extension Spec.Device: JSONTreeDecodable {
+    public init(json: JSONTree, path: String) throws {
+        let o = try JSONObjectReader(json, path: path)
+        self.init(path: try o.required("path"), type: try o.required("type"), major: try o.optional("major"), minor: try o.optional("minor"))
+    }
+}
+
+extension Spec.DeviceCgroup: JSONTreeDecodable {
+    public init(json: JSONTree, path: String) throws {
+        let o = try JSONObjectReader(json, path: path)
+        self.init(allow: try o.required("allow"), type: try o.optional("type"), major: try o.optional("major"),
+                  minor: try o.optional("minor"), access: try o.optional("access"))
     }
 }
 
@@ -78,7 +93,8 @@ extension Spec.Namespace: JSONTreeDecodable {
 extension Spec.Resources: JSONTreeDecodable {
     public init(json: JSONTree, path: String) throws {
         let o = try JSONObjectReader(json, path: path)
-        self.init(memory: try o.optional("memory"), cpu: try o.optional("cpu"), pids: try o.optional("pids"))
+        self.init(memory: try o.optional("memory"), cpu: try o.optional("cpu"), pids: try o.optional("pids"),
+                  devices: try o.optional("devices"))
     }
 }
 
@@ -172,7 +188,23 @@ extension Spec.Linux: JSONTreeEncodable {
         var o = JSONObjectBuilder()
         o.add("namespaces", namespaces); o.add("resources", resources); o.add("cgroupsPath", cgroupsPath)
         o.add("maskedPaths", maskedPaths); o.add("readonlyPaths", readonlyPaths)
-        o.add("rootfsPropagation", rootfsPropagation); o.add("sysctl", sysctl)
+        o.add("rootfsPropagation", rootfsPropagation); o.add("sysctl", sysctl); o.add("devices", devices)
+        return o.tree
+    }
+}
+
+extension Spec.Device: JSONTreeEncodable {
+    public var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("path", path); o.add("type", type); o.add("major", major); o.add("minor", minor)
+        return o.tree
+    }
+}
+
+extension Spec.DeviceCgroup: JSONTreeEncodable {
+    public var jsonTree: JSONTree {
+        var o = JSONObjectBuilder()
+        o.add("allow", allow); o.add("type", type); o.add("major", major); o.add("minor", minor); o.add("access", access)
         return o.tree
     }
 }
@@ -188,7 +220,7 @@ extension Spec.Namespace: JSONTreeEncodable {
 extension Spec.Resources: JSONTreeEncodable {
     public var jsonTree: JSONTree {
         var o = JSONObjectBuilder()
-        o.add("memory", memory); o.add("cpu", cpu); o.add("pids", pids)
+        o.add("memory", memory); o.add("cpu", cpu); o.add("pids", pids); o.add("devices", devices)
         return o.tree
     }
 }

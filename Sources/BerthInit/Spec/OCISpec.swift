@@ -124,10 +124,13 @@ public struct Spec: Codable, Sendable, Equatable {
         public var readonlyPaths: [String]?
         public var rootfsPropagation: String?
         public var sysctl: [String: String]?
+        /// Device nodes to create in /dev: refused when not empty (Docs/init.md "Devices").
+        public var devices: [Device]?
 
         public init(namespaces: [Namespace]? = nil, resources: Resources? = nil, cgroupsPath: String? = nil,
                     maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil, rootfsPropagation: String? = nil,
-                    sysctl: [String: String]? = nil) {
+                    sysctl: [String: String]? = nil, devices: [Device]? = nil) {
+            self.devices = devices
             self.namespaces = namespaces
             self.resources = resources
             self.cgroupsPath = cgroupsPath
@@ -149,11 +152,46 @@ public struct Spec: Codable, Sendable, Equatable {
         }
     }
 
+    /// `linux.devices[]`: a device node for /dev.
+    public struct Device: Codable, Sendable, Equatable {
+        public var path: String
+        public var type: String
+        public var major: Int64?
+        public var minor: Int64?
+        public init(path: String, type: String, major: Int64? = nil, minor: Int64? = nil) {
+            self.path = path
+            self.type = type
+            self.major = major
+            self.minor = minor
+        }
+    }
+
+    /// `linux.resources.devices[]`: one rule of the device cgroup's allow list.
+    public struct DeviceCgroup: Codable, Sendable, Equatable {
+        public var allow: Bool
+        /// a (default), c or b.
+        public var type: String?
+        /// null: any.
+        public var major: Int64?
+        public var minor: Int64?
+        /// r, w, m; default rwm.
+        public var access: String?
+        public init(allow: Bool, type: String? = nil, major: Int64? = nil, minor: Int64? = nil, access: String? = nil) {
+            self.allow = allow
+            self.type = type
+            self.major = major
+            self.minor = minor
+            self.access = access
+        }
+    }
+
     public struct Resources: Codable, Sendable, Equatable {
         public var memory: Memory?
         public var cpu: CPU?
         public var pids: Pids?
-        public init(memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil) {
+        public var devices: [DeviceCgroup]?
+        public init(memory: Memory? = nil, cpu: CPU? = nil, pids: Pids? = nil, devices: [DeviceCgroup]? = nil) {
+            self.devices = devices
             self.memory = memory
             self.cpu = cpu
             self.pids = pids

@@ -145,6 +145,7 @@ public struct LinuxRuntime: ContainerRuntime {
         if let v = r.cpuQuota { parts.append("cpu.quota=\(v)") }
         if let v = r.cpuPeriod { parts.append("cpu.period=\(v)") }
         if let v = r.pidsLimit { parts.append("pids.limit=\(v)") }
+        if let v = r.devices { parts.append("devices=\(v.count) rules") }
         return parts.isEmpty ? "(no limits)" : parts.joined(separator: " ")
     }
 

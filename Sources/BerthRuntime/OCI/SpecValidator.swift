@@ -39,6 +39,9 @@ public enum SpecValidator {
             issues.append(SpecIssue("linux.rootfsPropagation", "unknown propagation \(p.debugDescription)"))
         }
         let resources = checkResources(spec.linux?.resources, &issues)
+        if let devices = spec.linux?.devices, !devices.isEmpty {
+            issues.append(SpecIssue("linux.devices", "is not supported: Berth creates only the default devices in /dev (null, zero, full, random, urandom, tty); remove it"))
+        }
         let cgroup = checkCgroupsPath(spec.linux?.cgroupsPath, id: id, &issues)
         guard issues.isEmpty, let rootfs, let cgroup else { throw .invalidSpec(issues) }
         return ContainerPlan(spec: spec, rootfs: rootfs, cgroup: cgroup, resources: resources)
@@ -174,6 +177,7 @@ public enum SpecValidator {
 
     static func checkResources(_ r: Spec.Resources?, _ issues: inout [SpecIssue]) -> CgroupResources {
         var out = CgroupResources()
+        out.devices = checkDevices(r?.devices, &issues)
         guard let r else { return out }
         if let memory = r.memory {
             if let limit = memory.limit {

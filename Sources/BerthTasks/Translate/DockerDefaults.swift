@@ -11,6 +11,10 @@ public enum DockerDefaults {
         "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
     ]
 
+    /// The device cgroup list: deny all, then mknod of any node and rw of the default devices,
+    /// /dev/console, /dev/ptmx and /dev/pts/* (`DeviceRule.dockerDefault`).
+    public static var devices: [Spec.DeviceCgroup] { Spec.DeviceCgroup.dockerDefaults }
+
     public static let readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
     /// /proc, /dev, /dev/pts, /dev/shm (64 MiB unless sharedMemorySize), /dev/mqueue, /sys.

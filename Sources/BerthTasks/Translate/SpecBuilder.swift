@@ -275,11 +275,12 @@ public struct SpecBuilder {
     }
 
     /// Container `cpu` → CPU shares (ECS agent: unset/0/1 → 2, capped at 262144); `memory` → hard
-    /// limit, `memoryReservation` → soft limit (MiB); the host's `pidsLimit` → pids.max.
+    /// limit, `memoryReservation` → soft limit (MiB); the host's `pidsLimit` → pids.max; Docker's
+    /// device list (`DockerDefaults.devices`).
     func resources(_ c: ContainerDefinition) -> Spec.Resources {
         let shares = UInt64(min(max(c.cpu ?? 0, 2), 262144))
         return Spec.Resources(memory: Spec.Memory(limit: c.memory.map { Int64($0) << 20 }, reservation: c.memoryReservation.map { Int64($0) << 20 }),
-                              cpu: Spec.CPU(shares: shares), pids: Spec.Pids(limit: pidsLimit))
+                              cpu: Spec.CPU(shares: shares), pids: Spec.Pids(limit: pidsLimit), devices: DockerDefaults.devices)
     }
 }
 

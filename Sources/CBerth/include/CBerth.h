@@ -191,6 +191,16 @@ int berth_eventfd(void);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): no window where another thread's exec inherits it.
 int berth_accept_nonblock(int fd);
 
+// ---- cgroup v2 device filter (Sources/BerthCgroups/DeviceFilter.swift builds the program) ----
+/// bpf(BPF_PROG_LOAD) a BPF_PROG_TYPE_CGROUP_DEVICE program of `count` instructions (each a
+/// packed struct bpf_insn), then bpf(BPF_PROG_ATTACH) it to the cgroup directory `cgroup_fd`
+/// as BPF_CGROUP_DEVICE with BPF_F_ALLOW_MULTI; the program fd is closed (the attachment keeps
+/// the program while the cgroup exists). Returns 0, or -1 with errno set and *stage naming the
+/// call that failed ("bpf(BPF_PROG_LOAD)" or "bpf(BPF_PROG_ATTACH)"); the verifier's message, if
+/// any, is in `log` (NUL-terminated).
+int berth_bpf_attach_device_filter(int cgroup_fd, const uint64_t *insns, unsigned int count,
+                                   char *log, unsigned int log_size, const char **stage);
+
 // ---- misc -----------------------------------------------------------------------
 int berth_sethostname(const char *name, size_t len);
 int berth_setdomainname(const char *name, size_t len);
