@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "BerthECS"),
         .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthInit", "BerthRuntime"]),
         .target(name: "BerthController", dependencies: ["BerthECS"]),
-        .target(name: "BerthAgent", dependencies: ["BerthTasks", "BerthController", "BerthECS"]),
+        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthSys", "CBerth"]),
         // Layer 5: command line.
         .target(name: "BerthCLI", dependencies: ["BerthAgent", "BerthTasks", "BerthInit", "BerthRuntime", "BerthECS"]),
         .executableTarget(
