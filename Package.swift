@@ -18,6 +18,8 @@ let package = Package(
         .target(name: "BerthSys", dependencies: ["CBerth"]),
         // Layer 2: cgroup v1 and v2 drivers behind one interface.
         .target(name: "BerthCgroups", dependencies: ["BerthSys"]),
+        // HTTP/1.1 server and client, SigV4 (knows nothing of ECS).
+        .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth"]),
         // Layer 3: what runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
         // then the container runtime (bundles, exec, monitor client, state).
         .target(name: "BerthInit", dependencies: ["BerthSys", "CBerth"]),
@@ -26,7 +28,7 @@ let package = Package(
         .target(name: "BerthECS"),
         .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthInit", "BerthRuntime"]),
         .target(name: "BerthController", dependencies: ["BerthECS"]),
-        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthSys", "CBerth"]),
+        .target(name: "BerthAgent", dependencies: ["BerthHTTP", "BerthController", "BerthECS", "BerthSys", "CBerth"]),
         // Layer 5: command line.
         .target(name: "BerthCLI", dependencies: ["BerthAgent", "BerthTasks", "BerthInit", "BerthRuntime", "BerthECS"]),
         .executableTarget(
@@ -73,7 +75,8 @@ let package = Package(
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthInit", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent"]),
+        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthInit", "BerthRuntime", "BerthCgroups", "BerthSys"]),
     ]
