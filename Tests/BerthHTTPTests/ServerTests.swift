@@ -91,6 +91,21 @@ import Testing
         return (status, headers, body)
     }
 
+    @Test func clientOverUnixSocket() throws {
+        let dir = try #require(mkdtemp(strdup("/tmp/berth-http-XXXXXX")).map { String(cString: $0) })
+        defer { unlink(dir + "/s.sock"); rmdir(dir) }
+        let server = try HTTPServer(handler: Echo())
+        defer { server.stop() }
+        try server.listen(.unix(path: dir + "/s.sock"))
+        var st = stat()
+        #expect(stat(dir + "/s.sock", &st) == 0 && st.st_mode & 0o777 == 0o600)
+        let client = HTTPClient(.unix(dir + "/s.sock"), timeoutSeconds: 10)
+        let r = try client.send(method: "POST", path: "/echo", headers: [("Host", client.hostHeader)], body: Array("hi".utf8))
+        #expect(r.status == 200 && r.body == Array("hi".utf8))
+        #expect(try client.send(method: "POST", path: "/other", headers: [], body: []).status == 404)
+        #expect(throws: HTTPClient.Failure.self) { try HTTPClient(.unix(dir + "/none.sock")).send(method: "GET", path: "/", headers: [], body: []) }
+    }
+
     @Test func protocolAbuse() throws {
         let r = try Running { $0.requestTimeout = 1 }
         // Too large: refused from the Content-Length alone.
