@@ -99,6 +99,8 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func run() {
         while !lock.withLock({ stopping }) {
+            // Before waiting: the listener that started this loop was queued, not yet registered.
+            adoptListeners()
             for (fd, events) in poller.wait(timeoutMs: timeoutMs()) {
                 if fd == poller.wakeFD {
                     poller.drainWake()
@@ -108,7 +110,6 @@ public final class HTTPServer: @unchecked Sendable {
                     onEvent(c, events)
                 }
             }
-            adoptListeners()
             takeFinished()
             if monotonicNow() >= nextScan { expire() }
         }
