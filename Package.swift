@@ -69,6 +69,7 @@ let package = Package(
 
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups"]),
+        .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthInit", "BerthRuntime"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthInit", "BerthTasks"]),
