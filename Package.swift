@@ -16,14 +16,16 @@ let package = Package(
         .target(name: "CBerth"),
         // Layer 1: thin syscall wrappers with typed errors and EINTR retry in one place.
         .target(name: "BerthSys", dependencies: ["CBerth"]),
+        // JSON: one value type, parser (positions, paths, exact numbers) and writer; no Foundation.
+        .target(name: "BerthJSON"),
         // Layer 2: cgroup v1 and v2 drivers behind one interface.
         .target(name: "BerthCgroups", dependencies: ["BerthSys"]),
         // Layer 3: what runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
         // then the container runtime (bundles, exec, monitor client, state).
-        .target(name: "BerthInit", dependencies: ["BerthSys", "CBerth"]),
-        .target(name: "BerthRuntime", dependencies: ["BerthInit", "BerthCgroups", "BerthSys"]),
+        .target(name: "BerthInit", dependencies: ["BerthSys", "BerthJSON", "CBerth"]),
+        .target(name: "BerthRuntime", dependencies: ["BerthInit", "BerthCgroups", "BerthJSON", "BerthSys"]),
         // Layer 4: ECS model and validation (pure), task engine, service controller (pure), agent.
-        .target(name: "BerthECS"),
+        .target(name: "BerthECS", dependencies: ["BerthJSON"]),
         .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthInit", "BerthRuntime"]),
         .target(name: "BerthController", dependencies: ["BerthECS"]),
         .target(name: "BerthAgent", dependencies: ["BerthTasks", "BerthController", "BerthECS"]),
@@ -68,10 +70,11 @@ let package = Package(
         ),
 
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
+        .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthInit", "BerthRuntime"]),
-        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthInit", "BerthJSON", "BerthRuntime"]),
+        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthInit", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent"]),
