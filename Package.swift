@@ -20,24 +20,26 @@ let package = Package(
     //   tasks          BerthTasks
     //   runtime        BerthRuntime
     //   init, cgroups  BerthInit, BerthCgroups        HTTP  BerthHTTP
-    //   syscalls       BerthSys
+    //   syscalls, JSON BerthSys, BerthJSON (imports nothing)
     //   C shim         CBerth
-    //   pure models    BerthECS, BerthController (import nothing; used by tasks, agent, CLI)
+    //   pure models    BerthECS (imports only BerthJSON), BerthController (imports nothing)
     targets: [
         // C shim for what Swift's Glibc module hides (prefix berth_).
         .target(name: "CBerth"),
         // Thin syscall wrappers with typed errors and EINTR retry in one place; clocks, SHA-256.
         .target(name: "BerthSys", dependencies: ["CBerth"]),
+        // JSON: one value type, parser (positions, paths, exact numbers) and writer; no Foundation.
+        .target(name: "BerthJSON"),
         // cgroup v1 and v2 drivers behind one interface.
         .target(name: "BerthCgroups", dependencies: ["BerthSys", "CBerth"]),
         // HTTP/1.1 server and client, SigV4 (knows nothing of ECS).
         .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth"]),
         // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
         // then the container runtime (bundles, exec, monitor client, state).
-        .target(name: "BerthInit", dependencies: ["BerthSys", "CBerth"]),
-        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthSys", "CBerth"]),
+        .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"]),
+        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"]),
         // ECS model and validation (pure), service controller (pure), task engine.
-        .target(name: "BerthECS"),
+        .target(name: "BerthECS", dependencies: ["BerthJSON"]),
         .target(name: "BerthController"),
         .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         // The agent: ECS API, persistence, service loop; runs tasks only through `TaskEngine`.
@@ -85,9 +87,11 @@ let package = Package(
         ),
 
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
+        .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
+        .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS"]),
+        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// `berth validate` input: a task definition (request or describe output) or a CreateService
 /// request, told apart by their members.
 public struct DocumentReport: Sendable, Equatable {

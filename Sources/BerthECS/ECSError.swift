@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// An ECS API error: `{"__type": name, "message": message}`.
 public struct ECSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var name: String

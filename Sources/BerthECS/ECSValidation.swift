@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Result of checking one task definition document.
 public struct ValidationReport: Sendable, Equatable {
     /// Every error and warning, decoding problems first.

@@ -102,6 +102,8 @@ public final class HTTPServer: @unchecked Sendable {
         // or a server with one listener would never wake to accept.
         adoptListeners()
         while !lock.withLock({ stopping }) {
+            // Before waiting: the listener that started this loop was queued, not yet registered.
+            adoptListeners()
             for (fd, events) in poller.wait(timeoutMs: timeoutMs()) {
                 if fd == poller.wakeFD {
                     poller.drainWake()
@@ -111,7 +113,6 @@ public final class HTTPServer: @unchecked Sendable {
                     onEvent(c, events)
                 }
             }
-            adoptListeners()
             takeFinished()
             if monotonicNow() >= nextScan { expire() }
         }

@@ -12,17 +12,21 @@ import Testing
         let port: UInt16
         var socketPath: String { dir.path + "/agent.sock" }
 
-        init(requestTimeout: Double = 10, limits configure: (inout HTTPLimits) -> Void = { _ in }) throws {
+        init(requestTimeout: Double = 10, tcp: Bool = true, limits configure: (inout HTTPLimits) -> Void = { _ in }) throws {
             var o = AgentOptions()
             o.stateDir = dir.path
             o.socketPath = dir.path + "/agent.sock"
-            o.listen = .tcp(host: "127.0.0.1", port: 0)
+            o.listen = tcp ? .tcp(host: "127.0.0.1", port: 0) : nil
             o.limits.requestTimeout = requestTimeout
             o.limits.maxBodyBytes = 1024 * 1024
             configure(&o.limits)
             daemon = try AgentDaemon(options: o, engine: FakeTaskEngine())
             try daemon.start()
-            guard case .tcp(_, let p)? = daemon.boundTCP else { throw EngineError("no port") }
+            guard case .tcp(_, let p)? = daemon.boundTCP else {
+                if tcp { throw EngineError("no port") }
+                port = 0
+                return
+            }
             port = p
         }
 
@@ -42,6 +46,12 @@ import Testing
         func stillServes() throws -> Bool {
             try signed.call("ListClusters")["clusterArns"]?.arrayValue?.count == 1
         }
+    }
+
+    /// `berth agent --listen none`: the loop starts with the unix socket as its only listener.
+    @Test func aServerWithOnlyTheUnixSocketAnswers() throws {
+        let r = try Running(tcp: false)
+        #expect(try AgentClient(.unix(r.socketPath)).call("ListClusters")["clusterArns"]?.arrayValue?.count == 1)
     }
 
     @Test func unixSocketIsTrustedAndPrivate() throws {

@@ -1,3 +1,4 @@
+import BerthJSON
 import Testing
 @testable import BerthECS
 

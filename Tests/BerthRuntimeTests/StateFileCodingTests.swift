@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// state.json and exit.json are written and read without Codable (`ContainerState+JSONTree`);
+/// state.json and exit.json are written and read without Codable (`ContainerState+JSON`);
 /// the text must stay what JSONEncoder/JSONDecoder write and read, so older and newer readers agree.
 @Suite struct StateFileCodingTests {
     static let exit = ExitInfo(exitCode: 137, signal: 9, oomKilled: true, startedAtNanos: 1_700_000_000_000_000_001,
@@ -15,7 +15,7 @@ import Testing
     static let minimal = ContainerState(id: "m", status: .creating, pid: 0, bundle: "/x")
 
     @Test(arguments: [full, minimal]) func stateRoundTripsWithJSONEncoderAndDecoder(state: ContainerState) throws {
-        let written = state.jsonTree.serialized()
+        let written = state.jsonValue.serializedBytes(sortedKeys: true)
         #expect(try ContainerState.decode(json: written) == state)
         #expect(try JSONDecoder().decode(ContainerState.self, from: Data(written)) == state)
         let encoder = JSONEncoder()

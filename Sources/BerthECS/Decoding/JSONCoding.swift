@@ -1,12 +1,9 @@
+import BerthJSON
+
 /// A value that can be read from a JSON value with type checking. Type errors are reported with
 /// their path into `Diagnostics`; the result is nil then.
 public protocol JSONDecodable {
     static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Self?
-}
-
-/// A value that can be written as JSON.
-public protocol JSONEncodable {
-    var jsonValue: JSONValue { get }
 }
 
 /// An API structure read member by member through an `ObjectReader` (every request shape of
@@ -75,16 +72,15 @@ func quoted(_ s: String, limit: Int = 80) -> String {
     return JSONValue.string(cut).serialized()
 }
 
-extension String: JSONDecodable, JSONEncodable {
+extension String: JSONDecodable {
     public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> String? {
         if case .string(let s) = value { return s }
         diag.invalid(path, typeMessage(expected: "string", got: value))
         return nil
     }
-    public var jsonValue: JSONValue { .string(self) }
 }
 
-extension Int: JSONDecodable, JSONEncodable {
+extension Int: JSONDecodable {
     public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Int? {
         if case .number(let n) = value {
             if let i = n.intValue { return i }
@@ -96,25 +92,22 @@ extension Int: JSONDecodable, JSONEncodable {
         diag.invalid(path, typeMessage(expected: "integer", got: value))
         return nil
     }
-    public var jsonValue: JSONValue { .int(self) }
 }
 
-extension Double: JSONDecodable, JSONEncodable {
+extension Double: JSONDecodable {
     public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Double? {
         if case .number(let n) = value, let d = n.doubleValue { return d }
         diag.invalid(path, typeMessage(expected: "number", got: value))
         return nil
     }
-    public var jsonValue: JSONValue { .double(self) }
 }
 
-extension Bool: JSONDecodable, JSONEncodable {
+extension Bool: JSONDecodable {
     public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> Bool? {
         if case .bool(let b) = value { return b }
         diag.invalid(path, typeMessage(expected: "boolean", got: value))
         return nil
     }
-    public var jsonValue: JSONValue { .bool(self) }
 }
 
 extension Array: JSONDecodable where Element: JSONDecodable {
@@ -133,10 +126,6 @@ extension Array: JSONDecodable where Element: JSONDecodable {
     }
 }
 
-extension Array: JSONEncodable where Element: JSONEncodable {
-    public var jsonValue: JSONValue { .array(map(\.jsonValue)) }
-}
-
 extension Dictionary: JSONDecodable where Key == String, Value == String {
     public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> [String: String]? {
         guard case .object(let object) = value else {
@@ -151,14 +140,6 @@ extension Dictionary: JSONDecodable where Key == String, Value == String {
     }
 }
 
-extension Dictionary: JSONEncodable where Key == String, Value == String {
-    /// Keys sorted, so output is stable.
-    public var jsonValue: JSONValue {
-        .object(JSONObject(keys.sorted().map { ($0, .string(self[$0]!)) }))
-    }
-}
-
-extension JSONValue: JSONDecodable, JSONEncodable {
+extension JSONValue: JSONDecodable {
     public static func decode(_ value: JSONValue, at path: JSONPath, _ diag: Diagnostics) -> JSONValue? { value }
-    public var jsonValue: JSONValue { self }
 }

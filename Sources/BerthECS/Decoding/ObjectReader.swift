@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Reads the members of one object. Every member read is remembered, so `finish()` can report
 /// members the API does not have. `null` counts as absent (as the ECS service treats it).
 public final class ObjectReader {
@@ -64,20 +66,6 @@ public final class ObjectReader {
             if let guess = closestName(to: key, in: known) { message += "; did you mean \(quoted(guess))?" }
             diag.invalid(path / key, message)
         }
-    }
-}
-
-/// Builds an object member by member; nil values are left out.
-public struct ObjectWriter {
-    public private(set) var object = JSONObject()
-    public init() {}
-
-    public mutating func set(_ key: String, _ value: (some JSONEncodable)?) {
-        if let value { object[key] = value.jsonValue }
-    }
-
-    public mutating func set(_ key: String, raw value: JSONValue?) {
-        if let value { object[key] = value }
     }
 }
 

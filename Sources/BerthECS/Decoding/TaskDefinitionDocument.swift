@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Reads a task definition document as `aws ecs register-task-definition --cli-input-json`
 /// accepts it, and also describe/register output (`{"taskDefinition": {...}, "tags": [...]}`
 /// with read-only members, which are ignored with one warning).

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// One container of a task definition ([M:ContainerDefinition], all members, model order).
 public struct ContainerDefinition: JSONShape, Sendable, Equatable {
     public var name: String?

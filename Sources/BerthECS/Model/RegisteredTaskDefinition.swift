@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// A registered revision as DescribeTaskDefinition/RegisterTaskDefinition return it (§1.2).
 public struct RegisteredTaskDefinition: Sendable, Equatable {
     /// The normalised request (`TaskDefinitionInput.normalized()`).

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Effective values the task engine uses (ECS defaults applied).
 extension ContainerDefinition {
     /// Seconds between SIGTERM and SIGKILL: `stopTimeout` when > 0, else the ECS default 30 (§3.3).

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Small nested shapes of task definitions ([M] botocore ECS model). Every member is optional
 /// here, exactly as on the wire; the decoder reports model-required members that are missing.
 

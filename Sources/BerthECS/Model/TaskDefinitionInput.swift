@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// A RegisterTaskDefinition request ([M:RegisterTaskDefinitionRequest]). After
 /// `TaskDefinitionNormalizer.normalize` the task `cpu`/`memory` are integer strings.
 public struct TaskDefinitionInput: JSONShape, Sendable, Equatable {

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// RunTask/StartTask `overrides` ([M:TaskOverride]).
 public struct TaskOverride: JSONShape, Sendable, Equatable {
     public var containerOverrides: [ContainerOverride]?

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Task-level nested shapes.
 
 public struct TaskDefinitionPlacementConstraint: JSONShape, Sendable, Equatable {

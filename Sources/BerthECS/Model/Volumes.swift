@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Task volumes and their cloud/host configurations.
 
 public struct HostVolumeProperties: JSONShape, Sendable, Equatable {

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// A CreateService request ([M:CreateServiceRequest], every member).
 public struct CreateServiceRequest: JSONShape, Sendable, Equatable {
     public var cluster: String?

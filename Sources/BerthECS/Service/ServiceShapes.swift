@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Nested shapes of CreateService/UpdateService ([M:CreateServiceRequest]).
 
 public struct DeploymentCircuitBreaker: JSONShape, Sendable, Equatable {

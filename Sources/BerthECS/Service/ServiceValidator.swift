@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Checks CreateService / UpdateService requests (§5.1, §5.2, §5.7) and says what Berth ignores.
 /// Errors are InvalidParameterException (ECS's exception for bad service parameters).
 public enum ServiceValidator {

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// One finding about a document: where (JSON path) and what. Errors make the document invalid;
 /// warnings say what Berth ignores or emulates.
 public struct Problem: Sendable, Equatable, CustomStringConvertible {

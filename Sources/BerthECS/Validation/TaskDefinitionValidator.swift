@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// The machine Berth runs on, for rules that depend on it (runtimePlatform).
 public struct HostPlatform: Sendable, Equatable {
     public var cpuArchitecture: CPUArchitecture

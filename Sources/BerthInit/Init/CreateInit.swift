@@ -6,38 +6,22 @@ import Glibc
 
 /// `berth-init` in create mode: cgroups -> namespaces -> fork (PID 1 of the container) ->
 /// rootfs and mounts -> pivot_root -> finalize -> identity -> ready -> exec fifo -> execve.
-struct CreateInit {
+struct CreateInit<Kernel: InitSyscalls> {
     let config: InitConfig
     let sync: SyncPipe?
+    let sys: Kernel
+
+    /// What the steps before the fork hand to the container's first process.
+    struct Prepared {
+        var plan: NamespacePlan
+        var process: Spec.Process
+        var setup: MountSetup<Kernel>
+        var fifo: FileDescriptor?
+    }
 
     func run() -> Int32 {
-        let plan: NamespacePlan
-        let process: Spec.Process
-        let setup: MountSetup
-        var fifo: FileDescriptor?
-        do {
-            plan = try NamespacePlan(config.spec.linux?.namespaces)
-            guard plan.creates(.mount) else {
-                throw InitError("namespaces", "linux.namespaces: berth needs a new mount namespace (type \"mount\" without a path)")
-            }
-            guard let p = config.spec.process else { throw InitError("config", "process: missing") }
-            process = p
-            try ProcessSecurity.validate(p)
-            setup = try MountSetup(spec: config.spec, bundle: config.bundle, plan: plan)
-            // Opened now: the fifo lives on the host and is unreachable after pivot_root.
-            if let path = config.execFifo {
-                let fd = try FileDescriptor.open(path, BERTH_O_PATH)
-                fifo = fd
-                // The container user reopens it for writing after dropping privileges: make it
-                // writable for everyone (as runc's 0622); its state directory keeps others out.
-                try Sys.call("chmod", detail: path) { chmod(fd.procPath, 0o622) }
-            }
-            try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
-            try Namespaces.join(plan.joinOrder)
-            try Namespaces.create(plan.create)
-        } catch {
-            return fail(error)
-        }
+        let prepared: Prepared
+        do { prepared = try enterNamespaces() } catch { return fail(error) }
 
         let gate: ForkGate
         do { gate = try ForkGate.make() } catch { return fail(error) }
@@ -53,30 +37,56 @@ struct CreateInit {
         }
         gate.wait()
         do {
-            let start = try containerSetup(plan: plan, process: process, setup: setup)
+            let start = try containerSetup(prepared)
             let executable = try start.prepare()
-            start.finish(executable: executable, sync: sync, fifo: fifo)
+            start.finish(executable: executable, sync: sync, fifo: prepared.fifo)
         } catch {
             return fail(error)
         }
     }
 
+    /// Before the fork: check the input, open the exec fifo, oom_score_adj, join and create
+    /// the namespaces.
+    func enterNamespaces() throws -> Prepared {
+        let plan = try NamespacePlan(config.spec.linux?.namespaces)
+        guard plan.creates(.mount) else {
+            throw InitError("namespaces", "linux.namespaces: berth needs a new mount namespace (type \"mount\" without a path)")
+        }
+        guard let process = config.spec.process else { throw InitError("config", "process: missing") }
+        try ProcessSecurity.validate(process)
+        let setup = try MountSetup(spec: config.spec, bundle: config.bundle, plan: plan, sys: sys)
+        var fifo: FileDescriptor?
+        // Opened now: the fifo lives on the host and is unreachable after pivot_root.
+        if let path = config.execFifo {
+            let fd = try FileDescriptor.open(path, BERTH_O_PATH)
+            fifo = fd
+            // The container user reopens it for writing after dropping privileges: make it
+            // writable for everyone (as runc's 0622); its state directory keeps others out.
+            try Sys.call("chmod", detail: path) { chmod(fd.procPath, 0o622) }
+        }
+        try Namespaces.setOOMScoreAdj(process.oomScoreAdj, sys)
+        try Namespaces.join(plan.joinOrder, sys)
+        try Namespaces.create(plan.create, sys)
+        return Prepared(plan: plan, process: process, setup: setup, fifo: fifo)
+    }
+
     /// In the container's first process, before the user's program: session, loopback,
     /// mounts, pivot_root and finalization; returns the prepared process start.
-    private func containerSetup(plan: NamespacePlan, process: Spec.Process, setup: MountSetup) throws -> ProcessStart {
-        _ = setsid()
-        _ = umask(0)
+    func containerSetup(_ prepared: Prepared) throws -> ProcessStart<Kernel> {
+        let (plan, setup) = (prepared.plan, prepared.setup)
+        sys.newSession()
+        sys.setUmask(0)
         if plan.creates(.network) {
             Trace.step("network", "lo up")
-            try Sys.call("bring up lo") { berth_if_up("lo") }
+            try sys.bringUp("lo")
         }
         let mounted = try setup.run()
-        try PivotRoot.run(newRoot: mounted.root, rootfsPath: setup.rootfsPath)
+        try PivotRoot.run(newRoot: mounted.root, rootfsPath: setup.rootfsPath, sys)
         mounted.root.close()
         try Devices.reopenNullStdio()
-        try FinalizeRootfs(spec: config.spec, plan: plan)
+        try FinalizeRootfs(spec: config.spec, plan: plan, sys: sys)
             .run(devReadOnlyFlags: mounted.devReadOnlyFlags, finalPropagation: setup.finalPropagation)
-        return try ProcessStart(process: process)
+        return try ProcessStart(process: prepared.process, sys: sys)
     }
 
     private func fail(_ error: any Error) -> Int32 {

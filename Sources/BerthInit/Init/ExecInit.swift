@@ -15,7 +15,7 @@ struct ExecInit {
     /// Joined in this order; mount last so /proc/<pid>/ns paths stay valid until then.
     static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .time, .mount]
 
-    func run() -> Int32 {
+    func run(_ sys: some InitSyscalls) -> Int32 {
         let process: Spec.Process
         let signals: Int32
         do {
@@ -31,7 +31,7 @@ struct ExecInit {
             if let theirs = Namespaces.identity("/proc/\(pid)/ns/user"), Namespaces.identity("/proc/self/ns/user").map({ $0 != theirs }) ?? true {
                 throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
             }
-            try Namespaces.setOOMScoreAdj(p.oomScoreAdj)
+            try Namespaces.setOOMScoreAdj(p.oomScoreAdj, sys)
             let opened = try Namespaces.openDiffering(of: pid, Self.kinds)
             defer { opened.forEach { $0.fd.close() } }
             // The pid could have been reused between the check and the opens: check again now
@@ -39,7 +39,7 @@ struct ExecInit {
             guard Proc.isAlive(pid, startTime: start) else {
                 throw InitError("exec", "container process \(pid) exited while joining it")
             }
-            try Namespaces.enter(opened)
+            try Namespaces.enter(opened, sys)
             signals = try Sys.call("signalfd") {
                 let all = Self.forwarded + [SIGCHLD]
                 return all.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
@@ -57,7 +57,7 @@ struct ExecInit {
             _ = Glibc.close(signals)
             gate.wait()
             do {
-                let start = try ProcessStart(process: process, parentDeathSignal: SIGKILL)
+                let start = try ProcessStart(process: process, parentDeathSignal: SIGKILL, sys: sys)
                 let executable = try start.prepare()
                 start.finish(executable: executable, sync: sync, fifo: nil)
             } catch {

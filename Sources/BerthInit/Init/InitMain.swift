@@ -40,8 +40,8 @@ public enum InitMain {
         if config.explain { Trace.enable(fd: 2) }
         Trace.step("init", "\(config.mode.rawValue) \(config.id) from \(args[0])/init.json")
         switch config.mode {
-        case .create: return CreateInit(config: config, sync: sync).run()
-        case .exec: return ExecInit(config: config, sync: sync).run()
+        case .create: return CreateInit(config: config, sync: sync, sys: LinuxSyscalls()).run()
+        case .exec: return ExecInit(config: config, sync: sync).run(LinuxSyscalls())
         }
     }
 

@@ -14,19 +14,19 @@ enum Namespaces {
     }
 
     /// Open every path first (later joins change what paths mean), then setns in order.
-    static func join(_ targets: [(kind: NamespaceKind, path: String)]) throws(SysError) {
+    static func join(_ targets: [(kind: NamespaceKind, path: String)], _ sys: some NamespaceSyscalls) throws(SysError) {
         var opened: [Opened] = []
         defer { opened.forEach { $0.fd.close() } }
         for t in targets {
             opened.append(Opened(kind: t.kind, path: t.path, fd: try FileDescriptor.open(t.path, O_RDONLY)))
         }
-        try enter(opened)
+        try enter(opened, sys)
     }
 
-    static func enter(_ opened: [Opened]) throws(SysError) {
+    static func enter(_ opened: [Opened], _ sys: some NamespaceSyscalls) throws(SysError) {
         for ns in opened {
             Trace.step("namespace", "join \(ns.kind.rawValue) \(ns.path)")
-            try Sys.call("setns \(ns.kind.rawValue)", detail: ns.path) { berth_setns(ns.fd.rawValue, ns.kind.cloneFlag) }
+            try sys.setns(ns.fd, ns.kind, path: ns.path)
         }
     }
 
@@ -46,18 +46,17 @@ enum Namespaces {
         return opened
     }
 
-    static func create(_ kinds: [NamespaceKind]) throws(SysError) {
+    static func create(_ kinds: [NamespaceKind], _ sys: some NamespaceSyscalls) throws(SysError) {
         guard !kinds.isEmpty else { return }
         Trace.step("namespace", "unshare \(kinds.map(\.rawValue).joined(separator: ","))")
-        let flags = kinds.reduce(Int32(0)) { $0 | $1.cloneFlag }
-        try Sys.call("unshare", detail: kinds.map(\.rawValue).joined(separator: ",")) { berth_unshare(flags) }
+        try sys.unshare(kinds)
     }
 
     /// process.oomScoreAdj, set while still privileged; children inherit it.
-    static func setOOMScoreAdj(_ adj: Int?) throws(SysError) {
+    static func setOOMScoreAdj(_ adj: Int?, _ sys: some NamespaceSyscalls) throws(SysError) {
         guard let adj else { return }
         Trace.step("process", "oom_score_adj \(adj)")
-        try Files.write("/proc/self/oom_score_adj", String(adj))
+        try sys.setOOMScoreAdj(adj)
     }
 
     /// Inode identity of a namespace file.

@@ -7,15 +7,17 @@ import Glibc
 /// The last steps before execve, shared by create and exec mode: rlimits, cwd, user,
 /// capabilities, no_new_privs, fd hygiene, `ready`, the exec fifo, execve.
 /// Runs inside the container's root (after pivot_root or after joining its mount namespace).
-struct ProcessStart {
+struct ProcessStart<Kernel: CredentialSyscalls & MountSyscalls> {
     let process: Spec.Process
     let security: ProcessSecurity
     let env: [String]
     /// exec mode: die with the `berth-init` that supervises this process.
     let parentDeathSignal: Int32?
+    let sys: Kernel
 
-    init(process: Spec.Process, parentDeathSignal: Int32? = nil) throws {
+    init(process: Spec.Process, parentDeathSignal: Int32? = nil, sys: Kernel) throws {
         self.parentDeathSignal = parentDeathSignal
+        self.sys = sys
         self.process = process
         let passwd = (try? Files.read("/etc/passwd")) ?? ""
         let group = (try? Files.read("/etc/group")) ?? ""
@@ -28,20 +30,22 @@ struct ProcessStart {
     /// Everything up to `ready`; errors are thrown (the caller reports them on the sync pipe).
     /// Returns the resolved executable path.
     func prepare() throws -> String {
-        let sys = LinuxCredentials()
         try security.applyRlimits(sys)
         let cwd = process.cwd.isEmpty ? "/" : process.cwd
         // As root first; only a directory root may not enter (root-squashed NFS) is retried as the user.
-        let (rc, err) = Sys.attempt { chdir(cwd) }
-        if rc != 0 && err != EACCES && err != EPERM { throw SysError("chdir", errno: err, detail: "\(cwd) (process.cwd)") }
+        var denied = false
+        do throws(SysError) { try sys.changeDirectory(cwd, detail: "\(cwd) (process.cwd)") } catch {
+            guard error.errno == EACCES || error.errno == EPERM else { throw error }
+            denied = true
+        }
         // No descriptor of the runtime may reach the container process (CVE-2024-21626).
-        try Sys.call("cloexec fds >= 3") { berth_cloexec_from(3) }
+        try sys.closeOnExec(from: 3)
         let warnings = try security.applyIdentity(sys)
         for cap in warnings {
             _ = try? FileDescriptor.standardError.writeAll(
                 "berth-init: warning: ambient capability \(cap) is not both permitted and inheritable; not raised\n")
         }
-        if rc != 0 { try Sys.call("chdir", detail: "\(cwd) (process.cwd, as the container user)") { chdir(cwd) } }
+        if denied { try sys.changeDirectory(cwd, detail: "\(cwd) (process.cwd, as the container user)") }
         try verifyCwd()
         if let sig = parentDeathSignal {
             // After the user switch, which clears it; then make sure the parent is still there.

@@ -19,19 +19,17 @@ struct CgroupMount {
     static let hostRoot = "/sys/fs/cgroup"
     static let roFlags = BERTH_MS_RDONLY | BERTH_MS_NOSUID | BERTH_MS_NODEV | BERTH_MS_NOEXEC
 
-    func mount(rooted: RootedPath) throws {
-        var fsType: Int = 0
-        var fsFlags: Int = 0
-        try Sys.call("statfs", detail: Self.hostRoot) { berth_statfs(Self.hostRoot, &fsType, &fsFlags) }
+    func mount(rooted: RootedPath, _ sys: some MountSyscalls) throws {
+        let fsType = try sys.statfs(Self.hostRoot).type
         let flags = opts.flags | BERTH_MS_NOSUID | BERTH_MS_NODEV | BERTH_MS_NOEXEC
         if fsType == BERTH_CGROUP2_SUPER_MAGIC {
             let target = try rooted.open(comps, create: .directory)
             defer { target.close() }
-            try Mounts.mount("cgroup", on: target.procPath, type: "cgroup2", flags: flags | BERTH_MS_RDONLY,
-                             what: "cgroup2 on \(dest)")
+            try sys.mount("cgroup", on: target.procPath, type: "cgroup2", flags: flags | BERTH_MS_RDONLY,
+                          what: "cgroup2 on \(dest)")
             return
         }
-        try mountV1(rooted: rooted, flags: flags)
+        try mountV1(rooted: rooted, flags: flags, sys)
     }
 
     struct Hierarchy: Equatable {
@@ -91,15 +89,15 @@ struct CgroupMount {
         return nil
     }
 
-    private func mountV1(rooted: RootedPath, flags: UInt) throws {
+    private func mountV1(rooted: RootedPath, flags: UInt, _ sys: some MountSyscalls) throws {
         let tmpfsFlags = flags & ~BERTH_MS_RDONLY
         do {
             let target = try rooted.open(comps, create: .directory)
             defer { target.close() }
-            try Mounts.mount("tmpfs", on: target.procPath, type: "tmpfs", flags: tmpfsFlags, data: "mode=755",
-                             what: "tmpfs for cgroup v1 hierarchies on \(dest)")
+            try sys.mount("tmpfs", on: target.procPath, type: "tmpfs", flags: tmpfsFlags, data: "mode=755",
+                          what: "tmpfs for cgroup v1 hierarchies on \(dest)")
         }
-        let hierarchies = Self.hierarchies(mountinfo: try Files.read("/proc/self/mountinfo"))
+        let hierarchies = Self.hierarchies(mountinfo: try sys.mountInfo())
         let procCgroup = try Files.read("/proc/self/cgroup")
         let fresh = plan.creates(.cgroup)
         for h in hierarchies {
@@ -108,8 +106,8 @@ struct CgroupMount {
             if fresh {
                 // Inside our cgroup namespace a new mount of the hierarchy is rooted at our cgroup.
                 let data = h.isV2 ? nil : h.controllers.joined(separator: ",")
-                try Mounts.mount("cgroup", on: sub.procPath, type: h.isV2 ? "cgroup2" : "cgroup",
-                                 flags: Self.roFlags, data: data, what: "cgroup \(h.name) on \(dest)/\(h.name)")
+                try sys.mount("cgroup", on: sub.procPath, type: h.isV2 ? "cgroup2" : "cgroup",
+                              flags: Self.roFlags, data: data, what: "cgroup \(h.name) on \(dest)/\(h.name)")
                 continue
             }
             guard let own = Self.ownPath(in: h, procCgroup: procCgroup) else { continue }
@@ -119,23 +117,23 @@ struct CgroupMount {
                 rel = String(own.dropFirst(h.mountRoot.count))
             }
             let source = h.mountPoint + rel
-            try Mounts.mount(source, on: sub.procPath, type: nil, flags: BERTH_MS_BIND, what: "bind cgroup \(source) on \(dest)/\(h.name)")
+            try sys.mount(source, on: sub.procPath, type: nil, flags: BERTH_MS_BIND, what: "bind cgroup \(source) on \(dest)/\(h.name)")
             let mounted = try rooted.open(comps + [h.name])
             defer { mounted.close() }
-            try Mounts.mount(nil, on: mounted.procPath, type: nil, flags: Self.roFlags | BERTH_MS_BIND | BERTH_MS_REMOUNT,
-                             what: "remount cgroup \(dest)/\(h.name) read-only")
+            try sys.mount(nil, on: mounted.procPath, type: nil, flags: Self.roFlags | BERTH_MS_BIND | BERTH_MS_REMOUNT,
+                          what: "remount cgroup \(dest)/\(h.name) read-only")
         }
         let dir = try rooted.open(comps)
         defer { dir.close() }
         let names = Set(hierarchies.map(\.name))
         for h in hierarchies where h.name.contains(",") {
             for c in h.name.split(separator: ",").map(String.init) where !names.contains(c) {
-                try Sys.call("symlink", detail: "\(dest)/\(c)") { berth_symlinkat(h.name, dir.rawValue, c) }
+                try sys.symlink(h.name, in: dir, c, detail: "\(dest)/\(c)")
             }
         }
         if flags & BERTH_MS_RDONLY != 0 {
-            try Mounts.mount(nil, on: dir.procPath, type: nil, flags: tmpfsFlags | BERTH_MS_RDONLY | BERTH_MS_REMOUNT,
-                             what: "remount \(dest) read-only")
+            try sys.mount(nil, on: dir.procPath, type: nil, flags: tmpfsFlags | BERTH_MS_RDONLY | BERTH_MS_REMOUNT,
+                          what: "remount \(dest) read-only")
         }
     }
 }

@@ -25,32 +25,24 @@ enum Devices {
 
     /// Create the nodes relative to an opened /dev (never through a path that could be a
     /// symlink), then verify each with fstatat(AT_SYMLINK_NOFOLLOW): type and major:minor.
-    static func populate(rooted: RootedPath) throws {
+    static func populate(rooted: RootedPath, _ sys: some MountSyscalls) throws {
         let dev = try rooted.open(["dev"])
         defer { dev.close() }
         for node in nodes {
-            try Sys.call("mknod", detail: "/dev/\(node.name)") {
-                berth_mknodat(dev.rawValue, node.name, S_IFCHR | 0o666, node.major, node.minor)
-            }
-            try verify(dev: dev, node)
+            try sys.makeCharDevice(in: dev, node.name, major: node.major, minor: node.minor)
+            try verify(dev: dev, node, sys)
             Trace.step("device", "mknod /dev/\(node.name) c \(node.major):\(node.minor) 0666")
         }
         var all = links
         if Files.exists("/proc/kcore") { all.append(("core", "/proc/kcore")) }
         for link in all {
-            try Sys.call("symlink", detail: "/dev/\(link.name) -> \(link.target)") {
-                berth_symlinkat(link.target, dev.rawValue, link.name)
-            }
+            try sys.symlink(link.target, in: dev, link.name, detail: "/dev/\(link.name) -> \(link.target)")
             Trace.step("device", "symlink /dev/\(link.name) -> \(link.target)")
         }
     }
 
-    static func verify(dev: FileDescriptor, _ node: Node) throws {
-        var mode: mode_t = 0
-        var rdev: dev_t = 0
-        try Sys.call("stat", detail: "/dev/\(node.name)") {
-            berth_fstatat_mode(dev.rawValue, node.name, BERTH_AT_SYMLINK_NOFOLLOW, &mode, &rdev)
-        }
+    static func verify(dev: FileDescriptor, _ node: Node, _ sys: some MountSyscalls) throws {
+        let (mode, rdev) = try sys.statAt(dev, node.name)
         guard mode & S_IFMT == S_IFCHR, berth_major(rdev) == node.major, berth_minor(rdev) == node.minor,
               mode & 0o777 == 0o666 else {
             throw InitError("devices", "/dev/\(node.name) is not the character device \(node.major):\(node.minor) mode 0666 after mknod")

@@ -7,16 +7,17 @@ import Glibc
 /// After pivot_root, inside the container: read-only remounts, hostname, sysctls,
 /// read-only paths and masked paths (runc's finalizeRootfs + the start of standard init).
 /// Paths are plain container paths here: after the pivot nothing outside the rootfs is reachable.
-struct FinalizeRootfs {
+struct FinalizeRootfs<Kernel: MountSyscalls & NamespaceSyscalls> {
     let spec: Spec
     let plan: NamespacePlan
+    let sys: Kernel
 
     func run(devReadOnlyFlags: UInt?, finalPropagation: UInt?) throws {
         if let flags = devReadOnlyFlags {
-            try Mounts.mount(nil, on: "/dev", type: nil, flags: flags, what: "remount /dev read-only")
+            try sys.mount(nil, on: "/dev", type: nil, flags: flags, what: "remount /dev read-only")
         }
         if let prop = finalPropagation {
-            try Mounts.mount(nil, on: "/", type: nil, flags: prop, what: "propagation of / (linux.rootfsPropagation)")
+            try sys.mount(nil, on: "/", type: nil, flags: prop, what: "propagation of / (linux.rootfsPropagation)")
         }
         if spec.root?.readonly == true { try remountReadOnly("/", recursive: false) }
         try setNames()
@@ -30,26 +31,24 @@ struct FinalizeRootfs {
     /// Bind-remount read-only, keeping nosuid/nodev/noexec the mount already has (the kernel
     /// refuses to drop them on a locked mount).
     private func remountReadOnly(_ path: String, recursive: Bool) throws {
-        var fsType = 0
-        var fsFlags = 0
-        try Sys.call("statfs", detail: path) { berth_statfs(path, &fsType, &fsFlags) }
+        let fsFlags = try sys.statfs(path).flags
         var flags = BERTH_MS_BIND | BERTH_MS_REMOUNT | BERTH_MS_RDONLY
         if fsFlags & BERTH_ST_NOSUID != 0 { flags |= BERTH_MS_NOSUID }
         if fsFlags & BERTH_ST_NODEV != 0 { flags |= BERTH_MS_NODEV }
         if fsFlags & BERTH_ST_NOEXEC != 0 { flags |= BERTH_MS_NOEXEC }
         if recursive { flags |= BERTH_MS_REC }
-        try Mounts.mount(nil, on: path, type: nil, flags: flags, what: "read-only \(path)")
+        try sys.mount(nil, on: path, type: nil, flags: flags, what: "read-only \(path)")
     }
 
     private func setNames() throws {
-        for (field, value, set) in [("hostname", spec.hostname, berth_sethostname),
-                                    ("domainname", spec.domainname, berth_setdomainname)] {
+        for (field, value, set) in [("hostname", spec.hostname, sys.setHostname),
+                                    ("domainname", spec.domainname, sys.setDomainname)] {
             guard let value, !value.isEmpty else { continue }
             guard plan.isolates(.uts) else {
                 throw InitError("uts", "\(field): setting it needs a private uts namespace (linux.namespaces)")
             }
             Trace.step("uts", "\(field) \(value)")
-            try Sys.call("set\(field)", detail: value) { set(value, value.utf8.count) }
+            try set(value)
         }
     }
 
@@ -58,17 +57,19 @@ struct FinalizeRootfs {
             let value = spec.linux!.sysctl![key]!
             let file = try Sysctl.path(for: key, namespaces: plan)
             Trace.step("sysctl", "\(Sysctl.normalize(key)) = \(value)")
-            do { try Files.write(file, value) } catch {
+            do { try sys.writeSysctl(file, value) } catch {
                 throw InitError("sysctl", "linux.sysctl[\(key.debugDescription)]: \(error)")
             }
         }
     }
 
     private func readonlyPath(_ path: String) throws {
-        let (rc, err) = Sys.attempt { berth_mount(path, path, nil, BERTH_MS_BIND | BERTH_MS_REC, nil) }
-        if rc < 0 {
-            if err == ENOENT { return }
-            throw SysError("mount", errno: err, detail: "bind \(path) (linux.readonlyPaths)")
+        do throws(SysError) {
+            try sys.mountFilesystem(path, on: path, type: nil, flags: BERTH_MS_BIND | BERTH_MS_REC, data: nil,
+                                    what: "bind \(path) (linux.readonlyPaths)")
+        } catch {
+            if error.errno == ENOENT { return }
+            throw error
         }
         Trace.step("readonly", path)
         try remountReadOnly(path, recursive: true)
@@ -83,14 +84,14 @@ struct FinalizeRootfs {
         defer { devNull?.close() }
         for (i, raw) in masked.enumerated() {
             let path = try ContainerPath.clean(raw, field: "linux.maskedPaths[\(i)]")
-            var st = stat()
-            if stat(path, &st) != 0 {
-                if berth_errno() == ENOENT { continue }
-                throw SysError("stat", detail: "\(path) (linux.maskedPaths[\(i)])")
+            let (mode, err) = sys.fileMode(path)
+            if err != 0 {
+                if err == ENOENT { continue }
+                throw SysError("stat", errno: err, detail: "\(path) (linux.maskedPaths[\(i)])")
             }
-            if st.st_mode & S_IFMT == S_IFDIR {
-                try Mounts.mount("tmpfs", on: path, type: "tmpfs", flags: BERTH_MS_RDONLY | BERTH_MS_NOSUID | BERTH_MS_NODEV | BERTH_MS_NOEXEC,
-                                 what: "mask directory \(path)")
+            if mode & S_IFMT == S_IFDIR {
+                try sys.mount("tmpfs", on: path, type: "tmpfs", flags: BERTH_MS_RDONLY | BERTH_MS_NOSUID | BERTH_MS_NODEV | BERTH_MS_NOEXEC,
+                              what: "mask directory \(path)")
                 continue
             }
             if devNull == nil {
@@ -101,7 +102,7 @@ struct FinalizeRootfs {
                 }
                 devNull = fd
             }
-            try Mounts.mount(devNull!.procPath, on: path, type: nil, flags: BERTH_MS_BIND, what: "mask file \(path) with /dev/null")
+            try sys.mount(devNull!.procPath, on: path, type: nil, flags: BERTH_MS_BIND, what: "mask file \(path) with /dev/null")
         }
     }
 }

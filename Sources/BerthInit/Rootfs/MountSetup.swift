@@ -7,10 +7,11 @@ import Glibc
 /// The container's mount namespace before pivot_root: propagation, the rootfs bind, the spec
 /// mounts in order (destinations resolved inside the rootfs), /dev nodes. Runs in the
 /// container's first process, in its new mount namespace, as root.
-struct MountSetup {
+struct MountSetup<Kernel: MountSyscalls> {
     let spec: Spec
     let bundle: String
     let plan: NamespacePlan
+    let sys: Kernel
     /// Absolute, symlink-free host path of the rootfs.
     let rootfsPath: String
 
@@ -22,10 +23,11 @@ struct MountSetup {
         var devReadOnlyFlags: UInt?
     }
 
-    init(spec: Spec, bundle: String, plan: NamespacePlan) throws(InitError) {
+    init(spec: Spec, bundle: String, plan: NamespacePlan, sys: Kernel) throws(InitError) {
         self.spec = spec
         self.bundle = bundle
         self.plan = plan
+        self.sys = sys
         guard let root = spec.root?.path, !root.isEmpty else {
             throw InitError("rootfs", "root.path: missing")
         }
@@ -62,9 +64,9 @@ struct MountSetup {
     }
 
     func run() throws -> Result {
-        try Mounts.mount(nil, on: "/", type: nil, flags: try initialPropagation(), what: "propagation of /")
+        try sys.mount(nil, on: "/", type: nil, flags: try initialPropagation(), what: "propagation of /")
         try makeParentMountPrivate()
-        try Mounts.mount(rootfsPath, on: rootfsPath, type: nil, flags: BERTH_MS_BIND | BERTH_MS_REC, what: "rootfs \(rootfsPath)")
+        try sys.mount(rootfsPath, on: rootfsPath, type: nil, flags: BERTH_MS_BIND | BERTH_MS_REC, what: "rootfs \(rootfsPath)")
         let root = try FileDescriptor.open(rootfsPath, O_DIRECTORY | BERTH_O_PATH)
         let rooted = RootedPath(root: root)
         var devReadOnly: UInt?
@@ -76,7 +78,7 @@ struct MountSetup {
                 devReadOnly = done.deferredReadOnly
             }
         }
-        if devIsTmpfs { try Devices.populate(rooted: rooted) }
+        if devIsTmpfs { try Devices.populate(rooted: rooted, sys) }
         try createCwd(rooted: rooted)
         return Result(root: root, devReadOnlyFlags: devReadOnly)
     }
@@ -84,7 +86,7 @@ struct MountSetup {
     /// pivot_root refuses a shared parent, and a shared parent would leak the rootfs bind to the
     /// host: make the mount holding the rootfs private in this namespace (crun does the same).
     private func makeParentMountPrivate() throws {
-        let info = try Files.read("/proc/self/mountinfo")
+        let info = try sys.mountInfo()
         var best = "/"
         for line in info.split(separator: "\n") {
             let fields = line.split(separator: " ")
@@ -94,7 +96,7 @@ struct MountSetup {
                 best = mp
             }
         }
-        try Mounts.mount(nil, on: best, type: nil, flags: BERTH_MS_PRIVATE, what: "parent mount \(best) of the rootfs")
+        try sys.mount(nil, on: best, type: nil, flags: BERTH_MS_PRIVATE, what: "parent mount \(best) of the rootfs")
     }
 
     private struct Done {
@@ -119,7 +121,7 @@ struct MountSetup {
         if isBind {
             try bindMount(m, opts: opts, comps: comps, dest: dest, field: field, rooted: rooted)
         } else if type == "cgroup" || type == "cgroup2" {
-            try CgroupMount(opts: opts, dest: dest, comps: comps, plan: plan).mount(rooted: rooted)
+            try CgroupMount(opts: opts, dest: dest, comps: comps, plan: plan).mount(rooted: rooted, sys)
         } else {
             var flags = opts.flags
             if dest == "/dev" && type == "tmpfs" {
@@ -131,8 +133,8 @@ struct MountSetup {
             }
             let target = try rooted.open(comps, create: .directory)
             defer { target.close() }
-            try Mounts.mount(m.source ?? type, on: target.procPath, type: type, flags: flags, data: opts.data,
-                             what: "\(type) on \(dest) (\(field))")
+            try sys.mount(m.source ?? type, on: target.procPath, type: type, flags: flags, data: opts.data,
+                          what: "\(type) on \(dest) (\(field))")
         }
         try applyPropagation(opts.propagation, comps: comps, dest: dest, rooted: rooted)
         return done
@@ -150,15 +152,15 @@ struct MountSetup {
         }
         let isDir = (st.st_mode & S_IFMT) == S_IFDIR
         let target = try rooted.open(comps, create: isDir ? .directory : .file)
-        try Mounts.mount(source, on: target.procPath, type: nil, flags: opts.flags & (BERTH_MS_BIND | BERTH_MS_REC),
-                         data: nil, what: "bind \(source) on \(dest) (\(field))")
+        try sys.mount(source, on: target.procPath, type: nil, flags: opts.flags & (BERTH_MS_BIND | BERTH_MS_REC),
+                      data: nil, what: "bind \(source) on \(dest) (\(field))")
         target.close()
         if let remount = opts.bindRemountFlags {
             // The handle above names the directory under the new mount: look the path up again
             // to reach the bind mount itself.
             let mounted = try rooted.open(comps)
             defer { mounted.close() }
-            try Mounts.mount(nil, on: mounted.procPath, type: nil, flags: remount, what: "remount \(dest) (\(field))")
+            try sys.mount(nil, on: mounted.procPath, type: nil, flags: remount, what: "remount \(dest) (\(field))")
         }
     }
 
@@ -167,7 +169,7 @@ struct MountSetup {
         let mounted = try rooted.open(comps)
         defer { mounted.close() }
         for p in props {
-            try Mounts.mount(nil, on: mounted.procPath, type: nil, flags: p, what: "propagation of \(dest)")
+            try sys.mount(nil, on: mounted.procPath, type: nil, flags: p, what: "propagation of \(dest)")
         }
     }
 

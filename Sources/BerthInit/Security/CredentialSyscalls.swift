@@ -4,8 +4,7 @@ import CBerth
 import Glibc
 #endif
 
-/// The kernel calls that switch a process's identity and privileges, behind a protocol so the
-/// order of `ProcessSecurity.apply` can be checked by a recording double without root.
+/// The kernel calls that switch a process's identity and privileges (see `InitSyscalls`).
 public protocol CredentialSyscalls {
     func capLastCap() -> Int
     func dropBounding(_ cap: Int) throws(SysError)
@@ -19,12 +18,11 @@ public protocol CredentialSyscalls {
     func setNoNewPrivileges() throws(SysError)
     func setRlimit(_ limit: Rlimits.Limit) throws(SysError)
     func setUmask(_ mask: UInt32)
+    /// Marks every descriptor from `first` on close-on-exec.
+    func closeOnExec(from first: Int32) throws(SysError)
 }
 
-/// The real calls.
-public struct LinuxCredentials: CredentialSyscalls {
-    public init() {}
-
+extension LinuxSyscalls: CredentialSyscalls {
     public func capLastCap() -> Int { Int(berth_cap_last_cap()) }
 
     public func dropBounding(_ cap: Int) throws(SysError) {
@@ -70,4 +68,8 @@ public struct LinuxCredentials: CredentialSyscalls {
     }
 
     public func setUmask(_ mask: UInt32) { _ = umask(mode_t(mask)) }
+
+    public func closeOnExec(from first: Int32) throws(SysError) {
+        try Sys.call("cloexec fds >= \(first)") { berth_cloexec_from(first) }
+    }
 }

@@ -48,7 +48,7 @@ struct ContainerDir: Sendable {
     }
 
     func writeState(_ state: ContainerState) throws {
-        try StateFile.replace(stateFile, state.jsonTree.serialized())
+        try StateFile.replace(stateFile, state.jsonValue.serializedBytes(sortedKeys: true))
     }
 
     private func readIfPresent(_ file: String) throws(SysError) -> [UInt8]? {

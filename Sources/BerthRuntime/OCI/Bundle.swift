@@ -1,4 +1,5 @@
 import BerthInit
+import BerthJSON
 import BerthSys
 #if canImport(Glibc)
 import Glibc
@@ -19,19 +20,15 @@ public enum Bundle {
         return (dir, try decode(bytes, file: file))
     }
 
-    /// Syntax is checked first (line and column of the first error), then the fields are read
-    /// with `JSONTree` rather than JSONDecoder: no Codable metadata to instantiate on the start path.
+    /// Parsed (line and column of the first syntax error), then the fields are read with
+    /// BerthJSON rather than JSONDecoder: no Codable metadata to instantiate on the start path.
+    /// A repeated key keeps its last value, as runc's Go decoder does.
     public static func decode(_ bytes: [UInt8], file: String) throws(BundleError) -> Spec {
-        if let syntax = JSONSyntax.firstError(in: bytes) {
-            throw BundleError("\(file): invalid JSON at \(syntax)")
+        let json: JSONValue
+        do { json = try JSONValue.parse(bytes: bytes, duplicateKeys: .keepLast) } catch {
+            throw BundleError("\(file): invalid JSON at \(error)")
         }
-        do {
-            return try Spec(json: try JSONTree.parse(bytes), path: "")
-        } catch let error as JSONTree.Failure {
-            throw BundleError("\(file): \(error.description.hasPrefix(": ") ? "(top level)" + error.description : error.description)")
-        } catch {
-            throw BundleError("\(file): \(error)")
-        }
+        do { return try Spec(json: json, path: .root) } catch { throw BundleError("\(file): \(error)") }
     }
 
     /// `a/b` relative to the working directory, made absolute and without trailing slashes.

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Per-container rules: identity, process settings, storage, restart policy, timeouts.
 enum ContainerRules {
     static func check(_ c: ContainerContext) {

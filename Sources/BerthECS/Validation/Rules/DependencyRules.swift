@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// dependsOn (§3.1): targets exist, conditions are satisfiable, no cycles.
 enum DependencyRules {
     static func check(_ ctx: ValidationContext) {

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Rules that apply when requiresCompatibilities contains FARGATE (§1.6, §1.8).
 enum FargateRules {
     static func check(_ ctx: ValidationContext) {

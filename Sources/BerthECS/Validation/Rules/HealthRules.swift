@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Container health checks (§2.1).
 enum HealthRules {
     static func check(_ c: ContainerContext) {

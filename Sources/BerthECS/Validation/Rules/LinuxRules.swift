@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// linuxParameters, ulimits and systemControls.
 enum LinuxRules {
     /// The capability names ECS accepts in `linuxParameters.capabilities` ([M:KernelCapabilities]).

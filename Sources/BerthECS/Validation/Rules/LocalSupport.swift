@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Warnings for what Berth stores but does not apply, or emulates locally (Docs/support-matrix.md).
 /// One warning per kind, listing the other places that use it.
 enum LocalSupport {

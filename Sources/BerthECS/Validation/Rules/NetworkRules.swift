@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// networkMode-dependent container rules: ports, hostname, extra hosts, links, DNS.
 enum NetworkRules {
     static func check(_ c: ContainerContext) {

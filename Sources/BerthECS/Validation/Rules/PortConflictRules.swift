@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Ports used by more than one container of the task. Berth gives every task one network
 /// namespace in bridge mode too, so containers of a task cannot share a container port.
 enum PortConflictRules {

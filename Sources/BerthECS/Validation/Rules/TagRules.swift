@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Resource tags (§8.2): at most 50, key 1–128 characters, value ≤256, `aws:` reserved.
 enum TagRules {
     static func check(_ tags: [Tag], at path: JSONPath, _ diag: Diagnostics, exception: ECSExceptionName = .clientException) {

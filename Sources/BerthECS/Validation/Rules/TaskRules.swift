@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Task-level rules: family, container count and names, volumes, tags, placement, platform.
 enum TaskRules {
     static func check(_ ctx: ValidationContext) {

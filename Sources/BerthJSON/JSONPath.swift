@@ -10,8 +10,14 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible, Comparable 
     public init(_ components: [Component] = []) { self.components = components }
     public static let root = JSONPath()
 
-    public func appending(_ key: String) -> JSONPath { JSONPath(components + [.key(key)]) }
-    public func appending(_ index: Int) -> JSONPath { JSONPath(components + [.index(index)]) }
+    public func appending(_ key: String) -> JSONPath { appending(.key(key)) }
+    public func appending(_ index: Int) -> JSONPath { appending(.index(index)) }
+
+    public func appending(_ component: Component) -> JSONPath {
+        var path = self
+        path.components.append(component)
+        return path
+    }
     public static func / (lhs: JSONPath, rhs: String) -> JSONPath { lhs.appending(rhs) }
     public static func / (lhs: JSONPath, rhs: Int) -> JSONPath { lhs.appending(rhs) }
 

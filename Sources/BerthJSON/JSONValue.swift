@@ -104,6 +104,9 @@ public struct JSONObject: Sendable, Equatable {
 
     /// Appends without looking for an existing member (the parser checks duplicates itself).
     mutating func appendNew(_ key: String, _ value: JSONValue) { members.append(Member(key: key, value: value)) }
+
+    func index(of key: String) -> Int? { members.firstIndex(where: { $0.key == key }) }
+    mutating func replaceValue(at index: Int, _ value: JSONValue) { members[index].value = value }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

@@ -1,12 +1,15 @@
-/// A JSON syntax error with the 1-based line and column (in characters) where it was found.
+/// A JSON syntax error with the 1-based line and column (in characters) where it was found, and
+/// the byte offset.
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var column: Int
+    public var offset: Int
     public var message: String
 
-    public init(line: Int, column: Int, message: String) {
+    public init(line: Int, column: Int, offset: Int = 0, message: String) {
         self.line = line
         self.column = column
+        self.offset = offset
         self.message = message
     }
 
@@ -14,28 +17,40 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { "line \(line), column \(column): \(message)" }
 }
 
+/// What the parser does with a member name that appears twice in one object.
+public enum JSONDuplicateKeys: Sendable {
+    /// A syntax error naming the key (task definitions, where a repeated key is a mistake).
+    case reject
+    /// The later value replaces the earlier one in place (as Go's encoding/json and JSONDecoder).
+    case keepLast
+}
+
 extension JSONValue {
-    /// Parses one JSON document (RFC 8259, UTF-8, optional BOM). Objects with duplicate keys
-    /// are rejected, nesting deeper than `maxDepth` is rejected.
-    public static func parse(bytes: some Collection<UInt8>, maxDepth: Int = 256) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: Array(bytes), maxDepth: maxDepth)
+    /// Parses one JSON document (RFC 8259, UTF-8, optional BOM). Nesting deeper than `maxDepth`
+    /// is rejected; duplicate keys as `duplicateKeys` says.
+    public static func parse(bytes: some Collection<UInt8>, maxDepth: Int = 256,
+                             duplicateKeys: JSONDuplicateKeys = .reject) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: Array(bytes), maxDepth: maxDepth, duplicateKeys: duplicateKeys)
         return try parser.parseDocument()
     }
 
-    public static func parse(_ text: String, maxDepth: Int = 256) throws(JSONSyntaxError) -> JSONValue {
-        try parse(bytes: Array(text.utf8), maxDepth: maxDepth)
+    public static func parse(_ text: String, maxDepth: Int = 256,
+                             duplicateKeys: JSONDuplicateKeys = .reject) throws(JSONSyntaxError) -> JSONValue {
+        try parse(bytes: Array(text.utf8), maxDepth: maxDepth, duplicateKeys: duplicateKeys)
     }
 }
 
 struct JSONParser {
     private let bytes: [UInt8]
     private let maxDepth: Int
+    private let duplicateKeys: JSONDuplicateKeys
     private var pos = 0
     private var depth = 0
 
-    init(bytes: [UInt8], maxDepth: Int) {
+    init(bytes: [UInt8], maxDepth: Int, duplicateKeys: JSONDuplicateKeys) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.duplicateKeys = duplicateKeys
     }
 
     mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
@@ -76,7 +91,7 @@ struct JSONParser {
         defer { depth -= 1 }
         pos += 1
         var object = JSONObject()
-        var seen: Set<String> = []
+        var names = MemberNames()
         skipWhitespace()
         if peek(UInt8(ascii: "}")) { pos += 1; return .object(object) }
         while true {
@@ -86,7 +101,8 @@ struct JSONParser {
             }
             let keyStart = pos
             let key = try parseString()
-            if !seen.insert(key).inserted {
+            let earlier = names.index(of: key, in: object)
+            if earlier != nil, duplicateKeys == .reject {
                 pos = keyStart
                 throw error("duplicate key \"\(key)\" in object")
             }
@@ -94,7 +110,8 @@ struct JSONParser {
             guard peek(UInt8(ascii: ":")) else { throw error("expected ':' after member name \"\(key)\", found \(describeHere())") }
             pos += 1
             skipWhitespace()
-            object.appendNew(key, try parseValue())
+            let value = try parseValue()
+            if let earlier { object.replaceValue(at: earlier, value) } else { names.add(key, to: object); object.appendNew(key, value) }
             skipWhitespace()
             if peek(UInt8(ascii: ",")) {
                 pos += 1
@@ -129,10 +146,22 @@ struct JSONParser {
         }
     }
 
+    /// A string from its opening quote. One without escapes is one slice of the input (the common
+    /// case: names, paths, IDs); escapes go through a buffer. ASCII needs no UTF-8 validation.
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = pos
         pos += 1
-        var buffer: [UInt8] = []
+        let first = pos
+        var high: UInt8 = 0
+        while pos < bytes.count, bytes[pos] >= 0x20, bytes[pos] != UInt8(ascii: "\""), bytes[pos] != UInt8(ascii: "\\") {
+            high |= bytes[pos]
+            pos += 1
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") {
+            pos += 1
+            return try text(bytes[first..<(pos - 1)], ascii: high < 0x80, start: start)
+        }
+        var buffer = Array(bytes[first..<pos])
         while true {
             guard pos < bytes.count else {
                 pos = start
@@ -142,11 +171,7 @@ struct JSONParser {
             switch b {
             case UInt8(ascii: "\""):
                 pos += 1
-                guard let s = String(validating: buffer, as: UTF8.self) else {
-                    pos = start
-                    throw error("string is not valid UTF-8")
-                }
-                return s
+                return try text(buffer[...], ascii: false, start: start)
             case UInt8(ascii: "\\"):
                 try parseEscape(into: &buffer)
             case 0..<0x20:
@@ -157,6 +182,15 @@ struct JSONParser {
                 pos += 1
             }
         }
+    }
+
+    private mutating func text(_ utf8: ArraySlice<UInt8>, ascii: Bool, start: Int) throws(JSONSyntaxError) -> String {
+        let s = utf8.withUnsafeBufferPointer { ascii ? String(decoding: $0, as: UTF8.self) : String(validating: $0, as: UTF8.self) }
+        guard let s else {
+            pos = start
+            throw error("string is not valid UTF-8")
+        }
+        return s
     }
 
     private mutating func parseEscape(into buffer: inout [UInt8]) throws(JSONSyntaxError) {
@@ -255,6 +289,36 @@ struct JSONParser {
 
     // MARK: helpers
 
+    /// Finds an earlier member of the same name. A 64-bit summary of the names seen (length, first
+    /// and last byte) rules most keys out without comparing strings; a scan serves small objects, an
+    /// index large ones, where scanning would be quadratic.
+    private struct MemberNames {
+        private var summary: UInt64 = 0
+        private var index: [String: Int]?
+
+        private static func bit(_ key: String) -> UInt64 {
+            let utf8 = key.utf8
+            return UInt64(1) << UInt64((utf8.count &* 7 &+ Int(utf8.first ?? 0) &+ Int(utf8.last ?? 0) &* 3) & 63)
+        }
+
+        func index(of key: String, in object: JSONObject) -> Int? {
+            guard summary & Self.bit(key) != 0 else { return nil }
+            if let index { return index[key] }
+            return object.index(of: key)
+        }
+
+        /// Records `key`, about to be appended to `object`.
+        mutating func add(_ key: String, to object: JSONObject) {
+            summary |= Self.bit(key)
+            if index == nil, object.count == 16 {
+                var all: [String: Int] = [:]
+                for (n, member) in object.members.enumerated() { all[member.key] = n }
+                index = all
+            }
+            index?[key] = object.count
+        }
+    }
+
     private func peek(_ b: UInt8) -> Bool { pos < bytes.count && bytes[pos] == b }
     private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
     private func isWordByte(_ b: UInt8) -> Bool {
@@ -308,6 +372,6 @@ struct JSONParser {
 
     private func error(_ message: String) -> JSONSyntaxError {
         let p = position()
-        return JSONSyntaxError(line: p.line, column: p.column, message: message)
+        return JSONSyntaxError(line: p.line, column: p.column, offset: pos, message: message)
     }
 }

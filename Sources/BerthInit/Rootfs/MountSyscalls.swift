@@ -1,0 +1,97 @@
+import BerthSys
+import CBerth
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernel calls that build the container's filesystem view: mounts, pivot_root, the
+/// working directory, device nodes (see `InitSyscalls`).
+public protocol MountSyscalls {
+    /// mount(2); a failure is stage `mount` with `what` as its detail.
+    func mountFilesystem(_ source: String?, on target: String, type: String?, flags: UInt, data: String?,
+                         what: String) throws(SysError)
+    func umount(_ target: String, flags: Int32, what: String) throws(SysError)
+    /// pivot_root(".", "."): the old root is stacked under the new one.
+    func pivotRoot(detail: String) throws(SysError)
+    func changeDirectory(to dir: FileDescriptor, detail: String) throws(SysError)
+    func changeDirectory(_ path: String, detail: String) throws(SysError)
+    /// Filesystem magic and ST_* flags of the filesystem holding `path`.
+    func statfs(_ path: String) throws(SysError) -> (type: Int, flags: Int)
+    /// Text of /proc/self/mountinfo.
+    func mountInfo() throws(SysError) -> String
+    /// stat(2) of a path: its mode, or the errno.
+    func fileMode(_ path: String) -> (mode: mode_t, errno: Int32)
+    /// mknodat(2) of a character device with mode 0666, relative to `dir`.
+    func makeCharDevice(in dir: FileDescriptor, _ name: String, major: UInt32, minor: UInt32) throws(SysError)
+    /// fstatat(AT_SYMLINK_NOFOLLOW): mode and rdev of `name` in `dir`.
+    func statAt(_ dir: FileDescriptor, _ name: String) throws(SysError) -> (mode: mode_t, rdev: dev_t)
+    func symlink(_ target: String, in dir: FileDescriptor, _ name: String, detail: String) throws(SysError)
+}
+
+extension MountSyscalls {
+    /// The one traced mount of the init: every call is one `--explain` line.
+    func mount(_ source: String?, on target: String, type: String?, flags: UInt, data: String? = nil,
+               what: String) throws(SysError) {
+        Trace.step("mount", "\(what): source=\(source ?? "none") type=\(type ?? "none") flags=\(MountOptions.describe(flags))"
+                   + (data.map { $0.isEmpty ? "" : " data=\($0)" } ?? ""))
+        try mountFilesystem(source, on: target, type: type, flags: flags, data: (data?.isEmpty ?? true) ? nil : data, what: what)
+    }
+
+    func traceUmount(_ target: String, flags: Int32, what: String) throws(SysError) {
+        Trace.step("mount", "umount \(what)")
+        try umount(target, flags: flags, what: what)
+    }
+}
+
+extension LinuxSyscalls: MountSyscalls {
+    public func mountFilesystem(_ source: String?, on target: String, type: String?, flags: UInt, data: String?,
+                                what: String) throws(SysError) {
+        try Sys.call("mount", detail: what) { berth_mount(source, target, type, flags, data) }
+    }
+
+    public func umount(_ target: String, flags: Int32, what: String) throws(SysError) {
+        try Sys.call("umount", detail: what) { berth_umount2(target, flags) }
+    }
+
+    public func pivotRoot(detail: String) throws(SysError) {
+        try Sys.call("pivot_root", detail: detail) { berth_pivot_root(".", ".") }
+    }
+
+    public func changeDirectory(to dir: FileDescriptor, detail: String) throws(SysError) {
+        try Sys.call("fchdir", detail: detail) { fchdir(dir.rawValue) }
+    }
+
+    public func changeDirectory(_ path: String, detail: String) throws(SysError) {
+        try Sys.call("chdir", detail: detail) { chdir(path) }
+    }
+
+    public func statfs(_ path: String) throws(SysError) -> (type: Int, flags: Int) {
+        var fsType = 0
+        var fsFlags = 0
+        try Sys.call("statfs", detail: path) { berth_statfs(path, &fsType, &fsFlags) }
+        return (fsType, fsFlags)
+    }
+
+    public func mountInfo() throws(SysError) -> String { try Files.read("/proc/self/mountinfo") }
+
+    public func fileMode(_ path: String) -> (mode: mode_t, errno: Int32) {
+        var st = stat()
+        let (_, err) = Sys.attempt { stat(path, &st) }
+        return (st.st_mode, err)
+    }
+
+    public func makeCharDevice(in dir: FileDescriptor, _ name: String, major: UInt32, minor: UInt32) throws(SysError) {
+        try Sys.call("mknod", detail: "/dev/\(name)") { berth_mknodat(dir.rawValue, name, S_IFCHR | 0o666, major, minor) }
+    }
+
+    public func statAt(_ dir: FileDescriptor, _ name: String) throws(SysError) -> (mode: mode_t, rdev: dev_t) {
+        var mode: mode_t = 0
+        var rdev: dev_t = 0
+        try Sys.call("stat", detail: "/dev/\(name)") { berth_fstatat_mode(dir.rawValue, name, BERTH_AT_SYMLINK_NOFOLLOW, &mode, &rdev) }
+        return (mode, rdev)
+    }
+
+    public func symlink(_ target: String, in dir: FileDescriptor, _ name: String, detail: String) throws(SysError) {
+        try Sys.call("symlink", detail: detail) { berth_symlinkat(target, dir.rawValue, name) }
+    }
+}
