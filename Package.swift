@@ -7,30 +7,47 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth", targets: ["berth"]),
-        .executable(name: "berth-monitor", targets: ["BerthMonitor"]),
-        .executable(name: "berth-init", targets: ["BerthInitMain"]),
-        .executable(name: "berth-reaper", targets: ["BerthTaskInit"]),
+        .executable(name: "berth-monitor", targets: ["berth-monitor"]),
+        .executable(name: "berth-init", targets: ["berth-init"]),
+        .executable(name: "berth-reaper", targets: ["berth-reaper"]),
     ],
+    // Layers, bottom up; a module imports only modules below it, and its dependencies here are
+    // exactly the modules its sources import (Docs/architecture.md):
+    //
+    //   executables    berth, berth-init, berth-monitor, berth-reaper
+    //   CLI            BerthCLI (commands and wiring, including the real engine adapter)
+    //   agent          BerthAgent (ECS API, runs tasks only through its TaskEngine protocol)
+    //   tasks          BerthTasks
+    //   runtime        BerthRuntime
+    //   init, cgroups  BerthInit, BerthCgroups        HTTP  BerthHTTP
+    //   syscalls, JSON BerthSys, BerthJSON (imports nothing)
+    //   C shim         CBerth
+    //   pure models    BerthECS (imports only BerthJSON), BerthController (imports nothing)
     targets: [
-        // Layer 0: C shim for what Swift's Glibc module hides (prefix berth_).
+        // C shim for what Swift's Glibc module hides (prefix berth_).
         .target(name: "CBerth"),
-        // Layer 1: thin syscall wrappers with typed errors and EINTR retry in one place.
+        // Thin syscall wrappers with typed errors and EINTR retry in one place; clocks, SHA-256.
         .target(name: "BerthSys", dependencies: ["CBerth"]),
         // JSON: one value type, parser (positions, paths, exact numbers) and writer; no Foundation.
         .target(name: "BerthJSON"),
-        // Layer 2: cgroup v1 and v2 drivers behind one interface.
-        .target(name: "BerthCgroups", dependencies: ["BerthSys"]),
-        // Layer 3: what runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
+        // cgroup v1 and v2 drivers behind one interface.
+        .target(name: "BerthCgroups", dependencies: ["BerthSys", "CBerth"]),
+        // HTTP/1.1 server and client, SigV4 (knows nothing of ECS).
+        .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth"]),
+        // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
         // then the container runtime (bundles, exec, monitor client, state).
-        .target(name: "BerthInit", dependencies: ["BerthSys", "BerthJSON", "CBerth"]),
-        .target(name: "BerthRuntime", dependencies: ["BerthInit", "BerthCgroups", "BerthJSON", "BerthSys"]),
-        // Layer 4: ECS model and validation (pure), task engine, service controller (pure), agent.
+        .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"]),
+        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"]),
+        // ECS model and validation (pure), service controller (pure), task engine.
         .target(name: "BerthECS", dependencies: ["BerthJSON"]),
-        .target(name: "BerthTasks", dependencies: ["BerthECS", "BerthInit", "BerthRuntime"]),
-        .target(name: "BerthController", dependencies: ["BerthECS"]),
-        .target(name: "BerthAgent", dependencies: ["BerthTasks", "BerthController", "BerthECS"]),
-        // Layer 5: command line.
-        .target(name: "BerthCLI", dependencies: ["BerthAgent", "BerthTasks", "BerthInit", "BerthRuntime", "BerthECS"]),
+        .target(name: "BerthController"),
+        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
+        // The agent: ECS API, persistence, service loop; runs tasks only through `TaskEngine`.
+        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthSys", "CBerth"]),
+        // Command line and wiring (the real engine adapter).
+        .target(name: "BerthCLI", dependencies: [
+            "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "CBerth",
+        ]),
         .executableTarget(
             name: "berth",
             dependencies: ["BerthCLI", "BerthRuntime"],
@@ -44,14 +61,14 @@ let package = Package(
         // Container setup process the monitor and `exec` start: small, static, no Foundation, so
         // its start (runtime init, page faults, conformance scans) costs little per container.
         .executableTarget(
-            name: "BerthInitMain",
+            name: "berth-init",
             dependencies: ["BerthInit"],
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-no-pie", "-Xlinker", "--gc-sections"], .when(configuration: .release))]
         ),
         // Per-container monitor: Embedded Swift, no Foundation, about 0.7 MB resident. Static and
         // non-PIE like berth-reaper: no dynamic loader on every container start.
         .executableTarget(
-            name: "BerthMonitor",
+            name: "berth-monitor",
             dependencies: ["CBerth"],
             swiftSettings: [
                 .enableExperimentalFeature("Embedded"),
@@ -63,7 +80,7 @@ let package = Package(
         // Init for initProcessEnabled containers: reaps zombies, forwards signals. Embedded Swift,
         // glibc linked statically so it runs in any rootfs (about 0.8 MB).
         .executableTarget(
-            name: "BerthTaskInit",
+            name: "berth-reaper",
             dependencies: ["CBerth"],
             swiftSettings: [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])],
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
@@ -71,14 +88,15 @@ let package = Package(
 
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
-        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups"]),
+        .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthInit", "BerthJSON", "BerthRuntime"]),
+        .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
-        .testTarget(name: "BerthTasksTests", dependencies: ["BerthInit", "BerthTasks"]),
+        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent"]),
+        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthInit", "BerthRuntime", "BerthCgroups", "BerthSys"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
     ]
 )

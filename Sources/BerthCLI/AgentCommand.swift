@@ -1,4 +1,5 @@
 import BerthAgent
+import BerthHTTP
 import BerthSys
 import BerthTasks
 #if canImport(Glibc)
@@ -126,7 +127,7 @@ struct AgentCommand: CLICommand {
 
     static func credentials(_ args: Arguments) throws -> Int32 {
         let o = try agentOptions(args)
-        let creds: AgentCredentials
+        let creds: SigV4Credentials
         do {
             creds = try CredentialStore.loadOrCreate(stateDir: o.stateDir) { printErr("berth agent: " + $0) }
         } catch {

@@ -68,18 +68,12 @@ enum ClientSupport {
 
     static func age(_ epoch: Double?) -> String {
         guard let epoch else { return "-" }
-        let s = Int(wallClock() - epoch)
+        let s = Int(wallClockNow() - epoch)
         if s < 0 { return "0s" }
         if s < 120 { return "\(s)s" }
         if s < 7200 { return "\(s / 60)m" }
         if s < 172_800 { return "\(s / 3600)h" }
         return "\(s / 86400)d"
-    }
-
-    static func wallClock() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// A JSON document from a file or `-` (stdin), with errors naming file, line and column.

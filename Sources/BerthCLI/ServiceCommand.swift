@@ -1,4 +1,5 @@
 import BerthAgent
+import BerthSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,7 +94,7 @@ struct ServiceCommand: CLICommand {
 
     static func show(_ args: Arguments, _ service: JSON) -> Int32 {
         if (try? ClientSupport.json(args)) == true { ClientSupport.printJSON(["service": service]); return 0 }
-        print(describeText(service, now: ClientSupport.wallClock()))
+        print(describeText(service, now: wallClockNow()))
         return 0
     }
 
@@ -124,7 +125,7 @@ struct ServiceCommand: CLICommand {
     /// (the ServicesStable waiter's rule); otherwise until INACTIVE.
     static func waitFor(_ args: Arguments, _ service: String, stable: Bool) throws -> JSON {
         let timeout = Double(try args.int("--timeout", range: 1...86400) ?? 600)
-        let deadline = ClientSupport.wallClock() + timeout
+        let deadline = wallClockNow() + timeout
         while true {
             let s = try describeOne(args, service)
             let status = s["status"]?.stringValue ?? ""
@@ -134,7 +135,7 @@ struct ServiceCommand: CLICommand {
             } else if status == "INACTIVE" {
                 return s
             }
-            if ClientSupport.wallClock() > deadline {
+            if wallClockNow() > deadline {
                 throw ClientFailure(message: "service \(service) did not become \(stable ? "stable" : "INACTIVE") within \(Int(timeout)) s")
             }
             usleep(200_000)
@@ -186,7 +187,7 @@ struct ServiceCommand: CLICommand {
         let out = try ClientSupport.call(args, "DescribeServices",
                                          ClientSupport.withCluster(args, ["services": .array(args.positionals.map(JSON.string)), "include": ["TAGS"]]))
         if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
-        let now = ClientSupport.wallClock()
+        let now = wallClockNow()
         let services = out["services"]?.arrayValue ?? []
         if !services.isEmpty { print(services.map { describeText($0, now: now) }.joined(separator: "\n\n")) }
         let failures = out["failures"]?.arrayValue ?? []

@@ -1,4 +1,5 @@
 import BerthAgent
+import BerthSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -160,7 +161,7 @@ struct TaskCommand: CLICommand {
         let args = try Arguments(argv, spec: spec)
         var input: JSON = ["task": .string(try args.positional(0, "task id or ARN"))]
         if let c = args.value("--container") { input["container"] = .string(c) }
-        if let s = try args.int("--since", range: 0...(365 * 86400)) { input["since"] = .timestamp(ClientSupport.wallClock() - Double(s)) }
+        if let s = try args.int("--since", range: 0...(365 * 86400)) { input["since"] = .timestamp(wallClockNow() - Double(s)) }
         input = ClientSupport.withCluster(args, input)
         let json = try ClientSupport.json(args)
         while true {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import BerthAgent
+@testable import BerthHTTP
 
 /// The HTTP server and API router over real loopback sockets.
 @Suite(.serialized) struct ServerTests {
@@ -35,36 +36,11 @@ import Testing
             AgentClient(.tcp(host: "127.0.0.1", port: port, credentials: daemon.credentials, region: "us-east-1"))
         }
 
-        /// Raw bytes in, raw response text out (until the server closes or `timeout`).
-        func raw(_ bytes: [UInt8], halfClose: Bool = false, timeout: Double = 5) throws -> String {
-            let fd = try Socket.connectTCP(host: "127.0.0.1", port: port)
-            defer { close(fd) }
-            _ = Socket.sendAll(fd, bytes)
-            if halfClose { shutdown(fd, Int32(SHUT_WR)) }
-            var out: [UInt8] = []
-            var buf = [UInt8](repeating: 0, count: 65536)
-            let deadline = monotonicNow() + timeout
-            while Socket.waitReadable(fd, until: deadline) {
-                let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-                if n <= 0 { break }
-                out += buf[0..<n]
-            }
-            return String(decoding: out, as: UTF8.self)
-        }
-
-        /// A connection that has had one request answered and stays open (keep-alive).
-        func keptAlive() throws -> Int32 {
-            let fd = try Socket.connectTCP(host: "127.0.0.1", port: port)
-            _ = Socket.sendAll(fd, Array("GET /k HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-            var buf = [UInt8](repeating: 0, count: 4096)
-            var got: [UInt8] = []
-            while AgentClient.parseResponse(got) == nil, Socket.waitReadable(fd, until: monotonicNow() + 5) {
-                let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-                if n <= 0 { break }
-                got += buf[0..<n]
-            }
-            if AgentClient.parseResponse(got)?.0 != 404 { close(fd); throw EngineError("no keep-alive answer: \(String(decoding: got, as: UTF8.self))") }
-            return fd
+        /// Raw request bytes over TCP, and the status and body of the answer (byte-level
+        /// behaviour of the server is tested in Tests/BerthHTTPTests).
+        func raw(_ bytes: [UInt8]) throws -> (status: Int, body: String) {
+            let (status, body) = try HTTPClient(.tcp(host: "127.0.0.1", port: port), timeoutSeconds: 5).exchange(bytes)
+            return (status, String(decoding: body, as: UTF8.self))
         }
 
         func stillServes() throws -> Bool {
@@ -90,16 +66,30 @@ import Testing
         #expect(r.daemon.credentials.secretAccessKey.count == 40)
     }
 
+    /// `berth agent --listen none`: the unix socket alone is served (it used to wait forever).
+    @Test func unixSocketAloneIsServed() throws {
+        let dir = TempDir()
+        var o = AgentOptions()
+        o.stateDir = dir.path
+        o.socketPath = dir.path + "/agent.sock"
+        o.listen = nil
+        let daemon = try AgentDaemon(options: o, engine: FakeTaskEngine())
+        try daemon.start()
+        defer { daemon.stop() }
+        var client = AgentClient(.unix(dir.path + "/agent.sock"))
+        client.timeoutSeconds = 10
+        #expect(try client.call("ListClusters")["clusterArns"]?.arrayValue?.count == 1)
+    }
+
     @Test func tcpNeedsAValidSignature() throws {
         let r = try Running()
         #expect(try r.stillServes())
         let unsigned = try r.raw(Array("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".utf8))
-        #expect(unsigned.hasPrefix("HTTP/1.1 403") && unsigned.contains("MissingAuthenticationTokenException"))
-        #expect(unsigned.contains("x-amzn-RequestId: "))
-        let wrong = AgentClient(.tcp(host: "127.0.0.1", port: r.port, credentials: AgentCredentials(accessKeyId: r.daemon.credentials.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret"), region: "us-east-1"))
+        #expect(unsigned.status == 403 && unsigned.body.contains("MissingAuthenticationTokenException"))
+        let wrong = AgentClient(.tcp(host: "127.0.0.1", port: r.port, credentials: SigV4Credentials(accessKeyId: r.daemon.credentials.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret"), region: "us-east-1"))
         #expect(throws: AgentClient.Failure.self) { try wrong.call("ListClusters") }
         do { _ = try wrong.call("ListClusters") } catch { #expect(error.type == "InvalidSignatureException" && error.status == 403) }
-        let stranger = AgentClient(.tcp(host: "127.0.0.1", port: r.port, credentials: AgentCredentials(accessKeyId: "AKIASOMEONEELSE", secretAccessKey: "x"), region: "us-east-1"))
+        let stranger = AgentClient(.tcp(host: "127.0.0.1", port: r.port, credentials: SigV4Credentials(accessKeyId: "AKIASOMEONEELSE", secretAccessKey: "x"), region: "us-east-1"))
         do { _ = try stranger.call("ListClusters") } catch { #expect(error.type == "UnrecognizedClientException" && error.status == 400) }
         let otherRegion = AgentClient(.tcp(host: "127.0.0.1", port: r.port, credentials: r.daemon.credentials, region: "eu-west-1"))
         do { _ = try otherRegion.call("ListClusters") } catch { #expect(error.type == "InvalidSignatureException") }
@@ -119,8 +109,8 @@ import Testing
         // Malformed JSON, a JSON array, and the wrong content type, over the trusted socket.
         let u = AgentClient(.unix(r.socketPath))
         #expect(throws: AgentClient.Failure.self) { try u.call("ListClusters", .array([])) }
-        let malformed = try r.raw(Array("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n{\"a\":".utf8), halfClose: true)
-        #expect(malformed.hasPrefix("HTTP/1.1 403"))  // TCP authenticates before reading the body
+        let malformed = try r.raw(Array("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n{\"a\":".utf8))
+        #expect(malformed.status == 403)  // TCP authenticates before reading the body
         for body in ["{\"a\":", "[1]", "\u{01}"] {
             let fd = try Socket.connectUnix(r.socketPath)
             let req = "POST / HTTP/1.1\r\nX-Amz-Target: AmazonEC2ContainerServiceV20141113.ListClusters\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
@@ -134,37 +124,10 @@ import Testing
         #expect(try r.stillServes())
     }
 
-    @Test func protocolAbuse() throws {
-        let r = try Running(requestTimeout: 1)
-        // Too large: refused from the Content-Length alone.
-        let big = try r.raw(Array("POST / HTTP/1.1\r\nContent-Length: 20000000\r\n\r\n".utf8))
-        #expect(big.hasPrefix("HTTP/1.1 413") && big.contains("SerializationException"))
-        // Garbage, huge headers, wrong version.
-        #expect(try r.raw(Array("\u{00}\u{01}garbage\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 400"))
-        #expect(try r.raw(Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 40000) + "\r\n\r\n").utf8)).hasPrefix("HTTP/1.1 431"))
-        #expect(try r.raw(Array("GET / HTTP/3\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 505"))
-        // GET is not an operation.
-        #expect(try r.raw(Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 404"))
-        // Slow client: half a request, then silence → 408 after the request timeout.
-        let start = monotonicNow()
-        let slow = try r.raw(Array("POST / HTTP/1.1\r\nContent-Le".utf8), timeout: 5)
-        #expect(slow.hasPrefix("HTTP/1.1 408") && monotonicNow() - start < 4)
-        // Half-closed after a complete request: the answer still arrives.
-        let req = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
-        #expect(try r.raw(Array(req.utf8), halfClose: true).hasPrefix("HTTP/1.1 404"))
-        // Half-closed in the middle of a request: closed without an answer, no crash.
-        #expect(try r.raw(Array("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{".utf8), halfClose: true).isEmpty)
-        // Keep-alive: two requests on one connection, both answered.
-        let two = try r.raw(Array("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
-        #expect(two.components(separatedBy: "HTTP/1.1 404").count == 3)
-        // Chunked body with a signature.
-        #expect(try r.stillServes())
-    }
-
     @Test func chunkedAndContinueRequestsAreServed() throws {
         let r = try Running()
         let body = Array(#"{"clusterName":"chunky"}"#.utf8)
-        let headers = SigV4Signer(credentials: r.daemon.credentials, region: "us-east-1").sign(method: "POST", path: "/", headers: [
+        let headers = SigV4Signer(credentials: r.daemon.credentials, region: "us-east-1", service: "ecs").sign(method: "POST", path: "/", headers: [
             ("Host", "127.0.0.1:\(r.port)"), ("X-Amz-Target", "AmazonEC2ContainerServiceV20141113.CreateCluster"),
             ("Content-Type", "application/x-amz-json-1.1"),
         ], body: body, now: Date().timeIntervalSince1970)
@@ -174,7 +137,7 @@ import Testing
         let chunks = "5\r\n" + String(decoding: body[0..<5], as: UTF8.self) + "\r\n" + String(body.count - 5, radix: 16) + "\r\n"
             + String(decoding: body[5...], as: UTF8.self) + "\r\n0\r\n\r\n"
         let answer = try r.raw(Array((head + chunks).utf8))
-        #expect(answer.contains("HTTP/1.1 200") && answer.contains("cluster/chunky"))
+        #expect(answer.status == 200 && answer.body.contains("cluster/chunky"))
     }
 
     @Test func manyConcurrentClients() throws {
@@ -188,72 +151,33 @@ import Testing
         #expect(try client.call("ListClusters")["clusterArns"]?.arrayValue?.count == 9)
     }
 
-    /// A complete response: status, headers (lowercased names), body of exactly Content-Length bytes, then EOF.
-    static func answer(_ text: String) -> (status: Int, headers: [String: String], body: String)? {
-        guard let end = text.range(of: "\r\n\r\n") else { return nil }
-        let lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
-        let first = lines[0].split(separator: " ")
-        guard first.count >= 3, first[0] == "HTTP/1.1", let status = Int(first[1]) else { return nil }
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let body = String(text[end.upperBound...])
-        guard let length = headers["content-length"].flatMap({ Int($0) }), body.utf8.count == length else { return nil }
-        return (status, headers, body)
-    }
-
-    /// Issue 10 item 5: every malformed request with a complete header section gets a complete
-    /// ECS-shaped 4xx/5xx answer before the close, also when the client half-closes after sending.
-    @Test func everyMalformedRequestIsAnswered() throws {
+    /// The HTTP layer's refusals (Tests/BerthHTTPTests) reach the client as ECS errors: status,
+    /// `__type` and message, a request id, the JSON content type, and the connection closed.
+    @Test func refusedRequestsGetECSShapedAnswers() throws {
         let r = try Running()
-        for (bytes, status) in HTTPParserTests.malformed {
-            let label = String(decoding: bytes.prefix(50), as: UTF8.self).debugDescription
-            let text = try r.raw(bytes, halfClose: true)
-            guard let a = Self.answer(text) else {
-                Issue.record("\(label): no complete answer, got \(text.prefix(100).debugDescription)")
-                continue
-            }
-            #expect(a.status == status, "\(label)")
-            #expect(a.headers["connection"] == "close" && a.headers["x-amzn-requestid"] != nil, "\(label)")
-            #expect(a.headers["content-type"] == "application/x-amz-json-1.1", "\(label)")
+        let cases: [(String, Int, String)] = [
+            ("\u{00}\u{01}garbage\r\n\r\n", 400, "SerializationException"),
+            ("POST / HTTP/1.1\r\nContent-Length: 20000000\r\n\r\n", 413, "SerializationException"),
+            ("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 40000) + "\r\n\r\n", 431, "SerializationException"),
+            ("BREW / HTTP/1.1\r\n\r\n", 501, "ClientException"),
+            ("GET / HTTP/3\r\n\r\n", 505, "ClientException"),
+        ]
+        for (request, status, type) in cases {
+            let a = try r.raw(Array(request.utf8))
             let json = try JSONParser.parse(a.body)
-            #expect(json["__type"]?.stringValue?.hasSuffix("Exception") == true && json["message"]?.stringValue?.isEmpty == false, "\(label)")
+            #expect(a.status == status && json["__type"]?.stringValue == type && json["message"]?.stringValue?.isEmpty == false, "\(status)")
         }
-        // After a good request on the same connection too.
-        let two = try r.raw(Array("GET /a HTTP/1.1\r\n\r\nGET / HTTP/1.1\nHost: x\n\n".utf8), halfClose: true)
-        #expect(two.hasPrefix("HTTP/1.1 404") && two.contains("HTTP/1.1 400 Bad Request"))
-        #expect(try r.stillServes())
-    }
-
-    /// Idle keep-alive connections cost no thread: 200 of them leave the thread count near where it was.
-    @Test func threadCountDoesNotGrowWithConnections() throws {
-        let r = try Running()
-        func threads() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0 }
-        #expect(try r.stillServes())
-        let before = threads()
-        var fds: [Int32] = []
-        defer { fds.forEach { close($0) } }
-        for _ in 0..<200 { fds.append(try r.keptAlive()) }
-        let during = threads()
-        #expect(during - before <= HTTPLimits().maxWorkers + 4, "threads \(before) -> \(during) with 200 open connections")
-        #expect(try r.stillServes())
-    }
-
-    @Test func idleConnectionsAreClosedAndTheCapAnswers503() throws {
-        let r = try Running { $0.idleTimeout = 1; $0.maxConnections = 4 }
-        var fds: [Int32] = []
-        defer { fds.forEach { close($0) } }
-        for _ in 0..<4 { fds.append(try r.keptAlive()) }
-        let over = try r.raw(Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
-        let a = try #require(Self.answer(over), "\(over.prefix(100).debugDescription)")
-        #expect(a.status == 503 && a.body.contains("ThrottlingException") && a.headers["connection"] == "close")
-        // The idle ones are closed by the server (EOF) after the idle timeout, and room is made.
-        for fd in fds {
-            var byte: UInt8 = 0
-            #expect(Socket.waitReadable(fd, until: monotonicNow() + 10) && recv(fd, &byte, 1, 0) == 0)
+        // GET is not an operation.
+        #expect(try r.raw(Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).status == 404)
+        // Also the refusals the server makes on its own clock (slow requests, the connection cap).
+        let router = APIRouter(backend: r.daemon.backend, verifier: SigV4Verifier(region: "us-east-1", service: "ecs") { _ in nil })
+        for (status, type) in cases.map({ ($0.1, $0.2) }) + [(408, "RequestTimeoutException"), (503, "ThrottlingException")] {
+            let answer = router.protocolError(HTTPProtocolError(status, "refused"))
+            let json = try JSONParser.parse(answer.body)
+            #expect(answer.status == status && answer.close && json["__type"]?.stringValue == type, "\(status)")
+            #expect(answer.headers.contains { $0.name == "x-amzn-RequestId" && !$0.value.isEmpty }, "\(status)")
+            #expect(answer.headers.contains { $0 == ("Content-Type", "application/x-amz-json-1.1") }, "\(status)")
         }
-        #expect(try r.raw(Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 404"))
+        #expect(try r.stillServes())
     }
 }

@@ -1,9 +1,12 @@
+import BerthHTTP
 import Foundation
 
 /// The ECS JSON 1.1 endpoint: `POST /` with `X-Amz-Target`, SigV4 on TCP, errors as
 /// `{"__type", "message"}`, `x-amzn-RequestId` on every answer.
 public final class APIRouter: HTTPHandler, @unchecked Sendable {
     public static let targetPrefix = "AmazonEC2ContainerServiceV20141113."
+    /// The service name in SigV4 credential scopes.
+    public static let signingService = "ecs"
     public static let privatePrefix = "Berth."
     let backend: ECSBackend
     let verifier: SigV4Verifier
@@ -69,7 +72,7 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
     func respond(_ status: Int, _ body: JSON, requestId: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [
             ("x-amzn-RequestId", requestId), ("Content-Type", "application/x-amz-json-1.1"),
-            ("Date", Self.httpDate(clock())),
+            ("Date", HTTPResponse.date(clock())),
         ], body: body.bytes)
     }
 
@@ -84,16 +87,5 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
         var r = respond(error.status, APIError(type, error.message, status: error.status).body, requestId: Ident.uuid())
         r.close = true
         return r
-    }
-
-    static func httpDate(_ epoch: Double) -> String {
-        let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let t = Int(epoch)
-        let day = t / 86400
-        let (y, m, d) = SigV4Verifier.civilFromDays(day)
-        let s = t % 86400
-        func p(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(days[day % 7]), \(p(d)) \(months[m - 1]) \(y) \(p(s / 3600)):\(p(s % 3600 / 60)):\(p(s % 60)) GMT"
     }
 }

@@ -1,3 +1,4 @@
+import BerthHTTP
 import BerthSys
 import Foundation
 #if canImport(Glibc)
@@ -22,7 +23,7 @@ public final class AgentDaemon: @unchecked Sendable {
     public let options: AgentOptions
     public let backend: ECSBackend
     public let server: HTTPServer
-    public let credentials: AgentCredentials
+    public let credentials: SigV4Credentials
     public private(set) var boundTCP: ListenAddress?
     private let lockFD: Int32
     private let stopFlag = NSCondition()
@@ -37,7 +38,7 @@ public final class AgentDaemon: @unchecked Sendable {
         let store = try StateStore(root: options.stateDir + "/state", log: log)
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
         let creds = credentials
-        let verifier = SigV4Verifier(region: options.backend.region) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
+        let verifier = SigV4Verifier(region: options.backend.region, service: APIRouter.signingService) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
         server = try HTTPServer(handler: APIRouter(backend: backend, verifier: verifier), limits: options.limits)
     }
 

@@ -1,3 +1,4 @@
+import BerthHTTP
 import BerthSys
 #if canImport(Glibc)
 import Glibc
@@ -8,16 +9,16 @@ import Glibc
 public enum CredentialStore {
     public static func path(stateDir: String) -> String { "\(stateDir)/credentials.json" }
 
-    public static func load(stateDir: String) throws -> AgentCredentials {
+    public static func load(stateDir: String) throws -> SigV4Credentials {
         let json = try JSONParser.parse(try Files.readBytes(path(stateDir: stateDir)))
         guard let id = json["accessKeyId"]?.stringValue, let secret = json["secretAccessKey"]?.stringValue, !id.isEmpty, secret.count >= 20 else {
             throw EngineError("\(path(stateDir: stateDir)): accessKeyId and secretAccessKey are required")
         }
-        return AgentCredentials(accessKeyId: id, secretAccessKey: secret)
+        return SigV4Credentials(accessKeyId: id, secretAccessKey: secret)
     }
 
     /// Load, or create when missing. A damaged file is moved aside and replaced.
-    public static func loadOrCreate(stateDir: String, log: (String) -> Void) throws -> AgentCredentials {
+    public static func loadOrCreate(stateDir: String, log: (String) -> Void) throws -> SigV4Credentials {
         let file = path(stateDir: stateDir)
         if Files.exists(file) {
             do { return try load(stateDir: stateDir) } catch {
@@ -33,13 +34,13 @@ public enum CredentialStore {
         return creds
     }
 
-    static func generate() throws(SysError) -> AgentCredentials {
+    static func generate() throws(SysError) -> SigV4Credentials {
         let random = try Files.readRandom(count: 56)
         let keyAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         let id = "BRTH" + String(random[0..<16].map { keyAlphabet[Int($0) % 32] })
         let secret = String(random[16..<56].map { secretAlphabet[Int($0) % 64] })
-        return AgentCredentials(accessKeyId: id, secretAccessKey: secret)
+        return SigV4Credentials(accessKeyId: id, secretAccessKey: secret)
     }
 }
 

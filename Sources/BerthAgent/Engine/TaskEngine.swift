@@ -1,5 +1,5 @@
 /// The seam between the agent (ECS API, bookkeeping, persistence) and whatever runs a task's
-/// containers. The real implementation lives in BerthTasks and is wired in by the CLI;
+/// containers. The real implementation is `HostEngineAdapter` in the CLI (wiring) over BerthTasks;
 /// `FakeTaskEngine` is a test double driven by time.
 ///
 /// The agent owns the ECS view (ARNs, desiredStatus, stopCode for user stops, version,

@@ -1,3 +1,4 @@
+import BerthAgent
 import BerthRuntime
 import BerthSys
 import BerthTasks

@@ -1,8 +1,8 @@
 import BerthSys
 import Foundation
 
-/// An access key pair the agent accepts.
-public struct AgentCredentials: Sendable, Equatable {
+/// An access key pair that signs (client) or is accepted (server).
+public struct SigV4Credentials: Sendable, Equatable {
     public var accessKeyId: String
     public var secretAccessKey: String
     public init(accessKeyId: String, secretAccessKey: String) {
@@ -18,16 +18,17 @@ public struct AuthFailure: Error, Sendable, Equatable {
     public var message: String
 }
 
-/// AWS Signature Version 4 verification (header form) for the `ecs` service.
+/// AWS Signature Version 4 verification (header form) for one service and region.
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
 public struct SigV4Verifier: Sendable {
     public var region: String
-    public var service = "ecs"
+    public var service: String
     public var maxSkewSeconds: Double = 15 * 60
     public var lookup: @Sendable (String) -> String?
 
-    public init(region: String, lookup: @escaping @Sendable (String) -> String?) {
+    public init(region: String, service: String, lookup: @escaping @Sendable (String) -> String?) {
         self.region = region
+        self.service = service
         self.lookup = lookup
     }
 

@@ -98,6 +98,9 @@ public final class HTTPServer: @unchecked Sendable {
     // MARK: the loop
 
     private func run() {
+        // The first listener is queued before the loop starts: watch it before the first wait,
+        // or a server with one listener would never wake to accept.
+        adoptListeners()
         while !lock.withLock({ stopping }) {
             // Before waiting: the listener that started this loop was queued, not yet registered.
             adoptListeners()

@@ -1,3 +1,4 @@
+import BerthAgent
 import BerthCgroups
 import BerthECS
 import BerthRuntime
@@ -224,14 +225,14 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         })
     }
 
-    public func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult {
+    public func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> BerthAgent.ExecResult {
         let r: BerthRuntime.ExecResult
         do { r = try engine.exec(key: taskArn, container: container, command: command, timeout: timeoutSeconds) } catch {
             throw EngineError("\(error)")
         }
         var stderr = String(decoding: r.stderr, as: UTF8.self)
         if r.timedOut { stderr += "berth: command killed after its timeout of \(Int(timeoutSeconds))s\n" }
-        return ExecResult(exitCode: Int(r.exitCode), stdout: String(decoding: r.stdout, as: UTF8.self), stderr: stderr)
+        return BerthAgent.ExecResult(exitCode: Int(r.exitCode), stdout: String(decoding: r.stdout, as: UTF8.self), stderr: stderr)
     }
 
     // MARK: mapping
