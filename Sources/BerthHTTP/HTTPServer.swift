@@ -98,11 +98,9 @@ public final class HTTPServer: @unchecked Sendable {
     // MARK: the loop
 
     private func run() {
-        // The first listener is queued before the loop starts: watch it before the first wait,
-        // or a server with one listener would never wake to accept.
-        adoptListeners()
         while !lock.withLock({ stopping }) {
-            // Before waiting: the listener that started this loop was queued, not yet registered.
+            // Before each wait: listeners are queued by listen(), and the first one is queued
+            // before this loop starts, so a server with one listener would otherwise never accept.
             adoptListeners()
             for (fd, events) in poller.wait(timeoutMs: timeoutMs()) {
                 if fd == poller.wakeFD {

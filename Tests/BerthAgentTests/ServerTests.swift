@@ -66,21 +66,6 @@ import Testing
         #expect(r.daemon.credentials.secretAccessKey.count == 40)
     }
 
-    /// `berth agent --listen none`: the unix socket alone is served (it used to wait forever).
-    @Test func unixSocketAloneIsServed() throws {
-        let dir = TempDir()
-        var o = AgentOptions()
-        o.stateDir = dir.path
-        o.socketPath = dir.path + "/agent.sock"
-        o.listen = nil
-        let daemon = try AgentDaemon(options: o, engine: FakeTaskEngine())
-        try daemon.start()
-        defer { daemon.stop() }
-        var client = AgentClient(.unix(dir.path + "/agent.sock"))
-        client.timeoutSeconds = 10
-        #expect(try client.call("ListClusters")["clusterArns"]?.arrayValue?.count == 1)
-    }
-
     @Test func tcpNeedsAValidSignature() throws {
         let r = try Running()
         #expect(try r.stillServes())
