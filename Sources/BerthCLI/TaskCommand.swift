@@ -16,7 +16,7 @@ struct TaskCommand: CLICommand {
                berth task stop TASK [--reason TEXT]
                berth task logs TASK [--container NAME] [-f] [--since SECONDS_AGO]
                berth task exec TASK [--container NAME] -- COMMAND [ARG]...
-               berth task stats TASK [--no-stream]
+               berth task stats [TASK...] [--no-stream]   (no TASK: every running task)
         TASK is a task id or ARN. common options: --cluster NAME (default "default"),
         --output json|table, --socket PATH (default /run/berth/agent.sock)
         """
@@ -34,7 +34,7 @@ struct TaskCommand: CLICommand {
             ("stop", "stop a task", stop),
             ("logs", "print a task's logs", logs),
             ("exec", "run a command in a task's container", exec),
-            ("stats", "resource usage of a running task", stats),
+            ("stats", "resource usage of running tasks", stats),
         ]).run(argv)
     }
 
@@ -197,24 +197,30 @@ struct TaskCommand: CLICommand {
 
     /// Like `docker stats`: CPU % over the last interval, memory usage / limit, pids; refreshed
     /// every second until the task stops (or once with --no-stream; raw counters with --output json).
+    /// `berth task stats TASK...` or, with no TASK, every running task of the cluster (as
+    /// `docker stats`): one row per container, refreshed every second unless --no-stream.
     static func stats(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        let input = ClientSupport.withCluster(args, ["task": .string(try args.positional(0, "task id or ARN"))])
-        if try ClientSupport.json(args) { ClientSupport.printJSON(try ClientSupport.call(args, "Berth.GetTaskStats", input)); return 0 }
+        let named = args.positionals
+        if try ClientSupport.json(args) {
+            if named.count == 1 { ClientSupport.printJSON(try taskStats(args, named[0])); return 0 }
+            ClientSupport.printJSON(["tasks": .array(try sample(args, named).samples)])
+            return 0
+        }
         let tty = isatty(1) == 1
-        var previous = try ClientSupport.call(args, "Berth.GetTaskStats", input)
+        var previous = try sample(args, named).samples
         var interval: UInt32 = args.has("--no-stream") ? 500_000 : 1_000_000
         while true {
             usleep(interval)
-            let current: JSON
-            do { current = try ClientSupport.call(args, "Berth.GetTaskStats", input) } catch let e as ClientFailure {
-                // The task stopped (stats exist only while it runs): end like docker stats does.
-                printErr("berth task stats: \(e.message)")
+            let (current, gone) = try sample(args, named)
+            // A named task that stopped (stats exist only while it runs) ends the stream, as
+            // docker stats does; with no names, tasks simply come and go.
+            if !named.isEmpty, let message = gone {
+                printErr("berth task stats: \(message)")
                 return 0
             }
-            let table = statsTable(previous, current)
             if tty && !args.has("--no-stream") { print("\u{1B}[2J\u{1B}[H", terminator: "") }
-            print(table)
+            print(statsTable(previous, current))
             fflush(nil)
             if args.has("--no-stream") { return 0 }
             if !tty { print("") }
@@ -223,11 +229,47 @@ struct TaskCommand: CLICommand {
         }
     }
 
-    /// One `docker stats` table from two samples: CPU % of one core (100% = one CPU busy).
-    static func statsTable(_ before: JSON, _ after: JSON) -> String {
+    static func taskStats(_ args: Arguments, _ task: String) throws -> JSON {
+        try ClientSupport.call(args, "Berth.GetTaskStats", ClientSupport.withCluster(args, ["task": .string(task)]))
+    }
+
+    /// One stats sample per task (named, or every RUNNING task); `gone` is the error of a task
+    /// that has no stats any more.
+    static func sample(_ args: Arguments, _ named: [String]) throws -> (samples: [JSON], gone: String?) {
+        var tasks = named
+        if tasks.isEmpty {
+            let out = try ClientSupport.call(args, "ListTasks", ClientSupport.withCluster(args, ["desiredStatus": "RUNNING"]))
+            tasks = (out["taskArns"]?.arrayValue ?? []).compactMap(\.stringValue)
+        }
+        var samples: [JSON] = []
+        var gone: String?
+        for task in tasks {
+            do {
+                var s = try taskStats(args, task)
+                s["task"] = .string(task)
+                samples.append(s)
+            } catch let e as ClientFailure {
+                if !named.isEmpty { gone = e.message }
+            }
+        }
+        return (samples, gone)
+    }
+
+    /// One `docker stats` table from two samples of each task: CPU % of one core (100% = one CPU busy).
+    static func statsTable(_ before: [JSON], _ after: [JSON]) -> String {
+        let earlier = Dictionary(before.map { ($0["task"]?.stringValue ?? "", $0) }) { a, _ in a }
+        let rows = after.flatMap { task in
+            containerRows(earlier[task["task"]?.stringValue ?? ""] ?? task, task).map {
+                [ClientSupport.shortName(task["task"]?.stringValue ?? "")] + $0
+            }
+        }
+        return ClientSupport.table(["TASK", "CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"], rows)
+    }
+
+    static func containerRows(_ before: JSON, _ after: JSON) -> [[String]] {
         let dt = (after["timestamp"]?.doubleValue ?? 0) - (before["timestamp"]?.doubleValue ?? 0)
         let earlier = Dictionary((before["containers"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0) }) { a, _ in a }
-        let rows: [[String]] = (after["containers"]?.arrayValue ?? []).map { c in
+        return (after["containers"]?.arrayValue ?? []).map { c in
             let name = c["name"]?.stringValue ?? ""
             let used = Double(c["cpuUsageNanos"]?.intValue ?? 0) - Double(earlier[name]?["cpuUsageNanos"]?.intValue ?? 0)
             let cpu = dt > 0 ? max(0, used) / (dt * 1e9) * 100 : 0
@@ -236,7 +278,6 @@ struct TaskCommand: CLICommand {
             return [name, percent(cpu), "\(bytes(mem)) / \(limit.map(bytes) ?? "no limit")",
                     limit.map { $0 > 0 ? percent(mem / $0 * 100) : "-" } ?? "-", "\(c["pids"]?.intValue ?? 0)"]
         }
-        return ClientSupport.table(["CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"], rows)
     }
 
     static func percent(_ p: Double) -> String { "\((p * 100).rounded() / 100)%" }

@@ -75,6 +75,9 @@ import Testing
         #expect(cs["memoryLimitBytes"] as? Int == 128 << 20, "the task's 128 MiB limit: \(cs)")
         let table = try h.cli(["task", "stats", arn, "--no-stream"])
         #expect(table.status == 0 && table.stdout.contains("CPU %") && table.stdout.contains("/ 128.0MiB"), "\(table.stdout)\(table.stderr)")
+        // No task named: every running task of the cluster.
+        let every = try h.cli(["task", "stats", "--no-stream"])
+        #expect(every.status == 0 && every.stdout.contains("/ 128.0MiB") && every.stdout.contains("app"), "\(every.stdout)\(every.stderr)")
         // Without --no-stream it refreshes every second, like docker stats (SIGKILL: children of
         // the test runner inherit a blocked SIGTERM).
         let stream = try TaskHarness.exec(["/usr/bin/timeout", "-s", "KILL", "3.5", TaskHarness.berth, "task", "stats", "--socket", h.socket, arn], timeout: 30)

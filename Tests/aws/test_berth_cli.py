@@ -58,6 +58,12 @@ def test_task_commands(agent, tmp_path):
     ex = agent.berth("task", "exec", task_id, "--", "echo", "hi")
     assert ex.returncode == 0 and ex.stdout.strip() == "echo hi"
     assert "CONTAINER" in agent.berth("task", "stats", task_id, "--no-stream").stdout
+    # Without a task: every running task of the cluster, one row per container (docker stats).
+    every = agent.berth("task", "stats", "--no-stream")
+    assert every.returncode == 0 and task_id in every.stdout, every.stdout
+    assert any(line.split()[1:2] == ["app"] for line in every.stdout.splitlines()[1:]), every.stdout
+    listed = json.loads(agent.berth("task", "stats", "--output", "json").stdout)["tasks"]
+    assert [t["task"] for t in listed if t["task"].endswith(task_id)], listed
     agent.berth("task", "stop", task_id, "--reason", "bye")
     deadline = time.time() + 10
     while time.time() < deadline:
