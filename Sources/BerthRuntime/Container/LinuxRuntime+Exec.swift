@@ -212,6 +212,6 @@ struct ExecRun {
         var status: Int32 = 0
         _ = try Sys.call("waitpid", detail: "pid \(initPid)") { waitpid(initPid, &status, 0) }
         if let error { throw RuntimeError.setupFailed(id: id, message: "exec: \(error.isEmpty ? "unknown error" : error)") }
-        return berth_wifsignaled(status) != 0 ? 128 + berth_wtermsig(status) : berth_wexitstatus(status)
+        return ExitStatus(status).code
     }
 }
