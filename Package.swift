@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
     ]

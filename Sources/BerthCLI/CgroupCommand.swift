@@ -252,8 +252,8 @@ struct CgroupCommand: CLICommand {
         }
         let wall = berth_monotonic_ns() - start
         var stats = try driver.stats(path)
-        let signaled = berth_wifsignaled(status) != 0
-        let signal = signaled ? berth_wtermsig(status) : 0
+        let exit = ExitStatus(status)
+        let signal = exit.signal ?? 0
         if signal == SIGKILL && stats.oomKills == 0 {
             // The OOM killer counts its kill right after sending SIGKILL: give it a moment.
             usleep(50_000)
@@ -261,15 +261,14 @@ struct CgroupCommand: CLICommand {
         }
         let oom = signal == SIGKILL && stats.oomKills > 0
         report(command: command, status: status, stats: stats, wallNanos: wall, oom: oom, path: path, driver: driver)
-        return signaled ? 128 + signal : berth_wexitstatus(status)
+        return exit.code
     }
 
     static func report(command: [String], status: Int32, stats s: CgroupStats, wallNanos: Int64, oom: Bool,
                        path: CgroupPath, driver: any CgroupDriver) {
         var lines: [String] = []
         lines.append("cgroup: \(path) (\(driver.mode.rawValue))")
-        if berth_wifsignaled(status) != 0 {
-            let sig = berth_wtermsig(status)
+        if let sig = ExitStatus(status).signal {
             lines.append("exit: killed by signal \(sig) (\(String(cString: strsignal(sig))))")
         } else {
             lines.append("exit: status \(berth_wexitstatus(status))")

@@ -233,7 +233,7 @@ struct OCICommand: CLICommand {
 
     static func log(_ error: any Error, _ g: Globals) {
         guard let path = g.log else { return }
-        let time = RFC3339.format(berth_realtime_ns())
+        let time = UTC.rfc3339(nanos: berth_realtime_ns())
         let message = "\(error)"
         let line: String
         if g.jsonLog {

@@ -243,13 +243,8 @@ struct ServiceCommand: CLICommand {
         return lines.joined(separator: "\n")
     }
 
-    /// UTC `YYYY-MM-DD HH:MM:SS`.
+    /// UTC `YYYY-MM-DD HH:MM:SSZ`.
     static func timeText(_ epoch: Double?) -> String {
-        guard let epoch else { return "-" }
-        var t = time_t(epoch)
-        var tm = tm()
-        gmtime_r(&t, &tm)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(tm.tm_year + 1900)-\(two(tm.tm_mon + 1))-\(two(tm.tm_mday)) \(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec))Z"
+        epoch.map(UTC.dateTime) ?? "-"
     }
 }

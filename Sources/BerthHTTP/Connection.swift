@@ -86,15 +86,13 @@ final class Connection: @unchecked Sendable {
     func receive(_ scratch: inout [UInt8], max: Int) -> IO {
         var total = 0
         while total < max {
-            let n = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+            let (n, e) = Sys.attempt { scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) } }
             if n > 0 {
                 input.append(contentsOf: scratch[0..<n])
                 total += n
                 continue
             }
             if n == 0 { return .eof }
-            let e = berth_errno()
-            if e == EINTR { continue }
             if e == EAGAIN || e == EWOULDBLOCK { return total > 0 ? .progress : .wouldBlock }
             return .failed
         }
@@ -104,11 +102,9 @@ final class Connection: @unchecked Sendable {
     /// Receive and throw away (lingering).
     func discard(_ scratch: inout [UInt8]) -> IO {
         while discarded < Self.lingerBytes {
-            let n = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) }
+            let (n, e) = Sys.attempt { scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT)) } }
             if n > 0 { discarded += n; continue }
             if n == 0 { return .eof }
-            let e = berth_errno()
-            if e == EINTR { continue }
             return e == EAGAIN || e == EWOULDBLOCK ? .wouldBlock : .failed
         }
         return .failed
@@ -119,10 +115,8 @@ final class Connection: @unchecked Sendable {
     func send() -> IO {
         let before = sent
         while hasOutput {
-            let n = output.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+            let (n, e) = Sys.attempt { output.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) } }
             if n > 0 { sent += n; continue }
-            let e = berth_errno()
-            if n < 0, e == EINTR { continue }
             if n < 0, e == EAGAIN || e == EWOULDBLOCK {
                 if sent > before { writeSince = monotonicNow() }
                 return .wouldBlock

@@ -68,8 +68,7 @@ public struct HTTPClient: Sendable {
         while true {
             if let (status, body) = Self.parseResponse(buffer) { return (status, body) }
             guard Socket.waitReadable(fd, until: deadline) else { throw .timeout }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-            if n < 0 && berth_errno() == EINTR { continue }
+            let (n, _) = Sys.attempt { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) } }
             if n <= 0 {
                 if let (status, body) = Self.parseResponse(buffer, eof: true) { return (status, body) }
                 throw .incomplete

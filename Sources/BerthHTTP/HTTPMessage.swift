@@ -1,3 +1,5 @@
+import BerthSys
+
 /// An HTTP/1.1 request as the server hands it to the API layer.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -63,16 +65,7 @@ public struct HTTPResponse: Sendable {
     }
 
     /// `Thu, 01 Jan 1970 00:00:00 GMT`: the Date header (RFC 9110 5.6.7).
-    public static func date(_ epoch: Double) -> String {
-        let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let t = Int(epoch)
-        let day = t / 86400
-        let (y, m, d) = SigV4Verifier.civilFromDays(day)
-        let s = t % 86400
-        func p(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(days[day % 7]), \(p(d)) \(months[m - 1]) \(y) \(p(s / 3600)):\(p(s % 3600 / 60)):\(p(s % 60)) GMT"
-    }
+    public static func date(_ epoch: Double) -> String { UTC.httpDate(epoch) }
 
     public static func reason(_ status: Int) -> String {
         switch status {

@@ -59,7 +59,7 @@ public final class HTTPServer: @unchecked Sendable {
     /// Binds and starts serving; returns the bound address (port 0 becomes the real port).
     @discardableResult
     public func listen(_ address: ListenAddress) throws(SysError) -> ListenAddress {
-        let (fd, bound) = try Socket.listen(address)
+        let (fd, bound) = try address.listen()
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         let trusted: Bool
         if case .unix = bound { trusted = true } else { trusted = false }
@@ -138,13 +138,12 @@ public final class HTTPServer: @unchecked Sendable {
 
     private func acceptAll(_ listenFD: Int32, _ info: ConnectionInfo) {
         while true {
-            let fd = berth_accept_nonblock(listenFD)
+            let (fd, e) = Sys.attempt { berth_accept_nonblock(listenFD) }
             if fd >= 0 {
                 admit(fd, info)
                 continue
             }
-            let e = berth_errno()
-            if e == EINTR || e == ECONNABORTED { continue }
+            if e == ECONNABORTED { continue }
             if e == EAGAIN || e == EWOULDBLOCK { return }
             // Out of descriptors or memory: stop accepting for a moment instead of spinning.
             for l in listeners.keys { poller.update(l, from: BERTH_EPOLLIN, to: nil) }

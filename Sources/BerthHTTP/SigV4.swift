@@ -62,7 +62,7 @@ public struct SigV4Verifier: Sendable {
         guard auth.region == region else {
             return AuthFailure(type: "InvalidSignatureException", status: 403, message: "Credential should be scoped to a valid region. This agent's region is '\(region)'.")
         }
-        guard let amzDate = request.header("X-Amz-Date") ?? request.header("Date"), let signedAt = SigV4Verifier.parseAmzDate(amzDate) else {
+        guard let amzDate = request.header("X-Amz-Date") ?? request.header("Date"), let signedAt = UTC.parseAmzDate(amzDate) else {
             return AuthFailure(type: "IncompleteSignatureException", status: 400, message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         }
         guard amzDate.hasPrefix(auth.date) else {
@@ -70,7 +70,7 @@ public struct SigV4Verifier: Sendable {
         }
         if abs(now - signedAt) > maxSkewSeconds {
             return AuthFailure(type: "InvalidSignatureException", status: 403,
-                               message: "Signature expired: \(amzDate) is now earlier than \(SigV4Verifier.formatAmzDate(now - maxSkewSeconds)) (\(SigV4Verifier.formatAmzDate(now)) - 15 min.)")
+                               message: "Signature expired: \(amzDate) is now earlier than \(UTC.amzDate(now - maxSkewSeconds)) (\(UTC.amzDate(now)) - 15 min.)")
         }
         guard auth.signedHeaders.contains("host") else {
             return AuthFailure(type: "InvalidSignatureException", status: 403, message: "'Host' must be a signed header.")
@@ -171,47 +171,5 @@ public struct SigV4Verifier: Sendable {
             if c == " " { if !lastSpace { out.append(c) }; lastSpace = true } else { out.append(c); lastSpace = false }
         }
         return out
-    }
-
-    /// `20150830T123600Z` to epoch seconds.
-    public static func parseAmzDate(_ text: String) -> Double? {
-        let b = Array(text.utf8)
-        guard b.count == 16, b[8] == UInt8(ascii: "T"), b[15] == UInt8(ascii: "Z") else { return nil }
-        func num(_ r: Range<Int>) -> Int? { Int(String(decoding: b[r], as: UTF8.self)) }
-        guard let y = num(0..<4), let mo = num(4..<6), let d = num(6..<8), let h = num(9..<11), let mi = num(11..<13), let s = num(13..<15),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
-        return Double(daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s)
-    }
-
-    public static func formatAmzDate(_ epoch: Double) -> String {
-        let t = Int(epoch.rounded(.down))
-        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
-        let secs = t - days * 86400
-        let (y, m, d) = civilFromDays(days)
-        func p(_ n: Int, _ w: Int) -> String { let s = String(n); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        return "\(p(y, 4))\(p(m, 2))\(p(d, 2))T\(p(secs / 3600, 2))\(p(secs % 3600 / 60, 2))\(p(secs % 60, 2))Z"
-    }
-
-    // Howard Hinnant's civil calendar algorithms.
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }

@@ -13,7 +13,7 @@ public struct SigV4Signer: Sendable {
     }
 
     public func sign(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8], now: Double) -> [(name: String, value: String)] {
-        let amzDate = SigV4Verifier.formatAmzDate(now)
+        let amzDate = UTC.amzDate(now)
         let date = String(amzDate.prefix(8))
         var all = headers + [("X-Amz-Date", amzDate)]
         let request = HTTPRequest(method: method, target: path, headers: all, body: body)

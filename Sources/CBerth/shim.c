@@ -151,6 +151,7 @@ int berth_wexitstatus(int status) { return WEXITSTATUS(status); }
 int berth_wifsignaled(int status) { return WIFSIGNALED(status); }
 int berth_wtermsig(int status) { return WTERMSIG(status); }
 int berth_wcoredump(int status) { return WCOREDUMP(status); }
+int berth_exit_code(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); }
 
 int berth_block_all_signals(sigset_t *old) {
     sigset_t all;

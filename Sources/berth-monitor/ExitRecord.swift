@@ -9,7 +9,7 @@ struct ExitRecord {
 
     var signal: Int32? { berth_wifsignaled(status) != 0 ? berth_wtermsig(status) : nil }
     /// As a shell reports it: the status, or 128+signal.
-    var exitCode: Int32 { signal.map { 128 + $0 } ?? berth_wexitstatus(status) }
+    var exitCode: Int32 { berth_exit_code(status) }
 
     var json: String {
         var s = "{\"exitCode\":\(exitCode)"

@@ -43,10 +43,7 @@ func reaperMain() -> Never {
                 if pid <= 0 { break }
                 if pid == child { childStatus = status }
             }
-            if childStatus >= 0 {
-                if berth_wifexited(childStatus) != 0 { _exit(berth_wexitstatus(childStatus)) }
-                _exit(128 + berth_wtermsig(childStatus))
-            }
+            if childStatus >= 0 { _exit(berth_exit_code(childStatus)) }
         } else {
             _ = kill(child, sig)
         }

@@ -1,3 +1,4 @@
+import BerthSys
 import Foundation
 import Glibc
 import Testing

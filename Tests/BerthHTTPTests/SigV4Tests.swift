@@ -22,7 +22,7 @@ import Testing
         SigV4Verifier(region: "us-east-1", service: service) { $0 == "AKIDEXAMPLE" ? secret : nil }
     }
 
-    static let signedAt = SigV4Verifier.parseAmzDate("20150830T123600Z")!
+    static let signedAt = UTC.parseAmzDate("20150830T123600Z")!
 
     // AWS SigV4 test suite, get-vanilla.
     @Test func getVanillaCanonicalRequestAndSignature() {
@@ -66,10 +66,10 @@ import Testing
     }
 
     @Test func amzDates() {
-        #expect(SigV4Verifier.parseAmzDate("19700101T000000Z") == 0)
-        #expect(SigV4Verifier.formatAmzDate(1_440_938_160) == "20150830T123600Z")
-        #expect(SigV4Verifier.parseAmzDate("20150830T123600Z") == 1_440_938_160)
-        #expect(SigV4Verifier.parseAmzDate("2015-08-30T12:36:00Z") == nil)
-        #expect(SigV4Verifier.parseAmzDate("20151330T123600Z") == nil)
+        #expect(UTC.parseAmzDate("19700101T000000Z") == 0)
+        #expect(UTC.amzDate(1_440_938_160) == "20150830T123600Z")
+        #expect(UTC.parseAmzDate("20150830T123600Z") == 1_440_938_160)
+        #expect(UTC.parseAmzDate("2015-08-30T12:36:00Z") == nil)
+        #expect(UTC.parseAmzDate("20151330T123600Z") == nil)
     }
 }

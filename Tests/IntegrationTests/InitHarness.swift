@@ -76,9 +76,8 @@ enum InitHarness {
 
     static func waitStatus(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && berth_errno() == EINTR {}
-        if berth_wifexited(status) != 0 { return berth_wexitstatus(status) }
-        return 128 + berth_wtermsig(status)
+        _ = Sys.attempt { waitpid(pid, &status, 0) }
+        return ExitStatus(status).code
     }
 
     /// A spec like Docker's default for the busybox rootfs at `bundle/rootfs`.

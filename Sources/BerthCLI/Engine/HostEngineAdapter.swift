@@ -193,7 +193,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         // or a follower passing back the last timestamp it saw would get that line again.
         let after = since.map { ($0 * 1000).rounded() }
         for line in follower.poll() {
-            let t = Self.epochSeconds(line.time) ?? 0
+            let t = UTC.parseRFC3339(line.time) ?? 0
             if let after, (t * 1000).rounded() <= after { continue }
             events.append(LogEvent(timestamp: t, container: line.container, stream: line.stream, message: line.text))
             if events.count >= limit { break }
@@ -269,31 +269,5 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         guard let last = arn.split(separator: "/").last, !last.isEmpty,
               last.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { return nil }
         return String(last)
-    }
-
-    /// `2026-11-22T20:47:04.123456789Z` (the monitor's log timestamps) to epoch seconds.
-    static func epochSeconds(_ text: String) -> Double? {
-        let u = Array(text.utf8)
-        guard u.count >= 20, u[4] == 0x2D, u[7] == 0x2D, u[10] == 0x54, u[13] == 0x3A, u[16] == 0x3A else { return nil }
-        func num(_ a: Int, _ b: Int) -> Int64? {
-            var v: Int64 = 0
-            for i in a..<b { guard u[i] >= 0x30, u[i] <= 0x39 else { return nil }; v = v * 10 + Int64(u[i] - 0x30) }
-            return v
-        }
-        guard let y = num(0, 4), let m = num(5, 7), let d = num(8, 10), let hh = num(11, 13), let mm = num(14, 16), let ss = num(17, 19) else { return nil }
-        var fraction = 0.0
-        if u[19] == 0x2E {
-            var scale = 0.1
-            var i = 20
-            while i < u.count, u[i] >= 0x30, u[i] <= 0x39 { fraction += Double(u[i] - 0x30) * scale; scale /= 10; i += 1 }
-        }
-        // days_from_civil (Howard Hinnant)
-        let yy = m <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Double(days * 86400 + hh * 3600 + mm * 60 + ss) + fraction
     }
 }

@@ -75,8 +75,7 @@ struct ExecInit {
     private func superviseChild(_ child: pid_t, signals: Int32) -> Int32 {
         var info = [UInt8](repeating: 0, count: 128) // struct signalfd_siginfo
         while true {
-            let n = info.withUnsafeMutableBytes { read(signals, $0.baseAddress, $0.count) }
-            if n < 0 && berth_errno() == EINTR { continue }
+            let (n, _) = Sys.attempt { info.withUnsafeMutableBytes { read(signals, $0.baseAddress, $0.count) } }
             if n == 128 {
                 let signo = info.withUnsafeBytes { $0.load(as: UInt32.self) }
                 if Int32(signo) != SIGCHLD {
@@ -86,11 +85,11 @@ struct ExecInit {
                 }
             }
             var status: Int32 = 0
-            let r = waitpid(child, &status, n < 0 ? 0 : WNOHANG)
+            let (r, _) = Sys.attempt { waitpid(child, &status, n < 0 ? 0 : WNOHANG) }
             if r == child {
-                if berth_wifexited(status) != 0 { return berth_wexitstatus(status) }
-                if berth_wifsignaled(status) != 0 { return 128 + berth_wtermsig(status) }
-            } else if r < 0 && berth_errno() != EINTR {
+                let exit = ExitStatus(status)
+                if exit.terminated { return exit.code }
+            } else if r < 0 {
                 return 1
             }
         }

@@ -33,8 +33,7 @@ extension LinuxRuntime {
             var fds = [pollfd(fd: run.pidfd, events: Int16(POLLIN), revents: 0)]
             if run.sync >= 0 { fds.append(pollfd(fd: run.sync, events: Int16(POLLIN), revents: 0)) }
             for fd in streams where fd >= 0 { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let n = poll(&fds, nfds_t(fds.count), result.timedOut ? -1 : Clock.pollTimeout(deadline))
-            if n < 0 && berth_errno() != EINTR { throw RuntimeError.sys(SysError("poll")) }
+            let n = try Poll.ready(&fds, timeout: result.timedOut ? -1 : Clock.pollTimeout(deadline))
             if n == 0 {
                 Trace.step("exec", "timeout after \(timeout ?? 0)s: killing pid \(run.execPid)")
                 run.killAll()
@@ -66,7 +65,7 @@ extension LinuxRuntime {
         while !run.exited {
             var fds = [pollfd(fd: run.pidfd, events: Int16(POLLIN), revents: 0)]
             if run.sync >= 0 { fds.append(pollfd(fd: run.sync, events: Int16(POLLIN), revents: 0)) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 && berth_errno() != EINTR { throw RuntimeError.sys(SysError("poll")) }
+            _ = try Poll.ready(&fds, timeout: -1)
             for p in fds where p.revents != 0 {
                 if p.fd == run.pidfd { run.exited = true } else { try run.readSync() }
             }
@@ -212,6 +211,6 @@ struct ExecRun {
         var status: Int32 = 0
         _ = try Sys.call("waitpid", detail: "pid \(initPid)") { waitpid(initPid, &status, 0) }
         if let error { throw RuntimeError.setupFailed(id: id, message: "exec: \(error.isEmpty ? "unknown error" : error)") }
-        return berth_wifsignaled(status) != 0 ? 128 + berth_wtermsig(status) : berth_wexitstatus(status)
+        return ExitStatus(status).code
     }
 }

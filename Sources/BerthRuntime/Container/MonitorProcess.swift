@@ -125,13 +125,13 @@ enum Clock {
 enum Poll {
     /// Wait until `fd` is readable (or hung up); false if the deadline passed first.
     static func readable(_ fd: Int32, deadline: Int64?) throws(SysError) -> Bool {
-        while true {
-            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let n = poll(&p, 1, Clock.pollTimeout(deadline))
-            if n > 0 { return true }
-            if n == 0 { return false }
-            if berth_errno() != EINTR { throw SysError("poll") }
-        }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return try Sys.call("poll") { poll(&p, 1, Clock.pollTimeout(deadline)) } > 0
+    }
+
+    /// poll(2) over `fds`, `timeout` recomputed after EINTR; the ready count, 0 on timeout.
+    static func ready(_ fds: inout [pollfd], timeout: @autoclosure () -> Int32) throws(RuntimeError) -> Int32 {
+        do { return try Sys.call("poll") { poll(&fds, nfds_t(fds.count), timeout()) } } catch { throw .sys(error) }
     }
 }
 

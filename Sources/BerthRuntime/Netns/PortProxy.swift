@@ -30,25 +30,16 @@ public enum PortProxy {
         }
         var listeners: [(fd: Int32, port: UInt16)] = []
         for m in maps {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = m.hostPort.bigEndian
-            guard inet_pton(AF_INET, m.hostIP, &addr.sin_addr) == 1 else {
+            guard Socket.ipv4(m.hostIP) != nil else {
                 Netns.printError("berth port-proxy: \(m.hostIP.debugDescription) is not an IPv4 address")
                 return 2
             }
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if rc != 0 || listen(fd, 128) != 0 {
-                Netns.printError("berth port-proxy: cannot listen on \(m.hostIP):\(m.hostPort): \(String(cString: strerror(errno)))")
+            do {
+                listeners.append(try Socket.listenTCP(host: m.hostIP, port: m.hostPort))
+            } catch {
+                Netns.printError("berth port-proxy: cannot listen on \(m.hostIP):\(m.hostPort): \(error.message)")
                 return 1
             }
-            var bound = sockaddr_in()
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            listeners.append((fd, UInt16(bigEndian: bound.sin_port)))
         }
         let ns = open(args[0], O_RDONLY | O_CLOEXEC)
         guard ns >= 0, berth_setns(ns, 0x4000_0000) == 0 else {
@@ -71,20 +62,19 @@ public enum PortProxy {
         while true {
             var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             fds += peer.keys.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 { if errno == EINTR { continue } else { return } }
+            guard (try? Sys.call("poll") { poll(&fds, nfds_t(fds.count), -1) }) != nil else { return }
             for p in fds where p.revents != 0 {
                 if let i = listeners.firstIndex(of: p.fd) {
                     let client = accept(p.fd, nil, nil)
                     guard client >= 0 else { continue }
-                    let inner = connectLoopback(ports[i])
-                    if inner < 0 { close(client); continue }
+                    guard let inner = try? Socket.connectTCP(host: "127.0.0.1", port: ports[i]) else { close(client); continue }
                     peer[client] = inner
                     peer[inner] = client
                     continue
                 }
                 guard let other = peer[p.fd] else { continue }
                 let n = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
-                if n > 0 && writeAll(other, buffer, n) { continue }
+                if n > 0 && Socket.sendAll(other, buffer, count: n) { continue }
                 // End of stream or error: close the pair.
                 close(p.fd)
                 close(other)
@@ -92,27 +82,5 @@ public enum PortProxy {
                 peer[other] = nil
             }
         }
-    }
-
-    static func connectLoopback(_ port: UInt16) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if rc != 0 { close(fd); return -1 }
-        return fd
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ count: Int) -> Bool {
-        var off = 0
-        while off < count {
-            let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, count - off) }
-            if w < 0 && errno == EINTR { continue }
-            if w <= 0 { return false }
-            off += w
-        }
-        return true
     }
 }

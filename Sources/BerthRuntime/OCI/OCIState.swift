@@ -1,3 +1,4 @@
+import BerthSys
 import FoundationEssentials
 
 /// `state <id>` output in runc's form (runtime-spec state plus runc's `rootfs`, `created`, `owner`)
@@ -21,39 +22,10 @@ public struct OCIStateOutput: Codable, Sendable, Equatable {
         status = state.status.rawValue
         bundle = state.bundle
         rootfs = state.rootfs ?? ""
-        created = state.createdAtNanos.map(RFC3339.format) ?? ""
+        created = state.createdAtNanos.map { UTC.rfc3339(nanos: $0) } ?? ""
         owner = ""
         annotations = state.annotations
         exit = state.exit
-    }
-}
-
-/// RFC 3339 with nanoseconds in UTC (`2026-11-22T20:47:04.123456789Z`), as runc prints `created`.
-public enum RFC3339 {
-    public static func format(_ nanos: Int64) -> String {
-        let seconds = nanos / 1_000_000_000
-        let fraction = nanos % 1_000_000_000
-        let (y, m, d) = civil(days: seconds / 86400)
-        let s = seconds % 86400
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(s / 3600, 2)):\(pad(s / 60 % 60, 2)):\(pad(s % 60, 2)).\(pad(fraction, 9))Z"
-    }
-
-    static func pad(_ n: Int64, _ width: Int) -> String {
-        let s = String(n)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
-    static func civil(days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
 

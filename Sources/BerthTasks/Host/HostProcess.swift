@@ -24,8 +24,7 @@ enum HostProcess {
         let err = (try? pipe.read.readAll()) ?? []
         var status: Int32 = 0
         try Sys.call("waitpid", detail: path) { waitpid(pid, &status, 0) }
-        let code = berth_wifexited(status) != 0 ? berth_wexitstatus(status) : 128 + berth_wtermsig(status)
-        return (code, String(decoding: err, as: UTF8.self))
+        return (ExitStatus(status).code, String(decoding: err, as: UTF8.self))
     }
 
     /// Start a long-lived helper in its own session; returns its pid and its first stdout line

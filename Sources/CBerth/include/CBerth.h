@@ -84,6 +84,9 @@ int berth_wexitstatus(int status);
 int berth_wifsignaled(int status);
 int berth_wtermsig(int status);
 int berth_wcoredump(int status);
+/// A wait status as a shell reports it: the exit status, or 128 + the signal that killed it
+/// (the one place of that rule; BerthSys's `ExitStatus` and the Embedded executables use it).
+int berth_exit_code(int status);
 
 // ---- signals --------------------------------------------------------------
 /// Block all signals in the calling thread; the old mask is stored in *old.
