@@ -43,10 +43,10 @@ let package = Package(
         .target(name: "BerthController"),
         .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         // The agent: ECS API, persistence, service loop; runs tasks only through `TaskEngine`.
-        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthSys", "CBerth"]),
+        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys", "CBerth"]),
         // Command line and wiring (the real engine adapter).
         .target(name: "BerthCLI", dependencies: [
-            "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "CBerth",
+            "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "CBerth",
         ]),
         .executableTarget(
             name: "berth",
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthSys"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthJSON", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
     ]

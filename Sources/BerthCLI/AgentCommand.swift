@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 import BerthHTTP
 import BerthSys
@@ -17,7 +18,7 @@ struct AgentCommand: CLICommand {
                            [--time-scale FACTOR] [--controller-config FILE] [--pids-limit N]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
-        Serves the Amazon ECS JSON 1.1 API:
+        Serves the Amazon ECS JSONValue 1.1 API:
           unix socket  --socket, default /run/berth/agent.sock (mode 0600, trusted: no signature needed)
           TCP          --listen, default 127.0.0.1:8845 (SigV4-signed requests only; loopback by default)
         State (task definitions, clusters, tasks, tags, credentials) lives in --state-dir,
@@ -28,7 +29,7 @@ struct AgentCommand: CLICommand {
         --time-scale multiplies every service-controller timer (40 s healthy rule, restart
         back-off, grace periods, 6 h event repeats) and the service tick interval (default 1;
         e.g. 0.02 runs whole deployment stories in seconds, for tests and benchmarks).
-        --controller-config FILE sets those timers one by one (JSON, every member optional):
+        --controller-config FILE sets those timers one by one (JSONValue, every member optional):
         timeScale, healthyAfterRunningSeconds, steadyStateEventIntervalSeconds,
         duplicateEventIntervalSeconds, launchTimeoutSeconds, maxEvents, throttle
         {failuresBeforeThrottle, baseDelaySeconds, multiplier, maxDelaySeconds}.

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 import BerthSys
 #if canImport(Glibc)
@@ -32,19 +33,19 @@ enum ClientSupport {
     }
 
     /// Call the agent; an ECS error becomes `ClientFailure` (printed as type: message, exit 1).
-    static func call(_ args: Arguments, _ op: String, _ input: JSON) throws -> JSON {
+    static func call(_ args: Arguments, _ op: String, _ input: JSONValue) throws -> JSONValue {
         do { return try client(args).call(op, input) } catch {
             throw ClientFailure(message: "\(error.type): \(error.message)")
         }
     }
 
-    static func withCluster(_ args: Arguments, _ input: JSON) -> JSON {
+    static func withCluster(_ args: Arguments, _ input: JSONValue) -> JSONValue {
         var out = input
         if let c = args.value("--cluster") { out["cluster"] = .string(c) }
         return out
     }
 
-    static func printJSON(_ value: JSON) { print(value.serialized(pretty: true)) }
+    static func printJSON(_ value: JSONValue) { print(value.serialized(pretty: true)) }
 
     /// Left-aligned columns separated by two spaces.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
@@ -77,14 +78,14 @@ enum ClientSupport {
     }
 
     /// A JSON document from a file or `-` (stdin), with errors naming file, line and column.
-    static func readJSONFile(_ path: String) throws -> JSON {
+    static func readJSONFile(_ path: String) throws -> JSONValue {
         let bytes: [UInt8]
         do {
             bytes = path == "-" ? try FileDescriptor.standardInput.readAll() : try Files.readBytes(path)
         } catch {
             throw ClientFailure(message: "\(path): \(error)")
         }
-        do { return try JSONParser.parse(bytes) } catch {
+        do { return try JSONValue.parse(bytes: bytes, duplicateKeys: .keepLast) } catch {
             throw ClientFailure(message: "\(path): \(error)")
         }
     }

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 
 /// `berth cluster create|ls|describe|rm` over the agent's socket.
@@ -25,12 +26,12 @@ struct ClusterCommand: CLICommand {
     static func create(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
         let name = try args.positional(0, "cluster name")
-        var tags: [JSON] = []
+        var tags: [JSONValue] = []
         for t in args.all("--tag") {
             let (k, v) = try ClientSupport.parseKeyValue(t, option: "--tag")
             tags.append(["key": .string(k), "value": .string(v)])
         }
-        var input: JSON = ["clusterName": .string(name)]
+        var input: JSONValue = ["clusterName": .string(name)]
         if !tags.isEmpty { input["tags"] = .array(tags) }
         let out = try ClientSupport.call(args, "CreateCluster", input)
         if try ClientSupport.json(args) { ClientSupport.printJSON(out) } else { print(out["cluster"]?["clusterArn"]?.stringValue ?? "") }
@@ -42,16 +43,16 @@ struct ClusterCommand: CLICommand {
         var arns: [String] = []
         var token: String?
         repeat {
-            var input: JSON = [:]
+            var input: JSONValue = [:]
             if let token { input["nextToken"] = .string(token) }
             let page = try ClientSupport.call(args, "ListClusters", input)
             arns += (page["clusterArns"]?.arrayValue ?? []).compactMap(\.stringValue)
             token = page["nextToken"]?.stringValue
         } while token != nil
         if arns.isEmpty { return try ClientSupport.json(args) ? printed(["clusters": []]) : 0 }
-        var clusters: [JSON] = []
+        var clusters: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 100) {
-            let page = try ClientSupport.call(args, "DescribeClusters", ["clusters": .array(arns[chunk..<min(chunk + 100, arns.count)].map(JSON.string))])
+            let page = try ClientSupport.call(args, "DescribeClusters", ["clusters": .array(arns[chunk..<min(chunk + 100, arns.count)].map(JSONValue.string))])
             clusters += page["clusters"]?.arrayValue ?? []
         }
         return try show(args, clusters)
@@ -60,7 +61,7 @@ struct ClusterCommand: CLICommand {
     static func describe(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
         let names = args.positionals.isEmpty ? ["default"] : args.positionals
-        let out = try ClientSupport.call(args, "DescribeClusters", ["clusters": .array(names.map(JSON.string)), "include": ["TAGS", "SETTINGS"]])
+        let out = try ClientSupport.call(args, "DescribeClusters", ["clusters": .array(names.map(JSONValue.string)), "include": ["TAGS", "SETTINGS"]])
         if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
         _ = try show(args, out["clusters"]?.arrayValue ?? [])
         for f in out["failures"]?.arrayValue ?? [] {
@@ -69,7 +70,7 @@ struct ClusterCommand: CLICommand {
         return (out["failures"]?.arrayValue ?? []).isEmpty ? 0 : 1
     }
 
-    static func show(_ args: Arguments, _ clusters: [JSON]) throws -> Int32 {
+    static func show(_ args: Arguments, _ clusters: [JSONValue]) throws -> Int32 {
         if try ClientSupport.json(args) { return printed(["clusters": .array(clusters)]) }
         print(ClientSupport.table(["NAME", "STATUS", "RUNNING", "PENDING", "SERVICES"], clusters.map { c in
             [c["clusterName"]?.stringValue ?? "", c["status"]?.stringValue ?? "", "\(c["runningTasksCount"]?.intValue ?? 0)",
@@ -78,7 +79,7 @@ struct ClusterCommand: CLICommand {
         return 0
     }
 
-    static func printed(_ value: JSON) -> Int32 {
+    static func printed(_ value: JSONValue) -> Int32 {
         ClientSupport.printJSON(value)
         return 0
     }

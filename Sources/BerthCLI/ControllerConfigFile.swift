@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 import BerthController
 import Foundation
@@ -38,7 +39,7 @@ enum ControllerConfigFile {
         return config
     }
 
-    static func check(_ value: JSON, _ name: String, _ path: String) throws {
+    static func check(_ value: JSONValue, _ name: String, _ path: String) throws {
         guard let number = value.doubleValue, number.isFinite, number >= 0 else {
             throw ClientFailure(message: "\(path): \(name) must be a non-negative number")
         }
@@ -47,12 +48,12 @@ enum ControllerConfigFile {
 
 /// Codable values <-> the agent's JSON.
 enum ServiceJSON {
-    static func encode<T: Encodable>(_ value: T) -> JSON {
-        guard let data = try? JSONEncoder().encode(value), let json = try? JSONParser.parse(Array(data)) else { return .null }
+    static func encode<T: Encodable>(_ value: T) -> JSONValue {
+        guard let data = try? JSONEncoder().encode(value), let json = try? JSONValue.parse(bytes: Array(data)) else { return .null }
         return json
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ json: JSON) -> T? {
-        try? JSONDecoder().decode(type, from: Data(json.bytes))
+    static func decode<T: Decodable>(_ type: T.Type, _ json: JSONValue) -> T? {
+        try? JSONDecoder().decode(type, from: Data(json.serializedBytes()))
     }
 }

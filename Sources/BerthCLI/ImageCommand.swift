@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthTasks
 import FoundationEssentials
 
@@ -13,8 +14,8 @@ struct ImageCommand: CLICommand {
 
         import options (stored in the image config; a task's entryPoint/command override them):
           --env K=V            default environment variable (repeatable)
-          --entrypoint ARGS    ENTRYPOINT, a JSON array or a whitespace-separated string
-          --cmd ARGS           CMD, a JSON array or a whitespace-separated string
+          --entrypoint ARGS    ENTRYPOINT, a JSONValue array or a whitespace-separated string
+          --cmd ARGS           CMD, a JSONValue array or a whitespace-separated string
           --workdir DIR        WorkingDir
           --user USER          User (name, uid, name:group or uid:gid)
           --stop-signal SIG    StopSignal (default SIGTERM)

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthCgroups
 import BerthInit
 import BerthRuntime
@@ -19,7 +20,7 @@ struct OCICommand: CLICommand {
     commands:
       create [--bundle DIR] [--pid-file FILE] ID    set up a container; it waits for `start`
       start ID                                       run the container's process
-      state ID                                       print the container's state as JSON
+      state ID                                       print the container's state as JSONValue
       kill [--all] ID [SIGNAL]                       signal PID 1 (default TERM), or every process with --all
       delete [--force] ID                            remove a stopped container (--force: kill it first)
       run [--bundle DIR] [--pid-file FILE] [--detach] ID

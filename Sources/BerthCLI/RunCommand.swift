@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthCgroups
 import BerthECS
 import BerthRuntime
@@ -16,7 +17,7 @@ struct RunCommand: CLICommand {
     static let usage = """
         usage: berth run [options] FILE
 
-        Validates FILE (a RegisterTaskDefinition JSON document), starts its containers in dependsOn
+        Validates FILE (a RegisterTaskDefinition JSONValue document), starts its containers in dependsOn
         order, streams their output as `name | line`, and stops the task the ECS way on Ctrl-C or
         SIGTERM (SIGTERM, stopTimeout, SIGKILL; reverse dependency order). Ends with a summary of
         exit codes, reasons, stopCode and stoppedReason. Exit status: the first essential
@@ -31,7 +32,7 @@ struct RunCommand: CLICommand {
                              (default 2048, as Podman; -1 or max: no limit)
           --explain          print each container's OCI spec (and its pids.max) before starting
           --quiet            no container output, only the summary
-          --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSON
+          --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSONValue
           --adopt            with --task-id of a task whose `berth run` died (e.g. was SIGKILLed):
                              re-attach to its running containers instead of starting new ones
         """

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 import BerthSys
 #if canImport(Glibc)
@@ -49,12 +50,12 @@ struct ServiceCommand: CLICommand {
         let service = try args.positional(0, "service name")
         guard let td = args.value("--task-definition") else { throw UsageError("missing --task-definition TASKDEF") }
         guard let count = try args.int("--desired-count", range: 0...5000) else { throw UsageError("missing --desired-count N") }
-        var input: JSON = ["serviceName": .string(service), "taskDefinition": .string(td), "desiredCount": .int(count)]
+        var input: JSONValue = ["serviceName": .string(service), "taskDefinition": .string(td), "desiredCount": .int(count)]
         if let c = try deploymentConfiguration(args) { input["deploymentConfiguration"] = c }
         if let g = try args.int("--grace-period", range: 0...2_147_483_647) { input["healthCheckGracePeriodSeconds"] = .int(g) }
         if let l = args.value("--launch-type") { input["launchType"] = .string(l) }
         if let p = args.value("--propagate-tags") { input["propagateTags"] = .string(p) }
-        var tags: [JSON] = []
+        var tags: [JSONValue] = []
         for t in args.all("--tag") {
             let (k, v) = try ClientSupport.parseKeyValue(t, option: "--tag")
             tags.append(["key": .string(k), "value": .string(v)])
@@ -68,7 +69,7 @@ struct ServiceCommand: CLICommand {
     static func update(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
         let service = try args.positional(0, "service name")
-        var input: JSON = ["service": .string(service)]
+        var input: JSONValue = ["service": .string(service)]
         if let td = args.value("--task-definition") { input["taskDefinition"] = .string(td) }
         if let n = try args.int("--desired-count", range: 0...5000) { input["desiredCount"] = .int(n) }
         if let c = try deploymentConfiguration(args) { input["deploymentConfiguration"] = c }
@@ -83,7 +84,7 @@ struct ServiceCommand: CLICommand {
     static func remove(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
         let service = try args.positional(0, "service name")
-        var input: JSON = ["service": .string(service)]
+        var input: JSONValue = ["service": .string(service)]
         if args.has("--force") { input["force"] = true }
         var out = try ClientSupport.call(args, "DeleteService", ClientSupport.withCluster(args, input))["service"] ?? [:]
         if args.has("--wait") { out = try waitFor(args, service, stable: false) }
@@ -92,15 +93,15 @@ struct ServiceCommand: CLICommand {
         return 0
     }
 
-    static func show(_ args: Arguments, _ service: JSON) -> Int32 {
+    static func show(_ args: Arguments, _ service: JSONValue) -> Int32 {
         if (try? ClientSupport.json(args)) == true { ClientSupport.printJSON(["service": service]); return 0 }
         print(describeText(service, now: wallClockNow()))
         return 0
     }
 
     /// `deploymentConfiguration` from the deployment options (nil when none was given).
-    static func deploymentConfiguration(_ args: Arguments) throws(UsageError) -> JSON? {
-        var c: JSON = [:]
+    static func deploymentConfiguration(_ args: Arguments) throws(UsageError) -> JSONValue? {
+        var c: JSONValue = [:]
         if let v = try args.int("--min-healthy-percent", range: 0...100) { c["minimumHealthyPercent"] = .int(v) }
         if let v = try args.int("--max-percent", range: 100...2000) { c["maximumPercent"] = .int(v) }
         let breaker = try onOff(args, "--circuit-breaker")
@@ -123,7 +124,7 @@ struct ServiceCommand: CLICommand {
 
     /// Polls DescribeServices: stable = ACTIVE, one deployment, runningCount == desiredCount
     /// (the ServicesStable waiter's rule); otherwise until INACTIVE.
-    static func waitFor(_ args: Arguments, _ service: String, stable: Bool) throws -> JSON {
+    static func waitFor(_ args: Arguments, _ service: String, stable: Bool) throws -> JSONValue {
         let timeout = Double(try args.int("--timeout", range: 1...86400) ?? 600)
         let deadline = wallClockNow() + timeout
         while true {
@@ -142,7 +143,7 @@ struct ServiceCommand: CLICommand {
         }
     }
 
-    static func describeOne(_ args: Arguments, _ service: String) throws -> JSON {
+    static func describeOne(_ args: Arguments, _ service: String) throws -> JSONValue {
         let out = try ClientSupport.call(args, "DescribeServices", ClientSupport.withCluster(args, ["services": [.string(service)]]))
         guard let s = out["services"]?.arrayValue?.first else { throw ClientFailure(message: "ServiceNotFoundException: service \(service) not found") }
         return s
@@ -155,15 +156,15 @@ struct ServiceCommand: CLICommand {
         var arns: [String] = []
         var token: String?
         repeat {
-            var page: JSON = ClientSupport.withCluster(args, ["maxResults": 100])
+            var page: JSONValue = ClientSupport.withCluster(args, ["maxResults": 100])
             if let token { page["nextToken"] = .string(token) }
             let out = try ClientSupport.call(args, "ListServices", page)
             arns += (out["serviceArns"]?.arrayValue ?? []).compactMap(\.stringValue)
             token = out["nextToken"]?.stringValue
         } while token != nil
-        var services: [JSON] = []
+        var services: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 10) {
-            let names = arns[chunk..<min(chunk + 10, arns.count)].map(JSON.string)
+            let names = arns[chunk..<min(chunk + 10, arns.count)].map(JSONValue.string)
             let out = try ClientSupport.call(args, "DescribeServices", ClientSupport.withCluster(args, ["services": .array(Array(names))]))
             services += out["services"]?.arrayValue ?? []
         }
@@ -185,7 +186,7 @@ struct ServiceCommand: CLICommand {
         guard !args.positionals.isEmpty else { throw UsageError("missing service name") }
         guard args.positionals.count <= 10 else { throw UsageError("at most 10 services at once") }
         let out = try ClientSupport.call(args, "DescribeServices",
-                                         ClientSupport.withCluster(args, ["services": .array(args.positionals.map(JSON.string)), "include": ["TAGS"]]))
+                                         ClientSupport.withCluster(args, ["services": .array(args.positionals.map(JSONValue.string)), "include": ["TAGS"]]))
         if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
         let now = wallClockNow()
         let services = out["services"]?.arrayValue ?? []
@@ -209,7 +210,7 @@ struct ServiceCommand: CLICommand {
     }
 
     /// The human view of one service: counts, throttle, deployments, latest events.
-    static func describeText(_ s: JSON, now: Double) -> String {
+    static func describeText(_ s: JSONValue, now: Double) -> String {
         var lines: [String] = []
         let config = s["deploymentConfiguration"] ?? [:]
         let breaker = config["deploymentCircuitBreaker"] ?? [:]

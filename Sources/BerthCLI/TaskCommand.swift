@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 import BerthSys
 #if canImport(Glibc)
@@ -41,11 +42,11 @@ struct TaskCommand: CLICommand {
     static func runTask(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
         let td = try args.positional(0, "task definition (FAMILY[:REVISION] or ARN)")
-        var input: JSON = ["taskDefinition": .string(td)]
+        var input: JSONValue = ["taskDefinition": .string(td)]
         if let n = try args.int("--count", range: 1...10) { input["count"] = .int(n) }
         if let s = args.value("--started-by") { input["startedBy"] = .string(s) }
         if let g = args.value("--group") { input["group"] = .string(g) }
-        var tags: [JSON] = []
+        var tags: [JSONValue] = []
         for t in args.all("--tag") {
             let (k, v) = try ClientSupport.parseKeyValue(t, option: "--tag")
             tags.append(["key": .string(k), "value": .string(v)])
@@ -57,10 +58,10 @@ struct TaskCommand: CLICommand {
             guard let container = args.value("--container") else {
                 throw UsageError("--env and --command-json need --container NAME (the container to override)")
             }
-            var o: JSON = ["name": .string(container)]
+            var o: JSONValue = ["name": .string(container)]
             if !env.isEmpty { o["environment"] = .array(env.map { ["name": .string($0.0), "value": .string($0.1)] }) }
             if let commandJSON {
-                guard let cmd = try? JSONParser.parse(commandJSON), let items = cmd.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                guard let cmd = try? JSONValue.parse(commandJSON, duplicateKeys: .keepLast), let items = cmd.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
                     throw UsageError("option --command-json: expected a JSON list of strings, e.g. '[\"sh\",\"-c\",\"echo hi\"]'")
                 }
                 o["command"] = cmd
@@ -83,9 +84,9 @@ struct TaskCommand: CLICommand {
     }
 
     /// Poll until every task is RUNNING or one STOPPED (as the tasks-running waiter does).
-    static func waitRunning(_ args: Arguments, _ arns: [String]) throws -> [JSON] {
+    static func waitRunning(_ args: Arguments, _ arns: [String]) throws -> [JSONValue] {
         while true {
-            let out = try ClientSupport.call(args, "DescribeTasks", ClientSupport.withCluster(args, ["tasks": .array(arns.map(JSON.string))]))
+            let out = try ClientSupport.call(args, "DescribeTasks", ClientSupport.withCluster(args, ["tasks": .array(arns.map(JSONValue.string))]))
             let tasks = out["tasks"]?.arrayValue ?? []
             let statuses = tasks.compactMap { $0["lastStatus"]?.stringValue }
             if statuses.contains("STOPPED") || (!statuses.isEmpty && statuses.allSatisfy { $0 == "RUNNING" }) { return tasks }
@@ -96,7 +97,7 @@ struct TaskCommand: CLICommand {
 
     static func list(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        var input: JSON = [:]
+        var input: JSONValue = [:]
         if let d = args.value("--desired-status") { input["desiredStatus"] = .string(d) }
         if let f = args.value("--family") { input["family"] = .string(f) }
         if let s = args.value("--started-by") { input["startedBy"] = .string(s) }
@@ -110,10 +111,10 @@ struct TaskCommand: CLICommand {
             arns += (out["taskArns"]?.arrayValue ?? []).compactMap(\.stringValue)
             token = out["nextToken"]?.stringValue
         } while token != nil
-        var tasks: [JSON] = []
+        var tasks: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 100) {
             let out = try ClientSupport.call(args, "DescribeTasks",
-                                             ClientSupport.withCluster(args, ["tasks": .array(arns[chunk..<min(chunk + 100, arns.count)].map(JSON.string))]))
+                                             ClientSupport.withCluster(args, ["tasks": .array(arns[chunk..<min(chunk + 100, arns.count)].map(JSONValue.string))]))
             tasks += out["tasks"]?.arrayValue ?? []
         }
         if try ClientSupport.json(args) { ClientSupport.printJSON(["tasks": .array(tasks)]); return 0 }
@@ -129,7 +130,7 @@ struct TaskCommand: CLICommand {
         let args = try Arguments(argv, spec: spec)
         guard !args.positionals.isEmpty else { throw UsageError("missing task id or ARN") }
         let out = try ClientSupport.call(args, "DescribeTasks",
-                                         ClientSupport.withCluster(args, ["tasks": .array(args.positionals.map(JSON.string)), "include": ["TAGS"]]))
+                                         ClientSupport.withCluster(args, ["tasks": .array(args.positionals.map(JSONValue.string)), "include": ["TAGS"]]))
         if try ClientSupport.json(args) { ClientSupport.printJSON(out) } else {
             for t in out["tasks"]?.arrayValue ?? [] {
                 print("\(t["taskArn"]?.stringValue ?? "")")
@@ -150,7 +151,7 @@ struct TaskCommand: CLICommand {
 
     static func stop(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        var input: JSON = ["task": .string(try args.positional(0, "task id or ARN"))]
+        var input: JSONValue = ["task": .string(try args.positional(0, "task id or ARN"))]
         if let r = args.value("--reason") { input["reason"] = .string(r) }
         let out = try ClientSupport.call(args, "StopTask", ClientSupport.withCluster(args, input))
         if try ClientSupport.json(args) { ClientSupport.printJSON(out) } else { print(out["task"]?["taskArn"]?.stringValue ?? "") }
@@ -159,7 +160,7 @@ struct TaskCommand: CLICommand {
 
     static func logs(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        var input: JSON = ["task": .string(try args.positional(0, "task id or ARN"))]
+        var input: JSONValue = ["task": .string(try args.positional(0, "task id or ARN"))]
         if let c = args.value("--container") { input["container"] = .string(c) }
         if let s = try args.int("--since", range: 0...(365 * 86400)) { input["since"] = .timestamp(wallClockNow() - Double(s)) }
         input = ClientSupport.withCluster(args, input)
@@ -185,7 +186,7 @@ struct TaskCommand: CLICommand {
         let task = try args.positional(0, "task id or ARN")
         let command = Array(args.positionals.dropFirst())
         guard !command.isEmpty else { throw UsageError("missing command: berth task exec TASK -- COMMAND [ARG]...") }
-        var input: JSON = ["task": .string(task), "command": .array(command.map(JSON.string))]
+        var input: JSONValue = ["task": .string(task), "command": .array(command.map(JSONValue.string))]
         if let c = args.value("--container") { input["container"] = .string(c) }
         let out = try ClientSupport.call(args, "Berth.ExecuteCommand", ClientSupport.withCluster(args, input))
         if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
@@ -229,19 +230,19 @@ struct TaskCommand: CLICommand {
         }
     }
 
-    static func taskStats(_ args: Arguments, _ task: String) throws -> JSON {
+    static func taskStats(_ args: Arguments, _ task: String) throws -> JSONValue {
         try ClientSupport.call(args, "Berth.GetTaskStats", ClientSupport.withCluster(args, ["task": .string(task)]))
     }
 
     /// One stats sample per task (named, or every RUNNING task); `gone` is the error of a task
     /// that has no stats any more.
-    static func sample(_ args: Arguments, _ named: [String]) throws -> (samples: [JSON], gone: String?) {
+    static func sample(_ args: Arguments, _ named: [String]) throws -> (samples: [JSONValue], gone: String?) {
         var tasks = named
         if tasks.isEmpty {
             let out = try ClientSupport.call(args, "ListTasks", ClientSupport.withCluster(args, ["desiredStatus": "RUNNING"]))
             tasks = (out["taskArns"]?.arrayValue ?? []).compactMap(\.stringValue)
         }
-        var samples: [JSON] = []
+        var samples: [JSONValue] = []
         var gone: String?
         for task in tasks {
             do {
@@ -256,7 +257,7 @@ struct TaskCommand: CLICommand {
     }
 
     /// One `docker stats` table from two samples of each task: CPU % of one core (100% = one CPU busy).
-    static func statsTable(_ before: [JSON], _ after: [JSON]) -> String {
+    static func statsTable(_ before: [JSONValue], _ after: [JSONValue]) -> String {
         let earlier = Dictionary(before.map { ($0["task"]?.stringValue ?? "", $0) }) { a, _ in a }
         let rows = after.flatMap { task in
             containerRows(earlier[task["task"]?.stringValue ?? ""] ?? task, task).map {
@@ -266,7 +267,7 @@ struct TaskCommand: CLICommand {
         return ClientSupport.table(["TASK", "CONTAINER", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"], rows)
     }
 
-    static func containerRows(_ before: JSON, _ after: JSON) -> [[String]] {
+    static func containerRows(_ before: JSONValue, _ after: JSONValue) -> [[String]] {
         let dt = (after["timestamp"]?.doubleValue ?? 0) - (before["timestamp"]?.doubleValue ?? 0)
         let earlier = Dictionary((before["containers"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0) }) { a, _ in a }
         return (after["containers"]?.arrayValue ?? []).map { c in

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthAgent
 
 /// `berth taskdef register|ls|describe|deregister` over the agent's socket.
@@ -5,7 +6,7 @@ struct TaskDefCommand: CLICommand {
     static let name = "taskdef"
     static let summary = "register, list, describe and deregister task definitions"
     static let usage = """
-        usage: berth taskdef register FILE|-      (RegisterTaskDefinition JSON; a describe-task-definition
+        usage: berth taskdef register FILE|-      (RegisterTaskDefinition JSONValue; a describe-task-definition
                                                  output or {"taskDefinition": ...} works too)
                berth taskdef ls [--family FAMILY] [--status ACTIVE|INACTIVE|DELETE_IN_PROGRESS]
                berth taskdef describe FAMILY[:REVISION]|ARN
@@ -48,7 +49,7 @@ struct TaskDefCommand: CLICommand {
         var arns: [String] = []
         var token: String?
         repeat {
-            var input: JSON = [:]
+            var input: JSONValue = [:]
             if let f = args.value("--family") { input["familyPrefix"] = .string(f) }
             if let s = args.value("--status") { input["status"] = .string(s) }
             if let token { input["nextToken"] = .string(token) }
@@ -57,7 +58,7 @@ struct TaskDefCommand: CLICommand {
             token = page["nextToken"]?.stringValue
         } while token != nil
         if try ClientSupport.json(args) {
-            ClientSupport.printJSON(["taskDefinitionArns": .array(arns.map(JSON.string))])
+            ClientSupport.printJSON(["taskDefinitionArns": .array(arns.map(JSONValue.string))])
         } else {
             print(ClientSupport.table(["TASK DEFINITION", "ARN"], arns.map { [ClientSupport.shortName($0), $0] }))
         }

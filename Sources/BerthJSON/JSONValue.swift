@@ -28,8 +28,26 @@ public enum JSONValue: Sendable, Equatable {
     public var doubleValue: Double? { if case .number(let n) = self { n.doubleValue } else { nil } }
     public var isNull: Bool { self == .null }
 
-    /// Member of an object (nil for non-objects and missing keys).
-    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+    /// Member of an object (nil for non-objects and missing keys). Setting on an object
+    /// replaces the member in place, appends it, or removes it (nil); on anything else it does nothing.
+    public subscript(key: String) -> JSONValue? {
+        get { objectValue?[key] }
+        set {
+            guard case .object(var object) = self else { return }
+            object[key] = newValue
+            self = .object(object)
+        }
+    }
+
+    /// An object from the non-nil members, in order.
+    public static func obj(_ members: [(String, JSONValue?)]) -> JSONValue {
+        .object(JSONObject(members.compactMap { k, v in v.map { (k, $0) } }))
+    }
+
+    /// Seconds since the epoch with millisecond precision, as ECS answers timestamps.
+    public static func timestamp(_ seconds: Double) -> JSONValue {
+        .double((seconds * 1000).rounded() / 1000)
+    }
 
     public static func int(_ value: Int) -> JSONValue { .number(JSONNumber(value)) }
     public static func double(_ value: Double) -> JSONValue { .number(JSONNumber(value)) }
@@ -109,8 +127,15 @@ public struct JSONObject: Sendable, Equatable {
     mutating func replaceValue(at index: Int, _ value: JSONValue) { members[index].value = value }
 }
 
+/// Iterates the members as (key, value) pairs, in order.
+extension JSONObject: Sequence {
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: JSONValue)> {
+        members.lazy.map { ($0.key, $0.value) }.makeIterator()
+    }
+}
+
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByFloatLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
@@ -118,5 +143,4 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(elements)) }
-    public init(nilLiteral: ()) { self = .null }
 }

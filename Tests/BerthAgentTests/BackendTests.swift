@@ -1,3 +1,4 @@
+import BerthJSON
 import Foundation
 import Testing
 @testable import BerthAgent
@@ -45,15 +46,15 @@ struct Harness {
         backend = ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { logs.add($0) })
     }
 
-    func call(_ op: String, _ input: JSON = [:]) throws -> JSON { try backend.call(op, input) }
+    func call(_ op: String, _ input: JSONValue = [:]) throws -> JSONValue { try backend.call(op, input) }
 
-    func error(_ op: String, _ input: JSON) -> APIError? {
+    func error(_ op: String, _ input: JSONValue) -> APIError? {
         do { _ = try backend.call(op, input); return nil } catch { return error }
     }
 
-    func register(_ family: String, command: [String] = ["sleep", "100"], essential: Bool = true) throws -> JSON {
+    func register(_ family: String, command: [String] = ["sleep", "100"], essential: Bool = true) throws -> JSONValue {
         try call("RegisterTaskDefinition", ["family": .string(family), "containerDefinitions": [[
-            "name": "app", "image": "busybox", "memory": 64, "essential": .bool(essential), "command": .array(command.map(JSON.string)),
+            "name": "app", "image": "busybox", "memory": 64, "essential": .bool(essential), "command": .array(command.map(JSONValue.string)),
         ]]])
     }
 }
@@ -115,9 +116,9 @@ struct Harness {
         for f in ["b", "a", "c", "d", "e"] { _ = try h.register(f) }
         _ = try h.register("a")
         var seen: [String] = []
-        var token: JSON? = nil
+        var token: JSONValue? = nil
         repeat {
-            var input: JSON = ["maxResults": 2]
+            var input: JSONValue = ["maxResults": 2]
             if let token { input["nextToken"] = token }
             let page = try h.call("ListTaskDefinitions", input)
             seen += (page["taskDefinitionArns"]?.arrayValue ?? []).compactMap(\.stringValue)
@@ -145,20 +146,20 @@ struct Harness {
         #expect(try h.call("ListTagsForResource", ["resourceArn": td])["tags"] == [["key": "k", "value": "v"]])
         #expect(try h.call("DescribeTaskDefinition", ["taskDefinition": "web:1", "include": ["TAGS"]])["tags"] == [["key": "k", "value": "v"]])
         #expect(try h.call("DescribeTaskDefinition", ["taskDefinition": "web:1"])["tags"] == nil)
-        let cluster: JSON = "arn:aws:ecs:us-east-1:000000000000:cluster/default"
+        let cluster: JSONValue = "arn:aws:ecs:us-east-1:000000000000:cluster/default"
         _ = try h.call("TagResource", ["resourceArn": cluster, "tags": [["key": "env", "value": "dev"]]])
         #expect(try h.call("ListTagsForResource", ["resourceArn": cluster])["tags"] == [["key": "env", "value": "dev"]])
         #expect(h.error("TagResource", ["resourceArn": cluster, "tags": [["key": "aws:x", "value": "y"]]])?.type == "InvalidParameterException")
         #expect(h.error("ListTagsForResource", ["resourceArn": "arn:aws:ecs:us-east-1:000000000000:cluster/none"])?.type == "ClusterNotFoundException")
         let task = try h.call("RunTask", ["taskDefinition": "web", "propagateTags": "TASK_DEFINITION", "tags": [["key": "t", "value": "1"]]])
         #expect(task["tasks"]?.arrayValue?.first?["tags"] == [["key": "t", "value": "1"], ["key": "k", "value": "v"]])
-        let tooMany = JSON.array((0..<51).map { ["key": .string("k\($0)"), "value": "v"] })
+        let tooMany = JSONValue.array((0..<51).map { ["key": .string("k\($0)"), "value": "v"] })
         #expect(h.error("TagResource", ["resourceArn": cluster, "tags": tooMany])?.type == "InvalidParameterException")
     }
 }
 
 @Suite struct TaskLifecycleTests {
-    func status(_ h: Harness, _ arn: JSON) throws -> JSON {
+    func status(_ h: Harness, _ arn: JSONValue) throws -> JSONValue {
         try h.call("DescribeTasks", ["tasks": [arn]])["tasks"]!.arrayValue![0]
     }
 
@@ -212,7 +213,7 @@ struct Harness {
         let dir = TempDir()
         let h = try Harness(dir: dir.path)
         _ = try h.register("web")
-        let overrides: JSON = ["containerOverrides": [["name": "app", "command": ["true"], "environment": [["name": "A", "value": "1"]], "memory": 128]]]
+        let overrides: JSONValue = ["containerOverrides": [["name": "app", "command": ["true"], "environment": [["name": "A", "value": "1"]], "memory": 128]]]
         let arn = try h.call("RunTask", ["taskDefinition": "web", "overrides": overrides])["tasks"]!.arrayValue![0]["taskArn"]!
         h.clock.advance(5)
         let t = try status(h, arn)
@@ -269,7 +270,7 @@ struct Harness {
     @Test func stateSurvivesRestartAndLostTasksStop() throws {
         let dir = TempDir()
         let clock = ManualClock()
-        let arn: JSON
+        let arn: JSONValue
         do {
             let h = try Harness(dir: dir.path, clock: clock)
             _ = try h.call("CreateCluster", ["clusterName": "prod"])

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthSys
 import Foundation
 import Glibc
@@ -85,7 +86,7 @@ import Testing
     @Test func badRequestsGetECSErrorsAndTheAgentKeepsServing() throws {
         let r = try Running()
         let c = r.signed
-        func failure(_ op: String, _ body: JSON) -> AgentClient.Failure? {
+        func failure(_ op: String, _ body: JSONValue) -> AgentClient.Failure? {
             do { _ = try c.call(op, body); return nil } catch { return error }
         }
         #expect(failure("NoSuchOperation", [:])?.type == "UnknownOperationException")
@@ -150,7 +151,7 @@ import Testing
         ]
         for (request, status, type) in cases {
             let a = try r.raw(Array(request.utf8))
-            let json = try JSONParser.parse(a.body)
+            let json = try JSONValue.parse(a.body)
             #expect(a.status == status && json["__type"]?.stringValue == type && json["message"]?.stringValue?.isEmpty == false, "\(status)")
         }
         // GET is not an operation.
@@ -159,7 +160,7 @@ import Testing
         let router = APIRouter(backend: r.daemon.backend, verifier: SigV4Verifier(region: "us-east-1", service: "ecs") { _ in nil })
         for (status, type) in cases.map({ ($0.1, $0.2) }) + [(408, "RequestTimeoutException"), (503, "ThrottlingException")] {
             let answer = router.protocolError(HTTPProtocolError(status, "refused"))
-            let json = try JSONParser.parse(answer.body)
+            let json = try JSONValue.parse(bytes: answer.body)
             #expect(answer.status == status && answer.close && json["__type"]?.stringValue == type, "\(status)")
             #expect(answer.headers.contains { $0.name == "x-amzn-RequestId" && !$0.value.isEmpty }, "\(status)")
             #expect(answer.headers.contains { $0 == ("Content-Type", "application/x-amz-json-1.1") }, "\(status)")

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthController
 import Foundation
 import Testing
@@ -20,7 +21,7 @@ import Testing
             backend = ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { _ in })
         }
 
-        func call(_ op: String, _ input: JSON = [:]) throws -> JSON { try backend.call(op, input) }
+        func call(_ op: String, _ input: JSONValue = [:]) throws -> JSONValue { try backend.call(op, input) }
 
         /// Merge engine reports, then one reconcile of every service.
         func step(_ seconds: Double) {
@@ -29,18 +30,18 @@ import Testing
             backend.tickServices()
         }
 
-        func service(_ name: String) throws -> JSON {
+        func service(_ name: String) throws -> JSONValue {
             try #require(try call("DescribeServices", ["services": [.string(name)]])["services"]?.arrayValue?.first)
         }
 
-        func serviceTasks(_ name: String, desired: String = "RUNNING") throws -> [JSON] {
+        func serviceTasks(_ name: String, desired: String = "RUNNING") throws -> [JSONValue] {
             let arns = try call("ListTasks", ["serviceName": .string(name), "desiredStatus": .string(desired)])["taskArns"] ?? []
             guard !(arns.arrayValue ?? []).isEmpty else { return [] }
             return try call("DescribeTasks", ["tasks": arns])["tasks"]?.arrayValue ?? []
         }
     }
 
-    static let td: JSON = ["family": "web", "containerDefinitions": [["name": "app", "image": "busybox", "memory": 64, "command": ["sleep", "100"]]]]
+    static let td: JSONValue = ["family": "web", "containerDefinitions": [["name": "app", "image": "busybox", "memory": 64, "command": ["sleep", "100"]]]]
 
     @Test func createTicksTasksThroughTheTaskPathsUntilCompleted() throws {
         let dir = TempDir()
@@ -126,7 +127,7 @@ import Testing
         td["containerDefinitions"] = [["name": "app", "image": "busybox", "memory": 64, "command": ["false"]]]
         _ = try w.call("RegisterTaskDefinition", td)
         _ = try w.call("CreateService", ["serviceName": "c", "taskDefinition": "web", "desiredCount": 1])
-        var throttle: JSON?
+        var throttle: JSONValue?
         for _ in 0..<400 where throttle == nil {
             w.step(0.1)
             throttle = try w.service("c")["berthThrottle"]

@@ -77,4 +77,20 @@ import Testing
         o.set("n", Int64(-5)); o.set("u", UInt64.max); o.set("skip", String?.none); o.set("m", ["b": 2, "a": 1])
         #expect(o.value.serialized() == #"{"n":-5,"u":18446744073709551615,"m":{"a":1,"b":2}}"#)
     }
+
+    /// The agent's conveniences: member assignment, objects without nil members, ECS timestamps.
+    @Test func agentConveniencesEditObjectsInPlaceAndWriteTimestamps() throws {
+        var v: JSONValue = ["b": 1, "a": "x"]
+        v["b"] = nil
+        v["a"] = 2
+        v["c"] = .obj([("d", nil), ("e", true)])
+        #expect(v.serialized() == #"{"a":2,"c":{"e":true}}"#)
+        #expect(v.objectValue?.map(\.key) == ["a", "c"])
+        var scalar: JSONValue = 1
+        scalar["a"] = 2
+        #expect(scalar == 1)
+        #expect(JSONValue.timestamp(1480729663.5171).serialized() == "1480729663.517")
+        #expect(JSONValue.timestamp(1.7e9).serialized() == "1700000000")
+        #expect(JSONValue.double(3).serialized() == "3")
+    }
 }

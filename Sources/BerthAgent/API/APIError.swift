@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// An ECS-style error: `{"__type": type, "message": message}` with an HTTP status.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var type: String
@@ -19,5 +21,5 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let clusterNotFound = APIError("ClusterNotFoundException", "Cluster not found.")
     public static func resourceNotFound(_ m: String) -> APIError { APIError("ResourceNotFoundException", m) }
 
-    public var body: JSON { ["__type": .string(type), "message": .string(message)] }
+    public var body: JSONValue { ["__type": .string(type), "message": .string(message)] }
 }

@@ -1,3 +1,4 @@
+import BerthJSON
 import Foundation
 
 /// Opaque `nextToken`s: base64 of a small JSON document naming the next offset and the list
@@ -16,13 +17,13 @@ enum Pagination {
     }
 
     static func encode(_ offset: Int, list: String) -> String {
-        let doc: JSON = ["v": 1, "list": .string(list), "offset": .int(offset)]
-        return Data(doc.bytes).base64EncodedString()
+        let doc: JSONValue = ["v": 1, "list": .string(list), "offset": .int(offset)]
+        return Data(doc.serializedBytes()).base64EncodedString()
     }
 
     static func decode(_ token: String, list: String) -> Int? {
         guard token.count < 1024, let data = Data(base64Encoded: token),
-              let doc = try? JSONParser.parse(Array(data)),
+              let doc = try? JSONValue.parse(bytes: Array(data)),
               doc["list"]?.stringValue == list, let offset = doc["offset"]?.intValue, offset >= 0 else { return nil }
         return offset
     }

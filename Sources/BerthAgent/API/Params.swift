@@ -1,22 +1,24 @@
+import BerthJSON
+
 /// Typed, path-aware access to a request object. A member of the wrong JSON type is a
 /// SerializationException naming the member, as AWS's JSON protocol answers.
 public struct Params: Sendable {
-    public let json: JSON
+    public let json: JSONValue
     public let path: String
 
-    public init(_ json: JSON, path: String = "") {
+    public init(_ json: JSONValue, path: String = "") {
         self.json = json
         self.path = path
     }
 
     func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func value(_ key: String) -> JSON? {
+    func value(_ key: String) -> JSONValue? {
         guard let v = json[key], !v.isNull else { return nil }
         return v
     }
 
-    func typeError(_ key: String, _ expected: String, _ got: JSON) -> APIError {
+    func typeError(_ key: String, _ expected: String, _ got: JSONValue) -> APIError {
         .serialization("Unexpected value at '\(name(key))': expected \(expected), got \(got.typeName)")
     }
 
@@ -33,7 +35,7 @@ public struct Params: Sendable {
 
     public func int(_ key: String) throws(APIError) -> Int? {
         guard let v = value(key) else { return nil }
-        guard let i = v.intValue else { throw typeError(key, "an integer", v) }
+        guard let i = v.intValue ?? v.doubleValue.flatMap(Int.init(exactly:)) else { throw typeError(key, "an integer", v) }
         return i
     }
 
@@ -43,7 +45,7 @@ public struct Params: Sendable {
         return b
     }
 
-    public func list(_ key: String) throws(APIError) -> [JSON]? {
+    public func list(_ key: String) throws(APIError) -> [JSONValue]? {
         guard let v = value(key) else { return nil }
         guard let a = v.arrayValue else { throw typeError(key, "a list", v) }
         return a
@@ -103,11 +105,11 @@ public struct Params: Sendable {
 }
 
 /// Tags on the wire: `[{"key": k, "value": v}]`.
-func tagsJSON(_ tags: [(String, String)]) -> JSON {
+func tagsJSON(_ tags: [(String, String)]) -> JSONValue {
     .array(tags.map { ["key": .string($0.0), "value": .string($0.1)] })
 }
 
-func tagsFrom(_ json: JSON?) -> [(String, String)] {
+func tagsFrom(_ json: JSONValue?) -> [(String, String)] {
     (json?.arrayValue ?? []).compactMap { t in
         guard let k = t["key"]?.stringValue else { return nil }
         return (k, t["value"]?.stringValue ?? "")

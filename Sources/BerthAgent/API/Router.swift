@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthHTTP
 import Foundation
 
@@ -29,7 +30,7 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
         }
     }
 
-    func route(_ request: HTTPRequest, trusted: Bool) throws(APIError) -> (JSON, Bool, String) {
+    func route(_ request: HTTPRequest, trusted: Bool) throws(APIError) -> (JSONValue, Bool, String) {
         guard request.method == "POST" else {
             throw APIError("UnknownOperationException", "Only POST / is served (got \(request.method.prefix(16)) \(request.path.prefix(64))).", status: 404)
         }
@@ -57,11 +58,11 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
         if let type = request.header("Content-Type")?.lowercased(), !type.hasPrefix("application/x-amz-json-1.1"), !type.hasPrefix("application/json") {
             throw APIError.serialization("Content-Type must be application/x-amz-json-1.1, not \(type.prefix(64)).")
         }
-        let body: JSON
+        let body: JSONValue
         if request.body.isEmpty {
             body = [:]
         } else {
-            do { body = try JSONParser.parse(request.body) } catch {
+            do { body = try JSONValue.parse(bytes: request.body, duplicateKeys: .keepLast) } catch {
                 throw APIError.serialization("Request body is not valid JSON: \(error)")
             }
         }
@@ -69,11 +70,11 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
         return (body, isPrivate, op)
     }
 
-    func respond(_ status: Int, _ body: JSON, requestId: String) -> HTTPResponse {
+    func respond(_ status: Int, _ body: JSONValue, requestId: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: [
             ("x-amzn-RequestId", requestId), ("Content-Type", "application/x-amz-json-1.1"),
             ("Date", HTTPResponse.date(clock())),
-        ], body: body.bytes)
+        ], body: body.serializedBytes())
     }
 
     public func protocolError(_ error: HTTPProtocolError) -> HTTPResponse {

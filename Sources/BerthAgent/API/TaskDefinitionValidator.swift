@@ -1,11 +1,12 @@
+import BerthJSON
 import BerthECS
 
 /// What the agent stores for a registration: the normalised request (§1.2, without tags)
 /// and the launch types ECS computes it is compatible with.
 public struct ValidatedTaskDefinition: Sendable {
-    public var definition: JSON
+    public var definition: JSONValue
     public var compatibilities: [String]
-    public init(definition: JSON, compatibilities: [String]) {
+    public init(definition: JSONValue, compatibilities: [String]) {
         self.definition = definition
         self.compatibilities = compatibilities
     }
@@ -13,7 +14,7 @@ public struct ValidatedTaskDefinition: Sendable {
 
 /// Turns a RegisterTaskDefinition request into what ECS stores, or an ECS error.
 public protocol TaskDefinitionValidator: Sendable {
-    func validate(_ request: JSON) throws(APIError) -> ValidatedTaskDefinition
+    func validate(_ request: JSONValue) throws(APIError) -> ValidatedTaskDefinition
 }
 
 /// The BerthECS model: typed decoding with JSON paths, every register-time rule with ECS's
@@ -21,15 +22,12 @@ public protocol TaskDefinitionValidator: Sendable {
 public struct ECSModelValidator: TaskDefinitionValidator {
     public init() {}
 
-    public func validate(_ request: JSON) throws(APIError) -> ValidatedTaskDefinition {
-        let report = ECSValidation.validateTaskDefinition(bytes: request.bytes)
+    public func validate(_ request: JSONValue) throws(APIError) -> ValidatedTaskDefinition {
+        let report = ECSValidation.validateTaskDefinition(request)
         if let error = report.registerError { throw APIError(error.name, error.message) }
         guard let input = report.definition else { throw .client("The request is not a task definition.") }
         let registered = RegisteredTaskDefinition(definition: input, region: "local", account: "local", revision: 1, registeredAt: 0)
-        var definition: JSON
-        do { definition = try JSONParser.parse(input.normalized().jsonValue.serializedBytes()) } catch {
-            throw .server("Could not re-read the normalised task definition: \(error)")
-        }
+        var definition = input.normalized().jsonValue
         definition["tags"] = nil
         return ValidatedTaskDefinition(definition: definition, compatibilities: registered.compatibilities.map(\.rawValue))
     }

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthHTTP
 import BerthSys
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ public enum CredentialStore {
     public static func path(stateDir: String) -> String { "\(stateDir)/credentials.json" }
 
     public static func load(stateDir: String) throws -> SigV4Credentials {
-        let json = try JSONParser.parse(try Files.readBytes(path(stateDir: stateDir)))
+        let json = try JSONValue.parse(bytes: try Files.readBytes(path(stateDir: stateDir)), duplicateKeys: .keepLast)
         guard let id = json["accessKeyId"]?.stringValue, let secret = json["secretAccessKey"]?.stringValue, !id.isEmpty, secret.count >= 20 else {
             throw EngineError("\(path(stateDir: stateDir)): accessKeyId and secretAccessKey are required")
         }
@@ -29,8 +30,8 @@ public enum CredentialStore {
         }
         try Files.makeDirectories(stateDir, mode: 0o700)
         let creds = try generate()
-        let json: JSON = ["accessKeyId": .string(creds.accessKeyId), "secretAccessKey": .string(creds.secretAccessKey)]
-        try Files.writeAtomically(file, json.bytes + [0x0A], mode: 0o600)
+        let json: JSONValue = ["accessKeyId": .string(creds.accessKeyId), "secretAccessKey": .string(creds.secretAccessKey)]
+        try Files.writeAtomically(file, json.serializedBytes() + [0x0A], mode: 0o600)
         return creds
     }
 

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthController
 import BerthSys
 import Foundation
@@ -125,7 +126,7 @@ public final class ECSBackend: @unchecked Sendable {
         save("families", family, ["family": .string(family), "lastRevision": .int(lastRevision[family] ?? 0)])
     }
 
-    private func save(_ kind: String, _ name: String, _ value: JSON) {
+    private func save(_ kind: String, _ name: String, _ value: JSONValue) {
         writer.enqueue(kind, name, value)
     }
 
@@ -139,14 +140,14 @@ public final class ECSBackend: @unchecked Sendable {
     // MARK: dispatch
 
     /// Runs one API operation. `operation` is the part of X-Amz-Target after the prefix.
-    public func call(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
+    public func call(_ operation: String, _ input: JSONValue) throws(APIError) -> JSONValue {
         let p = Params(input)
         // Reads see the engine's view at most 10 ms old: `observe()` reports only tasks whose
         // snapshot changed, so it is cheap; the age just shares one engine read across a burst
         // of reads (100 ms made DescribeTasks lag a container start by 50 ms on average).
         if Self.readsTasks.contains(operation) { refreshFromEngine(maxAge: 0.01) }
         lock.lock()
-        let result: Result<JSON, APIError>
+        let result: Result<JSONValue, APIError>
         do { result = .success(try dispatch(operation, p)) } catch { result = .failure(error) }
         let work = deferred
         deferred = []
@@ -158,7 +159,7 @@ public final class ECSBackend: @unchecked Sendable {
         return try result.get()
     }
 
-    func dispatch(_ operation: String, _ p: Params) throws(APIError) -> JSON {
+    func dispatch(_ operation: String, _ p: Params) throws(APIError) -> JSONValue {
         switch operation {
         case "CreateCluster": return try createCluster(p)
         case "DescribeClusters": return try describeClusters(p)
@@ -185,7 +186,7 @@ public final class ECSBackend: @unchecked Sendable {
 
     /// Agent-private operations (X-Amz-Target prefix `Berth.`); they may block on the engine,
     /// so they take the lock only to resolve the task.
-    public func callPrivate(_ operation: String, _ input: JSON) throws(APIError) -> JSON {
+    public func callPrivate(_ operation: String, _ input: JSONValue) throws(APIError) -> JSONValue {
         let p = Params(input)
         switch operation {
         case "GetTaskLogs": return try getTaskLogs(p)

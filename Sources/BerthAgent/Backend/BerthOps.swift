@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// Agent-private operations (X-Amz-Target `Berth.<Op>`) for the CLI: logs, stats, exec.
 extension ECSBackend {
     func resolveTaskForEngine(_ p: Params) throws(APIError) -> TaskRecord {
@@ -9,7 +11,7 @@ extension ECSBackend {
         return r
     }
 
-    func getTaskLogs(_ p: Params) throws(APIError) -> JSON {
+    func getTaskLogs(_ p: Params) throws(APIError) -> JSONValue {
         let r = try resolveTaskForEngine(p)
         let container = try p.string("container")
         if let container, !r.plan.containerNames.contains(container) {
@@ -31,7 +33,7 @@ extension ECSBackend {
         }
     }
 
-    func getTaskStats(_ p: Params) throws(APIError) -> JSON {
+    func getTaskStats(_ p: Params) throws(APIError) -> JSONValue {
         let r = try resolveTaskForEngine(p)
         guard r.lastStatus == "RUNNING" else { throw .invalidParameter("The task is \(r.lastStatus), not RUNNING.") }
         do {
@@ -46,7 +48,7 @@ extension ECSBackend {
         }
     }
 
-    func executeCommand(_ p: Params) throws(APIError) -> JSON {
+    func executeCommand(_ p: Params) throws(APIError) -> JSONValue {
         let r = try resolveTaskForEngine(p)
         guard let command = try p.stringList("command"), !command.isEmpty else { throw .invalidParameter("command is required.") }
         let container = try p.string("container") ?? r.plan.containerNames.first ?? ""

@@ -1,10 +1,12 @@
+import BerthJSON
+
 /// CreateCluster, DescribeClusters, ListClusters, DeleteCluster.
 extension ECSBackend {
-    func clusterJSON(_ c: ClusterRecord, include: [String]) -> JSON {
+    func clusterJSON(_ c: ClusterRecord, include: [String]) -> JSONValue {
         let live = tasks.values.filter { $0.cluster == c.name }
         let running = live.filter { $0.lastStatus == "RUNNING" }.count
         let pending = live.filter { ["PROVISIONING", "PENDING", "ACTIVATING"].contains($0.lastStatus) }.count
-        var j = JSON.obj([
+        var j = JSONValue.obj([
             ("clusterArn", .string(arns.cluster(c.name))), ("clusterName", .string(c.name)), ("status", .string(c.status)),
             ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
             ("activeServicesCount", .int(activeServiceCount(c.name))), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
@@ -16,13 +18,13 @@ extension ECSBackend {
         return j
     }
 
-    func createCluster(_ p: Params) throws(APIError) -> JSON {
+    func createCluster(_ p: Params) throws(APIError) -> JSONValue {
         let name = try p.string("clusterName") ?? "default"
         guard isValidName(name) else {
             throw .invalidParameter("Cluster name must be 1-255 characters: letters, digits, hyphens and underscores.")
         }
         let tags = try p.tags() ?? []
-        let settings = try p.list("settings").map(JSON.array)
+        let settings = try p.list("settings").map(JSONValue.array)
         if var existing = clusters[name] {
             if existing.status == "ACTIVE" { return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])] }
             existing.status = "ACTIVE"
@@ -39,15 +41,15 @@ extension ECSBackend {
         return ["cluster": clusterJSON(c, include: ["TAGS", "SETTINGS"])]
     }
 
-    func describeClusters(_ p: Params) throws(APIError) -> JSON {
+    func describeClusters(_ p: Params) throws(APIError) -> JSONValue {
         let names = try p.stringList("clusters") ?? ["default"]
         guard names.count <= 100 else { throw .invalidParameter("At most 100 clusters can be described at once.") }
         let include = try p.stringList("include") ?? []
         for i in include where !["ATTACHMENTS", "CONFIGURATIONS", "SETTINGS", "STATISTICS", "TAGS"].contains(i) {
             throw .invalidParameter("Invalid include value '\(i)'.")
         }
-        var found: [JSON] = []
-        var failures: [JSON] = []
+        var found: [JSONValue] = []
+        var failures: [JSONValue] = []
         for raw in names {
             if let name = arns.clusterName(raw), let c = clusters[name] {
                 found.append(clusterJSON(c, include: include))
@@ -58,13 +60,13 @@ extension ECSBackend {
         return ["clusters": .array(found), "failures": .array(failures)]
     }
 
-    func listClusters(_ p: Params) throws(APIError) -> JSON {
+    func listClusters(_ p: Params) throws(APIError) -> JSONValue {
         let all = clusters.values.filter { $0.status == "ACTIVE" }.map { arns.cluster($0.name) }.sorted()
         let (page, next) = try Pagination.page(all, params: p, list: "clusters")
-        return .obj([("clusterArns", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
+        return .obj([("clusterArns", .array(page.map(JSONValue.string))), ("nextToken", next.map(JSONValue.string))])
     }
 
-    func deleteCluster(_ p: Params) throws(APIError) -> JSON {
+    func deleteCluster(_ p: Params) throws(APIError) -> JSONValue {
         let raw = try p.requiredString("cluster")
         guard let name = arns.clusterName(raw), var c = clusters[name], c.status == "ACTIVE" else { throw .clusterNotFound }
         if name == "default" {

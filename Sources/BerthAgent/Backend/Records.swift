@@ -1,18 +1,20 @@
+import BerthJSON
+
 /// In-memory records of what the agent owns. Each persists as one JSON file (StateStore).
 
 struct ClusterRecord {
     var name: String
     var status: String
     var tags: [(String, String)]
-    var settings: JSON?
+    var settings: JSONValue?
     var createdAt: Double
 
-    var json: JSON {
+    var json: JSONValue {
         .obj([("clusterName", .string(name)), ("status", .string(status)), ("tags", tagsJSON(tags)), ("settings", settings),
               ("createdAt", .timestamp(createdAt))])
     }
 
-    init(name: String, status: String = "ACTIVE", tags: [(String, String)] = [], settings: JSON? = nil, createdAt: Double) {
+    init(name: String, status: String = "ACTIVE", tags: [(String, String)] = [], settings: JSONValue? = nil, createdAt: Double) {
         self.name = name
         self.status = status
         self.tags = tags
@@ -20,7 +22,7 @@ struct ClusterRecord {
         self.createdAt = createdAt
     }
 
-    init?(json: JSON) {
+    init?(json: JSONValue) {
         guard let name = json["clusterName"]?.stringValue, isValidName(name) else { return nil }
         self.init(name: name, status: json["status"]?.stringValue ?? "ACTIVE", tags: tagsFrom(json["tags"]), settings: json["settings"],
                   createdAt: json["createdAt"]?.doubleValue ?? 0)
@@ -29,7 +31,7 @@ struct ClusterRecord {
 
 struct TaskDefRecord {
     /// The TaskDefinition exactly as DescribeTaskDefinition returns it.
-    var taskDefinition: JSON
+    var taskDefinition: JSONValue
     var tags: [(String, String)]
 
     var family: String { taskDefinition["family"]?.stringValue ?? "" }
@@ -38,14 +40,14 @@ struct TaskDefRecord {
     var arn: String { taskDefinition["taskDefinitionArn"]?.stringValue ?? "" }
     var key: String { "\(family):\(revision)" }
 
-    var json: JSON { ["taskDefinition": taskDefinition, "tags": tagsJSON(tags)] }
+    var json: JSONValue { ["taskDefinition": taskDefinition, "tags": tagsJSON(tags)] }
 
-    init(taskDefinition: JSON, tags: [(String, String)]) {
+    init(taskDefinition: JSONValue, tags: [(String, String)]) {
         self.taskDefinition = taskDefinition
         self.tags = tags
     }
 
-    init?(json: JSON) {
+    init?(json: JSONValue) {
         guard let td = json["taskDefinition"], td["family"]?.stringValue != nil, td["revision"]?.intValue != nil,
               td["taskDefinitionArn"]?.stringValue != nil else { return nil }
         self.init(taskDefinition: td, tags: tagsFrom(json["tags"]))
@@ -54,7 +56,7 @@ struct TaskDefRecord {
 
 struct TaskRecord {
     /// The Task exactly as DescribeTasks returns it (without tags, kept apart).
-    var task: JSON
+    var task: JSONValue
     var plan: TaskLaunchPlan
     var tags: [(String, String)]
     var clientToken: String?
@@ -72,12 +74,12 @@ struct TaskRecord {
         return StopIntent(code: code, reason: task["stoppedReason"]?.stringValue ?? "")
     }
 
-    var json: JSON {
-        .obj([("task", task), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSON.string)),
+    var json: JSONValue {
+        .obj([("task", task), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSONValue.string)),
               ("stopSent", .bool(stopSent))])
     }
 
-    init(task: JSON, plan: TaskLaunchPlan, tags: [(String, String)], clientToken: String?) {
+    init(task: JSONValue, plan: TaskLaunchPlan, tags: [(String, String)], clientToken: String?) {
         self.task = task
         self.plan = plan
         self.tags = tags
@@ -85,7 +87,7 @@ struct TaskRecord {
         self.stopSent = false
     }
 
-    init?(json: JSON) {
+    init?(json: JSONValue) {
         guard let task = json["task"], task["taskArn"]?.stringValue != nil, let planJSON = json["plan"], let plan = TaskLaunchPlan(json: planJSON) else { return nil }
         self.init(task: task, plan: plan, tags: tagsFrom(json["tags"]), clientToken: json["clientToken"]?.stringValue)
         stopSent = json["stopSent"]?.boolValue ?? false

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// TagResource, UntagResource, ListTagsForResource for clusters, task definitions and tasks.
 extension ECSBackend {
     enum Taggable {
@@ -44,7 +46,7 @@ extension ECSBackend {
         }
     }
 
-    func tagResource(_ p: Params) throws(APIError) -> JSON {
+    func tagResource(_ p: Params) throws(APIError) -> JSONValue {
         let target = try resolveTaggable(p)
         guard let new = try p.tags(), !new.isEmpty else { throw .invalidParameter("tags is required.") }
         var current = tags(of: target)
@@ -57,14 +59,14 @@ extension ECSBackend {
         return [:]
     }
 
-    func untagResource(_ p: Params) throws(APIError) -> JSON {
+    func untagResource(_ p: Params) throws(APIError) -> JSONValue {
         let target = try resolveTaggable(p)
         guard let keys = try p.stringList("tagKeys") else { throw .invalidParameter("tagKeys is required.") }
         setTags(tags(of: target).filter { !keys.contains($0.0) }, on: target)
         return [:]
     }
 
-    func listTagsForResource(_ p: Params) throws(APIError) -> JSON {
+    func listTagsForResource(_ p: Params) throws(APIError) -> JSONValue {
         let target = try resolveTaggable(p)
         return ["tags": tagsJSON(tags(of: target))]
     }

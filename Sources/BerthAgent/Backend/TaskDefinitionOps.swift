@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// RegisterTaskDefinition, DescribeTaskDefinition, ListTaskDefinitions,
 /// ListTaskDefinitionFamilies, DeregisterTaskDefinition, DeleteTaskDefinitions.
 extension ECSBackend {
@@ -13,8 +15,8 @@ extension ECSBackend {
         return latest
     }
 
-    func registerTaskDefinition(_ p: Params) throws(APIError) -> JSON {
-        let size = p.json.bytes.count
+    func registerTaskDefinition(_ p: Params) throws(APIError) -> JSONValue {
+        let size = p.json.serializedBytes().count
         guard size <= 64 * 1024 else {
             throw .client("Task definition size \(size) bytes exceeds the limit of 65536 bytes.")
         }
@@ -26,13 +28,13 @@ extension ECSBackend {
         guard revision <= 1_000_000 else { throw APIError("LimitExceededException", "Too many revisions of family \(family).") }
         let arn = arns.taskDefinition(family, revision)
         // Server-computed members, in the order real responses show them.
-        var members: [(String, JSON)] = [("taskDefinitionArn", .string(arn))]
-        members += td.objectValue ?? []
-        td = .object(members)
+        var members: [(String, JSONValue)] = [("taskDefinitionArn", .string(arn))]
+        members += td.objectValue?.map { ($0.key, $0.value) } ?? []
+        td = .object(JSONObject(members))
         td["revision"] = .int(revision)
         td["status"] = "ACTIVE"
         td["requiresAttributes"] = .array(requiredAttributes(td))
-        td["compatibilities"] = .array(validated.compatibilities.map(JSON.string))
+        td["compatibilities"] = .array(validated.compatibilities.map(JSONValue.string))
         td["registeredAt"] = .timestamp(clock())
         td["registeredBy"] = .string("arn:aws:iam::\(config.accountId):root")
         let record = TaskDefRecord(taskDefinition: td, tags: tags)
@@ -43,7 +45,7 @@ extension ECSBackend {
         return .obj([("taskDefinition", td), ("tags", tags.isEmpty ? nil : tagsJSON(tags))])
     }
 
-    func requiredAttributes(_ td: JSON) -> [JSON] {
+    func requiredAttributes(_ td: JSONValue) -> [JSONValue] {
         var names = ["com.amazonaws.ecs.capability.docker-remote-api.1.18"]
         if td["networkMode"]?.stringValue == "awsvpc" { names.append("ecs.capability.task-eni") }
         if td["executionRoleArn"] != nil { names.append("ecs.capability.execution-role-ecr-pull") }
@@ -54,14 +56,14 @@ extension ECSBackend {
         return names.map { ["name": .string($0)] }
     }
 
-    func describeTaskDefinition(_ p: Params) throws(APIError) -> JSON {
+    func describeTaskDefinition(_ p: Params) throws(APIError) -> JSONValue {
         let ref = try p.requiredString("taskDefinition")
         let include = try p.stringList("include") ?? []
         let td = try lookupTaskDefinition(ref)
         return .obj([("taskDefinition", td.taskDefinition), ("tags", include.contains("TAGS") ? tagsJSON(td.tags) : nil)])
     }
 
-    func listTaskDefinitions(_ p: Params) throws(APIError) -> JSON {
+    func listTaskDefinitions(_ p: Params) throws(APIError) -> JSONValue {
         let family = try p.string("familyPrefix")
         let status = try p.string("status") ?? "ACTIVE"
         guard ["ACTIVE", "INACTIVE", "DELETE_IN_PROGRESS"].contains(status) else { throw .invalidParameter("Invalid status '\(status)'.") }
@@ -71,10 +73,10 @@ extension ECSBackend {
         items.sort { $0.family == $1.family ? $0.revision < $1.revision : $0.family < $1.family }
         if sort == "DESC" { items.reverse() }
         let (page, next) = try Pagination.page(items.map(\.arn), params: p, list: "taskdefs:\(family ?? ""):\(status):\(sort)")
-        return .obj([("taskDefinitionArns", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
+        return .obj([("taskDefinitionArns", .array(page.map(JSONValue.string))), ("nextToken", next.map(JSONValue.string))])
     }
 
-    func listTaskDefinitionFamilies(_ p: Params) throws(APIError) -> JSON {
+    func listTaskDefinitionFamilies(_ p: Params) throws(APIError) -> JSONValue {
         let prefix = try p.string("familyPrefix") ?? ""
         let status = try p.string("status") ?? "ALL"
         guard ["ACTIVE", "INACTIVE", "ALL"].contains(status) else { throw .invalidParameter("Invalid status '\(status)'.") }
@@ -91,10 +93,10 @@ extension ECSBackend {
             }
         }
         let (page, next) = try Pagination.page(families.sorted(), params: p, list: "families:\(prefix):\(status)")
-        return .obj([("families", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
+        return .obj([("families", .array(page.map(JSONValue.string))), ("nextToken", next.map(JSONValue.string))])
     }
 
-    func deregisterTaskDefinition(_ p: Params) throws(APIError) -> JSON {
+    func deregisterTaskDefinition(_ p: Params) throws(APIError) -> JSONValue {
         let ref = try p.requiredString("taskDefinition")
         guard let (family, revision) = arns.taskDefinitionRef(ref) else { throw .client("Invalid revision number. Number: \(ref)") }
         guard let revision else { throw .client("Revision is missing.") }
@@ -108,11 +110,11 @@ extension ECSBackend {
         return ["taskDefinition": td.taskDefinition]
     }
 
-    func deleteTaskDefinitions(_ p: Params) throws(APIError) -> JSON {
+    func deleteTaskDefinitions(_ p: Params) throws(APIError) -> JSONValue {
         guard let refs = try p.stringList("taskDefinitions"), !refs.isEmpty else { throw .invalidParameter("taskDefinitions is required.") }
         guard refs.count <= 10 else { throw .invalidParameter("At most 10 task definitions can be deleted at once.") }
-        var deleted: [JSON] = []
-        var failures: [JSON] = []
+        var deleted: [JSONValue] = []
+        var failures: [JSONValue] = []
         for ref in refs {
             guard let (family, revision) = arns.taskDefinitionRef(ref), let revision else {
                 failures.append(["arn": .string(ref), "reason": "The specified task definition identifier is invalid. Specify a valid name or ARN and try again."])

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// How engine reports move the agent's Task objects: forward-only through the ECS states
 /// (§4.1), timestamps set once, stopCode set once, `version` +1 per visible change.
 enum TaskLifecycle {
@@ -6,7 +8,7 @@ enum TaskLifecycle {
     static func rank(_ status: String) -> Int { order.firstIndex(of: status) ?? 0 }
 
     /// Apply an observation to a Task JSON; returns whether anything changed.
-    static func apply(_ o: TaskObservation, to task: inout JSON, plan: TaskLaunchPlan) -> Bool {
+    static func apply(_ o: TaskObservation, to task: inout JSONValue, plan: TaskLaunchPlan) -> Bool {
         let before = task
         let current = task["lastStatus"]?.stringValue ?? "PROVISIONING"
         if rank(o.lastStatus) > rank(current) { task["lastStatus"] = .string(o.lastStatus) }
@@ -49,7 +51,7 @@ enum TaskLifecycle {
 
     /// Task health from essential containers with a health check (§2.3): any UNHEALTHY ⇒
     /// UNHEALTHY; any UNKNOWN (or none checked) ⇒ UNKNOWN; else HEALTHY.
-    static func derivedHealth(_ containers: [JSON], plan: TaskLaunchPlan) -> String {
+    static func derivedHealth(_ containers: [JSONValue], plan: TaskLaunchPlan) -> String {
         let defs = plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []
         let checked = Set(defs.filter { ($0["essential"]?.boolValue ?? true) && $0["healthCheck"] != nil }.compactMap { $0["name"]?.stringValue })
         let statuses = containers.filter { checked.contains($0["name"]?.stringValue ?? "") }.map { $0["healthStatus"]?.stringValue ?? "UNKNOWN" }

@@ -1,10 +1,11 @@
+import BerthJSON
 import Foundation
 
 /// RunTask, StopTask, DescribeTasks, ListTasks, plus merging engine reports and retention.
 extension ECSBackend {
     static let launchTypes = ["EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"]
 
-    func runTask(_ p: Params) throws(APIError) -> JSON {
+    func runTask(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         let td = try lookupTaskDefinition(try p.requiredString("taskDefinition"))
         guard td.status == "ACTIVE" else { throw .client("TaskDefinition is inactive") }
@@ -46,9 +47,9 @@ extension ECSBackend {
         }
         let overrides = try p.object("overrides")
         let effective = try applyOverrides(td.taskDefinition, overrides)
-        if let o = overrides, o.json.bytes.count > 8192 { throw .invalidParameter("overrides must be at most 8192 characters of JSON.") }
+        if let o = overrides, o.json.serializedBytes().count > 8192 { throw .invalidParameter("overrides must be at most 8192 characters of JSON.") }
         let resolvedLaunch = launchType ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? "FARGATE" : "EC2")
-        var created: [JSON] = []
+        var created: [JSONValue] = []
         for _ in 0..<count {
             let id = Ident.taskId()
             let arn = arns.task(cluster: cluster.name, id: id)
@@ -67,7 +68,7 @@ extension ECSBackend {
     }
 
     /// The definition the engine runs: containerOverrides and task cpu/memory applied.
-    func applyOverrides(_ td: JSON, _ overrides: Params?) throws(APIError) -> JSON {
+    func applyOverrides(_ td: JSONValue, _ overrides: Params?) throws(APIError) -> JSONValue {
         guard let overrides else { return td }
         var out = td
         var containers = td["containerDefinitions"]?.arrayValue ?? []
@@ -76,7 +77,7 @@ extension ECSBackend {
             guard let i = containers.firstIndex(where: { $0["name"]?.stringValue == name }) else {
                 throw .invalidParameter("Override for container named \(name) is not a container in the TaskDefinition.")
             }
-            if let command = try o.stringList("command") { containers[i]["command"] = .array(command.map(JSON.string)) }
+            if let command = try o.stringList("command") { containers[i]["command"] = .array(command.map(JSONValue.string)) }
             if let env = try o.objects("environment") {
                 var merged = containers[i]["environment"]?.arrayValue ?? []
                 for e in env {
@@ -101,9 +102,9 @@ extension ECSBackend {
         return out
     }
 
-    func initialTask(plan: TaskLaunchPlan, td: JSON, overrides: Params?, startedBy: String?, group: String, launchType: String) -> JSON {
+    func initialTask(plan: TaskLaunchPlan, td: JSONValue, overrides: Params?, startedBy: String?, group: String, launchType: String) -> JSONValue {
         let now = clock()
-        let containers: [JSON] = (plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []).map { def in
+        let containers: [JSONValue] = (plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []).map { def in
             let name = def["name"]?.stringValue ?? ""
             return .obj([
                 ("containerArn", .string(arns.container(cluster: plan.clusterName, taskId: plan.taskId, uuid: Ident.uuid()))),
@@ -125,7 +126,7 @@ extension ECSBackend {
             ("desiredStatus", "RUNNING"), ("enableExecuteCommand", false), ("group", .string(group)), ("healthStatus", "UNKNOWN"),
             ("lastStatus", "PROVISIONING"), ("launchType", .string(launchType)), ("memory", plan.taskDefinition["memory"]),
             ("overrides", overrideJSON), ("platformVersion", fargate ? "1.4.0" : nil), ("platformFamily", fargate ? "Linux" : nil),
-            ("startedBy", startedBy.map(JSON.string)), ("tags", []), ("taskArn", .string(plan.taskArn)),
+            ("startedBy", startedBy.map(JSONValue.string)), ("tags", []), ("taskArn", .string(plan.taskArn)),
             ("taskDefinitionArn", .string(plan.taskDefinitionArn)), ("version", 1),
             ("ephemeralStorage", fargate ? ["sizeInGiB": 20] : nil),
         ])
@@ -153,7 +154,7 @@ extension ECSBackend {
         }
     }
 
-    func describe(_ r: TaskRecord, includeTags: Bool) -> JSON {
+    func describe(_ r: TaskRecord, includeTags: Bool) -> JSONValue {
         var t = r.task
         t["tags"] = includeTags ? tagsJSON(r.tags) : nil
         return t
@@ -169,7 +170,7 @@ extension ECSBackend {
         return r
     }
 
-    func stopTask(_ p: Params) throws(APIError) -> JSON {
+    func stopTask(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         let ref = try p.requiredString("task")
         let reason = try p.string("reason") ?? "Task stopped by user"
@@ -192,13 +193,13 @@ extension ECSBackend {
         return ["task": describe(r, includeTags: false)]
     }
 
-    func describeTasks(_ p: Params) throws(APIError) -> JSON {
+    func describeTasks(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         guard let refs = try p.stringList("tasks"), !refs.isEmpty else { throw .invalidParameter("Tasks cannot be empty.") }
         guard refs.count <= 100 else { throw .invalidParameter("At most 100 tasks can be described at once.") }
         let include = try p.stringList("include") ?? []
-        var found: [JSON] = []
-        var failures: [JSON] = []
+        var found: [JSONValue] = []
+        var failures: [JSONValue] = []
         for ref in refs {
             if let r = findTask(ref, cluster: cluster.name) {
                 found.append(describe(r, includeTags: include.contains("TAGS")))
@@ -210,7 +211,7 @@ extension ECSBackend {
         return ["tasks": .array(found), "failures": .array(failures)]
     }
 
-    func listTasks(_ p: Params) throws(APIError) -> JSON {
+    func listTasks(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         let family = try p.string("family")
         let startedBy = try p.string("startedBy")
@@ -234,7 +235,7 @@ extension ECSBackend {
         let keyed = items.map { (created: $0.task["createdAt"]?.doubleValue ?? 0, id: $0.id, arn: $0.arn) }
             .sorted { ($0.created, $0.id) < ($1.created, $1.id) }
         let (page, next) = try Pagination.page(keyed.map(\.arn), params: p, list: "tasks:\(cluster.name)")
-        return .obj([("taskArns", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
+        return .obj([("taskArns", .array(page.map(JSONValue.string))), ("nextToken", next.map(JSONValue.string))])
     }
 
     // MARK: engine reports and retention

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthHTTP
 import BerthSys
 #if canImport(Glibc)
@@ -26,9 +27,9 @@ public struct AgentClient: Sendable {
     }
 
     /// Call an ECS operation (`RunTask`) or an agent-private one (`Berth.GetTaskLogs`).
-    public func call(_ operation: String, _ input: JSON = [:]) throws(Failure) -> JSON {
+    public func call(_ operation: String, _ input: JSONValue = [:]) throws(Failure) -> JSONValue {
         let target = operation.hasPrefix("Berth.") ? operation : APIRouter.targetPrefix + operation
-        let body = input.bytes
+        let body = input.serializedBytes()
         let http = self.http
         var headers: [(name: String, value: String)] = [
             ("Host", http.hostHeader), ("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", target),
@@ -38,8 +39,8 @@ public struct AgentClient: Sendable {
                 .sign(method: "POST", path: "/", headers: headers, body: body, now: wallClockNow())
         }
         let (status, responseBody) = try send(http, headers, body)
-        let json: JSON
-        do { json = try JSONParser.parse(responseBody) } catch {
+        let json: JSONValue
+        do { json = try JSONValue.parse(bytes: responseBody, duplicateKeys: .keepLast) } catch {
             throw Failure(type: "SerializationException", message: "agent answered HTTP \(status) with a body that is not JSON: \(error)", status: status)
         }
         if status != 200 {

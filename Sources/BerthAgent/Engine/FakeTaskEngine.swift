@@ -1,3 +1,4 @@
+import BerthJSON
 import Foundation
 
 /// A task engine that runs nothing: tasks walk through the ECS states on a clock. Used by
@@ -57,7 +58,7 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         return lock.withLock { tasks.values.map { observe($0, now: now) } }
     }
 
-    func containerCommand(_ def: JSON) -> [String] {
+    func containerCommand(_ def: JSONValue) -> [String] {
         (def["command"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 

@@ -1,3 +1,5 @@
+import BerthJSON
+
 /// The seam between the agent (ECS API, bookkeeping, persistence) and whatever runs a task's
 /// containers. The real implementation is `HostEngineAdapter` in the CLI (wiring) over BerthTasks;
 /// `FakeTaskEngine` is a test double driven by time.
@@ -49,13 +51,13 @@ public struct TaskLaunchPlan: Sendable, Equatable {
     public var clusterName: String
     public var clusterArn: String
     public var taskDefinitionArn: String
-    public var taskDefinition: JSON
-    public var overrides: JSON
+    public var taskDefinition: JSONValue
+    public var overrides: JSONValue
     public var region: String
     public var accountId: String
 
     public init(taskArn: String, taskId: String, clusterName: String, clusterArn: String, taskDefinitionArn: String,
-                taskDefinition: JSON, overrides: JSON, region: String, accountId: String) {
+                taskDefinition: JSONValue, overrides: JSONValue, region: String, accountId: String) {
         self.taskArn = taskArn
         self.taskId = taskId
         self.clusterName = clusterName
@@ -70,13 +72,13 @@ public struct TaskLaunchPlan: Sendable, Equatable {
     public var family: String { taskDefinition["family"]?.stringValue ?? "" }
     public var containerNames: [String] { (taskDefinition["containerDefinitions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
 
-    var json: JSON {
+    var json: JSONValue {
         ["taskArn": .string(taskArn), "taskId": .string(taskId), "clusterName": .string(clusterName), "clusterArn": .string(clusterArn),
          "taskDefinitionArn": .string(taskDefinitionArn), "taskDefinition": taskDefinition, "overrides": overrides,
          "region": .string(region), "accountId": .string(accountId)]
     }
 
-    init?(json: JSON) {
+    init?(json: JSONValue) {
         guard let arn = json["taskArn"]?.stringValue, let id = json["taskId"]?.stringValue, let cluster = json["clusterName"]?.stringValue,
               let clusterArn = json["clusterArn"]?.stringValue, let tdArn = json["taskDefinitionArn"]?.stringValue,
               let td = json["taskDefinition"], case .object = td else { return nil }

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthSys
 import BerthController
 
@@ -8,7 +9,7 @@ import BerthController
 extension ECSBackend {
     static let serviceOperations = ["CreateService", "UpdateService", "DeleteService", "DescribeServices", "ListServices"]
 
-    func dispatchService(_ operation: String, _ p: Params) throws(APIError) -> JSON? {
+    func dispatchService(_ operation: String, _ p: Params) throws(APIError) -> JSONValue? {
         switch operation {
         case "CreateService": return try createServiceOp(p)
         case "UpdateService": return try updateServiceOp(p)
@@ -21,7 +22,7 @@ extension ECSBackend {
 
     // MARK: CreateService
 
-    func createServiceOp(_ p: Params) throws(APIError) -> JSON {
+    func createServiceOp(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         let name = try p.requiredString("serviceName")
         guard isValidName(name) else {
@@ -121,7 +122,7 @@ extension ECSBackend {
 
     // MARK: UpdateService
 
-    func updateServiceOp(_ p: Params) throws(APIError) -> JSON {
+    func updateServiceOp(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         var record = try requireService(p, key: "service", cluster: cluster.name)
         try rejectUnsupported(p)
@@ -157,7 +158,7 @@ extension ECSBackend {
 
     // MARK: DeleteService
 
-    func deleteServiceOp(_ p: Params) throws(APIError) -> JSON {
+    func deleteServiceOp(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         var record = try requireService(p, key: "service", cluster: cluster.name)
         let force = try p.bool("force") ?? false
@@ -170,15 +171,15 @@ extension ECSBackend {
 
     // MARK: DescribeServices, ListServices
 
-    func describeServicesOp(_ p: Params) throws(APIError) -> JSON {
+    func describeServicesOp(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         guard let refs = try p.stringList("services"), !refs.isEmpty else { throw .invalidParameter("Services cannot be empty.") }
         guard refs.count <= 10 else { throw .invalidParameter("At most 10 services can be described at once.") }
         let include = try p.stringList("include") ?? []
         for i in include where i != "TAGS" { throw .invalidParameter("Invalid include value '\(i)'.") }
         let now = clock()
-        var found: [JSON] = []
-        var failures: [JSON] = []
+        var found: [JSONValue] = []
+        var failures: [JSONValue] = []
         for ref in refs {
             if let r = findService(ref, cluster: cluster.name) {
                 found.append(serviceJSON(r, includeTags: include.contains("TAGS"), now: now))
@@ -190,7 +191,7 @@ extension ECSBackend {
         return ["services": .array(found), "failures": .array(failures)]
     }
 
-    func listServicesOp(_ p: Params) throws(APIError) -> JSON {
+    func listServicesOp(_ p: Params) throws(APIError) -> JSONValue {
         let cluster = try requireCluster(p)
         let launchType = try p.string("launchType")
         if let launchType, !Self.launchTypes.contains(launchType) { throw .invalidParameter("Invalid launchType '\(launchType)'.") }
@@ -202,7 +203,7 @@ extension ECSBackend {
                 && (strategy == nil || strategy == "REPLICA")
         }.map(\.state.serviceArn).sorted()
         let (page, next) = try Pagination.page(arnList, params: p, list: "services:\(cluster.name)", defaultMax: 10)
-        return .obj([("serviceArns", .array(page.map(JSON.string))), ("nextToken", next.map(JSON.string))])
+        return .obj([("serviceArns", .array(page.map(JSONValue.string))), ("nextToken", next.map(JSONValue.string))])
     }
 
     // MARK: lookups and persistence

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthController
 import Foundation
 
@@ -9,7 +10,7 @@ struct ServiceRecord {
     var state: ServiceState
     var launchType: String
     var platformVersion: String?
-    var networkConfiguration: JSON?
+    var networkConfiguration: JSONValue?
     var tags: [(String, String)]
     var propagateTags: String
     var enableECSManagedTags: Bool
@@ -33,17 +34,17 @@ struct ServiceRecord {
         self.clientToken = nil
     }
 
-    var json: JSON {
+    var json: JSONValue {
         .obj([
             ("cluster", .string(cluster)), ("state", ServiceStateCoding.encode(state)), ("launchType", .string(launchType)),
-            ("platformVersion", platformVersion.map(JSON.string)), ("networkConfiguration", networkConfiguration),
+            ("platformVersion", platformVersion.map(JSONValue.string)), ("networkConfiguration", networkConfiguration),
             ("tags", tagsJSON(tags)), ("propagateTags", .string(propagateTags)),
             ("enableECSManagedTags", .bool(enableECSManagedTags)), ("enableExecuteCommand", .bool(enableExecuteCommand)),
-            ("clientToken", clientToken.map(JSON.string)),
+            ("clientToken", clientToken.map(JSONValue.string)),
         ])
     }
 
-    init?(json: JSON) {
+    init?(json: JSONValue) {
         guard let cluster = json["cluster"]?.stringValue, let stateJSON = json["state"],
               let state = ServiceStateCoding.decode(stateJSON) else { return nil }
         self.init(cluster: cluster, state: state, launchType: json["launchType"]?.stringValue ?? "EC2")
@@ -59,14 +60,14 @@ struct ServiceRecord {
 
 /// `ServiceState` <-> the agent's JSON value, through Foundation's Codable coders.
 enum ServiceStateCoding {
-    static func encode(_ state: ServiceState) -> JSON {
+    static func encode(_ state: ServiceState) -> JSONValue {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let data = try? encoder.encode(state), let value = try? JSONParser.parse(Array(data)) else { return .null }
+        guard let data = try? encoder.encode(state), let value = try? JSONValue.parse(bytes: Array(data)) else { return .null }
         return value
     }
 
-    static func decode(_ json: JSON) -> ServiceState? {
-        try? JSONDecoder().decode(ServiceState.self, from: Data(json.bytes))
+    static func decode(_ json: JSONValue) -> ServiceState? {
+        try? JSONDecoder().decode(ServiceState.self, from: Data(json.serializedBytes()))
     }
 }

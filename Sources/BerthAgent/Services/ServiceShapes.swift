@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthController
 
 extension ARNFormat {
@@ -18,13 +19,13 @@ extension ARNFormat {
 /// `ServiceRecord`. Throttle details, which ECS does not expose, go in the Berth extension
 /// member `berthThrottle` (present only while launches are held back; SDKs ignore it).
 extension ECSBackend {
-    func serviceJSON(_ r: ServiceRecord, includeTags: Bool, now: Double) -> JSON {
+    func serviceJSON(_ r: ServiceRecord, includeTags: Bool, now: Double) -> JSONValue {
         let s = r.state
-        var members: [(String, JSON?)] = [
+        var members: [(String, JSONValue?)] = [
             ("serviceArn", .string(s.serviceArn)), ("serviceName", .string(s.serviceName)), ("clusterArn", .string(s.clusterArn)),
             ("loadBalancers", []), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
             ("desiredCount", .int(s.desiredCount)), ("runningCount", .int(s.runningCount)), ("pendingCount", .int(s.pendingCount)),
-            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSON.string)),
+            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSONValue.string)),
             ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil),
             ("taskDefinition", .string(s.taskDefinition)),
             ("deploymentConfiguration", deploymentConfigurationJSON(s.deploymentConfiguration)),
@@ -47,7 +48,7 @@ extension ECSBackend {
         return .obj(members)
     }
 
-    func deploymentConfigurationJSON(_ c: DeploymentConfiguration) -> JSON {
+    func deploymentConfigurationJSON(_ c: DeploymentConfiguration) -> JSONValue {
         let breaker = c.deploymentCircuitBreaker ?? CircuitBreakerConfiguration(enable: false, rollback: false)
         return .obj([
             ("deploymentCircuitBreaker", ["enable": .bool(breaker.enable), "rollback": .bool(breaker.rollback)]),
@@ -55,12 +56,12 @@ extension ECSBackend {
         ])
     }
 
-    func deploymentJSON(_ d: Deployment, _ r: ServiceRecord) -> JSON {
+    func deploymentJSON(_ d: Deployment, _ r: ServiceRecord) -> JSONValue {
         .obj([
             ("id", .string(d.id)), ("status", .string(d.status.rawValue)), ("taskDefinition", .string(d.taskDefinition)),
             ("desiredCount", .int(d.desiredCount)), ("pendingCount", .int(d.pendingCount)), ("runningCount", .int(d.runningCount)),
             ("failedTasks", .int(d.failedTasks)), ("createdAt", .timestamp(d.createdAt)), ("updatedAt", .timestamp(d.updatedAt)),
-            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSON.string)),
+            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSONValue.string)),
             ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil), ("networkConfiguration", r.networkConfiguration),
             ("rolloutState", .string(d.rolloutState.rawValue)), ("rolloutStateReason", .string(d.rolloutStateReason)),
         ])

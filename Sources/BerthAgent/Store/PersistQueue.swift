@@ -1,3 +1,4 @@
+import BerthJSON
 import Foundation
 
 /// Writes state objects on one background thread so that fsync never happens under the
@@ -9,7 +10,7 @@ final class PersistQueue: @unchecked Sendable {
     private let log: @Sendable (String) -> Void
     private let cond = NSCondition()
     /// Pending writes by "kind/name": the value (nil = delete) and its ticket.
-    private var pending: [String: (kind: String, name: String, value: JSON?, ticket: UInt64)] = [:]
+    private var pending: [String: (kind: String, name: String, value: JSONValue?, ticket: UInt64)] = [:]
     private var issued: UInt64 = 0
     private var flushed: UInt64 = 0
     private var started = false
@@ -20,7 +21,7 @@ final class PersistQueue: @unchecked Sendable {
     }
 
     @discardableResult
-    func enqueue(_ kind: String, _ name: String, _ value: JSON?) -> UInt64 {
+    func enqueue(_ kind: String, _ name: String, _ value: JSONValue?) -> UInt64 {
         cond.lock()
         defer { cond.unlock() }
         if !started {

@@ -1,3 +1,4 @@
+import BerthJSON
 import BerthSys
 import Foundation
 #if canImport(Glibc)
@@ -27,8 +28,8 @@ public final class StateStore: @unchecked Sendable {
         String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "@" })
     }
 
-    public func save(_ kind: String, _ name: String, _ value: JSON) throws(SysError) {
-        var bytes = value.bytes
+    public func save(_ kind: String, _ name: String, _ value: JSONValue) throws(SysError) {
+        var bytes = value.serializedBytes()
         bytes.append(0x0A)
         try Files.writeAtomically(path(kind, name), bytes, mode: 0o600)
     }
@@ -37,7 +38,7 @@ public final class StateStore: @unchecked Sendable {
     /// every temporary file is written first, then all are fsynced (after the first flush the
     /// rest are mostly clean), renamed into place, and each directory is fsynced once so the
     /// renames are durable too. Returns the objects that failed, with their errors.
-    public func saveAll(_ items: [(kind: String, name: String, value: JSON)]) -> [(String, any Error)] {
+    public func saveAll(_ items: [(kind: String, name: String, value: JSONValue)]) -> [(String, any Error)] {
         var failures: [(String, any Error)] = []
         var written: [(tmp: String, path: String, fd: FileDescriptor)] = []
         for item in items {
@@ -45,7 +46,7 @@ public final class StateStore: @unchecked Sendable {
             let tmp = path + ".tmp.\(getpid())"
             do {
                 let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
-                do { try fd.writeAll(item.value.bytes + [0x0A]) } catch { fd.close(); unlink(tmp); throw error }
+                do { try fd.writeAll(item.value.serializedBytes() + [0x0A]) } catch { fd.close(); unlink(tmp); throw error }
                 written.append((tmp, path, fd))
             } catch {
                 failures.append((path, error))
@@ -78,10 +79,10 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Every readable object of a kind. Corrupt files are logged and renamed aside.
-    public func loadAll(_ kind: String) -> [JSON] {
+    public func loadAll(_ kind: String) -> [JSONValue] {
         let dir = "\(root)/\(kind)"
         guard let names = try? Files.list(dir) else { return [] }
-        var out: [JSON] = []
+        var out: [JSONValue] = []
         for name in names.sorted() {
             let file = "\(dir)/\(name)"
             if name.contains(".tmp.") {
@@ -91,8 +92,8 @@ public final class StateStore: @unchecked Sendable {
             guard name.hasSuffix(".json") else { continue }
             do {
                 let bytes = try Files.readBytes(file)
-                let value = try JSONParser.parse(bytes)
-                guard case .object = value else { throw JSONParseError(line: 1, column: 1, reason: "not a JSON object") }
+                let value = try JSONValue.parse(bytes: bytes, duplicateKeys: .keepLast)
+                guard case .object = value else { throw JSONSyntaxError(line: 1, column: 1, message: "not a JSON object") }
                 out.append(value)
             } catch {
                 let aside = "\(file).corrupt-\(Int(wallClockNow()))"

@@ -57,7 +57,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     /// The BerthECS model of the definition the agent stored (normalised, overrides applied).
     static func decode(_ plan: TaskLaunchPlan) throws -> TaskDefinitionInput {
-        let report = ECSValidation.validateTaskDefinition(bytes: plan.taskDefinition.bytes)
+        let report = ECSValidation.validateTaskDefinition(plan.taskDefinition)
         if let e = report.syntaxError { throw EngineError("task definition: invalid JSON: \(e.message)") }
         if let first = report.errors.first {
             throw EngineError("ClientException: \(first)" + (report.errors.count > 1 ? " (and \(report.errors.count - 1) more problems)" : ""))

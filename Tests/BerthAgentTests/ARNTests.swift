@@ -1,41 +1,6 @@
 import Testing
 @testable import BerthAgent
 
-@Suite struct JSONTests {
-    @Test func parsesAndKeepsOrderAndTypes() throws {
-        let v = try JSONParser.parse(#"{"b": 1, "a": [true, null, 1.5, -2e3, "x\u00e9\ud83d\ude00"], "c": {}}"#)
-        #expect(v.objectValue?.map(\.0) == ["b", "a", "c"])
-        #expect(v["b"] == .int(1))
-        #expect(v["a"]?.arrayValue == [.bool(true), .null, .double(1.5), .double(-2000), .string("xé😀")])
-        #expect(try JSONParser.parse(v.serialized()) == v)
-        #expect(try JSONParser.parse(v.serialized(pretty: true)) == v)
-    }
-
-    @Test func errorsGiveLineAndColumn() {
-        #expect(throws: JSONParseError.self) { try JSONParser.parse("{\n  \"a\": tru\n}") }
-        do { _ = try JSONParser.parse("{\n  \"a\": tru\n}") } catch {
-            #expect(error.line == 2 && error.column == 8)
-        }
-        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "1.", "\"\\x\"", "\"\u{01}\"", "{} x", "\"\\ud800\"", "nul", "1e", "-"] {
-            #expect(throws: JSONParseError.self, "\(bad.debugDescription)") { try JSONParser.parse(bad) }
-        }
-    }
-
-    @Test func depthIsLimited() {
-        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        #expect(throws: JSONParseError.self) { try JSONParser.parse(deep) }
-        let ok = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
-        #expect((try? JSONParser.parse(ok)) != nil)
-    }
-
-    @Test func escapesOnOutput() {
-        let s = JSON.string("a\"b\\c\n\u{01}")
-        #expect(s.serialized() == #""a\"b\\c\n\u0001""#)
-        #expect(JSON.timestamp(1480729663.5171).serialized() == "1480729663.517")
-        #expect(JSON.double(3).serialized() == "3")
-    }
-}
-
 @Suite struct ARNTests {
     let arns = ARNFormat(region: "eu-central-1", account: "123456789012")
 
