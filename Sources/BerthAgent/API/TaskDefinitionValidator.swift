@@ -27,7 +27,7 @@ public struct ECSModelValidator: TaskDefinitionValidator {
         if let error = report.registerError { throw APIError(error.name, error.message) }
         guard let input = report.definition else { throw .client("The request is not a task definition.") }
         let registered = RegisteredTaskDefinition(definition: input, region: "local", account: "local", revision: 1, registeredAt: 0)
-        var definition = input.normalized().jsonValue
+        var definition = input.jsonValue  // report.definition is already normalised
         definition["tags"] = nil
         return ValidatedTaskDefinition(definition: definition, compatibilities: registered.compatibilities.map(\.rawValue))
     }
