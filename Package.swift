@@ -38,15 +38,17 @@ let package = Package(
         // then the container runtime (bundles, exec, monitor client, state).
         .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"]),
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"]),
+        // Images: content-addressed store, layers (tar, gzip), OCI layouts, import limits.
+        .target(name: "BerthImages", dependencies: ["BerthSys", "CBerth"]),
         // ECS model and validation (pure), service controller (pure), task engine.
         .target(name: "BerthECS", dependencies: ["BerthJSON"]),
         .target(name: "BerthController"),
-        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
+        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         // The agent: ECS API, persistence, service loop; runs tasks only through `TaskEngine`.
         .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys", "CBerth"]),
         // Command line and wiring (the real engine adapter).
         .target(name: "BerthCLI", dependencies: [
-            "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "CBerth",
+            "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "CBerth",
         ]),
         .executableTarget(
             name: "berth",
@@ -92,11 +94,14 @@ let package = Package(
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
-        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks"]),
+        // Helpers shared by test targets (scratch directories, shell).
+        .target(name: "BerthTestSupport", dependencies: ["BerthSys"], path: "Tests/BerthTestSupport"),
+        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthSys", "BerthTestSupport"]),
+        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthJSON", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
     ]
 )

@@ -1,3 +1,4 @@
+import BerthImages
 import BerthJSON
 import BerthAgent
 import BerthHTTP

@@ -1,3 +1,4 @@
+import BerthImages
 import BerthInit
 import Synchronization
 import Testing

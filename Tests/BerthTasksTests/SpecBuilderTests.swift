@@ -1,4 +1,5 @@
 import BerthECS
+import BerthImages
 import BerthInit
 import BerthRuntime
 import Testing

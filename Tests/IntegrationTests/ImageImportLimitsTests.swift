@@ -1,3 +1,4 @@
+import BerthImages
 import BerthSys
 import CBerth
 import Foundation

@@ -1,6 +1,7 @@
 import BerthAgent
 import BerthCgroups
 import BerthECS
+import BerthImages
 import BerthRuntime
 import BerthSys
 import BerthTasks

@@ -1,5 +1,6 @@
 import BerthCgroups
 import BerthECS
+import BerthImages
 import BerthInit
 import BerthRuntime
 import BerthSys

@@ -1,5 +1,6 @@
 import BerthCgroups
 import BerthECS
+import BerthImages
 import BerthRuntime
 
 /// Turns a (validated) task definition into a runnable plan: resolves every image first (an

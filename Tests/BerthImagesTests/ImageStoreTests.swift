@@ -1,31 +1,9 @@
 import BerthSys
 import Foundation
+import BerthTestSupport
 import Testing
-@testable import BerthTasks
+@testable import BerthImages
 
-/// A scratch directory removed at the end of the test.
-final class Scratch {
-    let path: String
-    init() {
-        path = "/tmp/berth-tasks-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try! Files.makeDirectories(path)
-    }
-    deinit { try? Files.removeTree(path) }
-    func write(_ rel: String, _ text: String) {
-        let full = path + "/" + rel
-        try! Files.makeDirectories(String(full[..<full.lastIndex(of: "/")!]))
-        try! Files.writeAtomically(full, Array(text.utf8))
-    }
-}
-
-func sh(_ command: String) -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    try! p.run()
-    p.waitUntilExit()
-    return p.terminationStatus
-}
 
 @Suite struct SHA256Tests {
     @Test func knownVectors() {
@@ -210,26 +188,6 @@ func sh(_ command: String) -> Int32 {
     }
 }
 
-@Suite struct LogFollowerTests {
-    @Test func parsesMonitorRecordsAndFollowsRotation() throws {
-        let s = Scratch()
-        let out = s.path + "/web.stdout.log", err = s.path + "/web.stderr.log"
-        s.write("web.stdout.log", "2026-01-01T00:00:01.000000000Z stdout F hello\n2026-01-01T00:00:03.000000000Z stdout P part\n2026-01-01T00:00:03.100000000Z stdout F ia")
-        s.write("web.stderr.log", "2026-01-01T00:00:02.000000000Z stderr F oops\n")
-        let f = LogFollower([("web", out), ("web", err)])
-        #expect(f.poll().map(\.text) == ["hello", "oops"])
-        // Partial records are joined; an incomplete record waits for its newline; rotation is followed.
-        let fd = open(out, O_WRONLY | O_APPEND)
-        _ = write(fd, "l\n", 2)
-        close(fd)
-        #expect(f.poll().map(\.text) == ["partial"])
-        #expect(rename(out, out + ".1") == 0)
-        s.write("web.stdout.log", "2026-01-01T00:00:04.000000000Z stdout F after rotation\n")
-        #expect(f.poll().map(\.text) == ["after rotation"])
-        let p = LogPrinter(containers: ["web", "sidecar"], color: false)
-        #expect(p.format(LogLine(container: "web", time: "", stream: "stdout", text: "x")) == "web     | x")
-    }
-}
 
 @Suite struct ImportLimitsTests {
     @Test func flagsParseWithErrorsNamingThem() throws {
