@@ -2,6 +2,20 @@
 // Berth: a mini Fargate for one Linux machine. No package dependencies by design.
 import PackageDescription
 
+// Sources/ is grouped by layer, bottom up; a module imports only modules of its own or a lower
+// layer, and its dependencies here are exactly the modules its sources import
+// (Docs/architecture.md):
+//
+//   1-base     CBerth (C shim), BerthSys (syscalls, fds, sockets, time), BerthJSON
+//   2-host     BerthCgroups, BerthHTTP (server, client, SigV4), BerthInit (OCI spec, container init)
+//   3-runtime  BerthRuntime (containers, monitor, netns), BerthImages (store, layers, archives)
+//   4-ecs      BerthECS (model, validation; pure), BerthController (service decisions; pure),
+//              BerthTasks (runs task definitions as containers)
+//   5-agent    BerthAgent (ECS API; runs tasks only through its TaskEngine protocol)
+//   6-cli      BerthCLI (commands and wiring, including the real engine adapter)
+//   7-bin      the executables berth, berth-init, berth-monitor, berth-reaper
+func layer(_ layer: String, _ name: String) -> String { "Sources/\(layer)/\(name)" }
+
 let package = Package(
     name: "Berth",
     platforms: [.macOS(.v15)],
@@ -11,48 +25,53 @@ let package = Package(
         .executable(name: "berth-init", targets: ["berth-init"]),
         .executable(name: "berth-reaper", targets: ["berth-reaper"]),
     ],
-    // Layers, bottom up; a module imports only modules below it, and its dependencies here are
-    // exactly the modules its sources import (Docs/architecture.md):
-    //
-    //   executables    berth, berth-init, berth-monitor, berth-reaper
-    //   CLI            BerthCLI (commands and wiring, including the real engine adapter)
-    //   agent          BerthAgent (ECS API, runs tasks only through its TaskEngine protocol)
-    //   tasks          BerthTasks
-    //   runtime        BerthRuntime
-    //   init, cgroups  BerthInit, BerthCgroups        HTTP  BerthHTTP
-    //   syscalls, JSON BerthSys, BerthJSON (imports nothing)
-    //   C shim         CBerth
-    //   pure models    BerthECS (imports only BerthJSON), BerthController (imports nothing)
     targets: [
+        // 1-base
         // C shim for what Swift's Glibc module hides (prefix berth_).
-        .target(name: "CBerth"),
+        .target(name: "CBerth", path: layer("1-base", "CBerth")),
         // Thin syscall wrappers with typed errors and EINTR retry in one place; clocks, SHA-256.
-        .target(name: "BerthSys", dependencies: ["CBerth"]),
+        .target(name: "BerthSys", dependencies: ["CBerth"], path: layer("1-base", "BerthSys")),
         // JSON: one value type, parser (positions, paths, exact numbers) and writer; no Foundation.
-        .target(name: "BerthJSON"),
+        .target(name: "BerthJSON", path: layer("1-base", "BerthJSON")),
+
+        // 2-host
         // cgroup v1 and v2 drivers behind one interface.
-        .target(name: "BerthCgroups", dependencies: ["BerthSys", "CBerth"]),
+        .target(name: "BerthCgroups", dependencies: ["BerthSys", "CBerth"], path: layer("2-host", "BerthCgroups")),
         // HTTP/1.1 server and client, SigV4 (knows nothing of ECS).
-        .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth"]),
-        // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation;
-        // then the container runtime (bundles, exec, monitor client, state).
-        .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"]),
-        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"]),
+        .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth"], path: layer("2-host", "BerthHTTP")),
+        // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation.
+        .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("2-host", "BerthInit")),
+
+        // 3-runtime
+        // The container runtime (bundles, exec, monitor client, state, network namespaces).
+        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
+                path: layer("3-runtime", "BerthRuntime")),
         // Images: content-addressed store, layers (tar, gzip), OCI layouts, import limits.
-        .target(name: "BerthImages", dependencies: ["BerthSys", "CBerth"]),
+        .target(name: "BerthImages", dependencies: ["BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
+
+        // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.
-        .target(name: "BerthECS", dependencies: ["BerthJSON"]),
-        .target(name: "BerthController"),
-        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
+        .target(name: "BerthECS", dependencies: ["BerthJSON"], path: layer("4-ecs", "BerthECS")),
+        .target(name: "BerthController", path: layer("4-ecs", "BerthController")),
+        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"],
+                path: layer("4-ecs", "BerthTasks")),
+
+        // 5-agent
         // The agent: ECS API, persistence, service loop; runs tasks only through `TaskEngine`.
-        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys", "CBerth"]),
+        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys", "CBerth"],
+                path: layer("5-agent", "BerthAgent")),
+
+        // 6-cli
         // Command line and wiring (the real engine adapter).
         .target(name: "BerthCLI", dependencies: [
             "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "CBerth",
-        ]),
+        ], path: layer("6-cli", "BerthCLI")),
+
+        // 7-bin
         .executableTarget(
             name: "berth",
             dependencies: ["BerthCLI", "BerthRuntime"],
+            path: layer("7-bin", "berth"),
             // Release: a fully static, non-PIE executable (Swift runtime, Foundation and the libraries
             // the static Foundation needs, named here, plus glibc): no dynamic loader, no relocations.
             // `berth version` takes 1.2 ms instead of 2.2 ms (dynamic glibc/libstdc++), paid by the
@@ -65,6 +84,7 @@ let package = Package(
         .executableTarget(
             name: "berth-init",
             dependencies: ["BerthInit"],
+            path: layer("7-bin", "berth-init"),
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-no-pie", "-Xlinker", "--gc-sections"], .when(configuration: .release))]
         ),
         // Per-container monitor: Embedded Swift, no Foundation, about 0.7 MB resident. Static and
@@ -72,34 +92,35 @@ let package = Package(
         .executableTarget(
             name: "berth-monitor",
             dependencies: ["CBerth"],
+            path: layer("7-bin", "berth-monitor"),
             swiftSettings: [
                 .enableExperimentalFeature("Embedded"),
                 .unsafeFlags(["-wmo", "-Osize"]),
             ],
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
         ),
-
         // Init for initProcessEnabled containers: reaps zombies, forwards signals. Embedded Swift,
         // glibc linked statically so it runs in any rootfs (about 0.8 MB).
         .executableTarget(
             name: "berth-reaper",
             dependencies: ["CBerth"],
+            path: layer("7-bin", "berth-reaper"),
             swiftSettings: [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])],
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
         ),
 
+        // Tests, one target per module, plus helpers they share.
+        .target(name: "BerthTestSupport", dependencies: ["BerthSys"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
+        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
-        // Helpers shared by test targets (scratch directories, shell).
-        .target(name: "BerthTestSupport", dependencies: ["BerthSys"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthSys", "BerthTestSupport"]),
-        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
+        .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController"]),
-        .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
+        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthJSON", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),

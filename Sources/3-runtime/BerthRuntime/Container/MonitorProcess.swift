@@ -11,7 +11,7 @@ enum MonitorProcess {
     /// The monitor's descriptor of the sealed `berth-init` copy (after the report pipe, fd 3).
     static let initDescriptor: Int32 = 4
 
-    /// `monitor.conf` (see Sources/berth-monitor/Config.swift for the reader).
+    /// `monitor.conf` (see Sources/7-bin/berth-monitor/Config.swift for the reader).
     static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement) -> String {
         var lines = ["init=\(initPath)", "init-fd=\(initDescriptor)"]
         switch stdio {

@@ -194,7 +194,7 @@ int berth_eventfd(void);
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC): no window where another thread's exec inherits it.
 int berth_accept_nonblock(int fd);
 
-// ---- cgroup v2 device filter (Sources/BerthCgroups/DeviceFilter.swift builds the program) ----
+// ---- cgroup v2 device filter (Sources/2-host/BerthCgroups/DeviceFilter.swift builds the program) ----
 /// bpf(BPF_PROG_LOAD) a BPF_PROG_TYPE_CGROUP_DEVICE program of `count` instructions (each a
 /// packed struct bpf_insn), then bpf(BPF_PROG_ATTACH) it to the cgroup directory `cgroup_fd`
 /// as BPF_CGROUP_DEVICE with BPF_F_ALLOW_MULTI; the program fd is closed (the attachment keeps

@@ -1,6 +1,6 @@
 // The `berth` executable. Hidden entry points come first, before anything can start a thread:
 // `berth netns-create` runs in a freshly exec'd, single-threaded process and creates a namespace.
-// Container setup is the separate `berth-init` executable (Sources/berth-init).
+// Container setup is the separate `berth-init` executable (Sources/7-bin/berth-init).
 import BerthCLI
 import BerthRuntime
 #if canImport(Glibc)

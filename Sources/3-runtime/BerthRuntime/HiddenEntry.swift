@@ -1,6 +1,6 @@
 /// Entry points of the `berth` binary that people do not type: they run in freshly exec'd,
 /// single-threaded processes started by the runtime itself. Container setup is not one of them:
-/// it has its own small executable, `berth-init` (Sources/berth-init).
+/// it has its own small executable, `berth-init` (Sources/7-bin/berth-init).
 public enum HiddenEntry: String, Sendable {
     /// Create a network namespace with loopback up, pinned at a path (see `Netns`).
     case netnsCreate = "netns-create"
