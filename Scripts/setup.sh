@@ -3,6 +3,7 @@
 #   Scripts/setup.sh          runtime needs: busybox-static (the built-in image), iproute2
 #   Scripts/setup.sh --test   also what the tests and benchmarks use: crun and runc (reference
 #                             runtimes), qemu + Debian's cloud kernel (cgroup v2 VM test),
+#                             skopeo, umoci and docker-registry (image archives and registry tests),
 #                             awscli, boto3 and pytest from PyPI (API compatibility tests)
 set -euo pipefail
 
@@ -16,7 +17,7 @@ fi
 
 pkgs=(busybox-static iproute2 procps file cpio ca-certificates)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
