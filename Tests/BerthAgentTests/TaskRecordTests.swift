@@ -121,3 +121,21 @@ import Testing
         #expect(h2.backend.lock.withLock { h2.backend.tasks[id]?.plan } == plan)
     }
 }
+
+@Suite struct RunTaskOverrideTests {
+    @Test func overridesAreParsedOnceAndCheckedWithTheDefinitionsRules() throws {
+        let dir = TempDir()
+        let h = try Harness(dir: dir.path)
+        _ = try h.call("RegisterTaskDefinition", ["family": "small", "memory": "256",
+                                                  "containerDefinitions": [["name": "app", "image": "busybox", "memory": 64]]])
+        func run(_ overrides: JSONValue) -> APIError? { h.error("RunTask", ["taskDefinition": "small", "overrides": overrides]) }
+        let tooBig = run(["containerOverrides": [["name": "app", "memory": 512]]])
+        #expect(tooBig?.type == "InvalidParameterException" && tooBig?.message.contains("With the overrides applied") == true)
+        let named = run(["containerOverrides": [["name": "nope"]]])
+        #expect(named?.message == "Override for container named nope is not a container in the TaskDefinition.")
+        #expect(run(["containerOverrides": [["name": "app", "command": "true"]]])?.type == "SerializationException")
+        #expect(run(["containerOverrides": [["name": "app", "comand": ["true"]]]])?.type == "InvalidParameterException")
+        #expect(run(["cpu": "lots"])?.type == "ClientException")
+        #expect(run(["containerOverrides": [["name": "app", "memory": 128]]]) == nil)
+    }
+}

@@ -65,20 +65,23 @@ extension ECSBackend {
         return ["tasks": .array(created), "failures": []]
     }
 
-    /// RunTask's `overrides`, typed and checked against the definition (container names, task
-    /// cpu and memory). The engine applies them; the definition stays as registered.
+    /// RunTask's `overrides`, typed and checked against the definition: container names, task cpu
+    /// and memory, and the definition's rules re-checked with the overrides applied
+    /// (`TaskOverride.validate`). The engine applies them; the definition stays as registered.
     func parseOverrides(_ p: Params, definition td: JSONValue) throws(APIError) -> TaskOverride? {
         guard let raw = try p.object("overrides")?.json else { return nil }
         if raw.serializedBytes().count > 8192 { throw .invalidParameter("overrides must be at most 8192 characters of JSON.") }
-        let (decoded, problems) = JSONRequest.decode(raw, as: TaskOverride.self)
-        if let first = problems.errors.first { throw APIError(first.exception.rawValue, "overrides\(first.path): \(first.message)") }
-        guard let o = decoded else { throw .invalidParameter("overrides must be an object.") }
-        let names = Set((td["containerDefinitions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue })
-        for c in o.containerOverrides ?? [] where !names.contains(c.name ?? "") {
-            throw .invalidParameter("Override for container named \(c.name ?? "") is not a container in the TaskDefinition.")
+        let diag = Diagnostics()
+        let decoded = TaskOverride.decode(raw, at: .root / "overrides", diag)
+        if let first = diag.problems.errors.first {
+            // A member of the wrong JSON type is a SerializationException, as for every other member (Params).
+            throw first.message.hasPrefix("invalid type") ? .serialization(first.apiMessage) : APIError(first.exception.rawValue, first.apiMessage)
         }
+        guard let o = decoded else { throw .invalidParameter("overrides must be an object.") }
         if let cpu = o.cpu { _ = try ECSModelValidator.cpu(cpu, field: "overrides.cpu") }
         if let memory = o.memory { _ = try ECSModelValidator.memory(memory, field: "overrides.memory") }
+        guard let definition = TaskDefinitionDocument.read(td).input else { throw .client("The task definition could not be read.") }
+        if let first = o.validate(against: definition).errors.first { throw APIError(first.exception.rawValue, first.apiMessage) }
         return o
     }
 
