@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthJSON", "BerthSys"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
     ]

@@ -87,10 +87,10 @@ extension ECSBackend {
 
     func initialTask(plan: TaskLaunchPlan, overrides: TaskOverride?, startedBy: String?, group: String, launchType: String) -> ECSTask {
         let defs = plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []
-        let effective = (overrides?.containerOverrides ?? [])
+        let containerOverrides = overrides?.containerOverrides ?? []
         let containers: [ECSContainer] = defs.map { def in
             let name = def["name"]?.stringValue ?? ""
-            let o = effective.first { $0.name == name }
+            let o = containerOverrides.first { $0.name == name }
             var c = ECSContainer(containerArn: arns.container(cluster: plan.clusterName, taskId: plan.taskId, uuid: Ident.uuid()),
                                  taskArn: plan.taskArn, name: name, image: def["image"]?.stringValue)
             c.networkInterfaces = []
