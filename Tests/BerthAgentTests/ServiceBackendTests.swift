@@ -107,8 +107,8 @@ import Testing
             b.stopServiceTask(stop)
         }
         let t = try #require(b.lock.withLock { b.tasks[order.taskId] })
-        #expect(t.task["stopCode"] == "ServiceSchedulerInitiated" && t.task["desiredStatus"] == "STOPPED")
-        #expect(t.task["version"] == 2, "the second stop changed nothing")
+        #expect(t.taskJSON["stopCode"] == "ServiceSchedulerInitiated" && t.taskJSON["desiredStatus"] == "STOPPED")
+        #expect(t.taskJSON["version"] == 2, "the second stop changed nothing")
     }
 
     @Test func serviceStateRoundTripsThroughTheAgentsJSON() throws {

@@ -1,3 +1,4 @@
+import BerthECS
 import BerthController
 
 /// How tasks of one task definition behave in the simulated world (seconds of fake time).

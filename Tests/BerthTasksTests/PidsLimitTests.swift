@@ -47,14 +47,14 @@ import Testing
         m.readPidsLimitHits = { name in name == "bomb" ? hits.withLock { $0 } : 0 }
         _ = drive(m, clock, for: 2)
         hits.withLock { $0 = 7 }
-        let s = drive(m, clock, for: 10) { $0.container("bomb")?.lastStatus == "STOPPED" }
+        let s = drive(m, clock, for: 10) { $0.container("bomb")?.lastStatus == .stopped }
         let reported = events.withLock { $0 }.filter { $0.kind == .pidsLimitReached }
         #expect(reported.map(\.description) == ["bomb: pids limit (64) reached: fork failed 7 times"])
         #expect(reported.first?.isProblem == true)
         #expect(s.container("bomb")?.reason == "pids limit (64) reached: fork failed 7 times")
         #expect(s.container("bomb")?.exitCode == 2)
         #expect(s.container("calm")?.reason == nil)
-        #expect(s.container("calm")?.lastStatus == "RUNNING")
+        #expect(s.container("calm")?.lastStatus == .running)
     }
 
     @Test func oomReasonWinsOverThePidsLimit() {

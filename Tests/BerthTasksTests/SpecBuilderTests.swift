@@ -15,12 +15,15 @@ func definition(_ json: String) throws -> TaskDefinitionInput {
 func build(_ json: String, image: ImageConfig = ImageConfig(Env: ["PATH=/bin", "FROM_IMAGE=1"], Cmd: ["/bin/sh"]),
            index: Int = 0, files: [String: String] = [:], override: ContainerOverride? = nil,
            initBinary: String? = nil) throws -> ContainerPrep {
-    var b = SpecBuilder(task: try definition(json), layout: TaskLayout(taskId: "abc123"), initBinary: initBinary)
+    // Overrides reach the builder applied to the definition, as HostTaskEngine applies them.
+    let registered = try definition(json)
+    let task = override.map { registered.applying(TaskOverride(containerOverrides: [$0])) } ?? registered
+    var b = SpecBuilder(task: task, layout: TaskLayout(taskId: "abc123"), initBinary: initBinary)
     b.readFile = { path in
         guard let text = files[path] else { throw ImageError("no such file \(path)") }
         return text
     }
-    return try b.build(index: index, image: image, lowerDirs: ["/layers/x"], override: override)
+    return try b.build(index: index, image: image, lowerDirs: ["/layers/x"])
 }
 
 func td(_ container: String, task: String = "") -> String {
@@ -171,11 +174,11 @@ func td(_ container: String, task: String = "") -> String {
         let plan = [container("app"), container("side", essential: false, stopTimeout: 1)]
         let first = machine(plan, rt, clock)
         let record = drive(first, clock, for: 5)
-        #expect(record.lastStatus == "RUNNING")
+        #expect(record.lastStatus == .running)
         // The agent crashed; a new machine adopts from the record and the runtime.
         let second = machine(plan, rt, clock)
         second.adopt(record)
-        #expect(second.snapshot().container("app")?.lastStatus == "RUNNING")
+        #expect(second.snapshot().container("app")?.lastStatus == .running)
         let s = drive(second, clock)
         #expect(rt.startCount("app") == 1, "an adopted container is not started again")
         #expect(s.container("app")?.exitCode == 4)
@@ -193,6 +196,6 @@ func td(_ container: String, task: String = "") -> String {
         second.adopt(record)
         let s = drive(second, clock)
         #expect(s.container("app")?.reason?.hasPrefix("ContainerVanishedError") == true)
-        #expect(s.lastStatus == "STOPPED")
+        #expect(s.lastStatus == .stopped)
     }
 }

@@ -1,3 +1,4 @@
+import BerthECS
 import BerthRuntime
 import Testing
 @testable import BerthTasks
@@ -8,12 +9,12 @@ import Testing
         let rt = FakeRuntime(clock: clock, ["app": Behavior(runFor: 3, exitCodes: [7]), "side": Behavior()])
         let m = machine([container("app"), container("side", essential: false, stopTimeout: 2)], rt, clock)
         let s = drive(m, clock)
-        #expect(s.lastStatus == "STOPPED")
+        #expect(s.lastStatus == .stopped)
         #expect(s.stopCode == .essentialContainerExited)
         #expect(s.stoppedReason == "Essential container in task exited")
         #expect(s.container("app")?.exitCode == 7)
         #expect(s.container("side")?.exitCode == 143)
-        #expect(s.container("side")?.lastStatus == "STOPPED")
+        #expect(s.container("side")?.lastStatus == .stopped)
         #expect(s.executionStoppedAt == 1003)
         #expect(Set(rt.deleted) == ["app", "side"])
     }
@@ -23,10 +24,10 @@ import Testing
         let rt = FakeRuntime(clock: clock, ["app": Behavior(), "job": Behavior(runFor: 1, exitCodes: [3])])
         let m = machine([container("app"), container("job", essential: false)], rt, clock)
         let s = drive(m, clock, for: 60)
-        #expect(s.lastStatus == "RUNNING")
-        #expect(s.desiredStatus == "RUNNING")
+        #expect(s.lastStatus == .running)
+        #expect(s.desiredStatus == .running)
         #expect(s.container("job")?.exitCode == 3)
-        #expect(s.container("app")?.lastStatus == "RUNNING")
+        #expect(s.container("app")?.lastStatus == .running)
     }
 
     @Test func sigtermIgnoringContainerIsKilledAfterStopTimeout() {
@@ -104,7 +105,7 @@ import Testing
         ], rt, clock)
         drive(m, clock, for: 10)
         #expect(rt.startTime("app") == 1005)
-        #expect(m.snapshot().lastStatus == "RUNNING")
+        #expect(m.snapshot().lastStatus == .running)
     }
 
     @Test func successDependencyFailingStopsDependentWith143() {
@@ -126,7 +127,7 @@ import Testing
         let rt = FakeRuntime(clock: clock, ["db": Behavior(healthy: { $0 >= 12 })])
         let hc = HealthCheckPlan(args: ["true"], interval: 5, timeout: 2, retries: 3)
         let m = machine([container("db", health: hc), container("web", dependsOn: [.init(containerName: "db", condition: .healthy)])], rt, clock)
-        drive(m, clock, for: 30) { $0.container("web")?.lastStatus == "RUNNING" }
+        drive(m, clock, for: 30) { $0.container("web")?.lastStatus == .running }
         // checks at +5 (fail), +10 (fail), +15 (success) → web starts at 1015
         #expect(rt.startTime("web") == 1015)
         #expect(m.snapshot().container("db")?.healthStatus == .healthy)
@@ -150,7 +151,7 @@ import Testing
         let rt = FakeRuntime(clock: clock, [:])
         let m = machine([container("a", startTimeout: 1), container("b", dependsOn: [.init(containerName: "a", condition: .start)])], rt, clock)
         let s = drive(m, clock, for: 10)
-        #expect(s.container("b")?.lastStatus == "RUNNING")
+        #expect(s.container("b")?.lastStatus == .running)
     }
 }
 
@@ -168,7 +169,7 @@ import Testing
         #expect(m.snapshot().container("app")?.healthStatus == .unhealthy)
         #expect(m.snapshot().healthStatus == .unhealthy)
         // A standalone task keeps running whatever its health.
-        #expect(m.snapshot().desiredStatus == "RUNNING")
+        #expect(m.snapshot().desiredStatus == .running)
     }
 
     @Test func failuresDuringStartPeriodDoNotCount() {
@@ -193,7 +194,7 @@ import Testing
 
     @Test func taskHealthFromEssentialContainersOnly() {
         func c(_ h: HealthStatus, _ essential: Bool = true) -> ContainerSnapshot {
-            ContainerSnapshot(name: "x", runtimeId: "x", essential: essential, lastStatus: "RUNNING", healthStatus: h, restartCount: 0)
+            ContainerSnapshot(name: "x", runtimeId: "x", essential: essential, lastStatus: .running, healthStatus: h, restartCount: 0)
         }
         #expect(taskHealth([c(.unhealthy), c(.unknown)]) == .unhealthy)
         #expect(taskHealth([c(.healthy), c(.unknown)]) == .unknown)
@@ -219,9 +220,9 @@ import Testing
         let s = drive(m, clock, for: 300)
         #expect(rt.startCount("worker") == 3)
         #expect(s.container("worker")?.restartCount == 2)
-        #expect(s.container("worker")?.lastStatus == "STOPPED")
+        #expect(s.container("worker")?.lastStatus == .stopped)
         #expect(s.container("worker")?.exitCode == 0)
-        #expect(s.lastStatus == "RUNNING")
+        #expect(s.lastStatus == .running)
     }
 
     @Test func noRestartIfItRanLessThanAttemptPeriod() {
@@ -238,7 +239,7 @@ import Testing
         let rt = FakeRuntime(clock: clock, ["app": Behavior(runFor: 61, exitCodes: [2])])
         let policy = RestartPolicyPlan(enabled: true, restartAttemptPeriod: 60)
         let s = drive(machine([container("app", restart: policy)], rt, clock), clock, for: 200)
-        #expect(s.lastStatus == "RUNNING")
+        #expect(s.lastStatus == .running)
         #expect(s.container("app")!.restartCount >= 3)
     }
 }

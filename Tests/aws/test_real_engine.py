@@ -148,6 +148,24 @@ def test_aws_cli_run_task_waiters_and_stop(real):
     wait_until("the containers to be removed", lambda: real.containers() == [] and real.mounts() == [])
 
 
+def test_run_task_overrides_reach_the_container(real):
+    """RunTask's typed overrides are applied by the task engine (command, environment), and
+    DescribeTasks shows them as given."""
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(taskdef("real-over", ["sh", "-c", "echo from-definition"])))
+    over = {"containerOverrides": [{"name": "app", "command": ["sh", "-c", "echo A=$A; exit 3"],
+                                    "environment": [{"name": "A", "value": "over"}]}]}
+    arn = real.aws("run-task", "--task-definition", "real-over", "--overrides", json.dumps(over))["tasks"][0]["taskArn"]
+    waited = subprocess.run(["aws", "ecs", "wait", "tasks-stopped", "--tasks", arn, "--endpoint-url", real.endpoint],
+                            env=real.env(), capture_output=True, text=True, timeout=120)
+    assert waited.returncode == 0, waited.stderr
+    t = real.aws("describe-tasks", "--tasks", arn)["tasks"][0]
+    assert t["stopCode"] == "EssentialContainerExited" and t["containers"][0]["exitCode"] == 3
+    assert t["overrides"]["containerOverrides"] == over["containerOverrides"]
+    logs = real.berth("task", "logs", arn).stdout
+    assert "app | A=over" in logs and "from-definition" not in logs
+    wait_until("the containers to be removed", lambda: real.containers() == [] and real.mounts() == [])
+
+
 def test_boto3_exit_codes_oom_and_waiters(real):
     ecs = real.boto()
     ecs.register_task_definition(**taskdef("real-exit3", ["sh", "-c", "sleep 1; exit 3"]))

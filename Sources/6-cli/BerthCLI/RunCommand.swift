@@ -120,7 +120,7 @@ struct RunCommand: CLICommand {
                 plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? []
             }
             runner = TaskRunner(adopting: plan, record: record, runtime: runtime, host: host, onEvent: onEvent)
-            printErr("berth: re-attached to task \(taskId) (\(record.lastStatus))")
+            printErr("berth: re-attached to task \(taskId) (\(record.lastStatus.rawValue))")
         } else {
             do {
                 let published = try host.prepare(preps)
@@ -143,7 +143,7 @@ struct RunCommand: CLICommand {
         while true {
             if !quiet { for line in follower.poll() { print(printer.format(line)) } }
             fflush(nil)
-            if runner.snapshot().lastStatus == "STOPPED" && runner.isDone { break }
+            if runner.snapshot().lastStatus == .stopped && runner.isDone { break }
             if waitSignal(sigfd, timeoutMs: 50) {
                 interrupts += 1
                 if interrupts == 1 {
@@ -205,12 +205,12 @@ struct RunCommand: CLICommand {
     static func printSummary(_ s: TaskSnapshot) {
         var rows = [["CONTAINER", "ESSENTIAL", "STATUS", "EXIT", "HEALTH", "RESTARTS", "REASON"]]
         for c in s.containers {
-            rows.append([c.name, c.essential ? "yes" : "no", c.lastStatus, c.exitCode.map(String.init) ?? "-",
+            rows.append([c.name, c.essential ? "yes" : "no", c.lastStatus.rawValue, c.exitCode.map(String.init) ?? "-",
                          c.healthStatus.rawValue, String(c.restartCount), c.reason ?? ""])
         }
         printErr("")
         for line in tableLines(rows) { printErr(line) }
-        printErr("task \(s.taskId): \(s.lastStatus), stopCode \(s.stopCode?.rawValue ?? "-"), stoppedReason \"\(s.stoppedReason ?? "")\"")
+        printErr("task \(s.taskId): \(s.lastStatus.rawValue), stopCode \(s.stopCode?.rawValue ?? "-"), stoppedReason \"\(s.stoppedReason ?? "")\"")
     }
 
     /// docker run convention: the exit code of the essential container that ended the task, else

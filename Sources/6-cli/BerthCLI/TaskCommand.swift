@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthAgent
+import BerthECS
 import BerthSys
 #if canImport(Glibc)
 import Glibc
@@ -76,7 +77,7 @@ struct TaskCommand: CLICommand {
         }
         if try ClientSupport.json(args) { ClientSupport.printJSON(["tasks": .array(tasks), "failures": out["failures"] ?? []]); return 0 }
         for t in tasks { print(t["taskArn"]?.stringValue ?? "") }
-        let stopped = tasks.filter { $0["lastStatus"]?.stringValue == "STOPPED" }
+        let stopped = tasks.filter { $0["lastStatus"] == TaskStatus.stopped.jsonValue }
         for t in stopped {
             printErr("berth task: \(ClientSupport.shortName(t["taskArn"]?.stringValue ?? "")) stopped: \(t["stoppedReason"]?.stringValue ?? "")")
         }
@@ -88,8 +89,8 @@ struct TaskCommand: CLICommand {
         while true {
             let out = try ClientSupport.call(args, "DescribeTasks", ClientSupport.withCluster(args, ["tasks": .array(arns.map(JSONValue.string))]))
             let tasks = out["tasks"]?.arrayValue ?? []
-            let statuses = tasks.compactMap { $0["lastStatus"]?.stringValue }
-            if statuses.contains("STOPPED") || (!statuses.isEmpty && statuses.allSatisfy { $0 == "RUNNING" }) { return tasks }
+            let statuses = tasks.compactMap { $0["lastStatus"]?.stringValue.flatMap(TaskStatus.init(rawValue:)) }
+            if statuses.contains(.stopped) || (!statuses.isEmpty && statuses.allSatisfy { $0 == .running }) { return tasks }
             if !(out["failures"]?.arrayValue ?? []).isEmpty { throw ClientFailure(message: "task disappeared while waiting") }
             usleep(200_000)
         }
@@ -176,7 +177,7 @@ struct TaskCommand: CLICommand {
             }
             fflush(nil)
             if let last = events.last?["timestamp"] { input["since"] = last }
-            guard args.has("--follow"), out["lastStatus"]?.stringValue != "STOPPED" else { return 0 }
+            guard args.has("--follow"), out["lastStatus"] != TaskStatus.stopped.jsonValue else { return 0 }
             usleep(500_000)
         }
     }
@@ -239,7 +240,7 @@ struct TaskCommand: CLICommand {
     static func sample(_ args: Arguments, _ named: [String]) throws -> (samples: [JSONValue], gone: String?) {
         var tasks = named
         if tasks.isEmpty {
-            let out = try ClientSupport.call(args, "ListTasks", ClientSupport.withCluster(args, ["desiredStatus": "RUNNING"]))
+            let out = try ClientSupport.call(args, "ListTasks", ClientSupport.withCluster(args, ["desiredStatus": DesiredStatus.running.jsonValue]))
             tasks = (out["taskArns"]?.arrayValue ?? []).compactMap(\.stringValue)
         }
         var samples: [JSONValue] = []

@@ -1,3 +1,5 @@
+import BerthECS
+
 /// Side effects the agent must carry out after a reconcile. Deployment and event changes
 /// are not actions: they are in the returned `ServiceState`.
 public enum ControllerAction: Sendable, Equatable {

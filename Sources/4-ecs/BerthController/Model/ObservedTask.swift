@@ -1,59 +1,6 @@
-/// `Task.lastStatus` values in lifecycle order (ecs-semantics §4.1).
-public enum TaskStatus: String, Codable, Sendable, Comparable {
-    case provisioning = "PROVISIONING"
-    case pending = "PENDING"
-    case activating = "ACTIVATING"
-    case running = "RUNNING"
-    case deactivating = "DEACTIVATING"
-    case stopping = "STOPPING"
-    case deprovisioning = "DEPROVISIONING"
-    case stopped = "STOPPED"
-    case deleted = "DELETED"
+import BerthECS
 
-    private var order: Int {
-        switch self {
-        case .provisioning: 0
-        case .pending: 1
-        case .activating: 2
-        case .running: 3
-        case .deactivating: 4
-        case .stopping: 5
-        case .deprovisioning: 6
-        case .stopped: 7
-        case .deleted: 8
-        }
-    }
-
-    public static func < (a: TaskStatus, b: TaskStatus) -> Bool { a.order < b.order }
-
-    /// Counted in `pendingCount`.
-    public var isPending: Bool { self < .running }
-    /// Still occupies the host: counts against maximumPercent.
-    public var isLive: Bool { self < .stopped }
-}
-
-/// `Task.desiredStatus`: only RUNNING or STOPPED.
-public enum DesiredStatus: String, Codable, Sendable {
-    case running = "RUNNING"
-    case stopped = "STOPPED"
-}
-
-/// Task `healthStatus` (derived from essential containers, ecs-semantics §2.3).
-public enum HealthStatus: String, Codable, Sendable {
-    case healthy = "HEALTHY"
-    case unhealthy = "UNHEALTHY"
-    case unknown = "UNKNOWN"
-}
-
-/// `stopCode` values (ecs-semantics §4.2).
-public enum StopCode: String, Codable, Sendable {
-    case taskFailedToStart = "TaskFailedToStart"
-    case essentialContainerExited = "EssentialContainerExited"
-    case userInitiated = "UserInitiated"
-    case serviceSchedulerInitiated = "ServiceSchedulerInitiated"
-    case spotInterruption = "SpotInterruption"
-    case terminationNotice = "TerminationNotice"
-}
+// TaskStatus, DesiredStatus, HealthStatus and StopCode are BerthECS's.
 
 /// What the agent tells the controller about one task of the service.
 public struct ObservedTask: Codable, Sendable, Equatable {

@@ -39,16 +39,18 @@ public final class HostTaskEngine: Sendable {
 
     func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: runRoot, dataRoot: dataRoot) }
 
-    func prepared(_ taskId: String, _ td: TaskDefinitionInput, _ overrides: [ContainerOverride]) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
+    /// RunTask's overrides are applied here, once, to the registered definition (BerthECS's `applying`).
+    func prepared(_ taskId: String, _ registered: TaskDefinitionInput, _ overrides: TaskOverride?) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
-        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td, overrides: overrides)
+        let td = overrides.map(registered.applying) ?? registered
+        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
         return (plan, preps, host)
     }
 
     /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.
-    public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
+    public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: TaskOverride? = nil,
                        onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
         var (plan, preps, host) = try prepared(taskId, td, overrides)
         do { plan.setNetworkBindings(try host.prepare(preps)) } catch {
@@ -63,7 +65,7 @@ public final class HostTaskEngine: Sendable {
     /// Re-attach to a task whose record survived (same boot). nil if nothing is left of it.
     /// `stop`: a stop the caller acknowledged before it went away, carried out with that code
     /// and reason even if the task's record was written before the stop reached it.
-    public func adopt(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: [ContainerOverride] = [],
+    public func adopt(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: TaskOverride? = nil,
                       stop: (code: StopCode, reason: String)? = nil,
                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) -> TaskSnapshot? {
         let layout = layout(taskId)
@@ -108,7 +110,7 @@ public final class HostTaskEngine: Sendable {
 
     public func exec(key: String, container: String, command: [String], timeout: Double) throws -> ExecResult {
         guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
-        guard let c = e.runner.snapshot().container(container), c.lastStatus == "RUNNING" else {
+        guard let c = e.runner.snapshot().container(container), c.lastStatus == .running else {
             throw TranslationError(container, "container is not running")
         }
         return try runtime.exec(c.runtimeId, process: Spec.Process(args: command), timeout: timeout)

@@ -1,3 +1,4 @@
+import BerthECS
 import BerthRuntime
 
 extension TaskMachine {
@@ -11,7 +12,7 @@ extension TaskMachine {
     public func adopt(_ record: TaskSnapshot, stop: (code: StopCode, reason: String, at: Double)? = nil) {
         lastStatus = record.lastStatus
         createdAt = record.createdAt
-        desiredStopped = record.desiredStatus == "STOPPED"
+        desiredStopped = record.desiredStatus == .stopped
         stopCode = record.stopCode
         stoppedReason = record.stoppedReason
         startedAt = record.startedAt
@@ -34,9 +35,9 @@ extension TaskMachine {
             c.health = saved.healthStatus
             c.lastOutput = saved.lastHealthOutput
             switch saved.lastStatus {
-            case "STOPPED":
+            case .stopped:
                 c.phase = .stopped
-            case "RUNNING":
+            case .running:
                 if let state = try? runtime.state(c.id) {
                     c.phase = .running
                     c.pid = state.pid
@@ -45,7 +46,7 @@ extension TaskMachine {
                     c.phase = .stopped
                     c.reason = "ContainerVanishedError: the container's runtime state is gone (host rebooted or state removed)"
                 }
-            default:
+            case .pending:
                 c.phase = .pending
             }
             containers[i] = c

@@ -1,3 +1,4 @@
+import BerthECS
 import BerthInit
 import BerthRuntime
 
@@ -16,7 +17,7 @@ public final class TaskMachine {
     /// when unknown). `TaskRunner` reads the container's cgroup; see TaskMachine+PidsLimit.swift.
     public var readPidsLimitHits: (String) -> UInt64? = { _ in nil }
 
-    var lastStatus = "PENDING"
+    var lastStatus = TaskStatus.pending
     var desiredStopped = false
     var stopCode: StopCode?
     var stoppedReason: String?
@@ -65,7 +66,7 @@ public final class TaskMachine {
         desiredStopped = true
         stopCode = code
         stoppedReason = reason
-        if lastStatus == "RUNNING" { stoppingAt = now }
+        if lastStatus == .running { stoppingAt = now }
         emit(now, .stopRequested, nil, "\(code.rawValue): \(reason)")
     }
 
@@ -358,40 +359,36 @@ public final class TaskMachine {
     }
 
     func finish(_ now: Double) {
-        setStatus("STOPPING", now)
-        setStatus("DEPROVISIONING", now)
+        setStatus(.stopping, now)
+        setStatus(.deprovisioning, now)
         for c in containers where c.everStarted { try? runtime.delete(c.id, force: true) }
         stoppedAt = now
         if executionStoppedAt == nil { executionStoppedAt = now }
         finished = true
-        setStatus("STOPPED", now)
+        setStatus(.stopped, now)
     }
 
     // MARK: task status
 
-    static let order = ["PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"]
-
     func updateTaskStatus(_ now: Double) {
         guard !finished else { return }
-        if desiredStopped { setStatus("STOPPING", now); return }
+        if desiredStopped { setStatus(.stopping, now); return }
         let anyPending = containers.contains { $0.phase == .pending }
         let anyStarted = containers.contains { $0.everStarted }
         if !anyPending && anyStarted {
             if startedAt == nil { startedAt = now }
-            setStatus("RUNNING", now)
+            setStatus(.running, now)
         } else if anyStarted {
-            setStatus("ACTIVATING", now)
+            setStatus(.activating, now)
         }
     }
 
     /// Forward-only transitions.
-    func setStatus(_ status: String, _ now: Double) {
-        let old = Self.order.firstIndex(of: lastStatus) ?? 0
-        let new = Self.order.firstIndex(of: status) ?? 0
-        guard new > old else { return }
-        if status == "STOPPING" && stoppingAt == nil { stoppingAt = now }
+    func setStatus(_ status: TaskStatus, _ now: Double) {
+        guard status > lastStatus else { return }
+        if status == .stopping && stoppingAt == nil { stoppingAt = now }
         lastStatus = status
-        emit(now, .taskStatus, nil, status)
+        emit(now, .taskStatus, nil, status.rawValue)
     }
 
     func emit(_ now: Double, _ kind: TaskEvent.Kind, _ container: String?, _ message: String) {
@@ -403,7 +400,7 @@ public final class TaskMachine {
 
     public func snapshot() -> TaskSnapshot {
         let cs = containers.map { $0.snapshot }
-        return TaskSnapshot(taskId: taskId, lastStatus: lastStatus, desiredStatus: desiredStopped ? "STOPPED" : "RUNNING",
+        return TaskSnapshot(taskId: taskId, lastStatus: lastStatus, desiredStatus: desiredStopped ? .stopped : .running,
                             healthStatus: taskHealth(cs), stopCode: stopCode, stoppedReason: stoppedReason,
                             createdAt: createdAt, startedAt: startedAt, stoppingAt: stoppingAt,
                             executionStoppedAt: executionStoppedAt, stoppedAt: stoppedAt, version: version,
@@ -449,7 +446,7 @@ struct ContainerBox {
 
     var snapshot: ContainerSnapshot {
         ContainerSnapshot(name: plan.name, runtimeId: id, essential: plan.essential,
-                          lastStatus: phase == .pending ? "PENDING" : phase == .running ? "RUNNING" : "STOPPED",
+                          lastStatus: phase == .pending ? .pending : phase == .running ? .running : .stopped,
                           exitCode: exitCode, reason: reason, healthStatus: health, lastHealthOutput: lastOutput,
                           startedAt: startedAt, finishedAt: finishedAt, restartCount: restartCount,
                           lastRestartAt: lastRestartAt, pid: phase == .running ? pid : nil,

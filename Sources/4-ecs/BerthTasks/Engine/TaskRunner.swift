@@ -1,4 +1,5 @@
 import BerthCgroups
+import BerthECS
 import BerthRuntime
 import BerthSys
 import CBerth

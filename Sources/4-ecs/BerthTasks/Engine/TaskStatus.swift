@@ -1,4 +1,6 @@
-/// ECS status strings and reasons, in one place.
+import BerthECS
+
+/// ECS reasons, in one place (the status enums are BerthECS's).
 public enum ECSText {
     public static let essentialExited = "Essential container in task exited"
     public static let userStopped = "Task stopped by user"
@@ -6,25 +8,12 @@ public enum ECSText {
     public static let taskFailedToStart = "Task failed to start"
 }
 
-public enum StopCode: String, Codable, Sendable {
-    case taskFailedToStart = "TaskFailedToStart"
-    case essentialContainerExited = "EssentialContainerExited"
-    case userInitiated = "UserInitiated"
-    case serviceSchedulerInitiated = "ServiceSchedulerInitiated"
-    case terminationNotice = "TerminationNotice"
-}
-
-public enum HealthStatus: String, Codable, Sendable {
-    case healthy = "HEALTHY", unhealthy = "UNHEALTHY", unknown = "UNKNOWN"
-}
-
 /// One container as ECS reports it (`Container` in DescribeTasks) plus a few local facts.
 public struct ContainerSnapshot: Codable, Sendable, Equatable {
     public var name: String
     public var runtimeId: String
     public var essential: Bool
-    /// PENDING, RUNNING or STOPPED.
-    public var lastStatus: String
+    public var lastStatus: ContainerLastStatus
     public var exitCode: Int32?
     public var reason: String?
     public var healthStatus: HealthStatus
@@ -41,10 +30,8 @@ public struct ContainerSnapshot: Codable, Sendable, Equatable {
 /// One task as ECS reports it (`Task` in DescribeTasks), local subset.
 public struct TaskSnapshot: Codable, Sendable, Equatable {
     public var taskId: String
-    /// PROVISIONING, PENDING, ACTIVATING, RUNNING, DEACTIVATING, STOPPING, DEPROVISIONING, STOPPED.
-    public var lastStatus: String
-    /// RUNNING or STOPPED.
-    public var desiredStatus: String
+    public var lastStatus: TaskStatus
+    public var desiredStatus: DesiredStatus
     public var healthStatus: HealthStatus
     public var stopCode: StopCode?
     public var stoppedReason: String?

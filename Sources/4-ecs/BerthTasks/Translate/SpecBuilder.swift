@@ -21,7 +21,7 @@ public struct ContainerPrep: Sendable {
 /// Translates one ECS container definition into an OCI spec plus lifecycle plan (pure apart from
 /// reading local environmentFiles). Docker semantics throughout: `entryPoint` replaces the image
 /// ENTRYPOINT (and drops its CMD), `command` replaces CMD; image Env comes first, then
-/// environmentFiles, then `environment`, then overrides.
+/// environmentFiles, then `environment` (RunTask overrides are already applied to the definition).
 public struct SpecBuilder {
     public var task: TaskDefinitionInput
     public var layout: TaskLayout
@@ -40,7 +40,7 @@ public struct SpecBuilder {
 
     public static let initPathInContainer = "/dev/.berth-reaper"
 
-    public func build(index: Int, image: ImageConfig, lowerDirs: [String] = [], override: ContainerOverride? = nil) throws(TranslationError) -> ContainerPrep {
+    public func build(index: Int, image: ImageConfig, lowerDirs: [String] = []) throws(TranslationError) -> ContainerPrep {
         let c = task.containers[index]
         let path = "containerDefinitions[\(index)]"
         let name = c.name ?? "container-\(index)"
@@ -49,8 +49,8 @@ public struct SpecBuilder {
         }
         let hostname = c.hostname ?? String(layout.taskId.filter(\.isHexDigit).prefix(12)).nonEmpty ?? "berth"
 
-        var process = Spec.Process(args: try args(c, image, override, path), cwd: c.workingDirectory ?? image.WorkingDir.nonEmpty ?? "/")
-        process.env = try environment(c, image, override, hostname, path)
+        var process = Spec.Process(args: try args(c, image, path), cwd: c.workingDirectory ?? image.WorkingDir.nonEmpty ?? "/")
+        process.env = try environment(c, image, hostname, path)
         process.user = try user(c.user ?? image.User, "\(path).user")
         process.capabilities = try capabilities(c.linuxParameters?.capabilities, "\(path).linuxParameters.capabilities")
         process.rlimits = rlimits(c.ulimits)
@@ -128,8 +128,8 @@ public struct SpecBuilder {
 
     // MARK: process
 
-    func args(_ c: ContainerDefinition, _ image: ImageConfig, _ o: ContainerOverride?, _ path: String) throws(TranslationError) -> [String] {
-        let command = o?.command ?? c.command
+    func args(_ c: ContainerDefinition, _ image: ImageConfig, _ path: String) throws(TranslationError) -> [String] {
+        let command = c.command
         let argv: [String]
         if let entry = c.entryPoint, !entry.isEmpty {
             argv = entry + (command ?? [])
@@ -142,7 +142,7 @@ public struct SpecBuilder {
         return argv
     }
 
-    func environment(_ c: ContainerDefinition, _ image: ImageConfig, _ o: ContainerOverride?, _ hostname: String, _ path: String) throws(TranslationError) -> [String] {
+    func environment(_ c: ContainerDefinition, _ image: ImageConfig, _ hostname: String, _ path: String) throws(TranslationError) -> [String] {
         var order: [String] = []
         var values: [String: String] = [:]
         func set(_ k: String, _ v: String) {
@@ -155,7 +155,7 @@ public struct SpecBuilder {
         }
         if values["PATH"] == nil { set("PATH", String(ImageConfig.defaultPath.dropFirst(5))) }
         set("HOSTNAME", hostname)
-        for (i, f) in ((c.environmentFiles ?? []) + (o?.environmentFiles ?? [])).enumerated() {
+        for (i, f) in (c.environmentFiles ?? []).enumerated() {
             guard let local = f.localPath else {
                 throw TranslationError("\(path).environmentFiles[\(i)].value", "S3 environment files are not available locally; use an absolute path or file:// URL of a local .env file")
             }
@@ -170,7 +170,6 @@ public struct SpecBuilder {
             }
         }
         for kv in c.environment ?? [] { if let k = kv.name { set(k, kv.value ?? "") } }
-        for kv in o?.environment ?? [] { if let k = kv.name { set(k, kv.value ?? "") } }
         if values["AWS_EXECUTION_ENV"] == nil { set("AWS_EXECUTION_ENV", "AWS_ECS_EC2") }
         return order.map { "\($0)=\(values[$0]!)" }
     }

@@ -19,7 +19,7 @@ public struct TaskPlanner {
         self.pidsLimit = pidsLimit
     }
 
-    public func plan(_ td: TaskDefinitionInput, overrides: [ContainerOverride] = []) throws -> (TaskPlan, [ContainerPrep]) {
+    public func plan(_ td: TaskDefinitionInput) throws -> (TaskPlan, [ContainerPrep]) {
         var resolved: [(ImageRecord, ImageConfigFile)] = []
         for (i, c) in td.containers.enumerated() {
             do {
@@ -30,10 +30,9 @@ public struct TaskPlanner {
         }
         let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
         var preps: [ContainerPrep] = []
-        for (i, c) in td.containers.enumerated() {
+        for i in td.containers.indices {
             let (record, config) = resolved[i]
-            var prep = try builder.build(index: i, image: config.config, lowerDirs: images.lowerDirs(record),
-                                         override: overrides.first { $0.name == c.name })
+            var prep = try builder.build(index: i, image: config.config, lowerDirs: images.lowerDirs(record))
             if td.pidMode == .task { prep.plan.shareNamespaces.append("pid") }
             if td.ipcMode == .task { prep.plan.shareNamespaces.append("ipc") }
             preps.append(prep)

@@ -83,7 +83,7 @@ public final class ECSBackend: @unchecked Sendable {
         for j in store.loadAll("tasks") {
             guard let t = TaskRecord(json: j) else { log("ignoring a task file without taskArn/plan"); continue }
             tasks[t.id] = t
-            if t.lastStatus != "STOPPED" { adopt.append(t) }
+            if t.lastStatus != .stopped { adopt.append(t) }
         }
         for t in adopt { adoptTask(t) }
         engine.finishAdoption(knownTaskArns: Set(tasks.values.map(\.arn)))
@@ -96,24 +96,11 @@ public final class ECSBackend: @unchecked Sendable {
         // may never have reached the engine.
         if let obs = engine.adopt(t.plan, stop: t.stopIntent) {
             merge(obs)
-            log("adopted task \(t.arn) (\(obs.lastStatus))")
+            log("adopted task \(t.arn) (\(obs.lastStatus.rawValue))")
             return
         }
         var r = t
-        let now = clock()
-        r.task["desiredStatus"] = "STOPPED"
-        r.task["lastStatus"] = "STOPPED"
-        if r.task["stoppingAt"] == nil { r.task["stoppingAt"] = .timestamp(now) }
-        r.task["executionStoppedAt"] = r.task["executionStoppedAt"] ?? .timestamp(now)
-        r.task["stoppedAt"] = .timestamp(now)
-        if r.task["stopCode"] == nil {
-            r.task["stopCode"] = r.task["startedAt"] == nil ? "TaskFailedToStart" : "TerminationNotice"
-            r.task["stoppedReason"] = "Task was not found on the host when the agent restarted"
-        }
-        var containers = r.task["containers"]?.arrayValue ?? []
-        for i in containers.indices { containers[i]["lastStatus"] = "STOPPED" }
-        r.task["containers"] = .array(containers)
-        bumpVersion(&r)
+        r.task = TaskLifecycle.lost(r.task, at: clock())
         tasks[r.id] = r
         persist(task: r)
         log("task \(t.arn) was lost while the agent was down; marked STOPPED")

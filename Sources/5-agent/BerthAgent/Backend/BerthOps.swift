@@ -27,7 +27,7 @@ extension ECSBackend {
             let events = try engine.logs(taskArn: r.arn, container: container, since: since, limit: limit)
             return ["events": .array(events.map {
                 ["timestamp": .timestamp($0.timestamp), "container": .string($0.container), "stream": .string($0.stream), "message": .string($0.message)]
-            }), "lastStatus": .string(r.lastStatus)]
+            }), "lastStatus": r.lastStatus.jsonValue]
         } catch {
             throw .invalidParameter("Logs are not available: \(error)")
         }
@@ -35,7 +35,7 @@ extension ECSBackend {
 
     func getTaskStats(_ p: Params) throws(APIError) -> JSONValue {
         let r = try resolveTaskForEngine(p)
-        guard r.lastStatus == "RUNNING" else { throw .invalidParameter("The task is \(r.lastStatus), not RUNNING.") }
+        guard r.lastStatus == .running else { throw .invalidParameter("The task is \(r.lastStatus.rawValue), not RUNNING.") }
         do {
             let s = try engine.stats(taskArn: r.arn)
             return ["timestamp": .timestamp(s.timestamp), "containers": .array(s.containers.map {
@@ -53,7 +53,7 @@ extension ECSBackend {
         guard let command = try p.stringList("command"), !command.isEmpty else { throw .invalidParameter("command is required.") }
         let container = try p.string("container") ?? r.plan.containerNames.first ?? ""
         guard r.plan.containerNames.contains(container) else { throw .invalidParameter("The task has no container named \(container.debugDescription).") }
-        guard r.lastStatus == "RUNNING" else { throw .invalidParameter("The task is \(r.lastStatus), not RUNNING.") }
+        guard r.lastStatus == .running else { throw .invalidParameter("The task is \(r.lastStatus.rawValue), not RUNNING.") }
         let timeout = Double(try p.int("timeoutSeconds") ?? 600)
         do {
             let res = try engine.exec(taskArn: r.arn, container: container, command: command, timeoutSeconds: timeout)

@@ -4,8 +4,8 @@ import BerthJSON
 extension ECSBackend {
     func clusterJSON(_ c: ClusterRecord, include: [String]) -> JSONValue {
         let live = tasks.values.filter { $0.cluster == c.name }
-        let running = live.filter { $0.lastStatus == "RUNNING" }.count
-        let pending = live.filter { ["PROVISIONING", "PENDING", "ACTIVATING"].contains($0.lastStatus) }.count
+        let running = live.filter { $0.lastStatus == .running }.count
+        let pending = live.filter { $0.lastStatus.isPending }.count
         var j = JSONValue.obj([
             ("clusterArn", .string(arns.cluster(c.name))), ("clusterName", .string(c.name)), ("status", .string(c.status)),
             ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
@@ -72,7 +72,7 @@ extension ECSBackend {
         if name == "default" {
             throw .invalidParameter("The default cluster cannot be deleted: Berth always keeps it.")
         }
-        if tasks.values.contains(where: { $0.cluster == name && $0.lastStatus != "STOPPED" }) {
+        if tasks.values.contains(where: { $0.cluster == name && $0.lastStatus != .stopped }) {
             throw APIError("ClusterContainsTasksException", "The Cluster cannot be deleted while Tasks are active.")
         }
         if let guardHook = clusterDeletionGuard, let reason = guardHook(name) {

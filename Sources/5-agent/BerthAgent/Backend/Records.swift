@@ -1,3 +1,4 @@
+import BerthECS
 import BerthJSON
 
 /// In-memory records of what the agent owns. Each persists as one JSON file (StateStore).
@@ -55,8 +56,10 @@ struct TaskDefRecord {
 }
 
 struct TaskRecord {
-    /// The Task exactly as DescribeTasks returns it (without tags, kept apart).
-    var task: JSONValue
+    /// The Task as DescribeTasks returns it (without tags, kept apart).
+    var task: ECSTask { didSet { taskJSON = task.jsonValue } }
+    /// `task` encoded once per change: DescribeTasks and persistence answer with it as is.
+    private(set) var taskJSON: JSONValue
     var plan: TaskLaunchPlan
     var tags: [(String, String)]
     var clientToken: String?
@@ -66,29 +69,32 @@ struct TaskRecord {
     var id: String { plan.taskId }
     var arn: String { plan.taskArn }
     var cluster: String { plan.clusterName }
-    var lastStatus: String { task["lastStatus"]?.stringValue ?? "PROVISIONING" }
-    var desiredStatus: String { task["desiredStatus"]?.stringValue ?? "RUNNING" }
+    var lastStatus: TaskStatus { task.lastStatus }
+    var desiredStatus: DesiredStatus { task.desiredStatus }
     /// The stop DescribeTasks answers with once desiredStatus is STOPPED (what the engine must carry out).
     var stopIntent: StopIntent? {
-        guard desiredStatus == "STOPPED", let code = task["stopCode"]?.stringValue else { return nil }
-        return StopIntent(code: code, reason: task["stoppedReason"]?.stringValue ?? "")
+        guard task.desiredStatus == .stopped, let code = task.stopCode else { return nil }
+        return StopIntent(code: code, reason: task.stoppedReason ?? "")
     }
 
     var json: JSONValue {
-        .obj([("task", task), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSONValue.string)),
+        .obj([("task", taskJSON), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSONValue.string)),
               ("stopSent", .bool(stopSent))])
     }
 
-    init(task: JSONValue, plan: TaskLaunchPlan, tags: [(String, String)], clientToken: String?) {
+    init(task: ECSTask, plan: TaskLaunchPlan, tags: [(String, String)], clientToken: String?) {
         self.task = task
+        self.taskJSON = task.jsonValue
         self.plan = plan
         self.tags = tags
         self.clientToken = clientToken
         self.stopSent = false
     }
 
+    /// Reads a state file, also one written before the task was typed (same members).
     init?(json: JSONValue) {
-        guard let task = json["task"], task["taskArn"]?.stringValue != nil, let planJSON = json["plan"], let plan = TaskLaunchPlan(json: planJSON) else { return nil }
+        guard let raw = json["task"], raw["taskArn"]?.stringValue != nil, let planJSON = json["plan"], let plan = TaskLaunchPlan(json: planJSON),
+              let task = JSONRequest.decode(raw, as: ECSTask.self).0 else { return nil }
         self.init(task: task, plan: plan, tags: tagsFrom(json["tags"]), clientToken: json["clientToken"]?.stringValue)
         stopSent = json["stopSent"]?.boolValue ?? false
     }

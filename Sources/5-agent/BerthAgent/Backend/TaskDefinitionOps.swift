@@ -143,7 +143,7 @@ extension ECSBackend {
     /// revision counter stays, so revisions are never reused).
     func pruneDeletedTaskDefinitions() {
         for td in taskDefs.values where td.status == "DELETE_IN_PROGRESS" {
-            let inUse = tasks.values.contains { $0.plan.taskDefinitionArn == td.arn && $0.lastStatus != "STOPPED" }
+            let inUse = tasks.values.contains { $0.plan.taskDefinitionArn == td.arn && $0.lastStatus != .stopped }
             if !inUse {
                 taskDefs[td.key] = nil
                 unsave("taskdefs", td.key)

@@ -1,3 +1,4 @@
+import BerthECS
 import BerthJSON
 import Foundation
 
@@ -45,19 +46,16 @@ extension ECSBackend {
             let earlier = tasks.values.filter { $0.clientToken == clientToken }.sorted { $0.id < $1.id }
             if !earlier.isEmpty { return ["tasks": .array(earlier.map { describe($0, includeTags: true) }), "failures": []] }
         }
-        let overrides = try p.object("overrides")
-        let effective = try applyOverrides(td.taskDefinition, overrides)
-        if let o = overrides, o.json.serializedBytes().count > 8192 { throw .invalidParameter("overrides must be at most 8192 characters of JSON.") }
+        let overrides = try parseOverrides(p, definition: td.taskDefinition)
         let resolvedLaunch = launchType ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? "FARGATE" : "EC2")
         var created: [JSONValue] = []
         for _ in 0..<count {
             let id = Ident.taskId()
             let arn = arns.task(cluster: cluster.name, id: id)
             let plan = TaskLaunchPlan(taskArn: arn, taskId: id, clusterName: cluster.name, clusterArn: arns.cluster(cluster.name),
-                                taskDefinitionArn: td.arn, taskDefinition: effective, overrides: overrides?.json ?? [:],
+                                taskDefinitionArn: td.arn, taskDefinition: td.taskDefinition, overrides: overrides,
                                 region: config.region, accountId: config.accountId)
-            let task = initialTask(plan: plan, td: td.taskDefinition, overrides: overrides, startedBy: startedBy, group: group,
-                                   launchType: resolvedLaunch)
+            let task = initialTask(plan: plan, overrides: overrides, startedBy: startedBy, group: group, launchType: resolvedLaunch)
             let record = TaskRecord(task: task, plan: plan, tags: tags, clientToken: clientToken)
             tasks[id] = record
             persist(task: record)
@@ -67,69 +65,60 @@ extension ECSBackend {
         return ["tasks": .array(created), "failures": []]
     }
 
-    /// The definition the engine runs: containerOverrides and task cpu/memory applied.
-    func applyOverrides(_ td: JSONValue, _ overrides: Params?) throws(APIError) -> JSONValue {
-        guard let overrides else { return td }
-        var out = td
-        var containers = td["containerDefinitions"]?.arrayValue ?? []
-        for o in try overrides.objects("containerOverrides") ?? [] {
-            let name = try o.string("name") ?? ""
-            guard let i = containers.firstIndex(where: { $0["name"]?.stringValue == name }) else {
-                throw .invalidParameter("Override for container named \(name) is not a container in the TaskDefinition.")
-            }
-            if let command = try o.stringList("command") { containers[i]["command"] = .array(command.map(JSONValue.string)) }
-            if let env = try o.objects("environment") {
-                var merged = containers[i]["environment"]?.arrayValue ?? []
-                for e in env {
-                    let key = try e.string("name") ?? ""
-                    let value = try e.string("value") ?? ""
-                    merged.removeAll { $0["name"]?.stringValue == key }
-                    merged.append(["name": .string(key), "value": .string(value)])
-                }
-                containers[i]["environment"] = .array(merged)
-            }
-            for key in ["cpu", "memory", "memoryReservation"] {
-                if let v = try o.int(key) { containers[i][key] = .int(v) }
-            }
-            if let files = try o.list("environmentFiles") { containers[i]["environmentFiles"] = .array(files) }
-            if let rr = try o.list("resourceRequirements") { containers[i]["resourceRequirements"] = .array(rr) }
+    /// RunTask's `overrides`, typed and checked against the definition: container names, task cpu
+    /// and memory, and the definition's rules re-checked with the overrides applied
+    /// (`TaskOverride.validate`). The engine applies them; the definition stays as registered.
+    func parseOverrides(_ p: Params, definition td: JSONValue) throws(APIError) -> TaskOverride? {
+        guard let raw = try p.object("overrides")?.json else { return nil }
+        if raw.serializedBytes().count > 8192 { throw .invalidParameter("overrides must be at most 8192 characters of JSON.") }
+        let diag = Diagnostics()
+        let decoded = TaskOverride.decode(raw, at: .root / "overrides", diag)
+        if let first = diag.problems.errors.first {
+            // A member of the wrong JSON type is a SerializationException, as for every other member (Params).
+            throw first.message.hasPrefix("invalid type") ? .serialization(first.apiMessage) : APIError(first.exception.rawValue, first.apiMessage)
         }
-        out["containerDefinitions"] = .array(containers)
-        if let cpu = try overrides.string("cpu") { out["cpu"] = .string(try ECSModelValidator.cpu(cpu, field: "overrides.cpu")) }
-        if let memory = try overrides.string("memory") { out["memory"] = .string(try ECSModelValidator.memory(memory, field: "overrides.memory")) }
-        _ = try overrides.string("taskRoleArn")
-        _ = try overrides.string("executionRoleArn")
-        return out
+        guard let o = decoded else { throw .invalidParameter("overrides must be an object.") }
+        if let cpu = o.cpu { _ = try ECSModelValidator.cpu(cpu, field: "overrides.cpu") }
+        if let memory = o.memory { _ = try ECSModelValidator.memory(memory, field: "overrides.memory") }
+        guard let definition = TaskDefinitionDocument.read(td).input else { throw .client("The task definition could not be read.") }
+        if let first = o.validate(against: definition).errors.first { throw APIError(first.exception.rawValue, first.apiMessage) }
+        return o
     }
 
-    func initialTask(plan: TaskLaunchPlan, td: JSONValue, overrides: Params?, startedBy: String?, group: String, launchType: String) -> JSONValue {
-        let now = clock()
-        let containers: [JSONValue] = (plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []).map { def in
+    func initialTask(plan: TaskLaunchPlan, overrides: TaskOverride?, startedBy: String?, group: String, launchType: String) -> ECSTask {
+        let defs = plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []
+        let containerOverrides = overrides?.containerOverrides ?? []
+        let containers: [ECSContainer] = defs.map { def in
             let name = def["name"]?.stringValue ?? ""
-            return .obj([
-                ("containerArn", .string(arns.container(cluster: plan.clusterName, taskId: plan.taskId, uuid: Ident.uuid()))),
-                ("taskArn", .string(plan.taskArn)), ("name", .string(name)), ("image", def["image"]),
-                ("lastStatus", "PENDING"), ("networkInterfaces", []), ("healthStatus", "UNKNOWN"),
-                ("cpu", .string(String(def["cpu"]?.intValue ?? 0))),
-                ("memory", def["memory"]?.intValue.map { .string(String($0)) }),
-                ("memoryReservation", def["memoryReservation"]?.intValue.map { .string(String($0)) }),
-            ])
+            let o = containerOverrides.first { $0.name == name }
+            var c = ECSContainer(containerArn: arns.container(cluster: plan.clusterName, taskId: plan.taskId, uuid: Ident.uuid()),
+                                 taskArn: plan.taskArn, name: name, image: def["image"]?.stringValue)
+            c.networkInterfaces = []
+            c.cpu = String(o?.cpu ?? def["cpu"]?.intValue ?? 0)
+            c.memory = (o?.memory ?? def["memory"]?.intValue).map { String($0) }
+            c.memoryReservation = (o?.memoryReservation ?? def["memoryReservation"]?.intValue).map { String($0) }
+            return c
         }
-        var overrideJSON = overrides?.json ?? [:]
-        if overrideJSON["containerOverrides"] == nil { overrideJSON["containerOverrides"] = .array(containers.map { ["name": $0["name"]!] }) }
-        if overrideJSON["inferenceAcceleratorOverrides"] == nil { overrideJSON["inferenceAcceleratorOverrides"] = [] }
+        var shown = overrides ?? TaskOverride()
+        if shown.containerOverrides == nil { shown.containerOverrides = containers.map { ContainerOverride(name: $0.name) } }
+        if shown.inferenceAcceleratorOverrides == nil { shown.inferenceAcceleratorOverrides = [] }
         let fargate = launchType == "FARGATE"
-        return .obj([
-            ("attachments", []), ("attributes", [["name": "ecs.cpu-architecture", "value": "x86_64"]]),
-            ("availabilityZone", .string("\(config.region)a")), ("clusterArn", .string(plan.clusterArn)),
-            ("containers", .array(containers)), ("cpu", plan.taskDefinition["cpu"]), ("createdAt", .timestamp(now)),
-            ("desiredStatus", "RUNNING"), ("enableExecuteCommand", false), ("group", .string(group)), ("healthStatus", "UNKNOWN"),
-            ("lastStatus", "PROVISIONING"), ("launchType", .string(launchType)), ("memory", plan.taskDefinition["memory"]),
-            ("overrides", overrideJSON), ("platformVersion", fargate ? "1.4.0" : nil), ("platformFamily", fargate ? "Linux" : nil),
-            ("startedBy", startedBy.map(JSONValue.string)), ("tags", []), ("taskArn", .string(plan.taskArn)),
-            ("taskDefinitionArn", .string(plan.taskDefinitionArn)), ("version", 1),
-            ("ephemeralStorage", fargate ? ["sizeInGiB": 20] : nil),
-        ])
+        var t = ECSTask(taskArn: plan.taskArn, clusterArn: plan.clusterArn, taskDefinitionArn: plan.taskDefinitionArn,
+                        containers: containers, createdAt: clock())
+        t.attachments = []
+        t.attributes = [["name": "ecs.cpu-architecture", "value": "x86_64"]]
+        t.availabilityZone = "\(config.region)a"
+        // Task cpu/memory overrides are shown as ECS stores them (integer strings); parseOverrides checked them.
+        t.cpu = overrides?.cpu.flatMap { try? ECSModelValidator.cpu($0, field: "overrides.cpu") } ?? plan.taskDefinition["cpu"]?.stringValue
+        t.memory = overrides?.memory.flatMap { try? ECSModelValidator.memory($0, field: "overrides.memory") } ?? plan.taskDefinition["memory"]?.stringValue
+        t.group = group
+        t.launchType = launchType
+        t.overrides = shown
+        t.platformVersion = fargate ? "1.4.0" : nil
+        t.platformFamily = fargate ? "Linux" : nil
+        t.startedBy = startedBy
+        t.ephemeralStorage = fargate ? EphemeralStorage(sizeInGiB: 20) : nil
+        return t
     }
 
     /// Hands a task to the engine (outside the lock). A refusal stops it as TaskFailedToStart.
@@ -139,15 +128,15 @@ extension ECSBackend {
         } catch {
             lock.withLock {
                 guard var r = tasks[plan.taskId] else { return }
-                var o = TaskObservation(taskArn: plan.taskArn, lastStatus: "STOPPED",
-                                        containers: plan.containerNames.map { ContainerObservation(name: $0, lastStatus: "STOPPED") })
+                var o = TaskObservation(taskArn: plan.taskArn, lastStatus: .stopped,
+                                        containers: plan.containerNames.map { ContainerObservation(name: $0, lastStatus: .stopped) })
                 let now = clock()
                 o.stoppingAt = now
                 o.executionStoppedAt = now
                 o.stoppedAt = now
-                o.stopCode = "TaskFailedToStart"
+                o.stopCode = .taskFailedToStart
                 o.stoppedReason = "\(error)"
-                if TaskLifecycle.apply(o, to: &r.task, plan: r.plan) { bumpVersion(&r) }
+                _ = TaskLifecycle.apply(o, to: &r.task, plan: r.plan)
                 tasks[r.id] = r
                 persist(task: r)
             }
@@ -155,13 +144,10 @@ extension ECSBackend {
     }
 
     func describe(_ r: TaskRecord, includeTags: Bool) -> JSONValue {
-        var t = r.task
-        t["tags"] = includeTags ? tagsJSON(r.tags) : nil
+        guard includeTags else { return r.taskJSON }
+        var t = r.taskJSON
+        t["tags"] = tagsJSON(r.tags)
         return t
-    }
-
-    func bumpVersion(_ r: inout TaskRecord) {
-        r.task["version"] = .int((r.task["version"]?.intValue ?? 0) + 1)
     }
 
     /// Find a task by id or ARN within a cluster.
@@ -176,18 +162,12 @@ extension ECSBackend {
         let reason = try p.string("reason") ?? "Task stopped by user"
         guard reason.count <= 1024 else { throw .invalidParameter("reason must be at most 1024 characters.") }
         guard var r = findTask(ref, cluster: cluster.name) else { throw .invalidParameter("The referenced task was not found.") }
-        if r.desiredStatus != "STOPPED" || (!r.stopSent && r.lastStatus != "STOPPED") {
-            r.task["desiredStatus"] = "STOPPED"
-            if r.task["stopCode"] == nil {
-                r.task["stopCode"] = "UserInitiated"
-                r.task["stoppedReason"] = .string(reason)
-            }
-            if r.task["stoppingAt"] == nil { r.task["stoppingAt"] = .timestamp(clock()) }
+        if r.desiredStatus != .stopped || (!r.stopSent && r.lastStatus != .stopped) {
+            r.task = TaskLifecycle.stopRequested(r.task, code: .userInitiated, reason: reason, at: clock())
             r.stopSent = true
-            bumpVersion(&r)
             tasks[r.id] = r
             persist(task: r)
-            let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: "UserInitiated", reason: reason)
+            let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: .userInitiated, reason: reason)
             deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
         }
         return ["task": describe(r, includeTags: false)]
@@ -216,10 +196,12 @@ extension ECSBackend {
         let family = try p.string("family")
         let startedBy = try p.string("startedBy")
         let serviceName = try p.string("serviceName")
-        let desired = try p.string("desiredStatus") ?? "RUNNING"
+        let desiredText = try p.string("desiredStatus") ?? DesiredStatus.running.rawValue
         let launchType = try p.string("launchType")
         _ = try p.string("containerInstance")
-        guard ["RUNNING", "PENDING", "STOPPED"].contains(desired) else { throw .invalidParameter("Invalid desiredStatus '\(desired)'.") }
+        // PENDING is a valid filter that no task's desiredStatus ever has.
+        let desired = DesiredStatus(rawValue: desiredText)
+        guard desired != nil || desiredText == TaskStatus.pending.rawValue else { throw .invalidParameter("Invalid desiredStatus '\(desiredText)'.") }
         if let serviceName, findService(serviceName, cluster: cluster.name) == nil { throw APIError("ServiceNotFoundException", "Service not found.") }
         if startedBy != nil && (family != nil || serviceName != nil) {
             throw .invalidParameter("startedBy cannot be combined with the family or serviceName filters.")
@@ -227,12 +209,12 @@ extension ECSBackend {
         var items = tasks.values.filter { r in
             guard r.cluster == cluster.name, r.desiredStatus == desired else { return false }
             if let family, r.plan.family != family { return false }
-            if let startedBy, r.task["startedBy"]?.stringValue != startedBy { return false }
-            if let serviceName, r.task["group"]?.stringValue != "service:\(serviceName)" { return false }
-            if let launchType, r.task["launchType"]?.stringValue != launchType { return false }
+            if let startedBy, r.task.startedBy != startedBy { return false }
+            if let serviceName, r.task.group != "service:\(serviceName)" { return false }
+            if let launchType, r.task.launchType != launchType { return false }
             return true
         }
-        let keyed = items.map { (created: $0.task["createdAt"]?.doubleValue ?? 0, id: $0.id, arn: $0.arn) }
+        let keyed = items.map { (created: $0.task.createdAt, id: $0.id, arn: $0.arn) }
             .sorted { ($0.created, $0.id) < ($1.created, $1.id) }
         let (page, next) = try Pagination.page(keyed.map(\.arn), params: p, list: "tasks:\(cluster.name)")
         return .obj([("taskArns", .array(page.map(JSONValue.string))), ("nextToken", next.map(JSONValue.string))])
@@ -260,12 +242,11 @@ extension ECSBackend {
         if lastObservations[o.taskArn] == o { return }
         lastObservations[o.taskArn] = o
         guard let (_, id) = arns.taskId(o.taskArn), var r = tasks[id], r.arn == o.taskArn else { return }
-        if r.lastStatus == "STOPPED" { return }
+        if r.lastStatus == .stopped { return }
         if TaskLifecycle.apply(o, to: &r.task, plan: r.plan) {
-            bumpVersion(&r)
             tasks[id] = r
             persist(task: r)
-            if r.task["group"]?.stringValue?.hasPrefix("service:") == true { serviceSignal.poke() }
+            if r.task.group?.hasPrefix("service:") == true { serviceSignal.poke() }
         }
     }
 
@@ -273,7 +254,7 @@ extension ECSBackend {
     public func pruneStoppedTasks() {
         let cutoff = clock() - config.stoppedTaskRetention
         let expired: [TaskRecord] = lock.withLock {
-            let old = tasks.values.filter { $0.lastStatus == "STOPPED" && ($0.task["stoppedAt"]?.doubleValue ?? 0) < cutoff }
+            let old = tasks.values.filter { $0.lastStatus == .stopped && ($0.task.stoppedAt ?? 0) < cutoff }
             for r in old {
                 tasks[r.id] = nil
                 lastObservations[r.arn] = nil

@@ -1,10 +1,11 @@
+import BerthECS
 import BerthJSON
 import Foundation
 
 /// A task engine that runs nothing: tasks walk through the ECS states on a clock. Used by
 /// unit tests and by `berth agent --engine fake` (the aws CLI / boto3 tests).
 ///
-/// Container behaviour is chosen by its effective `command`: `["true"]` exits 0 and
+/// Container behaviour is chosen by its effective `command` (RunTask's override, else the definition's): `["true"]` exits 0 and
 /// `["false"]` exits 1 shortly after RUNNING; anything else runs until stopped. An image
 /// whose name starts with `fake-pull-error` fails to pull (TaskFailedToStart).
 public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
@@ -58,31 +59,33 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         return lock.withLock { tasks.values.map { observe($0, now: now) } }
     }
 
-    func containerCommand(_ def: JSONValue) -> [String] {
-        (def["command"]?.arrayValue ?? []).compactMap(\.stringValue)
+    func containerCommand(_ def: JSONValue, _ plan: TaskLaunchPlan) -> [String] {
+        let name = def["name"]?.stringValue
+        if let command = plan.overrides?.containerOverrides?.first(where: { $0.name == name })?.command { return command }
+        return (def["command"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 
     private func observe(_ t: FakeTask, now: Double) -> TaskObservation {
         let defs = t.plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []
-        var o = TaskObservation(taskArn: t.plan.taskArn, lastStatus: "PENDING")
+        var o = TaskObservation(taskArn: t.plan.taskArn, lastStatus: .pending)
         o.pullStartedAt = t.launchedAt + 0.001
         let running = t.launchedAt + startDelay
         let pullFails = defs.contains { ($0["image"]?.stringValue ?? "").hasPrefix("fake-pull-error") }
         if pullFails && now >= t.launchedAt + startDelay / 2 {
             o.pullStoppedAt = t.launchedAt + startDelay / 2
-            o.lastStatus = "STOPPED"
+            o.lastStatus = .stopped
             o.stoppingAt = o.pullStoppedAt
             o.executionStoppedAt = o.pullStoppedAt
             o.stoppedAt = o.pullStoppedAt
-            o.stopCode = "TaskFailedToStart"
+            o.stopCode = .taskFailedToStart
             o.stoppedReason = "CannotPullContainerError: pull image manifest has been retried 1 time(s): image not found (fake engine)"
-            o.containers = defs.map { ContainerObservation(name: $0["name"]?.stringValue ?? "", lastStatus: "STOPPED") }
+            o.containers = defs.map { ContainerObservation(name: $0["name"]?.stringValue ?? "", lastStatus: .stopped) }
             return o
         }
         // When the task ends on its own: the first essential container to exit.
         var essentialExit: Double?
         for def in defs where def["essential"]?.boolValue ?? true {
-            let cmd = containerCommand(def)
+            let cmd = containerCommand(def, t.plan)
             if cmd == ["true"] || cmd == ["false"] {
                 essentialExit = min(essentialExit ?? .infinity, running + exitDelay)
             }
@@ -90,48 +93,48 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         let stopAt = [t.stopRequestedAt, essentialExit].compactMap { $0 }.min()
         let stopBeforeRunning = stopAt.map { $0 < running } ?? false
         if now < running && !(stopBeforeRunning && now >= stopAt!) {
-            o.lastStatus = now >= t.launchedAt + startDelay / 2 ? "ACTIVATING" : "PENDING"
+            o.lastStatus = now >= t.launchedAt + startDelay / 2 ? .activating : .pending
             if now >= t.launchedAt + startDelay / 2 { o.pullStoppedAt = t.launchedAt + startDelay / 2 }
-            o.containers = defs.map { ContainerObservation(name: $0["name"]?.stringValue ?? "", lastStatus: "PENDING") }
+            o.containers = defs.map { ContainerObservation(name: $0["name"]?.stringValue ?? "", lastStatus: .pending) }
             return o
         }
         o.pullStoppedAt = min(t.launchedAt + startDelay / 2, stopAt ?? .infinity)
         if !stopBeforeRunning {
             o.startedAt = running
             o.connectivityAt = running
-            o.lastStatus = "RUNNING"
+            o.lastStatus = .running
         }
         let stopped = stopAt.map { now >= $0 + stopDelay } ?? false
         let stopping = stopAt.map { now >= $0 } ?? false
         o.containers = defs.map { def in
             let name = def["name"]?.stringValue ?? ""
-            var c = ContainerObservation(name: name, lastStatus: stopBeforeRunning ? "PENDING" : "RUNNING")
+            var c = ContainerObservation(name: name, lastStatus: stopBeforeRunning ? .pending : .running)
             if !stopBeforeRunning { c.runtimeId = t.plan.taskId + "-" + name }
-            let cmd = containerCommand(def)
+            let cmd = containerCommand(def, t.plan)
             let exitsAt = running + exitDelay
             if !stopBeforeRunning, cmd == ["true"] || cmd == ["false"], now >= exitsAt, (t.stopRequestedAt ?? .infinity) > exitsAt {
-                c.lastStatus = "STOPPED"
+                c.lastStatus = .stopped
                 c.exitCode = cmd == ["true"] ? 0 : 1
             } else if stopped {
-                c.lastStatus = "STOPPED"
+                c.lastStatus = .stopped
                 if !stopBeforeRunning { c.exitCode = 143 }
             }
-            if c.lastStatus == "RUNNING", def["healthCheck"] != nil { c.healthStatus = "HEALTHY" }
+            if c.lastStatus == .running, def["healthCheck"] != nil { c.healthStatus = .healthy }
             return c
         }
         if stopping, let stopAt {
-            o.lastStatus = stopped ? "STOPPED" : "STOPPING"
+            o.lastStatus = stopped ? .stopped : .stopping
             o.stoppingAt = stopAt
             o.executionStoppedAt = stopped ? stopAt + stopDelay : nil
             o.stoppedAt = stopped ? stopAt + stopDelay : nil
             if stopBeforeRunning {
-                o.stopCode = "TaskFailedToStart"
+                o.stopCode = .taskFailedToStart
                 o.stoppedReason = t.stopReason ?? "Task failed to start"
             } else if t.stopRequestedAt == stopAt {
-                o.stopCode = "UserInitiated"
+                o.stopCode = .userInitiated
                 o.stoppedReason = t.stopReason
             } else {
-                o.stopCode = "EssentialContainerExited"
+                o.stopCode = .essentialContainerExited
                 o.stoppedReason = "Essential container in task exited"
             }
         }

@@ -1,3 +1,4 @@
+import BerthECS
 import BerthJSON
 
 /// The seam between the agent (ECS API, bookkeeping, persistence) and whatever runs a task's
@@ -43,8 +44,8 @@ extension TaskEngine {
 }
 
 /// Everything an engine needs to run a task. `taskDefinition` is the registered task
-/// definition (normalised, as DescribeTaskDefinition returns it) with RunTask's container
-/// overrides already applied to `containerDefinitions`, so BerthECS can decode it directly.
+/// definition (normalised, as DescribeTaskDefinition returns it) and `overrides` RunTask's
+/// validated overrides: the engine applies them (BerthECS's `TaskDefinitionInput.applying`).
 public struct TaskLaunchPlan: Sendable, Equatable {
     public var taskArn: String
     public var taskId: String
@@ -52,12 +53,12 @@ public struct TaskLaunchPlan: Sendable, Equatable {
     public var clusterArn: String
     public var taskDefinitionArn: String
     public var taskDefinition: JSONValue
-    public var overrides: JSONValue
+    public var overrides: TaskOverride?
     public var region: String
     public var accountId: String
 
     public init(taskArn: String, taskId: String, clusterName: String, clusterArn: String, taskDefinitionArn: String,
-                taskDefinition: JSONValue, overrides: JSONValue, region: String, accountId: String) {
+                taskDefinition: JSONValue, overrides: TaskOverride?, region: String, accountId: String) {
         self.taskArn = taskArn
         self.taskId = taskId
         self.clusterName = clusterName
@@ -72,57 +73,51 @@ public struct TaskLaunchPlan: Sendable, Equatable {
     public var family: String { taskDefinition["family"]?.stringValue ?? "" }
     public var containerNames: [String] { (taskDefinition["containerDefinitions"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue } }
 
+    /// `overridesApplied: false` marks the current layout. A plan written before it has no such
+    /// member: its `taskDefinition` already has the overrides merged in, so it is read with none.
     var json: JSONValue {
-        ["taskArn": .string(taskArn), "taskId": .string(taskId), "clusterName": .string(clusterName), "clusterArn": .string(clusterArn),
-         "taskDefinitionArn": .string(taskDefinitionArn), "taskDefinition": taskDefinition, "overrides": overrides,
-         "region": .string(region), "accountId": .string(accountId)]
+        .obj([("taskArn", .string(taskArn)), ("taskId", .string(taskId)), ("clusterName", .string(clusterName)),
+              ("clusterArn", .string(clusterArn)), ("taskDefinitionArn", .string(taskDefinitionArn)), ("taskDefinition", taskDefinition),
+              ("overrides", overrides?.jsonValue ?? [:]), ("overridesApplied", false), ("region", .string(region)),
+              ("accountId", .string(accountId))])
     }
 
     init?(json: JSONValue) {
         guard let arn = json["taskArn"]?.stringValue, let id = json["taskId"]?.stringValue, let cluster = json["clusterName"]?.stringValue,
               let clusterArn = json["clusterArn"]?.stringValue, let tdArn = json["taskDefinitionArn"]?.stringValue,
               let td = json["taskDefinition"], case .object = td else { return nil }
+        var overrides: TaskOverride?
+        if json["overridesApplied"]?.boolValue == false, let raw = json["overrides"], raw != [:] {
+            overrides = JSONRequest.decode(raw, as: TaskOverride.self).0
+        }
         self.init(taskArn: arn, taskId: id, clusterName: cluster, clusterArn: clusterArn, taskDefinitionArn: tdArn, taskDefinition: td,
-                  overrides: json["overrides"] ?? [:], region: json["region"]?.stringValue ?? "", accountId: json["accountId"]?.stringValue ?? "")
+                  overrides: overrides, region: json["region"]?.stringValue ?? "", accountId: json["accountId"]?.stringValue ?? "")
     }
 }
 
 /// A stop the agent has acknowledged: the ECS stopCode and stoppedReason it answers with.
 public struct StopIntent: Sendable, Equatable {
-    public var code: String
+    public var code: StopCode
     public var reason: String
-    public init(code: String, reason: String) {
+    public init(code: StopCode, reason: String) {
         self.code = code
         self.reason = reason
     }
 }
 
-public struct NetworkBinding: Sendable, Equatable {
-    public var bindIP: String
-    public var containerPort: Int
-    public var hostPort: Int
-    public var `protocol`: String
-    public init(bindIP: String, containerPort: Int, hostPort: Int, protocol: String) {
-        self.bindIP = bindIP
-        self.containerPort = containerPort
-        self.hostPort = hostPort
-        self.protocol = `protocol`
-    }
-}
-
-/// One container as the engine sees it. `lastStatus` is PENDING, RUNNING or STOPPED.
+/// One container as the engine sees it.
 public struct ContainerObservation: Sendable, Equatable {
     public var name: String
-    public var lastStatus: String
+    public var lastStatus: ContainerLastStatus
     public var exitCode: Int?
     public var reason: String?
-    /// HEALTHY, UNHEALTHY or UNKNOWN; nil when the container has no health check.
-    public var healthStatus: String?
+    /// nil when the container has no health check.
+    public var healthStatus: HealthStatus?
     public var runtimeId: String?
     public var imageDigest: String?
     public var networkBindings: [NetworkBinding]
 
-    public init(name: String, lastStatus: String, exitCode: Int? = nil, reason: String? = nil, healthStatus: String? = nil,
+    public init(name: String, lastStatus: ContainerLastStatus, exitCode: Int? = nil, reason: String? = nil, healthStatus: HealthStatus? = nil,
                 runtimeId: String? = nil, imageDigest: String? = nil, networkBindings: [NetworkBinding] = []) {
         self.name = name
         self.lastStatus = lastStatus
@@ -140,9 +135,9 @@ public struct ContainerObservation: Sendable, Equatable {
 /// it on its own (EssentialContainerExited, TaskFailedToStart).
 public struct TaskObservation: Sendable, Equatable {
     public var taskArn: String
-    public var lastStatus: String
+    public var lastStatus: TaskStatus
     public var containers: [ContainerObservation]
-    public var healthStatus: String?
+    public var healthStatus: HealthStatus?
     public var connectivityAt: Double?
     public var pullStartedAt: Double?
     public var pullStoppedAt: Double?
@@ -150,10 +145,10 @@ public struct TaskObservation: Sendable, Equatable {
     public var stoppingAt: Double?
     public var executionStoppedAt: Double?
     public var stoppedAt: Double?
-    public var stopCode: String?
+    public var stopCode: StopCode?
     public var stoppedReason: String?
 
-    public init(taskArn: String, lastStatus: String, containers: [ContainerObservation] = []) {
+    public init(taskArn: String, lastStatus: TaskStatus, containers: [ContainerObservation] = []) {
         self.taskArn = taskArn
         self.lastStatus = lastStatus
         self.containers = containers

@@ -1,4 +1,5 @@
 import BerthController
+import BerthECS
 
 /// The controller's view of the agent's tasks (`ObservedTask`) and the agent side of its
 /// orders: start and stop through the same task records, persistence and engine calls as
@@ -10,8 +11,8 @@ extension ECSBackend {
         let group = "service:\(r.name)"
         let tracked = Set(r.state.bookkeeping.tasks.keys).union(r.state.bookkeeping.launches.map(\.taskId))
         return tasks.values.compactMap { t -> ObservedTask? in
-            guard t.cluster == r.cluster, t.task["group"]?.stringValue == group else { return nil }
-            guard t.lastStatus != "STOPPED" || tracked.contains(t.id) else { return nil }
+            guard t.cluster == r.cluster, t.task.group == group else { return nil }
+            guard t.lastStatus != .stopped || tracked.contains(t.id) else { return nil }
             return observedTask(t)
         }.sorted { ($0.createdAt, $0.taskArn) < ($1.createdAt, $1.taskArn) }
     }
@@ -20,19 +21,13 @@ extension ECSBackend {
         let defs = t.plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []
         let essential = Set(defs.filter { $0["essential"]?.boolValue ?? true }.compactMap { $0["name"]?.stringValue })
         let hasHealthCheck = defs.contains { ($0["essential"]?.boolValue ?? true) && $0["healthCheck"] != nil }
-        let exitCode = (t.task["containers"]?.arrayValue ?? []).first {
-            essential.contains($0["name"]?.stringValue ?? "") && $0["exitCode"]?.intValue != nil
-        }?["exitCode"]?.intValue
+        let exitCode = t.task.containers.first { essential.contains($0.name) && $0.exitCode != nil }?.exitCode
         return ObservedTask(
-            taskArn: t.arn, deploymentId: t.task["startedBy"]?.stringValue, taskDefinitionArn: t.plan.taskDefinitionArn,
-            lastStatus: TaskStatus(rawValue: t.lastStatus) ?? .provisioning,
-            desiredStatus: DesiredStatus(rawValue: t.desiredStatus) ?? .running,
-            healthStatus: HealthStatus(rawValue: t.task["healthStatus"]?.stringValue ?? "") ?? .unknown,
-            hasHealthCheck: hasHealthCheck, createdAt: t.task["createdAt"]?.doubleValue ?? 0,
-            startedAt: t.task["startedAt"]?.doubleValue, stoppedAt: t.task["stoppedAt"]?.doubleValue,
-            stopCode: t.task["stopCode"]?.stringValue.flatMap(StopCode.init(rawValue:)),
-            stoppedReason: t.task["stoppedReason"]?.stringValue,
-            essentialExitCode: t.lastStatus == "STOPPED" ? exitCode : nil)
+            taskArn: t.arn, deploymentId: t.task.startedBy, taskDefinitionArn: t.plan.taskDefinitionArn,
+            lastStatus: t.lastStatus, desiredStatus: t.desiredStatus, healthStatus: t.task.healthStatus,
+            hasHealthCheck: hasHealthCheck, createdAt: t.task.createdAt, startedAt: t.task.startedAt, stoppedAt: t.task.stoppedAt,
+            stopCode: t.task.stopCode, stoppedReason: t.task.stoppedReason,
+            essentialExitCode: t.lastStatus == .stopped ? exitCode : nil)
     }
 
     /// `.startTask`: a task with the order's id; a repeated order (the id exists) is a no-op.
@@ -46,10 +41,9 @@ extension ECSBackend {
         }
         let plan = TaskLaunchPlan(taskArn: arns.task(cluster: cluster.name, id: o.taskId), taskId: o.taskId, clusterName: cluster.name,
                                   clusterArn: arns.cluster(cluster.name), taskDefinitionArn: td.arn, taskDefinition: td.taskDefinition,
-                                  overrides: [:], region: config.region, accountId: config.accountId)
-        var task = initialTask(plan: plan, td: td.taskDefinition, overrides: nil, startedBy: o.deploymentId, group: o.group,
-                               launchType: r.launchType)
-        task["enableExecuteCommand"] = .bool(r.enableExecuteCommand)
+                                  overrides: nil, region: config.region, accountId: config.accountId)
+        var task = initialTask(plan: plan, overrides: nil, startedBy: o.deploymentId, group: o.group, launchType: r.launchType)
+        task.enableExecuteCommand = r.enableExecuteCommand
         var tags: [(String, String)] = []
         switch r.propagateTags {
         case "SERVICE": tags = r.tags
@@ -69,19 +63,13 @@ extension ECSBackend {
     /// `.stopTask`: desiredStatus STOPPED with the order's stopCode and reason; a task that is
     /// already stopping or stopped is left alone.
     func stopServiceTask(_ o: StopTaskOrder) {
-        guard let (_, id) = arns.taskId(o.taskArn), var r = tasks[id], r.lastStatus != "STOPPED" else { return }
-        if r.desiredStatus == "STOPPED" && r.stopSent { return }
-        r.task["desiredStatus"] = "STOPPED"
-        if r.task["stopCode"] == nil {
-            r.task["stopCode"] = .string(o.stopCode.rawValue)
-            r.task["stoppedReason"] = .string(String(o.reason.prefix(1024)))
-        }
-        if r.task["stoppingAt"] == nil { r.task["stoppingAt"] = .timestamp(clock()) }
+        guard let (_, id) = arns.taskId(o.taskArn), var r = tasks[id], r.lastStatus != .stopped else { return }
+        if r.desiredStatus == .stopped && r.stopSent { return }
+        r.task = TaskLifecycle.stopRequested(r.task, code: o.stopCode, reason: o.reason, at: clock())
         r.stopSent = true
-        bumpVersion(&r)
         tasks[id] = r
         persist(task: r)
-        let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: o.stopCode.rawValue, reason: o.reason)
+        let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: o.stopCode, reason: o.reason)
         deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
     }
 }

@@ -9,9 +9,9 @@ import Foundation
 
 /// The agent's `TaskEngine` over BerthTasks' `HostTaskEngine`: real containers on this host.
 ///
-/// The agent hands over the registered task definition with RunTask's overrides already
-/// applied (see `ECSBackend.applyOverrides`), so the definition is decoded as is by BerthECS
-/// and launched without further overrides. Tasks are keyed by their ARN; the task id names
+/// The agent hands over the registered task definition and RunTask's typed overrides; the
+/// definition is decoded by BerthECS and HostTaskEngine applies the overrides to it. Tasks are
+/// keyed by their ARN; the task id names
 /// the task's host resources (`TaskLayout`), which is what lets logs and release work for a
 /// task the agent learnt about before a restart.
 public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
@@ -56,7 +56,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     // MARK: decoding
 
-    /// The BerthECS model of the definition the agent stored (normalised, overrides applied).
+    /// The BerthECS model of the definition the agent stored (normalised, as registered).
     static func decode(_ plan: TaskLaunchPlan) throws -> TaskDefinitionInput {
         let report = ECSValidation.validateTaskDefinition(plan.taskDefinition)
         if let e = report.syntaxError { throw EngineError("task definition: invalid JSON: \(e.message)") }
@@ -96,7 +96,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let started = Self.now()
         let log = self.log, arn = plan.taskArn
         do {
-            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td) { event in
+            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides) { event in
                 if event.isProblem { log("task \(arn): \(event)") }
             }
         } catch let e as TranslationError {
@@ -114,11 +114,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     }
 
     public func stop(taskArn: String, intent: StopIntent) {
-        engine.stop(key: taskArn, code: Self.stopCode(intent), reason: intent.reason)
+        engine.stop(key: taskArn, code: intent.code, reason: intent.reason)
     }
-
-    /// The engine's code for the agent's (the agent only sends codes the engine knows).
-    static func stopCode(_ intent: StopIntent) -> StopCode { StopCode(rawValue: intent.code) ?? .userInitiated }
 
     /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
     /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
@@ -141,8 +138,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             return nil
         }
         let log = self.log, arn = plan.taskArn
-        let order = stop.map { (code: Self.stopCode($0), reason: $0.reason) }
-        guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, stop: order, onEvent: { event in
+        let order = stop.map { (code: $0.code, reason: $0.reason) }
+        guard let snapshot = engine.adopt(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides,
+                                          stop: order, onEvent: { event in
             if event.isProblem { log("task \(arn): \(event)") }
         }) else {
             let l = layout(plan.taskId)
@@ -150,7 +148,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
                 log("task \(plan.taskArn): its runtime record is missing or unreadable; stopping what is left of it")
                 setAside(l.recordPath)
                 discard(plan.taskId)
-            } else if let final = TaskRunner.finalRecord(l), final.lastStatus == "STOPPED" {
+            } else if let final = TaskRunner.finalRecord(l), final.lastStatus == .stopped {
                 // It ended (and was cleaned up) just before the agent went down.
                 return Self.observation(final, known(plan, td, final))
             }
@@ -242,11 +240,11 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var o = TaskObservation(taskArn: k.plan.taskArn, lastStatus: s.lastStatus)
         o.containers = s.containers.map { c in
             ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
-                                 healthStatus: k.checked.contains(c.name) ? c.healthStatus.rawValue : nil,
+                                 healthStatus: k.checked.contains(c.name) ? c.healthStatus : nil,
                                  runtimeId: c.startedAt == nil ? nil : c.runtimeId, imageDigest: k.digests[c.name],
-                                 networkBindings: c.lastStatus == "RUNNING" ? bindings(c, k) : [])
+                                 networkBindings: c.lastStatus == .running ? bindings(c, k) : [])
         }
-        o.healthStatus = s.healthStatus.rawValue
+        o.healthStatus = s.healthStatus
         // Images are resolved from the local store while the task is planned: that is the "pull".
         o.pullStartedAt = k.launchedAt
         o.pullStoppedAt = k.readyAt
@@ -255,7 +253,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         o.stoppingAt = s.stoppingAt
         o.executionStoppedAt = s.executionStoppedAt
         o.stoppedAt = s.stoppedAt
-        o.stopCode = s.stopCode?.rawValue
+        o.stopCode = s.stopCode
         o.stoppedReason = s.stoppedReason
         return o
     }
