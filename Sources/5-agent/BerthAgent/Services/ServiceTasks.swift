@@ -1,4 +1,5 @@
 import BerthController
+import BerthECS
 
 /// The controller's view of the agent's tasks (`ObservedTask`) and the agent side of its
 /// orders: start and stop through the same task records, persistence and engine calls as
@@ -48,13 +49,13 @@ extension ECSBackend {
                                   clusterArn: arns.cluster(cluster.name), taskDefinitionArn: td.arn, taskDefinition: td.taskDefinition,
                                   overrides: [:], region: config.region, accountId: config.accountId)
         var task = initialTask(plan: plan, td: td.taskDefinition, overrides: nil, startedBy: o.deploymentId, group: o.group,
-                               launchType: r.launchType)
+                               launchType: r.launchType.rawValue)
         task["enableExecuteCommand"] = .bool(r.enableExecuteCommand)
         var tags: [(String, String)] = []
         switch r.propagateTags {
-        case "SERVICE": tags = r.tags
-        case "TASK_DEFINITION": tags = td.tags
-        default: break
+        case .service: tags = r.tags
+        case .taskDefinition: tags = td.tags
+        case .none: break
         }
         if r.enableECSManagedTags {
             tags.append(("aws:ecs:serviceName", r.name))
