@@ -64,7 +64,7 @@ extension ECSBackend {
             deploymentConfiguration: try deploymentConfiguration(request.deploymentConfiguration, base: DeploymentConfiguration()),
             healthCheckGracePeriodSeconds: request.healthCheckGracePeriodSeconds ?? 0)
         let state: ServiceState
-        do { state = try BerthController.createService(input, now: clock()) } catch { throw APIError(error.type, error.message) }
+        do { state = try BerthController.createService(input, now: clock()) } catch { throw APIError(error) }
         var record = ServiceRecord(cluster: cluster.name, state: state, launchType: launchType)
         record.platformVersion = request.platformVersion ?? (launchType == .fargate ? "LATEST" : nil)
         record.networkConfiguration = request.networkConfiguration
@@ -81,7 +81,7 @@ extension ECSBackend {
     /// type, an unknown member or enum value, a missing required member) is the answer.
     static func serviceRequest<Request: JSONShape>(_ p: Params) throws(APIError) -> Request {
         let (request, problems) = JSONRequest.decode(p.json, as: Request.self)
-        if let error = problems.ecsError { throw APIError(error.name, error.message) }
+        if let error = problems.ecsError { throw APIError(error) }
         guard let request else { throw .serialization("Request body must be a JSON object, got \(p.json.typeName).") }
         return request
     }
@@ -147,7 +147,7 @@ extension ECSBackend {
             deploymentConfiguration: try deploymentConfiguration(request.deploymentConfiguration, base: record.state.deploymentConfiguration),
             healthCheckGracePeriodSeconds: request.healthCheckGracePeriodSeconds, forceNewDeployment: force)
         do { record.state = try BerthController.updateService(record.state, input, now: clock()) } catch {
-            throw APIError(error.type, error.message)
+            throw APIError(error)
         }
         if let network = request.networkConfiguration { record.networkConfiguration = network }
         if let platform = request.platformVersion { record.platformVersion = platform }
@@ -165,7 +165,7 @@ extension ECSBackend {
         var record = try requireService(p, key: "service", cluster: cluster.name)
         let force = try p.bool("force") ?? false
         do { record.state = try BerthController.deleteService(record.state, force: force, now: clock()) } catch {
-            throw APIError(error.type, error.message)
+            throw APIError(error)
         }
         save(service: record)
         return ["service": serviceJSON(record, includeTags: false, now: clock())]
