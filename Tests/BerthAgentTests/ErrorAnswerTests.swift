@@ -1,6 +1,7 @@
 import BerthJSON
 import BerthController
 import BerthECS
+import BerthHTTP
 import BerthSys
 import Testing
 @testable import BerthAgent
@@ -28,6 +29,15 @@ import Testing
                 APIError("InvalidParameterException", "desiredCount must be between 0 and 5000."))
         #expect(APIError(ECSError(.clientException, "Container.image should not be null or empty.")) ==
                 APIError("ClientException", "Container.image should not be null or empty."))
+    }
+
+    @Test func requestsTheHTTPAndJSONLayersRefuse() throws {
+        do { _ = try JSONValue.parse(bytes: Array("{\"a\": ".utf8)); Issue.record("parsed") } catch {
+            let answer = APIError(error, doing: "Request body is not valid JSON")
+            #expect(answer.type == "SerializationException" && answer.status == 400 && answer.message == "Request body is not valid JSON: \(error)")
+        }
+        #expect(APIError(HTTPProtocolError(413, "too large")) == APIError("SerializationException", "too large", status: 413))
+        #expect(APIError(HTTPProtocolError(503, "busy")) == APIError("ThrottlingException", "busy", status: 503))
     }
 
     @Test func anUnclassifiedErrorIsAServerException() {
