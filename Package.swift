@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCLI", "BerthImages", "BerthSys", "BerthTasks"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthImages", "BerthRuntime", "BerthSys", "BerthTasks"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
     ]

@@ -1,5 +1,7 @@
 import BerthAgent
+import BerthCgroups
 import BerthImages
+import BerthRuntime
 import BerthSys
 import BerthTasks
 import Testing
@@ -32,6 +34,19 @@ import Testing
         #expect(answer.type == "ServerException" && answer.status == 500)
         #expect(answer.message == "Exec failed: mkdir /var/lib/berth/tasks/x: No space left on device (errno 28)")
         #expect(HostEngineAdapter.engineError(SysError("mount", errno: 1)).kind == .internal)
+    }
+
+    @Test func runtimeAndCgroupErrorsByCase() throws {
+        let stopped = HostEngineAdapter.engineError(RuntimeError.invalidState(id: "c1", status: .stopped, action: "exec"))
+        #expect(stopped.kind == .notFound && stopped.message == RuntimeError.invalidState(id: "c1", status: .stopped, action: "exec").description)
+        #expect(APIError(stopped, doing: "Exec failed").type == "InvalidParameterException")
+        let fork = RuntimeError.sys(SysError("clone3", errno: 12))
+        let e = HostEngineAdapter.engineError(fork)
+        #expect(e.kind == .resourceExhausted && e.message == fork.description)
+        #expect((e.cause as? SysError)?.stage == "clone3" && (e.cause as? SysError)?.errno == 12)
+        let cgroup = HostEngineAdapter.engineError(RuntimeError.cgroup(.sys(SysError("mkdir /sys/fs/cgroup/pids/berth/x", errno: 28))))
+        #expect(cgroup.kind == .resourceExhausted && cgroup.cause is CgroupError)
+        #expect(HostEngineAdapter.engineError(CgroupError.notFound("berth/x")).kind == .notFound)
     }
 
     @Test func otherErrorsKeepTheirText() {

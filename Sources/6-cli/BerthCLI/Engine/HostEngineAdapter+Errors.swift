@@ -1,5 +1,7 @@
 import BerthAgent
+import BerthCgroups
 import BerthImages
+import BerthRuntime
 import BerthSys
 import BerthTasks
 #if canImport(Glibc)
@@ -22,8 +24,29 @@ extension HostEngineAdapter {
             case .definition: return EngineError(.invalidTaskDefinition, e.description, cause: e)
             }
         case let e as SysError: return EngineError(Self.kind(errno: e.errno), e.description, cause: e)
+        case let e as RuntimeError: return runtimeError(e)
+        case let e as CgroupError: return cgroupError(e)
         case let e as ImageError: return EngineError(.imageNotFound, e.description, cause: e)
         default: return EngineError(.internal, "\(error)", cause: error)
+        }
+    }
+
+    /// A container runtime failure; a wrapped syscall or cgroup error is the cause (the text is the runtime's).
+    static func runtimeError(_ e: RuntimeError) -> EngineError {
+        switch e {
+        case .notFound, .invalidState: EngineError(.notFound, e.description, cause: e)
+        case .invalidSpec, .invalidID: EngineError(.invalidTaskDefinition, e.description, cause: e)
+        case .sys(let s): EngineError(kind(errno: s.errno), e.description, cause: s)
+        case .cgroup(let c): EngineError(cgroupError(c).kind, e.description, cause: c)
+        case .exists, .setupFailed, .timeout, .exitUnknown: EngineError(.internal, e.description, cause: e)
+        }
+    }
+
+    static func cgroupError(_ e: CgroupError) -> EngineError {
+        switch e {
+        case .notFound: EngineError(.notFound, e.description, cause: e)
+        case .sys(let s): EngineError(kind(errno: s.errno), e.description, cause: s)
+        case .outsideBerth, .unsupported, .invalidValue, .busy: EngineError(.internal, e.description, cause: e)
         }
     }
 
