@@ -25,7 +25,7 @@ import Testing
             daemon = try AgentDaemon(options: o, engine: FakeTaskEngine())
             try daemon.start()
             guard case .tcp(_, let p)? = daemon.boundTCP else {
-                if tcp { throw EngineError("no port") }
+                if tcp { throw EngineError(.internal, "no port") }
                 port = 0
                 return
             }

@@ -1,11 +1,11 @@
-import Foundation
+import BerthJSON
 import Testing
 @testable import BerthController
 
 @Suite struct DurabilityTests {
+    /// Through the text the agent persists (`ServiceState+JSON.swift`).
     func roundTrip(_ state: ServiceState) throws -> ServiceState {
-        let data = try JSONEncoder().encode(state)
-        return try JSONDecoder().decode(ServiceState.self, from: data)
+        try ServiceState.read(json: state.jsonValue.serializedBytes())
     }
 
     /// Run a rolling update; at every tick, a copy of the story resumes from the JSON of the
@@ -46,7 +46,7 @@ import Testing
     @Test func jsonUsesEcsEnumSpellings() throws {
         var story = Story(desired: 1)
         story.run { $0.isSteady }
-        let json = String(decoding: try JSONEncoder().encode(story.state), as: UTF8.self)
+        let json = String(decoding: story.state.jsonValue.serializedBytes(), as: UTF8.self)
         #expect(json.contains("\"PRIMARY\""))
         #expect(json.contains("\"COMPLETED\""))
         #expect(json.contains("\"ACTIVE\""))

@@ -29,6 +29,10 @@ extension UInt32: JSONEncodable { public var jsonValue: JSONValue { .number(JSON
 extension UInt64: JSONEncodable { public var jsonValue: JSONValue { .number(JSONNumber(literal: String(self))) } }
 extension JSONValue: JSONEncodable { public var jsonValue: JSONValue { self } }
 
+extension JSONEncodable where Self: RawRepresentable, RawValue == String {
+    public var jsonValue: JSONValue { .string(rawValue) }
+}
+
 extension Array: JSONEncodable where Element: JSONEncodable {
     public var jsonValue: JSONValue { .array(map(\.jsonValue)) }
 }

@@ -89,6 +89,22 @@ extension Bool: JSONReadable {
     }
 }
 
+extension Double: JSONReadable {
+    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
+        guard case .number(let n) = json, let value = n.doubleValue else { throw JSONShapeError(path, "expected a number") }
+        self = value
+    }
+}
+
+/// String enumerations: the raw value; another string is an error naming it.
+extension JSONReadable where Self: RawRepresentable, RawValue == String {
+    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
+        let text = try String(json: json, path: path)
+        guard let value = Self(rawValue: text) else { throw JSONShapeError(path, "unknown value \(text)") }
+        self = value
+    }
+}
+
 /// Integers as JSONDecoder reads them: a number whose text is an integer in range.
 public protocol JSONReadableInteger: JSONReadable, FixedWidthInteger {}
 

@@ -148,16 +148,6 @@ public struct UpdateServiceRequest: JSONShape, Sendable, Equatable {
 
 /// Reads service requests (CreateService / UpdateService input JSON).
 public enum ServiceDocument {
-    public static func decodeCreate(_ json: JSONValue) -> (CreateServiceRequest?, [Problem]) { decode(json) }
-    public static func decodeUpdate(_ json: JSONValue) -> (UpdateServiceRequest?, [Problem]) { decode(json) }
-
-    static func decode<T: JSONShape>(_ json: JSONValue) -> (T?, [Problem]) {
-        let diag = Diagnostics()
-        guard case .object = json else {
-            diag.invalid(.root, typeMessage(expected: "object", got: json))
-            return (nil, diag.problems)
-        }
-        let value = T.decode(json, at: .root, diag)
-        return (value, diag.problems)
-    }
+    public static func decodeCreate(_ json: JSONValue) -> (CreateServiceRequest?, [Problem]) { JSONRequest.decode(json) }
+    public static func decodeUpdate(_ json: JSONValue) -> (UpdateServiceRequest?, [Problem]) { JSONRequest.decode(json) }
 }

@@ -94,14 +94,14 @@ public final class HostTaskEngine: Sendable {
     }
 
     public func logs(key: String, container: String?) throws -> [LogLine] {
-        guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
+        guard let e = entry(key) else { throw TranslationError(key, "unknown task", kind: .notFound) }
         let names = e.names.filter { container == nil || $0 == container }
         let follower = LogFollower(names.flatMap { [($0, e.layout.stdoutLog($0)), ($0, e.layout.stderrLog($0))] })
         return follower.poll()
     }
 
     public func stats(key: String) throws -> [(name: String, stats: CgroupStats)] {
-        guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
+        guard let e = entry(key) else { throw TranslationError(key, "unknown task", kind: .notFound) }
         return e.names.compactMap { name in
             guard let path = try? CgroupPath(e.layout.cgroup(name)), let s = try? cgroups.stats(path) else { return nil }
             return (name, s)
@@ -109,9 +109,9 @@ public final class HostTaskEngine: Sendable {
     }
 
     public func exec(key: String, container: String, command: [String], timeout: Double) throws -> ExecResult {
-        guard let e = entry(key) else { throw TranslationError(key, "unknown task") }
+        guard let e = entry(key) else { throw TranslationError(key, "unknown task", kind: .notFound) }
         guard let c = e.runner.snapshot().container(container), c.lastStatus == .running else {
-            throw TranslationError(container, "container is not running")
+            throw TranslationError(container, "container is not running", kind: .notFound)
         }
         return try runtime.exec(c.runtimeId, process: Spec.Process(args: command), timeout: timeout)
     }

@@ -59,7 +59,8 @@ public struct TaskHost: Sendable {
         if networkMode != .host {
             let (status, err) = try HostProcess.run(HostProcess.selfExecutable, ["netns-create", layout.netnsPath])
             guard status == 0 else {
-                throw TranslationError("networkMode", "ResourceInitializationError: failed to create the task network namespace: \(err.trimmingCharacters(in: "\n "))")
+                throw TranslationError("networkMode", "ResourceInitializationError: failed to create the task network namespace: \(err.trimmingCharacters(in: "\n "))",
+                                       kind: .resourceInitialization)
             }
         }
         if let cgroups {
@@ -77,7 +78,8 @@ public struct TaskHost: Sendable {
         let specs = ports.map { "\(bindIP):\($0.hostPort):\($0.containerPort)" }
         let (pid, line, err) = try HostProcess.start(HostProcess.selfExecutable, ["port-proxy", layout.netnsPath] + specs)
         guard let line, line.hasPrefix("ready") else {
-            throw TranslationError("portMappings", "ResourceInitializationError: cannot publish ports: \(err.trimmingCharacters(in: "\n "))")
+            throw TranslationError("portMappings", "ResourceInitializationError: cannot publish ports: \(err.trimmingCharacters(in: "\n "))",
+                                   kind: .resourceInitialization)
         }
         try Files.writeAtomically(proxyPidFile, Array("\(pid) \(Proc.startTime(pid) ?? 0)\n".utf8))
         let bound = line.split(separator: " ").dropFirst().compactMap { Int($0) }

@@ -119,7 +119,7 @@ public struct SpecBuilder {
         var withSignal = plan
         if let raw = image.StopSignal, !raw.isEmpty {
             guard let sig = SignalNames.parse(raw) else {
-                throw TranslationError("\(path).image", "image \(c.image ?? "") has an unknown StopSignal \(raw.debugDescription)")
+                throw TranslationError("\(path).image", "image \(c.image ?? "") has an unknown StopSignal \(raw.debugDescription)", kind: .image)
             }
             withSignal.stopSignal = sig
         }

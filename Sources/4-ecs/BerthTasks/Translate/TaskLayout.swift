@@ -39,11 +39,25 @@ public struct TaskLayout: Sendable, Equatable {
 
 /// A translation failure with the JSON path of the field at fault.
 public struct TranslationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What failed, for callers that answer each differently (the agent's ECS errors).
+    public enum Kind: Sendable, Equatable {
+        /// The task definition cannot run on this host as written.
+        case definition
+        /// An image: not in the store, or its configuration is unusable.
+        case image
+        /// The host could not set up the task's network namespace or ports.
+        case resourceInitialization
+        /// No such task, or no running container of that name.
+        case notFound
+    }
+
     public var path: String
     public var message: String
-    public init(_ path: String, _ message: String) {
+    public var kind: Kind
+    public init(_ path: String, _ message: String, kind: Kind = .definition) {
         self.path = path
         self.message = message
+        self.kind = kind
     }
     public var description: String { "\(path): \(message)" }
 }

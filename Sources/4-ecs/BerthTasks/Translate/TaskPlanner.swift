@@ -25,7 +25,7 @@ public struct TaskPlanner {
             do {
                 resolved.append(try images.resolve(c.image ?? ""))
             } catch let e as ImageError {
-                throw TranslationError("containerDefinitions[\(i)].image", e.message)
+                throw TranslationError("containerDefinitions[\(i)].image", e.message, kind: .image)
             }
         }
         let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)

@@ -1,4 +1,5 @@
 import BerthJSON
+import BerthECS
 
 /// Typed, path-aware access to a request object. A member of the wrong JSON type is a
 /// SerializationException naming the member, as AWS's JSON protocol answers.
@@ -84,16 +85,9 @@ public struct Params: Sendable {
     /// `tags: [{key, value}]` validated per ECS rules (≤50, key 1–128, value ≤256).
     public func tags(_ key: String = "tags") throws(APIError) -> [(String, String)]? {
         guard let items = try objects(key) else { return nil }
-        var out: [(String, String)] = []
-        for item in items {
-            let k = try item.string("key") ?? ""
-            let v = try item.string("value") ?? ""
-            guard (1...128).contains(k.count) else { throw .invalidParameter("Tag keys must be between 1 and 128 characters (\(item.path)).") }
-            guard v.count <= 256 else { throw .invalidParameter("Tag values must be at most 256 characters (\(item.path)).") }
-            if let i = out.firstIndex(where: { $0.0 == k }) { out[i].1 = v } else { out.append((k, v)) }
-        }
-        guard out.count <= 50 else { throw .invalidParameter("A resource can have at most 50 tags.") }
-        return out
+        var given: [(key: String, value: String, path: String)] = []
+        for item in items { given.append((try item.string("key") ?? "", try item.string("value") ?? "", item.path)) }
+        return try validTags(given)
     }
 
     /// maxResults in 1...100.
@@ -102,6 +96,23 @@ public struct Params: Sendable {
         guard (1...100).contains(n) else { throw .invalidParameter("maxResults must be between 1 and 100.") }
         return n
     }
+}
+
+/// Tags checked per ECS rules (≤50, key 1–128, value ≤256); a repeated key keeps the last value.
+func validTags(_ given: [(key: String, value: String, path: String)]) throws(APIError) -> [(String, String)] {
+    var out: [(String, String)] = []
+    for (k, v, path) in given {
+        guard (1...128).contains(k.count) else { throw .invalidParameter("Tag keys must be between 1 and 128 characters (\(path)).") }
+        guard v.count <= 256 else { throw .invalidParameter("Tag values must be at most 256 characters (\(path)).") }
+        if let i = out.firstIndex(where: { $0.0 == k }) { out[i].1 = v } else { out.append((k, v)) }
+    }
+    guard out.count <= 50 else { throw .invalidParameter("A resource can have at most 50 tags.") }
+    return out
+}
+
+/// Typed tags of a request body (`tags[i]` in errors).
+func validTags(_ tags: [Tag]) throws(APIError) -> [(String, String)] {
+    try validTags(tags.enumerated().map { (key: $1.key ?? "", value: $1.value ?? "", path: "tags[\($0)]") })
 }
 
 /// Tags on the wire: `[{"key": k, "value": v}]`.

@@ -63,7 +63,7 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
             body = [:]
         } else {
             do { body = try JSONValue.parse(bytes: request.body, duplicateKeys: .keepLast) } catch {
-                throw APIError.serialization("Request body is not valid JSON: \(error)")
+                throw APIError(error, doing: "Request body is not valid JSON")
             }
         }
         guard case .object = body else { throw APIError.serialization("Request body must be a JSON object, got \(body.typeName).") }
@@ -78,14 +78,7 @@ public final class APIRouter: HTTPHandler, @unchecked Sendable {
     }
 
     public func protocolError(_ error: HTTPProtocolError) -> HTTPResponse {
-        let type: String
-        switch error.status {
-        case 413, 400, 431: type = "SerializationException"
-        case 408: type = "RequestTimeoutException"
-        case 503: type = "ThrottlingException"
-        default: type = "ClientException"
-        }
-        var r = respond(error.status, APIError(type, error.message, status: error.status).body, requestId: Ident.uuid())
+        var r = respond(error.status, APIError(error).body, requestId: Ident.uuid())
         r.close = true
         return r
     }

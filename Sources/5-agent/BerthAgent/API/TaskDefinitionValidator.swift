@@ -24,7 +24,7 @@ public struct ECSModelValidator: TaskDefinitionValidator {
 
     public func validate(_ request: JSONValue) throws(APIError) -> ValidatedTaskDefinition {
         let report = ECSValidation.validateTaskDefinition(request)
-        if let error = report.registerError { throw APIError(error.name, error.message) }
+        if let error = report.registerError { throw APIError(error) }
         guard let input = report.definition else { throw .client("The request is not a task definition.") }
         let registered = RegisteredTaskDefinition(definition: input, region: "local", account: "local", revision: 1, registeredAt: 0)
         var definition = input.jsonValue  // report.definition is already normalised

@@ -13,7 +13,7 @@ public enum CredentialStore {
     public static func load(stateDir: String) throws -> SigV4Credentials {
         let json = try JSONValue.parse(bytes: try Files.readBytes(path(stateDir: stateDir)), duplicateKeys: .keepLast)
         guard let id = json["accessKeyId"]?.stringValue, let secret = json["secretAccessKey"]?.stringValue, !id.isEmpty, secret.count >= 20 else {
-            throw EngineError("\(path(stateDir: stateDir)): accessKeyId and secretAccessKey are required")
+            throw AgentStartError("\(path(stateDir: stateDir)): accessKeyId and secretAccessKey are required")
         }
         return SigV4Credentials(accessKeyId: id, secretAccessKey: secret)
     }

@@ -14,7 +14,7 @@ enum StateLock {
             let e = berth_errno()
             close(fd)
             if e == EWOULDBLOCK {
-                throw EngineError("another berth agent is already using the state directory \(stateDir) (lock \(path) is held)")
+                throw AgentStartError("another berth agent is already using the state directory \(stateDir) (lock \(path) is held)")
             }
             throw SysError("flock", errno: e, detail: path)
         }

@@ -29,7 +29,7 @@ extension ECSBackend {
                 ["timestamp": .timestamp($0.timestamp), "container": .string($0.container), "stream": .string($0.stream), "message": .string($0.message)]
             }), "lastStatus": r.lastStatus.jsonValue]
         } catch {
-            throw .invalidParameter("Logs are not available: \(error)")
+            throw APIError(error, doing: "Logs are not available")
         }
     }
 
@@ -44,7 +44,7 @@ extension ECSBackend {
                       ("memoryLimitBytes", $0.memoryLimitBytes.map { .int(Int(clamping: $0)) }), ("pids", .int($0.pids))])
             })]
         } catch {
-            throw .invalidParameter("Stats are not available: \(error)")
+            throw APIError(error, doing: "Stats are not available")
         }
     }
 
@@ -59,7 +59,7 @@ extension ECSBackend {
             let res = try engine.exec(taskArn: r.arn, container: container, command: command, timeoutSeconds: timeout)
             return ["exitCode": .int(res.exitCode), "stdout": .string(res.stdout), "stderr": .string(res.stderr)]
         } catch {
-            throw .invalidParameter("Exec failed: \(error)")
+            throw APIError(error, doing: "Exec failed")
         }
     }
 }

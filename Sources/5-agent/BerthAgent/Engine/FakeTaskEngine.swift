@@ -142,7 +142,7 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
     }
 
     public func logs(taskArn: String, container: String?, since: Double?, limit: Int) throws -> [LogEvent] {
-        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError("task \(taskArn) is not known to the engine") }
+        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError(.notFound, "task \(taskArn) is not known to the engine") }
         let started = t.launchedAt + startDelay
         var events: [LogEvent] = []
         for name in t.plan.containerNames where container == nil || container == name {
@@ -152,15 +152,15 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
     }
 
     public func stats(taskArn: String) throws -> TaskStats {
-        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError("task \(taskArn) is not known to the engine") }
+        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError(.notFound, "task \(taskArn) is not known to the engine") }
         return TaskStats(timestamp: clock(), containers: t.plan.containerNames.map {
             ContainerStats(name: $0, cpuUsageNanos: 0, memoryBytes: 0, memoryLimitBytes: nil, pids: 1)
         })
     }
 
     public func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult {
-        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError("task \(taskArn) is not known to the engine") }
-        guard t.plan.containerNames.contains(container) else { throw EngineError("task has no container named \(container)") }
+        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError(.notFound, "task \(taskArn) is not known to the engine") }
+        guard t.plan.containerNames.contains(container) else { throw EngineError(.notFound, "task has no container named \(container)") }
         // The fake engine runs nothing; it echoes the command so tests can see it arrived.
         return ExecResult(exitCode: 0, stdout: command.joined(separator: " ") + "\n", stderr: "")
     }

@@ -202,10 +202,3 @@ public struct ExecResult: Sendable, Equatable {
         self.stderr = stderr
     }
 }
-
-/// Engine failures surfaced to API callers (unknown task, container not running...).
-public struct EngineError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

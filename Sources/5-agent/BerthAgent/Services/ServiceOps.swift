@@ -1,6 +1,7 @@
 import BerthJSON
 import BerthSys
 import BerthController
+import BerthECS
 
 /// CreateService, UpdateService, DeleteService, DescribeServices, ListServices. Decisions
 /// (validation of counts/percentages, new deployments, draining) are BerthController's; this
@@ -23,16 +24,17 @@ extension ECSBackend {
     // MARK: CreateService
 
     func createServiceOp(_ p: Params) throws(APIError) -> JSONValue {
+        let request: CreateServiceRequest = try Self.serviceRequest(p)
         let cluster = try requireCluster(p)
-        let name = try p.requiredString("serviceName")
+        let name = request.serviceName ?? ""
         guard isValidName(name) else {
             throw .invalidParameter("serviceName must be 1-255 characters: letters, digits, hyphens and underscores.")
         }
-        try rejectUnsupported(p)
-        if let strategy = try p.string("schedulingStrategy"), strategy != "REPLICA" {
-            throw APIError("UnsupportedFeatureException", "schedulingStrategy \(strategy) is not supported by Berth: only REPLICA.")
+        try rejectUnsupported(request)
+        if let strategy = request.schedulingStrategy, strategy != .replica {
+            throw APIError("UnsupportedFeatureException", "schedulingStrategy \(strategy.rawValue) is not supported by Berth: only REPLICA.")
         }
-        let clientToken = try p.string("clientToken")
+        let clientToken = request.clientToken
         if let clientToken, !(1...36).contains(clientToken.count) || !clientToken.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 }) {
             throw .invalidParameter("clientToken must be 1-36 printable ASCII characters.")
         }
@@ -48,73 +50,77 @@ extension ECSBackend {
             case .inactive: break
             }
         }
-        let td = try lookupTaskDefinition(try p.requiredString("taskDefinition"))
+        guard let ref = request.taskDefinition else { throw .invalidParameter("taskDefinition is required.") }
+        let td = try lookupTaskDefinition(ref)
         guard td.status == "ACTIVE" else { throw .client("TaskDefinition is inactive") }
-        guard let desired = try p.int("desiredCount") else {
+        guard let desired = request.desiredCount else {
             throw .invalidParameter("desiredCount is required for a service with the REPLICA scheduling strategy.")
         }
-        let launchType = try p.string("launchType")
-            ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? "FARGATE" : "EC2")
-        guard Self.launchTypes.contains(launchType) else { throw .invalidParameter("Invalid launchType '\(launchType)'.") }
-        let config = try deploymentConfiguration(p, base: DeploymentConfiguration())
-        let grace = try p.int("healthCheckGracePeriodSeconds") ?? 0
+        let launchType = request.launchType
+            ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? .fargate : .ec2)
         let input = CreateServiceInput(
             serviceName: name, serviceArn: arns.service(cluster: cluster.name, name: name), clusterArn: arns.cluster(cluster.name),
-            taskDefinition: td.arn, desiredCount: desired, deploymentConfiguration: config, healthCheckGracePeriodSeconds: grace)
+            taskDefinition: td.arn, desiredCount: desired,
+            deploymentConfiguration: try deploymentConfiguration(request.deploymentConfiguration, base: DeploymentConfiguration()),
+            healthCheckGracePeriodSeconds: request.healthCheckGracePeriodSeconds ?? 0)
         let state: ServiceState
-        do { state = try BerthController.createService(input, now: clock()) } catch { throw APIError(error.type, error.message) }
+        do { state = try BerthController.createService(input, now: clock()) } catch { throw APIError(error) }
         var record = ServiceRecord(cluster: cluster.name, state: state, launchType: launchType)
-        record.platformVersion = try p.string("platformVersion") ?? (launchType == "FARGATE" ? "LATEST" : nil)
-        record.networkConfiguration = try p.object("networkConfiguration")?.json
-        record.tags = try p.tags() ?? []
-        record.propagateTags = try propagateTags(p) ?? "NONE"
-        record.enableECSManagedTags = try p.bool("enableECSManagedTags") ?? false
-        record.enableExecuteCommand = try p.bool("enableExecuteCommand") ?? false
+        record.platformVersion = request.platformVersion ?? (launchType == .fargate ? "LATEST" : nil)
+        record.networkConfiguration = request.networkConfiguration
+        record.tags = try request.tags.map(validTags) ?? []
+        record.propagateTags = request.propagateTags ?? .none
+        record.enableECSManagedTags = request.enableECSManagedTags ?? false
+        record.enableExecuteCommand = request.enableExecuteCommand ?? false
         record.clientToken = clientToken
         save(service: record)
         return ["service": serviceJSON(record, includeTags: true, now: clock())]
     }
 
-    /// Members that need load balancers, Cloud Map, other controllers or placement a
-    /// one-host runner does not have: refused with the member named, never silently ignored.
-    func rejectUnsupported(_ p: Params) throws(APIError) {
-        for key in ["loadBalancers", "serviceRegistries", "volumeConfigurations", "vpcLatticeConfigurations"] {
-            if let items = try p.list(key), !items.isEmpty {
-                throw APIError("UnsupportedFeatureException", "\(key) is not supported by Berth (a single host has no load balancers or service discovery).")
-            }
-        }
-        if let sc = try p.object("serviceConnectConfiguration"), try sc.bool("enabled") == true {
-            throw APIError("UnsupportedFeatureException", "serviceConnectConfiguration is not supported by Berth.")
-        }
-        if let controller = try p.object("deploymentController"), let type = try controller.string("type"), type != "ECS" {
-            throw APIError("UnsupportedFeatureException", "deploymentController.type \(type) is not supported by Berth: only ECS (rolling update).")
-        }
+    /// The request read once into its BerthECS model; the first problem (a member of the wrong
+    /// type, an unknown member or enum value, a missing required member) is the answer.
+    static func serviceRequest<Request: JSONShape>(_ p: Params) throws(APIError) -> Request {
+        let (request, problems) = JSONRequest.decode(p.json, as: Request.self)
+        if let error = problems.ecsError { throw APIError(error) }
+        guard let request else { throw .serialization("Request body must be a JSON object, got \(p.json.typeName).") }
+        return request
     }
 
-    func propagateTags(_ p: Params) throws(APIError) -> String? {
-        guard let value = try p.string("propagateTags") else { return nil }
-        guard ["TASK_DEFINITION", "SERVICE", "NONE"].contains(value) else {
-            throw .invalidParameter("propagateTags must be TASK_DEFINITION, SERVICE or NONE.")
+    /// Members that need load balancers, Cloud Map, other controllers or placement a
+    /// one-host runner does not have: refused with the member named, never silently ignored.
+    func rejectUnsupported(_ r: some ServiceRequestMembers) throws(APIError) {
+        let given: [(String, Bool)] = [
+            ("loadBalancers", !(r.loadBalancers ?? []).isEmpty), ("serviceRegistries", !(r.serviceRegistries ?? []).isEmpty),
+            ("volumeConfigurations", !(r.volumeConfigurations?.arrayValue ?? []).isEmpty),
+            ("vpcLatticeConfigurations", !(r.vpcLatticeConfigurations?.arrayValue ?? []).isEmpty),
+        ]
+        for (key, present) in given where present {
+            throw APIError("UnsupportedFeatureException", "\(key) is not supported by Berth (a single host has no load balancers or service discovery).")
         }
-        return value
+        if r.serviceConnectConfiguration?["enabled"]?.boolValue == true {
+            throw APIError("UnsupportedFeatureException", "serviceConnectConfiguration is not supported by Berth.")
+        }
+        if let type = r.deploymentController?.type, type != .ecs {
+            throw APIError("UnsupportedFeatureException", "deploymentController.type \(type.rawValue) is not supported by Berth: only ECS (rolling update).")
+        }
     }
 
     /// `deploymentConfiguration` members over `base` (members not given keep their value).
-    func deploymentConfiguration(_ p: Params, base: DeploymentConfiguration) throws(APIError) -> DeploymentConfiguration {
-        guard let d = try p.object("deploymentConfiguration") else { return base }
+    func deploymentConfiguration(_ d: ServiceDeploymentConfiguration?, base: DeploymentConfiguration) throws(APIError) -> DeploymentConfiguration {
+        guard let d else { return base }
         var config = base
-        if let v = try d.int("minimumHealthyPercent") { config.minimumHealthyPercent = v }
-        if let v = try d.int("maximumPercent") { config.maximumPercent = v }
-        if let b = try d.object("deploymentCircuitBreaker") {
-            guard let enable = try b.bool("enable"), let rollback = try b.bool("rollback") else {
+        if let v = d.minimumHealthyPercent { config.minimumHealthyPercent = v }
+        if let v = d.maximumPercent { config.maximumPercent = v }
+        if let b = d.deploymentCircuitBreaker {
+            guard let enable = b.enable, let rollback = b.rollback else {
                 throw .invalidParameter("deploymentConfiguration.deploymentCircuitBreaker needs both enable and rollback.")
             }
             config.deploymentCircuitBreaker = CircuitBreakerConfiguration(enable: enable, rollback: rollback)
         }
-        if let strategy = try d.string("strategy"), strategy != "ROLLING" {
-            throw APIError("UnsupportedFeatureException", "deploymentConfiguration.strategy \(strategy) is not supported by Berth: only ROLLING.")
+        if let strategy = d.strategy, strategy != .rolling {
+            throw APIError("UnsupportedFeatureException", "deploymentConfiguration.strategy \(strategy.rawValue) is not supported by Berth: only ROLLING.")
         }
-        if let alarms = try d.object("alarms"), try alarms.bool("enable") == true {
+        if d.alarms?.enable == true {
             throw APIError("UnsupportedFeatureException", "deploymentConfiguration.alarms is not supported by Berth (no CloudWatch alarms).")
         }
         return config
@@ -123,35 +129,31 @@ extension ECSBackend {
     // MARK: UpdateService
 
     func updateServiceOp(_ p: Params) throws(APIError) -> JSONValue {
+        let request: UpdateServiceRequest = try Self.serviceRequest(p)
         let cluster = try requireCluster(p)
-        var record = try requireService(p, key: "service", cluster: cluster.name)
-        try rejectUnsupported(p)
+        var record = try requireService(request.service ?? "", cluster: cluster.name)
+        try rejectUnsupported(request)
         var taskDefinition: String?
-        if let ref = try p.string("taskDefinition") {
+        if let ref = request.taskDefinition {
             let td = try lookupTaskDefinition(ref)
             guard td.status == "ACTIVE" || td.arn == record.state.taskDefinition else { throw .client("TaskDefinition is inactive") }
             taskDefinition = td.arn
         }
-        var force = try p.bool("forceNewDeployment") ?? false
-        let network = try p.object("networkConfiguration")?.json
-        if let network, network != record.networkConfiguration { force = true }
-        let platform = try p.string("platformVersion")
-        if let platform, platform != record.platformVersion { force = true }
+        var force = request.forceNewDeployment ?? false
+        if let network = request.networkConfiguration, network != record.networkConfiguration { force = true }
+        if let platform = request.platformVersion, platform != record.platformVersion { force = true }
         let input = UpdateServiceInput(
-            desiredCount: try p.int("desiredCount"), taskDefinition: taskDefinition,
-            deploymentConfiguration: try deploymentConfiguration(p, base: record.state.deploymentConfiguration),
-            healthCheckGracePeriodSeconds: try p.int("healthCheckGracePeriodSeconds"), forceNewDeployment: force)
-        let propagate = try propagateTags(p)
-        let managed = try p.bool("enableECSManagedTags")
-        let exec = try p.bool("enableExecuteCommand")
+            desiredCount: request.desiredCount, taskDefinition: taskDefinition,
+            deploymentConfiguration: try deploymentConfiguration(request.deploymentConfiguration, base: record.state.deploymentConfiguration),
+            healthCheckGracePeriodSeconds: request.healthCheckGracePeriodSeconds, forceNewDeployment: force)
         do { record.state = try BerthController.updateService(record.state, input, now: clock()) } catch {
-            throw APIError(error.type, error.message)
+            throw APIError(error)
         }
-        if let network { record.networkConfiguration = network }
-        if let platform { record.platformVersion = platform }
-        if let propagate { record.propagateTags = propagate }
-        if let managed { record.enableECSManagedTags = managed }
-        if let exec { record.enableExecuteCommand = exec }
+        if let network = request.networkConfiguration { record.networkConfiguration = network }
+        if let platform = request.platformVersion { record.platformVersion = platform }
+        if let propagate = request.propagateTags { record.propagateTags = propagate }
+        if let managed = request.enableECSManagedTags { record.enableECSManagedTags = managed }
+        if let exec = request.enableExecuteCommand { record.enableExecuteCommand = exec }
         save(service: record)
         return ["service": serviceJSON(record, includeTags: false, now: clock())]
     }
@@ -163,7 +165,7 @@ extension ECSBackend {
         var record = try requireService(p, key: "service", cluster: cluster.name)
         let force = try p.bool("force") ?? false
         do { record.state = try BerthController.deleteService(record.state, force: force, now: clock()) } catch {
-            throw APIError(error.type, error.message)
+            throw APIError(error)
         }
         save(service: record)
         return ["service": serviceJSON(record, includeTags: false, now: clock())]
@@ -199,7 +201,7 @@ extension ECSBackend {
         if let strategy, !["REPLICA", "DAEMON"].contains(strategy) { throw .invalidParameter("Invalid schedulingStrategy '\(strategy)'.") }
         _ = try p.string("resourceManagementType")
         let arnList = services.values.filter { r in
-            r.cluster == cluster.name && r.state.status == .active && (launchType == nil || r.launchType == launchType)
+            r.cluster == cluster.name && r.state.status == .active && (launchType == nil || r.launchType.rawValue == launchType)
                 && (strategy == nil || strategy == "REPLICA")
         }.map(\.state.serviceArn).sorted()
         let (page, next) = try Pagination.page(arnList, params: p, list: "services:\(cluster.name)", defaultMax: 10)
@@ -214,7 +216,11 @@ extension ECSBackend {
     }
 
     func requireService(_ p: Params, key: String, cluster: String) throws(APIError) -> ServiceRecord {
-        guard let r = findService(try p.requiredString(key), cluster: cluster) else {
+        try requireService(try p.requiredString(key), cluster: cluster)
+    }
+
+    func requireService(_ ref: String, cluster: String) throws(APIError) -> ServiceRecord {
+        guard let r = findService(ref, cluster: cluster) else {
             throw APIError("ServiceNotFoundException", "Service not found.")
         }
         return r
@@ -234,11 +240,29 @@ extension ECSBackend {
     func loadServices() {
         try? Files.makeDirectories("\(store.root)/services", mode: 0o700)
         for j in store.loadAll("services") {
-            guard let r = ServiceRecord(json: j) else { log("ignoring a service file that does not decode"); continue }
-            services[r.key] = r
+            do {
+                let r = try ServiceRecord(json: j)
+                services[r.key] = r
+            } catch {
+                log("ignoring a service file that does not decode: \(error)")
+            }
         }
         clusterDeletionGuard = { [unowned self] name in
             lock.withLock { activeServiceCount(name) > 0 } ? "The Cluster cannot be deleted while Services are active." : nil
         }
     }
 }
+
+/// The members CreateService and UpdateService share that Berth refuses when they ask for
+/// something a single host does not have.
+protocol ServiceRequestMembers {
+    var loadBalancers: [LoadBalancer]? { get }
+    var serviceRegistries: [ServiceRegistry]? { get }
+    var volumeConfigurations: JSONValue? { get }
+    var vpcLatticeConfigurations: JSONValue? { get }
+    var serviceConnectConfiguration: JSONValue? { get }
+    var deploymentController: DeploymentController? { get }
+}
+
+extension CreateServiceRequest: ServiceRequestMembers {}
+extension UpdateServiceRequest: ServiceRequestMembers {}

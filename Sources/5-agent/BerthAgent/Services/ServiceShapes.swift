@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthController
+import BerthECS
 
 extension ARNFormat {
     /// `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`.
@@ -25,17 +26,17 @@ extension ECSBackend {
             ("serviceArn", .string(s.serviceArn)), ("serviceName", .string(s.serviceName)), ("clusterArn", .string(s.clusterArn)),
             ("loadBalancers", []), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
             ("desiredCount", .int(s.desiredCount)), ("runningCount", .int(s.runningCount)), ("pendingCount", .int(s.pendingCount)),
-            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSONValue.string)),
-            ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil),
+            ("launchType", r.launchType.jsonValue), ("platformVersion", r.platformVersion.map(JSONValue.string)),
+            ("platformFamily", r.launchType == .fargate ? "Linux" : nil),
             ("taskDefinition", .string(s.taskDefinition)),
             ("deploymentConfiguration", deploymentConfigurationJSON(s.deploymentConfiguration)),
             ("deployments", .array(s.listedDeployments.map { deploymentJSON($0, r) })),
             ("events", .array(s.events.map { ["id": .string($0.id), "createdAt": .timestamp($0.createdAt), "message": .string($0.message)] })),
             ("createdAt", .timestamp(s.createdAt)), ("placementConstraints", []), ("placementStrategy", []),
-            ("networkConfiguration", r.networkConfiguration),
+            ("networkConfiguration", r.networkConfiguration?.jsonValue),
             ("healthCheckGracePeriodSeconds", .int(s.healthCheckGracePeriodSeconds)), ("schedulingStrategy", "REPLICA"),
             ("deploymentController", ["type": "ECS"]), ("tags", includeTags ? tagsJSON(r.tags) : nil),
-            ("enableECSManagedTags", .bool(r.enableECSManagedTags)), ("propagateTags", .string(r.propagateTags)),
+            ("enableECSManagedTags", .bool(r.enableECSManagedTags)), ("propagateTags", r.propagateTags.jsonValue),
             ("enableExecuteCommand", .bool(r.enableExecuteCommand)),
         ]
         if let t = s.throttleStatus(now: now) {
@@ -61,8 +62,8 @@ extension ECSBackend {
             ("id", .string(d.id)), ("status", .string(d.status.rawValue)), ("taskDefinition", .string(d.taskDefinition)),
             ("desiredCount", .int(d.desiredCount)), ("pendingCount", .int(d.pendingCount)), ("runningCount", .int(d.runningCount)),
             ("failedTasks", .int(d.failedTasks)), ("createdAt", .timestamp(d.createdAt)), ("updatedAt", .timestamp(d.updatedAt)),
-            ("launchType", .string(r.launchType)), ("platformVersion", r.platformVersion.map(JSONValue.string)),
-            ("platformFamily", r.launchType == "FARGATE" ? "Linux" : nil), ("networkConfiguration", r.networkConfiguration),
+            ("launchType", r.launchType.jsonValue), ("platformVersion", r.platformVersion.map(JSONValue.string)),
+            ("platformFamily", r.launchType == .fargate ? "Linux" : nil), ("networkConfiguration", r.networkConfiguration?.jsonValue),
             ("rolloutState", .string(d.rolloutState.rawValue)), ("rolloutStateReason", .string(d.rolloutStateReason)),
         ])
     }

@@ -42,13 +42,13 @@ extension ECSBackend {
         let plan = TaskLaunchPlan(taskArn: arns.task(cluster: cluster.name, id: o.taskId), taskId: o.taskId, clusterName: cluster.name,
                                   clusterArn: arns.cluster(cluster.name), taskDefinitionArn: td.arn, taskDefinition: td.taskDefinition,
                                   overrides: nil, region: config.region, accountId: config.accountId)
-        var task = initialTask(plan: plan, overrides: nil, startedBy: o.deploymentId, group: o.group, launchType: r.launchType)
+        var task = initialTask(plan: plan, overrides: nil, startedBy: o.deploymentId, group: o.group, launchType: r.launchType.rawValue)
         task.enableExecuteCommand = r.enableExecuteCommand
         var tags: [(String, String)] = []
         switch r.propagateTags {
-        case "SERVICE": tags = r.tags
-        case "TASK_DEFINITION": tags = td.tags
-        default: break
+        case .service: tags = r.tags
+        case .taskDefinition: tags = td.tags
+        case .none: break
         }
         if r.enableECSManagedTags {
             tags.append(("aws:ecs:serviceName", r.name))

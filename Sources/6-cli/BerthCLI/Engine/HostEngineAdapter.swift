@@ -59,11 +59,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// The BerthECS model of the definition the agent stored (normalised, as registered).
     static func decode(_ plan: TaskLaunchPlan) throws -> TaskDefinitionInput {
         let report = ECSValidation.validateTaskDefinition(plan.taskDefinition)
-        if let e = report.syntaxError { throw EngineError("task definition: invalid JSON: \(e.message)") }
+        if let e = report.syntaxError { throw EngineError(.invalidTaskDefinition, "task definition: invalid JSON: \(e.message)", cause: e) }
         if let first = report.errors.first {
-            throw EngineError("ClientException: \(first)" + (report.errors.count > 1 ? " (and \(report.errors.count - 1) more problems)" : ""))
+            throw EngineError(.invalidTaskDefinition,
+                              "ClientException: \(first)" + (report.errors.count > 1 ? " (and \(report.errors.count - 1) more problems)" : ""))
         }
-        guard let td = report.definition else { throw EngineError("ClientException: the task definition could not be decoded") }
+        guard let td = report.definition else { throw EngineError(.invalidTaskDefinition, "ClientException: the task definition could not be decoded") }
         return td
     }
 
@@ -99,11 +100,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides) { event in
                 if event.isProblem { log("task \(arn): \(event)") }
             }
-        } catch let e as TranslationError {
-            // ECS reasons start with the error's kind: "CannotPullContainerError: ...".
-            let kind = e.message.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-            if kind.hasSuffix("Error"), !kind.contains(" ") { throw EngineError("\(e.message) (\(e.path))") }
-            throw EngineError(e.path.hasSuffix(".image") ? "CannotPullContainerError: \(e.message) (\(e.path))" : e.description)
+        } catch {
+            throw Self.engineError(error)
         }
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
@@ -183,7 +181,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     }
 
     public func logs(taskArn: String, container: String?, since: Double?, limit: Int) throws -> [LogEvent] {
-        guard let id = Self.taskId(taskArn) else { throw EngineError("\(taskArn) is not a task ARN") }
+        guard let id = Self.taskId(taskArn) else { throw EngineError(.notFound, "\(taskArn) is not a task ARN") }
         let l = layout(id)
         let names = try logContainers(l, only: container)
         let follower = LogFollower(names.flatMap { [($0, l.stdoutLog($0)), ($0, l.stderrLog($0))] })
@@ -203,7 +201,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     func logContainers(_ l: TaskLayout, only: String?) throws -> [String] {
         if let only { return [only] }
         if let k = lock.withLock({ known.values.first { $0.plan.taskId == l.taskId } }) { return k.plan.containerNames }
-        guard let files = try? Files.list(l.dataDir + "/logs") else { throw EngineError("no logs are kept for task \(l.taskId)") }
+        guard let files = try? Files.list(l.dataDir + "/logs") else { throw EngineError(.notFound, "no logs are kept for task \(l.taskId)") }
         return Array(Set(files.compactMap { f -> String? in
             for suffix in [".stdout.log", ".stderr.log"] where f.hasSuffix(suffix) { return String(f.dropLast(suffix.count)) }
             return nil
@@ -212,7 +210,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     public func stats(taskArn: String) throws -> TaskStats {
         let rows: [(name: String, stats: CgroupStats)]
-        do { rows = try engine.stats(key: taskArn) } catch { throw EngineError("\(error)") }
+        do { rows = try engine.stats(key: taskArn) } catch { throw Self.engineError(error) }
         // A container is bounded by its own limit and by the task's (the parent group).
         let taskLimit = Self.taskId(taskArn).flatMap { id in
             (try? CgroupPath(layout(id).cgroupParent)).flatMap { try? engine.cgroups.stats($0).memoryLimit }
@@ -227,7 +225,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     public func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> BerthAgent.ExecResult {
         let r: BerthRuntime.ExecResult
         do { r = try engine.exec(key: taskArn, container: container, command: command, timeout: timeoutSeconds) } catch {
-            throw EngineError("\(error)")
+            throw Self.engineError(error)
         }
         var stderr = String(decoding: r.stderr, as: UTF8.self)
         if r.timedOut { stderr += "berth: command killed after its timeout of \(Int(timeoutSeconds))s\n" }
