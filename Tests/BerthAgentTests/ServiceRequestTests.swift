@@ -12,7 +12,7 @@ import Testing
     }
 
     func world(_ dir: borrowing TempDir) throws -> ServiceBackendTests.World {
-        let w = try ServiceBackendTests.World(dir: dir.path)
+        let w = try ServiceBackendTests.World(dir: dir)
         _ = try w.call("RegisterTaskDefinition", ServiceBackendTests.td)
         return w
     }
