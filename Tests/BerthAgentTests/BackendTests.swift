@@ -18,14 +18,34 @@ final class LogCollector: @unchecked Sendable {
     var all: [String] { lock.withLock { lines } }
 }
 
-/// A temporary state directory, removed at the end of the test.
+/// A temporary state directory, removed at the end of the test, after the backends using it
+/// are closed (a backend's writer still running would put files back while it is removed).
 struct TempDir: ~Copyable {
     let path: String
+    private let users = Users()
+
+    final class Users: @unchecked Sendable {
+        private let lock = NSLock()
+        private var backends: [ECSBackend] = []
+        func add(_ b: ECSBackend) { lock.withLock { backends.append(b) } }
+        func closeAll() { for b in lock.withLock({ backends }) { b.close() } }
+    }
+
     init() {
         path = NSTemporaryDirectory() + "berth-agent-test-" + Ident.hex(8)
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A backend whose state is in this directory: closed before the directory is removed.
+    func use(_ backend: ECSBackend) -> ECSBackend {
+        users.add(backend)
+        return backend
+    }
+
+    deinit {
+        users.closeAll()
+        try? FileManager.default.removeItem(atPath: path)
+    }
 }
 
 struct Harness {
@@ -34,7 +54,7 @@ struct Harness {
     let backend: ECSBackend
     let logs: LogCollector
 
-    init(dir: String, clock: ManualClock = ManualClock(), retention: Double = 3600) throws {
+    init(dir: borrowing TempDir, clock: ManualClock = ManualClock(), retention: Double = 3600) throws {
         self.clock = clock
         let c = clock
         engine = FakeTaskEngine(startDelay: 1, stopDelay: 1, exitDelay: 2, clock: { c.read() })
@@ -42,8 +62,8 @@ struct Harness {
         self.logs = logs
         var config = BackendConfig()
         config.stoppedTaskRetention = retention
-        let store = try StateStore(root: dir, log: { logs.add($0) })
-        backend = ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { logs.add($0) })
+        let store = try StateStore(root: dir.path, log: { logs.add($0) })
+        backend = dir.use(ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { logs.add($0) }))
     }
 
     func call(_ op: String, _ input: JSONValue = [:]) throws -> JSONValue { try backend.call(op, input) }
@@ -62,7 +82,7 @@ struct Harness {
 @Suite struct ClusterAndTaskDefinitionTests {
     @Test func defaultClusterAndCreateDescribeDelete() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         #expect(try h.call("ListClusters")["clusterArns"] == ["arn:aws:ecs:us-east-1:000000000000:cluster/default"])
         let created = try h.call("CreateCluster", ["clusterName": "prod", "tags": [["key": "team", "value": "a"]]])
         #expect(created["cluster"]?["status"] == "ACTIVE")
@@ -82,7 +102,7 @@ struct Harness {
 
     @Test func revisionsAreNeverReused() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         #expect(try h.register("web")["taskDefinition"]?["revision"] == 1)
         #expect(try h.register("web")["taskDefinition"]?["revision"] == 2)
         #expect(try h.call("DescribeTaskDefinition", ["taskDefinition": "web"])["taskDefinition"]?["revision"] == 2)
@@ -96,13 +116,13 @@ struct Harness {
         #expect(h.error("DescribeTaskDefinition", ["taskDefinition": "web:2"])?.message == "Unable to describe task definition.")
         #expect(try h.register("web")["taskDefinition"]?["taskDefinitionArn"] == "arn:aws:ecs:us-east-1:000000000000:task-definition/web:3")
         // The counter survives a restart even though revision 2 is gone.
-        let h2 = try Harness(dir: dir.path)
+        let h2 = try Harness(dir: dir)
         #expect(try h2.register("web")["taskDefinition"]?["revision"] == 4)
     }
 
     @Test func validationErrorsAreClientExceptions() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         let e = h.error("RegisterTaskDefinition", ["family": "x", "containerDefinitions": [["name": "a", "image": "b"]]])
         #expect(e?.type == "ClientException")
         #expect(e?.message.contains("At least one of 'memory' or 'memoryReservation' must be specified") == true)
@@ -112,7 +132,7 @@ struct Harness {
 
     @Test func listsPaginateWithOpaqueTokens() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         for f in ["b", "a", "c", "d", "e"] { _ = try h.register(f) }
         _ = try h.register("a")
         var seen: [String] = []
@@ -139,7 +159,7 @@ struct Harness {
 
     @Test func tagsOnClustersTaskDefinitionsAndTasks() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         let td = try h.register("web")["taskDefinition"]!["taskDefinitionArn"]!
         _ = try h.call("TagResource", ["resourceArn": td, "tags": [["key": "k", "value": "v"], ["key": "k2", "value": ""]]])
         _ = try h.call("UntagResource", ["resourceArn": td, "tagKeys": ["k2"]])
@@ -165,7 +185,7 @@ struct Harness {
 
     @Test func runDescribeStop() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         _ = try h.register("web")
         let run = try h.call("RunTask", ["taskDefinition": "web", "count": 2, "startedBy": "me"])
         let tasks = run["tasks"]!.arrayValue!
@@ -199,7 +219,7 @@ struct Harness {
 
     @Test func essentialExitStopsTaskWithRealExitCode() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         _ = try h.register("job", command: ["false"])
         let arn = try h.call("RunTask", ["taskDefinition": "job"])["tasks"]!.arrayValue![0]["taskArn"]!
         h.clock.advance(5)
@@ -211,7 +231,7 @@ struct Harness {
 
     @Test func overridesReachTheEngine() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         _ = try h.register("web")
         let overrides: JSONValue = ["containerOverrides": [["name": "app", "command": ["true"], "environment": [["name": "A", "value": "1"]], "memory": 128]]]
         let arn = try h.call("RunTask", ["taskDefinition": "web", "overrides": overrides])["tasks"]!.arrayValue![0]["taskArn"]!
@@ -230,7 +250,7 @@ struct Harness {
 
     @Test func clientTokenIsIdempotent() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         _ = try h.register("web")
         let a = try h.call("RunTask", ["taskDefinition": "web", "clientToken": "tok-1"])["tasks"]!.arrayValue![0]["taskArn"]
         let b = try h.call("RunTask", ["taskDefinition": "web", "clientToken": "tok-1"])["tasks"]!.arrayValue![0]["taskArn"]
@@ -239,7 +259,7 @@ struct Harness {
 
     @Test func failedPullIsTaskFailedToStart() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         _ = try h.call("RegisterTaskDefinition", ["family": "bad", "containerDefinitions": [["name": "a", "image": "fake-pull-error/x", "memory": 32]]])
         let arn = try h.call("RunTask", ["taskDefinition": "bad"])["tasks"]!.arrayValue![0]["taskArn"]!
         h.clock.advance(1)
@@ -250,7 +270,7 @@ struct Harness {
 
     @Test func stoppedTasksArePrunedAfterRetention() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path, retention: 100)
+        let h = try Harness(dir: dir, retention: 100)
         _ = try h.register("web")
         let arn = try h.call("RunTask", ["taskDefinition": "web"])["tasks"]!.arrayValue![0]["taskArn"]!
         h.clock.advance(2)
@@ -272,7 +292,7 @@ struct Harness {
         let clock = ManualClock()
         let arn: JSONValue
         do {
-            let h = try Harness(dir: dir.path, clock: clock)
+            let h = try Harness(dir: dir, clock: clock)
             _ = try h.call("CreateCluster", ["clusterName": "prod"])
             _ = try h.register("web")
             arn = try h.call("RunTask", ["cluster": "prod", "taskDefinition": "web"])["tasks"]!.arrayValue![0]["taskArn"]!
@@ -280,7 +300,7 @@ struct Harness {
             #expect(try h.call("DescribeTasks", ["cluster": "prod", "tasks": [arn]])["tasks"]!.arrayValue![0]["lastStatus"] == "RUNNING")
         }
         // A new backend (agent restart) with an engine that knows nothing of the task.
-        let h = try Harness(dir: dir.path, clock: clock)
+        let h = try Harness(dir: dir, clock: clock)
         #expect(try h.call("DescribeClusters", ["clusters": ["prod"]])["clusters"]?.arrayValue?.count == 1)
         #expect(try h.call("DescribeTaskDefinition", ["taskDefinition": "web"])["taskDefinition"]?["revision"] == 1)
         let t = try h.call("DescribeTasks", ["cluster": "prod", "tasks": [arn]])["tasks"]!.arrayValue![0]
@@ -291,7 +311,7 @@ struct Harness {
     @Test func corruptFilesAreMovedAsideNotFatal() throws {
         let dir = TempDir()
         do {
-            let h = try Harness(dir: dir.path)
+            let h = try Harness(dir: dir)
             _ = try h.register("web")
             _ = try h.register("api")
         }
@@ -303,7 +323,7 @@ struct Harness {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: victim))
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: victim))
         try Data("{".utf8).write(to: URL(fileURLWithPath: tdDir + "/api@1.json.tmp.999"))
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         #expect(h.logs.all.contains { $0.contains("web@1.json is unreadable") && $0.contains("moved aside") })
         let after = try FileManager.default.contentsOfDirectory(atPath: tdDir).sorted()
         #expect(after.count == 2 && after[0] == "api@1.json" && after[1].hasPrefix("web@1.json.corrupt-"))

@@ -59,7 +59,7 @@ import Testing
         let c = clock
         let engine = FailingExecEngine(FakeTaskEngine(startDelay: 1, stopDelay: 1, exitDelay: 100, clock: { c.read() }))
         let store = try StateStore(root: dir.path, log: { _ in })
-        let backend = ECSBackend(config: BackendConfig(), store: store, engine: engine, clock: { c.read() }, log: { _ in })
+        let backend = dir.use(ECSBackend(config: BackendConfig(), store: store, engine: engine, clock: { c.read() }, log: { _ in }))
         _ = try backend.call("RegisterTaskDefinition", ["family": "f", "containerDefinitions": [["name": "app", "image": "busybox", "memory": 64]]])
         let arn = try #require(try backend.call("RunTask", ["taskDefinition": "f"])["tasks"]?.arrayValue?.first?["taskArn"])
         clock.advance(1.5)

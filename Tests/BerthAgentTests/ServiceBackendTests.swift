@@ -12,13 +12,13 @@ import Testing
         let engine: FakeTaskEngine
         let backend: ECSBackend
 
-        init(dir: String, timeScale: Double = 0.01) throws {
+        init(dir: borrowing TempDir, timeScale: Double = 0.01) throws {
             let c = clock
             engine = FakeTaskEngine(startDelay: 1, stopDelay: 1, exitDelay: 2, clock: { c.read() })
             var config = BackendConfig()
             config.controller = ControllerConfig(timeScale: timeScale)
-            let store = try StateStore(root: dir, log: { _ in })
-            backend = ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { _ in })
+            let store = try StateStore(root: dir.path, log: { _ in })
+            backend = dir.use(ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { _ in }))
         }
 
         func call(_ op: String, _ input: JSONValue = [:]) throws -> JSONValue { try backend.call(op, input) }
@@ -45,7 +45,7 @@ import Testing
 
     @Test func createTicksTasksThroughTheTaskPathsUntilCompleted() throws {
         let dir = TempDir()
-        let w = try World(dir: dir.path)
+        let w = try World(dir: dir)
         _ = try w.call("RegisterTaskDefinition", Self.td)
         let created = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 2])
         let deployment = try #require(created["service"]?["deployments"]?.arrayValue?.first?["id"]?.stringValue)
@@ -68,7 +68,7 @@ import Testing
         var deploymentIds: [String] = []
         var before: ServiceState?
         do {
-            let w = try World(dir: dir.path)
+            let w = try World(dir: dir)
             _ = try w.call("RegisterTaskDefinition", Self.td)
             _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 3,
                                              "tags": [["key": "k", "value": "v"]], "propagateTags": "SERVICE"])
@@ -79,7 +79,7 @@ import Testing
             w.step(0.1)
             before = w.backend.lock.withLock { w.backend.services["default@s"]?.state }
         }
-        let again = try World(dir: dir.path)
+        let again = try World(dir: dir)
         let after = again.backend.lock.withLock { again.backend.services["default@s"] }
         #expect(after?.state == before)
         #expect(after?.tags.first?.0 == "k" && after?.propagateTags == .service)
@@ -89,7 +89,7 @@ import Testing
 
     @Test func ordersAreIdempotent() throws {
         let dir = TempDir()
-        let w = try World(dir: dir.path)
+        let w = try World(dir: dir)
         _ = try w.call("RegisterTaskDefinition", Self.td)
         _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 0])
         let b = w.backend
@@ -122,7 +122,7 @@ import Testing
     @Test func throttleShowsAsABerthExtension() throws {
         let dir = TempDir()
         // 40 s x 0.1 = 4 s healthy rule: the fake container's exit after 2 s is a failed start.
-        let w = try World(dir: dir.path, timeScale: 0.1)
+        let w = try World(dir: dir, timeScale: 0.1)
         var td = Self.td
         td["containerDefinitions"] = [["name": "app", "image": "busybox", "memory": 64, "command": ["false"]]]
         _ = try w.call("RegisterTaskDefinition", td)
@@ -143,7 +143,7 @@ extension ServiceBackendTests {
     /// "deployment completed" and no configuration-deadlock or throttle event.
     @Test func completedRollingUpdateReportsNoStallEvents() throws {
         let dir = TempDir()
-        let w = try World(dir: dir.path)
+        let w = try World(dir: dir)
         _ = try w.call("RegisterTaskDefinition", Self.td)
         _ = try w.call("RegisterTaskDefinition", Self.td)
         _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web:1", "desiredCount": 2])
@@ -166,7 +166,7 @@ extension ServiceBackendTests {
     @Test(arguments: [true, false])
     func inactiveServiceListsNoDeployments(force: Bool) throws {
         let dir = TempDir()
-        let w = try World(dir: dir.path)
+        let w = try World(dir: dir)
         _ = try w.call("RegisterTaskDefinition", Self.td)
         _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 2])
         for _ in 0..<10 { w.step(0.1) }

@@ -79,7 +79,7 @@ import Testing
     @Test func aStoppedTaskIsDescribedAsTheOldAgentDescribedIt() throws {
         let dir = TempDir()
         try writeFixture(dir.path)
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         let old = try JSONValue.parse(OldStateFixture.describeAnswer)["tasks"]!.arrayValue![0]
         let now = try h.call("DescribeTasks", ["tasks": [.string(OldStateFixture.stoppedId)], "include": ["TAGS"]])["tasks"]!.arrayValue![0]
         #expect(canonical(now) == canonical(old))
@@ -88,7 +88,7 @@ import Testing
     @Test func aRunningTaskOfAnOldFileKeepsItsMergedDefinitionAndIsMarkedLost() throws {
         let dir = TempDir()
         try writeFixture(dir.path)
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         let r = try #require(h.backend.lock.withLock { h.backend.tasks[OldStateFixture.runningId] })
         // The old plan's definition has the overrides merged in: it is run as is, with none on top.
         #expect(r.plan.overrides == nil)
@@ -108,7 +108,7 @@ import Testing
 
     @Test func aNewPlanKeepsTheRegisteredDefinitionAndTypedOverridesAcrossARestart() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         let registered = try h.register("web")["taskDefinition"]!
         let overrides: JSONValue = ["containerOverrides": [["name": "app", "command": ["true"], "memory": 128]], "memory": "1GB"]
         let arn = try h.call("RunTask", ["taskDefinition": "web", "overrides": overrides])["tasks"]!.arrayValue![0]["taskArn"]!
@@ -117,7 +117,7 @@ import Testing
         #expect(plan.taskDefinition["containerDefinitions"] == registered["containerDefinitions"])
         #expect(plan.overrides?.containerOverrides?.first?.command == ["true"] && plan.overrides?.memory == "1GB")
         h.backend.flush()
-        let h2 = try Harness(dir: dir.path)
+        let h2 = try Harness(dir: dir)
         #expect(h2.backend.lock.withLock { h2.backend.tasks[id]?.plan } == plan)
     }
 }
@@ -125,7 +125,7 @@ import Testing
 @Suite struct RunTaskOverrideTests {
     @Test func overridesAreParsedOnceAndCheckedWithTheDefinitionsRules() throws {
         let dir = TempDir()
-        let h = try Harness(dir: dir.path)
+        let h = try Harness(dir: dir)
         _ = try h.call("RegisterTaskDefinition", ["family": "small", "memory": "256",
                                                   "containerDefinitions": [["name": "app", "image": "busybox", "memory": 64]]])
         func run(_ overrides: JSONValue) -> APIError? { h.error("RunTask", ["taskDefinition": "small", "overrides": overrides]) }

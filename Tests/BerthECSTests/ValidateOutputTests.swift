@@ -40,7 +40,8 @@ import Testing
 
 @Suite struct DocumentKindTests {
     @Test func serviceFilesAreCheckedAsCreateService() throws {
-        let r = ECSValidation.validateDocument(bytes: try Corpus.bytes("services/04-dg-service-discovery.json"))
+        let service = #"{"serviceName": "s", "taskDefinition": "t", "desiredCount": 1, "enableExecuteCommand": true, "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}}"#
+        let r = ECSValidation.validateDocument(bytes: Array(service.utf8))
         #expect(r.kind == .createService && r.isValid)
         #expect(r.lines(for: "s.json").last == "s.json: valid CreateService request (2 warnings)")
         let bad = ECSValidation.validateDocument(bytes: Array(#"{"serviceName": "s", "taskDefinition": "t"}"#.utf8))

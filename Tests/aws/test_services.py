@@ -339,6 +339,42 @@ def test_errors(svc_agent):
     assert ecs.delete_cluster(cluster="svc-busy")["cluster"]["status"] == "INACTIVE"
 
 
+def test_service_members_are_echoed_or_refused_by_name(fresh_svc_agent):
+    """role, capacityProviderStrategy, placementStrategy, availabilityZoneRebalancing: echoed as ECS
+    does and kept across an agent restart; placement on Fargate and blue/green settings refused."""
+    a = fresh_svc_agent
+    ecs = a.boto()
+    ecs.register_task_definition(**simple_taskdef("svc-members"))
+    spot = [{"capacityProvider": "FARGATE_SPOT", "weight": 1, "base": 0}]
+    out = ecs.create_service(serviceName="spot", taskDefinition="svc-members", desiredCount=0, role="ecsServiceRole",
+                             capacityProviderStrategy=spot, availabilityZoneRebalancing="DISABLED")["service"]
+    assert out["roleArn"] == "arn:aws:iam::000000000000:role/ecsServiceRole" and out["capacityProviderStrategy"] == spot
+    assert "launchType" not in out and out["availabilityZoneRebalancing"] == "DISABLED"
+    spread = [{"type": "spread", "field": "attribute:ecs.availability-zone"}]
+    out = ecs.create_service(serviceName="ec2", taskDefinition="svc-members", desiredCount=0, launchType="EC2",
+                             placementStrategy=spread)["service"]
+    assert out["placementStrategy"] == spread and out["availabilityZoneRebalancing"] == "ENABLED"
+    ecs.update_service(service="ec2", availabilityZoneRebalancing="DISABLED")
+    status, _, body = a.raw("DescribeServices", {"services": ["spot", "ec2"]})
+    assert status == 200 and strict("DescribeServices", body) == []
+    a.stop()
+    a.start()
+    ecs = a.boto()
+    assert describe(ecs, "spot")["capacityProviderStrategy"] == spot and describe(ecs, "spot")["roleArn"].endswith(":role/ecsServiceRole")
+    assert describe(ecs, "ec2")["placementStrategy"] == spread and describe(ecs, "ec2")["availabilityZoneRebalancing"] == "DISABLED"
+    assert error_of(ecs.create_service, serviceName="f", taskDefinition="svc-members", desiredCount=0, launchType="FARGATE",
+                    placementConstraints=[{"type": "distinctInstance"}]) == \
+        ("InvalidParameterException", "Placement constraints are not supported with FARGATE launch type.")
+    assert error_of(ecs.create_service, serviceName="f", taskDefinition="svc-members", desiredCount=0,
+                    capacityProviderStrategy=[{"capacityProvider": "FARGATE"}], placementStrategy=spread) == \
+        ("InvalidParameterException", "Placement strategies are not supported with FARGATE launch type.")
+    code, msg = error_of(ecs.create_service, serviceName="f", taskDefinition="svc-members", desiredCount=0,
+                         deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 5})
+    assert code == "UnsupportedFeatureException" and msg.startswith("deploymentConfiguration.strategy BLUE_GREEN") and "ROLLING" in msg
+    code, msg = error_of(ecs.update_service, service="ec2", deploymentConfiguration={"linearConfiguration": {"stepPercent": 10.0}})
+    assert code == "UnsupportedFeatureException" and msg.startswith("deploymentConfiguration.linearConfiguration")
+
+
 def test_list_services_paginates(svc_agent):
     ecs = svc_agent.boto()
     ecs.create_cluster(clusterName="svc-many")

@@ -37,11 +37,15 @@ extension Problem {
         "Tasks using the Fargate launch type do not support pidMode", "Invalid 'cpu' setting for task.",
         "Invalid 'memory' setting for task.", "Override for container named ", "Container Overrides length must be",
         "Specifying both a launch type and capacity provider strategy", "The daemon scheduling strategy does not support",
+        "Placement constraints are not supported with FARGATE", "Placement strategies are not supported with FARGATE",
+        "The specified capacity provider strategy cannot contain",
     ]
 
     /// The message as an API error body carries it: ECS texts verbatim, others as `path: message`.
+    /// A message that already starts with its member's path is not prefixed again.
     public var apiMessage: String {
         if path.isRoot || Self.ecsTexts.contains(where: { message.hasPrefix($0) }) { return message }
+        if message.hasPrefix("\(path) ") { return message }
         return "\(path): \(message)"
     }
 }

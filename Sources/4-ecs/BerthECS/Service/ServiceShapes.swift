@@ -28,7 +28,7 @@ public struct ServiceDeploymentConfiguration: JSONShape, Sendable, Equatable {
     public var alarms: DeploymentAlarms?
     public var strategy: DeploymentStrategy?
     public var bakeTimeInMinutes: Int?
-    /// Blue/green, linear and canary settings: kept as given (Berth deploys with rolling updates only).
+    /// Blue/green, linear and canary settings: read as given; ServiceValidator refuses them (Berth deploys with rolling updates only).
     public var lifecycleHooks: JSONValue?
     public var linearConfiguration: JSONValue?
     public var canaryConfiguration: JSONValue?

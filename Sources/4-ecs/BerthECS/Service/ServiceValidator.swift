@@ -1,7 +1,8 @@
 import BerthJSON
 
-/// Checks CreateService / UpdateService requests (§5.1, §5.2, §5.7) and says what Berth ignores.
-/// Errors are InvalidParameterException (ECS's exception for bad service parameters).
+/// Checks CreateService / UpdateService requests (§5.1, §5.2, §5.7) and says what Berth ignores;
+/// the agent answers with the first error. Errors are InvalidParameterException (ECS's exception for
+/// bad service parameters), or UnsupportedFeatureException for what Berth does not implement.
 public enum ServiceValidator {
     public static func validate(_ request: CreateServiceRequest) -> [Problem] {
         let v = ServiceChecks()
@@ -35,16 +36,31 @@ public enum ServiceValidator {
         if r.launchType != nil, !(r.capacityProviderStrategy ?? []).isEmpty {
             v.error("capacityProviderStrategy", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
         }
-        if let token = r.clientToken, token.count > 36 { v.error("clientToken", "clientToken must be at most 36 characters, got \(token.count).") }
+        if let token = r.clientToken, !(1...36).contains(token.count) || !token.utf8.allSatisfy({ (33...126).contains($0) }) {
+            v.error("clientToken", "clientToken must be 1-36 printable ASCII characters.")
+        }
         v.common(deploymentConfiguration: r.deploymentConfiguration, strategy: strategy, desiredCount: r.desiredCount,
                  controller: r.deploymentController, grace: r.healthCheckGracePeriodSeconds, network: r.networkConfiguration,
-                 constraints: r.placementConstraints, placement: r.placementStrategy)
+                 constraints: r.placementConstraints, placement: r.placementStrategy, capacity: r.capacityProviderStrategy)
+        v.diag.append(contentsOf: placement(launchType: r.requestedLaunchType, constraints: r.placementConstraints, strategy: r.placementStrategy))
         if let tags = r.tags { TagRules.check(tags, at: .root / "tags", v.diag, exception: .invalidParameterException) }
-        v.ignored(loadBalancers: r.loadBalancers, registries: r.serviceRegistries, capacity: r.capacityProviderStrategy,
-                  constraints: r.placementConstraints, placement: r.placementStrategy, serviceConnect: r.serviceConnectConfiguration,
-                  volumes: r.volumeConfigurations, lattice: r.vpcLatticeConfigurations, exec: r.enableExecuteCommand,
-                  network: r.networkConfiguration, alarms: r.deploymentConfiguration?.alarms)
-        if r.role != nil { v.warning("role", "role is stored but has no effect: Berth registers no load balancer targets.") }
+        v.unsupported(r)
+        v.ignored(exec: r.enableExecuteCommand, network: r.networkConfiguration, alarms: r.deploymentConfiguration?.alarms)
+        if r.role != nil { v.warning("role", "role is stored and echoed as roleArn but has no effect: Berth registers no load balancer targets.") }
+        return v.diag.problems
+    }
+
+    /// Placement on the service's launch type (§1.8): Fargate refuses constraints and strategies
+    /// (ECS's texts); on one host every strategy is met, and constraints are not evaluated.
+    public static func placement(launchType: LaunchType?, constraints: [PlacementConstraint]?, strategy: [PlacementStrategy]?) -> [Problem] {
+        let v = ServiceChecks()
+        if launchType == .fargate {
+            if !(constraints ?? []).isEmpty { v.error("placementConstraints", "Placement constraints are not supported with FARGATE launch type.") }
+            if !(strategy ?? []).isEmpty { v.error("placementStrategy", "Placement strategies are not supported with FARGATE launch type.") }
+        } else if !(constraints ?? []).isEmpty {
+            v.error("placementConstraints", "placementConstraints are not supported by Berth: memberOf and distinctInstance are not evaluated on a single host.",
+                    exception: .unsupportedFeatureException)
+        }
         return v.diag.problems
     }
 
@@ -57,11 +73,9 @@ public enum ServiceValidator {
         v.desiredCount(r.desiredCount)
         v.common(deploymentConfiguration: r.deploymentConfiguration, strategy: nil, desiredCount: r.desiredCount,
                  controller: r.deploymentController, grace: r.healthCheckGracePeriodSeconds, network: r.networkConfiguration,
-                 constraints: r.placementConstraints, placement: r.placementStrategy)
-        v.ignored(loadBalancers: r.loadBalancers, registries: r.serviceRegistries, capacity: r.capacityProviderStrategy,
-                  constraints: r.placementConstraints, placement: r.placementStrategy, serviceConnect: r.serviceConnectConfiguration,
-                  volumes: r.volumeConfigurations, lattice: r.vpcLatticeConfigurations, exec: r.enableExecuteCommand,
-                  network: r.networkConfiguration, alarms: r.deploymentConfiguration?.alarms)
+                 constraints: r.placementConstraints, placement: r.placementStrategy, capacity: r.capacityProviderStrategy)
+        v.unsupported(r)
+        v.ignored(exec: r.enableExecuteCommand, network: r.networkConfiguration, alarms: r.deploymentConfiguration?.alarms)
         return v.diag.problems
     }
 }
@@ -70,7 +84,9 @@ public enum ServiceValidator {
 final class ServiceChecks {
     let diag = Diagnostics()
 
-    func error(_ path: String, _ message: String) { diag.error(Self.path(path), message, exception: .invalidParameterException) }
+    func error(_ path: String, _ message: String, exception: ECSExceptionName = .invalidParameterException) {
+        diag.error(Self.path(path), message, exception: exception)
+    }
     func warning(_ path: String, _ message: String) { diag.warning(Self.path(path), message) }
 
     static func path(_ dotted: String) -> JSONPath {
@@ -91,25 +107,14 @@ final class ServiceChecks {
     func common(
         deploymentConfiguration dc: ServiceDeploymentConfiguration?, strategy: SchedulingStrategy?, desiredCount: Int?,
         controller: DeploymentController?, grace: Int?, network: NetworkConfiguration?,
-        constraints: [PlacementConstraint]?, placement: [PlacementStrategy]?
+        constraints: [PlacementConstraint]?, placement: [PlacementStrategy]?, capacity: [CapacityProviderStrategyItem]?
     ) {
         if let type = controller?.type, type != .ecs {
-            error("deploymentController.type", "Berth supports only the rolling update (ECS) deployment controller; \(type.rawValue) deployments are not available.")
+            error("deploymentController.type", "deploymentController.type \(type.rawValue) is not supported by Berth: only ECS (rolling update).",
+                  exception: .unsupportedFeatureException)
         }
-        if let dc {
-            if let min = dc.minimumHealthyPercent, !(0...100).contains(min) {
-                error("deploymentConfiguration.minimumHealthyPercent", "minimumHealthyPercent must be between 0 and 100, got \(min).")
-            }
-            if let max = dc.maximumPercent, max < 100, strategy != .daemon {
-                error("deploymentConfiguration.maximumPercent", "maximumPercent must be at least 100, got \(max).")
-            }
-            if let s = dc.strategy, s != .rolling {
-                error("deploymentConfiguration.strategy", "Berth deploys services with rolling updates only; strategy \(s.rawValue) is not available.")
-            }
-            if strategy == .replica, (dc.maximumPercent ?? 200) == 100, (dc.minimumHealthyPercent ?? 100) == 100, (desiredCount ?? 0) > 0 {
-                warning("deploymentConfiguration", "With minimumHealthyPercent 100 and maximumPercent 100 a deployment can neither start nor stop a task: it will stall with the event 'unable to stop or start tasks during a deployment because of the service deployment configuration'.")
-            }
-        }
+        if let dc { deployment(dc, strategy: strategy, desiredCount: desiredCount) }
+        capacityProviders(capacity)
         if let grace, grace < 0 {
             error("healthCheckGracePeriodSeconds", "healthCheckGracePeriodSeconds must be between 0 and 2147483647, got \(grace).")
         }
@@ -129,27 +134,104 @@ final class ServiceChecks {
         }
     }
 
-    func ignored(
-        loadBalancers: [LoadBalancer]?, registries: [ServiceRegistry]?, capacity: [CapacityProviderStrategyItem]?,
-        constraints: [PlacementConstraint]?, placement: [PlacementStrategy]?, serviceConnect: JSONValue?, volumes: JSONValue?,
-        lattice: JSONValue?, exec: Bool?, network: NetworkConfiguration?, alarms: DeploymentAlarms?
-    ) {
-        if !(loadBalancers ?? []).isEmpty {
-            warning("loadBalancers", "loadBalancers are stored but no load balancer is used: tasks are not registered as targets, so only container health checks count.")
+    /// `deploymentConfiguration` (§5.2); settings of the strategies Berth does not implement are refused by name.
+    func deployment(_ dc: ServiceDeploymentConfiguration, strategy: SchedulingStrategy?, desiredCount: Int?) {
+        if let min = dc.minimumHealthyPercent, !(0...100).contains(min) {
+            error("deploymentConfiguration.minimumHealthyPercent", "minimumHealthyPercent must be between 0 and 100, got \(min).")
         }
-        if !(registries ?? []).isEmpty { warning("serviceRegistries", "serviceRegistries are stored but tasks are not registered in Cloud Map.") }
-        if !(capacity ?? []).isEmpty { warning("capacityProviderStrategy", "capacityProviderStrategy is stored but not used: every task runs on this host.") }
-        if !(constraints ?? []).isEmpty || !(placement ?? []).isEmpty {
-            warning((constraints ?? []).isEmpty ? "placementStrategy" : "placementConstraints", "Placement constraints and strategies are stored but not evaluated: every task runs on this host.")
+        if let max = dc.maximumPercent, max < 100, strategy != .daemon {
+            error("deploymentConfiguration.maximumPercent", "maximumPercent must be at least 100, got \(max).")
         }
-        if serviceConnect != nil { warning("serviceConnectConfiguration", "serviceConnectConfiguration is stored but ignored: Berth has no Service Connect proxy.") }
-        if volumes != nil { warning("volumeConfigurations", "volumeConfigurations (EBS) are stored but ignored: volumes configured at launch get an empty task-scoped directory.") }
-        if lattice != nil { warning("vpcLatticeConfigurations", "vpcLatticeConfigurations are stored but ignored: Berth has no VPC Lattice.") }
+        if let s = dc.strategy, s != .rolling {
+            error("deploymentConfiguration.strategy", "deploymentConfiguration.strategy \(s.rawValue) is not supported by Berth: Berth implements ROLLING deployments only.",
+                  exception: .unsupportedFeatureException)
+        }
+        if strategy == .replica, (dc.maximumPercent ?? 200) == 100, (dc.minimumHealthyPercent ?? 100) == 100, (desiredCount ?? 0) > 0 {
+            warning("deploymentConfiguration", "With minimumHealthyPercent 100 and maximumPercent 100 a deployment can neither start nor stop a task: it will stall with the event 'unable to stop or start tasks during a deployment because of the service deployment configuration'.")
+        }
+        let strategyOnly: [(String, Bool)] = [
+            ("bakeTimeInMinutes", dc.bakeTimeInMinutes != nil), ("lifecycleHooks", !(dc.lifecycleHooks?.arrayValue ?? []).isEmpty),
+            ("linearConfiguration", dc.linearConfiguration != nil), ("canaryConfiguration", dc.canaryConfiguration != nil),
+        ]
+        for (key, given) in strategyOnly where given {
+            error("deploymentConfiguration.\(key)", "deploymentConfiguration.\(key) is a setting of BLUE_GREEN, LINEAR and CANARY deployments, which Berth does not implement: Berth implements ROLLING deployments only.",
+                  exception: .unsupportedFeatureException)
+        }
+        if dc.alarms?.enable == true {
+            error("deploymentConfiguration.alarms", "deploymentConfiguration.alarms is not supported by Berth (no CloudWatch alarms).", exception: .unsupportedFeatureException)
+        }
+    }
+
+    /// A one-host Fargate has the FARGATE and FARGATE_SPOT providers only.
+    func capacityProviders(_ items: [CapacityProviderStrategyItem]?) {
+        for (i, item) in (items ?? []).enumerated() {
+            if let name = item.capacityProvider, !CapacityProviderStrategyItem.fargateProviders.contains(name) {
+                error("capacityProviderStrategy", "The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.")
+            }
+            if let weight = item.weight, !(0...1000).contains(weight) {
+                error("capacityProviderStrategy", "capacityProviderStrategy[\(i)].weight must be between 0 and 1000, got \(weight).")
+            }
+            if let base = item.base, !(0...100000).contains(base) {
+                error("capacityProviderStrategy", "capacityProviderStrategy[\(i)].base must be between 0 and 100000, got \(base).")
+            }
+        }
+        if (items ?? []).filter({ ($0.base ?? 0) > 0 }).count > 1 {
+            error("capacityProviderStrategy", "Only one capacity provider in a strategy can have a base defined.")
+        }
+    }
+
+    /// Members that need load balancers, Cloud Map, Service Connect, EBS or VPC Lattice, which a
+    /// one-host runner does not have: refused by name, never silently ignored.
+    func unsupported(_ r: some ServiceRequestMembers) {
+        let given: [(String, Bool)] = [
+            ("loadBalancers", !(r.loadBalancers ?? []).isEmpty), ("serviceRegistries", !(r.serviceRegistries ?? []).isEmpty),
+            ("volumeConfigurations", !(r.volumeConfigurations?.arrayValue ?? []).isEmpty),
+            ("vpcLatticeConfigurations", !(r.vpcLatticeConfigurations?.arrayValue ?? []).isEmpty),
+        ]
+        for (key, present) in given where present {
+            error(key, "\(key) is not supported by Berth (a single host has no load balancers or service discovery).", exception: .unsupportedFeatureException)
+        }
+        if r.serviceConnectConfiguration?["enabled"]?.boolValue == true {
+            error("serviceConnectConfiguration", "serviceConnectConfiguration is not supported by Berth.", exception: .unsupportedFeatureException)
+        }
+    }
+
+    func ignored(exec: Bool?, network: NetworkConfiguration?, alarms: DeploymentAlarms?) {
         if exec == true { warning("enableExecuteCommand", "enableExecuteCommand is stored but ECS Exec (SSM sessions) is not available in Berth.") }
         if network?.awsvpcConfiguration != nil {
             warning("networkConfiguration.awsvpcConfiguration", "Subnets, security groups and assignPublicIp are stored but not applied: each awsvpc task gets its own network namespace on this host.")
         }
-        if alarms != nil { warning("deploymentConfiguration.alarms", "Deployment alarms are stored but not evaluated: Berth has no CloudWatch alarms.") }
+        if alarms != nil, alarms?.enable != true {
+            warning("deploymentConfiguration.alarms", "Disabled deployment alarms are accepted and not echoed: Berth has no CloudWatch alarms.")
+        }
+    }
+}
+
+/// The members CreateService and UpdateService share that Berth refuses when they ask for
+/// something a single host does not have.
+public protocol ServiceRequestMembers {
+    var loadBalancers: [LoadBalancer]? { get }
+    var serviceRegistries: [ServiceRegistry]? { get }
+    var volumeConfigurations: JSONValue? { get }
+    var vpcLatticeConfigurations: JSONValue? { get }
+    var serviceConnectConfiguration: JSONValue? { get }
+}
+
+extension CreateServiceRequest: ServiceRequestMembers {}
+extension UpdateServiceRequest: ServiceRequestMembers {}
+
+extension CapacityProviderStrategyItem {
+    /// The capacity providers every Berth cluster has (Fargate's).
+    public static let fargateProviders: Set<String> = ["FARGATE", "FARGATE_SPOT"]
+}
+
+extension CreateServiceRequest {
+    /// The launch type the request asks for: `launchType`, or FARGATE for a strategy of Fargate
+    /// capacity providers; nil when the task definition decides.
+    public var requestedLaunchType: LaunchType? {
+        if let launchType { return launchType }
+        guard let items = capacityProviderStrategy, !items.isEmpty else { return nil }
+        return items.allSatisfy { CapacityProviderStrategyItem.fargateProviders.contains($0.capacityProvider ?? "") } ? .fargate : nil
     }
 }
 

@@ -39,6 +39,8 @@ public struct Problem: Sendable, Equatable, CustomStringConvertible {
 public enum ECSExceptionName: String, Sendable, Equatable {
     case clientException = "ClientException"
     case invalidParameterException = "InvalidParameterException"
+    /// A valid ECS request for something Berth does not implement on one host.
+    case unsupportedFeatureException = "UnsupportedFeatureException"
 }
 
 /// Collects problems while decoding and validating one document.

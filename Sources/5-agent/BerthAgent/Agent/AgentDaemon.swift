@@ -84,8 +84,8 @@ public final class AgentDaemon: @unchecked Sendable {
         stopFlag.unlock()
         guard first else { return }
         server.stop()
-        backend.flush()
         backend.serviceSignal.stop()
+        backend.close()
         close(lockFD)  // releases the state directory lock
     }
 

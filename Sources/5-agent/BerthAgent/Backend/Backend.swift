@@ -120,6 +120,10 @@ public final class ECSBackend: @unchecked Sendable {
     /// Block until every state change so far is on disk (used at shutdown).
     public func flush() { writer.wait(for: writer.lastTicket) }
 
+    /// Write every pending state change and stop the writer (agent shutdown, tests before they
+    /// remove the state directory): afterwards nothing is written under the store's root.
+    public func close() { writer.close() }
+
     func unsave(_ kind: String, _ name: String) {
         writer.enqueue(kind, name, nil)
     }

@@ -25,19 +25,15 @@ extension ECSBackend {
 
     func createServiceOp(_ p: Params) throws(APIError) -> JSONValue {
         let request: CreateServiceRequest = try Self.serviceRequest(p)
-        let cluster = try requireCluster(p)
-        let name = request.serviceName ?? ""
-        guard isValidName(name) else {
-            throw .invalidParameter("serviceName must be 1-255 characters: letters, digits, hyphens and underscores.")
-        }
-        try rejectUnsupported(request)
         if let strategy = request.schedulingStrategy, strategy != .replica {
             throw APIError("UnsupportedFeatureException", "schedulingStrategy \(strategy.rawValue) is not supported by Berth: only REPLICA.")
         }
+        // Tags are checked as every other operation's tags are (TagResource, RunTask).
+        let tags = try request.tags.map(validTags) ?? []
+        try Self.refuse(ServiceValidator.validate(request))
+        let cluster = try requireCluster(p)
+        let name = request.serviceName ?? ""
         let clientToken = request.clientToken
-        if let clientToken, !(1...36).contains(clientToken.count) || !clientToken.utf8.allSatisfy({ $0 >= 33 && $0 <= 126 }) {
-            throw .invalidParameter("clientToken must be 1-36 printable ASCII characters.")
-        }
         let key = ServiceRecord.key(cluster: cluster.name, name: name)
         if let existing = services[key] {
             switch existing.state.status {
@@ -50,29 +46,32 @@ extension ECSBackend {
             case .inactive: break
             }
         }
-        guard let ref = request.taskDefinition else { throw .invalidParameter("taskDefinition is required.") }
-        let td = try lookupTaskDefinition(ref)
+        let td = try lookupTaskDefinition(request.taskDefinition ?? "")
         guard td.status == "ACTIVE" else { throw .client("TaskDefinition is inactive") }
-        guard let desired = request.desiredCount else {
-            throw .invalidParameter("desiredCount is required for a service with the REPLICA scheduling strategy.")
-        }
-        let launchType = request.launchType
+        let launchType = request.requestedLaunchType
             ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? .fargate : .ec2)
+        try Self.refuse(ServiceValidator.placement(launchType: launchType, constraints: request.placementConstraints, strategy: request.placementStrategy))
         let input = CreateServiceInput(
             serviceName: name, serviceArn: arns.service(cluster: cluster.name, name: name), clusterArn: arns.cluster(cluster.name),
-            taskDefinition: td.arn, desiredCount: desired,
-            deploymentConfiguration: try deploymentConfiguration(request.deploymentConfiguration, base: DeploymentConfiguration()),
+            taskDefinition: td.arn, desiredCount: request.desiredCount ?? 0,
+            deploymentConfiguration: deploymentConfiguration(request.deploymentConfiguration, base: DeploymentConfiguration()),
             healthCheckGracePeriodSeconds: request.healthCheckGracePeriodSeconds ?? 0)
         let state: ServiceState
         do { state = try BerthController.createService(input, now: clock()) } catch { throw APIError(error) }
         var record = ServiceRecord(cluster: cluster.name, state: state, launchType: launchType)
         record.platformVersion = request.platformVersion ?? (launchType == .fargate ? "LATEST" : nil)
         record.networkConfiguration = request.networkConfiguration
-        record.tags = try request.tags.map(validTags) ?? []
+        record.tags = tags
         record.propagateTags = request.propagateTags ?? .none
         record.enableECSManagedTags = request.enableECSManagedTags ?? false
         record.enableExecuteCommand = request.enableExecuteCommand ?? false
         record.clientToken = clientToken
+        record.capacityProviderStrategy = request.capacityProviderStrategy.flatMap { $0.isEmpty ? nil : $0 }
+        record.placementStrategy = request.placementStrategy ?? []
+        record.roleArn = request.role.map { $0.hasPrefix("arn:") ? $0 : "arn:aws:iam::\(config.accountId):role/\($0)" }
+        // ECS's default since 2025-06-30, except for binpack services (ecs-extensions.md §1).
+        record.availabilityZoneRebalancing = request.availabilityZoneRebalancing
+            ?? (record.placementStrategy.contains { $0.type == .binpack } ? .disabled : .enabled)
         save(service: record)
         return ["service": serviceJSON(record, includeTags: true, now: clock())]
     }
@@ -81,47 +80,25 @@ extension ECSBackend {
     /// type, an unknown member or enum value, a missing required member) is the answer.
     static func serviceRequest<Request: JSONShape>(_ p: Params) throws(APIError) -> Request {
         let (request, problems) = JSONRequest.decode(p.json, as: Request.self)
-        if let error = problems.ecsError { throw APIError(error) }
+        try refuse(problems)
         guard let request else { throw .serialization("Request body must be a JSON object, got \(p.json.typeName).") }
         return request
     }
 
-    /// Members that need load balancers, Cloud Map, other controllers or placement a
-    /// one-host runner does not have: refused with the member named, never silently ignored.
-    func rejectUnsupported(_ r: some ServiceRequestMembers) throws(APIError) {
-        let given: [(String, Bool)] = [
-            ("loadBalancers", !(r.loadBalancers ?? []).isEmpty), ("serviceRegistries", !(r.serviceRegistries ?? []).isEmpty),
-            ("volumeConfigurations", !(r.volumeConfigurations?.arrayValue ?? []).isEmpty),
-            ("vpcLatticeConfigurations", !(r.vpcLatticeConfigurations?.arrayValue ?? []).isEmpty),
-        ]
-        for (key, present) in given where present {
-            throw APIError("UnsupportedFeatureException", "\(key) is not supported by Berth (a single host has no load balancers or service discovery).")
-        }
-        if r.serviceConnectConfiguration?["enabled"]?.boolValue == true {
-            throw APIError("UnsupportedFeatureException", "serviceConnectConfiguration is not supported by Berth.")
-        }
-        if let type = r.deploymentController?.type, type != .ecs {
-            throw APIError("UnsupportedFeatureException", "deploymentController.type \(type.rawValue) is not supported by Berth: only ECS (rolling update).")
-        }
+    /// The first error of BerthECS's checks is the answer (ServiceValidator decides what is refused).
+    static func refuse(_ problems: [Problem]) throws(APIError) {
+        if let error = problems.ecsError { throw APIError(error) }
     }
 
-    /// `deploymentConfiguration` members over `base` (members not given keep their value).
-    func deploymentConfiguration(_ d: ServiceDeploymentConfiguration?, base: DeploymentConfiguration) throws(APIError) -> DeploymentConfiguration {
+    /// `deploymentConfiguration` members over `base` (members not given keep their value); the
+    /// request was checked by ServiceValidator.
+    func deploymentConfiguration(_ d: ServiceDeploymentConfiguration?, base: DeploymentConfiguration) -> DeploymentConfiguration {
         guard let d else { return base }
         var config = base
         if let v = d.minimumHealthyPercent { config.minimumHealthyPercent = v }
         if let v = d.maximumPercent { config.maximumPercent = v }
-        if let b = d.deploymentCircuitBreaker {
-            guard let enable = b.enable, let rollback = b.rollback else {
-                throw .invalidParameter("deploymentConfiguration.deploymentCircuitBreaker needs both enable and rollback.")
-            }
+        if let b = d.deploymentCircuitBreaker, let enable = b.enable, let rollback = b.rollback {
             config.deploymentCircuitBreaker = CircuitBreakerConfiguration(enable: enable, rollback: rollback)
-        }
-        if let strategy = d.strategy, strategy != .rolling {
-            throw APIError("UnsupportedFeatureException", "deploymentConfiguration.strategy \(strategy.rawValue) is not supported by Berth: only ROLLING.")
-        }
-        if d.alarms?.enable == true {
-            throw APIError("UnsupportedFeatureException", "deploymentConfiguration.alarms is not supported by Berth (no CloudWatch alarms).")
         }
         return config
     }
@@ -130,9 +107,15 @@ extension ECSBackend {
 
     func updateServiceOp(_ p: Params) throws(APIError) -> JSONValue {
         let request: UpdateServiceRequest = try Self.serviceRequest(p)
+        try Self.refuse(ServiceValidator.validate(request))
         let cluster = try requireCluster(p)
         var record = try requireService(request.service ?? "", cluster: cluster.name)
-        try rejectUnsupported(request)
+        if let items = request.capacityProviderStrategy, items.isEmpty != (record.capacityProviderStrategy == nil) {
+            throw .invalidParameter(items.isEmpty
+                ? "capacityProviderStrategy cannot be emptied: the cluster has no default capacity provider strategy."
+                : "capacityProviderStrategy cannot be set on a service created with a launch type: Berth keeps launchType \(record.launchType.rawValue).")
+        }
+        try Self.refuse(ServiceValidator.placement(launchType: record.launchType, constraints: request.placementConstraints, strategy: request.placementStrategy))
         var taskDefinition: String?
         if let ref = request.taskDefinition {
             let td = try lookupTaskDefinition(ref)
@@ -144,7 +127,7 @@ extension ECSBackend {
         if let platform = request.platformVersion, platform != record.platformVersion { force = true }
         let input = UpdateServiceInput(
             desiredCount: request.desiredCount, taskDefinition: taskDefinition,
-            deploymentConfiguration: try deploymentConfiguration(request.deploymentConfiguration, base: record.state.deploymentConfiguration),
+            deploymentConfiguration: deploymentConfiguration(request.deploymentConfiguration, base: record.state.deploymentConfiguration),
             healthCheckGracePeriodSeconds: request.healthCheckGracePeriodSeconds, forceNewDeployment: force)
         do { record.state = try BerthController.updateService(record.state, input, now: clock()) } catch {
             throw APIError(error)
@@ -154,6 +137,9 @@ extension ECSBackend {
         if let propagate = request.propagateTags { record.propagateTags = propagate }
         if let managed = request.enableECSManagedTags { record.enableECSManagedTags = managed }
         if let exec = request.enableExecuteCommand { record.enableExecuteCommand = exec }
+        if let items = request.capacityProviderStrategy, !items.isEmpty { record.capacityProviderStrategy = items }
+        if let placement = request.placementStrategy { record.placementStrategy = placement }
+        if let rebalancing = request.availabilityZoneRebalancing { record.availabilityZoneRebalancing = rebalancing }
         save(service: record)
         return ["service": serviceJSON(record, includeTags: false, now: clock())]
     }
@@ -252,17 +238,3 @@ extension ECSBackend {
         }
     }
 }
-
-/// The members CreateService and UpdateService share that Berth refuses when they ask for
-/// something a single host does not have.
-protocol ServiceRequestMembers {
-    var loadBalancers: [LoadBalancer]? { get }
-    var serviceRegistries: [ServiceRegistry]? { get }
-    var volumeConfigurations: JSONValue? { get }
-    var vpcLatticeConfigurations: JSONValue? { get }
-    var serviceConnectConfiguration: JSONValue? { get }
-    var deploymentController: DeploymentController? { get }
-}
-
-extension CreateServiceRequest: ServiceRequestMembers {}
-extension UpdateServiceRequest: ServiceRequestMembers {}

@@ -16,6 +16,13 @@ struct ServiceRecord {
     var enableECSManagedTags: Bool
     var enableExecuteCommand: Bool
     var clientToken: String?
+    /// Fargate capacity providers instead of a launch type (then `launchType` is FARGATE).
+    var capacityProviderStrategy: [CapacityProviderStrategyItem]?
+    /// Echoed; on one host every strategy is met (ServiceValidator.placement).
+    var placementStrategy: [PlacementStrategy]
+    var roleArn: String?
+    /// nil in files of versions before it was kept: ECS treats such a service as DISABLED.
+    var availabilityZoneRebalancing: AvailabilityZoneRebalancing?
 
     var name: String { state.serviceName }
     var key: String { ServiceRecord.key(cluster: cluster, name: name) }
@@ -32,6 +39,10 @@ struct ServiceRecord {
         self.enableECSManagedTags = false
         self.enableExecuteCommand = false
         self.clientToken = nil
+        self.capacityProviderStrategy = nil
+        self.placementStrategy = []
+        self.roleArn = nil
+        self.availabilityZoneRebalancing = nil
     }
 
     var json: JSONValue {
@@ -41,6 +52,9 @@ struct ServiceRecord {
             ("tags", tagsJSON(tags)), ("propagateTags", propagateTags.jsonValue),
             ("enableECSManagedTags", .bool(enableECSManagedTags)), ("enableExecuteCommand", .bool(enableExecuteCommand)),
             ("clientToken", clientToken.map(JSONValue.string)),
+            ("capacityProviderStrategy", capacityProviderStrategy?.jsonValue),
+            ("placementStrategy", placementStrategy.isEmpty ? nil : placementStrategy.jsonValue),
+            ("roleArn", roleArn.map(JSONValue.string)), ("availabilityZoneRebalancing", availabilityZoneRebalancing?.jsonValue),
         ])
     }
 
@@ -50,11 +64,20 @@ struct ServiceRecord {
         self.init(cluster: try o.required("cluster"), state: try o.required("state"),
                   launchType: o.raw("launchType")?.stringValue.flatMap(LaunchType.init(rawValue:)) ?? .ec2)
         platformVersion = try o.optional("platformVersion")
-        networkConfiguration = o.raw("networkConfiguration").flatMap { NetworkConfiguration.decode($0, at: .root / "networkConfiguration", Diagnostics()) }
+        networkConfiguration = Self.member(o, "networkConfiguration")
         tags = tagsFrom(o.raw("tags"))
         propagateTags = o.raw("propagateTags")?.stringValue.flatMap(PropagateTags.init(rawValue:)) ?? .none
         enableECSManagedTags = try o.optional("enableECSManagedTags") ?? false
         enableExecuteCommand = try o.optional("enableExecuteCommand") ?? false
         clientToken = try o.optional("clientToken")
+        capacityProviderStrategy = Self.member(o, "capacityProviderStrategy")
+        placementStrategy = Self.member(o, "placementStrategy") ?? []
+        roleArn = try o.optional("roleArn")
+        availabilityZoneRebalancing = Self.member(o, "availabilityZoneRebalancing")
+    }
+
+    /// A member in its BerthECS shape, as the request gave it.
+    static func member<T: JSONDecodable>(_ o: JSONObjectReader, _ key: String) -> T? {
+        o.raw(key).flatMap { T.decode($0, at: .root / key, Diagnostics()) }
     }
 }

@@ -17,7 +17,7 @@ extension ARNFormat {
 }
 
 /// ECS `Service` / `Deployment` / `ServiceEvent` shapes (botocore's service-2.json) from a
-/// `ServiceRecord`. Throttle details, which ECS does not expose, go in the Berth extension
+/// `ServiceRecord`; with a capacity provider strategy ECS shows it instead of `launchType`. Throttle details, which ECS does not expose, go in the Berth extension
 /// member `berthThrottle` (present only while launches are held back; SDKs ignore it).
 extension ECSBackend {
     func serviceJSON(_ r: ServiceRecord, includeTags: Bool, now: Double) -> JSONValue {
@@ -26,18 +26,21 @@ extension ECSBackend {
             ("serviceArn", .string(s.serviceArn)), ("serviceName", .string(s.serviceName)), ("clusterArn", .string(s.clusterArn)),
             ("loadBalancers", []), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
             ("desiredCount", .int(s.desiredCount)), ("runningCount", .int(s.runningCount)), ("pendingCount", .int(s.pendingCount)),
-            ("launchType", r.launchType.jsonValue), ("platformVersion", r.platformVersion.map(JSONValue.string)),
+            ("launchType", r.capacityProviderStrategy == nil ? r.launchType.jsonValue : nil),
+            ("capacityProviderStrategy", r.capacityProviderStrategy?.jsonValue),
+            ("platformVersion", r.platformVersion.map(JSONValue.string)),
             ("platformFamily", r.launchType == .fargate ? "Linux" : nil),
             ("taskDefinition", .string(s.taskDefinition)),
             ("deploymentConfiguration", deploymentConfigurationJSON(s.deploymentConfiguration)),
             ("deployments", .array(s.listedDeployments.map { deploymentJSON($0, r) })),
             ("events", .array(s.events.map { ["id": .string($0.id), "createdAt": .timestamp($0.createdAt), "message": .string($0.message)] })),
-            ("createdAt", .timestamp(s.createdAt)), ("placementConstraints", []), ("placementStrategy", []),
+            ("createdAt", .timestamp(s.createdAt)), ("placementConstraints", []), ("placementStrategy", r.placementStrategy.jsonValue),
             ("networkConfiguration", r.networkConfiguration?.jsonValue),
             ("healthCheckGracePeriodSeconds", .int(s.healthCheckGracePeriodSeconds)), ("schedulingStrategy", "REPLICA"),
             ("deploymentController", ["type": "ECS"]), ("tags", includeTags ? tagsJSON(r.tags) : nil),
             ("enableECSManagedTags", .bool(r.enableECSManagedTags)), ("propagateTags", r.propagateTags.jsonValue),
-            ("enableExecuteCommand", .bool(r.enableExecuteCommand)),
+            ("enableExecuteCommand", .bool(r.enableExecuteCommand)), ("roleArn", r.roleArn.map(JSONValue.string)),
+            ("availabilityZoneRebalancing", (r.availabilityZoneRebalancing ?? .disabled).jsonValue),
         ]
         if let t = s.throttleStatus(now: now) {
             members.append(("berthThrottle", .obj([
@@ -62,7 +65,8 @@ extension ECSBackend {
             ("id", .string(d.id)), ("status", .string(d.status.rawValue)), ("taskDefinition", .string(d.taskDefinition)),
             ("desiredCount", .int(d.desiredCount)), ("pendingCount", .int(d.pendingCount)), ("runningCount", .int(d.runningCount)),
             ("failedTasks", .int(d.failedTasks)), ("createdAt", .timestamp(d.createdAt)), ("updatedAt", .timestamp(d.updatedAt)),
-            ("launchType", r.launchType.jsonValue), ("platformVersion", r.platformVersion.map(JSONValue.string)),
+            ("launchType", r.capacityProviderStrategy == nil ? r.launchType.jsonValue : nil),
+            ("capacityProviderStrategy", r.capacityProviderStrategy?.jsonValue), ("platformVersion", r.platformVersion.map(JSONValue.string)),
             ("platformFamily", r.launchType == .fargate ? "Linux" : nil), ("networkConfiguration", r.networkConfiguration?.jsonValue),
             ("rolloutState", .string(d.rolloutState.rawValue)), ("rolloutStateReason", .string(d.rolloutStateReason)),
         ])

@@ -4,7 +4,8 @@ import Foundation
 /// Writes state objects on one background thread so that fsync never happens under the
 /// backend lock. Per object the latest version wins and writes stay in order (one writer).
 /// `enqueue` returns a ticket; `wait(for:)` blocks until everything up to it is on disk, which
-/// API mutations do before answering (so an acknowledged change is durable).
+/// API mutations do before answering (so an acknowledged change is durable). `close()` writes
+/// what is pending and stops the writer: nothing is written under the store's root afterwards.
 final class PersistQueue: @unchecked Sendable {
     private let store: StateStore
     private let log: @Sendable (String) -> Void
@@ -14,6 +15,8 @@ final class PersistQueue: @unchecked Sendable {
     private var issued: UInt64 = 0
     private var flushed: UInt64 = 0
     private var started = false
+    private var running = false
+    private var closed = false
 
     init(store: StateStore, log: @escaping @Sendable (String) -> Void) {
         self.store = store
@@ -23,9 +26,16 @@ final class PersistQueue: @unchecked Sendable {
     @discardableResult
     func enqueue(_ kind: String, _ name: String, _ value: JSONValue?) -> UInt64 {
         cond.lock()
+        if closed {
+            let done = flushed
+            cond.unlock()
+            log("state store is closed: \(kind)/\(name) is not persisted")
+            return done
+        }
         defer { cond.unlock() }
         if !started {
             started = true
+            running = true
             let t = Thread { [self] in run() }
             t.name = "berth-persist"
             t.start()
@@ -45,10 +55,26 @@ final class PersistQueue: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// Writes everything enqueued so far, then stops the writer thread. Later `enqueue`s are
+    /// logged and dropped. Idempotent.
+    func close() {
+        cond.lock()
+        closed = true
+        cond.broadcast()
+        while running { cond.wait() }
+        cond.unlock()
+    }
+
     private func run() {
         while true {
             cond.lock()
-            while pending.isEmpty { cond.wait() }
+            while pending.isEmpty && !closed { cond.wait() }
+            if pending.isEmpty {
+                running = false
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
             let batch = pending.values.sorted { $0.ticket < $1.ticket }
             pending.removeAll()
             let upTo = issued
