@@ -21,6 +21,9 @@ fi
 status=0
 step() { echo; echo "=== $* ==="; }
 
+step "module layering (Scripts/check-layers.py)"
+python3 Scripts/check-layers.py || status=1
+
 step "build (debug)"
 swift build 2>&1 | grep -E 'error|warning: unre|Compiling|Build complete' | grep -v '^\[' || true
 swift build >/dev/null
