@@ -82,7 +82,7 @@ struct ImageCommand: CLICommand {
         let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
         let images = try store.list()
         if a.value("--output") == "json" {
-            print(JSONValue.array(images.map(json)).serialized(pretty: true, sortedKeys: true))
+            print(String(decoding: JSONValue.array(images.map(json)).encoderStyleBytes(), as: UTF8.self))
             return 0
         }
         var rows = [["NAME", "TAG", "IMAGE ID", "SIZE", "CREATED"]]

@@ -158,7 +158,7 @@ struct RunCommand: CLICommand {
         for p in runner.cleanupErrors { printErr("berth run: cleanup: \(p)") }
         printSummary(final)
         if let path = a.value("--snapshot") {
-            try Files.writeAtomically(path, final.jsonValue.serializedBytes(pretty: true, sortedKeys: true))
+            try Files.writeAtomically(path, final.jsonValue.encoderStyleBytes())
         }
         return exitStatus(final)
     }
@@ -193,7 +193,7 @@ struct RunCommand: CLICommand {
         for p in preps {
             let pids = p.plan.spec.linux?.resources?.pids.map { $0.limit == PidsLimit.unlimited ? "max" : String($0.limit) } ?? "unset"
             print("# container \(p.plan.name): essential=\(p.plan.essential) stopTimeout=\(Int(p.plan.stopTimeout))s pids.max=\(pids) lowerdirs=\(p.lowerDirs.joined(separator: ":"))")
-            print(p.plan.spec.jsonValue.serialized(pretty: true, sortedKeys: true))
+            print(String(decoding: p.plan.spec.jsonValue.encoderStyleBytes(escapingSlashes: false), as: UTF8.self))
         }
     }
 
