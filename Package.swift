@@ -53,7 +53,7 @@ let package = Package(
         // ECS model and validation (pure), service controller (pure), task engine.
         .target(name: "BerthECS", dependencies: ["BerthJSON"], path: layer("4-ecs", "BerthECS")),
         .target(name: "BerthController", dependencies: ["BerthECS", "BerthJSON"], path: layer("4-ecs", "BerthController")),
-        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"],
+        .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "CBerth"],
                 path: layer("4-ecs", "BerthTasks")),
 
         // 5-agent
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthSys", "BerthTestSupport"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
-        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
+        .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthImages", "BerthRuntime", "BerthSys", "BerthTasks"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.

@@ -5,9 +5,10 @@
 # Usage: Scripts/bench-agent-api.sh [debug|release]   (default debug; builds the product first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
 config="${1:-debug}"
 swift build -c "$config" --product berth >/dev/null
-berth="$PWD/.build/$config/berth"
+berth="$(swift build -c "$config" --show-bin-path)/berth"
 dir="$(mktemp -d /tmp/berth-bench-agent.XXXXXX)"
 "$berth" agent --engine fake --state-dir "$dir/state" --socket "$dir/sock" --listen 127.0.0.1:0 >"$dir/out" 2>"$dir/log" &
 pid=$!

@@ -5,17 +5,15 @@
 #   3. with those 100 tasks running and the agent idle: its RSS, threads and CPU % (from
 #      /proc/<pid>/stat over 10 s), and the total RSS of the 100 berth-monitor processes
 # Usage (root): Scripts/bench-agent.sh [N=30]
-# Builds nothing: first run `swift build -c release --product berth`,
-#   `swift build -c release --product berth-monitor` and `swift build -c release --product berth-init`.
+# Builds berth, berth-monitor, berth-init and berth-reaper (release) first and runs those.
 # Everything lives in a temp world (state dir, socket, runtime root, image store) removed at the end.
 set -euo pipefail
 n="${1:-30}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-berth="$repo/.build/release/berth"
-for b in berth berth-monitor berth-init; do
-    [ -x "$repo/.build/release/$b" ] || { echo "bench-agent: build first: swift build -c release --product $b" >&2; exit 1; }
-done
 [ "$(id -u)" = 0 ] || { echo "bench-agent: must run as root" >&2; exit 1; }
+export PATH="/opt/swift/usr/bin:$PATH"
+for b in berth berth-monitor berth-init berth-reaper; do (cd "$repo" && swift build -c release --product "$b" >/dev/null); done
+berth="$(cd "$repo" && swift build -c release --show-bin-path)/berth"
 work="$(mktemp -d /tmp/berth-agent-bench-XXXXXX)"
 agent_pid=""
 cleanup() {

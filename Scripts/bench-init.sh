@@ -3,13 +3,14 @@
 # intermediate process and the container process have closed the sync pipe, i.e. at `ready`),
 # for a busybox container running /bin/true with Docker-like mounts, masks and capabilities.
 #   Scripts/bench-init.sh [debug|release] [runs]
-# Needs root and hyperfine. Builds nothing: run `swift build --product berth-init [-c release]` first.
+# Needs root and hyperfine. Builds berth-init in that configuration first and runs that one.
 set -euo pipefail
 cfg="${1:-debug}"
 runs="${2:-100}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-init="$repo/.build/$cfg/berth-init"
-[ -x "$init" ] || { echo "bench-init: build $init first" >&2; exit 1; }
+export PATH="/opt/swift/usr/bin:$PATH"
+(cd "$repo" && swift build -c "$cfg" --product berth-init >/dev/null)
+init="$(cd "$repo" && swift build -c "$cfg" --show-bin-path)/berth-init"
 work="$(mktemp -d /tmp/berth-init-bench-XXXXXX)"
 trap 'rm -rf --one-file-system "$work"' EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT && echo "$work"

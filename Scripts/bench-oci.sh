@@ -28,7 +28,7 @@ if [ "$build" = 1 ]; then
 fi
 # BERTH_BIN=/path/to/berth (berth-monitor and berth-init beside it) compares another build, e.g. a
 # saved baseline.
-berth="${BERTH_BIN:-$PWD/.build/release/berth}"
+berth="${BERTH_BIN:-$(swift build -c release --show-bin-path)/berth}"
 for exe in "$berth" "$(dirname "$berth")/berth-monitor" "$(dirname "$berth")/berth-init"; do
     [ -x "$exe" ] || { echo "bench-oci: $exe is missing: build first (berth, berth-monitor and berth-init side by side)" >&2; exit 1; }
 done

@@ -8,18 +8,17 @@
 #      health-check timings allow (see Docs/performance.md "Services").
 #   Scripts/bench-services.sh [N] [INTERVAL]
 # Runs in a private world under /tmp (own state dir, runtime root, image store) and removes
-# every task and the agent on exit. Builds `berth` (release) if needed.
+# every task and the agent on exit. Builds berth, berth-monitor, berth-init and berth-reaper
+# (release) first and runs those.
 set -euo pipefail
 n="${1:-50}"
 interval="${2:-5}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 [ "$(id -u)" = 0 ] || { echo "bench-services: run as root (real containers)" >&2; exit 1; }
-swift build -c release --static-swift-stdlib --product berth >/dev/null
-swift build -c release --product berth-monitor >/dev/null 2>&1 || true
-swift build -c release --product berth-init >/dev/null 2>&1 || true
-swift build -c release --product berth-reaper >/dev/null 2>&1 || true
-berth="$repo/.build/release/berth"
+export PATH="/opt/swift/usr/bin:$PATH"
+for b in berth berth-monitor berth-init berth-reaper; do swift build -c release --product "$b" >/dev/null; done
+berth="$(swift build -c release --show-bin-path)/berth"
 work="$(mktemp -d /tmp/berth-svc-bench-XXXXXX)"
 sock="$work/agent.sock"
 agent_pid=""

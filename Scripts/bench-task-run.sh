@@ -6,11 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 config="${1:-release}"
-swift build -c "$config" --product berth >/dev/null
-swift build -c "$config" --product berth-monitor >/dev/null
-swift build -c "$config" --product berth-init >/dev/null
-swift build -c "$config" --product berth-reaper >/dev/null 2>&1
-berth=".build/$config/berth"
+for b in berth berth-monitor berth-init berth-reaper; do swift build -c "$config" --product "$b" >/dev/null; done
+berth="$(swift build -c "$config" --show-bin-path)/berth"
 store="$(mktemp -d /tmp/berth-bench.XXXXXX)"
 trap 'rm -rf "$store"' EXIT
 BERTH="$berth" Scripts/make-busybox-image.sh --store "$store/images" >/dev/null

@@ -11,7 +11,8 @@ Scripts/setup.sh
 echo "demo: swift build -c release"
 swift build -c release 2>&1 | grep -E 'error|Compiling|Build complete' | grep -v '^\[' || true
 swift build -c release >/dev/null
-export BERTH=.build/release/berth
+BERTH="$(swift build -c release --show-bin-path)/berth"
+export BERTH
 Scripts/make-busybox-image.sh
 task="${1:-TaskDefinitions/smoke-test.json}"
 echo "demo: berth run $task"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Register busybox:latest in Berth's image store from Debian's static busybox.
 #   Scripts/make-busybox-image.sh [--store DIR]     (default store /var/lib/berth/images)
+# Builds nothing: runs $BERTH, which callers set to the berth they just built; without it the
+# debug build (the one `swift build` and the tests use).
 # Idempotent: importing the same tree again reuses the same content-addressed layer.
 set -euo pipefail
 cd "$(dirname "$0")/.."

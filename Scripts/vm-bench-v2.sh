@@ -29,9 +29,10 @@ for tool in qemu-system-x86_64 crun runc cpio; do
     command -v "$tool" >/dev/null || { echo "vm-bench-v2: $tool not installed" >&2; exit 2; }
 done
 
+export PATH="/opt/swift/usr/bin:$PATH"
 echo "vm-bench-v2: swift build -c release" >&2
 (cd "$repo" && swift build -c release 2>&1 | grep -E 'error|Build complete' >&2)
-bin="$repo/.build/release"
+bin="$(cd "$repo" && swift build -c release --show-bin-path)"
 
 work=$(mktemp -d /tmp/berth-vmbench.XXXXXX)
 qemu_pid=""

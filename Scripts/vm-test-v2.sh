@@ -29,11 +29,13 @@ if [ -z "$berth" ]; then
     # Always (re)build: incremental, so cheap when up to date, and never tests a stale binary.
     # The release `berth` links the Swift runtime and Foundation statically (Package.swift), so
     # the guest needs only libc, libm, libstdc++ and libgcc_s next to it.
-    berth="$repo/.build/release/berth"
-    monitor=${monitor:-$repo/.build/release/berth-monitor}
-    init=${init:-$repo/.build/release/berth-init}
+    export PATH="/opt/swift/usr/bin:$PATH"
     echo "vm-test-v2: swift build -c release" >&2
     (cd "$repo" && swift build -c release 2>&1 | grep -E 'error|Build complete' >&2)
+    bin="$(cd "$repo" && swift build -c release --show-bin-path)"
+    berth="$bin/berth"
+    monitor=${monitor:-$bin/berth-monitor}
+    init=${init:-$bin/berth-init}
 fi
 if [ -z "$monitor" ] && [ -x "$(dirname "$berth")/berth-monitor" ]; then monitor="$(dirname "$berth")/berth-monitor"; fi
 if [ -z "$init" ] && [ -x "$(dirname "$berth")/berth-init" ]; then init="$(dirname "$berth")/berth-init"; fi

@@ -1,4 +1,5 @@
 import BerthJSON
+import Foundation
 import Testing
 
 /// What the OCI spec, init.json and the state files need of BerthJSON.
@@ -92,5 +93,19 @@ import Testing
         #expect(JSONValue.timestamp(1480729663.5171).serialized() == "1480729663.517")
         #expect(JSONValue.timestamp(1.7e9).serialized() == "1700000000")
         #expect(JSONValue.double(3).serialized() == "3")
+    }
+
+    /// `berth run --snapshot`, `--explain` and `image ls --output json` keep the text JSONEncoder wrote.
+    @Test(arguments: [true, false]) func encoderStyleIsJSONEncodersPrettyText(escapingSlashes: Bool) throws {
+        struct Port: Encodable { var bindIP = "127.0.0.1"; var hostPort = 8080 }
+        struct Doc: Encodable {
+            var name = "side/car \"x\"\n"; var ports = [Port(), Port()]; var empty: [Int] = []; var none: [String: Int] = [:]
+            var at = 1700000009.0573719; var whole = 1700000010.0; var ok = true
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = escapingSlashes ? [.prettyPrinted, .sortedKeys] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let foundation = try encoder.encode(Doc())
+        let value = try JSONValue.parse(bytes: Array(foundation))
+        #expect(String(decoding: value.encoderStyleBytes(escapingSlashes: escapingSlashes), as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
     }
 }

@@ -99,9 +99,15 @@ extension Double: JSONReadable {
 /// String enumerations: the raw value; another string is an error naming it.
 extension JSONReadable where Self: RawRepresentable, RawValue == String {
     public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let text = try String(json: json, path: path)
+        self = try .named(String(json: json, path: path), at: path)
+    }
+}
+
+extension RawRepresentable where RawValue == String {
+    /// The case whose raw value is `text`; another string is an error naming `path`.
+    static func named(_ text: String, at path: JSONPath) throws(JSONShapeError) -> Self {
         guard let value = Self(rawValue: text) else { throw JSONShapeError(path, "unknown value \(text)") }
-        self = value
+        return value
     }
 }
 

@@ -39,6 +39,20 @@ enum ClientSupport {
         }
     }
 
+    /// Every ARN a List operation returns, following `nextToken` from page to page.
+    static func listAll(_ args: Arguments, _ op: String, _ input: JSONValue, _ member: String) throws -> [String] {
+        var arns: [String] = []
+        var token: String?
+        repeat {
+            var page = input
+            if let token { page["nextToken"] = .string(token) }
+            let out = try call(args, op, page)
+            arns += (out[member]?.arrayValue ?? []).compactMap(\.stringValue)
+            token = out["nextToken"]?.stringValue
+        } while token != nil
+        return arns
+    }
+
     static func withCluster(_ args: Arguments, _ input: JSONValue) -> JSONValue {
         var out = input
         if let c = args.value("--cluster") { out["cluster"] = .string(c) }

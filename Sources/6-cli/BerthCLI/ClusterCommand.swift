@@ -40,15 +40,7 @@ struct ClusterCommand: CLICommand {
 
     static func list(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        var arns: [String] = []
-        var token: String?
-        repeat {
-            var input: JSONValue = [:]
-            if let token { input["nextToken"] = .string(token) }
-            let page = try ClientSupport.call(args, "ListClusters", input)
-            arns += (page["clusterArns"]?.arrayValue ?? []).compactMap(\.stringValue)
-            token = page["nextToken"]?.stringValue
-        } while token != nil
+        let arns = try ClientSupport.listAll(args, "ListClusters", [:], "clusterArns")
         if arns.isEmpty { return try ClientSupport.json(args) ? printed(["clusters": []]) : 0 }
         var clusters: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 100) {

@@ -1,59 +1,54 @@
 import BerthJSON
 import BerthAgent
 import BerthController
-import Foundation
 
 /// `berth agent --controller-config FILE`: service controller timers as JSON, every member
 /// optional (defaults are ECS's), for example
 /// `{"healthyAfterRunningSeconds": 10, "throttle": {"baseDelaySeconds": 5, "maxDelaySeconds": 300}}`.
 /// Unknown members and wrong types are errors naming the member.
 enum ControllerConfigFile {
-    static let numbers: Set<String> = ["timeScale", "healthyAfterRunningSeconds", "steadyStateEventIntervalSeconds",
-                                       "duplicateEventIntervalSeconds", "launchTimeoutSeconds", "maxEvents"]
-    static let throttleNumbers: Set<String> = ["failuresBeforeThrottle", "baseDelaySeconds", "multiplier", "maxDelaySeconds"]
-
     static func load(_ path: String, over base: ControllerConfig) throws -> ControllerConfig {
         let doc = try ClientSupport.readJSONFile(path)
         guard let members = doc.objectValue else { throw ClientFailure(message: "\(path): expected a JSON object") }
-        var merged = ServiceJSON.encode(base)
+        var config = base
         for (key, value) in members {
             if key == "throttle" {
                 guard let inner = value.objectValue else { throw ClientFailure(message: "\(path): throttle: expected an object") }
-                var throttle = merged["throttle"] ?? [:]
-                for (k, v) in inner {
-                    guard throttleNumbers.contains(k) else { throw ClientFailure(message: "\(path): unknown member throttle.\(k)") }
-                    try check(v, "throttle.\(k)", path)
-                    throttle[k] = v
-                }
-                merged["throttle"] = throttle
+                for (k, v) in inner { try set("throttle.\(k)", v, &config, path) }
             } else {
-                guard numbers.contains(key) else { throw ClientFailure(message: "\(path): unknown member \(key)") }
-                try check(value, key, path)
-                if key == "timeScale", value.doubleValue == 0 { throw ClientFailure(message: "\(path): timeScale must be above 0") }
-                merged[key] = value
+                try set(key, value, &config, path)
             }
-        }
-        guard let config = ServiceJSON.decode(ControllerConfig.self, merged) else {
-            throw ClientFailure(message: "\(path): does not describe controller timers (integers where counts are expected?)")
         }
         return config
     }
 
-    static func check(_ value: JSONValue, _ name: String, _ path: String) throws {
-        guard let number = value.doubleValue, number.isFinite, number >= 0 else {
-            throw ClientFailure(message: "\(path): \(name) must be a non-negative number")
+    /// Sets the member `name` (`throttle.` before the throttle's members) from a non-negative
+    /// number; counts must be integers.
+    static func set(_ name: String, _ value: JSONValue, _ c: inout ControllerConfig, _ path: String) throws {
+        func number() throws -> Double {
+            guard let n = value.doubleValue, n.isFinite, n >= 0 else {
+                throw ClientFailure(message: "\(path): \(name) must be a non-negative number")
+            }
+            return n
         }
-    }
-}
-
-/// Codable values <-> the agent's JSON.
-enum ServiceJSON {
-    static func encode<T: Encodable>(_ value: T) -> JSONValue {
-        guard let data = try? JSONEncoder().encode(value), let json = try? JSONValue.parse(bytes: Array(data)) else { return .null }
-        return json
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ json: JSONValue) -> T? {
-        try? JSONDecoder().decode(type, from: Data(json.serializedBytes()))
+        func count() throws -> Int {
+            guard let i = Int(exactly: try number()) else { throw ClientFailure(message: "\(path): \(name) must be an integer") }
+            return i
+        }
+        switch name {
+        case "timeScale":
+            c.timeScale = try number()
+            if c.timeScale == 0 { throw ClientFailure(message: "\(path): timeScale must be above 0") }
+        case "healthyAfterRunningSeconds": c.healthyAfterRunningSeconds = try number()
+        case "steadyStateEventIntervalSeconds": c.steadyStateEventIntervalSeconds = try number()
+        case "duplicateEventIntervalSeconds": c.duplicateEventIntervalSeconds = try number()
+        case "launchTimeoutSeconds": c.launchTimeoutSeconds = try number()
+        case "maxEvents": c.maxEvents = try count()
+        case "throttle.failuresBeforeThrottle": c.throttle.failuresBeforeThrottle = try count()
+        case "throttle.baseDelaySeconds": c.throttle.baseDelaySeconds = try number()
+        case "throttle.multiplier": c.throttle.multiplier = try number()
+        case "throttle.maxDelaySeconds": c.throttle.maxDelaySeconds = try number()
+        default: throw ClientFailure(message: "\(path): unknown member \(name)")
+        }
     }
 }

@@ -1,7 +1,6 @@
 import BerthImages
 import BerthJSON
 import BerthTasks
-import FoundationEssentials
 
 /// `berth image import|ls|rm`: the local image store tasks run from.
 struct ImageCommand: CLICommand {
@@ -83,9 +82,7 @@ struct ImageCommand: CLICommand {
         let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
         let images = try store.list()
         if a.value("--output") == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(images), as: UTF8.self))
+            print(String(decoding: JSONValue.array(images.map(json)).encoderStyleBytes(), as: UTF8.self))
             return 0
         }
         var rows = [["NAME", "TAG", "IMAGE ID", "SIZE", "CREATED"]]
@@ -105,10 +102,16 @@ struct ImageCommand: CLICommand {
         return 0
     }
 
+    /// One image of `ls --output json`, with the keys of the image index.
+    static func json(_ image: ImageRecord) -> JSONValue {
+        ["name": .string(image.name), "tag": .string(image.tag), "id": .string(image.id), "layers": image.layers.jsonValue,
+         "size": image.size.jsonValue, "created": .string(image.created)]
+    }
+
     /// A JSON array of strings, or a whitespace-separated string.
     static func argv(_ raw: String, _ option: String) throws -> [String] {
         if raw.hasPrefix("[") {
-            guard let v = try? JSONDecoder().decode([String].self, from: Data(raw.utf8)) else {
+            guard let v = try? [String].read(json: Array(raw.utf8)) else {
                 throw UsageError("option \(option): \(raw.debugDescription) is not a JSON array of strings")
             }
             return v

@@ -4,7 +4,6 @@ import BerthInit
 import BerthRuntime
 import BerthSys
 import CBerth
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -102,7 +101,7 @@ struct OCICommand: CLICommand {
         case "state":
             let a = try Arguments(args, spec: .init())
             let state = try runtime(g).state(try onlyID(a))
-            print(String(decoding: try encode(OCIStateOutput(state)), as: UTF8.self))
+            print(encode(OCIStateOutput(state)))
             return 0
         case "kill":
             let a = try Arguments(args, spec: .init(flags: ["--all"], aliases: ["-a": "--all"]))
@@ -131,10 +130,9 @@ struct OCICommand: CLICommand {
         return a.positionals[0]
     }
 
-    static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
+    /// Compact JSON with sorted keys (runc's output).
+    static func encode(_ value: some JSONEncodable) -> String {
+        value.jsonValue.serialized(sortedKeys: true)
     }
 
     // MARK: create / run
@@ -191,7 +189,7 @@ struct OCICommand: CLICommand {
         }
         switch a.value("--format") ?? "table" {
         case "json":
-            print(String(decoding: try encode(states.map(OCIStateOutput.init)), as: UTF8.self))
+            print(encode(states.map(OCIStateOutput.init)))
         case "table":
             var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
             for s in states.map(OCIStateOutput.init) {
@@ -239,7 +237,7 @@ struct OCICommand: CLICommand {
         let line: String
         if g.jsonLog {
             let fields = ["level": "error", "msg": message, "time": time]
-            line = (try? encode(fields)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            line = encode(fields)
         } else {
             line = "time=\"\(time)\" level=error msg=\(message.debugDescription)"
         }

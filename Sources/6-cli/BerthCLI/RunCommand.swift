@@ -6,7 +6,6 @@ import BerthRuntime
 import BerthSys
 import BerthTasks
 import CBerth
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -159,9 +158,7 @@ struct RunCommand: CLICommand {
         for p in runner.cleanupErrors { printErr("berth run: cleanup: \(p)") }
         printSummary(final)
         if let path = a.value("--snapshot") {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try Files.writeAtomically(path, Array(try encoder.encode(final)))
+            try Files.writeAtomically(path, final.jsonValue.encoderStyleBytes())
         }
         return exitStatus(final)
     }
@@ -193,12 +190,10 @@ struct RunCommand: CLICommand {
     }
 
     static func explain(_ preps: [ContainerPrep]) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         for p in preps {
             let pids = p.plan.spec.linux?.resources?.pids.map { $0.limit == PidsLimit.unlimited ? "max" : String($0.limit) } ?? "unset"
             print("# container \(p.plan.name): essential=\(p.plan.essential) stopTimeout=\(Int(p.plan.stopTimeout))s pids.max=\(pids) lowerdirs=\(p.lowerDirs.joined(separator: ":"))")
-            if let data = try? encoder.encode(p.plan.spec) { print(String(decoding: data, as: UTF8.self)) }
+            print(String(decoding: p.plan.spec.jsonValue.encoderStyleBytes(escapingSlashes: false), as: UTF8.self))
         }
     }
 

@@ -153,15 +153,7 @@ struct ServiceCommand: CLICommand {
 
     static func list(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        var arns: [String] = []
-        var token: String?
-        repeat {
-            var page: JSONValue = ClientSupport.withCluster(args, ["maxResults": 100])
-            if let token { page["nextToken"] = .string(token) }
-            let out = try ClientSupport.call(args, "ListServices", page)
-            arns += (out["serviceArns"]?.arrayValue ?? []).compactMap(\.stringValue)
-            token = out["nextToken"]?.stringValue
-        } while token != nil
+        let arns = try ClientSupport.listAll(args, "ListServices", ClientSupport.withCluster(args, ["maxResults": 100]), "serviceArns")
         var services: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 10) {
             let names = arns[chunk..<min(chunk + 10, arns.count)].map(JSONValue.string)

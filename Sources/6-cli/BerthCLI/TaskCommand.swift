@@ -103,15 +103,7 @@ struct TaskCommand: CLICommand {
         if let f = args.value("--family") { input["family"] = .string(f) }
         if let s = args.value("--started-by") { input["startedBy"] = .string(s) }
         input = ClientSupport.withCluster(args, input)
-        var arns: [String] = []
-        var token: String?
-        repeat {
-            var page = input
-            if let token { page["nextToken"] = .string(token) }
-            let out = try ClientSupport.call(args, "ListTasks", page)
-            arns += (out["taskArns"]?.arrayValue ?? []).compactMap(\.stringValue)
-            token = out["nextToken"]?.stringValue
-        } while token != nil
+        let arns = try ClientSupport.listAll(args, "ListTasks", input, "taskArns")
         var tasks: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 100) {
             let out = try ClientSupport.call(args, "DescribeTasks",

@@ -46,17 +46,10 @@ struct TaskDefCommand: CLICommand {
 
     static func list(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
-        var arns: [String] = []
-        var token: String?
-        repeat {
-            var input: JSONValue = [:]
-            if let f = args.value("--family") { input["familyPrefix"] = .string(f) }
-            if let s = args.value("--status") { input["status"] = .string(s) }
-            if let token { input["nextToken"] = .string(token) }
-            let page = try ClientSupport.call(args, "ListTaskDefinitions", input)
-            arns += (page["taskDefinitionArns"]?.arrayValue ?? []).compactMap(\.stringValue)
-            token = page["nextToken"]?.stringValue
-        } while token != nil
+        var input: JSONValue = [:]
+        if let f = args.value("--family") { input["familyPrefix"] = .string(f) }
+        if let s = args.value("--status") { input["status"] = .string(s) }
+        let arns = try ClientSupport.listAll(args, "ListTaskDefinitions", input, "taskDefinitionArns")
         if try ClientSupport.json(args) {
             ClientSupport.printJSON(["taskDefinitionArns": .array(arns.map(JSONValue.string))])
         } else {

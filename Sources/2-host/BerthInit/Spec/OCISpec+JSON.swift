@@ -1,252 +1,108 @@
 import BerthJSON
 
-/// `Spec` read from a `JSONValue`, field for field as its Codable conformance reads it
-/// (same keys, same required/optional split). Used by `berth-init` for init.json.
-extension Spec: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(ociVersion: try o.required("ociVersion"), process: try o.optional("process"), root: try o.optional("root"),
-                  hostname: try o.optional("hostname"), domainname: try o.optional("domainname"),
-                  mounts: try o.optional("mounts"), linux: try o.optional("linux"), annotations: try o.optional("annotations"))
-    }
+/// `Spec` read and written through BerthJSON with the keys and the required/optional split of its
+/// Codable conformance: `berth-init` reads init.json and the runtime reads config.json with it,
+/// without instantiating Codable metadata on the start path (Docs/performance.md).
+extension Spec: JSONRecord {
+    public static let blank = Spec(ociVersion: "")
+    public static let members: [JSONMember<Spec>] = [
+        .required("ociVersion", \.ociVersion), .optional("process", \.process), .optional("root", \.root),
+        .optional("hostname", \.hostname), .optional("domainname", \.domainname), .optional("mounts", \.mounts),
+        .optional("linux", \.linux), .optional("annotations", \.annotations),
+    ]
 }
 
-extension Spec.Process: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(terminal: try o.optional("terminal"), user: try o.required("user"), args: try o.required("args"),
-                  env: try o.optional("env"), cwd: try o.required("cwd"), capabilities: try o.optional("capabilities"),
-                  rlimits: try o.optional("rlimits"), noNewPrivileges: try o.optional("noNewPrivileges"),
-                  oomScoreAdj: try o.optional("oomScoreAdj"))
-    }
+extension Spec.Process: JSONRecord {
+    public static let blank = Spec.Process(args: [])
+    public static let members: [JSONMember<Spec.Process>] = [
+        .optional("terminal", \.terminal), .required("user", \.user), .required("args", \.args), .optional("env", \.env),
+        .required("cwd", \.cwd), .optional("capabilities", \.capabilities), .optional("rlimits", \.rlimits),
+        .optional("noNewPrivileges", \.noNewPrivileges), .optional("oomScoreAdj", \.oomScoreAdj),
+    ]
 }
 
-extension Spec.User: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(uid: try o.required("uid"), gid: try o.required("gid"), umask: try o.optional("umask"),
-                  additionalGids: try o.optional("additionalGids"), username: try o.optional("username"))
-    }
+extension Spec.User: JSONRecord {
+    public static let blank = Spec.User()
+    public static let members: [JSONMember<Spec.User>] = [
+        .required("uid", \.uid), .required("gid", \.gid), .optional("umask", \.umask),
+        .optional("additionalGids", \.additionalGids), .optional("username", \.username),
+    ]
 }
 
-extension Spec.Capabilities: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(bounding: try o.optional("bounding"), effective: try o.optional("effective"),
-                  inheritable: try o.optional("inheritable"), permitted: try o.optional("permitted"),
-                  ambient: try o.optional("ambient"))
-    }
+extension Spec.Capabilities: JSONRecord {
+    public static let blank = Spec.Capabilities()
+    public static let members: [JSONMember<Spec.Capabilities>] = [
+        .optional("bounding", \.bounding), .optional("effective", \.effective), .optional("inheritable", \.inheritable),
+        .optional("permitted", \.permitted), .optional("ambient", \.ambient),
+    ]
 }
 
-extension Spec.Rlimit: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(type: try o.required("type"), soft: try o.required("soft"), hard: try o.required("hard"))
-    }
+extension Spec.Rlimit: JSONRecord {
+    public static let blank = Spec.Rlimit(type: "", soft: 0, hard: 0)
+    public static let members: [JSONMember<Spec.Rlimit>] = [.required("type", \.type), .required("soft", \.soft), .required("hard", \.hard)]
 }
 
-extension Spec.Root: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(path: try o.required("path"), readonly: try o.optional("readonly"))
-    }
+extension Spec.Root: JSONRecord {
+    public static let blank = Spec.Root(path: "")
+    public static let members: [JSONMember<Spec.Root>] = [.required("path", \.path), .optional("readonly", \.readonly)]
 }
 
-extension Spec.Mount: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(destination: try o.required("destination"), type: try o.optional("type"),
-                  source: try o.optional("source"), options: try o.optional("options"))
-    }
+extension Spec.Mount: JSONRecord {
+    public static let blank = Spec.Mount(destination: "")
+    public static let members: [JSONMember<Spec.Mount>] = [
+        .required("destination", \.destination), .optional("type", \.type), .optional("source", \.source), .optional("options", \.options),
+    ]
 }
 
-extension Spec.Linux: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(namespaces: try o.optional("namespaces"), resources: try o.optional("resources"),
-                  cgroupsPath: try o.optional("cgroupsPath"), maskedPaths: try o.optional("maskedPaths"),
-                  readonlyPaths: try o.optional("readonlyPaths"), rootfsPropagation: try o.optional("rootfsPropagation"),
-                  sysctl: try o.optional("sysctl"), devices: try o.optional("devices"))
-    }
+extension Spec.Linux: JSONRecord {
+    public static let blank = Spec.Linux()
+    public static let members: [JSONMember<Spec.Linux>] = [
+        .optional("namespaces", \.namespaces), .optional("resources", \.resources), .optional("cgroupsPath", \.cgroupsPath),
+        .optional("maskedPaths", \.maskedPaths), .optional("readonlyPaths", \.readonlyPaths),
+        .optional("rootfsPropagation", \.rootfsPropagation), .optional("sysctl", \.sysctl), .optional("devices", \.devices),
+    ]
 }
 
-extension Spec.Device: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(path: try o.required("path"), type: try o.required("type"), major: try o.optional("major"), minor: try o.optional("minor"))
-    }
+extension Spec.Device: JSONRecord {
+    public static let blank = Spec.Device(path: "", type: "")
+    public static let members: [JSONMember<Spec.Device>] = [
+        .required("path", \.path), .required("type", \.type), .optional("major", \.major), .optional("minor", \.minor),
+    ]
 }
 
-extension Spec.DeviceCgroup: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(allow: try o.required("allow"), type: try o.optional("type"), major: try o.optional("major"),
-                  minor: try o.optional("minor"), access: try o.optional("access"))
-    }
+extension Spec.DeviceCgroup: JSONRecord {
+    public static let blank = Spec.DeviceCgroup(allow: false)
+    public static let members: [JSONMember<Spec.DeviceCgroup>] = [
+        .required("allow", \.allow), .optional("type", \.type), .optional("major", \.major), .optional("minor", \.minor),
+        .optional("access", \.access),
+    ]
 }
 
-extension Spec.Namespace: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(type: try o.required("type"), path: try o.optional("path"))
-    }
+extension Spec.Namespace: JSONRecord {
+    public static let blank = Spec.Namespace(type: "")
+    public static let members: [JSONMember<Spec.Namespace>] = [.required("type", \.type), .optional("path", \.path)]
 }
 
-extension Spec.Resources: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(memory: try o.optional("memory"), cpu: try o.optional("cpu"), pids: try o.optional("pids"),
-                  devices: try o.optional("devices"))
-    }
+extension Spec.Resources: JSONRecord {
+    public static let blank = Spec.Resources()
+    public static let members: [JSONMember<Spec.Resources>] = [
+        .optional("memory", \.memory), .optional("cpu", \.cpu), .optional("pids", \.pids), .optional("devices", \.devices),
+    ]
 }
 
-extension Spec.Memory: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(limit: try o.optional("limit"), reservation: try o.optional("reservation"), swap: try o.optional("swap"))
-    }
+extension Spec.Memory: JSONRecord {
+    public static let blank = Spec.Memory()
+    public static let members: [JSONMember<Spec.Memory>] = [
+        .optional("limit", \.limit), .optional("reservation", \.reservation), .optional("swap", \.swap),
+    ]
 }
 
-extension Spec.CPU: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(shares: try o.optional("shares"), quota: try o.optional("quota"), period: try o.optional("period"))
-    }
+extension Spec.CPU: JSONRecord {
+    public static let blank = Spec.CPU()
+    public static let members: [JSONMember<Spec.CPU>] = [.optional("shares", \.shares), .optional("quota", \.quota), .optional("period", \.period)]
 }
 
-extension Spec.Pids: JSONReadable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(limit: try o.required("limit"))
-    }
-}
-
-// MARK: writing (same keys as the Codable conformance)
-
-extension Spec: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("ociVersion", ociVersion); o.set("process", process); o.set("root", root)
-        o.set("hostname", hostname); o.set("domainname", domainname); o.set("mounts", mounts)
-        o.set("linux", linux); o.set("annotations", annotations)
-        return o.value
-    }
-}
-
-extension Spec.Process: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("terminal", terminal); o.set("user", user); o.set("args", args); o.set("env", env)
-        o.set("cwd", cwd); o.set("capabilities", capabilities); o.set("rlimits", rlimits)
-        o.set("noNewPrivileges", noNewPrivileges); o.set("oomScoreAdj", oomScoreAdj)
-        return o.value
-    }
-}
-
-extension Spec.User: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("uid", uid); o.set("gid", gid); o.set("umask", umask)
-        o.set("additionalGids", additionalGids); o.set("username", username)
-        return o.value
-    }
-}
-
-extension Spec.Capabilities: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("bounding", bounding); o.set("effective", effective); o.set("inheritable", inheritable)
-        o.set("permitted", permitted); o.set("ambient", ambient)
-        return o.value
-    }
-}
-
-extension Spec.Rlimit: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("type", type); o.set("soft", soft); o.set("hard", hard)
-        return o.value
-    }
-}
-
-extension Spec.Root: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("path", path); o.set("readonly", readonly)
-        return o.value
-    }
-}
-
-extension Spec.Mount: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("destination", destination); o.set("type", type); o.set("source", source); o.set("options", options)
-        return o.value
-    }
-}
-
-extension Spec.Linux: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("namespaces", namespaces); o.set("resources", resources); o.set("cgroupsPath", cgroupsPath)
-        o.set("maskedPaths", maskedPaths); o.set("readonlyPaths", readonlyPaths)
-        o.set("rootfsPropagation", rootfsPropagation); o.set("sysctl", sysctl); o.set("devices", devices)
-        return o.value
-    }
-}
-
-extension Spec.Device: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("path", path); o.set("type", type); o.set("major", major); o.set("minor", minor)
-        return o.value
-    }
-}
-
-extension Spec.DeviceCgroup: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("allow", allow); o.set("type", type); o.set("major", major); o.set("minor", minor); o.set("access", access)
-        return o.value
-    }
-}
-
-extension Spec.Namespace: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("type", type); o.set("path", path)
-        return o.value
-    }
-}
-
-extension Spec.Resources: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("memory", memory); o.set("cpu", cpu); o.set("pids", pids); o.set("devices", devices)
-        return o.value
-    }
-}
-
-extension Spec.Memory: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("limit", limit); o.set("reservation", reservation); o.set("swap", swap)
-        return o.value
-    }
-}
-
-extension Spec.CPU: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("shares", shares); o.set("quota", quota); o.set("period", period)
-        return o.value
-    }
-}
-
-extension Spec.Pids: JSONEncodable {
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("limit", limit)
-        return o.value
-    }
+extension Spec.Pids: JSONRecord {
+    public static let blank = Spec.Pids(limit: 0)
+    public static let members: [JSONMember<Spec.Pids>] = [.required("limit", \.limit)]
 }

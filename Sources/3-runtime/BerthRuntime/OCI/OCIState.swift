@@ -1,5 +1,5 @@
+import BerthJSON
 import BerthSys
-import FoundationEssentials
 
 /// `state <id>` output in runc's form (runtime-spec state plus runc's `rootfs`, `created`, `owner`)
 /// and Berth's extension `exit` (exit code, signal, OOM flag, times) once stopped.
@@ -26,6 +26,16 @@ public struct OCIStateOutput: Codable, Sendable, Equatable {
         owner = ""
         annotations = state.annotations
         exit = state.exit
+    }
+}
+
+/// `berth oci state` and `list --format json` print it with sorted keys, as runc does.
+extension OCIStateOutput: JSONEncodable {
+    public var jsonValue: JSONValue {
+        var o = ObjectWriter()
+        o.set("ociVersion", ociVersion); o.set("id", id); o.set("pid", pid); o.set("status", status); o.set("bundle", bundle)
+        o.set("rootfs", rootfs); o.set("created", created); o.set("owner", owner); o.set("annotations", annotations); o.set("exit", exit)
+        return o.value
     }
 }
 

@@ -2,7 +2,7 @@
 /// multiplied by `timeScale` when used, so `timeScale: 0.01` runs a whole deployment story
 /// (27-minute throttle cap, 40 s healthy rule, 6 h steady-state cadence, the service's
 /// healthCheckGracePeriodSeconds) a hundred times faster.
-public struct ControllerConfig: Codable, Sendable, Equatable {
+public struct ControllerConfig: Sendable, Equatable {
     public var timeScale: Double
     /// A task without a health check counts as healthy after RUNNING this long (ECS: 40 s).
     public var healthyAfterRunningSeconds: Double
@@ -40,7 +40,7 @@ public struct ControllerConfig: Codable, Sendable, Equatable {
 /// failure (k ≥ failuresBeforeThrottle) holds launches back for
 /// min(maxDelay, baseDelay × multiplier^(k − failuresBeforeThrottle)) seconds (× timeScale).
 /// Defaults: 10, 20, 40, 80, 160, 320, 640, 1280, then 1620 s (27 min) for good.
-public struct ThrottleSchedule: Codable, Sendable, Equatable {
+public struct ThrottleSchedule: Sendable, Equatable {
     public var failuresBeforeThrottle: Int
     public var baseDelaySeconds: Double
     public var multiplier: Double

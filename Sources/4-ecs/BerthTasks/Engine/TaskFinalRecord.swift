@@ -1,5 +1,5 @@
+import BerthJSON
 import BerthSys
-import FoundationEssentials
 
 extension TaskLayout {
     /// The task's final record, kept with its logs until the task is released.
@@ -11,12 +11,12 @@ extension TaskRunner {
     /// task that ended just before its agent went down is still reported with its exit codes.
     func persistFinal(_ snapshot: TaskSnapshot) {
         guard let host, Files.isDirectory(host.layout.dataDir) else { return }
-        if let data = try? JSONEncoder().encode(snapshot) { try? Files.writeAtomically(host.layout.finalRecordPath, Array(data)) }
+        try? Files.writeAtomically(host.layout.finalRecordPath, snapshot.recordBytes)
     }
 
     /// The final record of a task that ended (see `persistFinal`), if it is still kept.
     public static func finalRecord(_ layout: TaskLayout) -> TaskSnapshot? {
         guard let bytes = try? Files.readBytes(layout.finalRecordPath) else { return nil }
-        return try? JSONDecoder().decode(TaskSnapshot.self, from: Data(bytes))
+        return try? TaskSnapshot.read(json: bytes)
     }
 }

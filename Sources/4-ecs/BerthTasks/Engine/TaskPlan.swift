@@ -2,11 +2,11 @@ import BerthInit
 import BerthRuntime
 
 /// A dependsOn condition (ECS `ContainerDependency.condition`).
-public enum DependencyCondition: String, Codable, Sendable {
+public enum DependencyCondition: String, Sendable {
     case start = "START", complete = "COMPLETE", success = "SUCCESS", healthy = "HEALTHY"
 }
 
-public struct Dependency: Codable, Sendable, Equatable {
+public struct Dependency: Sendable, Equatable {
     public var containerName: String
     public var condition: DependencyCondition
     public init(containerName: String, condition: DependencyCondition) {
@@ -16,7 +16,7 @@ public struct Dependency: Codable, Sendable, Equatable {
 }
 
 /// A container health check with ECS defaults already applied (interval 30, timeout 5, retries 3, startPeriod 0).
-public struct HealthCheckPlan: Codable, Sendable, Equatable {
+public struct HealthCheckPlan: Sendable, Equatable {
     /// The process to exec: `CMD` stripped, `CMD-SHELL` turned into `/bin/sh -c <string>`.
     public var args: [String]
     public var interval: Double
@@ -45,7 +45,7 @@ public struct HealthCheckPlan: Codable, Sendable, Equatable {
 }
 
 /// ECS `restartPolicy` with defaults applied.
-public struct RestartPolicyPlan: Codable, Sendable, Equatable {
+public struct RestartPolicyPlan: Sendable, Equatable {
     public var enabled: Bool
     public var ignoredExitCodes: [Int32]
     /// Seconds a container must have run before it may be restarted (default 300).

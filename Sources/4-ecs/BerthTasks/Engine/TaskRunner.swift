@@ -2,9 +2,8 @@ import BerthCgroups
 import BerthECS
 import BerthRuntime
 import BerthSys
-import CBerth
+import BerthJSON
 import Dispatch
-import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -48,10 +47,10 @@ public final class TaskRunner: Sendable {
     /// The persisted record of a task, if its runtime directory still exists.
     public static func record(_ layout: TaskLayout) -> TaskSnapshot? {
         guard let bytes = try? Files.readBytes(layout.recordPath) else { return nil }
-        return try? JSONDecoder().decode(TaskSnapshot.self, from: Data(bytes))
+        return try? TaskSnapshot.read(json: bytes)
     }
 
-    public static func now() -> Double { Double(berth_realtime_ns()) / 1e9 }
+    public static func now() -> Double { wallClockNow() }
 
     /// Start driving the task in the background.
     public func start() {
@@ -88,9 +87,7 @@ public final class TaskRunner: Sendable {
 
     func persist(_ snapshot: TaskSnapshot) {
         guard let host, Files.isDirectory(host.layout.taskDir) else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        if let data = try? encoder.encode(snapshot) { try? Files.writeAtomically(host.layout.recordPath, Array(data)) }
+        try? Files.writeAtomically(host.layout.recordPath, snapshot.recordBytes)
     }
 
     /// StopTask / Ctrl-C: the ECS stop sequence (SIGTERM, stopTimeout, SIGKILL; reverse dependency order).

@@ -9,7 +9,7 @@ public enum ECSText {
 }
 
 /// One container as ECS reports it (`Container` in DescribeTasks) plus a few local facts.
-public struct ContainerSnapshot: Codable, Sendable, Equatable {
+public struct ContainerSnapshot: Sendable, Equatable {
     public var name: String
     public var runtimeId: String
     public var essential: Bool
@@ -28,7 +28,7 @@ public struct ContainerSnapshot: Codable, Sendable, Equatable {
 }
 
 /// One task as ECS reports it (`Task` in DescribeTasks), local subset.
-public struct TaskSnapshot: Codable, Sendable, Equatable {
+public struct TaskSnapshot: Sendable, Equatable {
     public var taskId: String
     public var lastStatus: TaskStatus
     public var desiredStatus: DesiredStatus

@@ -151,7 +151,7 @@ public struct TaskHost: Sendable {
 }
 
 /// A container port published on the host (ECS `networkBindings`).
-public struct PublishedPort: Sendable, Equatable, Codable {
+public struct PublishedPort: Sendable, Equatable {
     public var container: String
     public var containerPort: Int
     /// 0 before publishing in bridge mode without hostPort: a free port is picked.

@@ -88,7 +88,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: engine.runRoot, dataRoot: engine.dataRoot) }
 
-    static func now() -> Double { Date().timeIntervalSince1970 }
+    static func now() -> Double { wallClockNow() }
 
     // MARK: TaskEngine
 
