@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
                 path: layer("3-runtime", "BerthRuntime")),
         // Images: content-addressed store, layers (tar, gzip), OCI layouts, import limits.
-        .target(name: "BerthImages", dependencies: ["BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
+        .target(name: "BerthImages", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
 
         // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.

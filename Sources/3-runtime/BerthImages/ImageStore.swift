@@ -1,6 +1,6 @@
+import BerthJSON
 import BerthSys
 import CBerth
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +43,8 @@ public struct ImageStore: Sendable {
         guard let record = found else {
             throw ImageError("CannotPullContainerError: image \(ref.description.debugDescription) not found in the local image store \(root); import it with `berth image import \(ref) DIR|TARBALL`")
         }
-        let config = try JSONDecoder().decode(ImageConfigFile.self, from: Data(try Files.readBytes(blobPath(record.id))))
-        return (record, config)
+        let path = blobPath(record.id)
+        return (record, try ImageConfigFile.read(json: try Files.readBytes(path), file: path, problem: "corrupt image config"))
     }
 
     /// Layer directories, top first (overlayfs `lowerdir` order).
@@ -90,12 +90,10 @@ public struct ImageStore: Sendable {
             size = n
         }
         if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
-        let created = Date.now.formatted(.iso8601)
+        let created = UTC.rfc3339(wallClockNow())
         let file = ImageConfigFile(created: created, architecture: "amd64", os: "linux", config: cfg,
                                    rootfs: .init(type: "layers", diff_ids: layers))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = Array(try encoder.encode(file))
+        let bytes = file.jsonValue.serializedBytes(sortedKeys: true)
         let id = "sha256:" + SHA256.hex(bytes)
         try Files.makeDirectories(root + "/blobs/sha256")
         try Files.writeAtomically(blobPath(id), bytes)
@@ -121,15 +119,15 @@ public struct ImageStore: Sendable {
     }
 
     /// One layer blob of an OCI layout, checked against its digest while it is unpacked.
-    static func unpackBlob(_ layout: OCILayout, _ desc: OCILayout.Descriptor, _ writer: LayerWriter) throws {
+    static func unpackBlob(_ layout: OCILayout, _ desc: Descriptor, _ writer: LayerWriter) throws {
         let fd = try FileDescriptor.open(try layout.blobPath(desc.digest), O_RDONLY)
         defer { fd.close() }
         let hashing = HashingSource(BufferedInput(fd: fd))
-        let gz = desc.mediaType?.hasSuffix("gzip") == true
-        guard gz || desc.mediaType == nil || desc.mediaType!.hasSuffix(".tar") || desc.mediaType!.hasSuffix("tar") else {
+        let compression = desc.mediaType.map(MediaType.layerCompression) ?? MediaType.Compression.none
+        guard let compression, compression != .zstd else {
             throw ImageError("layer \(desc.digest): unsupported media type \(desc.mediaType!) (tar and tar+gzip are)")
         }
-        try TarImporter.unpack(gz ? GzipSource(hashing) : hashing, into: writer, whiteouts: true)
+        try TarImporter.unpack(compression == .gzip ? GzipSource(hashing) : hashing, into: writer, whiteouts: true)
         while !(try hashing.read(1 << 16)).isEmpty {}
         guard "sha256:" + hashing.hash.hexDigest() == desc.digest else {
             throw ImageError("layer \(desc.digest): content does not match its digest (corrupt blob)")
@@ -190,7 +188,7 @@ public struct ImageStore: Sendable {
     /// Temporary layer directories; any seen under the store lock are left over from a killed import.
     static let importPrefix = ".import-"
 
-    func collectGarbage(_ index: ImageIndex) throws {
+    func collectGarbage(_ index: StoreIndex) throws {
         let layers = Set(index.images.flatMap(\.layers).map { $0.hexPart })
         let blobs = Set(index.images.map { $0.id.hexPart })
         for name in (try? Files.list(root + "/layers")) ?? [] where name.hasPrefix(Self.importPrefix) {
@@ -206,21 +204,13 @@ public struct ImageStore: Sendable {
 
     // MARK: index
 
-    func readIndex() throws -> ImageIndex {
-        guard Files.exists(indexPath) else { return ImageIndex() }
-        do {
-            return try JSONDecoder().decode(ImageIndex.self, from: Data(try Files.readBytes(indexPath)))
-        } catch let error as SysError {
-            throw error
-        } catch {
-            throw ImageError("\(indexPath): corrupt image index: \(error)")
-        }
+    func readIndex() throws -> StoreIndex {
+        guard Files.exists(indexPath) else { return StoreIndex() }
+        return try StoreIndex.read(json: try Files.readBytes(indexPath), file: indexPath, problem: "corrupt image index")
     }
 
-    func writeIndex(_ index: ImageIndex) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Files.writeAtomically(indexPath, Array(try encoder.encode(index)))
+    func writeIndex(_ index: StoreIndex) throws {
+        try Files.writeAtomically(indexPath, index.jsonValue.serializedBytes(pretty: true, sortedKeys: true))
     }
 
     func withLock<T>(_ body: () throws -> T) throws -> T {

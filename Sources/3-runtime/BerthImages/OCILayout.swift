@@ -1,5 +1,5 @@
+import BerthJSON
 import BerthSys
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,66 +10,57 @@ import Glibc
 struct OCILayout {
     let dir: String
 
-    struct Descriptor: Codable {
-        var mediaType: String?
-        var digest: String
-        var size: Int64?
-        var annotations: [String: String]?
-        var platform: Platform?
-    }
-    struct Platform: Codable {
-        var architecture: String?
-        var os: String?
-    }
-    struct Index: Codable { var manifests: [Descriptor] }
-    struct Manifest: Codable {
-        var config: Descriptor
-        var layers: [Descriptor]
-    }
-    struct ConfigFile: Codable { var config: ImageConfig? }
-
     static func isLayout(_ dir: String) -> Bool {
         Files.exists(dir + "/oci-layout") && Files.exists(dir + "/index.json")
     }
 
     /// blobs/sha256/<hex>, refusing anything but a well-formed sha256 digest.
     func blobPath(_ digest: String) throws -> String {
-        let hex = digest.hasPrefix("sha256:") ? digest.dropFirst(7) : ""
-        guard hex.count == 64, hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+        guard let hex = Digest.sha256Hex(digest) else {
             throw ImageError("\(dir): unsupported or malformed digest \(digest.debugDescription)")
         }
         return "\(dir)/blobs/sha256/\(hex)"
     }
 
-    func json<T: Decodable>(_ type: T.Type, _ path: String) throws -> T {
-        do { return try JSONDecoder().decode(type, from: Data(try Files.readBytes(path))) } catch let e as SysError {
-            throw e
-        } catch {
-            throw ImageError("\(path): not a valid OCI document: \(error)")
+    func json<T: JSONReadable>(_ type: T.Type, _ path: String) throws -> T {
+        try T.read(json: try Files.readBytes(path), file: path, problem: "not a valid OCI document")
+    }
+
+    /// The blob `desc` names, parsed after its content is checked against the digest.
+    func document<T: JSONReadable>(_ type: T.Type, _ desc: Descriptor) throws -> T {
+        let path = try blobPath(desc.digest)
+        let bytes = try Files.readBytes(path)
+        guard "sha256:" + SHA256.hex(bytes) == desc.digest else {
+            throw ImageError("\(path): content does not match its digest \(desc.digest) (corrupt blob)")
         }
+        return try T.read(json: bytes, file: path, problem: "not a valid OCI document")
     }
 
     /// The manifest tagged `tag` (annotation org.opencontainers.image.ref.name), or the only one;
-    /// image indexes are followed to their linux/amd64 entry.
-    func manifest(tag: String) throws -> Manifest {
-        var index = try json(Index.self, dir + "/index.json")
-        var desc = index.manifests.first { $0.annotations?["org.opencontainers.image.ref.name"] == tag }
-            ?? (index.manifests.count == 1 ? index.manifests[0] : nil)
-        guard var d = desc else {
-            let tags = index.manifests.compactMap { $0.annotations?["org.opencontainers.image.ref.name"] }
+    /// image indexes are followed to this host's platform entry.
+    func manifest(tag: String) throws -> ImageManifest {
+        let index = try json(ImageIndex.self, dir + "/index.json")
+        let desc = index.manifests.first { $0.refName == tag } ?? (index.manifests.count == 1 ? index.manifests[0] : nil)
+        guard let d = desc else {
+            let tags = index.manifests.compactMap(\.refName)
             throw ImageError("\(dir): no manifest tagged \(tag.debugDescription) (tags: \(tags.joined(separator: ", ")))")
         }
-        for _ in 0..<4 where d.mediaType?.contains("image.index") == true || d.mediaType?.contains("manifest.list") == true {
-            index = try json(Index.self, try blobPath(d.digest))
-            desc = index.manifests.first { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" }
-            guard let next = desc else { throw ImageError("\(dir): the image index has no linux/amd64 manifest") }
-            d = next
-        }
-        return try json(Manifest.self, try blobPath(d.digest))
+        return try manifest(d)
     }
 
-    func config(_ manifest: Manifest) throws -> ImageConfig {
-        try json(ConfigFile.self, try blobPath(manifest.config.digest)).config ?? ImageConfig()
+    /// The manifest `desc` names, following image indexes to this host's platform entry.
+    func manifest(_ desc: Descriptor, platform: Platform = .host) throws -> ImageManifest {
+        var d = desc
+        for _ in 0..<4 where MediaType.isIndex(d.mediaType) {
+            let index = try document(ImageIndex.self, d)
+            guard let next = index.select(platform) else { throw ImageError("\(dir): the image index has no \(platform) manifest") }
+            d = next
+        }
+        return try document(ImageManifest.self, d)
+    }
+
+    func config(_ manifest: ImageManifest) throws -> ImageConfig {
+        try document(OCIImageConfig.self, manifest.config).config ?? ImageConfig()
     }
 }
 

@@ -83,9 +83,7 @@ struct ImageCommand: CLICommand {
         let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
         let images = try store.list()
         if a.value("--output") == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(images), as: UTF8.self))
+            print(String(decoding: images.jsonValue.serializedBytes(pretty: true, sortedKeys: true), as: UTF8.self))
             return 0
         }
         var rows = [["NAME", "TAG", "IMAGE ID", "SIZE", "CREATED"]]
