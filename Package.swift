@@ -123,6 +123,6 @@ let package = Package(
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthHTTP", "BerthJSON", "BerthSys"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTestSupport", "CBerth"]),
     ]
 )

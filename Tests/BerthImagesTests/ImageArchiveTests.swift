@@ -4,29 +4,9 @@ import Foundation
 import Testing
 @testable import BerthImages
 
-/// docker-archive and oci-archive import (Docs/tasks.md, "Image archives"), with archives made by
-/// skopeo from an OCI layout built here by umoci: image `t` (busybox and /one, then a layer that
-/// deletes /one and adds /two) and `t2` (t's layers and one more adding /three).
+/// docker-archive and oci-archive import (Docs/tasks.md, "Image archives"), with the archives of
+/// `TestImages.archives`.
 @Suite(.serialized) struct ImageArchiveTests {
-    static let build = #"""
-        set -e
-        umoci init --layout lay >/dev/null
-        umoci new --image lay:t
-        umoci unpack --image lay:t b >/dev/null
-        mkdir -p b/rootfs/bin && cp /bin/busybox b/rootfs/bin/ && echo one > b/rootfs/one
-        umoci repack --image lay:t b && rm -rf b
-        umoci config --image lay:t --config.cmd /bin/busybox --config.cmd cat --config.cmd /two --config.env APP=1
-        umoci unpack --image lay:t b >/dev/null && rm b/rootfs/one && echo two > b/rootfs/two
-        umoci repack --image lay:t b && rm -rf b
-        umoci unpack --image lay:t b >/dev/null && echo three > b/rootfs/three
-        umoci repack --image lay:t2 b && rm -rf b
-        q() { skopeo copy -q "$@" >/dev/null; }
-        q --additional-tag demo:also oci:lay:t docker-archive:single.tar:demo:v1
-        q oci:lay:t2 docker-archive:second.tar:other:v2
-        q oci:lay:t oci-archive:oci.tar:v9
-        q oci:lay:t oci-archive:named.tar:docker.io/library/app:v3
-        """#
-
     /// Python helpers on the archives: merge docker-archives, gzip a layer in place, corrupt one,
     /// and the newer docker save (an OCI layout whose manifest.json names blobs/sha256/... files).
     static let python = #"""
@@ -76,7 +56,7 @@ import Testing
                 try #require(Files.exists(tool), "\(tool) is missing: Scripts/setup.sh --test installs it")
             }
             store = ImageStore(root: s.path + "/store")
-            try #require(sh("cd \(s.path) && \(ImageArchiveTests.build)") == 0, "building the test archives failed")
+            try #require(sh("cd \(s.path) && \(TestImages.archives)") == 0, "building the test archives failed")
             s.write("archive.py", ImageArchiveTests.python)
         }
 
