@@ -80,12 +80,14 @@ final class TarFiles: ImageFiles {
         let input = FileRangeSource(fd: fd, owned: false, offset: 0, size: Int64(st.st_size))
         var reader = TarReader(input)
         while let h = try reader.next() {
-            if let entry = try LayerEntry.normalize(h.path) {
+            // A name that leaves the archive is never one of its files; a root filesystem tar with
+            // one is refused by the layer import, naming it.
+            if let entry = try? LayerEntry.normalize(h.path) {
                 topLevel.insert(String(entry.split(separator: "/")[0]))
                 switch h.kind {
                 case "0", "7": files[entry] = (input.position, h.size)
-                case "1": links[entry] = try LayerEntry.normalize(h.link) ?? ""
-                case "2": links[entry] = try Self.resolve(h.link, from: entry)
+                case "1": links[entry] = try? LayerEntry.normalize(h.link)
+                case "2": links[entry] = Self.resolve(h.link, from: entry)
                 default: break
                 }
             }
@@ -94,7 +96,7 @@ final class TarFiles: ImageFiles {
     }
 
     /// A symlink target relative to the link's directory, as an archive path; nil if it leaves the archive.
-    static func resolve(_ target: String, from link: String) throws -> String? {
+    static func resolve(_ target: String, from link: String) -> String? {
         let dir = link.split(separator: "/").dropLast().joined(separator: "/")
         return try? LayerEntry.normalize(target.hasPrefix("/") ? target : dir + "/" + target)
     }

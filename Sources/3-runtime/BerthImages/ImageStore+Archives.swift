@@ -8,12 +8,18 @@ import Glibc
 /// name verified.
 extension ImageStore {
     /// A tar file: a root filesystem, a docker-archive or an oci-archive, plain or gzip-compressed.
+    /// A pipe or a gzip'd file is unpacked as a root filesystem in one pass, unless an archive's
+    /// top-level file shows up: then a gzip'd file is decompressed and read as an archive (an
+    /// archive is read in place, so it cannot come from a pipe).
     func importFile(_ ref: ImageReference?, _ source: String, _ config: ImageConfig, _ budget: ImportBudget) throws -> [Imported] {
-        if try Self.magic(source) == [0x1f, 0x8b] {
-            // Unpacked as a root filesystem in one pass unless an archive's top-level file shows up.
+        var st = stat()
+        try Sys.call("stat", detail: source) { stat(source, &st) }
+        let regular = (st.st_mode & S_IFMT) == S_IFREG
+        guard regular, try Self.magic(source) != [0x1f, 0x8b] else {
             do {
                 return [try importRootfs(ref, source, config, budget, stopAt: ImageSourceKind.archiveMarkers)]
             } catch is TarImporter.MarkerFound {
+                guard regular else { throw ImageError("\(source) is an image archive: give it as a file, not a pipe (it is read in place)") }
                 return try withTemporaryTar(gunzipping: source, budget) { try importTar($0, ref, config, budget) }
             }
         }
