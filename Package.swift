@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
                 path: layer("3-runtime", "BerthRuntime")),
         // Images: content-addressed store, layers (tar, gzip), OCI layouts, import limits.
-        .target(name: "BerthImages", dependencies: ["BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
+        .target(name: "BerthImages", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
 
         // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.
@@ -124,6 +124,6 @@ let package = Package(
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthImages", "BerthRuntime", "BerthSys", "BerthTasks"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTestSupport", "CBerth"]),
     ]
 )

@@ -8,6 +8,7 @@ import Testing
         #expect(UTC.httpDate(1_440_938_160) == "Sun, 30 Aug 2015 12:36:00 GMT")
         #expect(UTC.amzDate(1_440_938_160.9) == "20150830T123600Z")
         #expect(UTC.dateTime(1_440_938_160) == "2015-08-30 12:36:00Z")
+        #expect(UTC.rfc3339(1_440_938_160.9) == "2015-08-30T12:36:00Z")
     }
 
     @Test func parsesBack() {

@@ -13,6 +13,12 @@ public enum UTC {
         return "\(t.date("-"))T\(t.time(":")).\(pad(Int(nanos - seconds * 1_000_000_000), 9))Z"
     }
 
+    /// `2026-11-22T20:47:04Z`: RFC 3339 in whole seconds (image `created`).
+    public static func rfc3339(_ epoch: Double) -> String {
+        let t = fields(Int64(floor(epoch)))
+        return "\(t.date("-"))T\(t.time(":"))Z"
+    }
+
     /// `2026-11-22 20:47:04Z`: for people.
     public static func dateTime(_ epoch: Double) -> String {
         let t = fields(Int64(floor(epoch)))

@@ -1,5 +1,5 @@
 /// The process defaults of an image, as in the OCI image config's `config` object.
-public struct ImageConfig: Codable, Sendable, Equatable {
+public struct ImageConfig: Sendable, Equatable {
     public var Env: [String]?
     public var Entrypoint: [String]?
     public var Cmd: [String]?
@@ -36,8 +36,8 @@ public struct ImageConfig: Codable, Sendable, Equatable {
 }
 
 /// An OCI image configuration blob (application/vnd.oci.image.config.v1+json subset).
-public struct ImageConfigFile: Codable, Sendable, Equatable {
-    public struct RootFS: Codable, Sendable, Equatable {
+public struct ImageConfigFile: Sendable, Equatable {
+    public struct RootFS: Sendable, Equatable {
         public var type: String
         public var diff_ids: [String]
     }
@@ -49,7 +49,7 @@ public struct ImageConfigFile: Codable, Sendable, Equatable {
 }
 
 /// One name:tag in the store's index.
-public struct ImageRecord: Codable, Sendable, Equatable {
+public struct ImageRecord: Sendable, Equatable {
     public var name: String
     public var tag: String
     /// `sha256:<hex>` of the config blob (as Docker's image id).
@@ -62,7 +62,8 @@ public struct ImageRecord: Codable, Sendable, Equatable {
     public var reference: ImageReference { ImageReference(name: name, tag: tag) }
 }
 
-struct ImageIndex: Codable {
+/// The store's index.json.
+struct StoreIndex {
     var schemaVersion = 1
     var images: [ImageRecord] = []
 }

@@ -1,6 +1,6 @@
+import BerthJSON
 import BerthSys
 import CBerth
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,8 +43,8 @@ public struct ImageStore: Sendable {
         guard let record = found else {
             throw ImageError("CannotPullContainerError: image \(ref.description.debugDescription) not found in the local image store \(root); import it with `berth image import \(ref) DIR|TARBALL`")
         }
-        let config = try JSONDecoder().decode(ImageConfigFile.self, from: Data(try Files.readBytes(blobPath(record.id))))
-        return (record, config)
+        let path = blobPath(record.id)
+        return (record, try ImageConfigFile.read(json: try Files.readBytes(path), file: path, problem: "corrupt image config"))
     }
 
     /// Layer directories, top first (overlayfs `lowerdir` order).
@@ -52,18 +52,27 @@ public struct ImageStore: Sendable {
 
     // MARK: importing
 
-    /// Import a directory tree, a tar archive (plain or gzip) or an OCI layout, within `limits`.
-    /// On any failure nothing of it is left in the store (no layer, temporary file or index entry).
-    /// `warn` hears about entries that were skipped (device nodes that may not be made).
+    /// Import a directory tree, a tar archive (plain or gzip), an OCI layout, a docker-archive or
+    /// an oci-archive as `reference`, within `limits`; from an archive holding several images, the
+    /// one named `reference` (or the only one). On any failure nothing of it is left in the store
+    /// (no layer, temporary file or index entry). `warn` hears about entries that were skipped
+    /// (device nodes that may not be made).
     public func importImage(_ reference: String, from source: String, config: ImageConfig = ImageConfig(),
                             limits: ImportLimits = ImportLimits(), warn: @escaping (String) -> Void = { _ in }) throws -> ImageRecord {
-        let ref = try ImageReference(parsing: reference)
-        guard ref.digest == nil else { throw ImageError("import needs NAME[:TAG], not a digest reference") }
+        try importImages(reference, from: source, config: config, limits: limits, warn: warn)[0]
+    }
+
+    /// As `importImage`; without a reference, every image of an archive or OCI layout under every
+    /// name it carries (RepoTags, full OCI ref names), as `docker load` does.
+    public func importImages(_ reference: String?, from source: String, config: ImageConfig = ImageConfig(),
+                             limits: ImportLimits = ImportLimits(), warn: @escaping (String) -> Void = { _ in }) throws -> [ImageRecord] {
+        let ref = try reference.map { r throws(ImageError) in try ImageReference(parsing: r) }
+        guard ref?.digest == nil else { throw ImageError("import needs NAME[:TAG], not a digest reference") }
         guard Files.exists(source) else { throw ImageError("\(source): no such file or directory") }
         return try withLock {
             let budget = try ImportBudget(limits: limits, store: root, warn: warn)
             do {
-                return try importLocked(ref, source, config, budget)
+                return try commit(try importLocked(ref, source, config, budget))
             } catch {
                 try? collectGarbage(try readIndex())  // layers of this image that did complete
                 throw error
@@ -71,69 +80,63 @@ public struct ImageStore: Sendable {
         }
     }
 
-    private func importLocked(_ ref: ImageReference, _ source: String, _ config: ImageConfig, _ budget: ImportBudget) throws -> ImageRecord {
-        var layers: [String] = [], size: Int64 = 0
-        var cfg = config
-        if Files.isDirectory(source) && OCILayout.isLayout(source) {
-            let layout = OCILayout(dir: source)
-            let manifest = try layout.manifest(tag: ref.tag)
-            let imageConfig = try layout.config(manifest)
-            for desc in manifest.layers {
-                let (digest, n) = try importLayer(budget) { writer in try Self.unpackBlob(layout, desc, writer) }
-                layers.append(digest)
-                size += n
-            }
-            cfg = cfg.merged(over: imageConfig)
-        } else {
-            let (digest, n) = try importLayer(from: source, budget)
-            layers = [digest]
-            size = n
-        }
-        if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
-        let created = Date.now.formatted(.iso8601)
-        let file = ImageConfigFile(created: created, architecture: "amd64", os: "linux", config: cfg,
-                                   rootfs: .init(type: "layers", diff_ids: layers))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes = Array(try encoder.encode(file))
-        let id = "sha256:" + SHA256.hex(bytes)
-        try Files.makeDirectories(root + "/blobs/sha256")
-        try Files.writeAtomically(blobPath(id), bytes)
-        let record = ImageRecord(name: ref.name, tag: ref.tag, id: id, layers: layers, size: size, created: created)
-        var index = try readIndex()
-        index.images.removeAll { $0.name == ref.name && $0.tag == ref.tag }
-        index.images.append(record)
-        try writeIndex(index)
-        try collectGarbage(index)
-        return record
+    /// An image whose layers are in the store, not yet in the index.
+    struct Imported {
+        var ref: ImageReference
+        var layers: [String]
+        var size: Int64
+        var config: ImageConfig
+        var platform: Platform?
     }
 
-    func importLayer(from source: String, _ budget: ImportBudget) throws -> (digest: String, size: Int64) {
-        try importLayer(budget) { writer in
+    private func importLocked(_ ref: ImageReference?, _ source: String, _ config: ImageConfig, _ budget: ImportBudget) throws -> [Imported] {
+        if Files.isDirectory(source) {
+            let files = DirectoryFiles(source)
+            if OCILayout.isLayout(files) { return try importArchive(ref, try OCILayout(files: files).images(), files, config, budget) }
+            return [try importRootfs(ref, source, config, budget)]
+        }
+        return try importFile(ref, source, config, budget)
+    }
+
+    /// A root filesystem (directory or tar) as a one-layer image.
+    func importRootfs(_ ref: ImageReference?, _ source: String, _ config: ImageConfig, _ budget: ImportBudget,
+                      stopAt markers: Set<String> = []) throws -> Imported {
+        guard let ref else { throw ImageError("\(source) is a root filesystem, not an image archive: give the image a NAME[:TAG]") }
+        let (digest, size) = try importLayer(budget) { writer in
             if Files.isDirectory(source) {
                 try DirectoryWalker(source: source).copy(into: writer)
             } else {
                 let fd = try FileDescriptor.open(source, O_RDONLY)
                 defer { fd.close() }
-                try TarImporter.unpack(fd, into: writer)
+                try TarImporter.unpack(fd, into: writer, stopAt: markers)
             }
         }
+        return Imported(ref: ref, layers: [digest], size: size, config: config)
     }
 
-    /// One layer blob of an OCI layout, checked against its digest while it is unpacked.
-    static func unpackBlob(_ layout: OCILayout, _ desc: OCILayout.Descriptor, _ writer: LayerWriter) throws {
-        let fd = try FileDescriptor.open(try layout.blobPath(desc.digest), O_RDONLY)
-        defer { fd.close() }
-        let hashing = HashingSource(BufferedInput(fd: fd))
-        let gz = desc.mediaType?.hasSuffix("gzip") == true
-        guard gz || desc.mediaType == nil || desc.mediaType!.hasSuffix(".tar") || desc.mediaType!.hasSuffix("tar") else {
-            throw ImageError("layer \(desc.digest): unsupported media type \(desc.mediaType!) (tar and tar+gzip are)")
+    /// Writes each image's config blob and puts them all in the index at once.
+    func commit(_ images: [Imported]) throws -> [ImageRecord] {
+        let created = UTC.rfc3339(wallClockNow())
+        var index = try readIndex()
+        var records: [ImageRecord] = []
+        try Files.makeDirectories(root + "/blobs/sha256")
+        for image in images {
+            var cfg = image.config
+            if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
+            let platform = image.platform ?? Platform(os: "linux", architecture: "amd64")
+            let file = ImageConfigFile(created: created, architecture: platform.architecture, os: platform.os, config: cfg,
+                                       rootfs: .init(type: "layers", diff_ids: image.layers))
+            let bytes = file.jsonValue.serializedBytes(sortedKeys: true)
+            let id = "sha256:" + SHA256.hex(bytes)
+            try Files.writeAtomically(blobPath(id), bytes)
+            let record = ImageRecord(name: image.ref.name, tag: image.ref.tag, id: id, layers: image.layers, size: image.size, created: created)
+            index.images.removeAll { $0.name == record.name && $0.tag == record.tag }
+            index.images.append(record)
+            records.append(record)
         }
-        try TarImporter.unpack(gz ? GzipSource(hashing) : hashing, into: writer, whiteouts: true)
-        while !(try hashing.read(1 << 16)).isEmpty {}
-        guard "sha256:" + hashing.hash.hexDigest() == desc.digest else {
-            throw ImageError("layer \(desc.digest): content does not match its digest (corrupt blob)")
-        }
+        try writeIndex(index)
+        try collectGarbage(index)
+        return records
     }
 
     /// Unpack into a temporary directory, then rename it to its digest (or drop it if present).
@@ -190,7 +193,7 @@ public struct ImageStore: Sendable {
     /// Temporary layer directories; any seen under the store lock are left over from a killed import.
     static let importPrefix = ".import-"
 
-    func collectGarbage(_ index: ImageIndex) throws {
+    func collectGarbage(_ index: StoreIndex) throws {
         let layers = Set(index.images.flatMap(\.layers).map { $0.hexPart })
         let blobs = Set(index.images.map { $0.id.hexPart })
         for name in (try? Files.list(root + "/layers")) ?? [] where name.hasPrefix(Self.importPrefix) {
@@ -206,21 +209,13 @@ public struct ImageStore: Sendable {
 
     // MARK: index
 
-    func readIndex() throws -> ImageIndex {
-        guard Files.exists(indexPath) else { return ImageIndex() }
-        do {
-            return try JSONDecoder().decode(ImageIndex.self, from: Data(try Files.readBytes(indexPath)))
-        } catch let error as SysError {
-            throw error
-        } catch {
-            throw ImageError("\(indexPath): corrupt image index: \(error)")
-        }
+    func readIndex() throws -> StoreIndex {
+        guard Files.exists(indexPath) else { return StoreIndex() }
+        return try StoreIndex.read(json: try Files.readBytes(indexPath), file: indexPath, problem: "corrupt image index")
     }
 
-    func writeIndex(_ index: ImageIndex) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Files.writeAtomically(indexPath, Array(try encoder.encode(index)))
+    func writeIndex(_ index: StoreIndex) throws {
+        try Files.writeAtomically(indexPath, index.jsonValue.serializedBytes(pretty: true, sortedKeys: true))
     }
 
     func withLock<T>(_ body: () throws -> T) throws -> T {

@@ -10,14 +10,18 @@ import Glibc
 enum TarImporter {
     /// `whiteouts`: turn OCI whiteout entries into overlayfs whiteouts (layers of a multi-layer
     /// image); otherwise they are skipped.
-    static func unpack(_ fd: FileDescriptor, into writer: LayerWriter, whiteouts: Bool = false) throws {
+    /// `stopAt`: top-level names that make the tar an image archive rather than a root filesystem;
+    /// unpacking stops with `MarkerFound` at the first.
+    static func unpack(_ fd: FileDescriptor, into writer: LayerWriter, whiteouts: Bool = false, stopAt markers: Set<String> = []) throws {
         let file = BufferedInput(fd: fd)
         let magic = try file.peek(2)
         let source: ByteSource = magic == [0x1f, 0x8b] ? GzipSource(file) : file
-        try unpack(source, into: writer, whiteouts: whiteouts)
+        try unpack(source, into: writer, whiteouts: whiteouts, stopAt: markers)
     }
 
-    static func unpack(_ source: ByteSource, into writer: LayerWriter, whiteouts: Bool) throws {
+    struct MarkerFound: Error {}
+
+    static func unpack(_ source: ByteSource, into writer: LayerWriter, whiteouts: Bool, stopAt markers: Set<String> = []) throws {
         var reader = TarReader(source)
         var dirs: [LayerEntry] = []
         while let h = try reader.next() {
@@ -25,6 +29,7 @@ enum TarImporter {
                 try reader.readData(h.size) { _ in }
                 continue
             }
+            if !markers.isEmpty, markers.contains(String(path.split(separator: "/")[0])) { throw MarkerFound() }
             try writer.budget.admit(path)
             let base = path.split(separator: "/").last.map(String.init) ?? path
             var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size)

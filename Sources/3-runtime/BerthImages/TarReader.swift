@@ -94,6 +94,13 @@ struct TarReader {
         if pad > 0 { _ = try input.read(pad); offset += Int64(pad) }
     }
 
+    /// Skip an entry's data and padding (without reading it when the source can seek).
+    mutating func skipData(_ size: Int64) throws {
+        let padded = size + Int64((512 - Int(size % 512)) % 512)
+        try input.skip(padded)
+        offset += padded
+    }
+
     private mutating func readAll(_ size: Int64) throws -> [UInt8] {
         guard size < 1 << 24 else { throw ImageError("archive metadata record of \(size) bytes is too large") }
         var out: [UInt8] = []

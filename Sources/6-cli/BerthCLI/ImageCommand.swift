@@ -8,7 +8,7 @@ struct ImageCommand: CLICommand {
     static let summary = "manage local images (import a directory or tar, list, remove)"
     static let usage = """
         usage: berth image import [options] NAME[:TAG] DIR|TARBALL
-               berth image import [options] NAME[:TAG] OCI_LAYOUT_DIR
+               berth image import [options] [NAME[:TAG]] OCI_LAYOUT_DIR|IMAGE_ARCHIVE
                berth image ls [--output json] [--store DIR]
                berth image rm [--store DIR] NAME[:TAG]...
 
@@ -28,7 +28,10 @@ struct ImageCommand: CLICommand {
           --max-path-depth N       components of one path (default 256)
         TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed, imported as one layer.
         An OCI image layout (skopeo copy ... oci:DIR:TAG) is imported with all its layers and its config;
-        the manifest tagged TAG (or the only one) is used.
+        the manifest tagged TAG (or the only one) is used. An IMAGE_ARCHIVE (docker save, podman save,
+        docker-archive or oci-archive, plain or gzip; recognised by its content) is imported the same
+        way, every digest it names verified: without NAME, every image under each of its names
+        (RepoTags), as docker load does; with NAME, the image of that name (or the only one) as NAME.
         """
 
     static func run(_ args: [String]) throws -> Int32 {
@@ -45,9 +48,9 @@ struct ImageCommand: CLICommand {
     static func importImage(_ args: [String]) throws -> Int32 {
         let a = try Arguments(args, spec: .init(options: ["--env", "--entrypoint", "--cmd", "--workdir", "--user", "--stop-signal", "--store",
                                                           "--max-image-size", "--min-free-space", "--max-image-files", "--max-path-depth"]))
-        let ref = try a.positional(0, "NAME[:TAG]")
-        let source = try a.positional(1, "DIR or TARBALL")
-        guard a.positionals.count == 2 else { throw UsageError("too many arguments") }
+        guard a.positionals.count <= 2 else { throw UsageError("too many arguments") }
+        let ref = a.positionals.count == 2 ? a.positionals[0] : nil
+        let source = try a.positional(a.positionals.count == 2 ? 1 : 0, "DIR or TARBALL")
         for env in a.all("--env") where !env.contains("=") || env.hasPrefix("=") {
             throw UsageError("option --env: \(env.debugDescription) is not KEY=VALUE")
         }
@@ -59,8 +62,8 @@ struct ImageCommand: CLICommand {
         config.User = a.value("--user")
         config.StopSignal = a.value("--stop-signal")
         let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
-        let record = try store.importImage(ref, from: source, config: config, limits: try limits(a)) { printErr("berth: warning: " + $0) }
-        print("imported \(record.name):\(record.tag) \(record.id) (\(formatSize(record.size)))")
+        let records = try store.importImages(ref, from: source, config: config, limits: try limits(a)) { printErr("berth: warning: " + $0) }
+        for record in records { print("imported \(record.name):\(record.tag) \(record.id) (\(formatSize(record.size)))") }
         return 0
     }
 
@@ -82,7 +85,7 @@ struct ImageCommand: CLICommand {
         let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
         let images = try store.list()
         if a.value("--output") == "json" {
-            print(String(decoding: JSONValue.array(images.map(json)).encoderStyleBytes(), as: UTF8.self))
+            print(String(decoding: images.jsonValue.encoderStyleBytes(), as: UTF8.self))
             return 0
         }
         var rows = [["NAME", "TAG", "IMAGE ID", "SIZE", "CREATED"]]
@@ -100,12 +103,6 @@ struct ImageCommand: CLICommand {
             print("removed \(r.name):\(r.tag) \(r.id)")
         }
         return 0
-    }
-
-    /// One image of `ls --output json`, with the keys of the image index.
-    static func json(_ image: ImageRecord) -> JSONValue {
-        ["name": .string(image.name), "tag": .string(image.tag), "id": .string(image.id), "layers": image.layers.jsonValue,
-         "size": image.size.jsonValue, "created": .string(image.created)]
     }
 
     /// A JSON array of strings, or a whitespace-separated string.
