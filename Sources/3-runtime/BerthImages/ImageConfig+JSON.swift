@@ -51,13 +51,14 @@ extension ImageRecord: JSONReadable, JSONEncodable {
     public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
         let o = try JSONObjectReader(json, path: path)
         self.init(name: try o.required("name"), tag: try o.required("tag"), id: try o.required("id"),
-                  layers: try o.required("layers"), size: try o.required("size"), created: try o.required("created"))
+                  layers: try o.required("layers"), size: try o.required("size"), created: try o.required("created"),
+                  digest: try o.optional("digest"))
     }
 
     public var jsonValue: JSONValue {
         var o = ObjectWriter()
         o.set("name", name); o.set("tag", tag); o.set("id", id); o.set("layers", layers)
-        o.set("size", size); o.set("created", created)
+        o.set("size", size); o.set("created", created); o.set("digest", digest)
         return o.value
     }
 }

@@ -58,6 +58,14 @@ public struct ImageRecord: Sendable, Equatable {
     public var layers: [String]
     public var size: Int64
     public var created: String
+    /// `sha256:<hex>` of the manifest this image came from (a registry pull or an archive), as
+    /// ECS reports a container's `imageDigest`; nil for an image built here from a root filesystem.
+    public var digest: String?
+
+    public init(name: String, tag: String, id: String, layers: [String], size: Int64, created: String, digest: String? = nil) {
+        self.name = name; self.tag = tag; self.id = id; self.layers = layers
+        self.size = size; self.created = created; self.digest = digest
+    }
 
     public var reference: ImageReference { ImageReference(name: name, tag: tag) }
 }
