@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthSys", "BerthTestSupport", "CBerth"]),
+        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthJSON", "BerthSys", "BerthTestSupport", "CBerth"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
