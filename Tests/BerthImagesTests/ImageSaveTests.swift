@@ -80,7 +80,13 @@ import Testing
         // The layer digest is Berth's hash of every entry (kind, path, mode, owner, link, content, xattrs).
         #expect(back[0].layers == rich.layers, "the same files, owners, modes, links and xattrs")
         #expect(try second.resolve("rich:1").config.config == store.resolve("rich:1").config.config)
-        // Saved twice, the same bytes; the archive lists each blob once.
+        // Compressed whole (gzip or zstd), without a name: recognised as an archive all the same.
+        #expect(sh("cd \(s.path) && gzip -k out.tar && zstd -q out.tar -o out.tar.zst") == 0)
+        for file in ["out.tar.gz", "out.tar.zst"] {
+            let again = try ImageStore(root: s.path + "/" + file + ".store").importImages(nil, from: s.path + "/" + file)
+            #expect(again.map(\.layers) == [rich.layers], "\(file)")
+        }
+        // Saved twice, the same bytes.
         try store.save(["rich:1"], to: s.path + "/again.tar")
         #expect(try Files.readBytes(s.path + "/out.tar") == Files.readBytes(s.path + "/again.tar"))
     }

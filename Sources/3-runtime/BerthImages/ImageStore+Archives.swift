@@ -16,6 +16,8 @@ extension ImageStore {
         try Sys.call("stat", detail: source) { stat(source, &st) }
         let regular = (st.st_mode & S_IFMT) == S_IFREG
         guard regular, Self.compression(of: try Self.magic(source)) == .none else {
+            // Without a name only an archive can be imported: decompress and read it as one.
+            if ref == nil, regular { return try withTemporaryTar(decompressing: source, budget) { try importTar($0, ref, config, budget) } }
             do {
                 return [try importRootfs(ref, source, config, budget, stopAt: ImageSourceKind.archiveMarkers)]
             } catch is TarImporter.MarkerFound {

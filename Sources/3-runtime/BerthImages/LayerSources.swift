@@ -22,7 +22,7 @@ enum TarImporter {
 
     static func unpack(_ source: ByteSource, into writer: LayerWriter, whiteouts: Bool, stopAt markers: Set<String> = []) throws {
         var reader = TarReader(source)
-        var dirs: [LayerEntry] = []
+        var dirs = PendingDirectories()
         while let h = try reader.next() {
             guard let path = try LayerEntry.normalize(h.path) else {
                 try reader.readData(h.size) { _ in }
@@ -32,17 +32,12 @@ enum TarImporter {
             try writer.budget.admit(path)
             let base = path.split(separator: "/").last.map(String.init) ?? path
             var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size, xattrs: h.xattrs)
-            if h.kind != "5" {
-                // Last wins: a directory this entry replaces gets no mode at the end.
-                dirs.removeAll { $0.path == path || $0.path.hasPrefix(path + "/") }
-            }
+            if h.kind != "5" { dirs.remove(path) }  // last wins: a replaced directory gets no mode at the end
             switch h.kind {
             case "0", "7":
                 if base.hasPrefix(".wh.") {
                     try reader.readData(h.size) { _ in }
-                    if whiteouts, let hidden = try addWhiteout(path, base, writer) {
-                        dirs.removeAll { $0.path == hidden || $0.path.hasPrefix(hidden + "/") }
-                    }
+                    if whiteouts, let hidden = try addWhiteout(path, base, writer) { dirs.remove(hidden) }
                     continue
                 }
                 try writer.add(entry) { write in try reader.readData(h.size) { try write($0) } }
@@ -50,8 +45,7 @@ enum TarImporter {
             case "5":
                 entry.kind = .directory
                 entry.mode |= 0o700  // writable by owner while unpacking; real mode set at the end
-                dirs.removeAll { $0.path == path }
-                dirs.append(LayerEntry(path: path, kind: .directory, mode: h.mode, uid: h.uid, gid: h.gid, xattrs: h.xattrs))
+                dirs.add(LayerEntry(path: path, kind: .directory, mode: h.mode, uid: h.uid, gid: h.gid, xattrs: h.xattrs))
             case "2": entry.kind = .symlink(h.link)
             case "1": entry.kind = .hardlink(h.link)
             case "3": entry.kind = .charDevice(major: h.devMajor, minor: h.devMinor)
@@ -65,7 +59,27 @@ enum TarImporter {
         // Read to the end so a gzip trailer (CRC-32 and length) is verified: a corrupt archive fails.
         while !(try source.read(1 << 16)).isEmpty {}
         // Apply directory modes last so read-only directories do not block their own content.
-        for dir in dirs.reversed() { try writer.add(dir) }
+        for dir in dirs.entries.reversed() { try writer.add(dir) }
+    }
+}
+
+/// The directories of a layer whose modes are applied at the end, in order; a later entry of the
+/// same name replaces one (and a non-directory removes it and what was below it).
+struct PendingDirectories {
+    private(set) var entries: [LayerEntry] = []
+    private var paths: Set<String> = []
+
+    mutating func add(_ entry: LayerEntry) {
+        if paths.contains(entry.path) { entries.removeAll { $0.path == entry.path } }
+        paths.insert(entry.path)
+        entries.append(entry)
+    }
+
+    /// Only when `path` was a directory of this layer: the common case costs one lookup.
+    mutating func remove(_ path: String) {
+        guard paths.contains(path) else { return }
+        entries.removeAll { $0.path == path || $0.path.hasPrefix(path + "/") }
+        paths = Set(entries.map(\.path))
     }
 }
 

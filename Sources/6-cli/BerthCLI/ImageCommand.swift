@@ -30,10 +30,10 @@ struct ImageCommand: CLICommand {
           --min-free-space N%|SIZE free space on the store's filesystem the import never uses (default 5%)
           --max-image-files N      entries in all layers (default 1000000)
           --max-path-depth N       components of one path (default 256)
-        TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed, imported as one layer.
+        TARBALL is a tar archive (ustar, GNU or pax), plain, gzip or zstd, imported as one layer.
         An OCI image layout (skopeo copy ... oci:DIR:TAG) is imported with all its layers and its config;
         the manifest tagged TAG (or the only one) is used. An IMAGE_ARCHIVE (docker save, podman save,
-        docker-archive or oci-archive, plain or gzip; recognised by its content) is imported the same
+        docker-archive or oci-archive, plain, gzip or zstd; recognised by its content) is imported the same
         way, every digest it names verified: without NAME, every image under each of its names
         (RepoTags), as docker load does; with NAME, the image of that name (or the only one) as NAME.
         save writes an oci-archive (layers tar+gzip; skopeo, podman load) or, with --format
