@@ -133,7 +133,8 @@ struct DirectoryWalker {
             try writer.budget.admit(path)
             var entry = LayerEntry(path: path, kind: .file, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid, size: Int64(st.st_size))
             if [S_IFREG, S_IFDIR].contains(st.st_mode & S_IFMT) {
-                entry.xattrs = Dictionary(try LayerExporter.xattrs(full).filter { !$0.0.hasPrefix("trusted.") }) { $1 }
+                // The host's own labels (overlayfs, SELinux) are not image content.
+                entry.xattrs = Dictionary(try LayerExporter.xattrs(full).filter { !$0.0.hasPrefix("trusted.") && $0.0 != "security.selinux" }) { $1 }
             }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
