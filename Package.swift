@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "BerthSys", dependencies: ["CBerth"], path: layer("1-base", "BerthSys")),
         // JSON: one value type, parser (positions, paths, exact numbers) and writer; no Foundation.
         .target(name: "BerthJSON", path: layer("1-base", "BerthJSON")),
+        // Debian's libzstd and zlib as system libraries (zstd layers, gzip when saving), xattr calls.
+        .systemLibrary(name: "CCompress", path: layer("1-base", "CCompress")),
 
         // 2-host
         // cgroup v1 and v2 drivers behind one interface.
@@ -46,8 +48,8 @@ let package = Package(
         // The container runtime (bundles, exec, monitor client, state, network namespaces).
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
                 path: layer("3-runtime", "BerthRuntime")),
-        // Images: content-addressed store, layers (tar, gzip), OCI layouts, import limits.
-        .target(name: "BerthImages", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
+        // Images: content-addressed store, layers (tar, gzip, zstd), OCI layouts and archives, import limits.
+        .target(name: "BerthImages", dependencies: ["BerthJSON", "BerthSys", "CBerth", "CCompress"], path: layer("3-runtime", "BerthImages")),
 
         // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.
@@ -117,7 +119,7 @@ let package = Package(
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthSys", "BerthTestSupport"]),
+        .testTarget(name: "BerthImagesTests", dependencies: ["BerthImages", "BerthJSON", "BerthSys", "BerthTestSupport", "CBerth"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what Berth needs on Debian 12 (run as root). Idempotent.
-#   Scripts/setup.sh          runtime needs: busybox-static (the built-in image), iproute2
+#   Scripts/setup.sh          runtime needs: busybox-static (the built-in image), iproute2;
+#                             build needs: libzstd-dev and zlib1g-dev (zstd layers, gzip on save)
 #   Scripts/setup.sh --test   also what the tests and benchmarks use: crun and runc (reference
 #                             runtimes), qemu + Debian's cloud kernel (cgroup v2 VM test),
 #                             skopeo, umoci and docker-registry (image archives and registry tests),
@@ -15,9 +16,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-pkgs=(busybox-static iproute2 procps file cpio ca-certificates)
+pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
