@@ -8,6 +8,10 @@ public final class DoublePuller: ImagePulling, @unchecked Sendable {
     public struct Call: Sendable, Equatable {
         public var reference: String
         public var options: PullOptions
+        public init(reference: String, options: PullOptions) {
+            self.reference = reference
+            self.options = options
+        }
     }
 
     let lock = NSLock()
