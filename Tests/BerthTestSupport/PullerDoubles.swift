@@ -43,14 +43,14 @@ public final class DoublePuller: ImagePulling, @unchecked Sendable {
 
     public func pull(_ reference: String, options: PullOptions,
                      progress: @escaping @Sendable (PullProgress) -> Void) throws(PullError) -> ImageRecord {
-        let (gate, error) = lock.withLock { () -> (DispatchSemaphore?, PullError?) in
+        let gate = lock.withLock { () -> DispatchSemaphore? in
             calls_.append(Call(reference: reference, options: options))
             started_ += 1
-            return (self.gate, errors[reference])
+            return self.gate
         }
         progress(PullProgress(digest: nil, phase: .resolving))
         gate?.wait()
-        if let error { throw error }
+        if let error = lock.withLock({ errors[reference] }) { throw error }
         guard let store, let rootfs else { throw PullError(.notFound, "\(reference): not found") }
         do {
             var record = try store.importImage(reference, from: rootfs)
