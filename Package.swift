@@ -124,6 +124,6 @@ let package = Package(
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTestSupport", "CBerth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"]),
     ]
 )
