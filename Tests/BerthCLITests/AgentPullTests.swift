@@ -160,3 +160,29 @@ import Testing
         #expect(w.puller.calls.count == 1)
     }
 }
+
+/// `--pull`, `--image-pull-behavior` and `ECS_IMAGE_PULL_BEHAVIOR` values.
+@Suite struct PullOptionTests {
+    @Test func policiesAliasesAndRefusals() throws {
+        #expect(try ImagePulls.policy(nil, option: "option --pull", registry: true) == .default)
+        #expect(try ImagePulls.policy("missing", option: "option --pull", registry: true) == .preferCached)
+        #expect(try ImagePulls.policy("once", option: "ECS_IMAGE_PULL_BEHAVIOR", registry: true) == .once)
+        #expect(try ImagePulls.policy("prefer-cached", option: "option --pull", registry: false) == .preferCached)
+        #expect(try ImagePulls.policy("never", option: "option --pull", registry: false) == .never)
+        do {
+            _ = try ImagePulls.policy("sometimes", option: "ECS_IMAGE_PULL_BEHAVIOR", registry: true)
+            Issue.record("accepted an unknown policy")
+        } catch {
+            #expect(error.message.hasPrefix("ECS_IMAGE_PULL_BEHAVIOR: unknown image pull behavior \"sometimes\""), "\(error.message)")
+        }
+        // Without a registry client, always and once cannot be honoured: refused, not ignored.
+        for p in ["always", "once"] {
+            do {
+                _ = try ImagePulls.policy(p, option: "option --image-pull-behavior", registry: false)
+                Issue.record("accepted \(p) without a registry")
+            } catch {
+                #expect(error.message.hasPrefix("option --image-pull-behavior \(p): this berth has no registry client"), "\(error.message)")
+            }
+        }
+    }
+}
