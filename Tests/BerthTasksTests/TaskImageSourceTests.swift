@@ -45,11 +45,11 @@ import Testing
     @Test func defaultPullsEveryImageAndTimesThePulls() throws {
         let w = try World()
         let out = try w.source(.default).provision(try definition(Self.twoContainers))
-        #expect(w.puller.calls.map(\.reference) == ["web:1", "side:1"])
+        #expect(w.puller.calls.map(\.reference).sorted() == ["side:1", "web:1"])
         #expect(out.records.map(\.digest) == [DoublePuller.digest("web:1"), DoublePuller.digest("side:1")])
         #expect(out.records.map(ProvisionedImages.imageDigest) == [DoublePuller.digest("web:1"), DoublePuller.digest("side:1")])
-        // Started when the first pull started, stopped when the last one ended.
-        #expect(out.pullStartedAt == 1001 && out.pullStoppedAt == 1004)
+        // Started when pulling started, stopped when the last pull ended (the clock ticks once for each).
+        #expect(out.pullStartedAt == 1001 && out.pullStoppedAt == 1002)
         #expect(w.history.contains("web:1") && w.history.contains("side:1"))
     }
 
@@ -130,7 +130,7 @@ import Testing
             {"name": "side", "image": "side:1", "memory": 64}
             """#, task: #""runtimePlatform": {"cpuArchitecture": "\#(arch)", "operatingSystemFamily": "LINUX"},"#)
         _ = try w.source(.always).provision(try definition(json))
-        #expect(w.puller.calls == [
+        #expect(w.puller.calls.sorted { $0.reference < $1.reference } == [
             DoublePuller.Call(reference: "reg.example:5000/web:1",
                               options: PullOptions(platform: platform, credentialsParameter: "arn:aws:secretsmanager:us-east-1:000000000000:secret:reg-login")),
             DoublePuller.Call(reference: "side:1", options: PullOptions(platform: platform, credentialsParameter: nil)),
@@ -139,6 +139,31 @@ import Testing
         _ = try w.source(.always).provision(try definition(td(#"{"name": "web", "image": "web:1", "memory": 64}"#)))
         #expect(w.puller.calls.last?.options == PullOptions())
     }
+
+    @Test func aTasksImagesArePulledAtOnceAndEachImageOnce() throws {
+        let w = try World()
+        w.puller.hold()
+        let json = td(#"{"name": "a", "image": "web:1", "memory": 64}, {"name": "b", "image": "side:1", "memory": 64}, {"name": "c", "image": "web:1", "memory": 64}"#)
+        let source = w.source(.always)
+        let done = DispatchSemaphore(value: 0)
+        let box = Box()
+        let def = try definition(json)
+        DispatchQueue(label: "provision").async {
+            box.result = Result { try source.provision(def) }
+            done.signal()
+        }
+        // Both distinct images are being pulled at the same time.
+        let deadline = Date().addingTimeInterval(10)
+        while w.puller.started < 2, Date() < deadline { usleep(2_000) }
+        #expect(w.puller.started == 2)
+        w.puller.release(2)
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let out = try #require(try box.result?.get())
+        #expect(out.records.map(\.digest) == ["web:1", "side:1", "web:1"].map(DoublePuller.digest))
+        #expect(w.puller.calls.count == 2)
+    }
+
+    final class Box: @unchecked Sendable { var result: Result<ProvisionedImages, any Error>? }
 
     @Test func thePlannerUsesThePulledRecords() throws {
         let w = try World()

@@ -1,6 +1,8 @@
 import BerthECS
 import BerthImages
 import BerthSys
+import Dispatch
+import Synchronization
 
 /// Where a task's images come from: the local store, and a registry through the shared
 /// `PullCoordinator` when one is configured, under a pull policy (`ImagePullPolicy`).
@@ -25,49 +27,91 @@ public struct TaskImageSource: Sendable {
     public var effectivePolicy: ImagePullPolicy { coordinator == nil ? .never : policy }
 
     /// The image of every container, in definition order, pulled as the policy says. Blocks while
-    /// pulling. `onPullStart` hears the time the first pull starts. Throws `ImagePullFailure`
-    /// (ECS's CannotPullContainerError) or, for an image neither cached nor pulled, the store's
-    /// `TranslationError` (kind `.image`).
+    /// pulling; the task's distinct images are pulled at once, each on its own thread, and one
+    /// image named by several containers is pulled once. `onPullStart` hears the time pulling
+    /// starts. Throws `ImagePullFailure` (ECS's CannotPullContainerError, for the first container
+    /// in definition order whose pull failed) or, for an image neither cached nor pulled, the
+    /// store's `TranslationError` (kind `.image`).
     public func provision(_ td: TaskDefinitionInput, onPullStart: @Sendable (Double) -> Void = { _ in },
                           progress: @escaping @Sendable (String, PullProgress) -> Void = { _, _ in }) throws -> ProvisionedImages {
-        var out = ProvisionedImages()
         let platform = Self.platform(td.runtimePlatform)
+        var choices: [Choice] = []
+        var pulls: [Pull] = []
         for (i, c) in td.containers.enumerated() {
             let reference = c.image ?? ""
             let cached: ImageRecord?
             let missing: ImageError?
             do { (cached, missing) = (try store.resolve(reference).record, nil) } catch let e as ImageError { (cached, missing) = (nil, e) }
-            let decision = effectivePolicy.decide(cached: cached != nil, pulledBefore: history?.contains(reference) ?? false)
-            switch decision {
+            switch effectivePolicy.decide(cached: cached != nil, pulledBefore: history?.contains(reference) ?? false) {
             case .useCached:
-                out.records.append(cached!)
+                choices.append(.cached(cached!))
             case .missing:
                 throw TranslationError("containerDefinitions[\(i)].image", missing?.message ?? "image \(reference) not found", kind: .image)
             case .pull(let fallBack):
-                guard let coordinator else { throw TranslationError("containerDefinitions[\(i)].image", "no registry configured", kind: .image) }
-                let started = clock()
-                if out.pullStartedAt == nil {
-                    out.pullStartedAt = started
-                    onPullStart(started)
-                }
-                let options = PullOptions(platform: platform, credentialsParameter: c.repositoryCredentials?.credentialsParameter)
-                do {
-                    let record = try coordinator.pull(reference, options: options) { progress(reference, $0) }
-                    out.pullStoppedAt = clock()
-                    history?.record(reference)
-                    out.records.append(record)
-                } catch {
-                    out.pullStoppedAt = clock()
-                    guard fallBack, let cached else {
-                        throw ImagePullFailure(container: c.name ?? "", index: i, reference: reference, error: error,
+                let pull = Pull(reference: reference, options: PullOptions(platform: platform, credentialsParameter: c.repositoryCredentials?.credentialsParameter))
+                let index = pulls.firstIndex(of: pull) ?? { pulls.append(pull); return pulls.count - 1 }()
+                choices.append(.pulled(index, fallBack: fallBack ? cached : nil))
+            }
+        }
+        var out = ProvisionedImages()
+        var results: [Result<ImageRecord, PullError>] = []
+        if !pulls.isEmpty {
+            let started = clock()
+            out.pullStartedAt = started
+            onPullStart(started)
+            results = pullAll(pulls, progress: progress)
+            out.pullStoppedAt = clock()
+        }
+        for (i, choice) in choices.enumerated() {
+            switch choice {
+            case .cached(let record): out.records.append(record)
+            case .pulled(let index, let fallBack):
+                switch results[index] {
+                case .success(let record): out.records.append(record)
+                case .failure(let error):
+                    guard let fallBack else {
+                        throw ImagePullFailure(container: td.containers[i].name ?? "", index: i, reference: pulls[index].reference, error: error,
                                                pullStartedAt: out.pullStartedAt, pullStoppedAt: out.pullStoppedAt)
                     }
-                    out.fellBack.append(reference)
-                    out.records.append(cached)
+                    if !out.fellBack.contains(pulls[index].reference) { out.fellBack.append(pulls[index].reference) }
+                    out.records.append(fallBack)
                 }
             }
         }
         return out
+    }
+
+    enum Choice {
+        case cached(ImageRecord)
+        /// The result of `pulls[index]`; on failure, the cached image when the policy falls back.
+        case pulled(Int, fallBack: ImageRecord?)
+    }
+
+    struct Pull: Equatable {
+        var reference: String
+        var options: PullOptions
+    }
+
+    /// Every pull at once, each on its own thread (pulls wait on the network, not the CPU);
+    /// successes are recorded in the history. Results in the order of `pulls`.
+    func pullAll(_ pulls: [Pull], progress: @escaping @Sendable (String, PullProgress) -> Void) -> [Result<ImageRecord, PullError>] {
+        guard let coordinator else { return pulls.map { _ in .failure(PullError(.other, "no registry configured")) } }
+        let results = Mutex<[Int: Result<ImageRecord, PullError>]>([:])
+        let group = DispatchGroup()
+        for (i, pull) in pulls.enumerated() {
+            group.enter()
+            DispatchQueue(label: "berth.pull.\(i)").async { [history] in
+                let result: Result<ImageRecord, PullError>
+                do throws(PullError) {
+                    result = .success(try coordinator.pull(pull.reference, options: pull.options) { progress(pull.reference, $0) })
+                    history?.record(pull.reference)
+                } catch { result = .failure(error) }
+                results.withLock { $0[i] = result }
+                group.leave()
+            }
+        }
+        group.wait()
+        return results.withLock { r in pulls.indices.map { r[$0]! } }
     }
 
     /// A task definition's `runtimePlatform` as the platform to select from an index; nil (this
