@@ -17,14 +17,16 @@ import Testing
 /// (No container is started here; `IntegrationTests/AgentPullRunTests` runs pulled images.)
 @Suite struct AgentPullTests {
     final class World: @unchecked Sendable {
-        let scratch = Scratch()
+        let scratch: Scratch
         let store: ImageStore
         let puller: DoublePuller
         let coordinator: PullCoordinator
         let adapter: HostEngineAdapter
         let backend: ECSBackend
 
-        init(policy: ImagePullPolicy = .always) throws {
+        /// `scratch`: another world's directories (an agent restarted on the same state).
+        init(policy: ImagePullPolicy = .always, scratch: Scratch = Scratch()) throws {
+            self.scratch = scratch
             store = ImageStore(root: scratch.path + "/images")
             puller = DoublePuller()
             coordinator = PullCoordinator(puller: puller)
@@ -149,7 +151,29 @@ import Testing
         #expect(try w.describe(task)["lastStatus"] == "STOPPED" && w.adapter.engine.snapshots().isEmpty)
     }
 
-    @Test func aCachedImageUnderPreferCachedIsNotPulledAndHasNoPullTimes() throws {
+    @Test func aTaskThatWasPullingWhenTheAgentStoppedIsPulledAgain() throws {
+        let before = try World()
+        try before.register("web", image: "registry.example/web:1")
+        before.puller.hold()
+        let task = try before.runTask("web")
+        try before.waitUntil("the pull to start") { before.puller.started == 1 }
+        let pulledAt = try before.waitFor(task, "PENDING")["pullStartedAt"]
+        before.backend.close()
+        // A new agent on the same state: the task never reached the engine, so it is pulled again.
+        let after = try World(scratch: before.scratch)
+        after.puller.hold()
+        try after.waitUntil("the pull to start again") { after.puller.started == 1 }
+        let pending = try after.waitFor(task, "PENDING")
+        #expect(pending["pullStartedAt"] == pulledAt && pending["stopCode"] == nil, "\(pending)")
+        after.puller.fail("registry.example/web:1", PullError(.timeout, "registry.example: i/o timeout"))
+        after.puller.release()
+        let t = try after.waitFor(task, "STOPPED")
+        #expect(t["stoppedReason"] == "CannotPullContainerError: registry.example: i/o timeout" && t["stopCode"] == "TaskFailedToStart")
+        #expect(!Files.exists(before.scratch.path + "/data/tasks/" + String((task["taskArn"]?.stringValue ?? "").split(separator: "/").last ?? "") + "/pulling"))
+        before.puller.release()
+    }
+
+    @Test func preferCachedPullsAnImageMissingFromTheStore() throws {
         let w = try World(policy: .preferCached)
         try w.register("web", image: "nowhere/web:1")
         // Not cached: a pull is needed; the double fails it.

@@ -1,6 +1,7 @@
 import BerthAgent
 import BerthECS
 import BerthImages
+import BerthSys
 import BerthTasks
 import Foundation
 
@@ -9,9 +10,16 @@ import Foundation
 /// `PullCoordinator`), then handed to the engine; a failed pull stops it with TaskFailedToStart
 /// and `CannotPullContainerError: <the registry's reason>`, as ECS does.
 extension HostEngineAdapter {
+    /// Present while a task pulls (in its data directory, which outlives the agent and a reboot):
+    /// a task the agent finds with this marker and nothing else was pulling when the agent
+    /// went away and never reached the engine, so `adopt` pulls it again.
+    func pullMarker(_ taskId: String) -> String { layout(taskId).dataDir + "/pulling" }
+
     func startPulling(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput) {
         let (checked, bindings) = Self.facts(td)
         let now = Self.now()
+        try? Files.makeDirectories(layout(plan.taskId).dataDir, mode: 0o700)
+        try? Files.writeAtomically(pullMarker(plan.taskId), [UInt8](), mode: 0o600)
         lock.withLock {
             known[plan.taskArn] = Known(plan: plan, launchedAt: now, readyAt: now, checked: checked, bindings: bindings, phase: .pulling)
         }
@@ -50,6 +58,7 @@ extension HostEngineAdapter {
             return
         }
         markOwned(plan.taskId)
+        unlink(pullMarker(plan.taskId))
         let intent = update(arn) { k -> StopIntent? in
             k.phase = .launched
             k.readyAt = Self.now()
@@ -81,7 +90,17 @@ extension HostEngineAdapter {
             }
             let reason = Self.engineError(error).message
             k.phase = .failed(Self.stoppedObservation(k, code: .taskFailedToStart, reason: reason, failedContainer: failedContainer, at: now))
+            unlink(pullMarker(k.plan.taskId))
         }
+    }
+
+    /// `adopt` of a task that was pulling when the agent went away: pulled again (PENDING), or
+    /// STOPPED at once with the stop the agent had acknowledged.
+    func resumePulling(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, stop: StopIntent?) -> TaskObservation? {
+        log("task \(plan.taskArn): it was pulling its images when the agent stopped; \(stop == nil ? "pulling again" : "stopping it")")
+        startPulling(plan, td)
+        if let stop { _ = stopBeforeLaunch(plan.taskArn, stop) }
+        return lock.withLock { known[plan.taskArn].flatMap { Self.preLaunchObservation($0, now: Self.now()) } }
     }
 
     /// A stop for a task the engine does not run yet: while pulling it ends the task at once
@@ -93,6 +112,7 @@ extension HostEngineAdapter {
             switch k.phase {
             case .pulling:
                 k.phase = .failed(Self.stoppedObservation(k, code: intent.code, reason: intent.reason, failedContainer: nil, at: now))
+                unlink(pullMarker(k.plan.taskId))
                 return false
             case .launching:
                 if k.stopIntent == nil { k.stopIntent = intent }

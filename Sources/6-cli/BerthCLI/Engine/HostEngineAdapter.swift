@@ -178,6 +178,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             if event.isProblem { log("task \(arn): \(event)") }
         }) else {
             let l = layout(plan.taskId)
+            if !Files.exists(l.taskDir), Files.exists(pullMarker(plan.taskId)), engine.imageSource.coordinator != nil {
+                return resumePulling(plan, td, stop: stop)
+            }
             if Files.exists(l.taskDir) {
                 log("task \(plan.taskArn): its runtime record is missing or unreadable; stopping what is left of it")
                 setAside(l.recordPath)
