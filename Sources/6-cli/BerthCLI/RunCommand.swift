@@ -175,8 +175,8 @@ struct RunCommand: CLICommand {
     /// The task's images as the pull policy says, with a line per pull on stderr.
     static func pullImages(_ td: TaskDefinitionInput, source: TaskImageSource, quiet: Bool) throws -> ProvisionedImages {
         let started = source.clock()
-        let out = try source.provision(td, progress: { reference, p in
-            if !quiet, p.digest == nil, p.phase == .resolving { printErr("berth: pulling \(reference)") }
+        let out = try source.provision(td, willPull: { reference in
+            if !quiet { printErr("berth: pulling \(reference)") }
         })
         if !quiet, let end = out.pullStoppedAt {
             printErr("berth: images pulled in \(Int(((end - started) * 1000).rounded())) ms")

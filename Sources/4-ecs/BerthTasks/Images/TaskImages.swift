@@ -29,10 +29,11 @@ public struct TaskImageSource: Sendable {
     /// The image of every container, in definition order, pulled as the policy says. Blocks while
     /// pulling; the task's distinct images are pulled at once, each on its own thread, and one
     /// image named by several containers is pulled once. `onPullStart` hears the time pulling
-    /// starts. Throws `ImagePullFailure` (ECS's CannotPullContainerError, for the first container
+    /// starts, `willPull` each reference about to be pulled. Throws `ImagePullFailure` (ECS's CannotPullContainerError, for the first container
     /// in definition order whose pull failed) or, for an image neither cached nor pulled, the
     /// store's `TranslationError` (kind `.image`).
     public func provision(_ td: TaskDefinitionInput, onPullStart: @Sendable (Double) -> Void = { _ in },
+                          willPull: (String) -> Void = { _ in },
                           progress: @escaping @Sendable (String, PullProgress) -> Void = { _, _ in }) throws -> ProvisionedImages {
         let platform = Self.platform(td.runtimePlatform)
         var choices: [Choice] = []
@@ -59,6 +60,7 @@ public struct TaskImageSource: Sendable {
             let started = clock()
             out.pullStartedAt = started
             onPullStart(started)
+            for pull in pulls { willPull(pull.reference) }
             results = pullAll(pulls, progress: progress)
             out.pullStoppedAt = clock()
         }
