@@ -50,6 +50,7 @@ extension HostEngineAdapter {
             k.digests = digests
             guard k.phase == .pulling else { return false }
             k.phase = .launching
+            k.readyAt = Self.now()
             return true
         } ?? false
         guard proceed else { return }
@@ -61,7 +62,6 @@ extension HostEngineAdapter {
         unlink(pullMarker(plan.taskId))
         let intent = update(arn) { k -> StopIntent? in
             k.phase = .launched
-            k.readyAt = Self.now()
             return k.stopIntent
         } ?? nil
         if let intent { engine.stop(key: arn, code: intent.code, reason: intent.reason) }
@@ -100,7 +100,7 @@ extension HostEngineAdapter {
         log("task \(plan.taskArn): it was pulling its images when the agent stopped; \(stop == nil ? "pulling again" : "stopping it")")
         startPulling(plan, td)
         if let stop { _ = stopBeforeLaunch(plan.taskArn, stop) }
-        return lock.withLock { known[plan.taskArn].flatMap { Self.preLaunchObservation($0, now: Self.now()) } }
+        return lock.withLock { known[plan.taskArn].flatMap { Self.preLaunchObservation($0) } }
     }
 
     /// A stop for a task the engine does not run yet: while pulling it ends the task at once
@@ -125,7 +125,7 @@ extension HostEngineAdapter {
 
     /// What the agent sees of a task the engine does not run: PENDING while pulling (and while
     /// the engine starts it, until its first snapshot), or its final STOPPED observation.
-    static func preLaunchObservation(_ k: Known, now: Double) -> TaskObservation? {
+    static func preLaunchObservation(_ k: Known) -> TaskObservation? {
         switch k.phase {
         case .launched: return nil
         case .failed(let o): return o

@@ -151,17 +151,17 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     }
 
     /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
-    /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
+    /// unchanged task need not be reported again; an idle agent with many tasks stays idle), and
+    /// every task the engine does not run yet: pulling (PENDING) or stopped before it got there.
     public func observe() -> [TaskObservation] {
         let snapshots = engine.snapshots()
-        let now = Self.now()
         return lock.withLock {
             snapshots.compactMap { key, s -> TaskObservation? in
                 guard var k = known[key], k.reportedVersion != s.version else { return nil }
                 k.reportedVersion = s.version
                 known[key] = k
                 return Self.observation(s, k)
-            } + known.values.compactMap { Self.preLaunchObservation($0, now: now) }
+            } + known.filter { snapshots[$0.key] == nil }.values.compactMap { Self.preLaunchObservation($0) }
         }
     }
 
