@@ -29,9 +29,9 @@ public struct TaskImageSource: Sendable {
     /// The image of every container, in definition order, pulled as the policy says. Blocks while
     /// pulling; the task's distinct images are pulled at once, each on its own thread, and one
     /// image named by several containers is pulled once. `onPullStart` hears the time pulling
-    /// starts, `willPull` each reference about to be pulled. Throws `ImagePullFailure` (ECS's CannotPullContainerError, for the first container
-    /// in definition order whose pull failed) or, for an image neither cached nor pulled, the
-    /// store's `TranslationError` (kind `.image`).
+    /// starts, `willPull` each reference about to be pulled. Throws `ImagePullFailure` (ECS's
+    /// CannotPullContainerError, for the first container in definition order whose pull failed)
+    /// or, for an image neither cached nor pulled, the store's `TranslationError` (kind `.image`).
     public func provision(_ td: TaskDefinitionInput, onPullStart: @Sendable (Double) -> Void = { _ in },
                           willPull: (String) -> Void = { _ in },
                           progress: @escaping @Sendable (String, PullProgress) -> Void = { _, _ in }) throws -> ProvisionedImages {
@@ -45,7 +45,8 @@ public struct TaskImageSource: Sendable {
             do { (cached, missing) = (try store.resolve(reference).record, nil) } catch let e as ImageError { (cached, missing) = (nil, e) }
             switch effectivePolicy.decide(cached: cached != nil, pulledBefore: history?.contains(reference) ?? false) {
             case .useCached:
-                choices.append(.cached(cached!))
+                guard let cached else { preconditionFailure("useCached is decided only for a cached image") }
+                choices.append(.cached(cached))
             case .missing:
                 throw TranslationError("containerDefinitions[\(i)].image", missing?.message ?? "image \(reference) not found", kind: .image)
             case .pull(let fallBack):
