@@ -96,6 +96,9 @@ import Testing
         #expect(w.puller.calls.count == 1 && first.pullStartedAt != nil)
         let second = try w.source(.once).provision(one)
         #expect(w.puller.calls.count == 1 && second.pullStartedAt == nil && second.pullStoppedAt == nil)
+        // once knows an image by its normalised name.
+        #expect(TaskImageSource.historyKey("busybox") == TaskImageSource.historyKey("docker.io/library/busybox:latest"))
+        #expect(w.history.contains("web:latest") == false && w.history.contains(TaskImageSource.historyKey("web:1")))
         // prefer-cached pulls what is missing.
         _ = try w.source(.preferCached).provision(try definition(td(#"{"name": "n", "image": "new:1", "memory": 64}"#)))
         #expect(w.puller.calls.map(\.reference) == ["web:1", "new:1"])

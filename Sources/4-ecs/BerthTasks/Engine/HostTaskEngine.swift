@@ -57,8 +57,9 @@ public final class HostTaskEngine: Sendable {
     /// Fetch a task's images as the pull policy says (blocks while pulling; concurrent tasks
     /// share pulls of the same image). Nothing of the task exists yet; see `TaskImageSource.provision`.
     public func provisionImages(_ registered: TaskDefinitionInput, overrides: TaskOverride? = nil,
-                                onPullStart: @Sendable (Double) -> Void = { _ in }) throws -> ProvisionedImages {
-        try imageSource.provision(overrides.map(registered.applying) ?? registered, onPullStart: onPullStart)
+                                onPullStart: @Sendable (Double) -> Void = { _ in },
+                                willPull: (String) -> Void = { _ in }) throws -> ProvisionedImages {
+        try imageSource.provision(overrides.map(registered.applying) ?? registered, onPullStart: onPullStart, willPull: willPull)
     }
 
     /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.

@@ -43,7 +43,7 @@ public struct TaskImageSource: Sendable {
             let cached: ImageRecord?
             let missing: ImageError?
             do { (cached, missing) = (try store.resolve(reference).record, nil) } catch let e as ImageError { (cached, missing) = (nil, e) }
-            switch effectivePolicy.decide(cached: cached != nil, pulledBefore: history?.contains(reference) ?? false) {
+            switch effectivePolicy.decide(cached: cached != nil, pulledBefore: history?.contains(Self.historyKey(reference)) ?? false) {
             case .useCached:
                 guard let cached else { preconditionFailure("useCached is decided only for a cached image") }
                 choices.append(.cached(cached))
@@ -107,7 +107,7 @@ public struct TaskImageSource: Sendable {
                 let result: Result<ImageRecord, PullError>
                 do throws(PullError) {
                     result = .success(try coordinator.pull(pull.reference, options: pull.options) { progress(pull.reference, $0) })
-                    history?.record(pull.reference)
+                    history?.record(Self.historyKey(pull.reference))
                 } catch { result = .failure(error) }
                 results.withLock { $0[i] = result }
                 group.leave()
@@ -115,6 +115,12 @@ public struct TaskImageSource: Sendable {
         }
         group.wait()
         return results.withLock { r in pulls.indices.map { r[$0]! } }
+    }
+
+    /// The name `once` remembers a reference by: its normalised form, so `busybox` and
+    /// `docker.io/library/busybox:latest` are one image (a malformed reference as written).
+    static func historyKey(_ reference: String) -> String {
+        (try? ImageReference(parsing: reference))?.description ?? reference
     }
 
     /// A task definition's `runtimePlatform` as the platform to select from an index; nil (this

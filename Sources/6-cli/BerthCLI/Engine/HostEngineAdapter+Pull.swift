@@ -32,9 +32,9 @@ extension HostEngineAdapter {
         let arn = plan.taskArn
         let images: ProvisionedImages
         do {
-            images = try engine.provisionImages(td, overrides: plan.overrides) { [self] started in
+            images = try engine.provisionImages(td, overrides: plan.overrides, onPullStart: { [self] started in
                 update(arn) { if $0.pullStartedAt == nil { $0.pullStartedAt = started } }
-            }
+            }, willPull: { [log] reference in log("task \(arn): pulling \(reference)") })
         } catch {
             failBeforeLaunch(arn, error)
             return
