@@ -25,10 +25,12 @@ import Testing
         let backend: ECSBackend
 
         /// `scratch`: another world's directories (an agent restarted on the same state).
-        init(policy: ImagePullPolicy = .always, scratch: Scratch = Scratch()) throws {
+        /// `prepare` scripts the registry double before the agent starts (and adopts tasks).
+        init(policy: ImagePullPolicy = .always, scratch: Scratch = Scratch(), prepare: (DoublePuller) -> Void = { _ in }) throws {
             self.scratch = scratch
             store = ImageStore(root: scratch.path + "/images")
             puller = DoublePuller()
+            prepare(puller)
             coordinator = PullCoordinator(puller: puller)
             let source = TaskImageSource(store: store, coordinator: coordinator, policy: policy,
                                          history: FilePullHistory(path: scratch.path + "/pulled-images"))
@@ -114,7 +116,7 @@ import Testing
         try w.waitUntil("the second task to join the pull") { w.coordinator.waiters(for: "registry.example/web:1") == 1 }
         try w.waitUntil("the other image's pull") { w.puller.started == 2 }
         #expect(try w.call("ListTasks")["taskArns"]?.arrayValue?.count == 3)
-        #expect(try w.describe(second)["lastStatus"] == "PENDING" && w.puller.started == 2)
+        #expect(try w.waitFor(second, "PENDING")["pullStartedAt"] != nil && w.puller.started == 2)
         // The credentials parameter reached the registry client.
         #expect(w.puller.calls.first { $0.reference == "registry.example/web:1" }?.options.credentialsParameter == "reg-login")
         // The pulls fail: every task needing the image stops with the registry's reason.
@@ -160,12 +162,13 @@ import Testing
         let pulledAt = try before.waitFor(task, "PENDING")["pullStartedAt"]
         before.backend.close()
         // A new agent on the same state: the task never reached the engine, so it is pulled again.
-        let after = try World(scratch: before.scratch)
-        after.puller.hold()
+        let after = try World(scratch: before.scratch) { puller in
+            puller.hold()
+            puller.fail("registry.example/web:1", PullError(.timeout, "registry.example: i/o timeout"))
+        }
         try after.waitUntil("the pull to start again") { after.puller.started == 1 }
         let pending = try after.waitFor(task, "PENDING")
         #expect(pending["pullStartedAt"] == pulledAt && pending["stopCode"] == nil, "\(pending)")
-        after.puller.fail("registry.example/web:1", PullError(.timeout, "registry.example: i/o timeout"))
         after.puller.release()
         let t = try after.waitFor(task, "STOPPED")
         #expect(t["stoppedReason"] == "CannotPullContainerError: registry.example: i/o timeout" && t["stopCode"] == "TaskFailedToStart")
