@@ -112,7 +112,7 @@ let package = Package(
         ),
 
         // Tests, one target per module, plus helpers they share.
-        .target(name: "BerthTestSupport", dependencies: ["BerthSys"], path: "Tests/BerthTestSupport"),
+        .target(name: "BerthTestSupport", dependencies: ["BerthImages", "BerthSys"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
@@ -124,8 +124,8 @@ let package = Package(
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthImages", "BerthRuntime", "BerthSys", "BerthTasks"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTestSupport", "CBerth"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"]),
     ]
 )

@@ -38,13 +38,18 @@ public struct ImageStore: Sendable {
             throw ImageError("CannotPullContainerError: \(error.message)")
         }
         let images = try readIndex().images
-        let found = ref.digest.flatMap { d in images.first { $0.id == d } }
+        let found = ref.digest.flatMap { d in images.first { $0.digest == d } ?? images.first { $0.id == d } }
             ?? images.first { $0.name == ref.name && $0.tag == ref.tag && ref.digest == nil }
         guard let record = found else {
             throw ImageError("CannotPullContainerError: image \(ref.description.debugDescription) not found in the local image store \(root); import it with `berth image import \(ref) DIR|TARBALL`")
         }
+        return (record, try config(of: record))
+    }
+
+    /// The image config of a record (one from `list`, `resolve` or a pull).
+    public func config(of record: ImageRecord) throws -> ImageConfigFile {
         let path = blobPath(record.id)
-        return (record, try ImageConfigFile.read(json: try Files.readBytes(path), file: path, problem: "corrupt image config"))
+        return try ImageConfigFile.read(json: try Files.readBytes(path), file: path, problem: "corrupt image config")
     }
 
     /// Layer directories, top first (overlayfs `lowerdir` order).
