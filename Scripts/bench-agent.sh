@@ -6,14 +6,23 @@
 #      /proc/<pid>/stat over 10 s), and the total RSS of the 100 berth-monitor processes
 # Usage (root): Scripts/bench-agent.sh [N=30]
 # Builds berth, berth-monitor, berth-init and berth-reaper (release) first and runs those.
+# BERTH_BIN=/path/to/berth (berth-monitor, berth-init and berth-reaper beside it) builds nothing
+# and benches that build instead, e.g. a saved copy or an older commit's, with this same script.
 # Everything lives in a temp world (state dir, socket, runtime root, image store) removed at the end.
 set -euo pipefail
 n="${1:-30}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 [ "$(id -u)" = 0 ] || { echo "bench-agent: must run as root" >&2; exit 1; }
 export PATH="/opt/swift/usr/bin:$PATH"
-for b in berth berth-monitor berth-init berth-reaper; do (cd "$repo" && swift build -c release --product "$b" >/dev/null); done
-berth="$(cd "$repo" && swift build -c release --show-bin-path)/berth"
+if [ -n "${BERTH_BIN:-}" ]; then
+    berth="$BERTH_BIN"
+else
+    for b in berth berth-monitor berth-init berth-reaper; do (cd "$repo" && swift build -c release --product "$b" >/dev/null); done
+    berth="$(cd "$repo" && swift build -c release --show-bin-path)/berth"
+fi
+for exe in "$berth" "$(dirname "$berth")/berth-monitor" "$(dirname "$berth")/berth-init"; do
+    [ -x "$exe" ] || { echo "bench-agent: $exe is missing: build first (berth, berth-monitor and berth-init side by side)" >&2; exit 1; }
+done
 work="$(mktemp -d /tmp/berth-agent-bench-XXXXXX)"
 agent_pid=""
 cleanup() {
