@@ -2,6 +2,7 @@
 # Benchmarks `berth agent` with the real engine (release build), one-container busybox tasks:
 #   1. RunTask -> RUNNING latency, p50/p99 over N sequential tasks (DescribeTasks polled every 5 ms)
 #   2. time to start 100 tasks at once (10 parallel RunTask count=10) until all are RUNNING
+#      (and for 1 and 2 the agent's own CPU time: utime+stime from /proc/<pid>/stat)
 #   3. with those 100 tasks running and the agent idle: its RSS, threads and CPU % (from
 #      /proc/<pid>/stat over 10 s), and the total RSS of the 100 berth-monitor processes
 # Usage (root): Scripts/bench-agent.sh [N=30]
@@ -102,18 +103,27 @@ def stop_all(arns):
         call("StopTask", {"task": a})
     wait_all(arns, "STOPPED", delay=0.2)
 
+hz = os.sysconf("SC_CLK_TCK")
+def cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+
 # 1. sequential RunTask -> RUNNING
 lat, seq = [], []
+cpu_seq = cpu_ticks(agent_pid)
 for _ in range(n):
     t0 = time.perf_counter()
     arn = call("RunTask", {"taskDefinition": "bench"})["tasks"][0]["taskArn"]
     wait_all([arn], "RUNNING")
     lat.append((time.perf_counter() - t0) * 1000)
     seq.append(arn)
+cpu_seq = cpu_ticks(agent_pid) - cpu_seq
 stop_all(seq)
 lat.sort()
 p = lambda q: lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
 print(f"runtask_to_running_ms n={n} p50={p(0.50):.1f} p99={p(0.99):.1f} min={lat[0]:.1f} max={lat[-1]:.1f} mean={statistics.mean(lat):.1f}")
+# The agent's own CPU (utime+stime) over those n RunTasks and the DescribeTasks polls between them.
+print(f"agent_cpu_ms_per_runtask {cpu_seq / hz * 1000 / n:.1f}")
 
 # 2. 100 at once: 10 parallel RunTask calls with count=10
 arns, lock = [], threading.Lock()
@@ -121,20 +131,16 @@ def batch():
     got = [t["taskArn"] for t in call("RunTask", {"taskDefinition": "bench", "count": 10})["tasks"]]
     with lock:
         arns.extend(got)
-t0 = time.perf_counter()
+t0, cpu_100 = time.perf_counter(), cpu_ticks(agent_pid)
 threads = [threading.Thread(target=batch) for _ in range(10)]
 for t in threads: t.start()
 for t in threads: t.join()
 accepted = time.perf_counter() - t0
 wait_all(arns, "RUNNING", delay=0.05)
-print(f"start_100_tasks_s accepted={accepted:.2f} all_running={time.perf_counter() - t0:.2f}")
+print(f"start_100_tasks_s accepted={accepted:.2f} all_running={time.perf_counter() - t0:.2f} agent_cpu_s={(cpu_ticks(agent_pid) - cpu_100) / hz:.2f}")
 
 # 3. idle with 100 running tasks
 time.sleep(5)
-hz = os.sysconf("SC_CLK_TCK")
-def cpu_ticks(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return int(f[11]) + int(f[12])
 def status_field(pid, key):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith(key + ":"):
