@@ -2,18 +2,28 @@
 # Benchmarks `berth agent` with the real engine (release build), one-container busybox tasks:
 #   1. RunTask -> RUNNING latency, p50/p99 over N sequential tasks (DescribeTasks polled every 5 ms)
 #   2. time to start 100 tasks at once (10 parallel RunTask count=10) until all are RUNNING
+#      (and for 1 and 2 the agent's own CPU time: utime+stime from /proc/<pid>/stat)
 #   3. with those 100 tasks running and the agent idle: its RSS, threads and CPU % (from
 #      /proc/<pid>/stat over 10 s), and the total RSS of the 100 berth-monitor processes
 # Usage (root): Scripts/bench-agent.sh [N=30]
 # Builds berth, berth-monitor, berth-init and berth-reaper (release) first and runs those.
+# BERTH_BIN=/path/to/berth (berth-monitor, berth-init and berth-reaper beside it) builds nothing
+# and benches that build instead, e.g. a saved copy or an older commit's, with this same script.
 # Everything lives in a temp world (state dir, socket, runtime root, image store) removed at the end.
 set -euo pipefail
 n="${1:-30}"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 [ "$(id -u)" = 0 ] || { echo "bench-agent: must run as root" >&2; exit 1; }
 export PATH="/opt/swift/usr/bin:$PATH"
-for b in berth berth-monitor berth-init berth-reaper; do (cd "$repo" && swift build -c release --product "$b" >/dev/null); done
-berth="$(cd "$repo" && swift build -c release --show-bin-path)/berth"
+if [ -n "${BERTH_BIN:-}" ]; then
+    berth="$BERTH_BIN"
+else
+    for b in berth berth-monitor berth-init berth-reaper; do (cd "$repo" && swift build -c release --product "$b" >/dev/null); done
+    berth="$(cd "$repo" && swift build -c release --show-bin-path)/berth"
+fi
+for exe in "$berth" "$(dirname "$berth")/berth-monitor" "$(dirname "$berth")/berth-init"; do
+    [ -x "$exe" ] || { echo "bench-agent: $exe is missing: build first (berth, berth-monitor and berth-init side by side)" >&2; exit 1; }
+done
 work="$(mktemp -d /tmp/berth-agent-bench-XXXXXX)"
 agent_pid=""
 cleanup() {
@@ -93,18 +103,27 @@ def stop_all(arns):
         call("StopTask", {"task": a})
     wait_all(arns, "STOPPED", delay=0.2)
 
+hz = os.sysconf("SC_CLK_TCK")
+def cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])
+
 # 1. sequential RunTask -> RUNNING
 lat, seq = [], []
+cpu_seq = cpu_ticks(agent_pid)
 for _ in range(n):
     t0 = time.perf_counter()
     arn = call("RunTask", {"taskDefinition": "bench"})["tasks"][0]["taskArn"]
     wait_all([arn], "RUNNING")
     lat.append((time.perf_counter() - t0) * 1000)
     seq.append(arn)
+cpu_seq = cpu_ticks(agent_pid) - cpu_seq
 stop_all(seq)
 lat.sort()
 p = lambda q: lat[min(len(lat) - 1, int(round(q * (len(lat) - 1))))]
 print(f"runtask_to_running_ms n={n} p50={p(0.50):.1f} p99={p(0.99):.1f} min={lat[0]:.1f} max={lat[-1]:.1f} mean={statistics.mean(lat):.1f}")
+# The agent's own CPU (utime+stime) over those n RunTasks and the DescribeTasks polls between them.
+print(f"agent_cpu_ms_per_runtask {cpu_seq / hz * 1000 / n:.1f}")
 
 # 2. 100 at once: 10 parallel RunTask calls with count=10
 arns, lock = [], threading.Lock()
@@ -112,20 +131,16 @@ def batch():
     got = [t["taskArn"] for t in call("RunTask", {"taskDefinition": "bench", "count": 10})["tasks"]]
     with lock:
         arns.extend(got)
-t0 = time.perf_counter()
+t0, cpu_100 = time.perf_counter(), cpu_ticks(agent_pid)
 threads = [threading.Thread(target=batch) for _ in range(10)]
 for t in threads: t.start()
 for t in threads: t.join()
 accepted = time.perf_counter() - t0
 wait_all(arns, "RUNNING", delay=0.05)
-print(f"start_100_tasks_s accepted={accepted:.2f} all_running={time.perf_counter() - t0:.2f}")
+print(f"start_100_tasks_s accepted={accepted:.2f} all_running={time.perf_counter() - t0:.2f} agent_cpu_s={(cpu_ticks(agent_pid) - cpu_100) / hz:.2f}")
 
 # 3. idle with 100 running tasks
 time.sleep(5)
-hz = os.sysconf("SC_CLK_TCK")
-def cpu_ticks(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return int(f[11]) + int(f[12])
 def status_field(pid, key):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith(key + ":"):

@@ -23,6 +23,8 @@ final class RecordingSyscalls: InitSyscalls {
     /// Answers of `fileMode`; a path not listed does not exist.
     var fileModes: [String: mode_t] = [:]
     private var devices: [String: dev_t] = [:]
+    /// The descriptors `setns` was given, in order (a test checks they are closed afterwards).
+    private(set) var setnsDescriptors: [Int32] = []
 
     private func shouldFail(_ line: String) -> Bool {
         if calls.count - 1 == failIndex { return true }
@@ -107,6 +109,7 @@ final class RecordingSyscalls: InitSyscalls {
 
     // NamespaceSyscalls
     func setns(_ fd: FileDescriptor, _ kind: NamespaceKind, path: String) throws(SysError) {
+        setnsDescriptors.append(fd.rawValue)
         try record("setns \(kind.rawValue) \(path)", stage: "setns \(kind.rawValue)", detail: path)
     }
     func unshare(_ kinds: [NamespaceKind]) throws(SysError) {

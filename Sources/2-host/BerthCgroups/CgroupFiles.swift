@@ -104,6 +104,25 @@ struct CgroupFiles: Sendable {
         return out
     }
 
+    /// rmdir `dir` and every group below it, leaves first, each retried every 25 ms for up to 10 s.
+    /// A group that still has processes (something joined since the kill, or an exiting task is
+    /// still attached) gets `killAgain` before the next try.
+    func removeLeavesFirst(_ dir: String, killAgain: () throws(CgroupError) -> Void) throws(CgroupError) {
+        for group in leavesFirst(dir) {
+            var removed = false
+            for _ in 0..<400 where !removed {
+                removed = try removeDirectory(group)
+                if !removed {
+                    if !pids(group).isEmpty { try killAgain() }
+                    sleepMillis(25)
+                }
+            }
+            if !removed {
+                throw .sys(SysError("rmdir", errno: EBUSY, detail: "\(group) (still has \(pids(group).count) processes after 10 s)"))
+            }
+        }
+    }
+
     /// Pids in `<dir>/cgroup.procs` (empty if the group is gone).
     func pids(_ dir: String) -> [Int32] {
         guard let text = try? Files.read(dir + "/cgroup.procs") else { return [] }

@@ -228,20 +228,7 @@ public struct CgroupV1Driver: CgroupDriver {
         if removedAll { return }
         try killAll(path)
         for d in allDirectories(path) {
-            for group in files.leavesFirst(d) {
-                var removed = false
-                for _ in 0..<400 where !removed {
-                    removed = try files.removeDirectory(group)
-                    if !removed {
-                        // Something joined since killAll (or an exiting task is still attached).
-                        if !files.pids(group).isEmpty { try killAll(path) }
-                        sleepMillis(25)
-                    }
-                }
-                if !removed {
-                    throw .sys(SysError("rmdir", errno: EBUSY, detail: "\(group) (still has \(files.pids(group).count) processes after 10 s)"))
-                }
-            }
+            try files.removeLeavesFirst(d) { () throws(CgroupError) in try killAll(path) }
         }
     }
 }

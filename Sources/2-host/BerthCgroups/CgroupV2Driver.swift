@@ -234,16 +234,6 @@ public struct CgroupV2Driver: CgroupDriver {
         if !waitUnpopulated(d, millis: 10_000) {
             throw .sys(SysError("wait for populated 0 in", errno: EBUSY, detail: d + "/cgroup.events"))
         }
-        for group in files.leavesFirst(d) {
-            var removed = false
-            for _ in 0..<400 where !removed {
-                removed = try files.removeDirectory(group)
-                if !removed {
-                    if !files.pids(group).isEmpty { try killAll(path) }
-                    sleepMillis(25)
-                }
-            }
-            if !removed { throw .sys(SysError("rmdir", errno: EBUSY, detail: group)) }
-        }
+        try files.removeLeavesFirst(d) { () throws(CgroupError) in try killAll(path) }
     }
 }

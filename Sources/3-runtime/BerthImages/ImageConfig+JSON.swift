@@ -1,77 +1,44 @@
 import BerthJSON
 
 // The store's files (index.json, config blobs) with the keys JSONEncoder wrote for them before,
-// so a store written by an earlier Berth reads the same (`StoreCompatibilityTests`).
+// so a store written by an earlier Berth reads the same (`StoreCompatibilityTests`). Members in
+// the order they are written.
 
-extension ImageConfig: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(Env: try o.optional("Env"), Entrypoint: try o.optional("Entrypoint"), Cmd: try o.optional("Cmd"),
-                  WorkingDir: try o.optional("WorkingDir"), User: try o.optional("User"), StopSignal: try o.optional("StopSignal"),
-                  Labels: try o.optional("Labels"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("Env", Env); o.set("Entrypoint", Entrypoint); o.set("Cmd", Cmd); o.set("WorkingDir", WorkingDir)
-        o.set("User", User); o.set("StopSignal", StopSignal); o.set("Labels", Labels)
-        return o.value
-    }
+extension ImageConfig: JSONRecord {
+    public static let blank = ImageConfig()
+    public static let members: [JSONMember<ImageConfig>] = [
+        .optional("Env", \.Env), .optional("Entrypoint", \.Entrypoint), .optional("Cmd", \.Cmd),
+        .optional("WorkingDir", \.WorkingDir), .optional("User", \.User), .optional("StopSignal", \.StopSignal),
+        .optional("Labels", \.Labels),
+    ]
 }
 
-extension ImageConfigFile.RootFS: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(type: try o.required("type"), diff_ids: try o.required("diff_ids"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("type", type); o.set("diff_ids", diff_ids)
-        return o.value
-    }
+extension ImageConfigFile.RootFS: JSONRecord {
+    public static let blank = ImageConfigFile.RootFS(type: "", diff_ids: [])
+    public static let members: [JSONMember<ImageConfigFile.RootFS>] = [
+        .required("type", \.type), .required("diff_ids", \.diff_ids),
+    ]
 }
 
-extension ImageConfigFile: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(created: try o.required("created"), architecture: try o.required("architecture"), os: try o.required("os"),
-                  config: try o.required("config"), rootfs: try o.required("rootfs"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("created", created); o.set("architecture", architecture); o.set("os", os)
-        o.set("config", config); o.set("rootfs", rootfs)
-        return o.value
-    }
+extension ImageConfigFile: JSONRecord {
+    public static let blank = ImageConfigFile(created: "", architecture: "", os: "", config: .blank, rootfs: .blank)
+    public static let members: [JSONMember<ImageConfigFile>] = [
+        .required("created", \.created), .required("architecture", \.architecture), .required("os", \.os),
+        .required("config", \.config), .required("rootfs", \.rootfs),
+    ]
 }
 
-extension ImageRecord: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(name: try o.required("name"), tag: try o.required("tag"), id: try o.required("id"),
-                  layers: try o.required("layers"), size: try o.required("size"), created: try o.required("created"),
-                  digest: try o.optional("digest"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("name", name); o.set("tag", tag); o.set("id", id); o.set("layers", layers)
-        o.set("size", size); o.set("created", created); o.set("digest", digest)
-        return o.value
-    }
+extension ImageRecord: JSONRecord {
+    public static let blank = ImageRecord(name: "", tag: "", id: "", layers: [], size: 0, created: "")
+    public static let members: [JSONMember<ImageRecord>] = [
+        .required("name", \.name), .required("tag", \.tag), .required("id", \.id), .required("layers", \.layers),
+        .required("size", \.size), .required("created", \.created), .optional("digest", \.digest),
+    ]
 }
 
-extension StoreIndex: JSONReadable, JSONEncodable {
-    init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(schemaVersion: try o.required("schemaVersion"), images: try o.required("images"))
-    }
-
-    var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("schemaVersion", schemaVersion); o.set("images", images)
-        return o.value
-    }
+extension StoreIndex: JSONRecord {
+    static let blank = StoreIndex()
+    static let members: [JSONMember<StoreIndex>] = [
+        .required("schemaVersion", \.schemaVersion), .required("images", \.images),
+    ]
 }

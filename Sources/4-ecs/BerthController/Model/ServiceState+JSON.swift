@@ -2,185 +2,92 @@ import BerthJSON
 
 /// `ServiceState` as the agent persists it (`services/<cluster>@<name>.json`, member `state`):
 /// the keys are the property names, optionals left out when nil, as the synthesized Codable
-/// conformances wrote them, so state files of earlier versions read back unchanged.
+/// conformances wrote them, so state files of earlier versions read back unchanged. Members in
+/// the order they are written.
 extension ServiceStatus: JSONReadable, JSONEncodable {}
 extension DeploymentStatus: JSONReadable, JSONEncodable {}
 extension RolloutState: JSONReadable, JSONEncodable {}
 extension StopKind: JSONReadable, JSONEncodable {}
 
-extension ServiceState: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(
-            serviceName: try o.required("serviceName"), serviceArn: try o.required("serviceArn"),
-            clusterArn: try o.required("clusterArn"), status: try o.required("status"),
-            desiredCount: try o.required("desiredCount"), deploymentConfiguration: try o.required("deploymentConfiguration"),
-            healthCheckGracePeriodSeconds: try o.required("healthCheckGracePeriodSeconds"), createdAt: try o.required("createdAt"),
-            deployments: try o.required("deployments"), events: try o.required("events"),
-            runningCount: try o.required("runningCount"), pendingCount: try o.required("pendingCount"),
-            throttle: try o.required("throttle"), lastCompleted: try o.optional("lastCompleted"),
-            bookkeeping: try o.required("bookkeeping"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("serviceName", serviceName); o.set("serviceArn", serviceArn); o.set("clusterArn", clusterArn)
-        o.set("status", status); o.set("desiredCount", desiredCount); o.set("deploymentConfiguration", deploymentConfiguration)
-        o.set("healthCheckGracePeriodSeconds", healthCheckGracePeriodSeconds); o.set("createdAt", createdAt)
-        o.set("deployments", deployments); o.set("events", events); o.set("runningCount", runningCount)
-        o.set("pendingCount", pendingCount); o.set("throttle", throttle); o.set("lastCompleted", lastCompleted)
-        o.set("bookkeeping", bookkeeping)
-        return o.value
-    }
+extension ServiceState: JSONRecord {
+    public static let blank = ServiceState(serviceName: "", serviceArn: "", clusterArn: "", desiredCount: 0, createdAt: 0)
+    public static let members: [JSONMember<ServiceState>] = [
+        .required("serviceName", \.serviceName), .required("serviceArn", \.serviceArn), .required("clusterArn", \.clusterArn),
+        .required("status", \.status), .required("desiredCount", \.desiredCount),
+        .required("deploymentConfiguration", \.deploymentConfiguration),
+        .required("healthCheckGracePeriodSeconds", \.healthCheckGracePeriodSeconds), .required("createdAt", \.createdAt),
+        .required("deployments", \.deployments), .required("events", \.events), .required("runningCount", \.runningCount),
+        .required("pendingCount", \.pendingCount), .required("throttle", \.throttle), .optional("lastCompleted", \.lastCompleted),
+        .required("bookkeeping", \.bookkeeping),
+    ]
 }
 
-extension DeploymentRef: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(id: try o.required("id"), taskDefinition: try o.required("taskDefinition"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("id", id); o.set("taskDefinition", taskDefinition)
-        return o.value
-    }
+extension DeploymentRef: JSONRecord {
+    public static let blank = DeploymentRef(id: "", taskDefinition: "")
+    public static let members: [JSONMember<DeploymentRef>] = [.required("id", \.id), .required("taskDefinition", \.taskDefinition)]
 }
 
-extension Deployment: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(id: try o.required("id"), status: try o.required("status"), taskDefinition: try o.required("taskDefinition"),
-                  desiredCount: try o.required("desiredCount"), createdAt: try o.required("createdAt"),
-                  rolloutStateReason: try o.required("rolloutStateReason"), restoresDeploymentId: try o.optional("restoresDeploymentId"))
-        pendingCount = try o.required("pendingCount")
-        runningCount = try o.required("runningCount")
-        failedTasks = try o.required("failedTasks")
-        updatedAt = try o.required("updatedAt")
-        rolloutState = try o.required("rolloutState")
-        healthyTaskSeen = try o.required("healthyTaskSeen")
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("id", id); o.set("status", status); o.set("taskDefinition", taskDefinition); o.set("desiredCount", desiredCount)
-        o.set("pendingCount", pendingCount); o.set("runningCount", runningCount); o.set("failedTasks", failedTasks)
-        o.set("createdAt", createdAt); o.set("updatedAt", updatedAt); o.set("rolloutState", rolloutState)
-        o.set("rolloutStateReason", rolloutStateReason); o.set("healthyTaskSeen", healthyTaskSeen)
-        o.set("restoresDeploymentId", restoresDeploymentId)
-        return o.value
-    }
+extension Deployment: JSONRecord {
+    public static let blank = Deployment(id: "", status: .primary, taskDefinition: "", desiredCount: 0, createdAt: 0, rolloutStateReason: "")
+    public static let members: [JSONMember<Deployment>] = [
+        .required("id", \.id), .required("status", \.status), .required("taskDefinition", \.taskDefinition),
+        .required("desiredCount", \.desiredCount), .required("pendingCount", \.pendingCount),
+        .required("runningCount", \.runningCount), .required("failedTasks", \.failedTasks), .required("createdAt", \.createdAt),
+        .required("updatedAt", \.updatedAt), .required("rolloutState", \.rolloutState),
+        .required("rolloutStateReason", \.rolloutStateReason), .required("healthyTaskSeen", \.healthyTaskSeen),
+        .optional("restoresDeploymentId", \.restoresDeploymentId),
+    ]
 }
 
-extension DeploymentConfiguration: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(minimumHealthyPercent: try o.required("minimumHealthyPercent"), maximumPercent: try o.required("maximumPercent"),
-                  deploymentCircuitBreaker: try o.optional("deploymentCircuitBreaker"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("minimumHealthyPercent", minimumHealthyPercent); o.set("maximumPercent", maximumPercent)
-        o.set("deploymentCircuitBreaker", deploymentCircuitBreaker)
-        return o.value
-    }
+extension DeploymentConfiguration: JSONRecord {
+    public static let blank = DeploymentConfiguration()
+    public static let members: [JSONMember<DeploymentConfiguration>] = [
+        .required("minimumHealthyPercent", \.minimumHealthyPercent), .required("maximumPercent", \.maximumPercent),
+        .optional("deploymentCircuitBreaker", \.deploymentCircuitBreaker),
+    ]
 }
 
-extension CircuitBreakerConfiguration: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(enable: try o.required("enable"), rollback: try o.required("rollback"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("enable", enable); o.set("rollback", rollback)
-        return o.value
-    }
+extension CircuitBreakerConfiguration: JSONRecord {
+    public static let blank = CircuitBreakerConfiguration(enable: false, rollback: false)
+    public static let members: [JSONMember<CircuitBreakerConfiguration>] = [.required("enable", \.enable), .required("rollback", \.rollback)]
 }
 
-extension ServiceEvent: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(id: try o.required("id"), createdAt: try o.required("createdAt"), message: try o.required("message"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("id", id); o.set("createdAt", createdAt); o.set("message", message)
-        return o.value
-    }
+extension ServiceEvent: JSONRecord {
+    public static let blank = ServiceEvent(id: "", createdAt: 0, message: "")
+    public static let members: [JSONMember<ServiceEvent>] = [
+        .required("id", \.id), .required("createdAt", \.createdAt), .required("message", \.message),
+    ]
 }
 
-extension ThrottleState: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init()
-        consecutiveFailures = try o.required("consecutiveFailures")
-        nextLaunchAt = try o.optional("nextLaunchAt")
-        currentDelay = try o.required("currentDelay")
-        reason = try o.optional("reason")
-        eventEmittedAt = try o.optional("eventEmittedAt")
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("consecutiveFailures", consecutiveFailures); o.set("nextLaunchAt", nextLaunchAt)
-        o.set("currentDelay", currentDelay); o.set("reason", reason); o.set("eventEmittedAt", eventEmittedAt)
-        return o.value
-    }
+extension ThrottleState: JSONRecord {
+    public static let blank = ThrottleState()
+    public static let members: [JSONMember<ThrottleState>] = [
+        .required("consecutiveFailures", \.consecutiveFailures), .optional("nextLaunchAt", \.nextLaunchAt),
+        .required("currentDelay", \.currentDelay), .optional("reason", \.reason), .optional("eventEmittedAt", \.eventEmittedAt),
+    ]
 }
 
-extension Bookkeeping: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init()
-        tasks = try o.required("tasks")
-        launches = try o.required("launches")
-        steadyStateEventAt = try o.optional("steadyStateEventAt")
-        deadlockEventAt = try o.optional("deadlockEventAt")
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("tasks", tasks); o.set("launches", launches)
-        o.set("steadyStateEventAt", steadyStateEventAt); o.set("deadlockEventAt", deadlockEventAt)
-        return o.value
-    }
+extension Bookkeeping: JSONRecord {
+    public static let blank = Bookkeeping()
+    public static let members: [JSONMember<Bookkeeping>] = [
+        .required("tasks", \.tasks), .required("launches", \.launches),
+        .optional("steadyStateEventAt", \.steadyStateEventAt), .optional("deadlockEventAt", \.deadlockEventAt),
+    ]
 }
 
-extension TrackedTask: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(deploymentId: try o.required("deploymentId"), firstSeenAt: try o.required("firstSeenAt"))
-        wasHealthy = try o.required("wasHealthy")
-        stopKind = try o.optional("stopKind")
-        unhealthySince = try o.optional("unhealthySince")
-        stopOrderedAt = try o.optional("stopOrderedAt")
-        stopReason = try o.optional("stopReason")
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("deploymentId", deploymentId); o.set("wasHealthy", wasHealthy); o.set("stopKind", stopKind)
-        o.set("firstSeenAt", firstSeenAt); o.set("unhealthySince", unhealthySince)
-        o.set("stopOrderedAt", stopOrderedAt); o.set("stopReason", stopReason)
-        return o.value
-    }
+extension TrackedTask: JSONRecord {
+    public static let blank = TrackedTask(deploymentId: "", firstSeenAt: 0)
+    public static let members: [JSONMember<TrackedTask>] = [
+        .required("deploymentId", \.deploymentId), .required("wasHealthy", \.wasHealthy), .optional("stopKind", \.stopKind),
+        .required("firstSeenAt", \.firstSeenAt), .optional("unhealthySince", \.unhealthySince),
+        .optional("stopOrderedAt", \.stopOrderedAt), .optional("stopReason", \.stopReason),
+    ]
 }
 
-extension PendingLaunch: JSONReadable, JSONEncodable {
-    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
-        let o = try JSONObjectReader(json, path: path)
-        self.init(taskId: try o.required("taskId"), deploymentId: try o.required("deploymentId"),
-                  taskDefinition: try o.required("taskDefinition"), orderedAt: try o.required("orderedAt"))
-    }
-
-    public var jsonValue: JSONValue {
-        var o = ObjectWriter()
-        o.set("taskId", taskId); o.set("deploymentId", deploymentId); o.set("taskDefinition", taskDefinition)
-        o.set("orderedAt", orderedAt)
-        return o.value
-    }
+extension PendingLaunch: JSONRecord {
+    public static let blank = PendingLaunch(taskId: "", deploymentId: "", taskDefinition: "", orderedAt: 0)
+    public static let members: [JSONMember<PendingLaunch>] = [
+        .required("taskId", \.taskId), .required("deploymentId", \.deploymentId),
+        .required("taskDefinition", \.taskDefinition), .required("orderedAt", \.orderedAt),
+    ]
 }
