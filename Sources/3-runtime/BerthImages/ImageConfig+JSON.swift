@@ -35,8 +35,9 @@ extension ImageConfigFile.RootFS: JSONReadable, JSONEncodable {
 extension ImageConfigFile: JSONReadable, JSONEncodable {
     public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
         let o = try JSONObjectReader(json, path: path)
-        self.init(created: try o.required("created"), architecture: try o.required("architecture"), os: try o.required("os"),
-                  config: try o.required("config"), rootfs: try o.required("rootfs"))
+        // A registry's config may leave out `created` and `config` (an image with no settings).
+        self.init(created: try o.optional("created") ?? "", architecture: try o.required("architecture"), os: try o.required("os"),
+                  config: try o.optional("config") ?? ImageConfig(), rootfs: try o.required("rootfs"))
     }
 
     public var jsonValue: JSONValue {

@@ -11,6 +11,8 @@ struct ImageCommand: CLICommand {
                berth image import [options] [NAME[:TAG]] OCI_LAYOUT_DIR|IMAGE_ARCHIVE
                berth image ls [--output json] [--store DIR]
                berth image rm [--store DIR] NAME[:TAG]...
+               berth image pull [--platform P] [--quiet] REF      (berth image pull --help)
+               berth image login|logout [...] REGISTRY            (berth image login --help)
 
         import options (stored in the image config; a task's entryPoint/command override them):
           --env K=V            default environment variable (repeatable)
@@ -41,6 +43,9 @@ struct ImageCommand: CLICommand {
         case "import": return try importImage(rest)
         case "ls", "list": return try list(rest)
         case "rm", "remove": return try remove(rest)
+        case "pull": return try ImagePullCommand.run(rest)
+        case "login": return try ImageLoginCommand.login(rest)
+        case "logout": return try ImageLoginCommand.logout(rest)
         default: throw UsageError("unknown subcommand \(sub.debugDescription) (import, ls or rm)")
         }
     }
