@@ -3,7 +3,8 @@
 #   Scripts/setup.sh          runtime needs: busybox-static (the built-in image), iproute2
 #   Scripts/setup.sh --test   also what the tests and benchmarks use: crun and runc (reference
 #                             runtimes), qemu + Debian's cloud kernel (cgroup v2 VM test),
-#                             skopeo, umoci and docker-registry (image archives and registry tests),
+#                             skopeo, umoci, docker-registry, apache2-utils (htpasswd) and openssl
+#                             (image archives and registry tests),
 #                             awscli, boto3 and pytest from PyPI (API compatibility tests)
 set -euo pipefail
 
@@ -15,9 +16,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-pkgs=(busybox-static iproute2 procps file cpio ca-certificates)
+pkgs=(busybox-static iproute2 procps file cpio ca-certificates libssl-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry apache2-utils openssl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Test helper for the registry integration tests (RegistryPullTests.swift).
+"""Test helper (layer 1 holds /bin/busybox, so the image runs) for the registry integration tests (RegistryPullTests.swift).
 
   layout DIR            write an OCI image layout: tag `v1` (3 gzip layers, one a whiteout and one an
                         opaque directory), `multi` (an index for linux/amd64 and linux/arm64), `armonly`
@@ -7,9 +7,10 @@
   token PORT_FILE KEY CERT USER PASS
                         a Bearer token service on 127.0.0.1 (port written to PORT_FILE) issuing JWTs
                         (RS256, x5c) that docker-registry's token auth accepts; Basic USER:PASS required
-  proxy PORT_FILE TARGET_PORT CUT_AFTER
-                        a TCP proxy to 127.0.0.1:TARGET_PORT that cuts every blob response after
-                        CUT_AFTER body bytes the first time each blob is fetched (a dropped connection)
+  proxy PORT_FILE TARGET_PORT CUT_AFTER once|always
+                        a TCP proxy to 127.0.0.1:TARGET_PORT that cuts a blob response longer than
+                        CUT_AFTER bytes after CUT_AFTER body bytes (a dropped connection): the first time
+                        each blob is fetched, or every time
 """
 import base64, gzip, hashlib, http.server, io, json, os, socket, subprocess, sys, tarfile, threading, time, urllib.parse
 
@@ -25,7 +26,8 @@ def blob(dir, data):
 def layer(entries):
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
-        for name, content in entries:
+        for entry in entries:
+            name, content = entry[0], entry[1]
             info = tarfile.TarInfo(name)
             info.mtime = 0
             if content is None:
@@ -34,7 +36,7 @@ def layer(entries):
                 t.addfile(info)
             else:
                 info.size = len(content)
-                info.mode = 0o644
+                info.mode = entry[2] if len(entry) > 2 else 0o644
                 t.addfile(info, io.BytesIO(content))
     tar = raw.getvalue()
     return tar, gzip.compress(tar, mtime=0)
@@ -42,16 +44,18 @@ def layer(entries):
 
 def write_layout(dir):
     layers = [
-        layer([("etc", None), ("etc/hello", b"one\n"), ("etc/gone", b"bye\n"), ("data", None), ("data/a", b"a\n")]),
+        layer([("bin", None), ("bin/busybox", open("/bin/busybox", "rb").read(), 0o755), ("etc", None), ("etc/hello", b"one\n"),
+               ("etc/gone", b"bye\n"), ("data", None), ("data/a", b"a\n")]),
         layer([("etc", None), ("etc/.wh.gone", b""), ("etc/hello", b"two\n")]),
-        layer([("data", None), ("data/.wh..wh..opq", b""), ("data/b", b"b\n"), ("big", os.urandom(300000))]),
+        layer([("data", None), ("data/.wh..wh..opq", b""), ("data/b", b"b\n"), ("big", os.urandom(200000))]),
     ]
     descs = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(dir, gz), "size": len(gz)} for _, gz in layers]
     diff_ids = ["sha256:" + hashlib.sha256(tar).hexdigest() for tar, _ in layers]
 
     def image(arch):
         config = json.dumps({"created": "2026-01-01T00:00:00Z", "architecture": arch, "os": "linux",
-                             "config": {"Env": ["PATH=/bin", "GREETING=hi"], "Entrypoint": ["/bin/sh", "-c"], "Cmd": ["cat /etc/hello"],
+                             "config": {"Env": ["PATH=/bin", "GREETING=hi"], "Entrypoint": ["/bin/busybox", "sh", "-c"],
+                                        "Cmd": ["cat /etc/hello; test ! -e /etc/gone && echo gone-is-gone; echo data=$(ls); echo greeting=$GREETING; echo pwd=$(pwd); echo uid=$(id -u)"],
                                         "WorkingDir": "/data", "User": "1000:1000"},
                              "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
         manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -122,26 +126,10 @@ def token_server(port_file, key, cert, user, password):
     server.serve_forever()
 
 
-def proxy(port_file, target_port, cut_after):
+def proxy(port_file, target_port, cut_after, mode):
     cut_after = int(cut_after)
     seen = set()
     lock = threading.Lock()
-
-    def pump(src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def handle(client):
         upstream = socket.create_connection(("127.0.0.1", int(target_port)))
@@ -155,16 +143,11 @@ def proxy(port_file, target_port, cut_after):
         line = request.split(b"\r\n", 1)[0].decode()
         path = line.split(" ")[1]
         cut = False
-        if "/blobs/" in path and b"Range:" not in request and b"range:" not in request:
+        if "/blobs/" in path and (mode == "always" or b"\r\nrange:" not in request.lower()):
             with lock:
-                if path not in seen:
+                if mode == "always" or path not in seen:
                     seen.add(path)
                     cut = True
-        if not cut:
-            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
-            pump(upstream, client)
-            return
-        # Forward the header and CUT_AFTER bytes of the body, then drop the connection.
         response = b""
         while b"\r\n\r\n" not in response:
             data = upstream.recv(65536)
@@ -172,12 +155,25 @@ def proxy(port_file, target_port, cut_after):
                 break
             response += data
         head, _, body = response.partition(b"\r\n\r\n")
-        while len(body) < cut_after:
-            data = upstream.recv(65536)
-            if not data:
-                break
-            body += data
-        client.sendall(head + b"\r\n\r\n" + body[:cut_after])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        if cut and length > cut_after:
+            while len(body) < cut_after:
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                body += data
+            body = body[:cut_after]
+        else:
+            while len(body) < length:
+                data = upstream.recv(65536)
+                if not data:
+                    break
+                body += data
+        # One request per connection: the client sees the connection close after each response.
+        client.sendall(head + b"\r\n\r\n" + body)
         client.close()
         upstream.close()
 
@@ -200,6 +196,6 @@ if __name__ == "__main__":
     elif cmd == "token":
         token_server(*sys.argv[2:7])
     elif cmd == "proxy":
-        proxy(*sys.argv[2:5])
+        proxy(*sys.argv[2:6])
     else:
         sys.exit(__doc__)

@@ -69,7 +69,7 @@ public final class RegistryClient: @unchecked Sendable {
     /// A manifest or index by tag or digest: its bytes, media type and digest (computed here;
     /// when asked by digest, or with `expected`, it must match, as must the declared size).
     public func manifest(_ reference: String, expected: Descriptor? = nil) throws(PullError) -> (bytes: [UInt8], mediaType: String?, digest: String) {
-        let response = try get("/v2/\(name.repository)/manifests/\(reference)", accept: MediaType.manifestAccept, what: "manifest \(name.repository):\(reference)")
+        let response = try get("/v2/\(name.repository)/manifests/\(reference)", accept: MediaType.manifestAccept, what: "manifest \(name.repository)\(reference.hasPrefix("sha256:") ? "@" : ":")\(reference)")
         let bytes: [UInt8]
         do { bytes = try response.readAll(limit: Self.maxManifestBytes) } catch { throw Self.map(error, endpoint.host) }
         let digest = "sha256:" + SHA256.hex(bytes)
