@@ -166,6 +166,38 @@ final class TestClock: @unchecked Sendable {
         #expect(e?.message.contains("Content-Range") == true, "\(e?.message ?? "")")
     }
 
+    @Test func abandonedDownloadsAreRemovedAndLiveOnesKept() throws {
+        let dir = scratch.path + "/downloads"
+        try Files.makeDirectories(dir + "/999999999-1")   // no such process
+        try Files.makeDirectories(dir + "/\(getpid())-2")  // this one
+        RegistryPuller.removeAbandonedDownloads(dir)
+        #expect(try Files.list(dir) == ["\(getpid())-2"])
+    }
+
+    @Test func credentialsAreNotSentToAPlainHTTPTokenServiceOfAnHTTPSRegistry() throws {
+        let r = FakeRegistry()
+        r.auth = .bearer(user: "u", password: "p", expiresIn: nil)
+        r.addImage(tag: "v1", layers: [[("a", "1")]])
+        let name = RegistryName("reg.example.com/app")
+        let client = RegistryClient(name: name, endpoint: RegistryHosts().endpoint(for: name), transport: PlainRealm(r),
+                                    credential: RegistryCredential(username: "u", password: "p"))
+        try client.ping()
+        let e = #expect(throws: PullError.self) { _ = try client.manifest("v1") }
+        #expect(e?.kind == .unauthorized && e?.message.contains("plain HTTP") == true)
+        #expect(!r.requests.contains { $0.url.host == "auth.example.com" })
+    }
+
+    /// The fake registry, with its challenge's realm rewritten to http://.
+    struct PlainRealm: HTTPTransport {
+        let inner: FakeRegistry
+        init(_ inner: FakeRegistry) { self.inner = inner }
+        func send(_ request: ClientRequest) throws(HTTPFetchError) -> ClientResponse {
+            let r = try inner.send(request)
+            let headers = r.headers.map { h in (name: h.name, value: h.value.replacingOccurrences(of: "https://auth", with: "http://auth")) }
+            return ClientResponse(status: r.status, headers: headers, url: r.url, body: r.body)
+        }
+    }
+
     @Test func missingTagIsNotFound() throws {
         let r = FakeRegistry()
         let e = #expect(throws: PullError.self) { try pull(puller(r), "reg.example.com/app:nope") }

@@ -66,7 +66,7 @@ final class ClientConnection {
             }
             if tls == nil {
                 close(fd)
-                let message = String(cString: err)
+                let message = message(err)
                 throw HTTPFetchError(isTLS != 0 ? .tls : (message.contains("timed out") ? .timeout : .connect), message)
             }
         }
@@ -77,7 +77,7 @@ final class ClientConnection {
         if let tls {
             var err = [CChar](repeating: 0, count: 256)
             let rc = bytes.withUnsafeBytes { berth_tls_write_all(tls, $0.baseAddress, $0.count, Int32(readTimeout * 1000), &err, err.count) }
-            if rc != 0 { throw HTTPFetchError(.dropped, String(cString: err)) }
+            if rc != 0 { throw HTTPFetchError(.dropped, message(err)) }
             return
         }
         var offset = 0
@@ -149,7 +149,7 @@ final class ClientConnection {
                 var err = [CChar](repeating: 0, count: 256)
                 let n = chunk.withUnsafeMutableBytes { berth_tls_read(tls, $0.baseAddress, $0.count, &err, err.count) }
                 if n >= 0 { return Array(chunk[0..<n]) }
-                if n == -1 { throw HTTPFetchError(.dropped, "\(origin): \(String(cString: err))") }
+                if n == -1 { throw HTTPFetchError(.dropped, "\(origin): \(message(err))") }
             } else {
                 let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n >= 0 { return Array(chunk[0..<n]) }
@@ -161,4 +161,9 @@ final class ClientConnection {
             }
         }
     }
+}
+
+/// The NUL-terminated message a C function wrote into `buffer`.
+private func message(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -233,7 +233,16 @@ public final class RegistryClient: @unchecked Sendable {
         guard var url = HTTPURL(string: realm) else { throw PullError(.unauthorized, "\(endpoint.host): token realm \(realm.debugDescription) is not an http(s) URL") }
         url.target += (url.target.contains("?") ? "&" : "?") + HTTPURL.query(items)
         var request = ClientRequest(url: url)
-        if let credential { request.setHeader("Authorization", credential.basicAuthorization) }
+        if let credential {
+            // A password goes over plain HTTP only where the registry itself is plain HTTP (loopback or insecure) or to loopback.
+            lock.lock()
+            let registryPlain = base?.scheme == "http"
+            lock.unlock()
+            guard url.scheme == "https" || registryPlain || isLoopback(url.host) else {
+                throw PullError(.unauthorized, "\(endpoint.host): refusing to send credentials to the token service \(url.authority) over plain HTTP")
+            }
+            request.setHeader("Authorization", credential.basicAuthorization)
+        }
         let response: ClientResponse
         do { response = try transport.send(request) } catch { throw Self.map(error, url.authority, what: "token") }
         let body: [UInt8]

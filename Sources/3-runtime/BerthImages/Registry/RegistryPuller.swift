@@ -78,6 +78,7 @@ public struct RegistryPuller: ImagePulling {
             }
             guard Digest.sha256Hex(layer.digest) != nil else { throw PullError(.other, "layer digest \(layer.digest) is not sha256:<hex>") }
         }
+        Self.removeAbandonedDownloads(store.root + "/downloads")
         let downloads = store.root + "/downloads/\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do { try Files.makeDirectories(downloads, mode: 0o700) } catch { throw PullError(.other, "cannot create \(downloads): \(error)") }
         defer { try? Files.removeTree(downloads) }
@@ -116,6 +117,14 @@ public struct RegistryPuller: ImagePulling {
         return record
     }
 
+    /// Download directories (`PID-RANDOM`) of pulls whose process is gone (killed mid-pull).
+    static func removeAbandonedDownloads(_ dir: String) {
+        for name in (try? Files.list(dir)) ?? [] {
+            guard let pid = Int32(name.split(separator: "-").first ?? ""), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? Files.removeTree(dir + "/" + name) }
+        }
+    }
+
     /// The tag the store lists a pull under: the reference's own, or for a pull by digest alone
     /// `sha256-<first 12 hex digits>` (the store needs one; the record's digest is the full one).
     static func storeTag(_ raw: String, _ ref: ImageReference) -> String {
@@ -138,8 +147,7 @@ public struct RegistryPuller: ImagePulling {
             return found.credential
         }
         let files = [credentials.path] + credentialFiles
-        return CredentialFiles.find(endpoint.host, in: files) ?? (endpoint.mirrored ? nil : CredentialFiles.find(name.registry, in: files))
-            ?? CredentialFiles.find(name.registry, in: files)
+        return CredentialFiles.find(endpoint.host, in: files) ?? CredentialFiles.find(name.registry, in: files)
     }
 
     /// The image manifest for `platform`, through at most two levels of index.
