@@ -198,6 +198,17 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
+    @Test func layersThatDoNotFitBesideTheReserveAreNotDownloaded() throws {
+        let r = FakeRegistry()
+        let image = r.addImage(tag: "v1", layers: [[("a", "1")]])
+        var p = puller(r)
+        p.limits.minFreeSpace = .percent(100)
+        let e = #expect(throws: PullError.self) { try pull(p, "reg.example.com/app:v1") }
+        #expect(e?.message.contains("no room to download") == true, "\(e?.message ?? "")")
+        #expect(!r.requests.contains { $0.url.target.hasSuffix(image.layers[0].digest) })
+        try expectNothingListed()
+    }
+
     @Test func missingTagIsNotFound() throws {
         let r = FakeRegistry()
         let e = #expect(throws: PullError.self) { try pull(puller(r), "reg.example.com/app:nope") }

@@ -87,6 +87,13 @@ public struct RegistryPuller: ImagePulling {
             progress(PullProgress(digest: layer.digest, phase: .alreadyPresent, completedBytes: layer.size ?? 0, totalBytes: layer.size))
         }
         let needed = manifest.layers.indices.filter { present[$0] == nil }
+        // The compressed layers must fit beside the free-space reserve before any is fetched.
+        do {
+            let space = try ImportBudget(limits: ImportLimits(minFreeSpace: limits.minFreeSpace), store: downloads)
+            try space.consume(Int(needed.reduce(Int64(0)) { $0 + (manifest.layers[$1].size ?? 0) }))
+        } catch {
+            throw PullError(.other, "\(name)@\(manifestDigest): no room to download its layers: \(error)")
+        }
         try ParallelDownloads.run(needed.map { manifest.layers[$0] }, width: parallelDownloads) { layer, cancelled throws(PullError) in
             progress(PullProgress(digest: layer.digest, phase: .downloading, completedBytes: 0, totalBytes: layer.size))
             var last: Int64 = 0
