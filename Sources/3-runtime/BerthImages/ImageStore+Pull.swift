@@ -23,22 +23,47 @@ extension ImageStore {
         try Files.writeAtomically(diffIDDirectory + "/" + diffID.hexPart, Array("\(layer.digest) \(layer.size)\n".utf8))
     }
 
-    /// Under the store lock: unpack each downloaded layer (checked against its blob digest and
-    /// diff_id while unpacking), reuse the ones already present, and list the image with the
-    /// registry's config blob and the manifest digest. On failure nothing new stays in the store.
-    func commitPull(_ ref: ImageReference, layers: [PulledLayer], config: OCIImageConfig, configBytes: [UInt8], configDigest: String,
-                    manifestDigest: String, limits: ImportLimits, progress: @Sendable (PullProgress) -> Void) throws -> ImageRecord {
+    /// Unpack a downloaded, verified layer blob into `file`.layer (outside the store's lock, in the
+    /// pull's directory, which the store's garbage collection does not touch), through the same
+    /// unpacker as an import: safe paths, whiteouts, the blob digest and the diff_id checked while
+    /// unpacking, the free-space reserve kept.
+    func unpackPulled(_ file: String, _ layer: Descriptor, diffID: String, limits: ImportLimits, context: String) throws(PullError) -> UnpackedLayer {
+        let dir = file + ".layer"
+        let slash = file.lastIndex(of: "/")!
+        let archived = ArchiveLayer(path: String(file[file.index(after: slash)...]), mediaType: layer.mediaType, digest: layer.digest, diffID: diffID)
+        do {
+            let writer = try LayerWriter(root: dir, budget: try ImportBudget(limits: limits, store: root))
+            try Self.unpackLayer(DirectoryFiles(String(file[..<slash])), archived, writer)
+            try Sys.call("chmod", detail: dir) { chmod(dir, 0o755) }
+            return UnpackedLayer(dir: dir, digest: writer.digest, size: writer.size)
+        } catch {
+            try? Files.removeTree(dir)
+            if let e = error as? ImageError {
+                throw PullError(e.message.contains("does not match") ? .digestMismatch : .badLayer, "\(context): \(e.message)")
+            }
+            throw PullError(.other, "\(context): layer \(layer.digest): \(error)")
+        }
+    }
+
+    /// Under the store lock: move each unpacked layer into `layers/` (or drop it if the store has
+    /// it), reuse the ones already present, and list the image with the registry's config blob and
+    /// the manifest digest. On failure nothing new stays listed.
+    func commitPull(_ ref: ImageReference, layers: [PulledLayer], config: OCIImageConfig, configBytes: [UInt8],
+                    manifestDigest: String) throws -> ImageRecord {
         try withLock {
-            let budget = try ImportBudget(limits: limits, store: root)
             do {
+                try Files.makeDirectories(root + "/layers")
                 var digests: [String] = [], size: Int64 = 0
                 for layer in layers {
                     let done: (digest: String, size: Int64)
-                    if let file = layer.file {
-                        progress(PullProgress(digest: layer.descriptor.digest, phase: .extracting, totalBytes: layer.descriptor.size))
-                        let dir = String(file[..<file.lastIndex(of: "/")!]), base = String(file[file.index(after: file.lastIndex(of: "/")!)...])
-                        let archived = ArchiveLayer(path: base, mediaType: layer.descriptor.mediaType, digest: layer.descriptor.digest, diffID: layer.diffID)
-                        done = try importLayer(budget) { writer in try Self.unpackLayer(DirectoryFiles(dir), archived, writer) }
+                    if let u = layer.unpacked {
+                        let dest = layerPath(u.digest)
+                        if Files.exists(dest) {
+                            try Files.removeTree(u.dir)
+                        } else {
+                            try Sys.call("rename", detail: "\(u.dir) to \(dest)") { rename(u.dir, dest) }
+                        }
+                        done = (u.digest, u.size)
                         try rememberLayer(diffID: layer.diffID, done)
                     } else {
                         guard let present = presentLayer(diffID: layer.diffID) else {

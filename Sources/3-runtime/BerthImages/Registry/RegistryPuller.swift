@@ -94,29 +94,35 @@ public struct RegistryPuller: ImagePulling {
         } catch {
             throw PullError(.other, "\(name)@\(manifestDigest): no room to download its layers: \(error)")
         }
-        try ParallelDownloads.run(needed.map { manifest.layers[$0] }, width: parallelDownloads) { layer, cancelled throws(PullError) in
+        // Each worker downloads a layer, verifies it and unpacks it into the pull's directory (outside
+        // the store's lock, so downloads and unpacking overlap); the lock is taken only to commit.
+        let unpacked = UnpackedLayers()
+        try ParallelDownloads.run(needed.map { (manifest.layers[$0], diffIDs[$0]) }, width: parallelDownloads) { item, cancelled throws(PullError) in
+            let (layer, diffID) = item
             progress(PullProgress(digest: layer.digest, phase: .downloading, completedBytes: 0, totalBytes: layer.size))
+            let file = downloads + "/" + layer.digest.hexPart
             var last: Int64 = 0
-            try client.download(layer, to: downloads + "/" + layer.digest.hexPart, progress: { n in
+            try client.download(layer, to: file, progress: { n in
                 if n - last >= 1 << 18 || n == layer.size {
                     last = n
                     progress(PullProgress(digest: layer.digest, phase: .downloading, completedBytes: n, totalBytes: layer.size))
                 }
             }, cancelled: cancelled)
             progress(PullProgress(digest: layer.digest, phase: .verifying, completedBytes: layer.size ?? last, totalBytes: layer.size))
+            if cancelled() { throw PullError(.other, "cancelled") }
+            progress(PullProgress(digest: layer.digest, phase: .extracting, completedBytes: layer.size ?? last, totalBytes: layer.size))
+            unpacked.set(layer.digest, try store.unpackPulled(file, layer, diffID: diffID, limits: limits, context: "\(name)@\(manifestDigest)"))
+            unlink(file)
         }
         let layers = manifest.layers.enumerated().map { i, d in
-            PulledLayer(descriptor: d, diffID: diffIDs[i], file: present[i] == nil ? downloads + "/" + d.digest.hexPart : nil)
+            PulledLayer(descriptor: d, diffID: diffIDs[i], unpacked: unpacked.get(d.digest))
         }
         let storeRef = ImageReference(name: ref.name, tag: Self.storeTag(reference, ref))
         let record: ImageRecord
         do {
-            record = try store.commitPull(storeRef, layers: layers, config: config, configBytes: configBytes, configDigest: manifest.config.digest,
-                                          manifestDigest: manifestDigest, limits: limits, progress: progress)
+            record = try store.commitPull(storeRef, layers: layers, config: config, configBytes: configBytes, manifestDigest: manifestDigest)
         } catch let e as PullError {
             throw e
-        } catch let e as ImageError {
-            throw PullError(e.message.contains("does not match") ? .digestMismatch : .badLayer, "\(name)@\(manifestDigest): \(e.message)")
         } catch {
             throw PullError(.other, "\(name)@\(manifestDigest): \(error)")
         }
@@ -182,11 +188,26 @@ public struct RegistryPuller: ImagePulling {
     }
 }
 
-/// A layer of a pull: downloaded into `file`, or already in the store (file nil).
+/// A layer of a pull: unpacked into a directory of the pull, or already in the store (nil).
 struct PulledLayer {
     var descriptor: Descriptor
     var diffID: String
-    var file: String?
+    var unpacked: UnpackedLayer?
+}
+
+/// A layer tree unpacked outside the store, to be moved in under its digest.
+struct UnpackedLayer: Sendable {
+    var dir: String
+    var digest: String
+    var size: Int64
+}
+
+/// What the download workers unpacked, by blob digest.
+final class UnpackedLayers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var layers: [String: UnpackedLayer] = [:]
+    func set(_ digest: String, _ layer: UnpackedLayer) { lock.lock(); layers[digest] = layer; lock.unlock() }
+    func get(_ digest: String) -> UnpackedLayer? { lock.lock(); defer { lock.unlock() }; return layers[digest] }
 }
 
 private final class DownloadState: @unchecked Sendable {
