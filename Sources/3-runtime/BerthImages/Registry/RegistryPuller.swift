@@ -113,6 +113,7 @@ public struct RegistryPuller: ImagePulling {
             progress(PullProgress(digest: layer.digest, phase: .extracting, completedBytes: layer.size ?? last, totalBytes: layer.size))
             unpacked.set(layer.digest, try store.unpackPulled(file, layer, diffID: diffID, limits: limits, context: "\(name)@\(manifestDigest)"))
             unlink(file)
+            progress(PullProgress(digest: layer.digest, phase: .done, completedBytes: layer.size ?? last, totalBytes: layer.size))
         }
         let layers = manifest.layers.enumerated().map { i, d in
             PulledLayer(descriptor: d, diffID: diffIDs[i], unpacked: unpacked.get(d.digest))

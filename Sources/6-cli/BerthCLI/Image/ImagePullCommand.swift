@@ -92,6 +92,7 @@ final class PullDisplay: @unchecked Sendable {
         case .alreadyPresent: return "\(short): already present"
         case .verifying: return "\(short): downloaded \(formatSize(s.done)), verified"
         case .extracting: return "\(short): extracting"
+        case .done: return "\(short): done (\(formatSize(s.total ?? s.done)))"
         default: return "\(short): \(s.phase.rawValue)"
         }
     }
