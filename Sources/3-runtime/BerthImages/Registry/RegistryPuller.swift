@@ -243,7 +243,6 @@ enum ParallelDownloads {
                     }
                 }
             }
-            thread.stackSize = 1 << 20
             thread.start()
         }
         group.wait()
