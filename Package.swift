@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "BerthSys", dependencies: ["CBerth"], path: layer("1-base", "BerthSys")),
         // JSON: one value type, parser (positions, paths, exact numbers) and writer; no Foundation.
         .target(name: "BerthJSON", path: layer("1-base", "BerthJSON")),
+        // Debian's libzstd and zlib as system libraries (zstd layers, gzip when saving), xattr calls.
+        .systemLibrary(name: "CCompress", path: layer("1-base", "CCompress")),
 
         // 2-host
         // cgroup v1 and v2 drivers behind one interface.
@@ -49,8 +51,8 @@ let package = Package(
         // The container runtime (bundles, exec, monitor client, state, network namespaces).
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
                 path: layer("3-runtime", "BerthRuntime")),
-        // Images: content-addressed store, layers (tar, gzip), OCI layouts, import limits, registry pulls.
-        .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth"], path: layer("3-runtime", "BerthImages")),
+        // Images: content-addressed store, layers (tar, gzip, zstd), OCI layouts and archives, import limits, registry pulls.
+        .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth", "CCompress"], path: layer("3-runtime", "BerthImages")),
 
         // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.
@@ -113,21 +115,21 @@ let package = Package(
         ),
 
         // Tests, one target per module, plus helpers they share.
-        .target(name: "BerthTestSupport", dependencies: ["BerthSys"], path: "Tests/BerthTestSupport"),
+        .target(name: "BerthTestSupport", dependencies: ["BerthImages", "BerthSys"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
-        .testTarget(name: "BerthImagesTests", dependencies: ["BerthHTTP", "BerthImages", "BerthSys", "BerthTestSupport"]),
+        .testTarget(name: "BerthImagesTests", dependencies: ["BerthHTTP", "BerthImages", "BerthJSON", "BerthSys", "BerthTestSupport", "CBerth"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthImages", "BerthRuntime", "BerthSys", "BerthTasks"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthCgroups", "BerthImages", "BerthInit", "BerthRuntime", "BerthSys", "BerthTestSupport", "CBerth"],
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"],
                     exclude: ["Registry/registry_helper.py"]),
     ]
 )

@@ -1,78 +1,108 @@
 #!/usr/bin/env bash
-# Pull-and-unpack time of `berth image pull` against `skopeo copy docker://... oci:...` followed by
-# `umoci unpack`, from Debian's docker-registry on loopback, on the same image: LAYERS layers of
-# MB megabytes each of random data (gzip'd by umoci), plus a second image sharing all but one
-# layer (berth's second pull should cost about that one layer).
-#   Scripts/bench-image-pull.sh [-n RUNS] [--layers N] [--mb MB] [--no-build]
-# Release build; runs alternate berth, skopeo+umoci, so drift in host load hits both alike; each
-# run starts from an empty store / empty directories. Reports medians and the paired median
-# ratio berth / (skopeo+umoci).
+# Pull-and-unpack speed: `berth image pull` against `skopeo copy docker://... oci:...` followed by
+# `umoci unpack`, from the same loopback registry (Debian's docker-registry, plain HTTP), alternating
+# berth, skopeo+umoci, berth, ... with a fresh store / layout each time so every run downloads and
+# unpacks everything. Then the incremental case: an image that shares all but its last layer with
+# one already in the store, pulled by berth (time proportional to that one layer?).
+#
+# The test image is made here with umoci: a busybox layer and 5 layers of ~45 MB each (30 MB that
+# does not compress and 15 MB of text in 300 files), ~230 MB in all, pushed with skopeo.
+#
+# Usage (root): Scripts/bench-image-pull.sh [-n RUNS] [--no-build]   (default 5 runs each)
+# Prints each run, the medians, the median of the paired ratios berth/(skopeo+umoci) and the
+# incremental figures. Everything lives in a temp directory removed at the end.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export PATH="/opt/swift/usr/bin:$PATH"
-
-runs=5 layers=5 mb=40 build=1
+runs=5
+build=1
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) runs="$2"; shift 2 ;;
-        --layers) layers="$2"; shift 2 ;;
-        --mb) mb="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
-        *) echo "usage: $0 [-n RUNS] [--layers N] [--mb MB] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: $0 [-n RUNS] [--no-build]" >&2; exit 2 ;;
     esac
 done
-[ "$(id -u)" = 0 ] || { echo "bench-image-pull: run as root" >&2; exit 1; }
-for tool in docker-registry skopeo umoci python3; do
-    command -v "$tool" >/dev/null || { echo "bench-image-pull: $tool is missing: Scripts/setup.sh --test installs it" >&2; exit 1; }
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+[ "$(id -u)" = 0 ] || { echo "bench-image-pull: must run as root" >&2; exit 1; }
+for t in docker-registry skopeo umoci busybox; do
+    command -v "$t" >/dev/null || { echo "bench-image-pull: $t missing (Scripts/setup.sh --test installs it)" >&2; exit 1; }
 done
-[ "$build" = 1 ] && swift build -c release --product berth >/dev/null
-berth="${BERTH_BIN:-$(swift build -c release --show-bin-path)/berth}"
+export PATH="/opt/swift/usr/bin:$PATH"
+if [ "$build" = 1 ]; then (cd "$repo" && swift build -c release --product berth >/dev/null); fi
+berth="${BERTH_BIN:-$(cd "$repo" && swift build -c release --show-bin-path)/berth}"
 
-work=$(mktemp -d /tmp/berth-bench-pull.XXXXXX)
-registry_pid=
+work="$(mktemp -d /tmp/berth-pull-bench-XXXXXX)"
+registry_pid=""
 cleanup() {
-    [ -n "$registry_pid" ] && kill -9 "$registry_pid" 2>/dev/null || true
-    rm -rf "$work"
+    if [ -n "$registry_pid" ]; then kill -9 "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null; fi || true
+    rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
-# The image: LAYERS layers of random files; `second` = the same plus one more small layer.
-cd "$work"
-umoci init --layout lay >/dev/null
-umoci new --image lay:first
-for i in $(seq "$layers"); do
-    umoci unpack --image lay:first b >/dev/null
-    head -c $((mb * 1000000)) /dev/urandom > "b/rootfs/file$i"
-    umoci repack --image lay:first b && rm -rf b
-done
-umoci unpack --image lay:first b >/dev/null && head -c 1000000 /dev/urandom > b/rootfs/extra
-umoci repack --image lay:second b && rm -rf b
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$work" "$port" > registry.yml
-docker-registry serve registry.yml >registry.log 2>&1 &
+# --- a registry on a free loopback port -----------------------------------------------------------
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+cat > "$work/registry.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $work/registry}}
+http: {addr: 127.0.0.1:$port}
+EOF
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-for tag in first second; do skopeo copy -q --dest-tls-verify=false oci:lay:$tag docker://127.0.0.1:$port/bench/app:$tag; done
-image=127.0.0.1:$port/bench/app
-pull() { "$berth" image pull -q --store "$work/store" --auth-file "$work/auth.json" --registries "$work/none.json" "$@" >/dev/null; }
-now() { date +%s.%N; }
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+reg="127.0.0.1:$port"
 
-b=() s=() second=()
+# --- the test image ---------------------------------------------------------------------------------
+layout="$work/layout"
+umoci init --layout "$layout"
+umoci new --image "$layout:bench"
+umoci unpack --image "$layout:bench" "$work/bundle" >/dev/null
+root="$work/bundle/rootfs"
+mkdir -p "$root/bin"
+cp "$(command -v busybox)" "$root/bin/busybox"
+for a in sh ls cat true; do ln -sf busybox "$root/bin/$a"; done
+umoci repack --refresh-bundle --image "$layout:bench" "$work/bundle"
+add_layer() {  # add_layer N MB_RANDOM
+    local d="$root/data$1"
+    mkdir -p "$d/text"
+    head -c "${2}M" /dev/urandom > "$d/random.bin"
+    for f in $(seq 300); do head -c 38400 /dev/urandom | base64 -w 76 > "$d/text/f$f.txt"; done
+    umoci repack --refresh-bundle --image "$layout:bench" "$work/bundle"
+}
+for i in 1 2 3 4 5; do add_layer "$i" 30; done
+umoci config --image "$layout:bench" --config.cmd /bin/sh
+skopeo copy -q --dest-tls-verify=false "oci:$layout:bench" "docker://$reg/bench:v1"
+add_layer 6 20
+skopeo copy -q --dest-tls-verify=false "oci:$layout:bench" "docker://$reg/bench:v2"
+size_mb=$(du -sm "$root" | cut -f1)
+echo "image: $reg/bench:v1, $(skopeo inspect --tls-verify=false "docker://$reg/bench:v1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["Layers"]))') layers, v2 adds one of ~35 MB; unpacked v2 ${size_mb} MB"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+berth_pull() {  # berth_pull STORE REF
+    "$berth" image pull --quiet --store "$1" "$2" >/dev/null
+}
+skopeo_pull() {  # skopeo_pull DIR REF
+    skopeo copy -q --src-tls-verify=false "docker://$2" "oci:$1/layout:img" >/dev/null
+    umoci unpack --image "$1/layout:img" "$1/bundle" >/dev/null
+}
+
+b_times=(); s_times=(); ratios=()
 for r in $(seq "$runs"); do
-    rm -rf store o u
-    t0=$(now); pull "$image:first"; t1=$(now)
-    pull "$image:second"; t2=$(now)
-    skopeo copy -q --src-tls-verify=false "docker://$image:first" oci:o:first && umoci unpack --image o:first u >/dev/null; t3=$(now)
-    b+=("$(echo "$t1 - $t0" | bc)") second+=("$(echo "$t2 - $t1" | bc)") s+=("$(echo "$t3 - $t2" | bc)")
-    echo "run $r: berth ${b[-1]} s (second image ${second[-1]} s), skopeo+umoci ${s[-1]} s"
+    sync; t0=$(now_ms); berth_pull "$work/store-$r" "$reg/bench:v1"; t1=$(now_ms)
+    b=$((t1 - t0))
+    mkdir -p "$work/skopeo-$r"
+    sync; t0=$(now_ms); skopeo_pull "$work/skopeo-$r" "$reg/bench:v1"; t1=$(now_ms)
+    s=$((t1 - t0))
+    b_times+=("$b"); s_times+=("$s"); ratios+=("$(python3 -c "print(round($b/$s, 3))")")
+    echo "run $r: berth ${b} ms, skopeo+umoci ${s} ms, ratio ${ratios[-1]}"
+    # the incremental pull, into the store that now holds v1
+    t0=$(now_ms); berth_pull "$work/store-$r" "$reg/bench:v2"; t1=$(now_ms)
+    inc+=("$((t1 - t0))")
+    echo "run $r: berth pull of v2 over v1 (one new layer): $((t1 - t0)) ms"
+    rm -rf --one-file-system "$work/store-$r" "$work/skopeo-$r"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-ratios=()
-for i in "${!b[@]}"; do ratios+=("$(echo "${b[$i]} / ${s[$i]}" | bc -l)"); done
-size=$(du -sh "$work/data" | cut -f1)
-echo "image: $layers layers x $mb MB random (registry holds $size)"
-printf 'berth pull+unpack       median %.2f s\n' "$(median "${b[@]}")"
-printf 'skopeo copy + umoci     median %.2f s\n' "$(median "${s[@]}")"
-printf 'berth / skopeo+umoci    median %.2f\n' "$(median "${ratios[@]}")"
-printf 'berth second image (1 new 1 MB layer)  median %.2f s\n' "$(median "${second[@]}")"
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+mb=$(median "${b_times[@]}"); ms=$(median "${s_times[@]}"); mr=$(median "${ratios[@]}"); mi=$(median "${inc[@]}")
+echo "median: berth ${mb} ms, skopeo+umoci ${ms} ms; median paired ratio ${mr} (goal <= 0.7)"
+echo "incremental: v2 over v1 ${mi} ms = $(python3 -c "print(round($mi/$mb, 3))") of a full pull (the new layer is ~$(python3 -c "print(round(35/$size_mb, 3))") of the image)"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"

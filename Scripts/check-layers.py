@@ -14,11 +14,11 @@ package = open(os.path.join(root, "Package.swift")).read()
 
 # .target(name: "X", dependencies: [...], path: layer("3-runtime", "X")) and executable targets.
 targets = {}
-for m in re.finditer(r'\.(?:target|executableTarget)\(\s*name: "([^"]+)"', package):
+for m in re.finditer(r'\.(?:target|executableTarget|systemLibrary)\(\s*name: "([^"]+)"', package):
     name = m.group(1)
     # the target's text runs to the next target declaration
     rest = package[m.end():]
-    nxt = re.search(r'\.(?:target|executableTarget|testTarget)\(', rest)
+    nxt = re.search(r'\.(?:target|executableTarget|testTarget|systemLibrary)\(', rest)
     body = rest[: nxt.start()] if nxt else rest
     deps = re.search(r'dependencies: \[(.*?)\]', body, re.S)
     path = re.search(r'path: (?:layer\("([^"]+)", "([^"]+)"\)|"([^"]+)")', body)

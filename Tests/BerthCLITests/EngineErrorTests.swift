@@ -14,6 +14,11 @@ import Testing
         let image = HostEngineAdapter.engineError(TranslationError("containerDefinitions[0].image", "image nope:1 is not in the store", kind: .image))
         #expect(image.kind == .imageNotFound)
         #expect(image.message == "CannotPullContainerError: image nope:1 is not in the store (containerDefinitions[0].image)")
+        // The store's messages already name ECS's error: not twice.
+        let store = HostEngineAdapter.engineError(TranslationError("containerDefinitions[0].image", "CannotPullContainerError: image \"x:1\" not found", kind: .image))
+        #expect(store.message == "CannotPullContainerError: image \"x:1\" not found (containerDefinitions[0].image)")
+        let pull = HostEngineAdapter.engineError(PullError(.unauthorized, "pull access denied for x"))
+        #expect(pull.kind == .imageNotFound && pull.message == "CannotPullContainerError: pull access denied for x")
         let netns = HostEngineAdapter.engineError(TranslationError("networkMode", "ResourceInitializationError: failed", kind: .resourceInitialization))
         #expect(netns.kind == .resourceInitialization && netns.message == "ResourceInitializationError: failed (networkMode)")
         let unknown = HostEngineAdapter.engineError(TranslationError("arn:task", "unknown task", kind: .notFound))

@@ -159,6 +159,28 @@ import Testing
         try h.expectCleanedUp(r.taskId)
     }
 
+    @Test func pullPolicies() throws {
+        let h = try TaskHarness()
+        let file = try h.write("""
+            {"family": "pulls", "containerDefinitions": [{"name": "a", "image": "busybox:latest", "memory": 64, "command": ["true"]}]}
+            """)
+        // Unknown values are refused by name; without a registry client, always and once cannot be honoured.
+        let bad = try h.run(file, extra: ["--pull", "sometimes"])
+        #expect(bad.status == 2 && bad.stderr.contains("option --pull: unknown image pull behavior \"sometimes\""), "\(bad.stderr)")
+        let always = try h.run(file, extra: ["--pull", "always"])
+        #expect(always.status == 2 && always.stderr.contains("option --pull always: this berth has no registry client"), "\(always.stderr)")
+        // The cached image runs under the policies that allow it (Docker's missing included), with no pull.
+        for policy in ["default", "prefer-cached", "missing", "never"] {
+            let r = try h.run(file, extra: ["--pull", policy])
+            #expect(r.status == 0 && !r.stderr.contains("pulling"), "\(policy): \(r.stderr)")
+            try h.expectCleanedUp(r.taskId)
+        }
+        let missing = try h.run(try h.write("""
+            {"family": "pulls", "containerDefinitions": [{"name": "a", "image": "nginx:1.27", "memory": 64}]}
+            """), extra: ["--pull", "never"])
+        #expect(missing.status == 1 && missing.stderr.contains("CannotPullContainerError: image \"nginx:1.27\" not found"), "\(missing.stderr)")
+    }
+
     @Test func pidModeTaskSharesOneProcessNamespace() throws {
         let h = try TaskHarness()
         let r = try h.run(try h.write("""

@@ -27,6 +27,8 @@ struct ArchiveLayer {
     var mediaType: String?
     var digest: String?
     var diffID: String?
+    /// The blob's size as its descriptor declares it (OCI layouts); nil when the archive names none.
+    var size: Int64? = nil
 }
 
 /// What a source that is not a directory tree turns out to be, from its content.

@@ -193,3 +193,27 @@ final class HashingSource: ByteSource {
         return bytes
     }
 }
+
+/// Passes a blob through, refusing more bytes than its descriptor declares (stopped at the first
+/// byte over, before it is decompressed) and, at its end, fewer.
+final class SizeCheckedSource: ByteSource {
+    let inner: ByteSource
+    let declared: Int64?
+    private(set) var count: Int64 = 0
+
+    init(_ inner: ByteSource, declared: Int64?) {
+        self.inner = inner
+        self.declared = declared
+    }
+
+    func read(_ n: Int) throws -> [UInt8] {
+        guard let declared else { return try inner.read(n) }
+        let bytes = try inner.read(Int(min(Int64(n), max(0, declared - count) + 1)))
+        count += Int64(bytes.count)
+        if count > declared { throw ImageError("blob is longer than the \(declared) bytes its descriptor declares") }
+        if bytes.isEmpty, count < declared {
+            throw ImageError("blob is shorter (\(count) bytes) than the \(declared) bytes its descriptor declares")
+        }
+        return bytes
+    }
+}

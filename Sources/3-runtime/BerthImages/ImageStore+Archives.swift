@@ -7,20 +7,22 @@ import Glibc
 /// told apart from root filesystem tars by their content, and imported with every digest they
 /// name verified.
 extension ImageStore {
-    /// A tar file: a root filesystem, a docker-archive or an oci-archive, plain or gzip-compressed.
-    /// A pipe or a gzip'd file is unpacked as a root filesystem in one pass, unless an archive's
+    /// A tar file: a root filesystem, a docker-archive or an oci-archive, plain or gzip- or
+    /// zstd-compressed (recognised by magic bytes). A pipe or a compressed file is unpacked as a root filesystem in one pass, unless an archive's
     /// top-level file shows up: then a gzip'd file is decompressed and read as an archive (an
     /// archive is read in place, so it cannot come from a pipe).
     func importFile(_ ref: ImageReference?, _ source: String, _ config: ImageConfig, _ budget: ImportBudget) throws -> [Imported] {
         var st = stat()
         try Sys.call("stat", detail: source) { stat(source, &st) }
         let regular = (st.st_mode & S_IFMT) == S_IFREG
-        guard regular, try Self.magic(source) != [0x1f, 0x8b] else {
+        guard regular, Self.compression(of: try Self.magic(source)) == .none else {
+            // Without a name only an archive can be imported: decompress and read it as one.
+            if ref == nil, regular { return try withTemporaryTar(decompressing: source, budget) { try importTar($0, ref, config, budget) } }
             do {
                 return [try importRootfs(ref, source, config, budget, stopAt: ImageSourceKind.archiveMarkers)]
             } catch is TarImporter.MarkerFound {
                 guard regular else { throw ImageError("\(source) is an image archive: give it as a file, not a pipe (it is read in place)") }
-                return try withTemporaryTar(gunzipping: source, budget) { try importTar($0, ref, config, budget) }
+                return try withTemporaryTar(decompressing: source, budget) { try importTar($0, ref, config, budget) }
             }
         }
         return try importTar(source, ref, config, budget)
@@ -77,26 +79,40 @@ extension ImageStore {
         return chosen
     }
 
-    /// One layer, checked while it is unpacked against the blob digest and the uncompressed
-    /// digest (diff_id) the archive names; gzip is recognised by media type or, without one, by content.
+    /// One layer, checked while it is unpacked against the blob digest, the size its descriptor
+    /// declares (a longer blob is stopped there, a shorter one refused) and the uncompressed digest
+    /// (diff_id) the archive names; gzip and zstd are recognised by media type or, without one, by
+    /// content. Every error names the archive, the layer and (from the unpacker) the entry.
     static func unpackLayer(_ files: ImageFiles, _ layer: ArchiveLayer, _ writer: LayerWriter) throws {
         let what = "\(files.name): layer \(layer.digest ?? layer.path)"
-        let compression = try layer.mediaType.map { type in
-            guard let c = MediaType.layerCompression(type) else { throw ImageError("\(what): unsupported media type \(type) (tar and tar+gzip are)") }
-            return c
-        } ?? compression(of: try files.open(layer.path).read(4))
-        guard compression != .zstd else { throw ImageError("\(what): unsupported compression zstd (tar and tar+gzip are)") }
-        let blob = HashingSource(try files.open(layer.path))
-        let tar = compression == .gzip ? HashingSource(GzipSource(blob)) : blob
-        try TarImporter.unpack(tar, into: writer, whiteouts: true)
-        try blob.skip(Int64.max)
-        // Copies: finalizing one must not touch the other (an uncompressed layer's two are one object).
-        var blobHash = blob.hash, tarHash = tar.hash
-        if let digest = layer.digest, "sha256:" + blobHash.hexDigest() != digest {
-            throw ImageError("\(what): content does not match its digest \(digest) (corrupt blob)")
+        do {
+            let compression = try layer.mediaType.map { type in
+                guard let c = MediaType.layerCompression(type) else { throw ImageError("unsupported media type \(type) (tar, tar+gzip and tar+zstd are)") }
+                return c
+            } ?? compression(of: try files.open(layer.path).read(4))
+            let blob = HashingSource(SizeCheckedSource(try files.open(layer.path), declared: layer.size))
+            let tar = HashingSource(try decompressor(compression, blob))
+            try TarImporter.unpack(tar, into: writer, whiteouts: true)
+            try blob.skip(Int64.max)
+            if let digest = layer.digest, "sha256:" + blob.hash.hexDigest() != digest {
+                throw ImageError("content does not match its digest \(digest) (corrupt blob)")
+            }
+            if let diffID = layer.diffID, "sha256:" + tar.hash.hexDigest() != diffID {
+                throw ImageError("uncompressed content does not match its diff_id \(diffID) (corrupt layer)")
+            }
+        } catch let error as ImageError {
+            throw ImageError("\(what): \(error.message)")
+        } catch let error as SysError {
+            throw ImageError("\(what): \(error)")
         }
-        if let diffID = layer.diffID, "sha256:" + tarHash.hexDigest() != diffID {
-            throw ImageError("\(what): uncompressed content does not match its diff_id \(diffID) (corrupt layer)")
+    }
+
+    /// The source decompressed as `compression` says.
+    static func decompressor(_ compression: MediaType.Compression, _ source: ByteSource) throws -> ByteSource {
+        switch compression {
+        case .gzip: GzipSource(source)
+        case .zstd: try ZstdSource(source)
+        case .none: source
         }
     }
 
@@ -109,13 +125,13 @@ extension ImageStore {
     static func magic(_ path: String) throws -> [UInt8] {
         let fd = try FileDescriptor.open(path, O_RDONLY | O_CLOEXEC)
         defer { fd.close() }
-        return try BufferedInput(fd: fd).peek(2)
+        return try BufferedInput(fd: fd).peek(4)
     }
 
     /// `source` decompressed into a temporary file in the store (removed afterwards, or by the next
     /// import if this one is killed), charged against the free-space reserve and at most twice
     /// --max-image-size (tar headers and padding around the content).
-    func withTemporaryTar<T>(gunzipping source: String, _ budget: ImportBudget, _ body: (String) throws -> T) throws -> T {
+    func withTemporaryTar<T>(decompressing source: String, _ budget: ImportBudget, _ body: (String) throws -> T) throws -> T {
         try Files.makeDirectories(root + "/layers")
         let tmp = root + "/layers/" + Self.importPrefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tar"
         defer { unlink(tmp) }
@@ -126,7 +142,8 @@ extension ImageStore {
         defer { input.close() }
         let out = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o600)
         defer { out.close() }
-        let gz = GzipSource(BufferedInput(fd: input))
+        let file = BufferedInput(fd: input)
+        let gz = try Self.decompressor(Self.compression(of: try file.peek(4)), file)
         while true {
             let chunk = try gz.read(1 << 17)
             if chunk.isEmpty { break }

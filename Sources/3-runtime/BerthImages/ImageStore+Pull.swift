@@ -30,7 +30,8 @@ extension ImageStore {
     func unpackPulled(_ file: String, _ layer: Descriptor, diffID: String, limits: ImportLimits, context: String) throws(PullError) -> UnpackedLayer {
         let dir = file + ".layer"
         let slash = file.lastIndex(of: "/")!
-        let archived = ArchiveLayer(path: String(file[file.index(after: slash)...]), mediaType: layer.mediaType, digest: layer.digest, diffID: diffID)
+        let archived = ArchiveLayer(path: String(file[file.index(after: slash)...]), mediaType: layer.mediaType, digest: layer.digest, diffID: diffID,
+                                    size: layer.size)
         do {
             let writer = try LayerWriter(root: dir, budget: try ImportBudget(limits: limits, store: root))
             try Self.unpackLayer(DirectoryFiles(String(file[..<slash])), archived, writer)

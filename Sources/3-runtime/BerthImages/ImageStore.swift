@@ -43,8 +43,13 @@ public struct ImageStore: Sendable {
         guard let record = found else {
             throw ImageError("CannotPullContainerError: image \(ref.description.debugDescription) not found in the local image store \(root); import it with `berth image import \(ref) DIR|TARBALL`")
         }
+        return (record, try config(of: record))
+    }
+
+    /// The image config of a record (one from `list`, `resolve` or a pull).
+    public func config(of record: ImageRecord) throws -> ImageConfigFile {
         let path = blobPath(record.id)
-        return (record, try ImageConfigFile.read(json: try Files.readBytes(path), file: path, problem: "corrupt image config"))
+        return try ImageConfigFile.read(json: try Files.readBytes(path), file: path, problem: "corrupt image config")
     }
 
     /// Layer directories, top first (overlayfs `lowerdir` order).

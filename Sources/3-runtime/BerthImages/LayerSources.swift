@@ -4,7 +4,7 @@ import CBerth
 import Glibc
 #endif
 
-/// Feeds a tar archive's entries (plain or gzip-compressed) into a LayerWriter, each admitted by
+/// Feeds a tar archive's entries (plain, gzip- or zstd-compressed) into a LayerWriter, each admitted by
 /// the import's budget first. Device nodes and FIFOs are made as containerd makes them; OCI
 /// whiteouts are skipped in a single-layer import; other entry types are skipped with a warning.
 enum TarImporter {
@@ -14,8 +14,7 @@ enum TarImporter {
     /// unpacking stops with `MarkerFound` at the first.
     static func unpack(_ fd: FileDescriptor, into writer: LayerWriter, whiteouts: Bool = false, stopAt markers: Set<String> = []) throws {
         let file = BufferedInput(fd: fd)
-        let magic = try file.peek(2)
-        let source: ByteSource = magic == [0x1f, 0x8b] ? GzipSource(file) : file
+        let source = try ImageStore.decompressor(ImageStore.compression(of: try file.peek(4)), file)
         try unpack(source, into: writer, whiteouts: whiteouts, stopAt: markers)
     }
 
@@ -23,7 +22,7 @@ enum TarImporter {
 
     static func unpack(_ source: ByteSource, into writer: LayerWriter, whiteouts: Bool, stopAt markers: Set<String> = []) throws {
         var reader = TarReader(source)
-        var dirs: [LayerEntry] = []
+        var dirs = PendingDirectories()
         while let h = try reader.next() {
             guard let path = try LayerEntry.normalize(h.path) else {
                 try reader.readData(h.size) { _ in }
@@ -32,12 +31,13 @@ enum TarImporter {
             if !markers.isEmpty, markers.contains(String(path.split(separator: "/")[0])) { throw MarkerFound() }
             try writer.budget.admit(path)
             let base = path.split(separator: "/").last.map(String.init) ?? path
-            var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size)
+            var entry = LayerEntry(path: path, kind: .file, mode: h.mode, uid: h.uid, gid: h.gid, size: h.size, xattrs: h.xattrs)
+            if h.kind != "5" { dirs.remove(path) }  // last wins: a replaced directory gets no mode at the end
             switch h.kind {
             case "0", "7":
                 if base.hasPrefix(".wh.") {
                     try reader.readData(h.size) { _ in }
-                    if whiteouts { try addWhiteout(path, base, writer) }
+                    if whiteouts, let hidden = try addWhiteout(path, base, writer) { dirs.remove(hidden) }
                     continue
                 }
                 try writer.add(entry) { write in try reader.readData(h.size) { try write($0) } }
@@ -45,7 +45,7 @@ enum TarImporter {
             case "5":
                 entry.kind = .directory
                 entry.mode |= 0o700  // writable by owner while unpacking; real mode set at the end
-                dirs.append(LayerEntry(path: path, kind: .directory, mode: h.mode, uid: h.uid, gid: h.gid))
+                dirs.add(LayerEntry(path: path, kind: .directory, mode: h.mode, uid: h.uid, gid: h.gid, xattrs: h.xattrs))
             case "2": entry.kind = .symlink(h.link)
             case "1": entry.kind = .hardlink(h.link)
             case "3": entry.kind = .charDevice(major: h.devMajor, minor: h.devMinor)
@@ -59,21 +59,54 @@ enum TarImporter {
         // Read to the end so a gzip trailer (CRC-32 and length) is verified: a corrupt archive fails.
         while !(try source.read(1 << 16)).isEmpty {}
         // Apply directory modes last so read-only directories do not block their own content.
-        for dir in dirs.reversed() { try writer.add(dir) }
+        for dir in dirs.entries.reversed() { try writer.add(dir) }
+    }
+}
+
+/// The directories of a layer whose modes are applied at the end, in order; a later entry of the
+/// same name replaces one (and a non-directory removes it and what was below it).
+struct PendingDirectories {
+    private(set) var entries: [LayerEntry] = []
+    private var paths: Set<String> = []
+
+    mutating func add(_ entry: LayerEntry) {
+        if paths.contains(entry.path) { entries.removeAll { $0.path == entry.path } }
+        paths.insert(entry.path)
+        entries.append(entry)
+    }
+
+    /// Only when `path` was a directory of this layer: the common case costs one lookup.
+    mutating func remove(_ path: String) {
+        guard paths.contains(path) else { return }
+        entries.removeAll { $0.path == path || $0.path.hasPrefix(path + "/") }
+        paths = Set(entries.map(\.path))
     }
 }
 
 extension TarImporter {
-    static func addWhiteout(_ path: String, _ base: String, _ writer: LayerWriter) throws {
+    /// An OCI whiteout as overlayfs' own; returns the path it hides (nil for an opaque marker or
+    /// an aufs metadata name, which is skipped as containerd does). A whiteout that names no entry
+    /// of its own directory (`.wh.`, `.wh..`, `.wh...`) is refused.
+    @discardableResult
+    static func addWhiteout(_ path: String, _ base: String, _ writer: LayerWriter) throws -> String? {
         let dir = path.split(separator: "/").dropLast().joined(separator: "/")
         if base == ".wh..wh..opq" {
-            guard !dir.isEmpty else { return }  // opaque root: nothing below to hide in a fresh layer
+            guard !dir.isEmpty else { return nil }  // opaque root: nothing below to hide in a fresh layer
             try writer.add(LayerEntry(path: dir, kind: .directory, mode: 0o755))
             try writer.add(LayerEntry(path: dir, kind: .opaque, mode: 0))
-        } else {
-            let hidden = String(base.dropFirst(4))
-            try writer.add(LayerEntry(path: dir.isEmpty ? hidden : dir + "/" + hidden, kind: .whiteout, mode: 0))
+            return nil
         }
+        if base.hasPrefix(".wh..wh.") {
+            writer.budget.warn("skipped \(path): aufs metadata, not a whiteout")
+            return nil
+        }
+        let hidden = String(base.dropFirst(4))
+        guard !hidden.isEmpty, hidden != ".", hidden != "..", !hidden.contains("/") else {
+            throw ImageError("refusing whiteout \(path.debugDescription): it must name an entry of its own directory")
+        }
+        let target = dir.isEmpty ? hidden : dir + "/" + hidden
+        try writer.add(LayerEntry(path: target, kind: .whiteout, mode: 0))
+        return target
     }
 }
 
@@ -99,6 +132,10 @@ struct DirectoryWalker {
             try Sys.call("lstat", detail: full) { lstat(full, &st) }
             try writer.budget.admit(path)
             var entry = LayerEntry(path: path, kind: .file, mode: UInt32(st.st_mode & 0o7777), uid: st.st_uid, gid: st.st_gid, size: Int64(st.st_size))
+            if [S_IFREG, S_IFDIR].contains(st.st_mode & S_IFMT) {
+                // The host's own labels (overlayfs, SELinux) are not image content.
+                entry.xattrs = Dictionary(try LayerExporter.xattrs(full).filter { !$0.0.hasPrefix("trusted.") && $0.0 != "security.selinux" }) { $1 }
+            }
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 guard st.st_dev == dev else { continue }  // never descend into another mount

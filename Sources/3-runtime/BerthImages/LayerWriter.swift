@@ -21,8 +21,12 @@ public struct LayerEntry: Sendable, Equatable {
     public var uid: UInt32
     public var gid: UInt32
     public var size: Int64
+    /// Extended attributes (pax `SCHILY.xattr.*`): set on files and directories after owner and
+    /// mode (so `security.capability` survives the chown); `trusted.*` is refused with a warning.
+    public var xattrs: [String: [UInt8]]
 
-    public init(path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, size: Int64 = 0) {
+    public init(path: String, kind: Kind, mode: UInt32, uid: UInt32 = 0, gid: UInt32 = 0, size: Int64 = 0, xattrs: [String: [UInt8]] = [:]) {
+        self.xattrs = xattrs
         self.path = path
         self.kind = kind
         self.mode = mode
@@ -78,24 +82,37 @@ final class LayerWriter {
         default: link = ""
         }
         hash.update("\(entry.kind.tag)\0\(entry.path)\0\(entry.mode)\0\(entry.uid)\0\(entry.gid)\0\(link)\0\(entry.size)\0")
+        for (k, v) in entry.xattrs.sorted(by: { $0.key < $1.key }) { hash.update("x\0\(k)\0"); hash.update(v) }
         let (parent, base) = try openParent(entry.path)
         defer { close(parent) }
         switch entry.kind {
         case .directory:
-            if mkdirat(parent, base, 0o700) != 0 && errno != EEXIST { throw SysError("mkdir", detail: entry.path) }
+            if mkdirat(parent, base, 0o700) != 0 {
+                guard errno == EEXIST else { throw SysError("mkdir", detail: entry.path) }
+                // A directory over a directory merges attributes; over anything else it replaces it.
+                if !isDirectory(parent, base) {
+                    try removeExisting(parent, base, entry.path)
+                    try Sys.call("mkdir", detail: entry.path) { mkdirat(parent, base, 0o700) }
+                }
+            }
             try setOwnerAndMode(parent, base, entry, chmodToo: true)
         case .symlink(let target):
-            removeExisting(parent, base)
+            try removeExisting(parent, base, entry.path)
             try Sys.call("symlink", detail: "\(entry.path) -> \(target)") { berth_symlinkat(target, parent, base) }
             try Sys.call("chown", detail: entry.path) { fchownat(parent, base, entry.uid, entry.gid, AT_SYMLINK_NOFOLLOW) }
         case .hardlink(let target):
             guard let normalized = try LayerEntry.normalize(target) else { throw ImageError("hard link \(entry.path) points at the root") }
-            let (tparent, tbase) = try openParent(normalized)
+            // The target's parent is resolved inside the layer and never created; linkat does not
+            // follow a symlink target, and refuses a directory.
+            let (tparent, tbase) = try openParent(normalized, create: false, purpose: "hard link \(entry.path) => \(target)")
             defer { close(tparent) }
-            removeExisting(parent, base)
-            try Sys.call("link", detail: "\(entry.path) => \(normalized)") { linkat(tparent, tbase, parent, base, 0) }
+            guard normalized != entry.path else { return }
+            try removeExisting(parent, base, entry.path)
+            if linkat(tparent, tbase, parent, base, 0) != 0 {
+                throw ImageError("hard link \(entry.path) => \(target): the target is not a file earlier in this layer (\(String(cString: strerror(errno))))")
+            }
         case .whiteout:
-            removeExisting(parent, base)
+            try removeExisting(parent, base, entry.path)
             try Sys.call("mknod whiteout", detail: entry.path) { berth_mknodat(parent, base, S_IFCHR, 0, 0) }
         case .opaque:
             let fd = try Sys.call("open", detail: entry.path) { berth_openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0) }
@@ -108,7 +125,7 @@ final class LayerWriter {
         case .fifo:
             try addNode(parent, base, entry, S_IFIFO, 0, 0)
         case .file:
-            removeExisting(parent, base)
+            try removeExisting(parent, base, entry.path)
             let fd = try Sys.call("create", detail: entry.path) {
                 berth_openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             }
@@ -122,7 +139,28 @@ final class LayerWriter {
             }
             try Sys.call("chown", detail: entry.path) { fchown(fd, entry.uid, entry.gid) }
             try Sys.call("chmod", detail: entry.path) { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+            try setXattrs(fd, entry)
         }
+    }
+
+    /// The entry's xattrs on an open file or directory: `trusted.*` (overlayfs' own, which would
+    /// let a layer forge whiteouts or redirects) refused with a warning, ENOTSUP warned about.
+    private func setXattrs(_ fd: Int32, _ entry: LayerEntry) throws(SysError) {
+        for (name, value) in entry.xattrs.sorted(by: { $0.key < $1.key }) {
+            if name.hasPrefix("trusted.") {
+                budget.warn("\(entry.path): xattr \(name) not applied (trusted.* is overlayfs' own and is refused)")
+                continue
+            }
+            if berth_fsetxattr(fd, name, value, value.count, 0) != 0 {
+                guard errno == ENOTSUP || errno == EOPNOTSUPP else { throw SysError("setxattr \(name)", detail: entry.path) }
+                budget.warn("\(entry.path): xattr \(name) not applied (the store's filesystem does not support it)")
+            }
+        }
+    }
+
+    private func isDirectory(_ parent: Int32, _ base: String) -> Bool {
+        var mode: mode_t = 0, rdev: dev_t = 0
+        return berth_fstatat_mode(parent, base, AT_SYMLINK_NOFOLLOW, &mode, &rdev) == 0 && (mode & S_IFMT) == S_IFDIR
     }
 
     private func setOwnerAndMode(_ parent: Int32, _ base: String, _ entry: LayerEntry, chmodToo: Bool) throws(SysError) {
@@ -130,12 +168,13 @@ final class LayerWriter {
         defer { close(fd) }
         try Sys.call("chown", detail: entry.path) { fchown(fd, entry.uid, entry.gid) }
         try Sys.call("chmod", detail: entry.path) { fchmod(fd, mode_t(entry.mode & 0o7777)) }
+        try setXattrs(fd, entry)
     }
 
     /// mknod, then owner and mode (mknod's mode is masked by the umask). A device node that may
     /// not be made (no CAP_MKNOD, or a user namespace) is skipped with a warning naming it.
     private func addNode(_ parent: Int32, _ base: String, _ entry: LayerEntry, _ type: mode_t, _ major: UInt32, _ minor: UInt32) throws {
-        removeExisting(parent, base)
+        try removeExisting(parent, base, entry.path)
         if berth_mknodat(parent, base, type | 0o600, major, minor) != 0 {
             guard errno == EPERM, type != S_IFIFO else { throw SysError("mknod", detail: entry.path) }
             budget.warn("skipped device node \(entry.path) (\(major):\(minor)): creating it needs CAP_MKNOD outside a user namespace")
@@ -145,18 +184,25 @@ final class LayerWriter {
         try Sys.call("chmod", detail: entry.path) { fchmodat(parent, base, mode_t(entry.mode & 0o7777), 0) }
     }
 
-    private func removeExisting(_ parent: Int32, _ base: String) {
-        _ = unlinkat(parent, base, 0)
+    /// A later entry replaces an earlier one of the same name (last wins): a directory goes with
+    /// its content. The directory is reached through the already-resolved parent descriptor
+    /// (/proc/self/fd), so nothing outside the layer can be named.
+    private func removeExisting(_ parent: Int32, _ base: String, _ path: String) throws {
+        if unlinkat(parent, base, 0) == 0 || errno == ENOENT { return }
+        guard errno == EISDIR || errno == EPERM, isDirectory(parent, base) else { throw SysError("unlink", detail: path) }
+        do { try Files.removeTree("/proc/self/fd/\(parent)/\(base)") } catch {
+            throw ImageError("\(path): cannot replace the directory of an earlier entry: \(error)")
+        }
     }
 
     /// Open (creating as needed) the parent directory of `path`, resolving the whole path as if
     /// the layer root were `/` (RESOLVE_IN_ROOT): symlinks inside the layer can never lead out of it.
-    private func openParent(_ path: String) throws -> (Int32, String) {
+    private func openParent(_ path: String, create: Bool = true, purpose: String? = nil) throws -> (Int32, String) {
         var parts = path.split(separator: "/").map(String.init)
         let base = parts.removeLast()
         guard !parts.isEmpty else { return (dup(rootFd), base) }
         var fd = openInRoot(parts.joined(separator: "/"))
-        if fd < 0 && errno == ENOENT {
+        if fd < 0 && errno == ENOENT && create {
             for n in 1...parts.count {
                 let prefix = parts[0..<n].joined(separator: "/")
                 fd = openInRoot(prefix)
@@ -172,7 +218,7 @@ final class LayerWriter {
             }
         }
         if fd < 0 {
-            throw ImageError("\(path): its parent is not a directory inside the image (a symlink on the way points outside or at nothing)")
+            throw ImageError("\(purpose ?? path): its parent is not a directory inside the image (a symlink on the way points outside or at nothing)")
         }
         return (fd, base)
     }

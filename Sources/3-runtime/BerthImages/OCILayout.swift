@@ -52,7 +52,7 @@ struct OCILayout {
         let config = try document(OCIImageConfig.self, manifest.config)
         let diffIDs = config.diffIDs?.count == manifest.layers.count ? config.diffIDs : nil
         let layers = try manifest.layers.enumerated().map { i, l in
-            ArchiveLayer(path: try blobPath(l.digest), mediaType: l.mediaType, digest: l.digest, diffID: diffIDs?[i])
+            ArchiveLayer(path: try blobPath(l.digest), mediaType: l.mediaType, digest: l.digest, diffID: diffIDs?[i], size: l.size)
         }
         return ArchiveImage(names: [], config: config, layers: layers)
     }

@@ -16,6 +16,8 @@ struct TarReader {
         var link: String
         var devMajor: UInt32 = 0
         var devMinor: UInt32 = 0
+        /// pax `SCHILY.xattr.NAME` records (GNU tar, Docker, containerd), values as raw bytes.
+        var xattrs: [String: [UInt8]] = [:]
     }
 
     private let input: ByteSource
@@ -30,6 +32,7 @@ struct TarReader {
     mutating func next() throws -> Header? {
         var paxPath: String?, paxLink: String?, paxSize: Int64?, paxUid: UInt32?, paxGid: UInt32?
         var longName: String?, longLink: String?
+        var xattrs: [String: [UInt8]] = [:]
         while true {
             let block = try input.read(512)
             if block.isEmpty { return nil }
@@ -43,7 +46,9 @@ struct TarReader {
             case "x", "g":
                 let data = try readAll(size)
                 if kind == "x" {
-                    for (k, v) in parsePax(data) {
+                    for (k, raw) in parsePax(data) {
+                        let v = String(decoding: raw, as: UTF8.self)
+                        if k.hasPrefix("SCHILY.xattr.") { xattrs[String(k.dropFirst(13))] = raw; continue }
                         switch k {
                         case "path": paxPath = v
                         case "linkpath": paxLink = v
@@ -71,7 +76,7 @@ struct TarReader {
             let uid = UInt32(truncatingIfNeeded: try number(block[108..<116], "uid"))
             let gid = UInt32(truncatingIfNeeded: try number(block[116..<124], "gid"))
             var header = Header(path: paxPath ?? longName ?? name, kind: kind, mode: mode, uid: paxUid ?? uid, gid: paxGid ?? gid,
-                                size: paxSize ?? size, link: paxLink ?? longLink ?? cString(block[157..<257]))
+                                size: paxSize ?? size, link: paxLink ?? longLink ?? cString(block[157..<257]), xattrs: xattrs)
             if kind == "3" || kind == "4" {
                 header.devMajor = UInt32(truncatingIfNeeded: try number(block[329..<337], "devmajor"))
                 header.devMinor = UInt32(truncatingIfNeeded: try number(block[337..<345], "devminor"))
@@ -139,16 +144,16 @@ struct TarReader {
         String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    /// pax records: "<len> <key>=<value>\n".
-    private func parsePax(_ data: [UInt8]) -> [(String, String)] {
-        var out: [(String, String)] = []
+    /// pax records: "<len> <key>=<value>\n" (a value may be binary: xattrs).
+    private func parsePax(_ data: [UInt8]) -> [(String, [UInt8])] {
+        var out: [(String, [UInt8])] = []
         var i = 0
         while i < data.count {
             guard let space = data[i...].firstIndex(of: 32), let len = Int(String(decoding: data[i..<space], as: UTF8.self)),
                   len > 0, i + len <= data.count else { break }
             let record = data[(space + 1)..<(i + len - 1)]
             if let eq = record.firstIndex(of: UInt8(ascii: "=")) {
-                out.append((String(decoding: record[..<eq], as: UTF8.self), String(decoding: record[(eq + 1)...], as: UTF8.self)))
+                out.append((String(decoding: record[..<eq], as: UTF8.self), Array(record[(eq + 1)...])))
             }
             i += len
         }

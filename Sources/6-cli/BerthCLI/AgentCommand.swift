@@ -17,6 +17,7 @@ struct AgentCommand: CLICommand {
                            [--region REGION] [--account-id ID] [--stopped-task-retention SECONDS]
                            [--request-timeout SECONDS] [--run-root DIR] [--images DIR]
                            [--time-scale FACTOR] [--controller-config FILE] [--pids-limit N]
+                           [--image-pull-behavior default|always|once|prefer-cached|never]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSONValue 1.1 API:
@@ -40,6 +41,12 @@ struct AgentCommand: CLICommand {
         running when the agent stops or dies; the next agent re-adopts them. --pids-limit N is
         pids.max of every container it starts: processes and threads (default 2048, as Podman;
         -1 or max: no limit).
+        --image-pull-behavior (else the environment variable ECS_IMAGE_PULL_BEHAVIOR, else
+        default) decides when RunTask pulls a container's image from its registry, as the ECS
+        agent: default (pull; if that fails use the cached image), always (pull; a failed pull
+        fails the task), once (pull unless an earlier task here pulled it), prefer-cached (pull
+        only when not in the store), never (the store only). Docker's `missing` means
+        prefer-cached. A task stays PENDING while it pulls; pulls of one image are shared.
 
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
@@ -48,7 +55,7 @@ struct AgentCommand: CLICommand {
     static let spec = Arguments.Spec(
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
-                  "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit"])
+                  "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit", "--image-pull-behavior"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -119,12 +126,23 @@ struct AgentCommand: CLICommand {
         let runRoot = args.value("--run-root") ?? "/run/berth"
         let images = args.value("--images") ?? ImageStore.defaultRoot
         let pidsLimit = try RunCommand.pidsLimit(args)
+        let puller = try ImagePulls.makeImagePuller(imagesRoot: images)
+        let policy = try pullPolicy(args, registry: puller != nil)
+        let source = ImagePulls.source(imagesRoot: images, dataRoot: options.stateDir, policy: policy, puller: puller)
         do {
             return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir,
-                                              pidsLimit: pidsLimit)
+                                              pidsLimit: pidsLimit, imageSource: source)
         } catch {
             throw ClientFailure(message: "cannot set up the container engine: \(error)")
         }
+    }
+
+    /// `--image-pull-behavior`, else `ECS_IMAGE_PULL_BEHAVIOR`, else default.
+    static func pullPolicy(_ args: Arguments, registry: Bool) throws(UsageError) -> ImagePullPolicy {
+        if let raw = args.value("--image-pull-behavior") {
+            return try ImagePulls.policy(raw, option: "option --image-pull-behavior", registry: registry)
+        }
+        return try ImagePulls.policy(ClientSupport.getenvString("ECS_IMAGE_PULL_BEHAVIOR"), option: "ECS_IMAGE_PULL_BEHAVIOR", registry: registry)
     }
 
     static func credentials(_ args: Arguments) throws -> Int32 {

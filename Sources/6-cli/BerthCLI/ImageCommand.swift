@@ -2,15 +2,19 @@ import BerthImages
 import BerthJSON
 import BerthTasks
 
-/// `berth image import|ls|rm`: the local image store tasks run from.
+/// `berth image import|ls|inspect|tag|rm|prune|save`: the local image store tasks run from.
 struct ImageCommand: CLICommand {
     static let name = "image"
-    static let summary = "manage local images (import a directory or tar, list, remove)"
+    static let summary = "manage local images (import, list, inspect, tag, remove, prune, save)"
     static let usage = """
         usage: berth image import [options] NAME[:TAG] DIR|TARBALL
                berth image import [options] [NAME[:TAG]] OCI_LAYOUT_DIR|IMAGE_ARCHIVE
-               berth image ls [--output json] [--store DIR]
-               berth image rm [--store DIR] NAME[:TAG]...
+               \(ImageListCommand.usage)
+               \(ImageInspectCommand.usage)
+               \(ImageTagCommand.usage)
+               \(ImageRemoveCommand.usage)
+               \(ImagePruneCommand.usage)
+               \(ImageSaveCommand.usage)
                berth image pull [--platform P] [--quiet] REF      (berth image pull --help)
                berth image login|logout [...] REGISTRY            (berth image login --help)
 
@@ -28,25 +32,32 @@ struct ImageCommand: CLICommand {
           --min-free-space N%|SIZE free space on the store's filesystem the import never uses (default 5%)
           --max-image-files N      entries in all layers (default 1000000)
           --max-path-depth N       components of one path (default 256)
-        TARBALL is a tar archive (ustar, GNU or pax), plain or gzip-compressed, imported as one layer.
+        TARBALL is a tar archive (ustar, GNU or pax), plain, gzip or zstd, imported as one layer.
         An OCI image layout (skopeo copy ... oci:DIR:TAG) is imported with all its layers and its config;
         the manifest tagged TAG (or the only one) is used. An IMAGE_ARCHIVE (docker save, podman save,
-        docker-archive or oci-archive, plain or gzip; recognised by its content) is imported the same
+        docker-archive or oci-archive, plain, gzip or zstd; recognised by its content) is imported the same
         way, every digest it names verified: without NAME, every image under each of its names
         (RepoTags), as docker load does; with NAME, the image of that name (or the only one) as NAME.
+        save writes an oci-archive (layers tar+gzip; skopeo, podman load) or, with --format
+        docker-archive, Docker's manifest.json as well (layers uncompressed; docker load).
         """
 
     static func run(_ args: [String]) throws -> Int32 {
-        guard let sub = args.first else { throw UsageError("missing subcommand (import, ls or rm)") }
+        let subs = "import, ls, inspect, tag, rm, prune, save, pull, login or logout"
+        guard let sub = args.first else { throw UsageError("missing subcommand (\(subs))") }
         let rest = Array(args.dropFirst())
         switch sub {
         case "import": return try importImage(rest)
-        case "ls", "list": return try list(rest)
-        case "rm", "remove": return try remove(rest)
+        case "ls", "list": return try ImageListCommand.run(rest)
+        case "inspect": return try ImageInspectCommand.run(rest)
+        case "tag": return try ImageTagCommand.run(rest)
+        case "rm", "remove": return try ImageRemoveCommand.run(rest)
+        case "prune": return try ImagePruneCommand.run(rest)
+        case "save": return try ImageSaveCommand.run(rest)
         case "pull": return try ImagePullCommand.run(rest)
         case "login": return try ImageLoginCommand.login(rest)
         case "logout": return try ImageLoginCommand.logout(rest)
-        default: throw UsageError("unknown subcommand \(sub.debugDescription) (import, ls or rm)")
+        default: throw UsageError("unknown subcommand \(sub.debugDescription) (\(subs))")
         }
     }
 
@@ -83,31 +94,6 @@ struct ImageCommand: CLICommand {
             throw UsageError(error.message)
         }
         return limits
-    }
-
-    static func list(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, spec: .init(options: ["--output", "--store"]))
-        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
-        let images = try store.list()
-        if a.value("--output") == "json" {
-            print(String(decoding: images.jsonValue.encoderStyleBytes(), as: UTF8.self))
-            return 0
-        }
-        var rows = [["NAME", "TAG", "IMAGE ID", "SIZE", "CREATED"]]
-        for i in images { rows.append([i.name, i.tag, String(i.id.dropFirst(7).prefix(12)), formatSize(i.size), i.created]) }
-        printTable(rows)
-        return 0
-    }
-
-    static func remove(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, spec: .init(options: ["--store"]))
-        guard !a.positionals.isEmpty else { throw UsageError("missing NAME[:TAG]") }
-        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
-        for ref in a.positionals {
-            let r = try store.remove(ref)
-            print("removed \(r.name):\(r.tag) \(r.id)")
-        }
-        return 0
     }
 
     /// A JSON array of strings, or a whitespace-separated string.

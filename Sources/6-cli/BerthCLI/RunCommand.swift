@@ -30,6 +30,9 @@ struct RunCommand: CLICommand {
           --images DIR       image store (default /var/lib/berth/images)
           --pids-limit N     pids.max of every container: processes and threads it may have
                              (default 2048, as Podman; -1 or max: no limit)
+          --pull POLICY      when to pull images from their registries: default (pull, and use
+                             the cached image if that fails), always, once, prefer-cached
+                             (Docker's missing), never (the local store only); default: default
           --explain          print each container's OCI spec (and its pids.max) before starting
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSONValue
@@ -43,7 +46,7 @@ struct RunCommand: CLICommand {
         // A closed stdout (`berth run ... | head`) must not kill berth before it has cleaned up.
         signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
-                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit"]))
+                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull"]))
         let file = try a.positional(0, "FILE")
         let pidsLimit = try Self.pidsLimit(a)
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
@@ -84,14 +87,20 @@ struct RunCommand: CLICommand {
             printErr("berth run: task \(taskId) already exists (\(layout.taskDir)); use --adopt to re-attach to it")
             return 1
         }
-        let images = ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot)
+        let imagesRoot = a.value("--images") ?? ImageStore.defaultRoot
+        let images = ImageStore(root: imagesRoot)
+        let puller = try ImagePulls.makeImagePuller(imagesRoot: imagesRoot)
+        let policy = try ImagePulls.policy(a.value("--pull"), option: "option --pull", registry: puller != nil)
         let berthPath = LinuxRuntime.currentExecutable()
         let reaper = berthPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"
         let planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
 
         var plan: TaskPlan, preps: [ContainerPrep]
         do {
-            (plan, preps) = try planner.plan(td)
+            // Adopting re-attaches to what runs: its images are in the store already.
+            let provisioned = adopting ? nil : try pullImages(td, source: ImagePulls.source(
+                imagesRoot: imagesRoot, dataRoot: layout.dataRoot, policy: policy, puller: puller), quiet: a.has("--quiet"))
+            (plan, preps) = try planner.plan(td, provisioned: provisioned)
         } catch {
             printErr("berth run: task failed to start (TaskFailedToStart): \(error)")
             return 1
@@ -161,6 +170,19 @@ struct RunCommand: CLICommand {
             try Files.writeAtomically(path, final.jsonValue.encoderStyleBytes())
         }
         return exitStatus(final)
+    }
+
+    /// The task's images as the pull policy says, with a line per pull on stderr.
+    static func pullImages(_ td: TaskDefinitionInput, source: TaskImageSource, quiet: Bool) throws -> ProvisionedImages {
+        let started = source.clock()
+        let out = try source.provision(td, willPull: { reference in
+            if !quiet { printErr("berth: pulling \(reference)") }
+        })
+        if !quiet, let end = out.pullStoppedAt {
+            printErr("berth: images pulled in \(Int(((end - started) * 1000).rounded())) ms")
+        }
+        for reference in out.fellBack { printErr("berth: pulling \(reference) failed; using the cached image") }
+        return out
     }
 
     /// `--pids-limit` of `berth run` and `berth agent` (`PidsLimit`).

@@ -18,6 +18,8 @@ public final class HostTaskEngine: Sendable {
     public let initBinary: String?
     /// pids.max of every container (`PidsLimit`).
     public let pidsLimit: Int64
+    /// The store plus, when a registry is configured, the pull coordinator and policy.
+    public let imageSource: TaskImageSource
     let tasks = Mutex<[String: Entry]>([:])
 
     struct Entry: Sendable {
@@ -27,10 +29,12 @@ public final class HostTaskEngine: Sendable {
     }
 
     public init(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: ImageStore,
-                cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?, pidsLimit: Int64 = PidsLimit.defaultLimit) {
+                cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?, pidsLimit: Int64 = PidsLimit.defaultLimit,
+                imageSource: TaskImageSource? = nil) {
         self.runRoot = runRoot
         self.dataRoot = dataRoot
         self.images = images
+        self.imageSource = imageSource ?? TaskImageSource(store: images)
         self.cgroups = cgroups
         self.runtime = runtime
         self.initBinary = initBinary
@@ -40,19 +44,29 @@ public final class HostTaskEngine: Sendable {
     func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: runRoot, dataRoot: dataRoot) }
 
     /// RunTask's overrides are applied here, once, to the registered definition (BerthECS's `applying`).
-    func prepared(_ taskId: String, _ registered: TaskDefinitionInput, _ overrides: TaskOverride?) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
+    func prepared(_ taskId: String, _ registered: TaskDefinitionInput, _ overrides: TaskOverride?,
+                  images provisioned: ProvisionedImages? = nil) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let td = overrides.map(registered.applying) ?? registered
-        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td)
+        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td, provisioned: provisioned)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
         return (plan, preps, host)
     }
 
+    /// Fetch a task's images as the pull policy says (blocks while pulling; concurrent tasks
+    /// share pulls of the same image). Nothing of the task exists yet; see `TaskImageSource.provision`.
+    public func provisionImages(_ registered: TaskDefinitionInput, overrides: TaskOverride? = nil,
+                                onPullStart: @Sendable (Double) -> Void = { _ in },
+                                willPull: (String) -> Void = { _ in }) throws -> ProvisionedImages {
+        try imageSource.provision(overrides.map(registered.applying) ?? registered, onPullStart: onPullStart, willPull: willPull)
+    }
+
     /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.
+    /// `images`: from `provisionImages`; nil = the images in the store, resolved now.
     public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: TaskOverride? = nil,
-                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
-        var (plan, preps, host) = try prepared(taskId, td, overrides)
+                       images: ProvisionedImages? = nil, onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
+        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images)
         do { plan.setNetworkBindings(try host.prepare(preps)) } catch {
             _ = host.cleanup(containerNames: plan.containers.map(\.name))
             throw error

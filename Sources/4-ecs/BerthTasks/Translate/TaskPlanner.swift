@@ -19,11 +19,17 @@ public struct TaskPlanner {
         self.pidsLimit = pidsLimit
     }
 
-    public func plan(_ td: TaskDefinitionInput) throws -> (TaskPlan, [ContainerPrep]) {
+    /// `provisioned`: the images `TaskImageSource.provision` chose (pulled or cached), one per
+    /// container; nil = resolve each container's image in the store now.
+    public func plan(_ td: TaskDefinitionInput, provisioned: ProvisionedImages? = nil) throws -> (TaskPlan, [ContainerPrep]) {
         var resolved: [(ImageRecord, ImageConfigFile)] = []
         for (i, c) in td.containers.enumerated() {
             do {
-                resolved.append(try images.resolve(c.image ?? ""))
+                if let records = provisioned?.records, i < records.count {
+                    resolved.append((records[i], try images.config(of: records[i])))
+                } else {
+                    resolved.append(try images.resolve(c.image ?? ""))
+                }
             } catch let e as ImageError {
                 throw TranslationError("containerDefinitions[\(i)].image", e.message, kind: .image)
             }

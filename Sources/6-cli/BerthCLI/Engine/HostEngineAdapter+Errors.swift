@@ -18,7 +18,10 @@ extension HostEngineAdapter {
         case let e as EngineError: return e
         case let e as TranslationError:
             switch e.kind {
-            case .image: return EngineError(.imageNotFound, "CannotPullContainerError: \(e.message) (\(e.path))", cause: e)
+            case .image:
+                // The store's own messages already carry ECS's error name.
+                let prefix = e.message.hasPrefix("CannotPullContainerError: ") ? "" : "CannotPullContainerError: "
+                return EngineError(.imageNotFound, "\(prefix)\(e.message) (\(e.path))", cause: e)
             case .resourceInitialization: return EngineError(.resourceInitialization, "\(e.message) (\(e.path))", cause: e)
             case .notFound: return EngineError(.notFound, e.description, cause: e)
             case .definition: return EngineError(.invalidTaskDefinition, e.description, cause: e)
@@ -27,6 +30,8 @@ extension HostEngineAdapter {
         case let e as RuntimeError: return runtimeError(e)
         case let e as CgroupError: return cgroupError(e)
         case let e as ImageError: return EngineError(.imageNotFound, e.description, cause: e)
+        case let e as ImagePullFailure: return EngineError(.imageNotFound, e.ecsReason, cause: e)
+        case let e as PullError: return EngineError(.imageNotFound, e.ecsReason, cause: e)
         default: return EngineError(.internal, "\(error)", cause: error)
         }
     }

@@ -30,10 +30,28 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var readyAt: Double
         var checked: Set<String>
         var bindings: [String: [NetworkBinding]]
-        /// Per container: the local image id (`sha256:` of its config), reported as imageDigest.
+        /// Per container: ECS's imageDigest (`ProvisionedImages.imageDigest`).
         var digests: [String: String] = [:]
         /// The snapshot version last returned by `observe()`.
         var reportedVersion = -1
+        /// When the task's first pull started and its last ended; nil when nothing was pulled.
+        var pullStartedAt: Double?
+        var pullStoppedAt: Double?
+        var phase: Phase = .launched
+        /// A stop that arrived while the engine was starting the task, carried out right after.
+        var stopIntent: StopIntent?
+    }
+
+    /// Where a task is before the engine runs it (see HostEngineAdapter+Pull.swift).
+    enum Phase: Equatable {
+        /// Its images are being pulled (on the task's own thread); the task shows PENDING.
+        case pulling
+        /// Pulled; the engine is preparing and starting it.
+        case launching
+        /// The engine runs it and reports it.
+        case launched
+        /// It never reached the engine: this is its final observation.
+        case failed(TaskObservation)
     }
 
     public init(engine: HostTaskEngine, owner: String, log: @escaping @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }) {
@@ -44,13 +62,16 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     /// The real engine with its usual neighbours: cgroup driver for this host, the Linux
     /// runtime under `runRoot`, the image store, and `berth-reaper` next to the executable.
+    /// `imageSource`: the registry and pull policy (nil: the store only, as before pulls existed).
     public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String,
-                            pidsLimit: Int64 = PidsLimit.defaultLimit) throws -> HostEngineAdapter {
+                            pidsLimit: Int64 = PidsLimit.defaultLimit, imageSource: TaskImageSource? = nil) throws -> HostEngineAdapter {
         let cgroups = try Cgroups.driver()
         let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups)
         let reaper = (runtime.berthPath as NSString).deletingLastPathComponent + "/berth-reaper"
-        let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: ImageStore(root: imagesRoot), cgroups: cgroups,
-                                    runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
+        let store = ImageStore(root: imagesRoot)
+        let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: store, cgroups: cgroups,
+                                    runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit,
+                                    imageSource: imageSource)
         return HostEngineAdapter(engine: engine, owner: owner)
     }
 
@@ -92,17 +113,18 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     // MARK: TaskEngine
 
+    /// Without a registry the task's images are resolved in the store and the task started here
+    /// (an error is thrown at once); with one, the images are pulled on the task's own thread
+    /// while the task shows PENDING, so neither RunTask nor any other call waits for a registry.
     public func launch(_ plan: TaskLaunchPlan) throws {
         let td = try Self.decode(plan)
+        guard engine.imageSource.coordinator != nil else { return try launchNow(plan, td) }
+        startPulling(plan, td)
+    }
+
+    func launchNow(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput) throws {
         let started = Self.now()
-        let log = self.log, arn = plan.taskArn
-        do {
-            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides) { event in
-                if event.isProblem { log("task \(arn): \(event)") }
-            }
-        } catch {
-            throw Self.engineError(error)
-        }
+        try startInEngine(plan, td, images: nil)
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
         lock.withLock {
@@ -111,12 +133,26 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         }
     }
 
+    /// `engine.launch` with the agent's event log; errors as the agent's `EngineError`.
+    func startInEngine(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, images: ProvisionedImages?) throws {
+        let log = self.log, arn = plan.taskArn
+        do {
+            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides, images: images) { event in
+                if event.isProblem { log("task \(arn): \(event)") }
+            }
+        } catch {
+            throw Self.engineError(error)
+        }
+    }
+
     public func stop(taskArn: String, intent: StopIntent) {
+        guard stopBeforeLaunch(taskArn, intent) else { return }
         engine.stop(key: taskArn, code: intent.code, reason: intent.reason)
     }
 
     /// Tasks whose snapshot changed since the last call (the agent merges idempotently, so an
-    /// unchanged task need not be reported again; an idle agent with many tasks stays idle).
+    /// unchanged task need not be reported again; an idle agent with many tasks stays idle), and
+    /// every task the engine does not run yet: pulling (PENDING) or stopped before it got there.
     public func observe() -> [TaskObservation] {
         let snapshots = engine.snapshots()
         return lock.withLock {
@@ -125,7 +161,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
                 k.reportedVersion = s.version
                 known[key] = k
                 return Self.observation(s, k)
-            }
+            } + known.filter { snapshots[$0.key] == nil }.values.compactMap { Self.preLaunchObservation($0) }
         }
     }
 
@@ -142,6 +178,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             if event.isProblem { log("task \(arn): \(event)") }
         }) else {
             let l = layout(plan.taskId)
+            if !Files.exists(l.taskDir), Files.exists(pullMarker(plan.taskId)), engine.imageSource.coordinator != nil {
+                return resumePulling(plan, td, stop: stop)
+            }
             if Files.exists(l.taskDir) {
                 log("task \(plan.taskArn): its runtime record is missing or unreadable; stopping what is left of it")
                 setAside(l.recordPath)
@@ -162,10 +201,13 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings, digests: digests(td))
     }
 
+    /// imageDigest per container, of the images in the store now.
     func digests(_ td: TaskDefinitionInput) -> [String: String] {
         var out: [String: String] = [:]
         for c in td.containers {
-            if let name = c.name, let image = c.image, let id = try? engine.images.resolve(image).record.id { out[name] = id }
+            if let name = c.name, let image = c.image, let record = try? engine.images.resolve(image).record {
+                out[name] = ProvisionedImages.imageDigest(record)
+            }
         }
         return out
     }
@@ -243,9 +285,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
                                  networkBindings: c.lastStatus == .running ? bindings(c, k) : [])
         }
         o.healthStatus = s.healthStatus
-        // Images are resolved from the local store while the task is planned: that is the "pull".
-        o.pullStartedAt = k.launchedAt
-        o.pullStoppedAt = k.readyAt
+        // As ECS: set only when an image was pulled (a cached image leaves both unset).
+        o.pullStartedAt = k.pullStartedAt
+        o.pullStoppedAt = k.pullStoppedAt
         o.connectivityAt = k.readyAt
         o.startedAt = s.startedAt
         o.stoppingAt = s.stoppingAt

@@ -66,7 +66,7 @@ enum LocalSupport {
         let d = c.container
         let n = c.task.notices
         if d.repositoryCredentials != nil {
-            n.add("repoCreds", c.path("repositoryCredentials"), "repositoryCredentials are ignored: images come from Berth's local image store, not fetched with Secrets Manager credentials.")
+            n.add("repoCreds", c.path("repositoryCredentials"), "repositoryCredentials.credentialsParameter names a registry credential stored on this host (`berth image login`), not a Secrets Manager secret; it is passed to the registry client when the image is pulled.")
         }
         if !(d.links ?? []).isEmpty, c.task.networkMode == .bridge {
             n.add("links", c.path("links"), "links are emulated: the task's containers share one network namespace, so each linked name and alias resolves to 127.0.0.1 through /etc/hosts.")
