@@ -52,6 +52,16 @@ public struct RegistryPuller: ImagePulling {
 
     public func pull(_ reference: String, options: PullOptions,
                      progress: @escaping @Sendable (PullProgress) -> Void) throws(PullError) -> ImageRecord {
+        do {
+            return try pullNamed(reference, options: options, progress: progress)
+        } catch {
+            // Every reason names the image, as ECS's CannotPullContainerError does.
+            throw error.message.contains(reference) ? error : PullError(error.kind, "\(reference): \(error.message)")
+        }
+    }
+
+    private func pullNamed(_ reference: String, options: PullOptions,
+                           progress: @escaping @Sendable (PullProgress) -> Void) throws(PullError) -> ImageRecord {
         let ref: ImageReference
         do { ref = try ImageReference(parsing: reference) } catch { throw PullError(.invalidReference, error.message) }
         let name = RegistryName(ref.name)

@@ -32,7 +32,7 @@ enum ImagePullCommand {
             return 0
         } catch {
             display.finish()
-            printErr("berth: pull \(a.positionals[0]): \(error.message)")
+            printErr("berth: pull failed: \(error.message)")
             return 1
         }
     }
