@@ -4,7 +4,8 @@
 #                             build needs: libzstd-dev and zlib1g-dev (zstd layers, gzip on save)
 #   Scripts/setup.sh --test   also what the tests and benchmarks use: crun and runc (reference
 #                             runtimes), qemu + Debian's cloud kernel (cgroup v2 VM test),
-#                             skopeo, umoci and docker-registry (image archives and registry tests),
+#                             skopeo, umoci, docker-registry, apache2-utils (htpasswd) and openssl
+#                             (image archives and registry tests),
 #                             awscli, boto3 and pytest from PyPI (API compatibility tests)
 set -euo pipefail
 
@@ -16,9 +17,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev)
+pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev libssl-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -37,6 +37,6 @@ import Testing
         #expect(usage(["save", "a:1"]).contains("-o OUT.tar"))
         #expect(usage(["tag", "a:1"]).contains("SOURCE and TARGET"))
         #expect(usage(["ls", "--output", "yaml"]).contains("json or table"))
-        #expect(usage(["bogus"]).contains("prune or save"))
+        #expect(usage(["bogus"]).contains("prune, save, pull, login or logout"))
     }
 }

@@ -17,6 +17,20 @@ import Testing
         #expect(Hex.encode(h.finalize()) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    @Test func anyChunkingGivesTheOneShotDigest() {
+        let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
+        for sizes in [[1], [63], [64], [65], [130, 1, 7], [4096]] {
+            var h = SHA256(), offset = 0, i = 0
+            while offset < data.count {
+                let n = min(sizes[i % sizes.count], data.count - offset)
+                h.update(data[offset..<(offset + n)])
+                offset += n
+                i += 1
+            }
+            #expect(h.hexDigest() == SHA256.hex(data), "chunks of \(sizes)")
+        }
+    }
+
     @Test func paddingBoundaries() {
         // 55, 56 and 64 bytes cross the one-block/two-block padding boundary.
         #expect(SHA256.hex([UInt8](repeating: 0x61, count: 55)) == "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318")

@@ -25,7 +25,7 @@ import Testing
             let p = Process()
             p.executableURL = URL(fileURLWithPath: TaskHarness.berth)
             p.arguments = ["agent", "--state-dir", root + "/state", "--socket", socket, "--listen", "none",
-                           "--images", root + "/images", "--run-root", root + "/run"]
+                           "--images", root + "/images", "--run-root", root + "/run", "--image-pull-behavior", "prefer-cached"]
             FileManager.default.createFile(atPath: root + "/agent.log", contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/agent.log"))
             log.seekToEndOfFile()

@@ -20,6 +20,12 @@ final class AgentRealHarness: @unchecked Sendable {
     var extraAgentArgs: [String] = []
     /// More environment for the next `startAgent` (e.g. BERTH_TEST_PAUSE).
     var agentEnvironment: [String: String] = [:]
+    /// Hermetic: the agent uses the images in the test's store as they are (never pulled again from
+    /// Docker Hub, as ECS's default policy would try), unless a test sets a policy.
+    var hermeticPull: [String] {
+        extraAgentArgs.contains("--image-pull-behavior") || agentEnvironment["ECS_IMAGE_PULL_BEHAVIOR"] != nil
+            ? [] : ["--image-pull-behavior", "prefer-cached"]
+    }
     /// Every task id this harness started (cleaned up even if their runtime dirs are gone).
     var launched: [String] = []
 
@@ -40,7 +46,7 @@ final class AgentRealHarness: @unchecked Sendable {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TaskHarness.berth)
         p.arguments = ["agent", "--state-dir", stateDir, "--socket", socket, "--listen", "127.0.0.1:0", "--run-root", runRoot,
-                       "--images", images] + (retention.map { ["--stopped-task-retention", String($0)] } ?? []) + extraAgentArgs
+                       "--images", images] + (retention.map { ["--stopped-task-retention", String($0)] } ?? []) + hermeticPull + extraAgentArgs
         if !agentEnvironment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(agentEnvironment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

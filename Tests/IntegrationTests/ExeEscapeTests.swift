@@ -50,7 +50,7 @@ import Testing
         let snapshot = h.root + "/\(taskId).json"
         let observed = ObservedInits()
         let runArgs = [berth, "run", "--task-id", taskId, "--state-dir", h.state, "--data-dir", h.data,
-                       "--images", h.images, "--snapshot", snapshot, td]
+                       "--images", h.images, "--pull", "prefer-cached", "--snapshot", snapshot, td]
         let r = try TaskHarness.exec(runArgs, timeout: 90, waitFor: "HELD pid 1") { _, _ in
             // While the task runs: execs of `/bin/sh` (the script) and of a long-lived command,
             // each through berth-init; every berth-init the host sees must run from its sealed view.

@@ -20,12 +20,20 @@ extension ImageConfigFile.RootFS: JSONRecord {
     ]
 }
 
-extension ImageConfigFile: JSONRecord {
-    public static let blank = ImageConfigFile(created: "", architecture: "", os: "", config: .blank, rootfs: .blank)
-    public static let members: [JSONMember<ImageConfigFile>] = [
-        .required("created", \.created), .required("architecture", \.architecture), .required("os", \.os),
-        .required("config", \.config), .required("rootfs", \.rootfs),
-    ]
+extension ImageConfigFile: JSONReadable, JSONEncodable {
+    public init(json: JSONValue, path: JSONPath) throws(JSONShapeError) {
+        let o = try JSONObjectReader(json, path: path)
+        // A registry's config may leave out `created` and `config` (an image with no settings).
+        self.init(created: try o.optional("created") ?? "", architecture: try o.required("architecture"), os: try o.required("os"),
+                  config: try o.optional("config") ?? ImageConfig(), rootfs: try o.required("rootfs"))
+    }
+
+    public var jsonValue: JSONValue {
+        var o = ObjectWriter()
+        o.set("created", created); o.set("architecture", architecture); o.set("os", os)
+        o.set("config", config); o.set("rootfs", rootfs)
+        return o.value
+    }
 }
 
 extension ImageRecord: JSONRecord {

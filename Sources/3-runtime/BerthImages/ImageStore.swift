@@ -38,7 +38,7 @@ public struct ImageStore: Sendable {
             throw ImageError("CannotPullContainerError: \(error.message)")
         }
         let images = try readIndex().images
-        let found = ref.digest.flatMap { d in images.first { $0.digest == d } ?? images.first { $0.id == d } }
+        let found = ref.digest.flatMap { d in images.first { $0.digest == d && $0.name == ref.name } ?? images.first { $0.id == d } }
             ?? images.first { $0.name == ref.name && $0.tag == ref.tag && ref.digest == nil }
         guard let record = found else {
             throw ImageError("CannotPullContainerError: image \(ref.description.debugDescription) not found in the local image store \(root); import it with `berth image import \(ref) DIR|TARBALL`")
@@ -92,6 +92,10 @@ public struct ImageStore: Sendable {
         var size: Int64
         var config: ImageConfig
         var platform: Platform?
+        /// The manifest digest (a registry pull).
+        var digest: String? = nil
+        /// The registry's config blob, stored as it is (its digest is the image id).
+        var configBytes: [UInt8]? = nil
     }
 
     private func importLocked(_ ref: ImageReference?, _ source: String, _ config: ImageConfig, _ budget: ImportBudget) throws -> [Imported] {
@@ -126,6 +130,16 @@ public struct ImageStore: Sendable {
         var records: [ImageRecord] = []
         try Files.makeDirectories(root + "/blobs/sha256")
         for image in images {
+            if let bytes = image.configBytes {
+                let id = "sha256:" + SHA256.hex(bytes)
+                try Files.writeAtomically(blobPath(id), bytes)
+                let record = ImageRecord(name: image.ref.name, tag: image.ref.tag, id: id, layers: image.layers, size: image.size,
+                                         created: created, digest: image.digest)
+                index.images.removeAll { $0.name == record.name && $0.tag == record.tag }
+                index.images.append(record)
+                records.append(record)
+                continue
+            }
             var cfg = image.config
             if cfg.Env == nil { cfg.Env = [ImageConfig.defaultPath] }
             let platform = image.platform ?? Platform(os: "linux", architecture: "amd64")
@@ -134,7 +148,8 @@ public struct ImageStore: Sendable {
             let bytes = file.jsonValue.serializedBytes(sortedKeys: true)
             let id = "sha256:" + SHA256.hex(bytes)
             try Files.writeAtomically(blobPath(id), bytes)
-            let record = ImageRecord(name: image.ref.name, tag: image.ref.tag, id: id, layers: image.layers, size: image.size, created: created)
+            let record = ImageRecord(name: image.ref.name, tag: image.ref.tag, id: id, layers: image.layers, size: image.size, created: created,
+                                     digest: image.digest)
             index.images.removeAll { $0.name == record.name && $0.tag == record.tag }
             index.images.append(record)
             records.append(record)

@@ -126,7 +126,7 @@ struct AgentCommand: CLICommand {
         let runRoot = args.value("--run-root") ?? "/run/berth"
         let images = args.value("--images") ?? ImageStore.defaultRoot
         let pidsLimit = try RunCommand.pidsLimit(args)
-        let puller = ImagePulls.makeImagePuller(imagesRoot: images)
+        let puller = try ImagePulls.makeImagePuller(imagesRoot: images)
         let policy = try pullPolicy(args, registry: puller != nil)
         let source = ImagePulls.source(imagesRoot: images, dataRoot: options.stateDir, policy: policy, puller: puller)
         do {

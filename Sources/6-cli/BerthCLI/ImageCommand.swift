@@ -15,6 +15,8 @@ struct ImageCommand: CLICommand {
                \(ImageRemoveCommand.usage)
                \(ImagePruneCommand.usage)
                \(ImageSaveCommand.usage)
+               berth image pull [--platform P] [--quiet] REF      (berth image pull --help)
+               berth image login|logout [...] REGISTRY            (berth image login --help)
 
         import options (stored in the image config; a task's entryPoint/command override them):
           --env K=V            default environment variable (repeatable)
@@ -41,7 +43,7 @@ struct ImageCommand: CLICommand {
         """
 
     static func run(_ args: [String]) throws -> Int32 {
-        let subs = "import, ls, inspect, tag, rm, prune or save"
+        let subs = "import, ls, inspect, tag, rm, prune, save, pull, login or logout"
         guard let sub = args.first else { throw UsageError("missing subcommand (\(subs))") }
         let rest = Array(args.dropFirst())
         switch sub {
@@ -52,6 +54,9 @@ struct ImageCommand: CLICommand {
         case "rm", "remove": return try ImageRemoveCommand.run(rest)
         case "prune": return try ImagePruneCommand.run(rest)
         case "save": return try ImageSaveCommand.run(rest)
+        case "pull": return try ImagePullCommand.run(rest)
+        case "login": return try ImageLoginCommand.login(rest)
+        case "logout": return try ImageLoginCommand.logout(rest)
         default: throw UsageError("unknown subcommand \(sub.debugDescription) (\(subs))")
         }
     }

@@ -6,10 +6,15 @@ import BerthTasks
 /// `once` policy consults.
 enum ImagePulls {
     /// THE place where the registry client is plugged in: the `ImagePulling` that fetches
-    /// images into the store at `imagesRoot`. nil = no registry client in this build; tasks
-    /// then run only images already in the store ("not found in the local image store").
-    static func makeImagePuller(imagesRoot: String) -> (any ImagePulling)? {
-        nil
+    /// images into the store at `imagesRoot` (`RegistryPuller` with /etc/berth/registries.json,
+    /// Berth's credential file, the user's Docker/Podman credential files and
+    /// /etc/berth/certs.d). A malformed registries.json is an error, not a build without pulls.
+    static func makeImagePuller(imagesRoot: String) throws -> (any ImagePulling)? {
+        do {
+            return try RegistryPuller.standard(store: ImageStore(root: imagesRoot))
+        } catch {
+            throw UsageError(error.message)
+        }
     }
 
     /// The image source of an engine: the store, and the registry (shared pulls) when there is one.

@@ -89,7 +89,7 @@ struct RunCommand: CLICommand {
         }
         let imagesRoot = a.value("--images") ?? ImageStore.defaultRoot
         let images = ImageStore(root: imagesRoot)
-        let puller = ImagePulls.makeImagePuller(imagesRoot: imagesRoot)
+        let puller = try ImagePulls.makeImagePuller(imagesRoot: imagesRoot)
         let policy = try ImagePulls.policy(a.value("--pull"), option: "option --pull", registry: puller != nil)
         let berthPath = LinuxRuntime.currentExecutable()
         let reaper = berthPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"
