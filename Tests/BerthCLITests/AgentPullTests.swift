@@ -191,7 +191,7 @@ import Testing
 /// `--pull`, `--image-pull-behavior` and `ECS_IMAGE_PULL_BEHAVIOR` values.
 @Suite struct PullOptionTests {
     @Test func policiesAliasesAndRefusals() throws {
-        #expect(try ImagePulls.policy(nil, option: "option --pull", registry: true) == .default)
+        #expect(try ImagePulls.policy(nil, option: "option --pull", registry: true) == .preferCached)
         #expect(try ImagePulls.policy("missing", option: "option --pull", registry: true) == .preferCached)
         #expect(try ImagePulls.policy("once", option: "ECS_IMAGE_PULL_BEHAVIOR", registry: true) == .once)
         #expect(try ImagePulls.policy("prefer-cached", option: "option --pull", registry: false) == .preferCached)

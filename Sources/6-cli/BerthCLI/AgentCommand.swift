@@ -42,7 +42,7 @@ struct AgentCommand: CLICommand {
         pids.max of every container it starts: processes and threads (default 2048, as Podman;
         -1 or max: no limit).
         --image-pull-behavior (else the environment variable ECS_IMAGE_PULL_BEHAVIOR, else
-        default) decides when RunTask pulls a container's image from its registry, as the ECS
+        prefer-cached) decides when RunTask pulls a container's image from its registry, as the ECS
         agent: default (pull; if that fails use the cached image), always (pull; a failed pull
         fails the task), once (pull unless an earlier task here pulled it), prefer-cached (pull
         only when not in the store), never (the store only). Docker's `missing` means
@@ -137,7 +137,7 @@ struct AgentCommand: CLICommand {
         }
     }
 
-    /// `--image-pull-behavior`, else `ECS_IMAGE_PULL_BEHAVIOR`, else default.
+    /// `--image-pull-behavior`, else `ECS_IMAGE_PULL_BEHAVIOR`, else `ImagePulls.unsetPolicy`.
     static func pullPolicy(_ args: Arguments, registry: Bool) throws(UsageError) -> ImagePullPolicy {
         if let raw = args.value("--image-pull-behavior") {
             return try ImagePulls.policy(raw, option: "option --image-pull-behavior", registry: registry)

@@ -26,8 +26,15 @@ enum ImagePulls {
 
     /// A policy named by `option` (`--pull`, `--image-pull-behavior`, `ECS_IMAGE_PULL_BEHAVIOR`);
     /// without a registry client, `always` and `once` cannot be honoured and are refused.
+    /// Unset, Berth uses `prefer-cached` (Docker's and Podman's `missing`), not the ECS agent's
+    /// `default`: on a developer's machine an image in the store (imported from an archive, a
+    /// root filesystem, or pulled before) is used as it is, and a task start does not wait on a
+    /// registry that may be unreachable. ECS's behaviour is one setting away
+    /// (`ECS_IMAGE_PULL_BEHAVIOR=default`).
+    static let unsetPolicy = ImagePullPolicy.preferCached
+
     static func policy(_ raw: String?, option: String, registry: Bool) throws(UsageError) -> ImagePullPolicy {
-        guard let raw else { return .default }
+        guard let raw else { return unsetPolicy }
         let policy: ImagePullPolicy
         do { policy = try ImagePullPolicy(parsing: raw) } catch { throw UsageError("\(option): \(error.message)") }
         if !registry, policy == .always || policy == .once {

@@ -32,7 +32,8 @@ struct RunCommand: CLICommand {
                              (default 2048, as Podman; -1 or max: no limit)
           --pull POLICY      when to pull images from their registries: default (pull, and use
                              the cached image if that fails), always, once, prefer-cached
-                             (Docker's missing), never (the local store only); default: default
+                             (Docker's missing), never (the local store only); default:
+                             prefer-cached
           --explain          print each container's OCI spec (and its pids.max) before starting
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSONValue
