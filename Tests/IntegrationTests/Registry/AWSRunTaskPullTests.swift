@@ -37,7 +37,9 @@ import Testing
         let registered = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(Self.taskDefinition(family: "pulled", image: image)))])
         #expect((registered["taskDefinition"] as? [String: Any])?["revision"] as? Int == 1, "\(registered)")
         let arn = try aws.runTask("pulled", harness: h)
-        let task = try aws.waitStopped(arn)
+        // The aws CLI's own waiter (DescribeTasks every 6 s until every task is STOPPED).
+        _ = try aws.json(["wait", "tasks-stopped", "--tasks", arn])
+        let task = try #require((try aws.json(["describe-tasks", "--tasks", arn])["tasks"] as? [[String: Any]])?.first)
 
         #expect(task["lastStatus"] as? String == "STOPPED", "\(task)")
         #expect(task["stopCode"] as? String == "EssentialContainerExited", "\(task)")
