@@ -111,7 +111,8 @@ import Testing
         let coordinator = PullCoordinator(puller: puller)
         let runs = Runs()
         runs.start(5, coordinator, "app:1")
-        try Self.waitUntil("4 waiters") { coordinator.waiters(for: "app:1") == 4 }
+        // The leader may reach the puller after the others queue up behind it: wait for both.
+        try Self.waitUntil("4 waiters and the pull started") { coordinator.waiters(for: "app:1") == 4 && puller.started == 1 }
         #expect(puller.started == 1 && coordinator.inFlight == 1)
         puller.release()
         let results = runs.wait()

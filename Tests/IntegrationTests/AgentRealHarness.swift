@@ -28,6 +28,8 @@ final class AgentRealHarness: @unchecked Sendable {
     }
     /// Every task id this harness started (cleaned up even if their runtime dirs are gone).
     var launched: [String] = []
+    /// The agent's TCP endpoint (`http://127.0.0.1:PORT`, from its `listening` line) once started.
+    var endpoint: String?
 
     init(retention: Int? = nil) throws {
         try #require(getuid() == 0, "agent integration tests run real containers and must run as root")
@@ -64,6 +66,9 @@ final class AgentRealHarness: @unchecked Sendable {
                 throw CancellationError()
             }
             usleep(20_000)
+        }
+        if let line = o.text.split(separator: "\n").first(where: { $0.hasPrefix("listening ") }) {
+            endpoint = "http://" + line.dropFirst("listening ".count).trimmingCharacters(in: .whitespaces)
         }
     }
 
