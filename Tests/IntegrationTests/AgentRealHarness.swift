@@ -93,7 +93,7 @@ final class AgentRealHarness: @unchecked Sendable {
     /// `berth ARGS --socket S --output json`, parsed; records an issue on failure.
     func json(_ args: [String]) throws -> [String: Any] {
         let r = try cli(args + ["--output", "json"])
-        try #require(r.status == 0, "berth \(args.joined(separator: " ")) failed (\(r.status)): \(r.stderr)")
+        try #require(r.status == 0, "berth \(args.joined(separator: " ")) failed (\(r.status)): \(r.stderr)\nthe agent's log ends:\n\(String(agentErr.text.suffix(4000)))")
         return try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "not JSON: \(r.stdout)")
     }
 
