@@ -185,7 +185,7 @@ final class FileRangeSource: ByteSource {
 /// Hashes everything read through it.
 final class HashingSource: ByteSource {
     let inner: ByteSource
-    var hash = SHA256()
+    let hash = StreamDigest()
     init(_ inner: ByteSource) { self.inner = inner }
     func read(_ n: Int) throws -> [UInt8] {
         let bytes = try inner.read(n)
