@@ -55,10 +55,7 @@ let package = Package(
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
                 path: layer("3-runtime", "BerthRuntime")),
         // Images: content-addressed store, layers (tar, gzip, zstd), OCI layouts and archives, import limits, registry pulls.
-        // Built without dynamic exclusivity checks: its byte loops (tar headers, buffers) pay
-        // swift_beginAccess per access otherwise (Docs/performance.md, "Image pulls").
-        .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth", "CCompress", "CCrypto"], path: layer("3-runtime", "BerthImages"),
-                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth", "CCompress", "CCrypto"], path: layer("3-runtime", "BerthImages")),
 
         // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.
