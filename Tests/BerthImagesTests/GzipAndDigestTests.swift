@@ -74,14 +74,14 @@ final class MemorySource: ByteSource {
 
 /// libcrypto's SHA-256 (blobs, layers) agrees with BerthSys' portable one and the FIPS vectors.
 @Suite struct StreamDigestTests {
-    @Test func matchesKnownVectorsAndThePortableImplementation() {
-        #expect(StreamDigest().digest == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        let abc = StreamDigest()
+    @Test func matchesKnownVectorsAndThePortableImplementation() throws {
+        #expect(try StreamDigest().digest == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let abc = try StreamDigest()
         abc.update(Array("abc".utf8))
         #expect(abc.digest == "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         var data: [UInt8] = []
         for i in 0..<1_000_003 { data.append(UInt8(truncatingIfNeeded: i &* 31 &+ i >> 9)) }
-        let streamed = StreamDigest()
+        let streamed = try StreamDigest()
         let sizes = [1, 63, 64, 65, 4096, 100_000]
         var i = 0, k = 0
         while i < data.count {

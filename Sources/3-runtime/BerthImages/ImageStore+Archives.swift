@@ -93,9 +93,9 @@ extension ImageStore {
             // Each byte is hashed at most once per digest to check; a blob verified already (a pull,
             // while it downloaded) is not hashed again.
             let sized = SizeCheckedSource(try files.open(layer.path), declared: layer.size)
-            let blob: ByteSource = layer.digest == nil || layer.digestVerified ? sized : HashingSource(sized)
+            let blob: ByteSource = layer.digest == nil || layer.digestVerified ? sized : try HashingSource(sized)
             let uncompressed = try decompressor(compression, blob)
-            let tar: ByteSource = layer.diffID == nil ? uncompressed : HashingSource(uncompressed)
+            let tar: ByteSource = layer.diffID == nil ? uncompressed : try HashingSource(uncompressed)
             try TarImporter.unpack(tar, into: writer, whiteouts: true)
             try blob.skip(Int64.max)
             if let digest = layer.digest, !layer.digestVerified, (blob as? HashingSource)?.hash.digest != digest {

@@ -117,7 +117,7 @@ struct ArchiveBuilder {
         let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o644)
         defer { fd.close() }
         let out = BufferedOutput(fd)
-        let blobHash = StreamDigest(), diffHash = StreamDigest()
+        let blobHash = try StreamDigest(), diffHash = try StreamDigest()
         var size: Int64 = 0
         let gzip = format == .ociArchive ? try GzipWriter { bytes in
             blobHash.update(bytes)

@@ -64,10 +64,10 @@ final class LayerWriter {
     private let hash: StreamDigest?
     private(set) var size: Int64 = 0
 
-    init(root: String, budget: ImportBudget, canonicalDigest: Bool = true) throws(SysError) {
+    init(root: String, budget: ImportBudget, canonicalDigest: Bool = true) throws {
         self.root = root
         self.budget = budget
-        hash = canonicalDigest ? StreamDigest() : nil
+        hash = canonicalDigest ? try StreamDigest() : nil
         try Files.makeDirectories(root)
         rootFd = try Sys.call("open", detail: root) { berth_openat(AT_FDCWD, root, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
     }

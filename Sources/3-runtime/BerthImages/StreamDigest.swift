@@ -6,9 +6,13 @@ import CCrypto
 final class StreamDigest {
     private let context: OpaquePointer
 
-    init() {
-        guard let c = EVP_MD_CTX_new(), EVP_DigestInit_ex(c, EVP_sha256(), nil) == 1 else {
-            fatalError("libcrypto: cannot set up SHA-256")  // only on allocation failure
+    /// Fails only when libcrypto cannot allocate a context or has no SHA-256 (a broken OpenSSL
+    /// configuration).
+    init() throws(ImageError) {
+        guard let c = EVP_MD_CTX_new() else { throw ImageError("libcrypto: cannot allocate a SHA-256 context") }
+        guard EVP_DigestInit_ex(c, EVP_sha256(), nil) == 1 else {
+            EVP_MD_CTX_free(c)
+            throw ImageError("libcrypto: SHA-256 is not available (check the OpenSSL configuration)")
         }
         context = c
     }
@@ -24,14 +28,14 @@ final class StreamDigest {
         EVP_DigestUpdate(context, base, bytes.count)
     }
 
-    /// "sha256:<hex>" of what was hashed so far (the stream may go on).
+    /// "sha256:<hex>" of what was hashed so far (the stream may go on); "" if libcrypto could not
+    /// copy the context (out of memory), which matches no digest.
     var digest: String {
-        let copy = EVP_MD_CTX_new()!
+        guard let copy = EVP_MD_CTX_new() else { return "" }
         defer { EVP_MD_CTX_free(copy) }
-        EVP_MD_CTX_copy_ex(copy, context)
         var out = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
-        EVP_DigestFinal_ex(copy, &out, &length)
+        guard EVP_MD_CTX_copy_ex(copy, context) == 1, EVP_DigestFinal_ex(copy, &out, &length) == 1, length == 32 else { return "" }
         return "sha256:" + Self.hex(out)
     }
 

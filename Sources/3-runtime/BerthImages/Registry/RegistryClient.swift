@@ -107,7 +107,8 @@ public final class RegistryClient: @unchecked Sendable {
             throw PullError(.other, "cannot write \(path): \(error)")
         }
         defer { out.close() }
-        var hash = StreamDigest()
+        var hash: StreamDigest
+        do { hash = try StreamDigest() } catch { throw PullError(.other, "blob \(descriptor.digest): \(error.message)") }
         var written: Int64 = 0
         var attempt = 0
         let declared = descriptor.size
@@ -128,7 +129,7 @@ public final class RegistryClient: @unchecked Sendable {
                         do { try Sys.call("ftruncate") { ftruncate(out.rawValue, 0) }; _ = lseek(out.rawValue, 0, SEEK_SET) } catch {
                             throw PullError(.other, "cannot rewrite \(path): \(error)")
                         }
-                        hash = StreamDigest()
+                        hash = try StreamDigest()
                         written = 0
                     }
                 }
