@@ -35,6 +35,9 @@ let package = Package(
         .target(name: "BerthJSON", path: layer("1-base", "BerthJSON")),
         // Debian's libzstd and zlib as system libraries (zstd layers, gzip when saving), xattr calls.
         .systemLibrary(name: "CCompress", path: layer("1-base", "CCompress")),
+        // Debian's libcrypto as a system library: hardware SHA-256 for image blobs and layers
+        // (BerthImages only; berth-init and berth-monitor stay free of it).
+        .systemLibrary(name: "CCrypto", path: layer("1-base", "CCrypto")),
 
         // 2-host
         // cgroup v1 and v2 drivers behind one interface.
@@ -52,7 +55,7 @@ let package = Package(
         .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
                 path: layer("3-runtime", "BerthRuntime")),
         // Images: content-addressed store, layers (tar, gzip, zstd), OCI layouts and archives, import limits, registry pulls.
-        .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth", "CCompress"], path: layer("3-runtime", "BerthImages")),
+        .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth", "CCompress", "CCrypto"], path: layer("3-runtime", "BerthImages")),
 
         // 4-ecs
         // ECS model and validation (pure), service controller (pure), task engine.

@@ -22,3 +22,8 @@ static inline ssize_t berth_lgetxattr(const char *path, const char *name, void *
 static inline int berth_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
     return lsetxattr(path, name, value, size, 0);
 }
+
+/// inflateInit2 for a gzip stream only (window bits 15 + 16): zlib checks header, CRC-32 and length.
+static inline int berth_gunzip_init(z_stream *s) {
+    return inflateInit2(s, 15 + 16);
+}

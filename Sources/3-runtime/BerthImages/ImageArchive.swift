@@ -29,6 +29,8 @@ struct ArchiveLayer {
     var diffID: String?
     /// The blob's size as its descriptor declares it (OCI layouts); nil when the archive names none.
     var size: Int64? = nil
+    /// The blob was verified against `digest` already (a pull, while downloading): not hashed again.
+    var digestVerified = false
 }
 
 /// What a source that is not a directory tree turns out to be, from its content.

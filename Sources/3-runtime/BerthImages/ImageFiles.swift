@@ -185,8 +185,11 @@ final class FileRangeSource: ByteSource {
 /// Hashes everything read through it.
 final class HashingSource: ByteSource {
     let inner: ByteSource
-    var hash = SHA256()
-    init(_ inner: ByteSource) { self.inner = inner }
+    let hash: StreamDigest
+    init(_ inner: ByteSource) throws {
+        self.inner = inner
+        hash = try StreamDigest()
+    }
     func read(_ n: Int) throws -> [UInt8] {
         let bytes = try inner.read(n)
         hash.update(bytes)

@@ -79,7 +79,7 @@ extension ImageStore {
         return chosen
     }
 
-    /// One layer, checked while it is unpacked against the blob digest, the size its descriptor
+    /// One layer, checked while it is unpacked against the blob digest (when given), the size its descriptor
     /// declares (a longer blob is stopped there, a shorter one refused) and the uncompressed digest
     /// (diff_id) the archive names; gzip and zstd are recognised by media type or, without one, by
     /// content. Every error names the archive, the layer and (from the unpacker) the entry.
@@ -90,14 +90,18 @@ extension ImageStore {
                 guard let c = MediaType.layerCompression(type) else { throw ImageError("unsupported media type \(type) (tar, tar+gzip and tar+zstd are)") }
                 return c
             } ?? compression(of: try files.open(layer.path).read(4))
-            let blob = HashingSource(SizeCheckedSource(try files.open(layer.path), declared: layer.size))
-            let tar = HashingSource(try decompressor(compression, blob))
+            // Each byte is hashed at most once per digest to check; a blob verified already (a pull,
+            // while it downloaded) is not hashed again.
+            let sized = SizeCheckedSource(try files.open(layer.path), declared: layer.size)
+            let blob: ByteSource = layer.digest == nil || layer.digestVerified ? sized : try HashingSource(sized)
+            let uncompressed = try decompressor(compression, blob)
+            let tar: ByteSource = layer.diffID == nil ? uncompressed : try HashingSource(uncompressed)
             try TarImporter.unpack(tar, into: writer, whiteouts: true)
             try blob.skip(Int64.max)
-            if let digest = layer.digest, "sha256:" + blob.hash.hexDigest() != digest {
+            if let digest = layer.digest, !layer.digestVerified, (blob as? HashingSource)?.hash.digest != digest {
                 throw ImageError("content does not match its digest \(digest) (corrupt blob)")
             }
-            if let diffID = layer.diffID, "sha256:" + tar.hash.hexDigest() != diffID {
+            if let diffID = layer.diffID, (tar as? HashingSource)?.hash.digest != diffID {
                 throw ImageError("uncompressed content does not match its diff_id \(diffID) (corrupt layer)")
             }
         } catch let error as ImageError {
@@ -110,7 +114,7 @@ extension ImageStore {
     /// The source decompressed as `compression` says.
     static func decompressor(_ compression: MediaType.Compression, _ source: ByteSource) throws -> ByteSource {
         switch compression {
-        case .gzip: GzipSource(source)
+        case .gzip: try GzipSource(source)
         case .zstd: try ZstdSource(source)
         case .none: source
         }

@@ -25,18 +25,21 @@ extension ImageStore {
 
     /// Unpack a downloaded, verified layer blob into `file`.layer (outside the store's lock, in the
     /// pull's directory, which the store's garbage collection does not touch), through the same
-    /// unpacker as an import: safe paths, whiteouts, the blob digest and the diff_id checked while
-    /// unpacking, the free-space reserve kept.
+    /// unpacker as an import: safe paths, whiteouts, the diff_id checked while unpacking, the
+    /// free-space reserve kept. The layer is named by its diff_id (layers imported without one
+    /// keep their canonical tree digest; a store's older pulls, named that way too, still read
+    /// through `diffids/`).
     func unpackPulled(_ file: String, _ layer: Descriptor, diffID: String, limits: ImportLimits, context: String) throws(PullError) -> UnpackedLayer {
         let dir = file + ".layer"
         let slash = file.lastIndex(of: "/")!
+        // The blob was verified while it downloaded: only the diff_id is computed here.
         let archived = ArchiveLayer(path: String(file[file.index(after: slash)...]), mediaType: layer.mediaType, digest: layer.digest, diffID: diffID,
-                                    size: layer.size)
+                                    size: layer.size, digestVerified: true)
         do {
-            let writer = try LayerWriter(root: dir, budget: try ImportBudget(limits: limits, store: root))
+            let writer = try LayerWriter(root: dir, budget: try ImportBudget(limits: limits, store: root), canonicalDigest: false)
             try Self.unpackLayer(DirectoryFiles(String(file[..<slash])), archived, writer)
             try Sys.call("chmod", detail: dir) { chmod(dir, 0o755) }
-            return UnpackedLayer(dir: dir, digest: writer.digest, size: writer.size)
+            return UnpackedLayer(dir: dir, digest: diffID, size: writer.size)
         } catch {
             try? Files.removeTree(dir)
             if let e = error as? ImageError {

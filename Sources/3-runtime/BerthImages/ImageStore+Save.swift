@@ -117,7 +117,8 @@ struct ArchiveBuilder {
         let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o644)
         defer { fd.close() }
         let out = BufferedOutput(fd)
-        var blobHash = SHA256(), diffHash = SHA256(), size: Int64 = 0
+        let blobHash = try StreamDigest(), diffHash = try StreamDigest()
+        var size: Int64 = 0
         let gzip = format == .ociArchive ? try GzipWriter { bytes in
             blobHash.update(bytes)
             size += Int64(bytes.count)
@@ -138,9 +139,9 @@ struct ArchiveBuilder {
         }
         try gzip?.finish()
         try out.flush()
-        let digest = "sha256:" + blobHash.hexDigest()
+        let digest = blobHash.digest
         try Sys.call("rename", detail: tmp) { rename(tmp, layout + "/blobs/sha256/" + digest.hexPart) }
-        return (Blob(digest: digest, size: size), "sha256:" + diffHash.hexDigest())
+        return (Blob(digest: digest, size: size), diffHash.digest)
     }
 }
 

@@ -167,7 +167,7 @@ public struct ImageStore: Sendable {
             let writer = try LayerWriter(root: tmp, budget: budget)
             try fill(writer)
             try Sys.call("chmod", detail: tmp) { chmod(tmp, 0o755) }
-            let digest = writer.digest
+            let digest = writer.digest!
             let dest = layerPath(digest)
             if Files.exists(dest) {
                 try Files.removeTree(tmp)

@@ -49,29 +49,33 @@ public struct LayerEntry: Sendable, Equatable {
 
 /// Writes entries below a root directory without ever following a symlink out of it: every
 /// parent is opened with openat2(RESOLVE_IN_ROOT), the last component is created relative to
-/// that descriptor with no-follow semantics. Also computes the layer digest over a canonical
-/// encoding of the entries (kind, path, mode, owner, link target, content). Every byte of
-/// content is charged to the import's budget before it is written.
+/// that descriptor with no-follow semantics. Every byte of content is charged to the import's
+/// budget before it is written.
+///
+/// With `canonicalDigest`, it also computes the layer digest over a canonical encoding of the
+/// entries (kind, path, mode, owner, link target, content): the store's name for a layer that has
+/// no digest of its own (a root filesystem imported from a directory or a tar), the same for the
+/// same tree however it was packed. A layer with a diff_id verified while it is unpacked (pulls,
+/// archives) is named by that instead, and the writer hashes nothing.
 final class LayerWriter {
     let root: String
     let rootFd: Int32
     let budget: ImportBudget
-    private var hash = SHA256()
+    private let hash: StreamDigest?
     private(set) var size: Int64 = 0
 
-    init(root: String, budget: ImportBudget) throws(SysError) {
+    init(root: String, budget: ImportBudget, canonicalDigest: Bool = true) throws {
         self.root = root
         self.budget = budget
+        hash = canonicalDigest ? try StreamDigest() : nil
         try Files.makeDirectories(root)
         rootFd = try Sys.call("open", detail: root) { berth_openat(AT_FDCWD, root, BERTH_O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
     }
 
     deinit { close(rootFd) }
 
-    var digest: String {
-        var h = hash
-        return "sha256:" + h.hexDigest()
-    }
+    /// The canonical digest of what was added so far (nil without `canonicalDigest`).
+    var digest: String? { hash?.digest }
 
     /// Add a non-file entry, or a file whose content is supplied by `content` (called with a writer).
     func add(_ entry: LayerEntry, content: ((_ write: ([UInt8]) throws -> Void) throws -> Void)? = nil) throws {
@@ -81,8 +85,10 @@ final class LayerWriter {
         case .charDevice(let major, let minor), .blockDevice(let major, let minor): link = "\(major):\(minor)"
         default: link = ""
         }
-        hash.update("\(entry.kind.tag)\0\(entry.path)\0\(entry.mode)\0\(entry.uid)\0\(entry.gid)\0\(link)\0\(entry.size)\0")
-        for (k, v) in entry.xattrs.sorted(by: { $0.key < $1.key }) { hash.update("x\0\(k)\0"); hash.update(v) }
+        if let hash {
+            hash.update(Array("\(entry.kind.tag)\0\(entry.path)\0\(entry.mode)\0\(entry.uid)\0\(entry.gid)\0\(link)\0\(entry.size)\0".utf8))
+            for (k, v) in entry.xattrs.sorted(by: { $0.key < $1.key }) { hash.update(Array("x\0\(k)\0".utf8)); hash.update(v) }
+        }
         let (parent, base) = try openParent(entry.path)
         defer { close(parent) }
         switch entry.kind {
@@ -133,7 +139,7 @@ final class LayerWriter {
             let out = FileDescriptor(rawValue: fd)
             try content? { bytes in
                 try budget.consume(bytes.count)
-                hash.update(bytes)
+                hash?.update(bytes)
                 size += Int64(bytes.count)
                 try out.writeAll(bytes)
             }

@@ -279,3 +279,44 @@ final class TestClock: @unchecked Sendable {
         #expect(try store.credential(for: "ghcr.io") == nil)
     }
 }
+
+/// Pulled layers are named by their verified diff_id; a store whose earlier pulls named layers by
+/// the canonical tree digest (before that change) still serves them to later pulls.
+@Suite(.serialized) struct PulledLayerNamingTests {
+    let scratch = Scratch()
+    var store: ImageStore { ImageStore(root: scratch.path + "/store") }
+
+    func pull(_ r: FakeRegistry, _ ref: String) throws -> ImageRecord {
+        let p = RegistryPuller(store: store, hosts: RegistryHosts(), credentials: CredentialStore(path: scratch.path + "/auth.json"),
+                               credentialFiles: [], transport: r)
+        return try p.pull(ref, options: PullOptions()) { _ in }
+    }
+
+    @Test func pulledLayersAreNamedByDiffIDAndOlderStoresStillServeTheirLayers() throws {
+        let r = FakeRegistry()
+        let v1 = r.addImage(tag: "v1", layers: [[("a", "one\n")], [("b", "two\n")]])
+        let record = try pull(r, "reg.example.com/app:v1")
+        // The fake registry's layers are plain tars: each blob digest is its diff_id.
+        #expect(record.layers == v1.layers.map(\.digest))
+        #expect(try Files.read(store.layerPath(record.layers[1]) + "/b") == "two\n")
+
+        // Make the store look like one written before: layer 0 under another name, found through diffids/.
+        let old = "sha256:" + String(repeating: "ab", count: 32)
+        #expect(rename(store.layerPath(record.layers[0]), store.layerPath(old)) == 0)
+        let size = try Files.read(store.diffIDDirectory + "/" + record.layers[0].hexPart).split(separator: " ")[1]
+        try Files.writeAtomically(store.diffIDDirectory + "/" + record.layers[0].hexPart, Array("\(old) \(size)".utf8))
+        let index = try Files.read(store.indexPath).replacingOccurrences(of: record.layers[0], with: old)
+        try Files.writeAtomically(store.indexPath, Array(index.utf8))
+
+        let v2 = r.addImage(tag: "v2", layers: [[("a", "one\n")], [("b", "two\n")], [("c", "three\n")]])
+        let before = r.requests.count
+        let record2 = try pull(r, "reg.example.com/app:v2")
+        let layerGets = r.requests[before...].filter { $0.url.target.contains("/blobs/") && !$0.url.target.hasSuffix(v2.config.digest) }
+        #expect(layerGets.count == 1 && layerGets[0].url.target.hasSuffix(v2.layers[2].digest), "only the new layer is downloaded: \(layerGets.map(\.url.target))")
+        #expect(record2.layers == [old, v1.layers[1].digest, v2.layers[2].digest])
+        #expect(try store.lowerDirs(record2).map { try Files.list($0) } == [["c"], ["b"], ["a"]])
+        // Garbage collection keeps what is used under either naming.
+        try store.remove("reg.example.com/app:v1")
+        #expect(Files.isDirectory(store.layerPath(old)) && Files.isDirectory(store.layerPath(v1.layers[1].digest)))
+    }
+}

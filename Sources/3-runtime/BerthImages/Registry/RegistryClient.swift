@@ -107,7 +107,8 @@ public final class RegistryClient: @unchecked Sendable {
             throw PullError(.other, "cannot write \(path): \(error)")
         }
         defer { out.close() }
-        var hash = SHA256()
+        var hash: StreamDigest
+        do { hash = try StreamDigest() } catch { throw PullError(.other, "blob \(descriptor.digest): \(error.message)") }
         var written: Int64 = 0
         var attempt = 0
         let declared = descriptor.size
@@ -128,7 +129,7 @@ public final class RegistryClient: @unchecked Sendable {
                         do { try Sys.call("ftruncate") { ftruncate(out.rawValue, 0) }; _ = lseek(out.rawValue, 0, SEEK_SET) } catch {
                             throw PullError(.other, "cannot rewrite \(path): \(error)")
                         }
-                        hash = SHA256()
+                        hash = try StreamDigest()
                         written = 0
                     }
                 }
@@ -156,7 +157,7 @@ public final class RegistryClient: @unchecked Sendable {
                 throw PullError(.other, "\(error)")
             }
         }
-        try Self.verify(descriptor, digest: "sha256:" + hash.hexDigest(), size: written, what: "blob")
+        try Self.verify(descriptor, digest: hash.digest, size: written, what: "blob")
     }
 
     static func verify(_ descriptor: Descriptor, digest: String, size: Int64, what: String) throws(PullError) {
