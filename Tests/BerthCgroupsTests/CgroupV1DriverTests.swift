@@ -1,4 +1,5 @@
 import BerthSys
+import Foundation
 import Glibc
 import Testing
 @testable import BerthCgroups
@@ -78,7 +79,7 @@ import Testing
         let lines = try traced {
             try driver.apply(try CgroupPath("berth/x"), resources: CgroupResources(memoryLimit: limit, memorySwap: swap, swappiness: 10))
         }
-        let writes = lines.filter { $0.contains("memory.limit_in_bytes") || $0.contains("memory.memsw.limit_in_bytes") }
+        let writes = lines.filter { $0.contains(fs.root) && ($0.contains("memory.limit_in_bytes") || $0.contains("memory.memsw.limit_in_bytes")) }
         #expect(writes.count == 2)
         #expect(writes.first?.contains("memsw") == memswFirst, "\(writes)")
         #expect(fs.read("memory/berth/x/memory.memsw.limit_in_bytes") == String(swap))
@@ -212,7 +213,14 @@ import Testing
 }
 
 /// Run `body` with tracing on and return this driver's trace lines (cgroup writes).
+/// `Trace` has one global descriptor: one traced block at a time (parametrised cases and other
+/// suites run in parallel). Lines of other tests' untraced calls may still land in the pipe, so
+/// callers look only at lines naming their own fake tree.
+let tracedLock = NSLock()
+
 func traced(_ body: () throws -> Void) throws -> [String] {
+    tracedLock.lock()
+    defer { tracedLock.unlock() }
     let pipe = try makePipe()
     defer { pipe.read.close() }
     Trace.enable(fd: pipe.write.rawValue)
