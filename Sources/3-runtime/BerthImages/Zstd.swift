@@ -3,56 +3,28 @@ import CCompress
 /// A zstd stream (RFC 8878) decompressed on demand with Debian's libzstd: the streaming API, so
 /// memory stays bounded whatever the frame declares; concatenated frames are read in turn.
 /// What comes out is charged to the import's budget by the tar unpacker, as gzip's is.
-final class ZstdSource: ByteSource {
-    private let input: ByteSource
+final class ZstdSource: DecompressingSource {
     private let stream: OpaquePointer
-    private var inBuf: [UInt8] = []
-    private var inPos = 0
-    private var finished = false
-    /// True once the last frame ended exactly (ZSTD_decompressStream returned 0).
-    private var frameComplete = true
 
     init(_ input: ByteSource) throws {
-        self.input = input
         guard let s = ZSTD_createDStream() else { throw ImageError("zstd: out of memory") }
         stream = s
         // Refuse frames whose window would need more than 128 MiB (libzstd's default limit).
         ZSTD_DCtx_setParameter(stream, ZSTD_d_windowLogMax, 27)
+        super.init(input, name: "zstd", emptyIsComplete: true)
     }
 
     deinit { ZSTD_freeDStream(stream) }
 
-    func read(_ n: Int) throws -> [UInt8] {
-        guard n > 0, !finished else { return [] }
-        var out = [UInt8](repeating: 0, count: n)
-        var produced = 0
-        while produced < n {
-            if inPos == inBuf.count {
-                inBuf = try input.read(1 << 17)
-                inPos = 0
-                if inBuf.isEmpty {
-                    guard frameComplete else { throw ImageError("zstd stream truncated") }
-                    finished = true
-                    break
-                }
-            }
-            let (result, consumed, written) = inBuf.withUnsafeBytes { inp in
-                out.withUnsafeMutableBytes { outp in
-                    var i = ZSTD_inBuffer(src: inp.baseAddress! + inPos, size: inBuf.count - inPos, pos: 0)
-                    var o = ZSTD_outBuffer(dst: outp.baseAddress! + produced, size: n - produced, pos: 0)
-                    let r = ZSTD_decompressStream(stream, &o, &i)
-                    return (r, i.pos, o.pos)
-                }
-            }
-            if ZSTD_isError(result) != 0 {
-                throw ImageError("zstd: \(String(cString: ZSTD_getErrorName(result))) (corrupt stream)")
-            }
-            inPos += consumed
-            produced += written
-            frameComplete = result == 0
+    override func decode(_ input: UnsafeRawBufferPointer, _ output: UnsafeMutableRawBufferPointer) throws -> (consumed: Int, written: Int, atBoundary: Bool) {
+        var i = ZSTD_inBuffer(src: input.baseAddress!, size: input.count, pos: 0)
+        var o = ZSTD_outBuffer(dst: output.baseAddress!, size: output.count, pos: 0)
+        let result = ZSTD_decompressStream(stream, &o, &i)
+        if ZSTD_isError(result) != 0 {
+            throw ImageError("zstd: \(String(cString: ZSTD_getErrorName(result))) (corrupt stream)")
         }
-        out.removeLast(n - produced)
-        return out
+        // 0: the frame ended exactly here.
+        return (i.pos, o.pos, result == 0)
     }
 }
 
