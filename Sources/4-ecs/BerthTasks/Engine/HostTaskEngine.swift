@@ -83,7 +83,9 @@ public final class HostTaskEngine: Sendable {
                       stop: (code: StopCode, reason: String)? = nil,
                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) -> TaskSnapshot? {
         let layout = layout(taskId)
-        guard let record = TaskRunner.record(layout), var (plan, _, host) = try? prepared(taskId, td, overrides) else { return nil }
+        guard let record = TaskRunner.record(layout), let ready = try? prepared(taskId, td, overrides) else { return nil }
+        var plan = ready.0
+        let host = ready.2
         for i in plan.containers.indices { plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? [] }
         let runner = TaskRunner(adopting: plan, record: record, stop: stop, runtime: runtime, host: host, onEvent: onEvent)
         tasks.withLock { $0[key] = Entry(runner: runner, layout: layout, names: plan.containers.map(\.name)) }
