@@ -103,6 +103,7 @@ import Testing
         ]))
         let p = try #require(plan)
         #expect(p.rules.map(\.name) == ["mkdir"])
+        #expect(p.named == ["read", "mkdir"])
         #expect(p.notes == ["linux.seccomp.syscalls[0]: action SCMP_ACT_ALLOW is the default action; its 1 rule(s) are not needed"])
     }
 

@@ -51,7 +51,7 @@ public enum SeccompCompiler {
         }
         let body = try export(ctx)
         let stub = SeccompEnosysStub.make(defaultAction: plan.defaultAction, archs: tokens,
-                                          names: plan.rules.map(\.name)) { arch, name in seccomp_syscall_resolve_name_arch(arch, name) }
+                                          names: plan.named) { arch, name in seccomp_syscall_resolve_name_arch(arch, name) }
         return CompiledSeccomp(program: stub + body, rules: added, unknown: unknown)
     }
 

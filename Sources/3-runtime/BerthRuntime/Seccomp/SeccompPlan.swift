@@ -11,6 +11,9 @@ public struct SeccompPlan: Sendable, Equatable {
     /// SECCOMP_FILTER_FLAG_* for seccomp(2).
     public var flags: UInt32
     public var rules: [Rule]
+    /// Every syscall the profile names, including rules left out: the ENOSYS stub answers only
+    /// calls numbered above all of them.
+    public var named: [String] = []
     /// Rules left out on purpose (their action is the default action), for `--explain`.
     public var notes: [String]
 
@@ -96,7 +99,8 @@ public enum SeccompPlanner {
             }
         }
         guard issues.isEmpty, let defaultAction else { return (nil, issues) }
-        return (SeccompPlan(defaultAction: defaultAction, architectures: archs, flags: flags, rules: rules, notes: notes), [])
+        let named = (s.syscalls ?? []).flatMap(\.names)
+        return (SeccompPlan(defaultAction: defaultAction, architectures: archs, flags: flags, rules: rules, named: named, notes: notes), [])
     }
 
     /// The SECCOMP_RET_* value of an action name; `errnoRet` only for ERRNO and TRACE (default EPERM).
