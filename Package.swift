@@ -52,7 +52,10 @@ let package = Package(
 
         // 3-runtime
         // The container runtime (bundles, exec, monitor client, state, network namespaces).
-        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth"],
+        // Debian's libseccomp as a system library: compiles linux.seccomp to BPF (BerthRuntime
+        // only; berth-init loads the bytes and stays free of it).
+        .systemLibrary(name: "CSeccomp", path: layer("3-runtime", "CSeccomp")),
+        .target(name: "BerthRuntime", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthSys", "CBerth", "CSeccomp"],
                 path: layer("3-runtime", "BerthRuntime")),
         // Images: content-addressed store, layers (tar, gzip, zstd), OCI layouts and archives, import limits, registry pulls.
         .target(name: "BerthImages", dependencies: ["BerthHTTP", "BerthJSON", "BerthSys", "CBerth", "CCompress", "CCrypto"], path: layer("3-runtime", "BerthImages")),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what Berth needs on Debian 12 (run as root). Idempotent.
 #   Scripts/setup.sh          runtime needs: busybox-static (the built-in image), iproute2;
-#                             build needs: libzstd-dev and zlib1g-dev (zstd layers, gzip on save)
+#                             build needs: libzstd-dev and zlib1g-dev (zstd layers, gzip on save),
+#                             libssl-dev (TLS, SHA-256), libseccomp-dev (linux.seccomp compiler)
 #   Scripts/setup.sh --test   also what the tests and benchmarks use: crun and runc (reference
 #                             runtimes), qemu + Debian's cloud kernel (cgroup v2 VM test),
 #                             skopeo, umoci, docker-registry, apache2-utils (htpasswd) and openssl
@@ -17,9 +18,9 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev libssl-dev)
+pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev libssl-dev libseccomp-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl gcc libc6-dev)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -148,4 +148,7 @@ final class RecordingSyscalls: InitSyscalls {
     }
     func setUmask(_ mask: UInt32) { note("umask \(String(mask, radix: 8))") }
     func closeOnExec(from first: Int32) throws(SysError) { try record("cloexec from \(first)", stage: "cloexec fds >= \(first)", detail: nil) }
+    func loadSeccomp(_ filter: SeccompFilter) throws(SysError) {
+        try record("seccomp \(filter.instructions) flags \(filter.flags)", stage: "seccomp", detail: nil)
+    }
 }

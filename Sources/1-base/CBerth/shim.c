@@ -18,6 +18,8 @@
 #include <net/if.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 extern char **environ;
 
@@ -591,4 +593,9 @@ int berth_bpf_attach_device_filter(int cgroup_fd, const uint64_t *insns, unsigne
     close(prog);
     errno = saved;
     return rc < 0 ? -1 : 0;
+}
+
+int berth_seccomp_load(const void *filter, unsigned short len, unsigned int flags) {
+    struct sock_fprog prog = { .len = len, .filter = (struct sock_filter *)filter };
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }

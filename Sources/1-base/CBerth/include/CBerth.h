@@ -52,6 +52,9 @@ int berth_set_child_subreaper(void);
 int berth_set_pdeathsig(int sig);
 int berth_set_no_new_privs(void);
 int berth_get_no_new_privs(void);
+/// seccomp(SECCOMP_SET_MODE_FILTER, flags, {len, filter}): `filter` is `len` struct sock_filter
+/// (8 bytes each) as seccomp_export_bpf writes them. -1/errno on failure.
+int berth_seccomp_load(const void *filter, unsigned short len, unsigned int flags);
 int berth_set_keepcaps(int on);
 int berth_set_dumpable(int on);
 int berth_set_name(const char *name);

@@ -17,6 +17,7 @@ struct CreateInit<Kernel: InitSyscalls> {
         var process: Spec.Process
         var setup: MountSetup<Kernel>
         var fifo: FileDescriptor?
+        var seccomp: SeccompFilter?
     }
 
     func run() -> Int32 {
@@ -55,6 +56,8 @@ struct CreateInit<Kernel: InitSyscalls> {
         guard let process = config.spec.process else { throw InitError("config", "process: missing") }
         try ProcessSecurity.validate(process)
         let setup = try MountSetup(spec: config.spec, bundle: config.bundle, plan: plan, sys: sys)
+        // A host file: read now, loaded in `ProcessStart`.
+        let seccomp = try SeccompFilter.load(config.seccomp)
         var fifo: FileDescriptor?
         // Opened now: the fifo lives on the host and is unreachable after pivot_root.
         if let path = config.execFifo {
@@ -67,7 +70,7 @@ struct CreateInit<Kernel: InitSyscalls> {
         try Namespaces.setOOMScoreAdj(process.oomScoreAdj, sys)
         try Namespaces.join(plan.joinOrder, sys)
         try Namespaces.create(plan.create, sys)
-        return Prepared(plan: plan, process: process, setup: setup, fifo: fifo)
+        return Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
     }
 
     /// In the container's first process, before the user's program: session, loopback,
@@ -86,7 +89,7 @@ struct CreateInit<Kernel: InitSyscalls> {
         try Devices.reopenNullStdio()
         try FinalizeRootfs(spec: config.spec, plan: plan, sys: sys)
             .run(devReadOnlyFlags: mounted.devReadOnlyFlags, finalPropagation: setup.finalPropagation)
-        return try ProcessStart(process: prepared.process, sys: sys)
+        return try ProcessStart(process: prepared.process, seccomp: prepared.seccomp, sys: sys)
     }
 
     private func fail(_ error: any Error) -> Int32 {

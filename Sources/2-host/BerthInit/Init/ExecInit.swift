@@ -18,6 +18,7 @@ struct ExecInit {
     func run(_ sys: some InitSyscalls) -> Int32 {
         let process: Spec.Process
         let signals: Int32
+        let seccomp: SeccompFilter?
         do {
             guard let pid = config.targetPid, let start = config.targetStartTime else {
                 throw InitError("config", "exec mode needs targetPid and targetStartTime")
@@ -28,6 +29,7 @@ struct ExecInit {
             guard let p = config.spec.process else { throw InitError("config", "process: missing") }
             process = p
             try ProcessSecurity.validate(p)
+            seccomp = try SeccompFilter.load(config.seccomp)
             if let theirs = Namespaces.identity("/proc/\(pid)/ns/user"), Namespaces.identity("/proc/self/ns/user").map({ $0 != theirs }) ?? true {
                 throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
             }
@@ -57,7 +59,7 @@ struct ExecInit {
             _ = Glibc.close(signals)
             gate.wait()
             do {
-                let start = try ProcessStart(process: process, parentDeathSignal: SIGKILL, sys: sys)
+                let start = try ProcessStart(process: process, parentDeathSignal: SIGKILL, seccomp: seccomp, sys: sys)
                 let executable = try start.prepare()
                 start.finish(executable: executable, sync: sync, fifo: nil)
             } catch {

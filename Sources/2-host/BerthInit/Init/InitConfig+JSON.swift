@@ -12,7 +12,7 @@ extension InitConfig: JSONReadable {
         self.init(mode: mode, id: try o.required("id"), spec: try o.required("spec"), bundle: try o.required("bundle"),
                   execFifo: try o.optional("execFifo"),
                   targetPid: try o.optional("targetPid"), targetStartTime: try o.optional("targetStartTime"),
-                  explain: try o.required("explain"))
+                  explain: try o.required("explain"), seccomp: try o.optional("seccomp"))
     }
 
     /// Decodes init.json text; errors name the JSON path (`spec.process.args[0]`) or line and column.
@@ -25,9 +25,15 @@ extension InitConfig: JSONEncodable {
         o.set("mode", mode.rawValue); o.set("id", id); o.set("spec", spec); o.set("bundle", bundle)
         o.set("execFifo", execFifo); o.set("targetPid", targetPid)
         o.set("targetStartTime", targetStartTime); o.set("explain", explain)
+        o.set("seccomp", seccomp)
         return o.value
     }
 
     /// init.json text as the runtime writes it (compact, keys sorted), without JSONEncoder.
     public func encodedJSON() -> [UInt8] { jsonValue.serializedBytes(sortedKeys: true) }
+}
+
+extension InitConfig.SeccompProgram: JSONRecord {
+    public static let blank = InitConfig.SeccompProgram(path: "", flags: 0)
+    public static let members: [JSONMember<InitConfig.SeccompProgram>] = [.required("path", \.path), .required("flags", \.flags)]
 }

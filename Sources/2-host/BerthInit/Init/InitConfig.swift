@@ -27,11 +27,16 @@ public struct InitConfig: Codable, Sendable, Equatable {
     /// exec: the container's pid 1 and its start time (pid-reuse check before joining).
     public var targetPid: Int32?
     public var targetStartTime: UInt64?
+    /// The compiled seccomp filter of `spec.linux.seccomp` (a file the runtime wrote; init reads it
+    /// before entering any namespace and loads it in `ProcessStart`). Nil: no filter.
+    public var seccomp: SeccompProgram?
     /// Print every isolation step (namespaces, mounts, capabilities, exec) to stderr.
     public var explain: Bool
 
     public init(mode: Mode, id: String, spec: Spec, bundle: String,
-                execFifo: String? = nil, targetPid: Int32? = nil, targetStartTime: UInt64? = nil, explain: Bool = false) {
+                execFifo: String? = nil, targetPid: Int32? = nil, targetStartTime: UInt64? = nil, explain: Bool = false,
+                seccomp: SeccompProgram? = nil) {
+        self.seccomp = seccomp
         self.mode = mode
         self.id = id
         self.spec = spec
@@ -40,5 +45,16 @@ public struct InitConfig: Codable, Sendable, Equatable {
         self.targetPid = targetPid
         self.targetStartTime = targetStartTime
         self.explain = explain
+    }
+
+    public struct SeccompProgram: Codable, Sendable, Equatable {
+        /// Host path of the struct sock_filter[] bytes.
+        public var path: String
+        /// SECCOMP_FILTER_FLAG_* for seccomp(2).
+        public var flags: UInt32
+        public init(path: String, flags: UInt32) {
+            self.path = path
+            self.flags = flags
+        }
     }
 }

@@ -13,10 +13,14 @@ struct ProcessStart<Kernel: CredentialSyscalls & MountSyscalls> {
     let env: [String]
     /// exec mode: die with the `berth-init` that supervises this process.
     let parentDeathSignal: Int32?
+    /// Loaded before the identity switch without no_new_privs (it needs CAP_SYS_ADMIN then), as
+    /// the last step before `ready` with it (the filter need not allow init's own calls).
+    let seccomp: SeccompFilter?
     let sys: Kernel
 
-    init(process: Spec.Process, parentDeathSignal: Int32? = nil, sys: Kernel) throws {
+    init(process: Spec.Process, parentDeathSignal: Int32? = nil, seccomp: SeccompFilter? = nil, sys: Kernel) throws {
         self.parentDeathSignal = parentDeathSignal
+        self.seccomp = seccomp
         self.sys = sys
         self.process = process
         let passwd = (try? Files.read("/etc/passwd")) ?? ""
@@ -40,6 +44,7 @@ struct ProcessStart<Kernel: CredentialSyscalls & MountSyscalls> {
         }
         // No descriptor of the runtime may reach the container process (CVE-2024-21626).
         try sys.closeOnExec(from: 3)
+        if !security.noNewPrivileges { try loadSeccomp() }
         let warnings = try security.applyIdentity(sys)
         for cap in warnings {
             _ = try? FileDescriptor.standardError.writeAll(
@@ -53,7 +58,15 @@ struct ProcessStart<Kernel: CredentialSyscalls & MountSyscalls> {
             try Sys.call("prctl PR_SET_PDEATHSIG") { berth_set_pdeathsig(sig) }
             guard getppid() == parent else { throw InitError("exec", "berth-init exited during setup") }
         }
-        return try Executable.resolve(process.args[0], env: env)
+        let executable = try Executable.resolve(process.args[0], env: env)
+        if security.noNewPrivileges { try loadSeccomp() }
+        return executable
+    }
+
+    private func loadSeccomp() throws {
+        guard let seccomp else { return }
+        Trace.step("security", "seccomp filter: \(seccomp.instructions) instructions, flags \(seccomp.flags)")
+        try sys.loadSeccomp(seccomp)
     }
 
     /// getcwd must succeed and be absolute: a cwd outside the new root reads "(unreachable)/..."

@@ -20,6 +20,8 @@ public protocol CredentialSyscalls {
     func setUmask(_ mask: UInt32)
     /// Marks every descriptor from `first` on close-on-exec.
     func closeOnExec(from first: Int32) throws(SysError)
+    /// seccomp(SECCOMP_SET_MODE_FILTER) with the runtime's compiled program.
+    func loadSeccomp(_ filter: SeccompFilter) throws(SysError)
 }
 
 extension LinuxSyscalls: CredentialSyscalls {
@@ -71,5 +73,11 @@ extension LinuxSyscalls: CredentialSyscalls {
 
     public func closeOnExec(from first: Int32) throws(SysError) {
         try Sys.call("cloexec fds >= \(first)") { berth_cloexec_from(first) }
+    }
+
+    public func loadSeccomp(_ filter: SeccompFilter) throws(SysError) {
+        try Sys.call("seccomp", detail: "\(filter.instructions) instructions, flags \(filter.flags)") {
+            filter.program.withUnsafeBytes { berth_seccomp_load($0.baseAddress, UInt16(filter.instructions), filter.flags) }
+        }
     }
 }

@@ -60,6 +60,7 @@ extension Spec.Linux: JSONRecord {
         .optional("namespaces", \.namespaces), .optional("resources", \.resources), .optional("cgroupsPath", \.cgroupsPath),
         .optional("maskedPaths", \.maskedPaths), .optional("readonlyPaths", \.readonlyPaths),
         .optional("rootfsPropagation", \.rootfsPropagation), .optional("sysctl", \.sysctl), .optional("devices", \.devices),
+        .optional("seccomp", \.seccomp),
     ]
 }
 

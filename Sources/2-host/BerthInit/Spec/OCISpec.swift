@@ -126,11 +126,14 @@ public struct Spec: Codable, Sendable, Equatable {
         public var sysctl: [String: String]?
         /// Device nodes to create in /dev: refused when not empty (Docs/init.md "Devices").
         public var devices: [Device]?
+        /// The seccomp filter, compiled by the runtime and loaded by init (Docs/init.md).
+        public var seccomp: Seccomp?
 
         public init(namespaces: [Namespace]? = nil, resources: Resources? = nil, cgroupsPath: String? = nil,
                     maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil, rootfsPropagation: String? = nil,
-                    sysctl: [String: String]? = nil, devices: [Device]? = nil) {
+                    sysctl: [String: String]? = nil, devices: [Device]? = nil, seccomp: Seccomp? = nil) {
             self.devices = devices
+            self.seccomp = seccomp
             self.namespaces = namespaces
             self.resources = resources
             self.cgroupsPath = cgroupsPath

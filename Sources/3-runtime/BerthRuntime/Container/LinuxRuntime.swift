@@ -56,6 +56,8 @@ public struct LinuxRuntime: ContainerRuntime {
     public func create(_ request: CreateRequest) throws -> ContainerState {
         try ContainerID.validate(request.id)
         let plan = try SpecValidator.validate(request.spec, bundle: request.bundle, id: request.id)
+        // Compiled (or found in the cache) before anything of the container exists.
+        let seccomp = try seccompProgram(plan)
         let initFd = try initExecutable()
         let dir = dir(request.id)
         try Files.makeDirectories(root, mode: 0o711)
@@ -66,14 +68,25 @@ public struct LinuxRuntime: ContainerRuntime {
         var undo = Undo()
         undo.push("remove \(dir.path)") { try? Files.removeTree(dir.path) }
         do {
-            return try create(request, plan: plan, dir: dir, initFd: initFd, undo: &undo)
+            return try create(request, plan: plan, seccomp: seccomp, dir: dir, initFd: initFd, undo: &undo)
         } catch {
             undo.run()
             throw error
         }
     }
 
-    private func create(_ request: CreateRequest, plan: ContainerPlan, dir: ContainerDir, initFd: Int32, undo: inout Undo) throws -> ContainerState {
+    /// The compiled `linux.seccomp` for init, with one `--explain` line (hash, rules, cache).
+    func seccompProgram(_ plan: ContainerPlan) throws -> InitConfig.SeccompProgram? {
+        guard let profile = plan.spec.linux?.seccomp, let compiled = plan.seccomp else { return nil }
+        let entry = try SeccompCache(root: root).program(for: profile, plan: compiled)
+        Trace.step("seccomp", "profile sha256:\(entry.hash) \(entry.rules) rules, \(entry.fromCache ? "from the cache" : "compiled") (\(entry.path))")
+        for note in compiled.notes { Trace.step("seccomp", note) }
+        for name in entry.unknown { Trace.step("seccomp", "\(name) is unknown to libseccomp \(SeccompCompiler.version): rule skipped") }
+        return InitConfig.SeccompProgram(path: entry.path, flags: compiled.flags)
+    }
+
+    private func create(_ request: CreateRequest, plan: ContainerPlan, seccomp: InitConfig.SeccompProgram?, dir: ContainerDir,
+                        initFd: Int32, undo: inout Undo) throws -> ContainerState {
         if cgroups.exists(plan.cgroup) {
             throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
         }
@@ -86,7 +99,7 @@ public struct LinuxRuntime: ContainerRuntime {
         if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
         let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
                                     execFifo: execFifo,
-                                    explain: request.explain)
+                                    explain: request.explain, seccomp: seccomp)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let placement = cgroups.placement(plan.cgroup)
         let conf = MonitorProcess.configuration(initPath: initPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),

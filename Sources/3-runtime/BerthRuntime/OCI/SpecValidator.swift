@@ -12,6 +12,8 @@ public struct ContainerPlan: Sendable, Equatable {
     public var rootfs: String
     public var cgroup: CgroupPath
     public var resources: CgroupResources
+    /// `linux.seccomp` checked and translated (compiled at create, through `SeccompCache`).
+    public var seccomp: SeccompPlan? = nil
 }
 
 /// Checks a spec before anything is created, so bad input leaves nothing behind. Every problem
@@ -43,8 +45,14 @@ public enum SpecValidator {
             issues.append(SpecIssue("linux.devices", "is not supported: Berth creates only the default devices in /dev (null, zero, full, random, urandom, tty); remove it"))
         }
         let cgroup = checkCgroupsPath(spec.linux?.cgroupsPath, id: id, &issues)
+        var seccomp: SeccompPlan?
+        if let profile = spec.linux?.seccomp {
+            let (plan, problems) = SeccompPlanner.plan(profile)
+            seccomp = plan
+            issues += problems
+        }
         guard issues.isEmpty, let rootfs, let cgroup else { throw .invalidSpec(issues) }
-        return ContainerPlan(spec: spec, rootfs: rootfs, cgroup: cgroup, resources: resources)
+        return ContainerPlan(spec: spec, rootfs: rootfs, cgroup: cgroup, resources: resources, seccomp: seccomp)
     }
 
     // MARK: root
