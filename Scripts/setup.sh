@@ -20,7 +20,7 @@ fi
 
 pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev libssl-dev libseccomp-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl gcc libc6-dev)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl gcc libc6-dev curl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
