@@ -25,7 +25,7 @@ import Testing
 
         // ENTRYPOINT, CMD, Env, WorkingDir, User and the layers (whiteout, opaque directory) as the image says.
         let r = try h.run(try h.write(Self.taskDefinition.replacingOccurrences(of: "IMAGE", with: image + ":v1")))
-        for line in ["main | two", "main | gone-is-gone", "main | data=b", "main | greeting=hi", "main | pwd=/data", "main | uid=1000"] {
+        for line in ["main | two", "main | gone-is-gone", "main | data=b", "main | greeting=hi", "main | pwd=/data", "main | uid=1000", "main | links=2", "main | via-symlink"] {
             #expect(r.stdout.contains(line), "expected \(line.debugDescription):\n\(r.stdout)\n\(r.stderr)")
         }
         #expect(r.exitCode("main") == 0)

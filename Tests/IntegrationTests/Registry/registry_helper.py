@@ -34,6 +34,10 @@ def layer(entries):
                 info.type = tarfile.DIRTYPE
                 info.mode = 0o755
                 t.addfile(info)
+            elif isinstance(content, tuple):  # ("hardlink" | "symlink", target)
+                info.type = tarfile.LNKTYPE if content[0] == "hardlink" else tarfile.SYMTYPE
+                info.linkname = content[1]
+                t.addfile(info)
             else:
                 info.size = len(content)
                 info.mode = entry[2] if len(entry) > 2 else 0o644
@@ -46,8 +50,9 @@ def write_layout(dir):
     layers = [
         layer([("bin", None), ("bin/busybox", open("/bin/busybox", "rb").read(), 0o755), ("etc", None), ("etc/hello", b"one\n"),
                ("etc/gone", b"bye\n"), ("data", None), ("data/a", b"a\n")]),
-        layer([("etc", None), ("etc/.wh.gone", b""), ("etc/hello", b"two\n")]),
-        layer([("data", None), ("data/.wh..wh..opq", b""), ("data/b", b"b\n"), ("big", os.urandom(200000))]),
+        layer([("etc", None), ("etc/.wh.gone", b""), ("etc/hello", b"two\n"), ("etc/hello-again", ("hardlink", "etc/hello"))]),
+        layer([("data", None), ("data/.wh..wh..opq", b""), ("data/b", b"b\n"), ("big", os.urandom(200000)),
+               ("bin/sh", ("symlink", "busybox"))]),
     ]
     descs = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(dir, gz), "size": len(gz)} for _, gz in layers]
     diff_ids = ["sha256:" + hashlib.sha256(tar).hexdigest() for tar, _ in layers]
@@ -55,7 +60,7 @@ def write_layout(dir):
     def image(arch):
         config = json.dumps({"created": "2026-01-01T00:00:00Z", "architecture": arch, "os": "linux",
                              "config": {"Env": ["PATH=/bin", "GREETING=hi"], "Entrypoint": ["/bin/busybox", "sh", "-c"],
-                                        "Cmd": ["cat /etc/hello; test ! -e /etc/gone && echo gone-is-gone; echo data=$(ls); echo greeting=$GREETING; echo pwd=$(pwd); echo uid=$(id -u)"],
+                                        "Cmd": ["cat /etc/hello; test ! -e /etc/gone && echo gone-is-gone; echo data=$(ls); echo greeting=$GREETING; echo pwd=$(pwd); echo uid=$(id -u); echo links=$(stat -c %h /etc/hello-again); /bin/sh -c 'echo via-symlink'"],
                                         "WorkingDir": "/data", "User": "1000:1000"},
                              "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
         manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
