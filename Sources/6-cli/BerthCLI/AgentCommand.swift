@@ -41,6 +41,11 @@ struct AgentCommand: CLICommand {
         running when the agent stops or dies; the next agent re-adopts them. --pids-limit N is
         pids.max of every container it starts: processes and threads (default 2048, as Podman;
         -1 or max: no limit).
+        Pulls read mirrors and insecure registries from --registries FILE (default
+        /etc/berth/registries.json), credentials (`berth image login`, and the names
+        repositoryCredentials.credentialsParameter refers to) from --auth-file FILE (default
+        /var/lib/berth/auth.json) and extra CA certificates from --certs-dir DIR (default
+        /etc/berth/certs.d), as `berth image pull` does.
         --image-pull-behavior (else the environment variable ECS_IMAGE_PULL_BEHAVIOR, else
         prefer-cached) decides when RunTask pulls a container's image from its registry, as the ECS
         agent: default (pull; if that fails use the cached image), always (pull; a failed pull
@@ -55,7 +60,8 @@ struct AgentCommand: CLICommand {
     static let spec = Arguments.Spec(
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
-                  "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit", "--image-pull-behavior"])
+                  "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit", "--image-pull-behavior",
+                  "--registries", "--auth-file", "--certs-dir"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -126,7 +132,7 @@ struct AgentCommand: CLICommand {
         let runRoot = args.value("--run-root") ?? "/run/berth"
         let images = args.value("--images") ?? ImageStore.defaultRoot
         let pidsLimit = try RunCommand.pidsLimit(args)
-        let puller = try ImagePulls.makeImagePuller(imagesRoot: images)
+        let puller = try ImagePulls.makeImagePuller(imagesRoot: images, args: args)
         let policy = try pullPolicy(args, registry: puller != nil)
         let source = ImagePulls.source(imagesRoot: images, dataRoot: options.stateDir, policy: policy, puller: puller)
         do {

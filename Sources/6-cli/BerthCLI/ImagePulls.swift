@@ -9,9 +9,14 @@ enum ImagePulls {
     /// images into the store at `imagesRoot` (`RegistryPuller` with /etc/berth/registries.json,
     /// Berth's credential file, the user's Docker/Podman credential files and
     /// /etc/berth/certs.d). A malformed registries.json is an error, not a build without pulls.
-    static func makeImagePuller(imagesRoot: String) throws -> (any ImagePulling)? {
+    /// `args` may name other files than the defaults: `--registries`, `--auth-file`, `--certs-dir`
+    /// (as `berth image pull` takes them).
+    static func makeImagePuller(imagesRoot: String, args: Arguments) throws -> (any ImagePulling)? {
         do {
-            return try RegistryPuller.standard(store: ImageStore(root: imagesRoot))
+            return try RegistryPuller.standard(store: ImageStore(root: imagesRoot),
+                                               registriesFile: args.value("--registries") ?? RegistryHosts.defaultPath,
+                                               authFile: args.value("--auth-file") ?? CredentialStore.defaultPath,
+                                               certsDirectory: args.value("--certs-dir") ?? RegistryPuller.defaultCertsDirectory)
         } catch {
             throw UsageError(error.message)
         }

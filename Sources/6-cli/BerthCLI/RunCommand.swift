@@ -34,6 +34,10 @@ struct RunCommand: CLICommand {
                              the cached image if that fails), always, once, prefer-cached
                              (Docker's missing), never (the local store only); default:
                              prefer-cached
+          --registries FILE  mirrors and insecure registries (default /etc/berth/registries.json)
+          --auth-file FILE   registry credentials, also the names repositoryCredentials refers
+                             to (default /var/lib/berth/auth.json; `berth image login`)
+          --certs-dir DIR    extra CA certificates, DIR/HOST[:PORT]/*.crt (default /etc/berth/certs.d)
           --explain          print each container's OCI spec (and its pids.max) before starting
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSONValue
@@ -47,7 +51,8 @@ struct RunCommand: CLICommand {
         // A closed stdout (`berth run ... | head`) must not kill berth before it has cleaned up.
         signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
-                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull"]))
+                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull",
+                                                          "--registries", "--auth-file", "--certs-dir"]))
         let file = try a.positional(0, "FILE")
         let pidsLimit = try Self.pidsLimit(a)
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
@@ -90,7 +95,7 @@ struct RunCommand: CLICommand {
         }
         let imagesRoot = a.value("--images") ?? ImageStore.defaultRoot
         let images = ImageStore(root: imagesRoot)
-        let puller = try ImagePulls.makeImagePuller(imagesRoot: imagesRoot)
+        let puller = try ImagePulls.makeImagePuller(imagesRoot: imagesRoot, args: a)
         let policy = try ImagePulls.policy(a.value("--pull"), option: "option --pull", registry: puller != nil)
         let berthPath = LinuxRuntime.currentExecutable()
         let reaper = berthPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"

@@ -119,6 +119,51 @@ import Testing
     }
 }
 
+extension AWSRunTaskPullTests {
+    /// `repositoryCredentials.credentialsParameter` (a Secrets Manager ARN) names a credential
+    /// stored with `berth image login --name`, in the file the agent is given with --auth-file:
+    /// without it the pull is refused, with it the task runs.
+    @Test func repositoryCredentialsNameALocalCredential() throws {
+        let w = try RegistryWorld()
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        let aws = try AWSCLI(harness: h)
+        let protected = try w.registry(auth: try w.htpasswd(user: "alice", password: "s3cret"))
+        let authFile = w.root + "/agent-auth.json"
+        h.extraAgentArgs = ["--image-pull-behavior", "default", "--auth-file", authFile]
+        try h.startAgent()
+        try aws.bindEndpoint()
+        let image = "127.0.0.1:\(protected)/test/app:v1"
+        let secret = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app-registry"
+        let definition = """
+            {"family": "private", "memory": "128", "containerDefinitions": [
+              {"name": "app", "image": "\(image)", "essential": true,
+               "repositoryCredentials": {"credentialsParameter": "\(secret)"},
+               "command": ["cat /etc/hello; exit 7"]}]}
+            """
+        _ = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(definition))])
+
+        // No such credential yet: refused, and the reason names the parameter.
+        let first = try aws.runTask("private", harness: h)
+        let refused = try aws.waitStopped(first)
+        let reason = refused["stoppedReason"] as? String ?? ""
+        #expect(refused["stopCode"] as? String == "TaskFailedToStart", "\(refused)")
+        #expect(reason.hasPrefix("CannotPullContainerError:") && reason.contains("app-registry"), "\(reason)")
+
+        // Stored under that name (not under the registry's host), the same task definition runs.
+        let login = try TaskHarness.exec(["/bin/sh", "-c", #"printf 's3cret\n' | "$0" "$@""#, TaskHarness.berth, "image", "login",
+                                          "--name", "app-registry", "--auth-file", authFile, "--username", "alice", "--password-stdin",
+                                          "127.0.0.1:\(protected)"], timeout: 30)
+        #expect(login.status == 0, "\(login.stderr)")
+        let second = try aws.runTask("private", harness: h)
+        let task = try aws.waitStopped(second)
+        #expect(task["stopCode"] as? String == "EssentialContainerExited", "\(task)")
+        #expect(AgentRealHarness.container(task, "app")?["exitCode"] as? Int == 7, "\(task)")
+        #expect(AgentRealHarness.container(task, "app")?["imageDigest"] as? String == w.v1Digest, "\(task)")
+        h.expectNothingLeft([first, second])
+    }
+}
+
 /// The real aws CLI (installed by Scripts/setup.sh --test) pointed at one agent with its
 /// credentials; no AWS_* variable or config of the caller reaches it.
 final class AWSCLI: @unchecked Sendable {
