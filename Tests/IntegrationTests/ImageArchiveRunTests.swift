@@ -22,12 +22,7 @@ import Testing
 
     @Test func importedDockerAndOCIArchivesRunAsTasks() throws {
         let h = try TaskHarness()
-        for tool in ["/usr/bin/skopeo", "/usr/bin/umoci"] {
-            try #require(Files.exists(tool), "\(tool) is missing: Scripts/setup.sh --test installs it")
-        }
-        let dir = h.root + "/archives"
-        try Files.makeDirectories(dir)
-        try #require(sh("cd \(dir) && \(TestImages.archives)") == 0, "building the test archives failed")
+        let dir = try h.testArchives()
         let docker = try TaskHarness.exec([TaskHarness.berth, "image", "import", "--store", h.images, dir + "/single.tar"], timeout: 120)
         #expect(docker.status == 0 && docker.stdout.contains("imported demo:v1") && docker.stdout.contains("imported demo:also"), "\(docker.stderr)")
         let oci = try TaskHarness.exec([TaskHarness.berth, "image", "import", "--store", h.images, "ocidemo:v9", dir + "/oci.tar"], timeout: 120)
@@ -39,5 +34,19 @@ import Testing
             #expect(r.exitCode("main") == 0 && r.status == 0)
             try h.expectCleanedUp(r.taskId)
         }
+    }
+}
+
+extension TaskHarness {
+    /// The archives of `TestImages.archives` (docker-archive and oci-archive made with skopeo and
+    /// umoci), built under this harness's root; their directory.
+    func testArchives() throws -> String {
+        for tool in ["/usr/bin/skopeo", "/usr/bin/umoci"] {
+            try #require(Files.exists(tool), "\(tool) is missing: Scripts/setup.sh --test installs it")
+        }
+        let dir = root + "/archives"
+        try Files.makeDirectories(dir)
+        try #require(sh("cd \(dir) && \(TestImages.archives)") == 0, "building the test archives failed")
+        return dir
     }
 }

@@ -12,12 +12,7 @@ import Testing
 
     @Test func saveRemoveImportBackAndRunTheSavedImage() throws {
         let h = try TaskHarness()
-        for tool in ["/usr/bin/skopeo", "/usr/bin/umoci"] {
-            try #require(Files.exists(tool), "\(tool) is missing: Scripts/setup.sh --test installs it")
-        }
-        let dir = h.root + "/archives"
-        try Files.makeDirectories(dir)
-        try #require(sh("cd \(dir) && \(TestImages.archives)") == 0, "building the test archives failed")
+        let dir = try h.testArchives()
         #expect(try berth(["import", dir + "/single.tar"], h).status == 0)
 
         let ls = try berth(["ls"], h)
