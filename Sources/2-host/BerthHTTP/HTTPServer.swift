@@ -10,6 +10,10 @@ import Glibc
 public struct ConnectionInfo: Sendable {
     public var trusted: Bool
     public var listener: String
+    public init(trusted: Bool, listener: String) {
+        self.trusted = trusted
+        self.listener = listener
+    }
 }
 
 public protocol HTTPHandler: Sendable {

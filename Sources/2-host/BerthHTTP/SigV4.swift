@@ -43,6 +43,12 @@ public struct SigV4Verifier: Sendable {
     }
 
     public func verify(_ request: HTTPRequest, now: Double) -> AuthFailure? {
+        verify(request, now: now, service: service)
+    }
+
+    /// Verify for `service` (one endpoint answering several AWS services checks each request
+    /// against the service it is routed to).
+    public func verify(_ request: HTTPRequest, now: Double, service: String) -> AuthFailure? {
         guard let header = request.header("Authorization") else {
             return AuthFailure(type: "MissingAuthenticationTokenException", status: 403, message: "Missing Authentication Token")
         }
@@ -84,6 +90,12 @@ public struct SigV4Verifier: Sendable {
                                message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
         }
         return nil
+    }
+
+    /// The service named in a request's SigV4 credential scope (`AKID/date/region/SERVICE/aws4_request`),
+    /// how a Query-protocol request (no `X-Amz-Target`) says which API it is for.
+    public static func scopeService(_ request: HTTPRequest) -> String? {
+        request.header("Authorization").flatMap(parseAuthorization)?.service
     }
 
     static func parseAuthorization(_ header: String) -> Authorization? {

@@ -39,7 +39,10 @@ public final class AgentDaemon: @unchecked Sendable {
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
         let creds = credentials
         let verifier = SigV4Verifier(region: options.backend.region, service: APIRouter.signingService) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
-        server = try HTTPServer(handler: APIRouter(backend: backend, verifier: verifier), limits: options.limits)
+        // Every AWS service the agent answers; each is routed by target prefix or SigV4 scope.
+        let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        let apis: [any AgentAPI] = [ECSAPI(backend: backend, clock: clock)]
+        server = try HTTPServer(handler: APIRouter(apis: apis, verifier: verifier, clock: clock), limits: options.limits)
     }
 
     /// Bind the sockets and start the engine poller. Returns once serving.
