@@ -89,3 +89,15 @@ import Testing
         #expect(!compiled.program.isEmpty && compiled.program.count % 8 == 0)
     }
 }
+
+extension DockerSeccompTests {
+    /// The widest profile (every capability) still fits the kernel's 4096-instruction limit.
+    @Test func everyCapabilityStillCompilesWithinTheKernelLimit() throws {
+        let p = DockerSeccomp.profile(bounding: Capabilities.all)
+        let (plan, issues) = SeccompPlanner.plan(p)
+        #expect(issues.isEmpty, "\(issues)")
+        let compiled = try SeccompCompiler.compile(try #require(plan))
+        #expect(compiled.program.count / 8 <= 4096, "\(compiled.program.count / 8) instructions")
+        _ = try SeccompFilter(program: compiled.program, flags: 0)
+    }
+}

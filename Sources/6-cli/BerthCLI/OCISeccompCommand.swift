@@ -10,6 +10,13 @@ import BerthRuntime
 enum OCISeccompCommand {
 
     static func run(_ args: [String]) throws -> Int32 {
+        let profile = try profile(args)
+        print(String(decoding: profile.jsonValue.encoderStyleBytes(escapingSlashes: false), as: UTF8.self))
+        return 0
+    }
+
+    /// The profile the arguments ask for (pure apart from the host facts).
+    static func profile(_ args: [String], host: DockerSeccomp.Host = .current) throws(UsageError) -> Spec.Seccomp {
         let a = try Arguments(args, spec: .init(flags: ["--no-default-caps"], options: ["--cap"]))
         if let extra = a.positionals.first { throw UsageError("unexpected argument \(extra.debugDescription)") }
         var caps = a.has("--no-default-caps") ? [] : Capabilities.dockerDefault
@@ -23,8 +30,6 @@ enum OCISeccompCommand {
             }
             for c in added where !caps.contains(c) { caps.append(c) }
         }
-        let profile = DockerSeccomp.profile(bounding: caps)
-        print(String(decoding: profile.jsonValue.encoderStyleBytes(escapingSlashes: false), as: UTF8.self))
-        return 0
+        return DockerSeccomp.profile(bounding: caps, host: host)
     }
 }
