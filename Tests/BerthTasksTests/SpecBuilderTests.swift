@@ -225,13 +225,13 @@ func td(_ container: String, task: String = "") -> String {
 
     @Test func otherSecurityOptionsAreRefusedNamingTheEntry() throws {
         let cases = [
-            "seccomp=unconfined": "is not a security option ECS accepts",
+            "seccomp=unconfined": "is not one of the security options ECS documents",
             "seccomp:unconfined": "ECS has no seccomp setting",
             "apparmor:docker-default": "AppArmor profiles are not supported by Berth",
             "label:type:svirt_apache_t": "SELinux labels are not supported by Berth",
             "credentialspec:file://gmsa.json": "credential specs (Active Directory gMSA) are not supported",
             "no-new-privileges:maybe": "no-new-privileges takes true or false",
-            "whatever": "is not a security option ECS accepts",
+            "whatever": "is not one of the security options ECS documents",
         ]
         for (option, text) in cases {
             let json = td(#"{"name": "a", "image": "x", "memory": 64, "dockerSecurityOptions": ["no-new-privileges", "\#(option)"]}"#)

@@ -44,7 +44,7 @@ enum SecurityOptions {
         let kind = option.split(whereSeparator: { $0 == ":" || $0 == "=" }).first.map(String.init) ?? option
         switch kind {
         case "seccomp":
-            return "\(raw.debugDescription) is not a security option ECS accepts (valid: \"no-new-privileges\", \"apparmor:PROFILE\", "
+            return "\(raw.debugDescription) is not one of the security options ECS documents (\"no-new-privileges\", \"apparmor:PROFILE\", "
                 + "\"label:value\", \"credentialspec:CredentialSpecFilePath\"); ECS has no seccomp setting, so every container runs "
                 + "under Docker's default seccomp profile, widened by linuxParameters.capabilities.add as Docker does"
         case "apparmor":
@@ -56,7 +56,7 @@ enum SecurityOptions {
         case "credentialspec":
             return "\(raw.debugDescription): credential specs (Active Directory gMSA) are not supported by Berth"
         default:
-            return "\(raw.debugDescription) is not a security option ECS accepts (valid: \"no-new-privileges\", \"apparmor:PROFILE\", "
+            return "\(raw.debugDescription) is not one of the security options ECS documents (\"no-new-privileges\", \"apparmor:PROFILE\", "
                 + "\"label:value\", \"credentialspec:CredentialSpecFilePath\")"
         }
     }
