@@ -199,3 +199,49 @@ func td(_ container: String, task: String = "") -> String {
         #expect(s.lastStatus == .stopped)
     }
 }
+
+/// Docker's default seccomp profile on every task container, widened by capabilities.add;
+/// dockerSecurityOptions: no-new-privileges honoured, the rest refused with the entry named.
+@Suite struct SpecBuilderSeccompTests {
+    @Test func everyContainerGetsDockersDefaultProfileForItsCapabilities() throws {
+        let plain = try build(td(#"{"name": "a", "image": "x", "memory": 64}"#)).plan.spec
+        let caps = try #require(plain.process?.capabilities?.bounding)
+        #expect(plain.linux?.seccomp == DockerSeccomp.profile(bounding: caps))
+        #expect(plain.linux?.seccomp?.syscalls?.contains { $0.names.contains("mount") } == false)
+
+        let admin = try build(td(#"{"name": "a", "image": "x", "memory": 64, "linuxParameters": {"capabilities": {"add": ["SYS_ADMIN", "SYS_PTRACE"]}}}"#)).plan.spec
+        let widened = Set((admin.linux?.seccomp?.syscalls ?? []).flatMap(\.names))
+        #expect(widened.isSuperset(of: ["mount", "unshare", "setns", "kcmp", "process_madvise"]))
+        #expect(admin.linux?.seccomp == DockerSeccomp.profile(bounding: admin.process?.capabilities?.bounding ?? []))
+    }
+
+    @Test func noNewPrivilegesIsHonouredInDockersForms() throws {
+        for (option, expected) in [("no-new-privileges", true), ("no-new-privileges:true", true), ("no-new-privileges=false", nil)] as [(String, Bool?)] {
+            let spec = try build(td(#"{"name": "a", "image": "x", "memory": 64, "dockerSecurityOptions": ["\#(option)"]}"#)).plan.spec
+            #expect(spec.process?.noNewPrivileges == expected, "\(option)")
+        }
+        #expect(try build(td(#"{"name": "a", "image": "x", "memory": 64}"#)).plan.spec.process?.noNewPrivileges == nil)
+    }
+
+    @Test func otherSecurityOptionsAreRefusedNamingTheEntry() throws {
+        let cases = [
+            "seccomp=unconfined": "is not one of the security options ECS documents",
+            "seccomp:unconfined": "ECS has no seccomp setting",
+            "apparmor:docker-default": "AppArmor profiles are not supported by Berth",
+            "label:type:svirt_apache_t": "SELinux labels are not supported by Berth",
+            "credentialspec:file://gmsa.json": "credential specs (Active Directory gMSA) are not supported",
+            "no-new-privileges:maybe": "no-new-privileges takes true or false",
+            "whatever": "is not one of the security options ECS documents",
+        ]
+        for (option, text) in cases {
+            let json = td(#"{"name": "a", "image": "x", "memory": 64, "dockerSecurityOptions": ["no-new-privileges", "\#(option)"]}"#)
+            do {
+                _ = try build(json)
+                Issue.record("\(option) was accepted")
+            } catch let e as TranslationError {
+                #expect(e.description.contains("containerDefinitions[0].dockerSecurityOptions[1]"), "\(e)")
+                #expect(e.description.contains(text), "\(option): \(e)")
+            }
+        }
+    }
+}

@@ -27,6 +27,9 @@ struct OCICommand: CLICommand {
                                                      SIGINT/SIGTERM/SIGHUP, delete, exit with its code
       list [--format table|json] [--quiet]           all containers
       exec [--env K=V]... [--cwd DIR] ID CMD [ARG...]  run CMD in a running container
+      seccomp-default [--cap CAP]... [--no-default-caps]
+                                                     print Docker's default seccomp profile as
+                                                     linux.seccomp JSON (default caps + each --cap)
 
     global options:
       --root DIR        state directory (default /run/berth)
@@ -118,6 +121,8 @@ struct OCICommand: CLICommand {
             return try list(args, g)
         case "exec":
             return try exec(args, g)
+        case "seccomp-default":
+            return try OCISeccompCommand.run(args)
         default:
             throw UsageError("unknown command \(command.debugDescription)")
         }

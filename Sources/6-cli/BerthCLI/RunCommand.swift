@@ -221,6 +221,11 @@ struct RunCommand: CLICommand {
         for p in preps {
             let pids = p.plan.spec.linux?.resources?.pids.map { $0.limit == PidsLimit.unlimited ? "max" : String($0.limit) } ?? "unset"
             print("# container \(p.plan.name): essential=\(p.plan.essential) stopTimeout=\(Int(p.plan.stopTimeout))s pids.max=\(pids) lowerdirs=\(p.lowerDirs.joined(separator: ":"))")
+            if let seccomp = p.plan.spec.linux?.seccomp {
+                print("# seccomp: " + DockerSeccomp.summary(seccomp, bounding: p.plan.spec.process?.capabilities?.bounding ?? []))
+            } else {
+                print("# seccomp: none")
+            }
             print(String(decoding: p.plan.spec.jsonValue.encoderStyleBytes(escapingSlashes: false), as: UTF8.self))
         }
     }

@@ -79,6 +79,7 @@ public struct LinuxRuntime: ContainerRuntime {
     func seccompProgram(_ plan: ContainerPlan) throws -> InitConfig.SeccompProgram? {
         guard let profile = plan.spec.linux?.seccomp, let compiled = plan.seccomp else { return nil }
         let entry = try SeccompCache(root: root).program(for: profile, plan: compiled)
+        Trace.step("seccomp", DockerSeccomp.summary(profile, bounding: plan.spec.process?.capabilities?.bounding ?? [], hash: entry.hash))
         Trace.step("seccomp", "profile sha256:\(entry.hash) \(entry.rules) rules, \(entry.fromCache ? "from the cache" : "compiled") (\(entry.path))")
         for note in compiled.notes { Trace.step("seccomp", note) }
         for name in entry.unknown { Trace.step("seccomp", "\(name) is unknown to libseccomp \(SeccompCompiler.version): rule skipped") }

@@ -30,6 +30,8 @@ public struct SpecBuilder {
     /// pids.max of every container's cgroup (`PidsLimit`); -1 for no limit.
     public var pidsLimit: Int64
     public var readFile: (String) throws -> String = { try Files.read($0) }
+    /// The host facts Docker's default seccomp profile depends on (architecture, kernel).
+    public var seccompHost: DockerSeccomp.Host = .current
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
@@ -54,7 +56,7 @@ public struct SpecBuilder {
         process.user = try user(c.user ?? image.User, "\(path).user")
         process.capabilities = try capabilities(c.linuxParameters?.capabilities, "\(path).linuxParameters.capabilities")
         process.rlimits = rlimits(c.ulimits)
-        process.noNewPrivileges = c.dockerSecurityOptions?.contains("no-new-privileges") == true ? true : nil
+        process.noNewPrivileges = try SecurityOptions.noNewPrivileges(c.dockerSecurityOptions, "\(path).dockerSecurityOptions") ? true : nil
         if c.linuxParameters?.initProcessEnabled == true {
             guard initBinary != nil else {
                 throw TranslationError("\(path).linuxParameters.initProcessEnabled", "no init binary (berth-reaper) was found next to berth; build it with `swift build`")
@@ -87,6 +89,7 @@ public struct SpecBuilder {
 
         var linux = Spec.Linux(namespaces: namespaces(disableNetworking: c.disableNetworking == true), resources: resources(c), cgroupsPath: layout.cgroup(name),
                                maskedPaths: DockerDefaults.maskedPaths, readonlyPaths: DockerDefaults.readonlyPaths)
+        linux.seccomp = DockerSeccomp.profile(bounding: process.capabilities?.bounding ?? [], host: seccompHost)
         let sysctl = Dictionary((c.systemControls ?? []).compactMap { s in s.namespace.map { ($0, s.value ?? "") } }, uniquingKeysWith: { $1 })
         if !sysctl.isEmpty { linux.sysctl = sysctl }
 

@@ -11,6 +11,8 @@ public struct TaskPlanner {
     public var initBinary: String?
     /// pids.max of every container (`PidsLimit`).
     public var pidsLimit: Int64
+    /// The host facts Docker's default seccomp profile depends on (architecture, kernel).
+    public var seccompHost: DockerSeccomp.Host = .current
 
     public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.images = images
@@ -34,7 +36,8 @@ public struct TaskPlanner {
                 throw TranslationError("containerDefinitions[\(i)].image", e.message, kind: .image)
             }
         }
-        let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        var builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        builder.seccompHost = seccompHost
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]

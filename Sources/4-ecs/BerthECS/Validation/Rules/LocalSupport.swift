@@ -95,8 +95,8 @@ enum LocalSupport {
         if !(d.credentialSpecs ?? []).isEmpty {
             n.add("credspecs", c.path("credentialSpecs"), "credentialSpecs (Active Directory gMSA) are ignored.")
         }
-        if !(d.dockerSecurityOptions ?? []).isEmpty {
-            n.add("secopts", c.path("dockerSecurityOptions"), "dockerSecurityOptions are ignored: Berth applies its own default security settings (no SELinux/AppArmor labels, no credential specs).")
+        if (d.dockerSecurityOptions ?? []).contains(where: { !$0.hasPrefix("no-new-privileges") }) {
+            n.add("secopts", c.path("dockerSecurityOptions"), "only no-new-privileges is applied: a task with apparmor:, label:, credentialspec: or any other security option fails to start (Berth has no AppArmor, SELinux or gMSA; every container runs under Docker's default seccomp profile).")
         }
         if !(d.resourceRequirements ?? []).isEmpty {
             n.add("gpu", c.path("resourceRequirements"), "resourceRequirements are ignored: Berth does not assign GPUs or inference accelerators, so the container will see none.")
