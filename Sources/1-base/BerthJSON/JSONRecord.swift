@@ -31,8 +31,10 @@ public struct JSONMember<Root>: Sendable {
     /// The JSON key (what a schema walk compares against a schema's properties).
     public private(set) var key: String = ""
     /// The record the member's value is (or, for an array, whose elements are); nil for scalars,
-    /// string maps and other leaves read as a whole.
-    public private(set) var record: (any JSONRecord.Type)? = nil
+    /// string maps and other leaves read as a whole. Looked up only when asked (no dynamic casts
+    /// when the member lists are built on a start path).
+    public var record: (any JSONRecord.Type)? { recordType() }
+    private var recordType: @Sendable () -> (any JSONRecord.Type)? = { nil }
 
     init(read: @escaping @Sendable (inout Root, JSONObjectReader) throws(JSONShapeError) -> Void,
          write: @escaping @Sendable (Root, inout ObjectWriter) -> Void) {
@@ -40,11 +42,11 @@ public struct JSONMember<Root>: Sendable {
         self.write = write
     }
 
-    init(_ key: String, _ type: Any.Type, read: @escaping @Sendable (inout Root, JSONObjectReader) throws(JSONShapeError) -> Void,
-         write: @escaping @Sendable (Root, inout ObjectWriter) -> Void) {
+    init<T: SendableMetatype>(_ key: String, _ type: T.Type, read: @escaping @Sendable (inout Root, JSONObjectReader) throws(JSONShapeError) -> Void,
+                              write: @escaping @Sendable (Root, inout ObjectWriter) -> Void) {
         self.init(read: read, write: write)
         self.key = key
-        self.record = (type as? any JSONRecord.Type) ?? (type as? any JSONRecordArray.Type)?.recordElement
+        self.recordType = { (T.self as? any JSONRecord.Type) ?? (T.self as? any JSONRecordArray.Type)?.recordElement }
     }
 
     /// Present and not null.
