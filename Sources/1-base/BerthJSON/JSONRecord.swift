@@ -28,29 +28,58 @@ extension JSONRecord {
 public struct JSONMember<Root>: Sendable {
     let read: @Sendable (inout Root, JSONObjectReader) throws(JSONShapeError) -> Void
     let write: @Sendable (Root, inout ObjectWriter) -> Void
+    /// The JSON key (what a schema walk compares against a schema's properties).
+    public private(set) var key: String = ""
+    /// The record the member's value is (or, for an array, whose elements are); nil for scalars,
+    /// string maps and other leaves read as a whole. Looked up only when asked (no dynamic casts
+    /// when the member lists are built on a start path).
+    public var record: (any JSONRecord.Type)? { recordType() }
+    private var recordType: @Sendable () -> (any JSONRecord.Type)? = { nil }
+
+    init(read: @escaping @Sendable (inout Root, JSONObjectReader) throws(JSONShapeError) -> Void,
+         write: @escaping @Sendable (Root, inout ObjectWriter) -> Void) {
+        self.read = read
+        self.write = write
+    }
+
+    init<T: SendableMetatype>(_ key: String, _ type: T.Type, read: @escaping @Sendable (inout Root, JSONObjectReader) throws(JSONShapeError) -> Void,
+                              write: @escaping @Sendable (Root, inout ObjectWriter) -> Void) {
+        self.init(read: read, write: write)
+        self.key = key
+        self.recordType = { (T.self as? any JSONRecord.Type) ?? (T.self as? any JSONRecordArray.Type)?.recordElement }
+    }
 
     /// Present and not null.
     public static func required<T: JSONReadable & JSONEncodable & SendableMetatype>(_ key: String, _ property: WritableKeyPath<Root, T> & Sendable) -> Self {
-        Self(read: { root, object throws(JSONShapeError) in root[keyPath: property] = try object.required(key) },
+        Self(key, T.self, read: { root, object throws(JSONShapeError) in root[keyPath: property] = try object.required(key) },
              write: { root, object in object.set(key, root[keyPath: property]) })
     }
 
     /// Absent or null reads as nil; nil is left out when written.
     public static func optional<T: JSONReadable & JSONEncodable & SendableMetatype>(_ key: String, _ property: WritableKeyPath<Root, T?> & Sendable) -> Self {
-        Self(read: { root, object throws(JSONShapeError) in root[keyPath: property] = try object.optional(key) },
+        Self(key, T.self, read: { root, object throws(JSONShapeError) in root[keyPath: property] = try object.optional(key) },
              write: { root, object in object.set(key, root[keyPath: property]) })
     }
 
     /// A string enum, through its raw value; an unknown value is an error naming the member.
     public static func required<T: RawRepresentable<String> & SendableMetatype>(_ key: String, raw property: WritableKeyPath<Root, T> & Sendable) -> Self {
-        Self(read: { root, object throws(JSONShapeError) in root[keyPath: property] = try .named(object.required(key), at: object.path / key) },
+        Self(key, T.self, read: { root, object throws(JSONShapeError) in root[keyPath: property] = try .named(object.required(key), at: object.path / key) },
              write: { root, object in object.set(key, root[keyPath: property].rawValue) })
     }
 
     public static func optional<T: RawRepresentable<String> & SendableMetatype>(_ key: String, raw property: WritableKeyPath<Root, T?> & Sendable) -> Self {
-        Self(read: { root, object throws(JSONShapeError) in
+        Self(key, T.self, read: { root, object throws(JSONShapeError) in
                  root[keyPath: property] = try object.optional(key, as: String.self).map { text throws(JSONShapeError) in try .named(text, at: object.path / key) }
              },
              write: { root, object in object.set(key, root[keyPath: property]?.rawValue) })
     }
+}
+
+/// Arrays of records, so a member's `record` names the element type (schema walks).
+public protocol JSONRecordArray {
+    static var recordElement: any JSONRecord.Type { get }
+}
+
+extension Array: JSONRecordArray where Element: JSONRecord {
+    public static var recordElement: any JSONRecord.Type { Element.self }
 }

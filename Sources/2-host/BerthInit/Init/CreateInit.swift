@@ -40,7 +40,7 @@ struct CreateInit<Kernel: InitSyscalls> {
         do {
             let start = try containerSetup(prepared)
             let executable = try start.prepare()
-            start.finish(executable: executable, sync: sync, fifo: prepared.fifo)
+            start.finish(executable: executable, sync: sync, fifo: prepared.fifo, startHooks: InitHooks.afterStart(config: config))
         } catch {
             return fail(error)
         }
@@ -84,6 +84,7 @@ struct CreateInit<Kernel: InitSyscalls> {
             try sys.bringUp("lo")
         }
         let mounted = try setup.run()
+        try InitHooks.beforePivot(config: config, sync: sync)
         try PivotRoot.run(newRoot: mounted.root, rootfsPath: setup.rootfsPath, sys)
         mounted.root.close()
         try Devices.reopenNullStdio()

@@ -13,6 +13,7 @@ extension InitConfig: JSONReadable {
                   execFifo: try o.optional("execFifo"),
                   targetPid: try o.optional("targetPid"), targetStartTime: try o.optional("targetStartTime"),
                   explain: try o.required("explain"), seccomp: try o.optional("seccomp"))
+        hooksFifo = try o.optional("hooksFifo")
     }
 
     /// Decodes init.json text; errors name the JSON path (`spec.process.args[0]`) or line and column.
@@ -26,6 +27,7 @@ extension InitConfig: JSONEncodable {
         o.set("execFifo", execFifo); o.set("targetPid", targetPid)
         o.set("targetStartTime", targetStartTime); o.set("explain", explain)
         o.set("seccomp", seccomp)
+        o.set("hooksFifo", hooksFifo)
         return o.value
     }
 

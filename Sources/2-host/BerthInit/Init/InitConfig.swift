@@ -30,6 +30,9 @@ public struct InitConfig: Codable, Sendable, Equatable {
     /// The compiled seccomp filter of `spec.linux.seccomp` (a file the runtime wrote; init reads it
     /// before entering any namespace and loads it in `ProcessStart`). Nil: no filter.
     public var seccomp: SeccompProgram?
+    /// create: a fifo in the state directory when the spec has prestart or createRuntime hooks:
+    /// init sends `hooks` on the sync pipe before pivot_root and waits for `go` on it.
+    public var hooksFifo: String? = nil
     /// Print every isolation step (namespaces, mounts, capabilities, exec) to stderr.
     public var explain: Bool
 

@@ -84,15 +84,16 @@ struct ProcessStart<Kernel: CredentialSyscalls & MountSyscalls> {
     }
 
     /// `ready`, then wait for `berth start` on the exec fifo (if any), then execve. Never returns.
-    func finish(executable: String, sync: SyncPipe?, fifo: FileDescriptor?) -> Never {
+    func finish(executable: String, sync: SyncPipe?, fifo: FileDescriptor?, startHooks: StartHooks? = nil) -> Never {
         sync?.ready()
         sync?.close()
         if let fifo {
             // Re-open the O_PATH handle taken before pivot_root; blocks until start reads it.
             do {
-                let w = try FileDescriptor.open(fifo.procPath, O_WRONLY)
+                let w = try FileDescriptor.open(fifo.procPath, startHooks == nil ? O_WRONLY : O_WRONLY | O_CLOEXEC)
                 try w.writeAll("0")
-                w.close()
+                // With hooks, `start` reads on until execve closes it (StartHooks).
+                if let startHooks { startHooks.run(reportingTo: w) } else { w.close() }
                 fifo.close()
             } catch {
                 _ = try? FileDescriptor.standardError.writeAll("berth-init: exec fifo: \(error)\n")

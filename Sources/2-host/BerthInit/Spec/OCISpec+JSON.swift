@@ -9,6 +9,7 @@ extension Spec: JSONRecord {
         .required("ociVersion", \.ociVersion), .optional("process", \.process), .optional("root", \.root),
         .optional("hostname", \.hostname), .optional("domainname", \.domainname), .optional("mounts", \.mounts),
         .optional("linux", \.linux), .optional("annotations", \.annotations),
+        .optional("hooks", \.hooks),
     ]
 }
 

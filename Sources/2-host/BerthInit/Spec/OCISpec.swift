@@ -10,6 +10,8 @@ public struct Spec: Codable, Sendable, Equatable {
     public var mounts: [Mount]?
     public var linux: Linux?
     public var annotations: [String: String]?
+    /// Lifecycle hooks (OCISpec+Hooks.swift).
+    public var hooks: Hooks? = nil
 
     public init(ociVersion: String = "1.0.2", process: Process? = nil, root: Root? = nil, hostname: String? = nil,
                 domainname: String? = nil, mounts: [Mount]? = nil, linux: Linux? = nil, annotations: [String: String]? = nil) {

@@ -56,6 +56,18 @@ public struct LinuxRuntime: ContainerRuntime {
     public func create(_ request: CreateRequest) throws -> ContainerState {
         try ContainerID.validate(request.id)
         let plan = try SpecValidator.validate(request.spec, bundle: request.bundle, id: request.id)
+        // `run` with startContainer or poststart hooks: create, then start (LinuxRuntime+Hooks).
+        if request.startAtOnce, plan.spec.hooks?.needStart == true {
+            var created = request
+            created.startAtOnce = false
+            var state = try create(created)
+            do { try start(request.id) } catch {
+                try? delete(request.id, force: true)
+                throw error
+            }
+            state.status = .running
+            return state
+        }
         // Compiled (or found in the cache) before anything of the container exists.
         let seccomp = try seccompProgram(plan)
         let initFd = try initExecutable()
@@ -71,6 +83,7 @@ public struct LinuxRuntime: ContainerRuntime {
             return try create(request, plan: plan, seccomp: seccomp, dir: dir, initFd: initFd, undo: &undo)
         } catch {
             undo.run()
+            runPoststop(plan.spec.hooks, id: request.id, bundle: request.bundle, pid: 0, annotations: plan.spec.annotations)
             throw error
         }
     }
@@ -98,9 +111,10 @@ public struct LinuxRuntime: ContainerRuntime {
 
         let execFifo = request.startAtOnce ? nil : dir.execFifo
         if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
-        let initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
+        var initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
                                     execFifo: execFifo,
                                     explain: request.explain, seccomp: seccomp)
+        initConfig.hooksFifo = try prepareHooks(plan.spec.hooks, dir: dir)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let placement = cgroups.placement(plan.cgroup)
         let conf = MonitorProcess.configuration(initPath: initPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),
@@ -126,7 +140,9 @@ public struct LinuxRuntime: ContainerRuntime {
         }
         try dir.writeState(state)
 
-        let pid = try MonitorProcess.awaitReady(monitor.report, id: request.id, timeout: setupTimeout)
+        let pid = try MonitorProcess.awaitReady(monitor.report, id: request.id, timeout: setupTimeout) { pid in
+            try runCreateHooks(plan.spec.hooks, request: request, pid: pid, dir: dir)
+        }
         state.pid = pid
         state.pidStartTime = Proc.startTime(pid)
         state.status = request.startAtOnce ? .running : .created
@@ -190,6 +206,7 @@ public struct LinuxRuntime: ContainerRuntime {
             if !Files.exists(dir.execFifo) { throw RuntimeError.invalidState(id: id, status: .running, action: "start") }
         }
         unlink(dir.execFifo)
+        if let hooks = dir.readHooks() { try runStartHooks(hooks, state: current, fifo: fifo) }
         Trace.step("runtime", "started \(id) (pid \(current.pid))")
     }
 
@@ -287,6 +304,8 @@ public struct LinuxRuntime: ContainerRuntime {
     public func delete(_ id: String, force: Bool) throws {
         let current = try state(id)
         let dir = dir(id)
+        let hooks = dir.readHooks()
+        let lastPid = hooks == nil ? 0 : ((try? dir.readState())??.pid ?? 0)
         if current.status != .stopped {
             guard force else { throw RuntimeError.invalidState(id: id, status: current.status, action: "delete") }
             if let raw = current.cgroupPath, let path = try? CgroupPath(raw) { try? cgroups.killAll(path) }
@@ -306,6 +325,7 @@ public struct LinuxRuntime: ContainerRuntime {
         }
         try Files.removeTree(dir.path)
         Trace.step("runtime", "removed \(dir.path)")
+        runPoststop(hooks, id: id, bundle: current.bundle, pid: lastPid, annotations: current.annotations)
     }
 
     // MARK: wait

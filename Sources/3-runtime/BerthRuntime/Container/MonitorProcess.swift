@@ -58,7 +58,9 @@ enum MonitorProcess {
 
     /// Read the report until `ready`; returns the container pid. `error` lines and an early end
     /// of the report become `setupFailed` with init's message.
-    static func awaitReady(_ report: FileDescriptor, id: String, timeout: Double) throws -> Int32 {
+    /// `hooks` (init waits before pivot_root, LinuxRuntime+Hooks) calls `onHooks` with the pid.
+    static func awaitReady(_ report: FileDescriptor, id: String, timeout: Double,
+                           onHooks: ((Int32) throws -> Void)? = nil) throws -> Int32 {
         var reader = LineReader(fd: report)
         let deadline = Clock.deadline(after: timeout)
         var pid: Int32 = 0
@@ -69,6 +71,8 @@ enum MonitorProcess {
             } else if line == "ready" {
                 guard pid > 0 else { throw RuntimeError.setupFailed(id: id, message: "init reported ready without a pid") }
                 return pid
+            } else if line == "hooks", let onHooks {
+                try onHooks(pid)
             } else if line.hasPrefix("error") {
                 let message = line.dropFirst(5).trimmingCharacters(in: " ")
                 throw RuntimeError.setupFailed(id: id, message: message.isEmpty ? "unknown error" : message)

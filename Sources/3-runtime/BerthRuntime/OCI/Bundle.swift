@@ -28,6 +28,9 @@ public enum Bundle {
         do { json = try JSONValue.parse(bytes: bytes, duplicateKeys: .keepLast) } catch {
             throw BundleError("\(file): invalid JSON at \(error)")
         }
+        // Schema fields Berth does not honour are refused by name (RefusedSpecFields).
+        let refused = RefusedSpecFields.issues(in: json)
+        if !refused.isEmpty { throw BundleError(refused.map { "\(file): \($0)" }.joined(separator: "\n")) }
         do { return try Spec(json: json, path: .root) } catch { throw BundleError("\(file): \(error)") }
     }
 

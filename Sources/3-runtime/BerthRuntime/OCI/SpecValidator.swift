@@ -45,6 +45,7 @@ public enum SpecValidator {
             issues.append(SpecIssue("linux.devices", "is not supported: Berth creates only the default devices in /dev (null, zero, full, random, urandom, tty); remove it"))
         }
         let cgroup = checkCgroupsPath(spec.linux?.cgroupsPath, id: id, &issues)
+        checkHooks(spec.hooks, &issues)
         var seccomp: SeccompPlan?
         if let profile = spec.linux?.seccomp {
             let (plan, problems) = SeccompPlanner.plan(profile)
