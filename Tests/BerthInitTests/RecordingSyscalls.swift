@@ -106,6 +106,19 @@ final class RecordingSyscalls: InitSyscalls {
     func symlink(_ target: String, in dir: FileDescriptor, _ name: String, detail: String) throws(SysError) {
         try record("symlink \(self.name(dir))/\(name) -> \(target)", stage: "symlink", detail: detail)
     }
+    func makeNode(in dir: FileDescriptor, _ name: String, mode: mode_t, major: UInt32, minor: UInt32,
+                  detail: String) throws(SysError) {
+        try record("mknod \(self.name(dir))/\(name) 0\(String(mode, radix: 8)) \(major):\(minor)", stage: "mknod", detail: detail)
+        devices[name] = dev_t(major) << 8 | dev_t(minor)
+    }
+    func setOwnerAndMode(in dir: FileDescriptor, _ name: String, uid: UInt32, gid: UInt32, mode: mode_t,
+                         detail: String) throws(SysError) {
+        try record("chown \(self.name(dir))/\(name) \(uid):\(gid) 0\(String(mode, radix: 8))", stage: "chown", detail: detail)
+    }
+    func statPath(_ path: String) throws(SysError) -> (mode: mode_t, rdev: dev_t) {
+        try record("stat \(path)", stage: "stat", detail: path)
+        throw SysError("stat", errno: ENOENT, detail: path)
+    }
 
     // NamespaceSyscalls
     func setns(_ fd: FileDescriptor, _ kind: NamespaceKind, path: String) throws(SysError) {
