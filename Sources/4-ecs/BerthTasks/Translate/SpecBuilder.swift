@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthECS
 import BerthImages
 import BerthInit
@@ -30,6 +31,8 @@ public struct SpecBuilder {
     /// pids.max of every container's cgroup (`PidsLimit`); -1 for no limit.
     public var pidsLimit: Int64
     public var readFile: (String) throws -> String = { try Files.read($0) }
+    /// The host node a `linuxParameters.devices[].hostPath` names (`HostNode.lookup`).
+    public var statHost: (String) throws -> HostNode? = { try HostNode.lookup($0) }
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
@@ -89,6 +92,11 @@ public struct SpecBuilder {
                                maskedPaths: DockerDefaults.maskedPaths, readonlyPaths: DockerDefaults.readonlyPaths)
         let sysctl = Dictionary((c.systemControls ?? []).compactMap { s in s.namespace.map { ($0, s.value ?? "") } }, uniquingKeysWith: { $1 })
         if !sysctl.isEmpty { linux.sysctl = sysctl }
+        let devices = try devices(c, path)
+        if !devices.nodes.isEmpty {
+            linux.devices = devices.nodes
+            linux.resources?.devices = [Spec.DeviceCgroup(DeviceRule.denyAll)] + devices.rules + Spec.DeviceCgroup.dockerDefaults.dropFirst()
+        }
 
         var annotations = c.dockerLabels ?? [:]
         annotations["com.amazonaws.ecs.container-name"] = name
