@@ -74,6 +74,29 @@ VARIANTS = {
         "resources": {"devices": [{"allow": False, "access": "rwm"},
                                   {"allow": True, "type": "c", "major": 1, "minor": 11, "access": "w"}]},
     },
+    # linux.devices: a node the device filter then allows (kmsg c 1:11, write-open needs no
+    # capability, refused under the default list: see "devices"), a node with its own mode and
+    # owner, a fifo; a mknod'ed tty1 (c 4:1) that is in no rule stays refused.
+    "linux-devices": {
+        "args": ["/bin/sh", "-c",
+                 "stat -c 'stat=%n %F %t:%T %a %u:%g' /dev/kmsg2 /dev/mynull /dev/fifo;"
+                 ' if err=$( (: > /dev/kmsg2) 2>&1 ); then echo kmsg2=opened; else echo "kmsg2=refused $err"; fi;'
+                 ' mknod /dev/t c 4 1 && echo mknod=ok;'
+                 ' if err=$( (: > /dev/t) 2>&1 ); then echo tty1=opened; else echo "tty1=refused $err"; fi;'
+                 ' (echo via-fifo > /dev/fifo &); read line < /dev/fifo; echo "fifo=$line"'],
+        "caps": ["CAP_MKNOD"],
+        "devices": [{"path": "/dev/kmsg2", "type": "c", "major": 1, "minor": 11},
+                    {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 0o620, "uid": 1000, "gid": 5},
+                    {"path": "/dev/fifo", "type": "p"}],
+    },
+    # linux.seccomp: mkdir/mkdirat fail with errno 122 (EDQUOT), everything else works.
+    "seccomp": {
+        "args": ["/bin/sh", "-c",
+                 "grep Seccomp: /proc/self/status | tr -d '\\t'; mkdir /dev/d 2>&1; echo \"mkdir=$?\"; echo x > /dev/f && echo write=ok"],
+        "seccomp": {"defaultAction": "SCMP_ACT_ALLOW",
+                    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 122}]},
+    },
     # A double-forked daemon (re-parented away from the shell) next to the main process.
     "daemon": {
         "args": ["/bin/sh", "-c", "(sleep 1234 &); exec sleep 1236"],
@@ -94,6 +117,10 @@ def main():
             config["process"]["capabilities"][cap_set] += v.get("caps", [])
         if "resources" in v:
             config["linux"]["resources"] = v["resources"]
+        if "devices" in v:
+            config["linux"]["devices"] = v["devices"]
+        if "seccomp" in v:
+            config["linux"]["seccomp"] = v["seccomp"]
         os.makedirs(os.path.join(out, name), exist_ok=True)
         with open(os.path.join(out, name, "config.json"), "w") as f:
             json.dump(config, f, indent=2)

@@ -11,8 +11,6 @@ import Testing
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "environmentFiles": [{"value": "arn:aws:s3:::b/x.env", "type": "s3"}]}"#),
                  "containerDefinitions[0].environmentFiles",
                  "environmentFiles in S3 are not fetched, so their variables will not be set; give an absolute local path (Berth extension) to have the file read."),
-        RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "linuxParameters": {"devices": [{"hostPath": "/dev/fuse"}]}}"#),
-                 "containerDefinitions[0].linuxParameters.devices", "linuxParameters.devices are ignored: Berth does not expose host devices to containers."),
         RuleCase(taskDef(#"{"name": "a", "image": "i", "memory": 64, "healthCheck": {"command": ["curl", "-f", "localhost"]}}"#),
                  "containerDefinitions[0].healthCheck.command[0]",
                  "healthCheck command does not start with \"CMD\" or \"CMD-SHELL\"; it is run as [\"CMD\", ...] (the program is executed directly)."),
@@ -41,6 +39,13 @@ import Testing
         let r = try report(taskDef(#"{"name": "a", "image": "i", "memory": 64, "environmentFiles": [{"value": "/etc/berth/app.env", "type": "s3"}]}"#))
         #expect(r.problems.isEmpty)
         #expect(r.definition?.containerDefinitions?[0].environmentFiles?[0].localPath == "/etc/berth/app.env")
+    }
+
+    /// Devices are honoured (the node and its cgroup rule: Docs/init.md "Devices"), so no warning;
+    /// only Fargate refuses them (MoreValidationRuleTests).
+    @Test func linuxDevicesAreHonouredWithoutWarning() throws {
+        let r = try report(taskDef(#"{"name": "a", "image": "i", "memory": 64, "linuxParameters": {"devices": [{"hostPath": "/dev/fuse", "permissions": ["read"]}]}}"#))
+        #expect(r.problems.isEmpty, "\(r.problems)")
     }
 
     @Test func volumeKinds() {

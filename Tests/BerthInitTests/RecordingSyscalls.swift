@@ -23,6 +23,8 @@ final class RecordingSyscalls: InitSyscalls {
     /// Answers of `fileMode`; a path not listed does not exist.
     var fileModes: [String: mode_t] = [:]
     private var devices: [String: dev_t] = [:]
+    /// File type of the nodes `makeNode` made (`makeCharDevice`'s are character devices).
+    private var nodeTypes: [String: mode_t] = [:]
     /// The descriptors `setns` was given, in order (a test checks they are closed afterwards).
     private(set) var setnsDescriptors: [Int32] = []
 
@@ -101,10 +103,27 @@ final class RecordingSyscalls: InitSyscalls {
     func statAt(_ dir: FileDescriptor, _ name: String) throws(SysError) -> (mode: mode_t, rdev: dev_t) {
         try record("stat \(self.name(dir))/\(name)", stage: "stat", detail: "/dev/\(name)")
         guard let rdev = devices[name] else { throw SysError("stat", errno: ENOENT, detail: "/dev/\(name)") }
-        return (S_IFCHR | 0o666, rdev)
+        return ((nodeTypes[name] ?? S_IFCHR) | 0o666, rdev)
     }
     func symlink(_ target: String, in dir: FileDescriptor, _ name: String, detail: String) throws(SysError) {
         try record("symlink \(self.name(dir))/\(name) -> \(target)", stage: "symlink", detail: detail)
+    }
+    func makeNode(in dir: FileDescriptor, _ name: String, mode: mode_t, major: UInt32, minor: UInt32,
+                  detail: String) throws(SysError) {
+        try record("mknod \(self.name(dir))/\(name) 0\(String(mode, radix: 8)) \(major):\(minor)", stage: "mknod", detail: detail)
+        devices[name] = dev_t(major) << 8 | dev_t(minor)
+        nodeTypes[name] = mode & S_IFMT
+    }
+    func setOwnerAndMode(in dir: FileDescriptor, _ name: String, uid: UInt32, gid: UInt32, mode: mode_t,
+                         detail: String) throws(SysError) {
+        try record("chown \(self.name(dir))/\(name) \(uid):\(gid) 0\(String(mode, radix: 8))", stage: "chown", detail: detail)
+    }
+    /// Answers of `statPath` (host device nodes); a path not listed does not exist.
+    var hostNodes: [String: (mode: mode_t, rdev: dev_t)] = [:]
+    func statPath(_ path: String) throws(SysError) -> (mode: mode_t, rdev: dev_t) {
+        try record("stat \(path)", stage: "stat", detail: path)
+        guard let node = hostNodes[path] else { throw SysError("stat", errno: ENOENT, detail: path) }
+        return node
     }
 
     // NamespaceSyscalls

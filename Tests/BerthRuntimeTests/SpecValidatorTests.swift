@@ -82,7 +82,44 @@ import Testing
         #expect(found.contains { $0.hasPrefix("linux.resources.devices[1].access: \"rx\"") }, "\(found)")
         #expect(found.contains { $0.hasPrefix("linux.resources.devices[2].major: -1 is out of range") }, "\(found)")
         #expect(found.contains { $0.hasPrefix("linux.resources.devices[2].minor: 1099511627776 is out of range") }, "\(found)")
-        #expect(found.contains { $0.hasPrefix("linux.devices: is not supported") }, "\(found)")
+    }
+
+    @Test func linuxDevicesAreCheckedByFieldAndAllowedAfterDenyAll() throws {
+        let bundle = try Self.makeBundle()
+        defer { try? Files.removeTree(bundle) }
+        let bad = Self.spec {
+            $0.linux?.devices = [.init(path: "dev/rel", type: "c", major: 1, minor: 3), .init(path: "/dev/../etc/x", type: "c", major: 1, minor: 3),
+                                 .init(path: "/dev/q", type: "x", major: 1, minor: 3), .init(path: "/dev/nomajor", type: "b", major: nil, minor: 0),
+                                 .init(path: "/dev/big", type: "c", major: 4096, minor: 0, fileMode: 0o4755, uid: nil, gid: nil),
+                                 .init(path: "/dev/fifo", type: "p", major: 3, minor: nil), .init(path: "/dev/q/", type: "c", major: 1, minor: 5),
+                                 .init(path: "/", type: "c", major: 1, minor: 5)]
+        }
+        let found = issues(bad, bundle: bundle).map(\.description)
+        for prefix in ["linux.devices[0].path: \"dev/rel\" is not an absolute path", "linux.devices[1].path: \"/dev/../etc/x\" must not contain ..",
+                       "linux.devices[2].type: \"x\" is not a device type (c, u, b or p)", "linux.devices[3].major: is required for type \"b\"",
+                       "linux.devices[4].major: 4096 is out of range 0...4095", "linux.devices[4].fileMode: 2541 (0o4755) has bits beyond",
+                       "linux.devices[5].major: 3 is meaningless for a fifo", "linux.devices[6].path: \"/dev/q\" is already linux.devices[2].path",
+                       "linux.devices[7].path: \"/\" must name a file below the root"] {
+            #expect(found.contains { $0.hasPrefix(prefix) }, "\(prefix): \(found)")
+        }
+        let boundDev = Self.spec {
+            $0.mounts?.append(.init(destination: "/dev", type: "bind", source: "/dev", options: ["rbind"]))
+            $0.linux?.devices = [.init(path: "/dev/x", type: "c", major: 1, minor: 3)]
+        }
+        #expect(issues(boundDev, bundle: bundle).map(\.description).contains { $0.hasPrefix("linux.devices: cannot create device nodes: mounts[1] bind-mounts /dev") })
+
+        // Each c/u/b node gets an rwm rule right after deny-all (the spec's own rules may narrow
+        // it); a fifo needs none.
+        let good = Self.spec {
+            $0.linux?.devices = [.init(path: "/dev/mynull", type: "c", major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 5),
+                                 .init(path: "/dev/sub/tun", type: "u", major: 10, minor: 200), .init(path: "/dev/loop9", type: "b", major: 7, minor: 9),
+                                 .init(path: "/dev/fifo", type: "p")]
+            $0.linux?.resources = .init(devices: [.init(allow: false, type: "c", major: 10, minor: 200, access: "w")])
+        }
+        let plan = try SpecValidator.validate(good, bundle: bundle, id: "devs")
+        #expect(plan.resources.devices == [DeviceRule.denyAll, DeviceRule(allow: true, type: .char, major: 1, minor: 3),
+                                           DeviceRule(allow: true, type: .char, major: 10, minor: 200), DeviceRule(allow: true, type: .block, major: 7, minor: 9),
+                                           DeviceRule(allow: false, type: .char, major: 10, minor: 200, access: "w")] + DeviceRule.defaults)
     }
 
     @Test func cgroupsPathMustStayUnderBerth() throws {

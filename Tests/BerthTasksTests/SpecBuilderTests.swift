@@ -198,6 +198,50 @@ func td(_ container: String, task: String = "") -> String {
         #expect(s.container("app")?.reason?.hasPrefix("ContainerVanishedError") == true)
         #expect(s.lastStatus == .stopped)
     }
+
+    /// linuxParameters.devices: the host node's type, numbers, mode and owner at containerPath
+    /// (or hostPath), and cgroup rules narrowing the runtime's rwm node rule to the permissions.
+    @Test func linuxDevicesBecomeNodesAndRules() throws {
+        let json = td(#"""
+            {"name": "a", "image": "x", "memory": 64, "linuxParameters": {"devices": [
+              {"hostPath": "/dev/kmsg", "containerPath": "/dev/k", "permissions": ["write"]},
+              {"hostPath": "/dev/net/tun", "permissions": ["read", "mknod"]}]}}
+            """#)
+        var b = SpecBuilder(task: try definition(json), layout: TaskLayout(taskId: "abc123"))
+        b.statHost = { path in
+            switch path {
+            case "/dev/kmsg": HostNode(type: "c", major: 1, minor: 11, mode: 0o644)
+            case "/dev/net/tun": HostNode(type: "c", major: 10, minor: 200, mode: 0o666, uid: 0, gid: 5)
+            default: nil
+            }
+        }
+        let spec = try b.build(index: 0, image: ImageConfig(Cmd: ["/bin/sh"])).plan.spec
+        #expect(spec.linux?.devices == [Spec.Device(path: "/dev/k", type: "c", major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0),
+                                        Spec.Device(path: "/dev/net/tun", type: "c", major: 10, minor: 200, fileMode: 0o666, uid: 0, gid: 5)])
+        let rules = spec.linux?.resources?.devices ?? []
+        #expect(Array(rules.prefix(5)) == [Spec.DeviceCgroup(allow: false, type: "a", access: "rwm"),
+                                           Spec.DeviceCgroup(allow: false, type: "c", major: 1, minor: 11, access: "rwm"),
+                                           Spec.DeviceCgroup(allow: true, type: "c", major: 1, minor: 11, access: "w"),
+                                           Spec.DeviceCgroup(allow: false, type: "c", major: 10, minor: 200, access: "rwm"),
+                                           Spec.DeviceCgroup(allow: true, type: "c", major: 10, minor: 200, access: "rm")])
+        #expect(Array(rules.dropFirst(5)) == Array(Spec.DeviceCgroup.dockerDefaults.dropFirst()))
+
+        for (device, field, message) in [
+            (#"{"hostPath": "/dev/nothere"}"#, "devices[0].hostPath", "/dev/nothere is not a character or block device"),
+            (#"{"hostPath": "/dev/kmsg", "containerPath": "/srv/k"}"#, "devices[0].containerPath", "\"/srv/k\" must be a path under /dev/"),
+            (#"{"hostPath": "/dev/kmsg", "containerPath": "/dev/../k"}"#, "devices[0].containerPath", "must be a path under /dev/ without .."),
+        ] {
+            var bad = SpecBuilder(task: try definition(td(#"{"name": "a", "image": "x", "memory": 64, "linuxParameters": {"devices": [\#(device)]}}"#)),
+                                  layout: TaskLayout(taskId: "abc123"))
+            bad.statHost = b.statHost
+            #expect {
+                _ = try bad.build(index: 0, image: ImageConfig(Cmd: ["/bin/sh"]))
+            } throws: { error in
+                let e = error as? TranslationError
+                return e?.description.contains("containerDefinitions[0].linuxParameters.\(field)") == true && e?.description.contains(message) == true
+            }
+        }
+    }
 }
 
 /// Docker's default seccomp profile on every task container, widened by capabilities.add;

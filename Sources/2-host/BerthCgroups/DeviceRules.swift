@@ -55,10 +55,12 @@ public struct DeviceRule: Sendable, Equatable, Codable, CustomStringConvertible 
     /// A container's full list, as runc builds it: deny all, the spec's own rules, then
     /// `defaults` (which a spec cannot take away). A spec that already starts with deny-all and
     /// ends with the defaults (a task container's, `dockerDefault`) gets neither twice.
-    public static func effective(_ rules: [DeviceRule]) -> [DeviceRule] {
+    /// `nodes`: the rules for the spec's own device nodes (`linux.devices`), right after the
+    /// deny-all, so the spec's rules can still narrow them.
+    public static func effective(_ rules: [DeviceRule], nodes: [DeviceRule] = []) -> [DeviceRule] {
         let own = rules.first == denyAll ? Array(rules.dropFirst()) : rules
         let tail = own.count >= defaults.count && Array(own.suffix(defaults.count)) == defaults
-        return [denyAll] + own + (tail ? [] : defaults)
+        return [denyAll] + nodes + own + (tail ? [] : defaults)
     }
 
     /// Largest major/minor the rules accept: the kernel's dev_t has 12 bits of major and 20 of

@@ -79,6 +79,7 @@ struct MountSetup<Kernel: MountSyscalls> {
             }
         }
         if devIsTmpfs { try Devices.populate(rooted: rooted, sys) }
+        try SpecDevices.create(spec.linux?.devices, rooted: rooted, sys)
         try createCwd(rooted: rooted)
         return Result(root: root, devReadOnlyFlags: devReadOnly)
     }

@@ -26,6 +26,16 @@ public protocol MountSyscalls {
     /// fstatat(AT_SYMLINK_NOFOLLOW): mode and rdev of `name` in `dir`.
     func statAt(_ dir: FileDescriptor, _ name: String) throws(SysError) -> (mode: mode_t, rdev: dev_t)
     func symlink(_ target: String, in dir: FileDescriptor, _ name: String, detail: String) throws(SysError)
+    /// mknodat(2) of any node (`mode` carries S_IFCHR, S_IFBLK or S_IFIFO and the permission
+    /// bits, the umask still applies), relative to `dir` (linux.devices).
+    func makeNode(in dir: FileDescriptor, _ name: String, mode: mode_t, major: UInt32, minor: UInt32,
+                  detail: String) throws(SysError)
+    /// Owner and exact permission bits of `name` in `dir`, never through a symlink (the node is
+    /// opened O_PATH|O_NOFOLLOW; fchownat(AT_EMPTY_PATH), chmod through /proc/self/fd).
+    func setOwnerAndMode(in dir: FileDescriptor, _ name: String, uid: UInt32, gid: UInt32, mode: mode_t,
+                         detail: String) throws(SysError)
+    /// stat(2) of a host path (the source of a device bind): mode and rdev.
+    func statPath(_ path: String) throws(SysError) -> (mode: mode_t, rdev: dev_t)
 }
 
 extension MountSyscalls {
@@ -93,5 +103,30 @@ extension LinuxSyscalls: MountSyscalls {
 
     public func symlink(_ target: String, in dir: FileDescriptor, _ name: String, detail: String) throws(SysError) {
         try Sys.call("symlink", detail: detail) { berth_symlinkat(target, dir.rawValue, name) }
+    }
+
+    public func makeNode(in dir: FileDescriptor, _ name: String, mode: mode_t, major: UInt32, minor: UInt32,
+                         detail: String) throws(SysError) {
+        try Sys.call("mknod", detail: detail) { berth_mknodat(dir.rawValue, name, mode, major, minor) }
+    }
+
+    public func setOwnerAndMode(in dir: FileDescriptor, _ name: String, uid: UInt32, gid: UInt32, mode: mode_t,
+                                detail: String) throws(SysError) {
+        let fd = FileDescriptor(rawValue: try Sys.call("open", detail: detail) {
+            berth_openat(dir.rawValue, name, BERTH_O_PATH | O_NOFOLLOW | O_CLOEXEC, 0)
+        })
+        defer { fd.close() }
+        var type: mode_t = 0
+        try Sys.call("stat", detail: detail) { berth_fstatat_mode(fd.rawValue, "", BERTH_AT_EMPTY_PATH, &type, nil) }
+        guard type & S_IFMT != S_IFLNK else { throw SysError("open", errno: ELOOP, detail: detail) }
+        try Sys.call("chown", detail: detail) { fchownat(fd.rawValue, "", uid, gid, BERTH_AT_EMPTY_PATH) }
+        try Sys.call("chmod", detail: detail) { chmod("/proc/self/fd/\(fd.rawValue)", mode) }
+    }
+
+    public func statPath(_ path: String) throws(SysError) -> (mode: mode_t, rdev: dev_t) {
+        var mode: mode_t = 0
+        var rdev: dev_t = 0
+        try Sys.call("stat", detail: path) { berth_fstatat_mode(AT_FDCWD, path, 0, &mode, &rdev) }
+        return (mode, rdev)
     }
 }

@@ -69,6 +69,7 @@ extension Spec.Device: JSONRecord {
     public static let blank = Spec.Device(path: "", type: "")
     public static let members: [JSONMember<Spec.Device>] = [
         .required("path", \.path), .required("type", \.type), .optional("major", \.major), .optional("minor", \.minor),
+        .optional("fileMode", \.fileMode), .optional("uid", \.uid), .optional("gid", \.gid),
     ]
 }
 

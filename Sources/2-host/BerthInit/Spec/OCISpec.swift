@@ -126,7 +126,7 @@ public struct Spec: Codable, Sendable, Equatable {
         public var readonlyPaths: [String]?
         public var rootfsPropagation: String?
         public var sysctl: [String: String]?
-        /// Device nodes to create in /dev: refused when not empty (Docs/init.md "Devices").
+        /// Device nodes to create in the container (Docs/init.md "Devices").
         public var devices: [Device]?
         /// The seccomp filter, compiled by the runtime and loaded by init (Docs/init.md).
         public var seccomp: Seccomp?
@@ -163,11 +163,21 @@ public struct Spec: Codable, Sendable, Equatable {
         public var type: String
         public var major: Int64?
         public var minor: Int64?
+        /// Permission bits of the node (default 0666 as runc; only 0...0o777).
+        public var fileMode: UInt32?
+        public var uid: UInt32?
+        public var gid: UInt32?
         public init(path: String, type: String, major: Int64? = nil, minor: Int64? = nil) {
             self.path = path
             self.type = type
             self.major = major
             self.minor = minor
+        }
+        public init(path: String, type: String, major: Int64?, minor: Int64?, fileMode: UInt32?, uid: UInt32?, gid: UInt32?) {
+            self.init(path: path, type: type, major: major, minor: minor)
+            self.fileMode = fileMode
+            self.uid = uid
+            self.gid = gid
         }
     }
 

@@ -40,10 +40,9 @@ public enum SpecValidator {
         if let p = spec.linux?.rootfsPropagation, !propagations.contains(p) {
             issues.append(SpecIssue("linux.rootfsPropagation", "unknown propagation \(p.debugDescription)"))
         }
-        let resources = checkResources(spec.linux?.resources, &issues)
-        if let devices = spec.linux?.devices, !devices.isEmpty {
-            issues.append(SpecIssue("linux.devices", "is not supported: Berth creates only the default devices in /dev (null, zero, full, random, urandom, tty); remove it"))
-        }
+        var resources = checkResources(spec.linux?.resources, &issues)
+        let nodeRules = checkLinuxDevices(spec.linux?.devices, mounts: spec.mounts, &issues)
+        if !nodeRules.isEmpty { resources.devices = DeviceRule.effective(resources.devices ?? [], nodes: nodeRules) }
         let cgroup = checkCgroupsPath(spec.linux?.cgroupsPath, id: id, &issues)
         checkHooks(spec.hooks, &issues)
         var seccomp: SeccompPlan?

@@ -1,3 +1,4 @@
+import BerthCgroups
 import BerthECS
 import BerthImages
 import BerthInit
@@ -32,6 +33,8 @@ public struct SpecBuilder {
     public var readFile: (String) throws -> String = { try Files.read($0) }
     /// The host facts Docker's default seccomp profile depends on (architecture, kernel).
     public var seccompHost: DockerSeccomp.Host = .current
+    /// The host node a `linuxParameters.devices[].hostPath` names (`HostNode.lookup`).
+    public var statHost: (String) throws -> HostNode? = { try HostNode.lookup($0) }
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
@@ -92,6 +95,11 @@ public struct SpecBuilder {
         linux.seccomp = DockerSeccomp.profile(bounding: process.capabilities?.bounding ?? [], host: seccompHost)
         let sysctl = Dictionary((c.systemControls ?? []).compactMap { s in s.namespace.map { ($0, s.value ?? "") } }, uniquingKeysWith: { $1 })
         if !sysctl.isEmpty { linux.sysctl = sysctl }
+        let devices = try devices(c, path)
+        if !devices.nodes.isEmpty {
+            linux.devices = devices.nodes
+            linux.resources?.devices = [Spec.DeviceCgroup(DeviceRule.denyAll)] + devices.rules + Spec.DeviceCgroup.dockerDefaults.dropFirst()
+        }
 
         var annotations = c.dockerLabels ?? [:]
         annotations["com.amazonaws.ecs.container-name"] = name

@@ -102,9 +102,6 @@ enum LocalSupport {
             n.add("gpu", c.path("resourceRequirements"), "resourceRequirements are ignored: Berth does not assign GPUs or inference accelerators, so the container will see none.")
         }
         if let lin = d.linuxParameters {
-            if !(lin.devices ?? []).isEmpty {
-                n.add("devices", c.path("linuxParameters") / "devices", "linuxParameters.devices are ignored: Berth does not expose host devices to containers.")
-            }
             if lin.maxSwap != nil || lin.swappiness != nil {
                 n.add("swap", c.path("linuxParameters"), "linuxParameters.maxSwap and swappiness are ignored: Berth sets no swap limit.")
             }
