@@ -16,9 +16,6 @@ public enum RefusedSpecFields {
         "linux.gidMappings": "is not supported yet (user namespaces)",
         "mounts[].uidMappings": "is not supported yet (idmapped mounts)",
         "mounts[].gidMappings": "is not supported yet (idmapped mounts)",
-        "linux.devices[].fileMode": "is not supported yet (linux.devices)",
-        "linux.devices[].uid": "is not supported yet (linux.devices)",
-        "linux.devices[].gid": "is not supported yet (linux.devices)",
     ]
 
     /// Fields Berth does not implement.
