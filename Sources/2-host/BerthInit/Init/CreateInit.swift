@@ -69,8 +69,12 @@ struct CreateInit<Kernel: InitSyscalls> {
         }
         try Namespaces.setOOMScoreAdj(process.oomScoreAdj, sys)
         try Namespaces.join(plan.joinOrder, sys)
-        try Namespaces.create(plan.create, sys)
-        return Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
+        var prepared = Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
+        if plan.creates(.user) {
+            prepared.setup.idmappedRoot = try UserNamespaceStep.enter(config.spec, rootfsPath: setup.rootfsPath, sys)
+        }
+        try Namespaces.create(plan.createAfterUser, sys)
+        return prepared
     }
 
     /// In the container's first process, before the user's program: session, loopback,

@@ -30,6 +30,8 @@ public enum SpecValidator {
         if let rootfs { spec.root?.path = rootfs }
         checkProcess(spec.process, &issues)
         let namespaces = checkNamespaces(spec.linux?.namespaces, &issues)
+        checkNamespacePaths(spec.linux?.namespaces, &issues)
+        checkUserNamespace(spec.linux, &issues)
         if spec.hostname.map({ !$0.isEmpty }) == true && !namespaces.contains("uts") {
             issues.append(SpecIssue("hostname", "needs a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)"))
         }
