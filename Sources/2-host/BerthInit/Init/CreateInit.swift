@@ -72,6 +72,8 @@ struct CreateInit<Kernel: InitSyscalls> {
         var prepared = Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
         if plan.creates(.user) {
             prepared.setup.idmappedRoot = try UserNamespaceStep.enter(config.spec, rootfsPath: setup.rootfsPath, sys)
+        } else if plan.join.contains(where: { $0.kind == .user }) {
+            try UserNamespaceStep.becomeRoot(sys)
         }
         try Namespaces.create(plan.createAfterUser, sys)
         return prepared

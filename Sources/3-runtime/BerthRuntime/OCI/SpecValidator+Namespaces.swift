@@ -51,7 +51,7 @@ extension SpecValidator {
         let type = berth_ns_type(fd)
         guard type == kind.cloneFlag else {
             let actual = NamespaceKind.allCases.first { $0.cloneFlag == type }?.rawValue ?? "type \(type)"
-            return "\(path.debugDescription) is a \(actual) namespace, not \(kind.rawValue)"
+            return "\(path.debugDescription) is a namespace of type \(actual), not \(kind.rawValue)"
         }
         return nil
     }
