@@ -102,6 +102,38 @@ import Testing
         #expect(try h.leftovers(h.id).isEmpty)
     }
 
+    /// ramfs cannot be idmapped: create fails naming root.path and leaves nothing. The same rootfs
+    /// owned in advance by the mapped ids (as runc expects) is used without an idmapped mount.
+    @Test func aRootfsThatCannotBeIdmappedIsRefusedUnlessTheMappedRootOwnsIt() throws {
+        let h = try OCIHarness("usernsramfs")
+        let rootfs = h.work + "/ramfs-rootfs"
+        try Files.makeDirectories(rootfs)
+        #expect(mount("ramfs", rootfs, "ramfs", 0, nil) == 0)
+        defer {
+            h.cleanUp()
+            umount2(rootfs, Int32(MNT_DETACH))
+            rmdir(rootfs)
+        }
+        let copy = try h.run("/bin/cp", ["-a", OCIHarness.rootfs + "/.", rootfs + "/"])
+        try #require(copy.status == 0, "\(copy.stderr)")
+        let bundle = try h.bundle(["sh", "-c", "id -u; ls -ln /etc/passwd | awk '{print $3\":\"$4}'"]) { config in
+            Self.withUserNamespace(volume: nil)(&config)
+            config["root"] = ["path": rootfs, "readonly": true]
+        }
+        let refused = try h.oci(["run", "--bundle", bundle, h.id])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("root.path: \(rootfs): an idmapped mount of the rootfs failed (mount_setattr MOUNT_ATTR_IDMAP: Invalid argument)"), "\(refused.stderr)")
+        // Only the test's own ramfs mount of the rootfs remains.
+        let left = try h.leftovers(h.id)
+        #expect(left.count == 1 && left[0].contains(" \(rootfs) "), "\(left)")
+
+        let chowned = try h.run("/bin/chown", ["-R", "100000:100000", rootfs])
+        try #require(chowned.status == 0, "\(chowned.stderr)")
+        let r = try h.oci(["run", "--bundle", bundle, h.id])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "0\n0:0\n", "\(r.stdout)")
+    }
+
     // MARK: cgroupsPath
 
     /// A top-level name no one else uses, removed at the end in every hierarchy.
