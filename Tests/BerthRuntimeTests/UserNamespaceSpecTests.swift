@@ -65,10 +65,10 @@ import Testing
         #expect(SpecValidator.nsfsProblem("/etc/passwd", .pid)?.contains("is not a namespace file (nsfs)") == true)
     }
 
-    @Test func userIsJoinedFirstAndMountLast() throws {
-        let plan = try NamespacePlan([.init(type: "mount", path: "/m"), .init(type: "network", path: "/n"),
-                                      .init(type: "user", path: "/u"), .init(type: "pid")])
-        #expect(plan.joinOrder.map(\.kind) == [.user, .network, .mount])
+    @Test func userIsJoinedAfterTheOthersAndMountLast() throws {
+        let plan = try NamespacePlan([.init(type: "mount", path: "/m"), .init(type: "user", path: "/u"),
+                                      .init(type: "network", path: "/n"), .init(type: "pid")])
+        #expect(plan.joinOrder.map(\.kind) == [.network, .user, .mount])
         let created = try NamespacePlan([.init(type: "pid"), .init(type: "user"), .init(type: "mount")])
         #expect(created.createAfterUser == [.pid, .mount])
     }

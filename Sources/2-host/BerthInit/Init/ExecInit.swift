@@ -12,9 +12,9 @@ struct ExecInit {
     let sync: SyncPipe?
 
     static let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
-    /// Joined in this order; user first (its capabilities admit the joins after it), mount last
-    /// so /proc/<pid>/ns paths stay valid until then.
-    static let kinds: [NamespaceKind] = [.user, .ipc, .uts, .network, .pid, .cgroup, .time, .mount]
+    /// Joined in this order (user as runc does, see `Namespaces.enter`); mount last so
+    /// /proc/<pid>/ns paths stay valid until then.
+    static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .time, .user, .mount]
 
     func run(_ sys: some InitSyscalls) -> Int32 {
         let process: Spec.Process

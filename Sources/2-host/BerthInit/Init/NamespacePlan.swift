@@ -71,10 +71,11 @@ public struct NamespacePlan: Equatable, Sendable {
     /// Flags for the single unshare(2) call.
     public var unshareFlags: Int32 { create.reduce(0) { $0 | $1.cloneFlag } }
 
-    /// Join order (runc's and crun's): user first, so the joins after it are checked against the
-    /// capabilities it gives; mount last, so earlier joins still see the host's /proc and paths.
+    /// Join order (runc's): the others while init has the host's capabilities, then user (a join
+    /// refused with EPERM before it is retried after it, `Namespaces.enter`), mount last, so
+    /// earlier joins still see the host's /proc and paths.
     public var joinOrder: [(kind: NamespaceKind, path: String)] {
-        join.filter { $0.kind == .user } + join.filter { $0.kind != .mount && $0.kind != .user }
+        join.filter { $0.kind != .mount && $0.kind != .user } + join.filter { $0.kind == .user }
             + join.filter { $0.kind == .mount }
     }
 
