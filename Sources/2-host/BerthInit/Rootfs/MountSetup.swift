@@ -134,6 +134,9 @@ struct MountSetup<Kernel: MountSyscalls> {
         } else if let host = UserNamespaceMounts.hostSource(type: type, plan: plan) {
             // In a user namespace the kernel refuses this filesystem without its own namespace
             // owned by it: bind the host's instance instead (runc's fallback).
+            guard Files.exists(host) else {
+                throw InitError("mount", "\(field): \(type) in a user namespace needs the container's own \(type == "sysfs" ? "network" : "IPC") namespace, or the host's \(host) to bind, which does not exist")
+            }
             var bind = opts
             bind.flags |= BERTH_MS_BIND | BERTH_MS_REC
             try bindMount(Spec.Mount(destination: m.destination, type: "bind", source: host), opts: bind, comps: comps,
