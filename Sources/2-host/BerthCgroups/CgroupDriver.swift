@@ -12,8 +12,10 @@ public enum CgroupMode: String, Sendable, Codable {
     case hybrid
 }
 
-/// A cgroup below Berth's own subtree, e.g. `berth/task-1f2e/web`. Always relative, always
-/// starting with `berth/`: the drivers refuse anything else, so Berth never touches another cgroup.
+/// A cgroup below Berth's own subtree, e.g. `berth/task-1f2e/web`. Always relative; `init(_:)`
+/// takes only paths starting with `berth/` and the drivers write nowhere else, so Berth never
+/// touches another cgroup. The one exception is an OCI bundle's `linux.cgroupsPath`
+/// (`init(spec:)`), which the runtime's driver is explicitly allowed for (`CgroupDriver.allowing`).
 public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
     public let relative: String
 
