@@ -71,7 +71,7 @@ import Testing
         try #require(created.status == 0, "\(created.stderr)")
         let pid = try h.state().pid
         let joined: [(type: String, proc: String)] = [("user", "user"), ("pid", "pid"), ("network", "net"), ("ipc", "ipc"), ("uts", "uts")]
-        let second = try h.bundle(["sh", "-c", "id -u; cat /proc/self/uid_map; ps -o comm | grep -c sleep; for n in user pid net ipc uts; do readlink /proc/self/ns/$n; done"],
+        let second = try h.bundle(["sh", "-c", "id -u; cat /proc/self/uid_map; ps -o comm | grep -c sleep; ls -ln /etc/passwd | awk '{print $3\":\"$4}'; for n in user pid net ipc uts; do readlink /proc/self/ns/$n; done"],
                                   name: "second") { config in
             config.removeValue(forKey: "hostname")
             var linux = config["linux"] as! [String: Any]
@@ -80,7 +80,8 @@ import Testing
         }
         let r = try h.oci(["run", "--bundle", second, h.id + "-2"])
         #expect(r.status == 0, "\(r.stderr)")
-        let expected = ["0", "0 100000 65536", "1"] + joined.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\($0.proc)")) ?? "?" }
+        // The rootfs is idmapped to the joined user namespace too: host 0 shows as container 0.
+        let expected = ["0", "0 100000 65536", "1", "0:0"] + joined.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\($0.proc)")) ?? "?" }
         let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(lines == expected, "\(r.stdout)")
     }

@@ -68,8 +68,11 @@ struct CreateInit<Kernel: InitSyscalls> {
             try Sys.call("chmod", detail: path) { chmod(fd.procPath, 0o622) }
         }
         try Namespaces.setOOMScoreAdj(process.oomScoreAdj, sys)
-        try Namespaces.join(plan.joinOrder, sys)
         var prepared = Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
+        if let user = plan.join.first(where: { $0.kind == .user }) {
+            prepared.setup.idmappedRoot = try JoinedUserNamespace.idmappedRootfs(userPath: user.path, rootfsPath: setup.rootfsPath)
+        }
+        try Namespaces.join(plan.joinOrder, sys)
         if plan.creates(.user) {
             prepared.setup.idmappedRoot = try UserNamespaceStep.enter(config.spec, rootfsPath: setup.rootfsPath, sys)
         } else if plan.join.contains(where: { $0.kind == .user }) {
