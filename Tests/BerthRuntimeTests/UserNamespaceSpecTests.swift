@@ -77,6 +77,8 @@ import Testing
         #expect(RootfsIdmap.needed(rootOwner: (0, 0), uid: Self.map, gid: Self.map))
         #expect(!RootfsIdmap.needed(rootOwner: (100000, 100000), uid: Self.map, gid: Self.map))
         #expect(RootfsIdmap.needed(rootOwner: (100000, 0), uid: Self.map, gid: Self.map))
+        #expect(JoinedUserNamespace.parse("         0     100000      65536\n     65536          7          1\n")
+                == Self.map + [.init(containerID: 65536, hostID: 7, size: 1)])
         #expect(UserNamespace.mapText(Self.map + [.init(containerID: 65536, hostID: 7, size: 1)]) == "0 100000 65536\n65536 7 1\n")
     }
 
