@@ -122,15 +122,23 @@ import Testing
                                            DeviceRule(allow: false, type: .char, major: 10, minor: 200, access: "w")] + DeviceRule.defaults)
     }
 
-    @Test func cgroupsPathMustStayUnderBerth() throws {
+    @Test func cgroupsPathAbsoluteRelativeAndRefusals() throws {
         let bundle = try Self.makeBundle()
         defer { try? Files.removeTree(bundle) }
-        let inside = try SpecValidator.validate(Self.spec { $0.linux?.cgroupsPath = "/berth/task-1/web" }, bundle: bundle, id: "c1")
-        #expect(inside.cgroup.relative == "berth/task-1/web")
-        for bad in ["/system.slice/x", "berth/../x", "berth", "machine.slice:berth:x"] {
+        let cases: [(String?, String)] = [
+            (nil, "berth/c1"), ("", "berth/c1"), ("/berth/task-1/web", "berth/task-1/web"), ("berth/task-1/web", "berth/task-1/web"),
+            ("/system.slice/x", "system.slice/x"), ("//a//b/", "a/b"), ("a/b", "berth/a/b"), ("c", "berth/c"),
+        ]
+        for (raw, expected) in cases {
+            let plan = try SpecValidator.validate(Self.spec { $0.linux?.cgroupsPath = raw }, bundle: bundle, id: "c1")
+            #expect(plan.cgroup.relative == expected, "\(raw ?? "nil")")
+        }
+        for bad in ["berth/../x", "/a/./b", "berth", "/berth", "/", "machine.slice:berth:x"] {
             let found = issues(Self.spec { $0.linux?.cgroupsPath = bad }, bundle: bundle)
             #expect(found.map(\.path) == ["linux.cgroupsPath"], "\(bad): \(found)")
         }
+        let systemd = issues(Self.spec { $0.linux?.cgroupsPath = "system.slice:berth:x" }, bundle: bundle).map(\.description)
+        #expect(systemd.first?.contains("systemd cgroup driver") == true, "\(systemd)")
     }
 
     @Test func everyProblemIsNamedByItsField() throws {

@@ -245,7 +245,7 @@ import Testing
             }, "linux.namespaces[1].type: unknown namespace type \"everything\""),
             ("cgpath", try variant { c in
                 var linux = c["linux"] as! [String: Any]
-                linux["cgroupsPath"] = "/system.slice/evil"
+                linux["cgroupsPath"] = "system.slice:berth:evil"
                 c["linux"] = linux
             }, "linux.cgroupsPath"),
             ("mountdest", try variant { c in

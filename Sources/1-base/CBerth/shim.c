@@ -26,6 +26,44 @@ extern char **environ;
 int berth_unshare(int flags) { return unshare(flags); }
 int berth_setns(int fd, int nstype) { return setns(fd, nstype); }
 
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO(0xb7, 0x3)
+#endif
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+int berth_ns_type(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
+int berth_is_nsfs(int fd) {
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) != 0) return -1;
+    return sfs.f_type == NSFS_MAGIC ? 1 : 0;
+}
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define BERTH_OPEN_TREE_CLONE 1
+#define BERTH_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define BERTH_MOUNT_ATTR_IDMAP 0x00100000
+struct berth_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+int berth_open_tree_clone(const char *path) {
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, BERTH_OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+}
+int berth_mount_setattr_idmap(int tree_fd, int userns_fd) {
+    struct berth_mount_attr attr = { BERTH_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)userns_fd };
+    return (int)syscall(SYS_mount_setattr, tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+}
+int berth_move_mount(int tree_fd, const char *target) {
+    return (int)syscall(SYS_move_mount, tree_fd, "", AT_FDCWD, target, BERTH_MOVE_MOUNT_F_EMPTY_PATH);
+}
+
 pid_t berth_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 int berth_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
 int berth_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }

@@ -12,8 +12,10 @@ public enum CgroupMode: String, Sendable, Codable {
     case hybrid
 }
 
-/// A cgroup below Berth's own subtree, e.g. `berth/task-1f2e/web`. Always relative, always
-/// starting with `berth/`: the drivers refuse anything else, so Berth never touches another cgroup.
+/// A cgroup below Berth's own subtree, e.g. `berth/task-1f2e/web`. Always relative; `init(_:)`
+/// takes only paths starting with `berth/` and the drivers write nowhere else, so Berth never
+/// touches another cgroup. The one exception is an OCI bundle's `linux.cgroupsPath`
+/// (`init(spec:)`), which the runtime's driver is explicitly allowed for (`CgroupDriver.allowing`).
 public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
     public let relative: String
 
@@ -23,6 +25,22 @@ public struct CgroupPath: Hashable, Sendable, Codable, CustomStringConvertible {
             throw CgroupError.outsideBerth(relative)
         }
         self.relative = trimmed.joined(separator: "/")
+    }
+
+    /// A group anywhere below the cgroup root, for an OCI `linux.cgroupsPath` outside `berth/`
+    /// (`SpecValidator`): any relative path without `.`/`..` components. Berth removes of such a
+    /// path only the leaf and the levels it created itself (`ContainerState.cgroupCreated`).
+    public init(spec relative: String) throws(CgroupError) {
+        let trimmed = relative.split(separator: "/", omittingEmptySubsequences: true)
+        guard !trimmed.isEmpty, !trimmed.contains(where: { $0 == ".." || $0 == "." }) else {
+            throw CgroupError.outsideBerth(relative)
+        }
+        self.relative = trimmed.joined(separator: "/")
+    }
+
+    /// A path read back from a container's state: Berth's own, else one a spec gave.
+    public static func recorded(_ raw: String) -> CgroupPath? {
+        (try? CgroupPath(raw)) ?? (try? CgroupPath(spec: raw))
     }
 
     public func child(_ name: String) throws(CgroupError) -> CgroupPath { try CgroupPath(relative + "/" + name) }
@@ -195,9 +213,15 @@ public protocol CgroupDriver: Sendable {
     func remove(_ path: CgroupPath) throws(CgroupError)
 
     func exists(_ path: CgroupPath) -> Bool
+
+    /// This driver, also allowed to write below the top-level group of `path` (an OCI
+    /// `linux.cgroupsPath` outside `berth/`); Berth's own paths need no such permission.
+    func allowing(_ path: CgroupPath) -> any CgroupDriver
 }
 
 extension CgroupDriver {
+    public func allowing(_ path: CgroupPath) -> any CgroupDriver { self }
+
     public func pidsLimitHits(_ path: CgroupPath) -> UInt64? { (try? stats(path))?.pidsLimitHits }
 
     /// The group's directory in every hierarchy it lives in (for state files and `berth cgroup info`).

@@ -11,8 +11,16 @@ import Glibc
 struct CgroupFiles: Sendable {
     /// Hierarchy mount points (v1) or the v2 root. Writes must land below `<base>/berth/`.
     let bases: [String]
+    /// Top-level groups writes may land in: `berth`, plus the top of a path an OCI spec's
+    /// `linux.cgroupsPath` named (`CgroupDriver.allowing`).
+    var tops: [String] = ["berth"]
 
     func checkInside(_ path: String) throws(CgroupError) {
+        for base in bases {
+            for top in tops where path.hasPrefix(base + "/" + top + "/") || path == base + "/" + top {
+                if !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) { return }
+            }
+        }
         for base in bases where path.hasPrefix(base + "/berth/") || path == base + "/berth" {
             if !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) { return }
         }

@@ -9,7 +9,7 @@ import Glibc
 public struct CgroupV1Driver: CgroupDriver {
     public let hierarchies: [V1Hierarchy]
     public let mode: CgroupMode
-    let files: CgroupFiles
+    var files: CgroupFiles
 
     /// `hierarchies` as found by `V1Hierarchy.parse`; tests pass directories of a fake cgroupfs.
     public init(hierarchies: [V1Hierarchy], mode: CgroupMode = .v1) {

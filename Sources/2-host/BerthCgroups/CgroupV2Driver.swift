@@ -14,7 +14,7 @@ public struct CgroupV2Driver: CgroupDriver {
     /// (where the init system normally has them enabled already, and enabling is harmless:
     /// it only lets child groups use controllers the kernel has). Off in tests and in hybrid.
     public let enableRootControllers: Bool
-    let files: CgroupFiles
+    var files: CgroupFiles
 
     /// The controllers every Berth group gets (cpuset only when a group asks for it).
     public static let baseControllers = ["cpu", "memory", "pids"]

@@ -293,4 +293,5 @@ final class LazyCgroupDriver: CgroupDriver, @unchecked Sendable {
     func killAll(_ path: CgroupPath) throws(CgroupError) { try driver().killAll(path) }
     func remove(_ path: CgroupPath) throws(CgroupError) { try driver().remove(path) }
     func exists(_ path: CgroupPath) -> Bool { known?.exists(path) ?? false }
+    func allowing(_ path: CgroupPath) -> any CgroupDriver { known?.allowing(path) ?? self }
 }

@@ -43,6 +43,17 @@ static const int BERTH_CLONE_NEWTIME = 0x00000080;
 
 int berth_unshare(int flags);
 int berth_setns(int fd, int nstype);
+/// ioctl(NS_GET_NSTYPE): the CLONE_NEW* type of an nsfs file; -1/errno (ENOTTY: not nsfs).
+int berth_ns_type(int fd);
+/// True (1) if `fd` is on nsfs (fstatfs f_type NSFS_MAGIC), 0 if not, -1/errno.
+int berth_is_nsfs(int fd);
+/// open_tree(path, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE): a detached copy of the
+/// mount tree at `path`.
+int berth_open_tree_clone(const char *path);
+/// mount_setattr(fd, "", AT_EMPTY_PATH|AT_RECURSIVE, {MOUNT_ATTR_IDMAP, userns_fd}).
+int berth_mount_setattr_idmap(int tree_fd, int userns_fd);
+/// move_mount(fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH): attach a detached tree.
+int berth_move_mount(int tree_fd, const char *target);
 
 // ---- process --------------------------------------------------------------
 pid_t berth_gettid(void);

@@ -68,9 +68,18 @@ struct CreateInit<Kernel: InitSyscalls> {
             try Sys.call("chmod", detail: path) { chmod(fd.procPath, 0o622) }
         }
         try Namespaces.setOOMScoreAdj(process.oomScoreAdj, sys)
+        var prepared = Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
+        if let user = plan.join.first(where: { $0.kind == .user }) {
+            prepared.setup.idmappedRoot = try JoinedUserNamespace.idmappedRootfs(userPath: user.path, rootfsPath: setup.rootfsPath)
+        }
         try Namespaces.join(plan.joinOrder, sys)
-        try Namespaces.create(plan.create, sys)
-        return Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
+        if plan.creates(.user) {
+            prepared.setup.idmappedRoot = try UserNamespaceStep.enter(config.spec, rootfsPath: setup.rootfsPath, sys)
+        } else if plan.join.contains(where: { $0.kind == .user }) {
+            try UserNamespaceStep.becomeRoot(sys)
+        }
+        try Namespaces.create(plan.createAfterUser, sys)
+        return prepared
     }
 
     /// In the container's first process, before the user's program: session, loopback,

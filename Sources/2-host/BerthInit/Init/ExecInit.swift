@@ -12,8 +12,9 @@ struct ExecInit {
     let sync: SyncPipe?
 
     static let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
-    /// Joined in this order; mount last so /proc/<pid>/ns paths stay valid until then.
-    static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .time, .mount]
+    /// Joined in this order (user as runc does, see `Namespaces.enter`); mount last so
+    /// /proc/<pid>/ns paths stay valid until then.
+    static let kinds: [NamespaceKind] = [.ipc, .uts, .network, .pid, .cgroup, .time, .user, .mount]
 
     func run(_ sys: some InitSyscalls) -> Int32 {
         let process: Spec.Process
@@ -30,9 +31,6 @@ struct ExecInit {
             process = p
             try ProcessSecurity.validate(p)
             seccomp = try SeccompFilter.load(config.seccomp)
-            if let theirs = Namespaces.identity("/proc/\(pid)/ns/user"), Namespaces.identity("/proc/self/ns/user").map({ $0 != theirs }) ?? true {
-                throw InitError("namespaces", "the container uses a user namespace, which berth does not support")
-            }
             try Namespaces.setOOMScoreAdj(p.oomScoreAdj, sys)
             let opened = try Namespaces.openDiffering(of: pid, Self.kinds)
             defer { opened.forEach { $0.fd.close() } }

@@ -36,7 +36,7 @@ public struct NamespacePlan: Equatable, Sendable {
         a.create == b.create && a.join.map(\.kind) == b.join.map(\.kind) && a.join.map(\.path) == b.join.map(\.path)
     }
 
-    /// Validate `linux.namespaces`: known types, no duplicates, user namespaces unsupported.
+    /// Validate `linux.namespaces`: known types, no duplicates.
     public init(_ list: [Spec.Namespace]?) throws(InitError) {
         join = []
         create = []
@@ -47,9 +47,6 @@ public struct NamespacePlan: Equatable, Sendable {
             }
             guard !contains(kind) else {
                 throw InitError("namespaces", "\(field).type: \(kind.rawValue) namespace listed twice")
-            }
-            if kind == .user {
-                throw InitError("namespaces", "\(field): user namespaces are not supported by berth yet")
             }
             if let path = ns.path, !path.isEmpty {
                 guard path.hasPrefix("/") else {
@@ -74,8 +71,15 @@ public struct NamespacePlan: Equatable, Sendable {
     /// Flags for the single unshare(2) call.
     public var unshareFlags: Int32 { create.reduce(0) { $0 | $1.cloneFlag } }
 
-    /// Join order: mount last, so earlier joins still see the host's /proc and paths.
+    /// Join order (runc's): the others while init has the host's capabilities, then user (a join
+    /// refused with EPERM before it is retried after it, `Namespaces.enter`), mount last, so
+    /// earlier joins still see the host's /proc and paths.
     public var joinOrder: [(kind: NamespaceKind, path: String)] {
-        join.filter { $0.kind != .mount } + join.filter { $0.kind == .mount }
+        join.filter { $0.kind != .mount && $0.kind != .user } + join.filter { $0.kind == .user }
+            + join.filter { $0.kind == .mount }
     }
+
+    /// Namespaces created by the one unshare after the user namespace (which, created, comes
+    /// first in its own step so that it owns them).
+    public var createAfterUser: [NamespaceKind] { create.filter { $0 != .user } }
 }

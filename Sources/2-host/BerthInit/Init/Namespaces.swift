@@ -23,11 +23,23 @@ enum Namespaces {
         try enter(opened, sys)
     }
 
+    /// Joins in the given order, the user namespace as runc does: every other namespace is tried
+    /// while init still has the host's capabilities; one refused with EPERM then (it belongs to a
+    /// user namespace init has no capabilities in) is joined again right after the user namespace.
     static func enter(_ opened: [Opened], _ sys: some NamespaceSyscalls) throws(SysError) {
+        let hasUser = opened.contains { $0.kind == .user }
+        var userJoined = false
+        var retry: [Opened] = []
         for ns in opened {
+            if ns.kind == .user { userJoined = true }
             Trace.step("namespace", "join \(ns.kind.rawValue) \(ns.path)")
-            try sys.setns(ns.fd, ns.kind, path: ns.path)
+            do { try sys.setns(ns.fd, ns.kind, path: ns.path) } catch {
+                guard hasUser, !userJoined, error.errno == EPERM else { throw error }
+                Trace.step("namespace", "\(ns.kind.rawValue): EPERM, joined again after the user namespace")
+                retry.append(ns)
+            }
         }
+        for ns in retry { try sys.setns(ns.fd, ns.kind, path: ns.path) }
     }
 
     /// Open the namespaces of `pid` that differ from ours (joining one's own is pointless, and

@@ -14,6 +14,9 @@ struct MountSetup<Kernel: MountSyscalls> {
     let sys: Kernel
     /// Absolute, symlink-free host path of the rootfs.
     let rootfsPath: String
+    /// With a new user namespace: the idmapped detached copy of the rootfs (`UserNamespace`),
+    /// attached in place of the rootfs bind.
+    var idmappedRoot: FileDescriptor?
 
     /// What finalization after pivot_root still needs.
     struct Result {
@@ -66,7 +69,12 @@ struct MountSetup<Kernel: MountSyscalls> {
     func run() throws -> Result {
         try sys.mount(nil, on: "/", type: nil, flags: try initialPropagation(), what: "propagation of /")
         try makeParentMountPrivate()
-        try sys.mount(rootfsPath, on: rootfsPath, type: nil, flags: BERTH_MS_BIND | BERTH_MS_REC, what: "rootfs \(rootfsPath)")
+        if let idmappedRoot {
+            try Sys.call("move_mount", detail: "idmapped rootfs on \(rootfsPath)") { berth_move_mount(idmappedRoot.rawValue, rootfsPath) }
+            idmappedRoot.close()
+        } else {
+            try sys.mount(rootfsPath, on: rootfsPath, type: nil, flags: BERTH_MS_BIND | BERTH_MS_REC, what: "rootfs \(rootfsPath)")
+        }
         let root = try FileDescriptor.open(rootfsPath, O_DIRECTORY | BERTH_O_PATH)
         let rooted = RootedPath(root: root)
         var devReadOnly: UInt?
@@ -78,7 +86,10 @@ struct MountSetup<Kernel: MountSyscalls> {
                 devReadOnly = done.deferredReadOnly
             }
         }
-        if devIsTmpfs { try Devices.populate(rooted: rooted, sys) }
+        if devIsTmpfs {
+            // mknod is refused in a user namespace: bind the host's nodes instead (as runc).
+            if plan.contains(.user) { try Devices.bindFromHost(rooted: rooted, sys) } else { try Devices.populate(rooted: rooted, sys) }
+        }
         try SpecDevices.create(spec.linux?.devices, rooted: rooted, sys)
         try createCwd(rooted: rooted)
         return Result(root: root, devReadOnlyFlags: devReadOnly)
@@ -121,6 +132,16 @@ struct MountSetup<Kernel: MountSyscalls> {
         var done = Done()
         if isBind {
             try bindMount(m, opts: opts, comps: comps, dest: dest, field: field, rooted: rooted)
+        } else if let host = UserNamespaceMounts.hostSource(type: type, plan: plan) {
+            // In a user namespace the kernel refuses this filesystem without its own namespace
+            // owned by it: bind the host's instance instead (runc's fallback).
+            guard Files.exists(host) else {
+                throw InitError("mount", "\(field): \(type) in a user namespace needs the container's own \(type == "sysfs" ? "network" : "IPC") namespace, or the host's \(host) to bind, which does not exist")
+            }
+            var bind = opts
+            bind.flags |= BERTH_MS_BIND | BERTH_MS_REC
+            try bindMount(Spec.Mount(destination: m.destination, type: "bind", source: host), opts: bind, comps: comps,
+                          dest: dest, field: field, rooted: rooted)
         } else if type == "cgroup" || type == "cgroup2" {
             try CgroupMount(opts: opts, dest: dest, comps: comps, plan: plan).mount(rooted: rooted, sys)
         } else {

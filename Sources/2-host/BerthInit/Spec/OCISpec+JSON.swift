@@ -62,6 +62,14 @@ extension Spec.Linux: JSONRecord {
         .optional("maskedPaths", \.maskedPaths), .optional("readonlyPaths", \.readonlyPaths),
         .optional("rootfsPropagation", \.rootfsPropagation), .optional("sysctl", \.sysctl), .optional("devices", \.devices),
         .optional("seccomp", \.seccomp),
+        .optional("uidMappings", \.uidMappings), .optional("gidMappings", \.gidMappings),
+    ]
+}
+
+extension Spec.IDMapping: JSONRecord {
+    public static let blank = Spec.IDMapping(containerID: 0, hostID: 0, size: 0)
+    public static let members: [JSONMember<Spec.IDMapping>] = [
+        .required("containerID", \.containerID), .required("hostID", \.hostID), .required("size", \.size),
     ]
 }
 

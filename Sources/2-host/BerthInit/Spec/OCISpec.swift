@@ -130,6 +130,9 @@ public struct Spec: Codable, Sendable, Equatable {
         public var devices: [Device]?
         /// The seccomp filter, compiled by the runtime and loaded by init (Docs/init.md).
         public var seccomp: Seccomp?
+        /// User namespace mappings (need a new `user` namespace; Docs/init.md "User namespaces").
+        public var uidMappings: [IDMapping]?
+        public var gidMappings: [IDMapping]?
 
         public init(namespaces: [Namespace]? = nil, resources: Resources? = nil, cgroupsPath: String? = nil,
                     maskedPaths: [String]? = nil, readonlyPaths: [String]? = nil, rootfsPropagation: String? = nil,
@@ -143,6 +146,18 @@ public struct Spec: Codable, Sendable, Equatable {
             self.readonlyPaths = readonlyPaths
             self.rootfsPropagation = rootfsPropagation
             self.sysctl = sysctl
+        }
+    }
+
+    /// `linux.uidMappings[]` / `gidMappings[]`: `size` ids from `containerID` map to `hostID`.
+    public struct IDMapping: Codable, Sendable, Equatable {
+        public var containerID: UInt32
+        public var hostID: UInt32
+        public var size: UInt32
+        public init(containerID: UInt32, hostID: UInt32, size: UInt32) {
+            self.containerID = containerID
+            self.hostID = hostID
+            self.size = size
         }
     }
 

@@ -44,6 +44,9 @@ public struct ContainerState: Codable, Sendable, Equatable {
     public var rootfs: String?
     public var createdAtNanos: Int64?
     public var cgroupPath: String?
+    /// Levels of `cgroupPath` (e.g. `a`, `a/b`) that did not exist before create: delete removes
+    /// these (if empty) and leaves pre-existing parents alone. Never `berth`.
+    public var cgroupCreated: [String]?
     /// namespace type (pid, network, ...) -> /proc/<pid>/ns/<name> or a joined path
     public var namespacePaths: [String: String]?
     public var exit: ExitInfo?

@@ -45,6 +45,7 @@ extension ContainerState: JSONReadable, JSONEncodable {
                   createdAtNanos: try o.optional("createdAtNanos"), cgroupPath: try o.optional("cgroupPath"),
                   namespacePaths: try o.optional("namespacePaths"), exit: try o.optional("exit"),
                   monitorStartTime: try o.optional("monitorStartTime"), rootfs: try o.optional("rootfs"))
+        cgroupCreated = try o.optional("cgroupCreated")
     }
 
     public var jsonValue: JSONValue {
@@ -54,6 +55,7 @@ extension ContainerState: JSONReadable, JSONEncodable {
         o.set("monitorPid", monitorPid); o.set("monitorStartTime", monitorStartTime); o.set("rootfs", rootfs)
         o.set("createdAtNanos", createdAtNanos); o.set("cgroupPath", cgroupPath)
         o.set("namespacePaths", namespacePaths); o.set("exit", exit)
+        o.set("cgroupCreated", cgroupCreated)
         return o.value
     }
 

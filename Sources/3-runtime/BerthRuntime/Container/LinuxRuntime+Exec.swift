@@ -110,7 +110,7 @@ struct ExecSession {
         self.path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.id = id
         self.initPath = runtime.initPath
-        self.placement = try current.cgroupPath.map { runtime.cgroups.placement(try CgroupPath($0)) }
+        self.placement = try current.cgroupPath.map { runtime.cgroups.placement(try CgroupPath.recorded($0) ?? CgroupPath($0)) }
         do {
             try StateFile.create(path + "/init.json", config.encodedJSON())
         } catch {

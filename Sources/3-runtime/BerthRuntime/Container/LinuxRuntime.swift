@@ -101,13 +101,17 @@ public struct LinuxRuntime: ContainerRuntime {
 
     private func create(_ request: CreateRequest, plan: ContainerPlan, seccomp: InitConfig.SeccompProgram?, dir: ContainerDir,
                         initFd: Int32, undo: inout Undo) throws -> ContainerState {
+        let cgroups = self.cgroups.allowing(plan.cgroup)
         if cgroups.exists(plan.cgroup) {
             throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
         }
+        let createdLevels = CgroupLevels.missing(plan.cgroup, cgroups)
         do { try cgroups.create(plan.cgroup, resources: plan.resources) } catch { throw RuntimeError.cgroup(error) }
         Trace.step("cgroup", "created \(plan.cgroup) \(describe(plan.resources))")
-        let cgroups = self.cgroups
-        undo.push("remove cgroup \(plan.cgroup)") { try? cgroups.remove(plan.cgroup) }
+        undo.push("remove cgroup \(plan.cgroup)") {
+            try? cgroups.remove(plan.cgroup)
+            CgroupLevels.removeCreatedParents(createdLevels, of: plan.cgroup, cgroups)
+        }
 
         let execFifo = request.startAtOnce ? nil : dir.execFifo
         if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
@@ -131,6 +135,7 @@ public struct LinuxRuntime: ContainerRuntime {
         var state = ContainerState(id: request.id, status: .creating, pid: 0, bundle: request.bundle,
                                    annotations: plan.spec.annotations, monitorPid: monitor.pid, createdAtNanos: createdAt,
                                    cgroupPath: plan.cgroup.relative, monitorStartTime: monitorStart, rootfs: plan.rootfs)
+        state.cgroupCreated = createdLevels
         undo.push("stop the container's processes") {
             try? cgroups.killAll(plan.cgroup)
             if let handle = ProcessHandle.open(monitor.pid, startTime: monitorStart) {
@@ -280,7 +285,8 @@ public struct LinuxRuntime: ContainerRuntime {
             throw RuntimeError.invalidState(id: id, status: current.status, action: "signal")
         }
         if all, let raw = current.cgroupPath {
-            let path = try CgroupPath(raw)
+            guard let path = CgroupPath.recorded(raw) else { throw RuntimeError.cgroup(.outsideBerth(raw)) }
+            let cgroups = self.cgroups.allowing(path)
             Trace.step("runtime", "signal \(signal) to every process in cgroup \(path)")
             do {
                 if signal == SIGKILL {
@@ -308,7 +314,7 @@ public struct LinuxRuntime: ContainerRuntime {
         let lastPid = hooks == nil ? 0 : ((try? dir.readState())??.pid ?? 0)
         if current.status != .stopped {
             guard force else { throw RuntimeError.invalidState(id: id, status: current.status, action: "delete") }
-            if let raw = current.cgroupPath, let path = try? CgroupPath(raw) { try? cgroups.killAll(path) }
+            if let raw = current.cgroupPath, let path = CgroupPath.recorded(raw) { try? cgroups.allowing(path).killAll(path) }
             if let handle = ProcessHandle.open(current.pid, startTime: current.pidStartTime) {
                 try? handle.signal(SIGKILL)
                 handle.close()
@@ -319,9 +325,13 @@ public struct LinuxRuntime: ContainerRuntime {
             if !monitor.waitExit(deadline: Clock.deadline(after: 10)) { try? monitor.signal(SIGKILL) }
             monitor.close()
         }
-        if let raw = current.cgroupPath, let path = try? CgroupPath(raw), cgroups.exists(path) {
-            do { try cgroups.remove(path) } catch { throw RuntimeError.cgroup(error) }
-            Trace.step("cgroup", "removed \(path)")
+        if let raw = current.cgroupPath, let path = CgroupPath.recorded(raw) {
+            let cgroups = self.cgroups.allowing(path)
+            if cgroups.exists(path) {
+                do { try cgroups.remove(path) } catch { throw RuntimeError.cgroup(error) }
+                Trace.step("cgroup", "removed \(path)")
+            }
+            CgroupLevels.removeCreatedParents(current.cgroupCreated ?? [], of: path, cgroups)
         }
         try Files.removeTree(dir.path)
         Trace.step("runtime", "removed \(dir.path)")

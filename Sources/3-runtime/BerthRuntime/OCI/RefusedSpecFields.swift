@@ -9,17 +9,10 @@ import BerthJSON
 /// Paths use `[]` for "every element": `mounts[].uidMappings`. A value that asks for nothing
 /// (null, false, "", [], {}) is not refused: generated configs carry such defaults.
 public enum RefusedSpecFields {
-    /// Fields other engineers of the issue 13 wave are implementing (user namespaces and idmapped
-    /// mounts, device nodes): remove an entry when its field joins a member list.
-    public static let pendingInWave: [String: String] = [
-        "linux.uidMappings": "is not supported yet (user namespaces)",
-        "linux.gidMappings": "is not supported yet (user namespaces)",
-        "mounts[].uidMappings": "is not supported yet (idmapped mounts)",
-        "mounts[].gidMappings": "is not supported yet (idmapped mounts)",
-    ]
-
     /// Fields Berth does not implement.
     public static let unsupported: [String: String] = [
+        "mounts[].uidMappings": "is not supported: idmapped bind mounts per mount are not implemented (a user namespace's rootfs is idmapped; see linux.uidMappings)",
+        "mounts[].gidMappings": "is not supported: idmapped bind mounts per mount are not implemented (a user namespace's rootfs is idmapped; see linux.gidMappings)",
         "process.apparmorProfile": "is not supported: Berth applies no AppArmor profile",
         "process.selinuxLabel": "is not supported: Berth applies no SELinux label",
         "process.commandLine": "is not supported: it is a Windows field; use process.args",
@@ -53,7 +46,7 @@ public enum RefusedSpecFields {
     ]
 
     /// Every refused path with its message.
-    public static var all: [String: String] { unsupported.merging(pendingInWave) { first, _ in first } }
+    public static var all: [String: String] { unsupported }
 
     /// The refused fields present in a config.json document, in path order.
     public static func issues(in document: JSONValue) -> [SpecIssue] {

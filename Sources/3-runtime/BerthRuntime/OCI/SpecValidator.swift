@@ -30,6 +30,8 @@ public enum SpecValidator {
         if let rootfs { spec.root?.path = rootfs }
         checkProcess(spec.process, &issues)
         let namespaces = checkNamespaces(spec.linux?.namespaces, &issues)
+        checkNamespacePaths(spec.linux?.namespaces, &issues)
+        checkUserNamespace(spec.linux, &issues)
         if spec.hostname.map({ !$0.isEmpty }) == true && !namespaces.contains("uts") {
             issues.append(SpecIssue("hostname", "needs a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)"))
         }
@@ -227,18 +229,13 @@ public enum SpecValidator {
         return out
     }
 
-    /// `linux.cgroupsPath` must lie below `berth/` (Berth touches no other cgroup); default `berth/<id>`.
+    /// `linux.cgroupsPath`: absolute below the cgroup root, relative below `berth/`, default
+    /// `berth/<id>`; systemd's form refused (`CgroupsPathRule`).
     static func checkCgroupsPath(_ path: String?, id: String, _ issues: inout [SpecIssue]) -> CgroupPath? {
-        let raw = path.flatMap { $0.isEmpty ? nil : $0 } ?? "berth/\(id)"
-        do {
-            let cgroup = try CgroupPath(raw)
-            if cgroup.relative == "berth" {
-                issues.append(SpecIssue("linux.cgroupsPath", "\(raw.debugDescription) is Berth's top-level group; use berth/<name>"))
-                return nil
-            }
-            return cgroup
-        } catch {
-            issues.append(SpecIssue("linux.cgroupsPath", "\(raw.debugDescription) is outside Berth's berth/ subtree"))
+        switch CgroupsPathRule.resolve(path, id: id) {
+        case .path(let cgroup): return cgroup
+        case .refused(let issue):
+            issues.append(issue)
             return nil
         }
     }
