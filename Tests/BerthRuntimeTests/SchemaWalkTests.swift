@@ -76,7 +76,7 @@ import Testing
         #expect(issues == [
             "linux.intelRdt: is not supported: Berth has no Intel RDT (resctrl) support",
             "linux.resources.memory.swappiness: is not supported: Berth sets no swappiness",
-            "mounts[1].uidMappings: is not supported yet (idmapped mounts)",
+            "mounts[1].uidMappings: is not supported: idmapped bind mounts per mount are not implemented (a user namespace's rootfs is idmapped; see linux.uidMappings)",
             "process.scheduler: is not supported: Berth sets no scheduling policy",
         ], "\(issues)")
     }
