@@ -21,7 +21,8 @@ public struct TaskPlanner {
 
     /// `provisioned`: the images `TaskImageSource.provision` chose (pulled or cached), one per
     /// container; nil = resolve each container's image in the store now.
-    public func plan(_ td: TaskDefinitionInput, provisioned: ProvisionedImages? = nil) throws -> (TaskPlan, [ContainerPrep]) {
+    /// `secrets`: the values of the containers' `secrets`, resolved when the task starts.
+    public func plan(_ td: TaskDefinitionInput, provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none) throws -> (TaskPlan, [ContainerPrep]) {
         var resolved: [(ImageRecord, ImageConfigFile)] = []
         for (i, c) in td.containers.enumerated() {
             do {
@@ -34,7 +35,8 @@ public struct TaskPlanner {
                 throw TranslationError("containerDefinitions[\(i)].image", e.message, kind: .image)
             }
         }
-        let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        var builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        builder.secretEnvironment = secrets.environment
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]

@@ -1,0 +1,147 @@
+"""The local Secrets Manager and SSM Parameter Store through the real aws CLI, and task secrets.
+
+The API tests use the fake-engine agent (no root). The task tests use the real engine (root):
+a task definition takes a whole secret, a json key of one and a SecureString parameter, and the
+container sees the values; a missing secret stops the task with ECS's ResourceInitializationError
+text; the values appear neither in describe-tasks nor in the agent's log.
+"""
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+
+from test_real_engine import real, taskdef  # noqa: F401  (the real-engine agent fixture)
+
+
+def cli(agent, service, *args, check=True):
+    proc = subprocess.run(["aws", service, *args, "--endpoint-url", agent.endpoint, "--output", "json"],
+                          env=agent.env(), capture_output=True, text=True, timeout=120)
+    if not check:
+        return proc
+    assert proc.returncode == 0, f"aws {service} {' '.join(args)}: {proc.stderr}"
+    return json.loads(proc.stdout) if proc.stdout.strip() else {}
+
+
+def error_of(proc):
+    assert proc.returncode != 0
+    return proc.stderr
+
+
+def test_secretsmanager_with_the_aws_cli(agent):
+    made = cli(agent, "secretsmanager", "create-secret", "--name", "cli/db", "--secret-string", '{"user":"u","pw":"p1"}',
+               "--description", "db login", "--tags", "Key=team,Value=x")
+    assert made["Name"] == "cli/db" and made["ARN"].startswith("arn:aws:secretsmanager:us-east-1:000000000000:secret:cli/db-")
+    assert "ResourceExistsException" in error_of(cli(agent, "secretsmanager", "create-secret", "--name", "cli/db",
+                                                     "--secret-string", "x", check=False))
+    put = cli(agent, "secretsmanager", "put-secret-value", "--secret-id", made["ARN"], "--secret-string", '{"user":"u","pw":"p2"}')
+    assert put["VersionStages"] == ["AWSCURRENT"]
+    got = cli(agent, "secretsmanager", "get-secret-value", "--secret-id", "cli/db")
+    assert json.loads(got["SecretString"])["pw"] == "p2" and got["VersionId"] == put["VersionId"]
+    prev = cli(agent, "secretsmanager", "get-secret-value", "--secret-id", "cli/db", "--version-stage", "AWSPREVIOUS")
+    assert json.loads(prev["SecretString"])["pw"] == "p1"
+    described = cli(agent, "secretsmanager", "describe-secret", "--secret-id", "cli/db")
+    assert described["Description"] == "db login" and described["Tags"] == [{"Key": "team", "Value": "x"}]
+    assert sorted(s for stages in described["VersionIdsToStages"].values() for s in stages) == ["AWSCURRENT", "AWSPREVIOUS"]
+    for i in range(3):
+        cli(agent, "secretsmanager", "create-secret", "--name", f"cli/page{i}", "--secret-string", "v")
+    # The CLI follows NextToken itself with --page-size.
+    listed = cli(agent, "secretsmanager", "list-secrets", "--page-size", "1")
+    names = [s["Name"] for s in listed["SecretList"]]
+    assert {"cli/db", "cli/page0", "cli/page1", "cli/page2"} <= set(names) and len(names) == len(set(names))
+    assert all("SecretString" not in s for s in listed["SecretList"])
+    deleted = cli(agent, "secretsmanager", "delete-secret", "--secret-id", "cli/page0", "--recovery-window-in-days", "7")
+    assert deleted["DeletionDate"] > 0
+    assert "InvalidRequestException" in error_of(cli(agent, "secretsmanager", "get-secret-value", "--secret-id", "cli/page0", check=False))
+    cli(agent, "secretsmanager", "restore-secret", "--secret-id", "cli/page0")
+    cli(agent, "secretsmanager", "delete-secret", "--secret-id", "cli/page1", "--force-delete-without-recovery")
+    assert "ResourceNotFoundException" in error_of(cli(agent, "secretsmanager", "get-secret-value", "--secret-id", "cli/page1", check=False))
+    # Stored owner-only under the state dir.
+    root = os.path.join(agent.state_dir, "secrets")
+    assert stat.S_IMODE(os.stat(root).st_mode) == 0o700
+    for name in os.listdir(os.path.join(root, "secretsmanager")):
+        assert stat.S_IMODE(os.stat(os.path.join(root, "secretsmanager", name)).st_mode) == 0o600
+
+
+def test_parameter_store_with_the_aws_cli(agent):
+    assert cli(agent, "ssm", "put-parameter", "--name", "/cli/db/password", "--value", "s3cret", "--type", "SecureString")["Version"] == 1
+    assert "ParameterAlreadyExists" in error_of(cli(agent, "ssm", "put-parameter", "--name", "/cli/db/password", "--value", "x",
+                                                    "--type", "SecureString", check=False))
+    assert cli(agent, "ssm", "put-parameter", "--name", "/cli/db/password", "--value", "s3cret2", "--overwrite")["Version"] == 2
+    hidden = cli(agent, "ssm", "get-parameter", "--name", "/cli/db/password")["Parameter"]
+    assert hidden["Type"] == "SecureString" and "s3cret" not in hidden["Value"]
+    shown = cli(agent, "ssm", "get-parameter", "--name", "/cli/db/password", "--with-decryption")["Parameter"]
+    assert shown["Value"] == "s3cret2" and shown["Version"] == 2
+    assert shown["ARN"] == "arn:aws:ssm:us-east-1:000000000000:parameter/cli/db/password"
+    cli(agent, "ssm", "put-parameter", "--name", "/cli/db/host", "--value", "db.local", "--type", "String")
+    cli(agent, "ssm", "put-parameter", "--name", "/cli/other", "--value", "a,b", "--type", "StringList")
+    many = cli(agent, "ssm", "get-parameters", "--names", "/cli/db/host", "/cli/nope", "--with-decryption")
+    assert [p["Value"] for p in many["Parameters"]] == ["db.local"] and many["InvalidParameters"] == ["/cli/nope"]
+    one_level = cli(agent, "ssm", "get-parameters-by-path", "--path", "/cli")
+    assert [p["Name"] for p in one_level["Parameters"]] == ["/cli/other"]
+    deep = cli(agent, "ssm", "get-parameters-by-path", "--path", "/cli", "--recursive", "--with-decryption", "--page-size", "1")
+    assert sorted(p["Name"] for p in deep["Parameters"]) == ["/cli/db/host", "/cli/db/password", "/cli/other"]
+    assert {p["Name"]: p["Value"] for p in deep["Parameters"]}["/cli/db/password"] == "s3cret2"
+    described = cli(agent, "ssm", "describe-parameters")
+    assert {"/cli/db/host", "/cli/db/password", "/cli/other"} <= {p["Name"] for p in described["Parameters"]}
+    cli(agent, "ssm", "delete-parameter", "--name", "/cli/other")
+    assert "ParameterNotFound" in error_of(cli(agent, "ssm", "get-parameter", "--name", "/cli/other", check=False))
+    assert "ParameterNotFound" in error_of(cli(agent, "ssm", "delete-parameter", "--name", "/cli/other", check=False))
+
+
+def wait_stopped(agent, arn):
+    waited = subprocess.run(["aws", "ecs", "wait", "tasks-stopped", "--tasks", arn, "--endpoint-url", agent.endpoint],
+                            env=agent.env(), capture_output=True, text=True, timeout=120)
+    assert waited.returncode == 0, waited.stderr
+    return agent.aws("describe-tasks", "--tasks", arn)["tasks"][0]
+
+
+def test_task_secrets_reach_the_container_and_nowhere_else(real):  # noqa: F811
+    secret = cli(real, "secretsmanager", "create-secret", "--name", "app/whole", "--secret-string", "WholeValue-7f3a")
+    login = cli(real, "secretsmanager", "create-secret", "--name", "app/login",
+                "--secret-string", '{"username":"admin","password":"JsonKeyValue-91c2"}')
+    cli(real, "ssm", "put-parameter", "--name", "/app/token", "--value", "ParamValue-5e8d", "--type", "SecureString")
+    td = taskdef("real-secrets", ["sh", "-c", "echo WHOLE=$WHOLE; echo PW=$PW; echo TOKEN=$TOKEN; echo PREV=$PLAIN"],
+                 executionRoleArn="arn:aws:iam::000000000000:role/ecsTaskExecutionRole")
+    td["containerDefinitions"][0]["secrets"] = [
+        {"name": "WHOLE", "valueFrom": secret["ARN"]},
+        {"name": "PW", "valueFrom": login["ARN"] + ":password::"},
+        {"name": "TOKEN", "valueFrom": "/app/token"},
+        {"name": "PLAIN", "valueFrom": "arn:aws:ssm:us-east-1:000000000000:parameter/app/token"},
+    ]
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(td))
+    arn = real.aws("run-task", "--task-definition", "real-secrets")["tasks"][0]["taskArn"]
+    t = wait_stopped(real, arn)
+    assert t["stopCode"] == "EssentialContainerExited" and t["containers"][0]["exitCode"] == 0, t
+    logs = real.berth("task", "logs", arn).stdout
+    for line in ["WHOLE=WholeValue-7f3a", "PW=JsonKeyValue-91c2", "TOKEN=ParamValue-5e8d", "PREV=ParamValue-5e8d"]:
+        assert f"app | {line}" in logs, logs
+    shown = json.dumps(real.aws("describe-tasks", "--tasks", arn)) + json.dumps(
+        real.aws("describe-task-definition", "--task-definition", "real-secrets"))
+    assert secret["ARN"] in shown
+    for value in ["WholeValue-7f3a", "JsonKeyValue-91c2", "ParamValue-5e8d"]:
+        assert value not in shown and value not in real.log()
+
+
+def test_a_missing_secret_stops_the_task_with_ecs_text(real):  # noqa: F811
+    missing = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app/gone-AbCdEf"
+    td = taskdef("real-secret-missing", ["sh", "-c", "echo should-not-run"],
+                 executionRoleArn="arn:aws:iam::000000000000:role/ecsTaskExecutionRole")
+    td["containerDefinitions"][0]["secrets"] = [{"name": "GONE", "valueFrom": missing}]
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(td))
+    arn = real.aws("run-task", "--task-definition", "real-secret-missing")["tasks"][0]["taskArn"]
+    t = wait_stopped(real, arn)
+    assert t["stopCode"] == "TaskFailedToStart"
+    assert t["stoppedReason"].startswith(
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
+        f"unable to retrieve secret from asm: failed to fetch secret {missing} from secrets manager: "
+        "ResourceNotFoundException: Secrets Manager can't find the specified secret."), t["stoppedReason"]
+    # An SSM parameter that does not exist, likewise.
+    td["family"] = "real-param-missing"
+    td["containerDefinitions"][0]["secrets"] = [{"name": "GONE", "valueFrom": "/app/not-there"}]
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(td))
+    arn = real.aws("run-task", "--task-definition", "real-param-missing")["tasks"][0]["taskArn"]
+    t = wait_stopped(real, arn)
+    assert t["stopCode"] == "TaskFailedToStart"
+    assert "unable to retrieve secrets from ssm: invalid ssm parameters: /app/not-there" in t["stoppedReason"]
