@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from conftest import BERTH
 from test_real_engine import real, taskdef  # noqa: F401  (the real-engine agent fixture)
 
 
@@ -145,3 +146,31 @@ def test_a_missing_secret_stops_the_task_with_ecs_text(real):  # noqa: F811
     t = wait_stopped(real, arn)
     assert t["stopCode"] == "TaskFailedToStart"
     assert "unable to retrieve secrets from ssm: invalid ssm parameters: /app/not-there" in t["stoppedReason"]
+
+
+def test_berth_run_resolves_secrets_from_the_agents_store(real, tmp_path):  # noqa: F811
+    """`berth run --secrets-dir` reads the store the agent filled; --explain shows where each
+    secret comes from, never its value."""
+    cli(real, "secretsmanager", "create-secret", "--name", "run/pw", "--secret-string", '{"pw":"RunValue-4b1e"}')
+    cli(real, "ssm", "put-parameter", "--name", "/run/param", "--value", "RunParam-0c7d", "--type", "SecureString")
+    td = taskdef("run-secrets", ["sh", "-c", "echo PW=$PW PARAM=$PARAM"],
+                 executionRoleArn="arn:aws:iam::000000000000:role/ecsTaskExecutionRole")
+    td["containerDefinitions"][0]["secrets"] = [
+        {"name": "PW", "valueFrom": "arn:aws:secretsmanager:us-east-1:000000000000:secret:run/pw:pw::"},
+        {"name": "PARAM", "valueFrom": "/run/param"},
+    ]
+    path = tmp_path / "td.json"
+    path.write_text(json.dumps(td))
+    base = [BERTH, "run", "--images", real.images, "--secrets-dir", os.path.join(real.state_dir, "secrets"),
+            "--state-dir", str(tmp_path / "run"), "--data-dir", str(tmp_path / "data")]
+    out = subprocess.run([*base, "--explain", str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "app | PW=RunValue-4b1e PARAM=RunParam-0c7d" in out.stdout, out.stdout + out.stderr
+    explained = out.stdout.split("app | ")[0]
+    assert "PW=<secret PW from arn:aws:secretsmanager:" in explained and "PARAM=<secret PARAM from /run/param>" in explained
+    assert "RunValue-4b1e" not in explained + out.stderr and "RunParam-0c7d" not in explained + out.stderr
+    td["containerDefinitions"][0]["secrets"] = [{"name": "X", "valueFrom": "/run/absent"}]
+    path.write_text(json.dumps(td))
+    failed = subprocess.run([*base, str(path)], capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1
+    assert "ResourceInitializationError: unable to pull secrets or registry auth" in failed.stderr, failed.stderr
