@@ -174,3 +174,41 @@ def test_berth_run_resolves_secrets_from_the_agents_store(real, tmp_path):  # no
     failed = subprocess.run([*base, str(path)], capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1
     assert "ResourceInitializationError: unable to pull secrets or registry auth" in failed.stderr, failed.stderr
+
+
+def files_containing(top, needle, skip=()):
+    found = []
+    for dirpath, _, files in os.walk(top):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if any(s in path for s in skip) or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    if needle.encode() in f.read():
+                        found.append(path)
+            except OSError:
+                pass
+    return found
+
+
+def test_a_running_tasks_secret_is_on_disk_only_in_its_init_config(real):  # noqa: F811
+    """While the container runs, the value is in its init.json (0600, runtime directory) and in
+    the store; nowhere else under the agent's state or runtime directories."""
+    cli(real, "secretsmanager", "create-secret", "--name", "disk/pw", "--secret-string", "DiskValue-2d9f")
+    td = taskdef("real-secret-disk", ["sleep", "60"], executionRoleArn="arn:aws:iam::000000000000:role/ecsTaskExecutionRole")
+    td["containerDefinitions"][0]["secrets"] = [{"name": "PW", "valueFrom": "arn:aws:secretsmanager:us-east-1:000000000000:secret:disk/pw"}]
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(td))
+    arn = real.aws("run-task", "--task-definition", "real-secret-disk")["tasks"][0]["taskArn"]
+    try:
+        waited = subprocess.run(["aws", "ecs", "wait", "tasks-running", "--tasks", arn, "--endpoint-url", real.endpoint],
+                                env=real.env(), capture_output=True, text=True, timeout=120)
+        assert waited.returncode == 0, waited.stderr
+        in_run = files_containing(real.run_root, "DiskValue-2d9f")
+        assert [os.path.basename(p) for p in in_run] == ["init.json"], in_run
+        assert stat.S_IMODE(os.stat(in_run[0]).st_mode) == 0o600
+        assert files_containing(real.state_dir, "DiskValue-2d9f", skip=[os.path.join(real.state_dir, "secrets")]) == []
+    finally:
+        real.aws("stop-task", "--task", arn)
+    wait_stopped(real, arn)
+    assert files_containing(real.run_root, "DiskValue-2d9f") == []
