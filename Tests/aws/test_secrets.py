@@ -6,6 +6,7 @@ container sees the values; a missing secret stops the task with ECS's ResourceIn
 text; the values appear neither in describe-tasks nor in the agent's log.
 """
 import json
+import signal
 import os
 import stat
 import subprocess
@@ -13,6 +14,7 @@ import subprocess
 import pytest
 
 from conftest import BERTH
+from shapes import check_output, model
 from test_real_engine import real, taskdef  # noqa: F401  (the real-engine agent fixture)
 
 
@@ -212,3 +214,73 @@ def test_a_running_tasks_secret_is_on_disk_only_in_its_init_config(real):  # noq
         real.aws("stop-task", "--task", arn)
     wait_stopped(real, arn)
     assert files_containing(real.run_root, "DiskValue-2d9f") == []
+
+
+def signed(agent, service, target, body):
+    """A raw JSON 1.1 call signed for `service`: (status, parsed body)."""
+    import urllib.error
+    import urllib.request
+
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    data = json.dumps(body).encode()
+    req = botocore.awsrequest.AWSRequest(method="POST", url=agent.endpoint + "/", data=data,
+                                         headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(agent.access_key, agent.secret_key), service, "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    http_req = urllib.request.Request(prepared.url, data=data, method="POST", headers=dict(prepared.headers))
+    try:
+        with urllib.request.urlopen(http_req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def test_raw_answers_fit_botocores_models(agent):
+    """Every member of every answer is a member of botocore's output shape, of its type
+    (timestamps as epoch numbers); errors carry the model's exception names."""
+    calls = [
+        ("secretsmanager", "CreateSecret", {"Name": "shape/s", "SecretString": "v", "Tags": [{"Key": "k", "Value": "v"}], "Description": "d"}),
+        ("secretsmanager", "PutSecretValue", {"SecretId": "shape/s", "SecretString": "w"}),
+        ("secretsmanager", "GetSecretValue", {"SecretId": "shape/s"}),
+        ("secretsmanager", "DescribeSecret", {"SecretId": "shape/s"}),
+        ("secretsmanager", "ListSecrets", {"MaxResults": 1}),
+        ("secretsmanager", "ListSecretVersionIds", {"SecretId": "shape/s"}),
+        ("secretsmanager", "UpdateSecret", {"SecretId": "shape/s", "Description": "e"}),
+        ("secretsmanager", "DeleteSecret", {"SecretId": "shape/s"}),
+        ("secretsmanager", "RestoreSecret", {"SecretId": "shape/s"}),
+        ("ssm", "PutParameter", {"Name": "/shape/p", "Value": "v", "Type": "SecureString"}),
+        ("ssm", "GetParameter", {"Name": "/shape/p"}),
+        ("ssm", "GetParameters", {"Names": ["/shape/p", "/shape/none"], "WithDecryption": True}),
+        ("ssm", "GetParametersByPath", {"Path": "/shape", "MaxResults": 1}),
+        ("ssm", "DescribeParameters", {}),
+        ("ssm", "GetParameterHistory", {"Name": "/shape/p"}),
+        ("ssm", "DeleteParameters", {"Names": ["/shape/p"]}),
+    ]
+    prefix = {"secretsmanager": "secretsmanager.", "ssm": "AmazonSSM."}
+    for service, op, body in calls:
+        status, out = signed(agent, service, prefix[service] + op, body)
+        assert status == 200, (op, out)
+        assert check_output(op, out, service=service) == [], (op, check_output(op, out, service=service))
+    errors = {
+        ("secretsmanager", "GetSecretValue", '{"SecretId": "shape/none"}'): "ResourceNotFoundException",
+        ("ssm", "GetParameter", '{"Name": "/shape/none"}'): "ParameterNotFound",
+        ("ssm", "PutParameter", '{"Name": "/shape/q", "Value": "v", "Type": "Bogus"}'): "ValidationException",
+    }
+    for (service, op, body), expected in errors.items():
+        status, out = signed(agent, service, prefix[service] + op, json.loads(body))
+        assert status == 400 and out["__type"] == expected, (op, out)
+        assert expected in {s.name for s in model(service).error_shapes} or expected == "ValidationException", expected
+    # Signed for ecs, a Secrets Manager call is refused: the signature names the wrong service.
+    status, out = signed(agent, "ecs", "secretsmanager.ListSecrets", {})
+    assert status in (400, 403) and "Signature" in out.get("__type", "") + out.get("message", ""), out
+
+
+def test_the_store_survives_a_killed_agent(fresh_agent):
+    cli(fresh_agent, "secretsmanager", "create-secret", "--name", "durable", "--secret-string", "kept")
+    cli(fresh_agent, "ssm", "put-parameter", "--name", "durable", "--value", "kept-too", "--type", "SecureString")
+    fresh_agent.stop(signal.SIGKILL)
+    fresh_agent.start()
+    assert cli(fresh_agent, "secretsmanager", "get-secret-value", "--secret-id", "durable")["SecretString"] == "kept"
+    assert cli(fresh_agent, "ssm", "get-parameter", "--name", "durable", "--with-decryption")["Parameter"]["Value"] == "kept-too"
