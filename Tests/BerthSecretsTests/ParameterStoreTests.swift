@@ -71,4 +71,15 @@ import Testing
         #expect(described["Parameters"]?.arrayValue?.count == 2)
         #expect(described["Parameters"]?.arrayValue?.allSatisfy { $0["Value"] == nil } == true)
     }
+
+    @Test func longNamesAreStoredUnderShortFileNames() throws {
+        let t = TempStore()
+        let long = "/" + String(repeating: "segment/", count: 200) + "leaf"
+        _ = try t.ssmCall("PutParameter", ["Name": .string(long), "Value": "v", "Type": "String"])
+        #expect(try t.ssmCall("GetParameter", ["Name": .string(long)])["Parameter"]?["Value"] == "v")
+        let secretName = String(repeating: "n", count: 512)
+        _ = try t.call("CreateSecret", ["Name": .string(secretName), "SecretString": "s"])
+        #expect(try t.call("GetSecretValue", ["SecretId": .string(secretName)])["SecretString"] == "s")
+        #expect(SecretStore.fileName(long).utf8.count < 255 && SecretStore.fileName("short") == "73686f7274.json")
+    }
 }

@@ -27,9 +27,12 @@ public final class SecretStore: @unchecked Sendable {
     var secretsDir: String { root + "/secretsmanager" }
     var parametersDir: String { root + "/ssm" }
 
-    /// A file name for any secret or parameter name (they may hold `/`): its UTF-8 in hex.
+    /// A file name for any secret or parameter name (they may hold `/`): its UTF-8 in hex, or
+    /// for a name longer than 100 bytes (file names end at 255) `h-` and its SHA-256. The record
+    /// itself holds the name.
     static func fileName(_ name: String) -> String {
-        name.utf8.map { String($0, radix: 16).leftPadded(2) }.joined() + ".json"
+        guard name.utf8.count <= 100 else { return "h-" + SHA256.hex(Array(name.utf8)) + ".json" }
+        return name.utf8.map { String($0, radix: 16).leftPadded(2) }.joined() + ".json"
     }
 
     // MARK: secrets
