@@ -39,6 +39,9 @@ import Testing
         #expect(try r.value("/app/token") == "tok")
         #expect(try r.value("arn:aws:ssm:eu-west-1:123456789012:parameter/app/token") == "tok")
         #expect(try r.value("arn:aws:ssm:eu-west-1:123456789012:parameter/flat") == "f")
+        // A task definition written for AWS: another region, account and random suffix.
+        #expect(try r.value("arn:aws:secretsmanager:ap-south-1:999999999999:secret:db-Zz9Yx8:password::") == "p2")
+        #expect(try r.registryLogin("arn:aws:secretsmanager:ap-south-1:999999999999:secret:db-Zz9Yx8")?.username == "u")
         #expect(try r.registryLogin("db")?.password == "p2")
         #expect(try r.registryLogin("not-a-secret") == nil)
     }

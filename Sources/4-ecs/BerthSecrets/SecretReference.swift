@@ -88,7 +88,7 @@ public struct SecretResolver: Sendable {
         } else {
             id = parameter
         }
-        guard (try? SecretLookup.find(id, in: store)) != nil else { return nil }
+        guard (try? SecretLookup.find(id, in: store, byName: true)) != nil else { return nil }
         let text = try secretText(parameter, id: id, stage: nil, versionId: nil, asm: "unable to get registry auth from asm")
         guard let object = (try? JSONValue.parse(text))?.objectValue,
               let user = object["username"]?.stringValue, let password = object["password"]?.stringValue else {
@@ -99,7 +99,7 @@ public struct SecretResolver: Sendable {
 
     func secretText(_ valueFrom: String, id: String, stage: String?, versionId: String?, asm: String) throws(SecretResolutionError) -> String {
         let found: StoredSecret?
-        do { found = try SecretLookup.find(id, in: store) } catch {
+        do { found = try SecretLookup.find(id, in: store, byName: true) } catch {
             throw SecretResolutionError(Self.ecsPrefix + "\(asm): the local secret store failed: \(error)")
         }
         let fail = "\(Self.ecsPrefix)\(asm): failed to fetch secret \(id) from secrets manager: "

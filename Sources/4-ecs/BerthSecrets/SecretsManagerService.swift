@@ -312,10 +312,20 @@ public struct SecretsManagerService: Sendable {
 
 /// Finding a secret by the ways SecretId (and a task's valueFrom) may name it.
 public enum SecretLookup {
-    public static func find(_ id: String, in store: SecretStore) throws -> StoredSecret? {
+    /// `byName`: a task's reference, written for AWS, names the secret by the name in its ARN;
+    /// the ARN's region, account and 6-character suffix (random, so never the same as here) are
+    /// not compared. The API (`SecretId`) compares full ARNs exactly, as Secrets Manager does.
+    public static func find(_ id: String, in store: SecretStore, byName: Bool = false) throws -> StoredSecret? {
         guard id.hasPrefix("arn:") else { return try store.secret(named: id) }
         guard let range = id.range(of: ":secret:") else { return nil }
         let tail = String(id[range.upperBound...])
+        if byName {
+            if let dash = tail.lastIndex(of: "-"), tail.distance(from: dash, to: tail.endIndex) == 7,
+               let s = try store.secret(named: String(tail[..<dash])) {
+                return s
+            }
+            return try store.secret(named: tail)
+        }
         // A full ARN names the secret exactly; a partial one (without the -XXXXXX suffix) by name.
         if let dash = tail.lastIndex(of: "-"), tail.distance(from: dash, to: tail.endIndex) == 7,
            let s = try store.secret(named: String(tail[..<dash])), s.arn == id {
