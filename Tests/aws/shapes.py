@@ -3,19 +3,19 @@ member of its structure and every value of the member's type. botocore itself pa
 this is the strict check."""
 import botocore.session
 
-_model = None
+_models = {}
 
 
-def model():
-    global _model
-    if _model is None:
-        _model = botocore.session.get_session().get_service_model("ecs")
-    return _model
+def model(service="ecs"):
+    if service not in _models:
+        _models[service] = botocore.session.get_session().get_service_model(service)
+    return _models[service]
 
 
-def check_output(operation, body):
-    """Returns a list of problems ('path: what'), empty when the body fits the output shape."""
-    shape = model().operation_model(operation).output_shape
+def check_output(operation, body, service="ecs"):
+    """Returns a list of problems ('path: what'), empty when the body fits the output shape
+    (of ECS, or of another service the agent answers: secretsmanager, ssm)."""
+    shape = model(service).operation_model(operation).output_shape
     problems = []
     _walk(shape, body, operation, problems)
     return problems

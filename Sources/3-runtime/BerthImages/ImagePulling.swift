@@ -16,10 +16,14 @@ public struct PullOptions: Sendable, Equatable {
     /// A task definition's `repositoryCredentials.credentialsParameter`: the name (or ARN) of a
     /// credential stored locally; nil = the credentials configured for the registry, if any.
     public var credentialsParameter: String?
+    /// The credential `credentialsParameter` named in the local Secrets Manager, resolved when
+    /// the task started; when set it is used instead of looking the parameter up.
+    public var credential: RegistryCredential?
 
-    public init(platform: Platform? = nil, credentialsParameter: String? = nil) {
+    public init(platform: Platform? = nil, credentialsParameter: String? = nil, credential: RegistryCredential? = nil) {
         self.platform = platform
         self.credentialsParameter = credentialsParameter
+        self.credential = credential
     }
 }
 

@@ -2,6 +2,7 @@ import BerthImages
 import BerthJSON
 import BerthAgent
 import BerthHTTP
+import BerthSecrets
 import BerthSys
 import BerthTasks
 #if canImport(Glibc)
@@ -18,6 +19,7 @@ struct AgentCommand: CLICommand {
                            [--request-timeout SECONDS] [--run-root DIR] [--images DIR]
                            [--time-scale FACTOR] [--controller-config FILE] [--pids-limit N]
                            [--image-pull-behavior default|always|once|prefer-cached|never]
+                           [--secrets-dir DIR]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSONValue 1.1 API:
@@ -53,6 +55,11 @@ struct AgentCommand: CLICommand {
         only when not in the store), never (the store only). Docker's `missing` means
         prefer-cached. A task stays PENDING while it pulls; pulls of one image are shared.
 
+        The same endpoint answers AWS Secrets Manager (secretsmanager) and SSM Parameter Store
+        (ssm): secrets and parameters live in --secrets-dir (default --state-dir/secrets, owner-only
+        files). A task's secrets[].valueFrom and repositoryCredentials resolve against them when
+        it starts; one that cannot be resolved stops the task (ResourceInitializationError).
+
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
         """
@@ -61,7 +68,7 @@ struct AgentCommand: CLICommand {
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
                   "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit", "--image-pull-behavior",
-                  "--registries", "--auth-file", "--certs-dir"])
+                  "--registries", "--auth-file", "--certs-dir", "--secrets-dir"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -89,6 +96,10 @@ struct AgentCommand: CLICommand {
     static func agentOptions(_ args: Arguments) throws -> AgentOptions {
         var o = AgentOptions()
         if let dir = args.value("--state-dir") { o.stateDir = dir }
+        if let dir = args.value("--secrets-dir") {
+            guard dir.hasPrefix("/") else { throw UsageError("option --secrets-dir: \(dir.debugDescription) is not an absolute path") }
+            o.secretsDir = dir
+        }
         if let s = args.value("--socket") { o.socketPath = s == "none" ? nil : s }
         if let l = args.value("--listen") {
             do { o.listen = l == "none" ? nil : try ListenAddress.parse(l) } catch { throw UsageError("option --listen: \(error.message)") }
@@ -137,7 +148,9 @@ struct AgentCommand: CLICommand {
         let source = ImagePulls.source(imagesRoot: images, dataRoot: options.stateDir, policy: policy, puller: puller)
         do {
             return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir,
-                                              pidsLimit: pidsLimit, imageSource: source)
+                                              pidsLimit: pidsLimit, imageSource: source,
+                                              secrets: SecretResolver(store: SecretStore(root: options.effectiveSecretsDir, region: options.backend.region,
+                                                                                         account: options.backend.accountId)))
         } catch {
             throw ClientFailure(message: "cannot set up the container engine: \(error)")
         }

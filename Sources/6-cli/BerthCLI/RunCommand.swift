@@ -3,6 +3,7 @@ import BerthJSON
 import BerthCgroups
 import BerthECS
 import BerthRuntime
+import BerthSecrets
 import BerthSys
 import BerthTasks
 import CBerth
@@ -38,7 +39,11 @@ struct RunCommand: CLICommand {
           --auth-file FILE   registry credentials, also the names repositoryCredentials refers
                              to (default /var/lib/berth/auth.json; `berth image login`)
           --certs-dir DIR    extra CA certificates, DIR/HOST[:PORT]/*.crt (default /etc/berth/certs.d)
-          --explain          print each container's OCI spec (and its pids.max) before starting
+          --secrets-dir DIR  the local Secrets Manager / Parameter Store that secrets[].valueFrom and
+                             repositoryCredentials resolve against (default /var/lib/berth/secrets,
+                             the agent's; fill it with `aws secretsmanager` / `aws ssm` on the agent)
+          --explain          print each container's OCI spec (and its pids.max) before starting;
+                             secret values show as <secret NAME from VALUEFROM>
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSONValue
           --adopt            with --task-id of a task whose `berth run` died (e.g. was SIGKILLed):
@@ -52,7 +57,7 @@ struct RunCommand: CLICommand {
         signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
                                                 options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull",
-                                                          "--registries", "--auth-file", "--certs-dir"]))
+                                                          "--registries", "--auth-file", "--certs-dir", "--secrets-dir"]))
         let file = try a.positional(0, "FILE")
         let pidsLimit = try Self.pidsLimit(a)
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
@@ -102,11 +107,16 @@ struct RunCommand: CLICommand {
         let planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
 
         var plan: TaskPlan, preps: [ContainerPrep]
+        let secretsDir = a.value("--secrets-dir") ?? SecretStore.defaultRoot
+        let resolver = SecretResolver(store: SecretStore(root: secretsDir))
         do {
-            // Adopting re-attaches to what runs: its images are in the store already.
+            // As ECS: secrets and registry auth before the images; adopting re-attaches to what
+            // runs (its images are in the store already; a secret gone since leaves its variable
+            // unset for a container restarted later).
+            let secrets = adopting ? ((try? TaskSecrets.resolve(td, with: resolver)) ?? .none) : try TaskSecrets.resolve(td, with: resolver)
             let provisioned = adopting ? nil : try pullImages(td, source: ImagePulls.source(
-                imagesRoot: imagesRoot, dataRoot: layout.dataRoot, policy: policy, puller: puller), quiet: a.has("--quiet"))
-            (plan, preps) = try planner.plan(td, provisioned: provisioned)
+                imagesRoot: imagesRoot, dataRoot: layout.dataRoot, policy: policy, puller: puller), quiet: a.has("--quiet"), secrets: secrets)
+            (plan, preps) = try planner.plan(td, provisioned: provisioned, secrets: secrets)
         } catch {
             printErr("berth run: task failed to start (TaskFailedToStart): \(error)")
             return 1
@@ -117,7 +127,7 @@ struct RunCommand: CLICommand {
             guard let f = Double(raw), f > 0, f <= 1 else { throw UsageError("option --time-scale: \(raw) is not in (0, 1]") }
             plan = plan.scaled(by: f)
         }
-        if a.has("--explain") { explain(preps) }
+        if a.has("--explain") { explain(preps, td) }
 
         let cgroups = try Cgroups.driver()
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups,
@@ -179,11 +189,11 @@ struct RunCommand: CLICommand {
     }
 
     /// The task's images as the pull policy says, with a line per pull on stderr.
-    static func pullImages(_ td: TaskDefinitionInput, source: TaskImageSource, quiet: Bool) throws -> ProvisionedImages {
+    static func pullImages(_ td: TaskDefinitionInput, source: TaskImageSource, quiet: Bool, secrets: TaskSecrets) throws -> ProvisionedImages {
         let started = source.clock()
         let out = try source.provision(td, willPull: { reference in
             if !quiet { printErr("berth: pulling \(reference)") }
-        })
+        }, secrets: secrets)
         if !quiet, let end = out.pullStoppedAt {
             printErr("berth: images pulled in \(Int(((end - started) * 1000).rounded())) ms")
         }
@@ -217,8 +227,16 @@ struct RunCommand: CLICommand {
         "berth: " + (e.container.map { "\($0): " } ?? "task ") + e.message
     }
 
-    static func explain(_ preps: [ContainerPrep]) {
-        for p in preps {
+    /// Each container's spec, with the values of its secrets replaced by where they come from.
+    static func explain(_ preps: [ContainerPrep], _ td: TaskDefinitionInput) {
+        for (i, var p) in preps.enumerated() {
+            let secrets = i < td.containers.count ? td.containers[i].secrets ?? [] : []
+            let env = p.plan.spec.process?.env?.map { entry in
+                let name = String(entry.prefix { $0 != "=" })
+                guard let s = secrets.last(where: { $0.name == name }) else { return entry }
+                return "\(name)=<secret \(name) from \(s.valueFrom ?? "")>"
+            }
+            p.plan.spec.process?.env = env
             let pids = p.plan.spec.linux?.resources?.pids.map { $0.limit == PidsLimit.unlimited ? "max" : String($0.limit) } ?? "unset"
             print("# container \(p.plan.name): essential=\(p.plan.essential) stopTimeout=\(Int(p.plan.stopTimeout))s pids.max=\(pids) lowerdirs=\(p.lowerDirs.joined(separator: ":"))")
             if let seccomp = p.plan.spec.linux?.seccomp {

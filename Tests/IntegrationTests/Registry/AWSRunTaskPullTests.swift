@@ -164,6 +164,53 @@ extension AWSRunTaskPullTests {
     }
 }
 
+extension AWSRunTaskPullTests {
+    /// `repositoryCredentials.credentialsParameter` names a secret of the agent's Secrets Manager
+    /// (`{"username", "password"}`), created with the aws CLI: the wrong password is refused by
+    /// the registry, a new version with the right one runs the task; a secret of another shape
+    /// stops it with ResourceInitializationError.
+    @Test func repositoryCredentialsNameASecretOfTheAgentsSecretsManager() throws {
+        let w = try RegistryWorld()
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        let aws = try AWSCLI(harness: h)
+        let protected = try w.registry(auth: try w.htpasswd(user: "alice", password: "s3cret"))
+        h.extraAgentArgs = ["--image-pull-behavior", "default", "--auth-file", w.root + "/no-auth.json"]
+        try h.startAgent()
+        try aws.bindEndpoint()
+        let created = try aws.json(["create-secret", "--name", "reg-login", "--secret-string", #"{"username":"alice","password":"wrong"}"#],
+                                   service: "secretsmanager")
+        let arn = try #require(created["ARN"] as? String)
+        _ = try aws.json(["create-secret", "--name", "not-a-login", "--secret-string", "just text"], service: "secretsmanager")
+        for (family, parameter) in [("private-sm", arn), ("private-bad", "not-a-login")] {
+            let definition = """
+                {"family": "\(family)", "memory": "128", "containerDefinitions": [
+                  {"name": "app", "image": "127.0.0.1:\(protected)/test/app:v1", "essential": true,
+                   "repositoryCredentials": {"credentialsParameter": "\(parameter)"},
+                   "command": ["cat /etc/hello; exit 7"]}]}
+                """
+            _ = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(definition))])
+        }
+        let first = try aws.runTask("private-sm", harness: h)
+        let refused = try aws.waitStopped(first)
+        #expect(refused["stopCode"] as? String == "TaskFailedToStart", "\(refused)")
+        #expect((refused["stoppedReason"] as? String ?? "").hasPrefix("CannotPullContainerError:"), "\(refused)")
+
+        _ = try aws.json(["put-secret-value", "--secret-id", "reg-login", "--secret-string", #"{"username":"alice","password":"s3cret"}"#],
+                         service: "secretsmanager")
+        let second = try aws.runTask("private-sm", harness: h)
+        let task = try aws.waitStopped(second)
+        #expect(task["stopCode"] as? String == "EssentialContainerExited", "\(task)")
+        #expect(AgentRealHarness.container(task, "app")?["exitCode"] as? Int == 7, "\(task)")
+
+        let third = try aws.runTask("private-bad", harness: h)
+        let bad = try aws.waitStopped(third)
+        #expect(bad["stopCode"] as? String == "TaskFailedToStart", "\(bad)")
+        #expect((bad["stoppedReason"] as? String ?? "").hasPrefix("ResourceInitializationError: unable to pull secrets or registry auth: "), "\(bad)")
+        h.expectNothingLeft([first, second, third])
+    }
+}
+
 /// The real aws CLI (installed by Scripts/setup.sh --test) pointed at one agent with its
 /// credentials; no AWS_* variable or config of the caller reaches it.
 final class AWSCLI: @unchecked Sendable {
@@ -191,10 +238,10 @@ final class AWSCLI: @unchecked Sendable {
                                                  "AWS_MAX_ATTEMPTS=1"]
     }
 
-    /// `aws ecs ARGS --endpoint-url E --output json`, parsed (an issue and a throw when it fails).
-    func json(_ args: [String]) throws -> [String: Any] {
-        let r = try TaskHarness.exec(environment + [executable, "ecs"] + args + ["--endpoint-url", endpoint, "--output", "json"], timeout: 120)
-        try #require(r.status == 0, "aws ecs \(args.joined(separator: " ")) failed (\(r.status)): \(r.stderr)")
+    /// `aws SERVICE ARGS --endpoint-url E --output json` (ecs unless named), parsed (an issue and a throw when it fails).
+    func json(_ args: [String], service: String = "ecs") throws -> [String: Any] {
+        let r = try TaskHarness.exec(environment + [executable, service] + args + ["--endpoint-url", endpoint, "--output", "json"], timeout: 120)
+        try #require(r.status == 0, "aws \(service) \(args.joined(separator: " ")) failed (\(r.status)): \(r.stderr)")
         let text = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         if text.isEmpty { return [:] }
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(r.stdout)")

@@ -162,6 +162,7 @@ public struct RegistryPuller: ImagePulling {
     /// credentialsParameter, or else the first credential file that has one for the endpoint
     /// (a mirror) or the registry.
     func credential(for name: RegistryName, _ endpoint: RegistryEndpoint, _ options: PullOptions) throws(PullError) -> RegistryCredential? {
+        if let credential = options.credential { return credential }
         if let parameter = options.credentialsParameter {
             let found: (registry: String, credential: RegistryCredential)?
             do { found = try credentials.named(parameter) } catch { throw PullError(.other, "\(credentials.path): \(error)") }

@@ -3,6 +3,7 @@ import BerthECS
 import BerthImages
 import BerthInit
 import BerthRuntime
+import BerthSecrets
 import BerthSys
 import Synchronization
 
@@ -20,6 +21,9 @@ public final class HostTaskEngine: Sendable {
     public let pidsLimit: Int64
     /// The store plus, when a registry is configured, the pull coordinator and policy.
     public let imageSource: TaskImageSource
+    /// The local Secrets Manager and Parameter Store that task secrets resolve against; nil: none
+    /// configured (a task with secrets then fails to start).
+    public let secrets: SecretResolver?
     let tasks = Mutex<[String: Entry]>([:])
 
     struct Entry: Sendable {
@@ -30,7 +34,8 @@ public final class HostTaskEngine: Sendable {
 
     public init(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: ImageStore,
                 cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?, pidsLimit: Int64 = PidsLimit.defaultLimit,
-                imageSource: TaskImageSource? = nil) {
+                imageSource: TaskImageSource? = nil, secrets: SecretResolver? = nil) {
+        self.secrets = secrets
         self.runRoot = runRoot
         self.dataRoot = dataRoot
         self.images = images
@@ -45,28 +50,36 @@ public final class HostTaskEngine: Sendable {
 
     /// RunTask's overrides are applied here, once, to the registered definition (BerthECS's `applying`).
     func prepared(_ taskId: String, _ registered: TaskDefinitionInput, _ overrides: TaskOverride?,
-                  images provisioned: ProvisionedImages? = nil) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
+                  images provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let td = overrides.map(registered.applying) ?? registered
-        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td, provisioned: provisioned)
+        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+            .plan(td, provisioned: provisioned, secrets: secrets)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
         return (plan, preps, host)
+    }
+
+    /// Resolve the task's secrets and secret registry credentials (`TaskSecrets.resolve`):
+    /// throws ECS's ResourceInitializationError for the first that cannot be resolved.
+    public func resolveSecrets(_ registered: TaskDefinitionInput, overrides: TaskOverride? = nil) throws -> TaskSecrets {
+        try TaskSecrets.resolve(overrides.map(registered.applying) ?? registered, with: secrets)
     }
 
     /// Fetch a task's images as the pull policy says (blocks while pulling; concurrent tasks
     /// share pulls of the same image). Nothing of the task exists yet; see `TaskImageSource.provision`.
     public func provisionImages(_ registered: TaskDefinitionInput, overrides: TaskOverride? = nil,
                                 onPullStart: @Sendable (Double) -> Void = { _ in },
-                                willPull: (String) -> Void = { _ in }) throws -> ProvisionedImages {
-        try imageSource.provision(overrides.map(registered.applying) ?? registered, onPullStart: onPullStart, willPull: willPull)
+                                willPull: (String) -> Void = { _ in }, secrets: TaskSecrets = .none) throws -> ProvisionedImages {
+        try imageSource.provision(overrides.map(registered.applying) ?? registered, onPullStart: onPullStart, willPull: willPull, secrets: secrets)
     }
 
     /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.
     /// `images`: from `provisionImages`; nil = the images in the store, resolved now.
     public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: TaskOverride? = nil,
-                       images: ProvisionedImages? = nil, onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
-        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images)
+                       images: ProvisionedImages? = nil, secrets: TaskSecrets = .none,
+                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
+        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images, secrets: secrets)
         do { plan.setNetworkBindings(try host.prepare(preps)) } catch {
             _ = host.cleanup(containerNames: plan.containers.map(\.name))
             throw error
@@ -83,7 +96,10 @@ public final class HostTaskEngine: Sendable {
                       stop: (code: StopCode, reason: String)? = nil,
                       onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) -> TaskSnapshot? {
         let layout = layout(taskId)
-        guard let record = TaskRunner.record(layout), let ready = try? prepared(taskId, td, overrides) else { return nil }
+        // Secrets as they are now, for containers the runner restarts (those running keep theirs);
+        // one that can no longer be resolved leaves its variable unset rather than losing the task.
+        let secrets = (try? resolveSecrets(td, overrides: overrides)) ?? .none
+        guard let record = TaskRunner.record(layout), let ready = try? prepared(taskId, td, overrides, secrets: secrets) else { return nil }
         var plan = ready.0
         let host = ready.2
         for i in plan.containers.indices { plan.containers[i].networkBindings = record.container(plan.containers[i].name)?.networkBindings ?? [] }

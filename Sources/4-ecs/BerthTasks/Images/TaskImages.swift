@@ -34,7 +34,8 @@ public struct TaskImageSource: Sendable {
     /// or, for an image neither cached nor pulled, the store's `TranslationError` (kind `.image`).
     public func provision(_ td: TaskDefinitionInput, onPullStart: @Sendable (Double) -> Void = { _ in },
                           willPull: (String) -> Void = { _ in },
-                          progress: @escaping @Sendable (String, PullProgress) -> Void = { _, _ in }) throws -> ProvisionedImages {
+                          progress: @escaping @Sendable (String, PullProgress) -> Void = { _, _ in },
+                          secrets: TaskSecrets = .none) throws -> ProvisionedImages {
         let platform = Self.platform(td.runtimePlatform)
         var choices: [Choice] = []
         var pulls: [Pull] = []
@@ -50,7 +51,8 @@ public struct TaskImageSource: Sendable {
             case .missing:
                 throw TranslationError("containerDefinitions[\(i)].image", missing?.message ?? "image \(reference) not found", kind: .image)
             case .pull(let fallBack):
-                let pull = Pull(reference: reference, options: PullOptions(platform: platform, credentialsParameter: c.repositoryCredentials?.credentialsParameter))
+                let pull = Pull(reference: reference, options: PullOptions(platform: platform, credentialsParameter: c.repositoryCredentials?.credentialsParameter,
+                                                                          credential: i < secrets.registry.count ? secrets.registry[i] : nil))
                 let index = pulls.firstIndex(of: pull) ?? { pulls.append(pull); return pulls.count - 1 }()
                 choices.append(.pulled(index, fallBack: fallBack ? cached : nil))
             }

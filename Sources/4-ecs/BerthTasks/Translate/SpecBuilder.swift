@@ -22,7 +22,7 @@ public struct ContainerPrep: Sendable {
 /// Translates one ECS container definition into an OCI spec plus lifecycle plan (pure apart from
 /// reading local environmentFiles). Docker semantics throughout: `entryPoint` replaces the image
 /// ENTRYPOINT (and drops its CMD), `command` replaces CMD; image Env comes first, then
-/// environmentFiles, then `environment` (RunTask overrides are already applied to the definition).
+/// environmentFiles, then `environment`, then `secrets` (RunTask overrides are already applied to the definition).
 public struct SpecBuilder {
     public var task: TaskDefinitionInput
     public var layout: TaskLayout
@@ -35,6 +35,8 @@ public struct SpecBuilder {
     public var seccompHost: DockerSeccomp.Host = .current
     /// The host node a `linuxParameters.devices[].hostPath` names (`HostNode.lookup`).
     public var statHost: (String) throws -> HostNode? = { try HostNode.lookup($0) }
+    /// Per container (definition order): the resolved values of its `secrets` (`TaskSecrets`).
+    public var secretEnvironment: [[(name: String, value: String)]] = []
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
@@ -55,7 +57,7 @@ public struct SpecBuilder {
         let hostname = c.hostname ?? String(layout.taskId.filter(\.isHexDigit).prefix(12)).nonEmpty ?? "berth"
 
         var process = Spec.Process(args: try args(c, image, path), cwd: c.workingDirectory ?? image.WorkingDir.nonEmpty ?? "/")
-        process.env = try environment(c, image, hostname, path)
+        process.env = try environment(c, image, hostname, path, secrets: index < secretEnvironment.count ? secretEnvironment[index] : [])
         process.user = try user(c.user ?? image.User, "\(path).user")
         process.capabilities = try capabilities(c.linuxParameters?.capabilities, "\(path).linuxParameters.capabilities")
         process.rlimits = rlimits(c.ulimits)
@@ -153,7 +155,8 @@ public struct SpecBuilder {
         return argv
     }
 
-    func environment(_ c: ContainerDefinition, _ image: ImageConfig, _ hostname: String, _ path: String) throws(TranslationError) -> [String] {
+    func environment(_ c: ContainerDefinition, _ image: ImageConfig, _ hostname: String, _ path: String,
+                     secrets: [(name: String, value: String)] = []) throws(TranslationError) -> [String] {
         var order: [String] = []
         var values: [String: String] = [:]
         func set(_ k: String, _ v: String) {
@@ -181,6 +184,7 @@ public struct SpecBuilder {
             }
         }
         for kv in c.environment ?? [] { if let k = kv.name { set(k, kv.value ?? "") } }
+        for s in secrets { set(s.name, s.value) }
         if values["AWS_EXECUTION_ENV"] == nil { set("AWS_EXECUTION_ENV", "AWS_ECS_EC2") }
         return order.map { "\($0)=\(values[$0]!)" }
     }

@@ -23,7 +23,8 @@ public struct TaskPlanner {
 
     /// `provisioned`: the images `TaskImageSource.provision` chose (pulled or cached), one per
     /// container; nil = resolve each container's image in the store now.
-    public func plan(_ td: TaskDefinitionInput, provisioned: ProvisionedImages? = nil) throws -> (TaskPlan, [ContainerPrep]) {
+    /// `secrets`: the values of the containers' `secrets`, resolved when the task starts.
+    public func plan(_ td: TaskDefinitionInput, provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none) throws -> (TaskPlan, [ContainerPrep]) {
         var resolved: [(ImageRecord, ImageConfigFile)] = []
         for (i, c) in td.containers.enumerated() {
             do {
@@ -38,6 +39,7 @@ public struct TaskPlanner {
         }
         var builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
         builder.seccompHost = seccompHost
+        builder.secretEnvironment = secrets.environment
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]

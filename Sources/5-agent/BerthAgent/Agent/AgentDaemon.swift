@@ -1,4 +1,5 @@
 import BerthHTTP
+import BerthSecrets
 import BerthSys
 import Foundation
 #if canImport(Glibc)
@@ -16,7 +17,12 @@ public struct AgentOptions: Sendable {
     public var limits = HTTPLimits()
     /// How often engine reports are merged.
     public var pollInterval: Double = 0.25
+    /// The local Secrets Manager / Parameter Store directory; nil = `<stateDir>/secrets`.
+    public var secretsDir: String?
     public init() {}
+
+    /// Where the agent keeps secrets and parameters (`berth run --secrets-dir` reads the same).
+    public var effectiveSecretsDir: String { secretsDir ?? stateDir + "/secrets" }
 }
 
 public final class AgentDaemon: @unchecked Sendable {
@@ -41,7 +47,12 @@ public final class AgentDaemon: @unchecked Sendable {
         let verifier = SigV4Verifier(region: options.backend.region, service: APIRouter.signingService) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
         // Every AWS service the agent answers; each is routed by target prefix or SigV4 scope.
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        let apis: [any AgentAPI] = [ECSAPI(backend: backend, clock: clock)]
+        let secretStore = SecretStore(root: options.effectiveSecretsDir, region: options.backend.region, account: options.backend.accountId)
+        let apis: [any AgentAPI] = [
+            ECSAPI(backend: backend, clock: clock),
+            JSONProtocolAPI(SecretsManagerOperations(SecretsManagerService(store: secretStore, clock: clock)), clock: clock),
+            JSONProtocolAPI(ParameterStoreOperations(ParameterStoreService(store: secretStore, clock: clock)), clock: clock),
+        ]
         server = try HTTPServer(handler: APIRouter(apis: apis, verifier: verifier, clock: clock), limits: options.limits)
     }
 

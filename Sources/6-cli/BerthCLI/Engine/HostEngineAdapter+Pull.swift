@@ -31,10 +31,13 @@ extension HostEngineAdapter {
     func pullThenLaunch(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput) {
         let arn = plan.taskArn
         let images: ProvisionedImages
+        let secrets: TaskSecrets
         do {
+            // As ECS: secrets and registry auth first ("unable to pull secrets or registry auth").
+            secrets = try engine.resolveSecrets(td, overrides: plan.overrides)
             images = try engine.provisionImages(td, overrides: plan.overrides, onPullStart: { [self] started in
                 update(arn) { if $0.pullStartedAt == nil { $0.pullStartedAt = started } }
-            }, willPull: { [log] reference in log("task \(arn): pulling \(reference)") })
+            }, willPull: { [log] reference in log("task \(arn): pulling \(reference)") }, secrets: secrets)
         } catch {
             failBeforeLaunch(arn, error)
             return
@@ -54,7 +57,7 @@ extension HostEngineAdapter {
             return true
         } ?? false
         guard proceed else { return }
-        do { try startInEngine(plan, td, images: images) } catch {
+        do { try startInEngine(plan, td, images: images, secrets: secrets) } catch {
             failBeforeLaunch(arn, error)
             return
         }

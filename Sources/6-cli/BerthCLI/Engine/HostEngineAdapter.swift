@@ -3,6 +3,7 @@ import BerthCgroups
 import BerthECS
 import BerthImages
 import BerthRuntime
+import BerthSecrets
 import BerthSys
 import BerthTasks
 import Foundation
@@ -64,14 +65,15 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// runtime under `runRoot`, the image store, and `berth-reaper` next to the executable.
     /// `imageSource`: the registry and pull policy (nil: the store only, as before pulls existed).
     public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String,
-                            pidsLimit: Int64 = PidsLimit.defaultLimit, imageSource: TaskImageSource? = nil) throws -> HostEngineAdapter {
+                            pidsLimit: Int64 = PidsLimit.defaultLimit, imageSource: TaskImageSource? = nil,
+                            secrets: SecretResolver? = nil) throws -> HostEngineAdapter {
         let cgroups = try Cgroups.driver()
         let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups)
         let reaper = (runtime.berthPath as NSString).deletingLastPathComponent + "/berth-reaper"
         let store = ImageStore(root: imagesRoot)
         let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: store, cgroups: cgroups,
                                     runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit,
-                                    imageSource: imageSource)
+                                    imageSource: imageSource, secrets: secrets)
         return HostEngineAdapter(engine: engine, owner: owner)
     }
 
@@ -124,7 +126,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     func launchNow(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput) throws {
         let started = Self.now()
-        try startInEngine(plan, td, images: nil)
+        let secrets: TaskSecrets
+        do { secrets = try engine.resolveSecrets(td, overrides: plan.overrides) } catch { throw Self.engineError(error) }
+        try startInEngine(plan, td, images: nil, secrets: secrets)
         markOwned(plan.taskId)
         let (checked, bindings) = Self.facts(td)
         lock.withLock {
@@ -134,10 +138,11 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     }
 
     /// `engine.launch` with the agent's event log; errors as the agent's `EngineError`.
-    func startInEngine(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, images: ProvisionedImages?) throws {
+    func startInEngine(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, images: ProvisionedImages?, secrets: TaskSecrets) throws {
         let log = self.log, arn = plan.taskArn
         do {
-            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides, images: images) { event in
+            try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides, images: images,
+                              secrets: secrets) { event in
                 if event.isProblem { log("task \(arn): \(event)") }
             }
         } catch {

@@ -66,7 +66,7 @@ enum LocalSupport {
         let d = c.container
         let n = c.task.notices
         if d.repositoryCredentials != nil {
-            n.add("repoCreds", c.path("repositoryCredentials"), "repositoryCredentials.credentialsParameter names a registry credential stored on this host (`berth image login`), not a Secrets Manager secret; it is passed to the registry client when the image is pulled.")
+            n.add("repoCreds", c.path("repositoryCredentials"), "repositoryCredentials.credentialsParameter names a secret of the agent's local Secrets Manager ({\"username\", \"password\"}) or, when there is none of that name, a registry credential stored with `berth image login --name`.")
         }
         if !(d.links ?? []).isEmpty, c.task.networkMode == .bridge {
             n.add("links", c.path("links"), "links are emulated: the task's containers share one network namespace, so each linked name and alias resolves to 127.0.0.1 through /etc/hosts.")
@@ -74,8 +74,8 @@ enum LocalSupport {
         if (d.environmentFiles ?? []).contains(where: { $0.localPath == nil }) {
             n.add("envFiles", c.path("environmentFiles"), "environmentFiles in S3 are not fetched, so their variables will not be set; give an absolute local path (Berth extension) to have the file read.")
         }
-        if !(d.secrets ?? []).isEmpty || !(d.logConfiguration?.secretOptions ?? []).isEmpty {
-            n.add("secrets", c.path("secrets"), "secrets are not fetched from Secrets Manager or SSM Parameter Store, so these environment variables will not be set.")
+        if !(d.logConfiguration?.secretOptions ?? []).isEmpty {
+            n.add("secretOptions", c.path("logConfiguration") / "secretOptions", "logConfiguration.secretOptions are resolved from the local Secrets Manager / Parameter Store when the task starts (a missing one fails it), but, like other log driver options, not used: output goes to Berth's local log files.")
         }
         if let log = d.logConfiguration, let driver = log.logDriver {
             switch driver {
