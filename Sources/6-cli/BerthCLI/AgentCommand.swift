@@ -89,6 +89,8 @@ struct AgentCommand: CLICommand {
     static func agentOptions(_ args: Arguments) throws -> AgentOptions {
         var o = AgentOptions()
         if let dir = args.value("--state-dir") { o.stateDir = dir }
+        // awslogs output: the same directory the task engine writes it to (TaskLayout.awslogsRoot).
+        o.logStore = AWSLogStoreAdapter(root: TaskLayout(taskId: "", dataRoot: o.stateDir).awslogsRoot)
         if let s = args.value("--socket") { o.socketPath = s == "none" ? nil : s }
         if let l = args.value("--listen") {
             do { o.listen = l == "none" ? nil : try ListenAddress.parse(l) } catch { throw UsageError("option --listen: \(error.message)") }

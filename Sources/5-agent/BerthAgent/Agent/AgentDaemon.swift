@@ -16,6 +16,8 @@ public struct AgentOptions: Sendable {
     public var limits = HTTPLimits()
     /// How often engine reports are merged.
     public var pollInterval: Double = 0.25
+    /// CloudWatch Logs (awslogs output); BerthCLI wires the disk store under the state directory.
+    public var logStore: any LogStoring = MemoryLogStore()
     public init() {}
 }
 
@@ -41,7 +43,10 @@ public final class AgentDaemon: @unchecked Sendable {
         let verifier = SigV4Verifier(region: options.backend.region, service: APIRouter.signingService) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
         // Every AWS service the agent answers; each is routed by target prefix or SigV4 scope.
         let clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
-        let apis: [any AgentAPI] = [ECSAPI(backend: backend, clock: clock)]
+        let apis: [any AgentAPI] = [
+            ECSAPI(backend: backend, clock: clock),
+            JSONProtocolAPI(LogsOperations(store: options.logStore, region: options.backend.region, accountId: options.backend.accountId, clock: clock), clock: clock),
+        ]
         server = try HTTPServer(handler: APIRouter(apis: apis, verifier: verifier, clock: clock), limits: options.limits)
     }
 
