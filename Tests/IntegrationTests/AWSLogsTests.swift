@@ -69,7 +69,7 @@ import Testing
               {"name": "app", "image": "busybox:latest", "essential": true,
                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "\(Self.group)", "awslogs-stream-prefix": "ecs",
                                     "awslogs-create-group": "true", "awslogs-region": "us-east-1"}},
-               "command": ["i=0; while [ $i -lt 30 ]; do echo line-$i; i=$((i+1)); done; echo oops >&2; j=0; while [ $j -lt 20 ]; do echo tick-$j; j=$((j+1)); sleep 1; done"]}]}
+               "command": ["sh", "-c", "i=0; while [ $i -lt 30 ]; do echo line-$i; i=$((i+1)); done; sleep 1; echo oops >&2; sleep 1; j=0; while [ $j -lt 20 ]; do echo tick-$j; j=$((j+1)); sleep 1; done"]}]}
             """
         let file = h.root + "/awslogs-td.json"
         try Files.writeAtomically(file, Array(definition.utf8))
@@ -79,10 +79,10 @@ import Testing
         h.launched.append(AgentRealHarness.taskId(arn))
         let stream = "ecs/app/\(AgentRealHarness.taskId(arn))"
 
-        // `aws logs tail --follow` shows the lines while the task writes them.
+        // `aws logs tail --follow` shows the lines while the task writes them (then SIGKILL: it ignores SIGINT and SIGTERM while it sleeps).
         var tailed = ""
         let follow = try TaskHarness.exec(aws.env + [tail, "logs", "tail", Self.group, "--follow", "--format", "short", "--endpoint-url", aws.endpoint],
-                                          timeout: 40, waitFor: "tick-3", whileRunning: { p, _ in kill(p.processIdentifier, SIGTERM) })
+                                          timeout: 40, waitFor: "tick-3", whileRunning: { p, _ in kill(p.processIdentifier, SIGKILL) })
         tailed = follow.stdout
         #expect(tailed.contains("line-0") && tailed.contains("line-29") && tailed.contains("tick-3"), "aws logs tail showed: \(tailed)\n\(follow.stderr)")
         let running = try h.describe(arn)
@@ -128,7 +128,7 @@ import Testing
         let aws = try LogsCLI(h)
         let definition = """
             {"family": "nogroup", "memory": "128", "containerDefinitions": [
-              {"name": "app", "image": "busybox:latest", "essential": true, "command": ["echo hi"],
+              {"name": "app", "image": "busybox:latest", "essential": true, "command": ["sh", "-c", "echo hi"],
                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "missing", "awslogs-stream-prefix": "ecs"}}}]}
             """
         let file = h.root + "/nogroup-td.json"
