@@ -38,6 +38,12 @@ import Testing
                 "\(error)".contains(named) && "\(error)".contains("logConfiguration.options")
             }
         }
+        // The agent's region only: the local CloudWatch Logs answers one region.
+        let west = try definition(awslogs(#""awslogs-group": "g", "awslogs-region": "eu-west-1""#)).containers[0]
+        #expect { _ = try AWSLogsTarget.of(west, taskId: "t", runtimeId: "r", region: "us-east-1", path: "containerDefinitions[0]") } throws: { error in
+            "\(error)".contains("containerDefinitions[0].logConfiguration.options.awslogs-region") && "\(error)".contains("us-east-1")
+        }
+        #expect(try AWSLogsTarget.of(west, taskId: "t", runtimeId: "r", region: "eu-west-1", path: "c")?.group == "g")
         let nonBlocking = try build(awslogs(#""awslogs-group": "g", "mode": "non-blocking", "max-buffer-size": "4m""#))
         #expect(nonBlocking.awslogs?.group == "g")
     }

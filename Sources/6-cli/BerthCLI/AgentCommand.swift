@@ -139,7 +139,7 @@ struct AgentCommand: CLICommand {
         let source = ImagePulls.source(imagesRoot: images, dataRoot: options.stateDir, policy: policy, puller: puller)
         do {
             return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir,
-                                              pidsLimit: pidsLimit, imageSource: source)
+                                              pidsLimit: pidsLimit, imageSource: source, awslogsRegion: options.backend.region)
         } catch {
             throw ClientFailure(message: "cannot set up the container engine: \(error)")
         }

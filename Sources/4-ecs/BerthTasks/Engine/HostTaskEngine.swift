@@ -20,6 +20,8 @@ public final class HostTaskEngine: Sendable {
     public let pidsLimit: Int64
     /// The store plus, when a registry is configured, the pull coordinator and policy.
     public let imageSource: TaskImageSource
+    /// The agent's region: an awslogs-region naming another one is refused (nil: any, as `berth run`).
+    public let awslogsRegion: String?
     let tasks = Mutex<[String: Entry]>([:])
 
     struct Entry: Sendable {
@@ -30,7 +32,8 @@ public final class HostTaskEngine: Sendable {
 
     public init(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: ImageStore,
                 cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?, pidsLimit: Int64 = PidsLimit.defaultLimit,
-                imageSource: TaskImageSource? = nil) {
+                imageSource: TaskImageSource? = nil, awslogsRegion: String? = nil) {
+        self.awslogsRegion = awslogsRegion
         self.runRoot = runRoot
         self.dataRoot = dataRoot
         self.images = images
@@ -48,7 +51,9 @@ public final class HostTaskEngine: Sendable {
                   images provisioned: ProvisionedImages? = nil) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let td = overrides.map(registered.applying) ?? registered
-        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit).plan(td, provisioned: provisioned)
+        var planner = TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        planner.awslogsRegion = awslogsRegion
+        let (plan, preps) = try planner.plan(td, provisioned: provisioned)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
         return (plan, preps, host)

@@ -31,6 +31,8 @@ public struct SpecBuilder {
     public var initBinary: String?
     /// pids.max of every container's cgroup (`PidsLimit`); -1 for no limit.
     public var pidsLimit: Int64
+    /// The agent's region: awslogs-region must name it (the local CloudWatch Logs answers one region).
+    public var awslogsRegion: String? = nil
     public var readFile: (String) throws -> String = { try Files.read($0) }
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
@@ -50,7 +52,7 @@ public struct SpecBuilder {
             throw TranslationError("\(path).privileged", "privileged containers are not supported by Berth (they would get every capability and all host devices)")
         }
         let hostname = c.hostname ?? String(layout.taskId.filter(\.isHexDigit).prefix(12)).nonEmpty ?? "berth"
-        let awslogs = try AWSLogsTarget.of(c, taskId: layout.taskId, runtimeId: TaskPlan.runtimeId(task: layout.taskId, container: name), region: nil, path: path)
+        let awslogs = try AWSLogsTarget.of(c, taskId: layout.taskId, runtimeId: TaskPlan.runtimeId(task: layout.taskId, container: name), region: awslogsRegion, path: path)
 
         var process = Spec.Process(args: try args(c, image, path), cwd: c.workingDirectory ?? image.WorkingDir.nonEmpty ?? "/")
         process.env = try environment(c, image, hostname, path)

@@ -64,14 +64,14 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// runtime under `runRoot`, the image store, and `berth-reaper` next to the executable.
     /// `imageSource`: the registry and pull policy (nil: the store only, as before pulls existed).
     public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String,
-                            pidsLimit: Int64 = PidsLimit.defaultLimit, imageSource: TaskImageSource? = nil) throws -> HostEngineAdapter {
+                            pidsLimit: Int64 = PidsLimit.defaultLimit, imageSource: TaskImageSource? = nil, awslogsRegion: String? = nil) throws -> HostEngineAdapter {
         let cgroups = try Cgroups.driver()
         let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups)
         let reaper = (runtime.berthPath as NSString).deletingLastPathComponent + "/berth-reaper"
         let store = ImageStore(root: imagesRoot)
         let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: store, cgroups: cgroups,
                                     runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit,
-                                    imageSource: imageSource)
+                                    imageSource: imageSource, awslogsRegion: awslogsRegion)
         return HostEngineAdapter(engine: engine, owner: owner)
     }
 
