@@ -100,6 +100,8 @@ struct AgentCommand: CLICommand {
             guard dir.hasPrefix("/") else { throw UsageError("option --secrets-dir: \(dir.debugDescription) is not an absolute path") }
             o.secretsDir = dir
         }
+        // awslogs output: the same directory the task engine writes it to (TaskLayout.awslogsRoot).
+        o.logStore = AWSLogStoreAdapter(root: TaskLayout(taskId: "", dataRoot: o.stateDir).awslogsRoot)
         if let s = args.value("--socket") { o.socketPath = s == "none" ? nil : s }
         if let l = args.value("--listen") {
             do { o.listen = l == "none" ? nil : try ListenAddress.parse(l) } catch { throw UsageError("option --listen: \(error.message)") }
@@ -150,7 +152,8 @@ struct AgentCommand: CLICommand {
             return try HostEngineAdapter.make(runRoot: runRoot, dataRoot: options.stateDir, imagesRoot: images, owner: options.stateDir,
                                               pidsLimit: pidsLimit, imageSource: source,
                                               secrets: SecretResolver(store: SecretStore(root: options.effectiveSecretsDir, region: options.backend.region,
-                                                                                         account: options.backend.accountId)))
+                                                                                         account: options.backend.accountId)),
+                                              awslogsRegion: options.backend.region)
         } catch {
             throw ClientFailure(message: "cannot set up the container engine: \(error)")
         }

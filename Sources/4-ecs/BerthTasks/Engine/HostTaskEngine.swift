@@ -24,6 +24,8 @@ public final class HostTaskEngine: Sendable {
     /// The local Secrets Manager and Parameter Store that task secrets resolve against; nil: none
     /// configured (a task with secrets then fails to start).
     public let secrets: SecretResolver?
+    /// The agent's region: an awslogs-region naming another one is refused (nil: any, as `berth run`).
+    public let awslogsRegion: String?
     let tasks = Mutex<[String: Entry]>([:])
 
     struct Entry: Sendable {
@@ -34,8 +36,9 @@ public final class HostTaskEngine: Sendable {
 
     public init(runRoot: String = "/run/berth", dataRoot: String = "/var/lib/berth", images: ImageStore,
                 cgroups: any CgroupDriver, runtime: any ContainerRuntime, initBinary: String?, pidsLimit: Int64 = PidsLimit.defaultLimit,
-                imageSource: TaskImageSource? = nil, secrets: SecretResolver? = nil) {
+                imageSource: TaskImageSource? = nil, secrets: SecretResolver? = nil, awslogsRegion: String? = nil) {
         self.secrets = secrets
+        self.awslogsRegion = awslogsRegion
         self.runRoot = runRoot
         self.dataRoot = dataRoot
         self.images = images
@@ -53,8 +56,9 @@ public final class HostTaskEngine: Sendable {
                   images provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let td = overrides.map(registered.applying) ?? registered
-        let (plan, preps) = try TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
-            .plan(td, provisioned: provisioned, secrets: secrets)
+        var planner = TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        planner.awslogsRegion = awslogsRegion
+        let (plan, preps) = try planner.plan(td, provisioned: provisioned, secrets: secrets)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
         return (plan, preps, host)

@@ -56,6 +56,7 @@ public struct TaskHost: Sendable {
     public func prepare(_ containers: [ContainerPrep]) throws -> [PublishedPort] {
         try Files.makeDirectories(layout.taskDir, mode: 0o711)
         try Files.makeDirectories(layout.dataDir + "/logs", mode: 0o700)
+        for c in containers { if let target = c.awslogs { try linkAWSLogs(c.plan.name, target) } }
         if networkMode != .host {
             let (status, err) = try HostProcess.run(HostProcess.selfExecutable, ["netns-create", layout.netnsPath])
             guard status == 0 else {
@@ -100,6 +101,29 @@ public struct TaskHost: Sendable {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid || Proc.startTime(pid) != start { break }
             usleep(10_000)
+        }
+    }
+
+    /// awslogs: the container's output files are its CloudWatch stream's files (AWSLogStore), so
+    /// they outlive the task and `aws logs` reads what `berth task logs` reads. A missing group
+    /// fails the start as the awslogs driver does, unless awslogs-create-group is "true".
+    func linkAWSLogs(_ name: String, _ t: AWSLogsTarget) throws {
+        let store = AWSLogStore(root: layout.awslogsRoot)
+        let now = Int64((wallClockNow() * 1000).rounded(.down))
+        do {
+            if t.createGroup, store.group(t.group) == nil {
+                do { try store.createGroup(t.group, now: now) } catch where error.kind == .alreadyExists {}
+            }
+            try store.createStream(group: t.group, stream: t.stream, now: now, ifMissing: true)
+        } catch where error.kind == .notFound {
+            throw TranslationError("\(name).logConfiguration", AWSLogsTarget.missingGroupReason(t.group), kind: .resourceInitialization)
+        } catch {
+            throw TranslationError("\(name).logConfiguration", "ResourceInitializationError: awslogs: \(error.message)", kind: .resourceInitialization)
+        }
+        let files = store.outputFiles(group: t.group, stream: t.stream)
+        for (link, target) in [(layout.stdoutLog(name), files.stdout), (layout.stderrLog(name), files.stderr)] {
+            _ = unlink(link)
+            _ = try Sys.call("symlink", detail: link) { symlink(target, link) }
         }
     }
 

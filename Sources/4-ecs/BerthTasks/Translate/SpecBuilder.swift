@@ -17,6 +17,8 @@ public struct ContainerPrep: Sendable {
     /// Host destination → host source of executables copied in before start (the task's own copy
     /// of berth-reaper, so no container can reach the file other tasks run; Docs/security.md).
     public var copies: [String: String] = [:]
+    /// awslogs: the CloudWatch group and stream its output files belong to (`TaskHost.prepare`).
+    public var awslogs: AWSLogsTarget? = nil
 }
 
 /// Translates one ECS container definition into an OCI spec plus lifecycle plan (pure apart from
@@ -30,6 +32,8 @@ public struct SpecBuilder {
     public var initBinary: String?
     /// pids.max of every container's cgroup (`PidsLimit`); -1 for no limit.
     public var pidsLimit: Int64
+    /// The agent's region: awslogs-region must name it (the local CloudWatch Logs answers one region).
+    public var awslogsRegion: String? = nil
     public var readFile: (String) throws -> String = { try Files.read($0) }
     /// The host facts Docker's default seccomp profile depends on (architecture, kernel).
     public var seccompHost: DockerSeccomp.Host = .current
@@ -55,6 +59,7 @@ public struct SpecBuilder {
             throw TranslationError("\(path).privileged", "privileged containers are not supported by Berth (they would get every capability and all host devices)")
         }
         let hostname = c.hostname ?? String(layout.taskId.filter(\.isHexDigit).prefix(12)).nonEmpty ?? "berth"
+        let awslogs = try AWSLogsTarget.of(c, taskId: layout.taskId, runtimeId: TaskPlan.runtimeId(task: layout.taskId, container: name), region: awslogsRegion, path: path)
 
         var process = Spec.Process(args: try args(c, image, path), cwd: c.workingDirectory ?? image.WorkingDir.nonEmpty ?? "/")
         process.env = try environment(c, image, hostname, path, secrets: index < secretEnvironment.count ? secretEnvironment[index] : [])
@@ -128,7 +133,8 @@ public struct SpecBuilder {
                                   restartAttemptPeriod: Double($0.effectiveRestartAttemptPeriod))
             },
             spec: spec, bundle: layout.containerDir(name),
-            stdio: .logFiles(stdout: layout.stdoutLog(name), stderr: layout.stderrLog(name), maxBytes: 10 << 20, maxFiles: 3))
+            // awslogs output is kept whole, like CloudWatch: never rotated.
+            stdio: .logFiles(stdout: layout.stdoutLog(name), stderr: layout.stderrLog(name), maxBytes: awslogs == nil ? 10 << 20 : 0, maxFiles: awslogs == nil ? 3 : 1))
         var withSignal = plan
         if let raw = image.StopSignal, !raw.isEmpty {
             guard let sig = SignalNames.parse(raw) else {
@@ -136,7 +142,7 @@ public struct SpecBuilder {
             }
             withSignal.stopSignal = sig
         }
-        return ContainerPrep(plan: withSignal, files: files, directories: directories, lowerDirs: lowerDirs, copies: copies)
+        return ContainerPrep(plan: withSignal, files: files, directories: directories, lowerDirs: lowerDirs, copies: copies, awslogs: awslogs)
     }
 
     // MARK: process

@@ -5,7 +5,8 @@
 ///     <runRoot>/tasks/<task>/<container>/etc/{hosts,resolv.conf,hostname}
 ///     <runRoot>/netns/task-<task>                          the task's network namespace (bind mount)
 ///     <dataRoot>/tasks/<task>/volumes/<volume>             task-scoped volumes (removed at the end)
-///     <dataRoot>/tasks/<task>/logs/<container>.{stdout,stderr}.log   logs (kept)
+///     <dataRoot>/tasks/<task>/logs/<container>.{stdout,stderr}.log   logs (kept; awslogs: symlinks into awslogs/)
+///     <dataRoot>/awslogs/<group>/<stream>/{stdout,stderr}.log   awslogs output (AWSLogStore, kept until the group is deleted)
 ///     <dataRoot>/volumes/<volume>                          shared-scope docker volumes (kept)
 ///     cgroup berth/task-<task>/<container>
 public struct TaskLayout: Sendable, Equatable {
@@ -35,6 +36,8 @@ public struct TaskLayout: Sendable, Equatable {
     public func sharedVolumeDir(_ volume: String) -> String { "\(dataRoot)/volumes/\(volume)" }
     public func stdoutLog(_ name: String) -> String { "\(dataDir)/logs/\(name).stdout.log" }
     public func stderrLog(_ name: String) -> String { "\(dataDir)/logs/\(name).stderr.log" }
+    /// CloudWatch Logs emulation (AWSLogStore); awslogs containers' log files link into it.
+    public var awslogsRoot: String { "\(dataRoot)/awslogs" }
 }
 
 /// A translation failure with the JSON path of the field at fault.

@@ -13,6 +13,8 @@ public struct TaskPlanner {
     public var pidsLimit: Int64
     /// The host facts Docker's default seccomp profile depends on (architecture, kernel).
     public var seccompHost: DockerSeccomp.Host = .current
+    /// The region awslogs-region must name, if any (`SpecBuilder.awslogsRegion`).
+    public var awslogsRegion: String? = nil
 
     public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.images = images
@@ -40,6 +42,7 @@ public struct TaskPlanner {
         var builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
         builder.seccompHost = seccompHost
         builder.secretEnvironment = secrets.environment
+        builder.awslogsRegion = awslogsRegion
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]

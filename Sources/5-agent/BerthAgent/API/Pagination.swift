@@ -16,6 +16,17 @@ enum Pagination {
         return (Array(items[start..<end]), next)
     }
 
+    /// The same with the token and page size given (services whose size member is `limit`).
+    static func page<T>(_ items: [T], token: String?, limit: Int, list: String) throws(APIError) -> (items: [T], nextToken: String?) {
+        var start = 0
+        if let token {
+            guard let offset = decode(token, list: list) else { throw .invalidParameter("The specified nextToken is invalid.") }
+            start = min(offset, items.count)
+        }
+        let end = min(start + limit, items.count)
+        return (Array(items[start..<end]), end < items.count ? encode(end, list: list) : nil)
+    }
+
     static func encode(_ offset: Int, list: String) -> String {
         let doc: JSONValue = ["v": 1, "list": .string(list), "offset": .int(offset)]
         return Data(doc.serializedBytes()).base64EncodedString()

@@ -19,6 +19,8 @@ public struct AgentOptions: Sendable {
     public var pollInterval: Double = 0.25
     /// The local Secrets Manager / Parameter Store directory; nil = `<stateDir>/secrets`.
     public var secretsDir: String?
+    /// CloudWatch Logs (awslogs output); BerthCLI wires the disk store under the state directory.
+    public var logStore: any LogStoring = MemoryLogStore()
     public init() {}
 
     /// Where the agent keeps secrets and parameters (`berth run --secrets-dir` reads the same).
@@ -52,6 +54,7 @@ public final class AgentDaemon: @unchecked Sendable {
             ECSAPI(backend: backend, clock: clock),
             JSONProtocolAPI(SecretsManagerOperations(SecretsManagerService(store: secretStore, clock: clock)), clock: clock),
             JSONProtocolAPI(ParameterStoreOperations(ParameterStoreService(store: secretStore, clock: clock)), clock: clock),
+            JSONProtocolAPI(LogsOperations(store: options.logStore, region: options.backend.region, accountId: options.backend.accountId, clock: clock), clock: clock),
         ]
         server = try HTTPServer(handler: APIRouter(apis: apis, verifier: verifier, clock: clock), limits: options.limits)
     }

@@ -66,14 +66,14 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// `imageSource`: the registry and pull policy (nil: the store only, as before pulls existed).
     public static func make(runRoot: String, dataRoot: String, imagesRoot: String, owner: String,
                             pidsLimit: Int64 = PidsLimit.defaultLimit, imageSource: TaskImageSource? = nil,
-                            secrets: SecretResolver? = nil) throws -> HostEngineAdapter {
+                            secrets: SecretResolver? = nil, awslogsRegion: String? = nil) throws -> HostEngineAdapter {
         let cgroups = try Cgroups.driver()
         let runtime = LinuxRuntime(root: runRoot, cgroups: cgroups)
         let reaper = (runtime.berthPath as NSString).deletingLastPathComponent + "/berth-reaper"
         let store = ImageStore(root: imagesRoot)
         let engine = HostTaskEngine(runRoot: runRoot, dataRoot: dataRoot, images: store, cgroups: cgroups,
                                     runtime: runtime, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit,
-                                    imageSource: imageSource, secrets: secrets)
+                                    imageSource: imageSource, secrets: secrets, awslogsRegion: awslogsRegion)
         return HostEngineAdapter(engine: engine, owner: owner)
     }
 

@@ -80,7 +80,7 @@ enum LocalSupport {
         if let log = d.logConfiguration, let driver = log.logDriver {
             switch driver {
             case .awslogs:
-                n.add("awslogs", c.path("logConfiguration"), "awslogs is emulated: output goes to Berth's local log files, one per container named like the CloudWatch stream (prefix/container/task-id); other awslogs options are ignored.")
+                n.add("awslogs", c.path("logConfiguration"), "awslogs is emulated: output goes to the agent's local CloudWatch Logs (read with `aws logs --endpoint-url` or `berth task logs`), stream awslogs-stream-prefix/container-name/task-id under <state-dir>/awslogs; awslogs-datetime-format and awslogs-multiline-pattern are refused when the task starts.")
             case .jsonFile:
                 if !(log.options ?? [:]).isEmpty {
                     n.add("jsonfile", c.path("logConfiguration") / "options", "json-file options are ignored: Berth keeps container output in its own local log files.")
