@@ -34,8 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$want_test" = 1 ]; then
-    for mod in awscli boto3 pytest; do
-        python3 -c "import ${mod}" 2>/dev/null || python3 -m pip install -q "$mod"
+    # Debian 12's own python3 refuses system-wide pip installs (PEP 668) unless told otherwise;
+    # pip then installs to /usr/local, ahead of Debian's packages on sys.path and PATH.
+    pip_install() { python3 -m pip install -q "$@" 2>/dev/null || python3 -m pip install -q --break-system-packages "$@"; }
+    # The PyPI aws CLI (v1, `aws` first on PATH) is what the API tests drive; Debian's awscli
+    # package (v2, /usr/bin/aws) only serves `aws logs tail`. Its module must not count as v1.
+    python3 -c 'import awscli, sys; sys.exit(awscli.__version__.split(".")[0] != "1")' 2>/dev/null || pip_install 'awscli<2'
+    for mod in boto3 pytest; do
+        python3 -c "import ${mod}" 2>/dev/null || pip_install "$mod"
     done
 fi
 
