@@ -13,8 +13,8 @@ import CBerth
 struct Monitor {
     let stateDir: String
     var config: MonitorConfig
-    /// The overlay mount of init's sealed view (init-view); closed after `ready`, since closing
-    /// it waits for an RCU grace period.
+    /// The overlay mount of init's sealed view (init-view); closed once init is spawned (or on an
+    /// earlier failure), since closing it waits for an RCU grace period.
     var viewMount: Int32 = -1
     var report: Int32 = 3
     var sync: Int32 = -1
@@ -144,6 +144,11 @@ struct Monitor {
         }
         for fd in childFds where fd >= 0 { close(fd) }
         close(config.initFd)
+        // The grace period this close waits for overlaps init's setup (the report is relayed after).
+        if viewMount >= 0 {
+            close(viewMount)
+            viewMount = -1
+        }
         if initPid <= 0 { _ = fail("start \(config.initPath) in the container's cgroup"); return false }
         return true
     }
