@@ -4,7 +4,7 @@
     bench-table.py RESULTS HEADER
 
 RESULTS has one line per run, `<case> <runtime> <run number> <microseconds>`, with case `run` or
-`lifecycle` and runtime berth, crun or runc. Prints HEADER, then medians and the paired median
+`lifecycle` and runtime berth, crun, runc or wrap (the benchmark's wrapper alone). Prints HEADER, then medians and the paired median
 ratios (median over runs i of berth_i / crun_i) as a Markdown table, in milliseconds.
 """
 import statistics
@@ -26,6 +26,11 @@ def main(path, header):
     for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
         b, c, r = t[(case, "berth")], t[(case, "crun")], t[(case, "runc")]
         print(f"| {label} | {med(b):.1f} | {med(c):.1f} | {med(r):.1f} | {ratio(b, c):.2f} | {ratio(b, r):.2f} |")
+    # bench-oci.sh also times its mount-namespace wrapper alone (runtime `wrap`, running /bin/true).
+    for case, label in (("run", "`run`"), ("lifecycle", "create + start + delete -f")):
+        w = t.get((case, "wrap"))
+        if w:
+            print(f"\nWrapper alone ({label}: the namespace helper running /bin/true instead of the runtime): median {med(w):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -91,6 +91,9 @@ import Testing
         let v2 = CgroupPlacement(cloneInto: "/sys/fs/cgroup/berth/c", joinFiles: ["/sys/fs/cgroup/berth/c/cgroup.procs"])
         #expect(MonitorProcess.configuration(initPath: "/b", stdio: .inherit, oomFile: nil, placement: v2)
                 == "init=/b\ninit-fd=4\nstdio=inherit\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
+        // The monitor makes init's sealed view itself: no inherited descriptor.
+        #expect(MonitorProcess.configuration(initPath: "/b", stdio: .null, oomFile: nil, placement: v2, initView: "/run/berth/.empty")
+                == "init=/b\ninit-view=/run/berth/.empty\nstdio=null\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
     }
 
     @Test func stateOfUnknownAndInvalidIDs() throws {

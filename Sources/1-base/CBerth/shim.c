@@ -159,17 +159,15 @@ static int empty_mount(void) {
     return mnt;
 }
 
-int berth_overlay_view(const char *dir, const char *name) {
-    // ':' and ',' separate overlay options; such a directory is left to the sealed copy.
-    if (strpbrk(dir, ":,\\")) { errno = EINVAL; return -1; }
-    int empty = empty_mount();
-    if (empty < 0) return -1;
+/// The overlay of `dir` over `lower2` opened at `name` (see berth_overlay_view). With `keep`, the
+/// overlay's mount descriptor is left open in *keep instead of closed here.
+static int overlay_open(const char *dir, const char *name, const char *lower2, int *keep) {
     char lower[8200];
     int fsfd = -1, mnt = -1, fd = -1;
     // Without an upper directory overlayfs is read-only; it needs two lower layers, and the
-    // second is an empty tmpfs. The mounts are attached to no mount namespace, so no one can
-    // remount them, and they go away with the last process or descriptor that uses them.
-    if (snprintf(lower, sizeof lower, "%s:/proc/self/fd/%d", dir, empty) >= (int)sizeof lower) {
+    // second is empty. The overlay is attached to no mount namespace, so no one can remount it,
+    // and it goes away with the last process or descriptor that uses it.
+    if (snprintf(lower, sizeof lower, "%s:%s", dir, lower2) >= (int)sizeof lower) {
         errno = ENAMETOOLONG;
     } else if ((fsfd = fsopen("overlay", FSOPEN_CLOEXEC)) >= 0 &&
                fsconfig(fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) == 0 &&
@@ -180,8 +178,53 @@ int berth_overlay_view(const char *dir, const char *name) {
         do { fd = openat(mnt, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); } while (fd < 0 && errno == EINTR);
     }
     int e = errno;
-    if (mnt >= 0) close(mnt);
+    if (keep && fd >= 0) *keep = mnt;
+    else if (mnt >= 0) close(mnt);
     if (fsfd >= 0) close(fsfd);
+    errno = e;
+    return fd;
+}
+
+int berth_overlay_view_keeping_mount(const char *dir, const char *name, const char *empty_dir, int *mount_fd) {
+    *mount_fd = -1;
+    if (strpbrk(dir, ":,\\") || strpbrk(empty_dir, ":,\\")) { errno = EINVAL; return -1; }
+    return overlay_open(dir, name, empty_dir, mount_fd);
+}
+
+int berth_sealed_view(const char *path, const char *empty_dir, int *mount_fd) {
+    *mount_fd = -1;
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    char dir[4096];
+    size_t len = slash ? (size_t)(slash - path) : 1;
+    if (len >= sizeof dir) { errno = ENAMETOOLONG; return -1; }
+    if (slash) memcpy(dir, path, len); else dir[0] = '.';
+    if (len == 0) dir[len++] = '/';
+    dir[len] = 0;
+    int fd = berth_overlay_view_keeping_mount(dir, name, empty_dir, mount_fd);
+    if (fd >= 0) return fd;
+    fd = berth_overlay_view(dir, name);
+    return fd >= 0 ? fd : berth_sealed_copy(path, name);
+}
+
+int berth_overlay_view(const char *dir, const char *name) {
+    return berth_overlay_view_over(dir, name, NULL);
+}
+
+int berth_overlay_view_over(const char *dir, const char *name, const char *empty_dir) {
+    // ':' and ',' separate overlay options; such a directory is left to the sealed copy.
+    if (strpbrk(dir, ":,\\")) { errno = EINVAL; return -1; }
+    if (empty_dir && !strpbrk(empty_dir, ":,\\")) {
+        int fd = overlay_open(dir, name, empty_dir, NULL);
+        if (fd >= 0) return fd;
+    }
+    // A detached empty tmpfs as the second layer; closing it here waits for an RCU grace period.
+    int empty = empty_mount();
+    if (empty < 0) return -1;
+    char lower2[32];
+    snprintf(lower2, sizeof lower2, "/proc/self/fd/%d", empty);
+    int fd = overlay_open(dir, name, lower2, NULL);
+    int e = errno;
     close(empty);
     errno = e;
     return fd;

@@ -10,6 +10,8 @@ enum StdioKind {
 /// `<state-dir>/monitor.conf`, written by the runtime: one `key=value` per line.
 ///   init=/usr/local/bin/berth-init the executable that sets the container up (`<init> <state-dir>`)
 ///   init-fd=N                      the inherited sealed copy of it, which is what runs (Docs/security.md)
+///   init-view=EMPTY_DIR            or: the monitor opens init through a read-only overlay of its
+///                                  directory over EMPTY_DIR itself (berth_sealed_view; else a sealed copy)
 ///   stdio=inherit|null|logs
 ///   stdout=PATH  stderr=PATH       log files (logs mode)
 ///   max-bytes=N  max-files=N       rotation (0 bytes: never rotate)
@@ -19,6 +21,7 @@ enum StdioKind {
 struct MonitorConfig {
     var initPath = ""
     var initFd: Int32 = -1
+    var initView = ""
     var stdio = StdioKind.inherit
     var stdoutPath = ""
     var stderrPath = ""
@@ -42,6 +45,8 @@ struct MonitorConfig {
                 config.initPath = text
             } else if key == Array("init-fd".utf8) {
                 config.initFd = Int32(Bytes.parseInt(value) ?? -1)
+            } else if key == Array("init-view".utf8) {
+                config.initView = text
             } else if key == Array("stdio".utf8) {
                 if value.elementsEqual("inherit".utf8) { config.stdio = .inherit }
                 else if value.elementsEqual("null".utf8) { config.stdio = .null }
@@ -65,7 +70,7 @@ struct MonitorConfig {
         }
         if config.initPath.isEmpty { return (nil, "\(path): no init= line") }
         // Never fall back to the file on the host: only the sealed copy may run in the container.
-        if config.initFd < 3 { return (nil, "\(path): no init-fd= line (the sealed copy of \(config.initPath))") }
+        if config.initFd < 3 && config.initView.isEmpty { return (nil, "\(path): no init-fd= line (the sealed copy of \(config.initPath))") }
         if config.stdio == .logs && (config.stdoutPath.isEmpty || config.stderrPath.isEmpty) {
             return (nil, "\(path): logs mode needs stdout= and stderr=")
         }

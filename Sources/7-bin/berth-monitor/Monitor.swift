@@ -12,7 +12,10 @@ import CBerth
 /// lose the exit status.
 struct Monitor {
     let stateDir: String
-    let config: MonitorConfig
+    var config: MonitorConfig
+    /// The overlay mount of init's sealed view (init-view); closed once init is spawned (or on an
+    /// earlier failure), since closing it waits for an RCU grace period.
+    var viewMount: Int32 = -1
     var report: Int32 = 3
     var sync: Int32 = -1
     var signals: Int32 = -1
@@ -51,9 +54,17 @@ struct Monitor {
             IO.writeAll(3, "error monitor: \(why)\n")
             return 1
         }
-        // Held only until init is spawned; no child inherits it.
-        _ = berth_set_cloexec(config.initFd)
         var monitor = Monitor(stateDir: stateDir, config: config)
+        if config.initFd < 3 {
+            // init-view: the sealed view made here, its mount descriptor closed once init is ready.
+            var mountFd: Int32 = -1
+            let fd = berth_sealed_view(config.initPath, config.initView, &mountFd)
+            if fd < 0 { return monitor.fail("open \(config.initPath) through a read-only overlay or a sealed copy") }
+            monitor.config.initFd = fd
+            monitor.viewMount = mountFd
+        }
+        // Held only until init is spawned; no child inherits it.
+        _ = berth_set_cloexec(monitor.config.initFd)
         return monitor.run()
     }
 
@@ -133,6 +144,11 @@ struct Monitor {
         }
         for fd in childFds where fd >= 0 { close(fd) }
         close(config.initFd)
+        // The grace period this close waits for overlaps init's setup (the report is relayed after).
+        if viewMount >= 0 {
+            close(viewMount)
+            viewMount = -1
+        }
         if initPid <= 0 { _ = fail("start \(config.initPath) in the container's cgroup"); return false }
         return true
     }
@@ -270,6 +286,10 @@ struct Monitor {
         if report >= 0 {
             close(report)
             report = -1
+        }
+        if viewMount >= 0 {
+            close(viewMount)
+            viewMount = -1
         }
     }
 

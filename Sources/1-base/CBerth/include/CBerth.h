@@ -90,6 +90,20 @@ int berth_sealed_copy(const char *path, const char *name);
 /// root): an executable run from it cannot be written through /proc/<pid>/exe. -1 with errno
 /// set where the kernel or the caller's privileges do not allow it.
 int berth_overlay_view(const char *dir, const char *name);
+/// berth_overlay_view with the existing empty directory `empty_dir` as the overlay's second lower
+/// layer instead of a detached empty tmpfs: closing a detached mount costs an RCU grace period
+/// (namespace_unlock), several ms on a loaded host, paid by every `berth oci create`/`run`.
+/// NULL, or a directory the overlay refuses, falls back to the tmpfs.
+int berth_overlay_view_over(const char *dir, const char *name, const char *empty_dir);
+/// berth_overlay_view_over(dir, name, empty_dir) without the fallback, leaving the overlay's mount
+/// descriptor open (close-on-exec) in *mount_fd: closing it detaches the overlay from its private
+/// namespace, which waits for an RCU grace period, so the caller closes it when that is off its
+/// critical path (berth-monitor: once init reported ready). The opened file keeps the overlay alive.
+int berth_overlay_view_keeping_mount(const char *dir, const char *name, const char *empty_dir, int *mount_fd);
+/// The executable at `path` to run in a container (berth-monitor's init): its overlay view over
+/// `empty_dir` with the mount descriptor left in *mount_fd (-1 if none), else the view over a
+/// detached tmpfs, else a sealed memfd copy. -1 with errno set if none can be made.
+int berth_sealed_view(const char *path, const char *empty_dir, int *mount_fd);
 /// The seals on a memfd (F_GET_SEALS), or -1 with errno set.
 int berth_get_seals(int fd);
 /// Wait status helpers (the W* macros are not importable).

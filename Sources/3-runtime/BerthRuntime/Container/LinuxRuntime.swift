@@ -39,7 +39,17 @@ public struct LinuxRuntime: ContainerRuntime {
     func initExecutable() throws -> Int32 {
         let (_, e) = Sys.attempt { access(initPath, X_OK) }
         if e != 0 { throw RuntimeError.sys(SysError("berth-init", errno: e, detail: initPath)) }
-        do { return try SealedExecutable.descriptor(initPath) } catch { throw RuntimeError.sys(error) }
+        do { return try SealedExecutable.descriptor(initPath, emptyLower: emptyDirectory()) } catch { throw RuntimeError.sys(error) }
+    }
+
+    /// `<root>/.empty`, an empty directory (0555) that is the sealed view's second overlay layer;
+    /// nil (the view falls back to a detached tmpfs) when it cannot be made.
+    func emptyDirectory() -> String? {
+        let path = root + "/.empty"
+        if Files.isDirectory(path) { return path }
+        guard (try? Files.makeDirectories(root, mode: 0o711)) != nil else { return nil }
+        let (_, e) = Sys.attempt { mkdir(path, 0o555) }
+        return e == 0 || e == EEXIST ? path : nil
     }
 
     /// The running executable (`/proc/self/exe` resolved).
@@ -70,7 +80,19 @@ public struct LinuxRuntime: ContainerRuntime {
         }
         // Compiled (or found in the cache) before anything of the container exists.
         let seccomp = try seccompProgram(plan)
-        let initFd = try initExecutable()
+        // The monitor opens init's sealed view over <root>/.empty itself and closes the view's
+        // mount (an RCU grace period) off the start's critical path; without that directory this
+        // process makes the view and hands the monitor its descriptor.
+        let initView = emptyDirectory()
+        let initFd: Int32?
+        if initView != nil {
+            let (_, e) = Sys.attempt { access(initPath, X_OK) }
+            if e != 0 { throw RuntimeError.sys(SysError("berth-init", errno: e, detail: initPath)) }
+            initFd = nil
+            Trace.step("exec", "\(initPath) runs through a private read-only overlay of its directory over \(initView ?? ""), made by the monitor")
+        } else {
+            initFd = try initExecutable()
+        }
         let dir = dir(request.id)
         try Files.makeDirectories(root, mode: 0o711)
         let (_, mkdirErr) = Sys.attempt { mkdir(dir.path, 0o700) }
@@ -80,7 +102,7 @@ public struct LinuxRuntime: ContainerRuntime {
         var undo = Undo()
         undo.push("remove \(dir.path)") { try? Files.removeTree(dir.path) }
         do {
-            return try create(request, plan: plan, seccomp: seccomp, dir: dir, initFd: initFd, undo: &undo)
+            return try create(request, plan: plan, seccomp: seccomp, dir: dir, initFd: initFd, initView: initView, undo: &undo)
         } catch {
             undo.run()
             runPoststop(plan.spec.hooks, id: request.id, bundle: request.bundle, pid: 0, annotations: plan.spec.annotations)
@@ -100,7 +122,7 @@ public struct LinuxRuntime: ContainerRuntime {
     }
 
     private func create(_ request: CreateRequest, plan: ContainerPlan, seccomp: InitConfig.SeccompProgram?, dir: ContainerDir,
-                        initFd: Int32, undo: inout Undo) throws -> ContainerState {
+                        initFd: Int32?, initView: String?, undo: inout Undo) throws -> ContainerState {
         let cgroups = self.cgroups.allowing(plan.cgroup)
         if cgroups.exists(plan.cgroup) {
             throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
@@ -122,7 +144,7 @@ public struct LinuxRuntime: ContainerRuntime {
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let placement = cgroups.placement(plan.cgroup)
         let conf = MonitorProcess.configuration(initPath: initPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),
-                                                 placement: placement)
+                                                 placement: placement, initView: initView)
         Trace.step("cgroup", placement.cloneInto.map { "init will be created inside \($0) (clone3 CLONE_INTO_CGROUP)" }
                    ?? "init will join by writing 0 to \(placement.joinFiles.joined(separator: ", "))")
         try StateFile.create(dir.monitorConfig, Array(conf.utf8))

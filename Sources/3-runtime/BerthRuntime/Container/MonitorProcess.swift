@@ -11,9 +11,12 @@ enum MonitorProcess {
     /// The monitor's descriptor of the sealed `berth-init` copy (after the report pipe, fd 3).
     static let initDescriptor: Int32 = 4
 
-    /// `monitor.conf` (see Sources/7-bin/berth-monitor/Config.swift for the reader).
-    static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement) -> String {
-        var lines = ["init=\(initPath)", "init-fd=\(initDescriptor)"]
+    /// `monitor.conf` (see Sources/7-bin/berth-monitor/Config.swift for the reader). With
+    /// `initView` (an empty directory) the monitor opens init's sealed view itself (`init-view=`),
+    /// else it runs the descriptor it inherits as fd 4 (`init-fd=`).
+    static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement,
+                              initView: String? = nil) -> String {
+        var lines = ["init=\(initPath)", initView.map { "init-view=\($0)" } ?? "init-fd=\(initDescriptor)"]
         switch stdio {
         case .inherit: lines.append("stdio=inherit")
         case .null: lines.append("stdio=null")
@@ -27,9 +30,9 @@ enum MonitorProcess {
     }
 
     /// Start `berth-monitor <dir>` in its own session, re-parented away from the caller, with the
-    /// write end of a report pipe as its fd 3 and the sealed `berth-init` as fd 4. Returns its pid
-    /// and the read end.
-    static func spawn(monitor: String, stateDir: String, stdio: StdioMode, initFd: Int32) throws -> (pid: Int32, report: FileDescriptor) {
+    /// write end of a report pipe as its fd 3 and the sealed `berth-init` as fd 4 (none when the
+    /// monitor opens it itself: `initFd` nil). Returns its pid and the read end.
+    static func spawn(monitor: String, stateDir: String, stdio: StdioMode, initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor) {
         let pipe = try makePipe()
         defer { pipe.write.close() }
         var null: FileDescriptor?
@@ -37,13 +40,13 @@ enum MonitorProcess {
         defer { null?.close() }
         let nullFd = null?.rawValue ?? -1
         let pid = try withCStrings([monitor, stateDir]) { argv in
-            var keep: [Int32] = [pipe.write.rawValue, initFd]
+            var keep: [Int32] = [pipe.write.rawValue] + (initFd.map { [$0] } ?? [])
             var attr = berth_spawn_attr()
             attr.argv = argv
             attr.stdin_fd = nullFd
             attr.stdout_fd = nullFd
             attr.stderr_fd = nullFd
-            attr.keep_count = 2
+            attr.keep_count = Int32(keep.count)
             attr.setsid = 1
             return try monitor.withCString { path in
                 attr.path = path
