@@ -141,7 +141,7 @@ final class AgentRealHarness: @unchecked Sendable {
 
     /// Runtime state directories (one per container) in this world's runtime root.
     func runtimeContainers() -> [String] {
-        ((try? Files.list(runRoot)) ?? []).filter { $0 != "tasks" && $0 != "netns" && Files.isDirectory(runRoot + "/" + $0) }.sorted()
+        ((try? Files.list(runRoot)) ?? []).filter { !$0.hasPrefix(".") && $0 != "tasks" && $0 != "netns" && Files.isDirectory(runRoot + "/" + $0) }.sorted()
     }
 
     func netnsFiles() -> [String] { (try? Files.list(runRoot + "/netns")) ?? [] }
