@@ -40,7 +40,7 @@ class RealAgent(Agent):
         if not os.path.isdir(self.run_root):
             return []
         return sorted(n for n in os.listdir(self.run_root)
-                      if n not in ("tasks", "netns") and os.path.isdir(os.path.join(self.run_root, n)))
+                      if not n.startswith(".") and n not in ("tasks", "netns") and os.path.isdir(os.path.join(self.run_root, n)))
 
     def mounts(self):
         with open("/proc/self/mountinfo") as f:
