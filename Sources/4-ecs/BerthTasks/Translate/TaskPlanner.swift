@@ -11,6 +11,8 @@ public struct TaskPlanner {
     public var initBinary: String?
     /// pids.max of every container (`PidsLimit`).
     public var pidsLimit: Int64
+    /// See `SpecBuilder.extraEnvironment`.
+    public var extraEnvironment: [String: [(name: String, value: String)]] = [:]
 
     public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.images = images
@@ -34,7 +36,8 @@ public struct TaskPlanner {
                 throw TranslationError("containerDefinitions[\(i)].image", e.message, kind: .image)
             }
         }
-        let builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        var builder = SpecBuilder(task: td, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
+        builder.extraEnvironment = extraEnvironment
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]
