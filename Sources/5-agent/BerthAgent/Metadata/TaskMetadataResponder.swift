@@ -9,10 +9,9 @@ import Foundation
 /// Which task asks is known from where the request arrives, never from the request: a task with
 /// its own network namespace has a listener of its own (its connections carry the tag
 /// `task:<arn>`, see `listenerTag`); a host-network task reaches the agent's loopback listener
-/// (tag `host`) under a path prefix only it was given (`TaskMetadataIdentity.hostToken`), which
+/// under a path prefix only it was given (`TaskMetadataIdentity.hostToken`), which
 /// it must also send as `Authorization`. An id of another task, or of nothing, is a 404.
 public final class TaskMetadataResponder: HTTPHandler, @unchecked Sendable {
-    public static let hostListenerTag = "host"
     public static func listenerTag(taskArn: String) -> String { "task:" + taskArn }
 
     let source: any TaskMetadataSource
@@ -62,10 +61,15 @@ public final class TaskMetadataResponder: HTTPHandler, @unchecked Sendable {
         let taskArn: String
         if connection.listener.hasPrefix("task:") {
             taskArn = String(connection.listener.dropFirst(5))
-        } else if connection.listener == Self.hostListenerTag, let token = path.first,
-                  let arn = lock.withLock({ hostTasks[token] }), request.header("Authorization") == token {
+        } else if let token = path.first, let arn = lock.withLock({ hostTasks[token] }) {
+            // The loopback listener: the path's token names the task; credentials also need it
+            // as Authorization (AWS_CONTAINER_AUTHORIZATION_TOKEN), as the SDKs send it.
             taskArn = arn
             path.removeFirst()
+            if path.first == "v2", request.header("Authorization") != token {
+                return Self.json(401, .obj([("code", "AccessDeniedException"), ("message", "CredentialsV2Request: the Authorization header is missing or wrong"),
+                                            ("HTTPErrorCode", .int(401))]))
+            }
         } else {
             return Self.json(404, "Unable to find the task for this request")
         }
