@@ -101,6 +101,11 @@ import Testing
         let unmapped = Self.get(w.responder, "/v2/credentials/\(Self.identity.credentialsId(taskArn: c))", listener: TaskMetadataResponder.listenerTag(taskArn: c))
         #expect(unmapped.0 == 400)
         #expect(unmapped.1?["message"]?.stringValue?.contains("role/unmapped") == true)
+        // RunTask's overrides.taskRoleArn is the task's role.
+        let o = try w.h.call("RunTask", ["taskDefinition": "c", "overrides": ["taskRoleArn": "arn:aws:iam::000000000000:role/app"]])
+        let overridden = try #require(o["tasks"]?.arrayValue?.first?["taskArn"]?.stringValue)
+        let got = Self.get(w.responder, "/v2/credentials/\(Self.identity.credentialsId(taskArn: overridden))", listener: TaskMetadataResponder.listenerTag(taskArn: overridden))
+        #expect(got.1?["RoleArn"] == "arn:aws:iam::000000000000:role/app")
     }
 
     @Test func hostNetworkTasksAreKnownByTheirTokenAndCredentialsNeedIt() throws {

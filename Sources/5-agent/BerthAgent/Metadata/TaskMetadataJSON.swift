@@ -57,8 +57,8 @@ public enum TaskMetadataJSON {
     /// The task (`/task`, `/taskWithTags` with `withTags`).
     public static func task(_ view: TaskMetadataView, address: String?, withTags: Bool = false, v4: Bool = true, now: Double) -> JSONValue {
         let t = view.task, plan = view.plan
-        let cpu = plan.taskDefinition["cpu"]?.stringValue.flatMap(Double.init)
-        let memory = plan.taskDefinition["memory"]?.stringValue.flatMap(Int.init)
+        let cpu = (plan.overrides?.cpu ?? plan.taskDefinition["cpu"]?.stringValue).flatMap(Double.init)
+        let memory = (plan.overrides?.memory ?? plan.taskDefinition["memory"]?.stringValue).flatMap(Int.init)
         var members: [(String, JSONValue?)] = [
             ("Cluster", .string(plan.clusterArn)), ("TaskARN", .string(plan.taskArn)), ("Family", .string(plan.family)),
             ("Revision", .string(revision(view))), ("DesiredStatus", .string(t.desiredStatus.rawValue)), ("KnownStatus", .string(t.lastStatus.rawValue)),

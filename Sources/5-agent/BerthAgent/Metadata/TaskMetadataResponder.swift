@@ -139,7 +139,7 @@ public final class TaskMetadataResponder: HTTPHandler, @unchecked Sendable {
         guard id == identity.credentialsId(taskArn: view.plan.taskArn) else {
             return refuse(400, "InvalidIdInRequest", "CredentialsV2Request: Credentials not found")
         }
-        guard let role = view.plan.taskDefinition["taskRoleArn"]?.stringValue else {
+        guard let role = view.plan.overrides?.taskRoleArn ?? view.plan.taskDefinition["taskRoleArn"]?.stringValue else {
             return refuse(400, "InvalidIdInRequest", "CredentialsV2Request: Credentials not found")
         }
         let credential: RoleCredential?

@@ -56,7 +56,8 @@ public final class TaskMetadataEndpoints: @unchecked Sendable {
     }
 
     /// What ECS sets in each container of the task.
-    func environment(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput) -> [String: [(name: String, value: String)]] {
+    func environment(_ plan: TaskLaunchPlan, _ registered: TaskDefinitionInput) -> [String: [(name: String, value: String)]] {
+        let td = plan.overrides.map(registered.applying) ?? registered  // RunTask may override taskRoleArn
         let reach: TaskMetadataIdentity.Reach
         if td.effectiveNetworkMode == .host {
             guard let hostPort else { return [:] }
