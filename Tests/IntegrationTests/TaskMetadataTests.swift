@@ -33,17 +33,22 @@ import Testing
         i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done
         echo "STATS2 $(wget -qO- $ECS_CONTAINER_METADATA_URI_V4/stats)"
         echo "TASKSTATS $(wget -qO- $ECS_CONTAINER_METADATA_URI_V4/task/stats)"
+        echo "APP $(wget -qO- http://127.0.0.1:80/ 2>&1)"
         echo "BOGUS $(wget -qO- ${ECS_CONTAINER_METADATA_URI_V4%/*}/0123456789abcdef0123456789abcdef-0000000000/task 2>&1)"
         echo DONE
         sleep 120
         """
+
+    /// In a task with its own namespace, a second container serves port 80 itself: the endpoint
+    /// must not take it, and must still answer on 169.254.170.2:80.
+    static let web = #", {"name": "web", "image": "busybox:latest", "essential": false, "command": ["sh", "-c", "mkdir -p /www && echo app-page > /www/index.html && exec httpd -f -p 80 -h /www"]}"#
 
     static func taskDefinition(_ family: String, _ mode: String) -> String {
         let command = String(data: try! JSONSerialization.data(withJSONObject: ["sh", "-c", script]), encoding: .utf8)!
         return """
             {"family": "\(family)", "networkMode": "\(mode)", "cpu": "256", "memory": "256",
              "containerDefinitions": [{"name": "app", "image": "busybox:latest", "essential": true, "command": \(command),
-                                       "dockerLabels": {"team": "berth"}}]}
+                                       "dockerLabels": {"team": "berth"}}\(mode == "host" ? "" : web)]}
             """
     }
 
@@ -96,7 +101,9 @@ import Testing
             #expect(task["KnownStatus"] as? String == "RUNNING")
             #expect((task["Limits"] as? [String: Any])?["CPU"] as? Double == 0.25)
             #expect((task["Limits"] as? [String: Any])?["Memory"] as? Int == 256)
-            let container = try #require((task["Containers"] as? [[String: Any]])?.first)
+            let container = try #require((task["Containers"] as? [[String: Any]])?.first { $0["Name"] as? String == "app" })
+            #expect((task["Containers"] as? [[String: Any]])?.count == (mode == "host" ? 1 : 2))
+            if mode != "host" { #expect(Self.line(logs, "APP") == "app-page", "\(mode): the task's own port 80: \(Self.line(logs, "APP") ?? "")") }
             #expect(Self.missing(Self.containerFields, in: container).isEmpty, "\(mode): container lacks \(Self.missing(Self.containerFields, in: container))")
             #expect(container["Name"] as? String == "app")
             #expect(container["Image"] as? String == "busybox:latest")
