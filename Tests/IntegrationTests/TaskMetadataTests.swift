@@ -74,7 +74,6 @@ import Testing
     @Test func metadataFromInsideAwsvpcBridgeAndHostTasks() throws {
         let h = try AgentRealHarness()
         defer { h.cleanUp() }
-        h.extraAgentArgs = ["--metadata-listen", "127.0.0.1:0"]
         try h.startAgent()
         var arns: [String: String] = [:]
         for mode in ["awsvpc", "bridge", "host"] {
@@ -221,7 +220,7 @@ import Testing
                                                    "expiration": "2030-01-01T00:00:00Z"},
              "arn:aws:iam::000000000000:role/worker": {"profile": "worker"}}
             """.utf8))
-        h.extraAgentArgs = ["--task-role-credentials", roles, "--metadata-listen", "127.0.0.1:0"]
+        h.extraAgentArgs = ["--task-role-credentials", roles]
         h.agentEnvironment = ["AWS_SHARED_CREDENTIALS_FILE": shared]
         try h.startAgent()
         let cases: [(family: String, mode: String, role: String?, expected: [String: String]?)] = [

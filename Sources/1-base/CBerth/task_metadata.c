@@ -35,6 +35,7 @@ struct md_job {
     int err;
     char stage[96];
     char log[512];
+    char fallback[768];
 };
 
 static int md_fail(struct md_job *j, const char *stage) {
@@ -184,7 +185,23 @@ static void *md_thread(void *arg) {
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, "bind 169.254.170.2"); close(fd); close(ns); return NULL; }
     if (listen(fd, 128) != 0) { md_fail(j, "listen"); close(fd); close(ns); return NULL; }
     j->listen_fd = fd;
-    if (md_attach(j, ns) != 0) { close(fd); j->listen_fd = -1; close(ns); return NULL; }
+    if (md_attach(j, ns) != 0) {
+        // No sk_lookup here (kernel before 5.9, or no CAP_BPF): listen on 169.254.170.2:80 itself,
+        // which works unless a container of the task listens on port 80 of every address.
+        close(fd);
+        j->listen_fd = -1;
+        snprintf(j->fallback, sizeof j->fallback, "%s: %s%s%s", j->stage, strerror(j->err), j->log[0] ? ": " : "", j->log);
+        j->err = 0;
+        j->log[0] = 0;
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) { md_fail(j, "socket"); close(ns); return NULL; }
+        int one = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sa.sin_port = htons(j->port);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, "bind 169.254.170.2:80"); close(fd); close(ns); return NULL; }
+        if (listen(fd, 128) != 0) { md_fail(j, "listen"); close(fd); close(ns); return NULL; }
+        j->listen_fd = fd;
+    }
     close(ns);
     return NULL;
 }
@@ -209,5 +226,9 @@ int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint1
     }
     *listen_fd = j.listen_fd;
     *link_fd = j.link_fd;
+    if (j.fallback[0]) {
+        snprintf(err, err_len, "%s", j.fallback);
+        return 1;
+    }
     return 0;
 }

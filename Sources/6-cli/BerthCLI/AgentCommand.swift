@@ -111,7 +111,11 @@ struct AgentCommand: CLICommand {
             if let listen, case .unix = listen { throw UsageError("option --metadata-listen: must be HOST:PORT (a loopback TCP address) or none") }
         }
         try Files.makeDirectories(options.stateDir, mode: 0o700)
-        return try TaskMetadataEndpoints(keyFile: options.stateDir + "/metadata.key", roles: roles, hostListen: listen, source: source)
+        do {
+            return try TaskMetadataEndpoints(keyFile: options.stateDir + "/metadata.key", roles: roles, hostListen: listen, source: source)
+        } catch let e as SysError where e.stage.hasPrefix("bind") || e.errno == EADDRINUSE {
+            throw UsageError("option --metadata-listen: \(e) (another agent? give each its own --metadata-listen, or none)")
+        }
     }
 
     static func agentOptions(_ args: Arguments) throws -> AgentOptions {

@@ -267,7 +267,9 @@ pid_t berth_spawn_detached(const berth_spawn_attr *attr);
 /// of that address) and links an sk_lookup program to the namespace that hands every TCP
 /// connection to addr:`port` to it. All of it on a short-lived thread that joins the namespace;
 /// the calling thread is untouched. The link (`*link_fd`) lives as long as its descriptor.
-/// -1/errno on failure with the failed step (and the verifier's log) in `err`.
+/// -1/errno on failure with the failed step (and the verifier's log) in `err`. Where sk_lookup
+/// cannot be used, the socket listens on addr:`port` itself, `*link_fd` is -1, `err` says why,
+/// and the result is 1.
 int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port,
                                  int *listen_fd, int *link_fd, char *err, size_t err_len);
 

@@ -14,7 +14,7 @@ public struct TaskMetadataSocket: Sendable {
     public static let port: UInt16 = 80
 
     public let listenFD: Int32
-    /// The bpf link keeping the sk_lookup program attached; closing it detaches it.
+    /// The bpf link keeping the sk_lookup program attached; closing it detaches it (-1: none).
     public let linkFD: Int32
 
     /// Open it in the namespace pinned at `netnsPath`. Safe in a threaded process: only a
@@ -24,14 +24,16 @@ public struct TaskMetadataSocket: Sendable {
         var err = [CChar](repeating: 0, count: 1024)
         let addr = Socket.ipv4(address)!.s_addr  // network byte order
         let rc = berth_task_metadata_listener(netnsPath, addr, port, &fd, &link, &err, err.count)
-        if rc != 0 {
-            let e = errno
-            let detail = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw SysError("task metadata endpoint in \(netnsPath)", errno: e, detail: detail)
-        }
-        return TaskMetadataSocket(listenFD: fd, linkFD: link)
+        let e = errno
+        let detail = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if rc < 0 { throw SysError("task metadata endpoint in \(netnsPath)", errno: e, detail: detail) }
+        return TaskMetadataSocket(listenFD: fd, linkFD: link, portSteeringUnavailable: rc == 1 ? detail : nil)
     }
 
+    /// Why the listener had to take port 80 itself (no sk_lookup on this kernel, or no
+    /// CAP_BPF); nil when connections are steered to it.
+    public let portSteeringUnavailable: String?
+
     /// Detach the program; the listener itself is closed by whoever serves it.
-    public func closeLink() { close(linkFD) }
+    public func closeLink() { if linkFD >= 0 { close(linkFD) } }
 }

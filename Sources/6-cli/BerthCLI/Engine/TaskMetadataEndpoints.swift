@@ -96,6 +96,9 @@ public final class TaskMetadataEndpoints: @unchecked Sendable {
                 throw TranslationError("networkMode", "ResourceInitializationError: failed to set up the task metadata endpoint: \(error)",
                                        kind: .resourceInitialization)
             }
+            if let why = socket.portSteeringUnavailable {
+                log("task \(taskArn): the metadata endpoint listens on 169.254.170.2:80 itself (a container of the task cannot listen on port 80 of every address): \(why)")
+            }
             lock.withLock { sockets[taskArn] = socket }
             server.serve(listeningFD: socket.listenFD, info: ConnectionInfo(trusted: false, listener: TaskMetadataResponder.listenerTag(taskArn: taskArn)))
         }
