@@ -247,4 +247,53 @@ import Testing
         }
         h.expectNothingLeft(arns)
     }
+
+    /// The agent's bpf links (one per task endpoint with its own namespace).
+    static func bpfLinks(_ pid: Int32) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)"))?.contains("bpf_link") == true
+        }.count
+    }
+
+    /// A restarted agent opens the endpoint again for a task it re-adopts, and closes it (the
+    /// socket and the bpf link) when the task stops.
+    @Test func theEndpointSurvivesAnAgentRestartAndGoesWithTheTask() throws {
+        let h = try AgentRealHarness()
+        defer { h.cleanUp() }
+        try h.startAgent()
+        try h.register(#"{"family": "md-adopt", "networkMode": "awsvpc", "containerDefinitions": [{"name": "app", "image": "busybox:latest", "essential": true, "memory": 64, "stopTimeout": 2, "command": ["sleep", "300"]}]}"#)
+        let arn = try #require(try h.run("md-adopt").first)
+        let containerId = try #require(try Self.containerIdFromInside(h, arn))
+        #expect(try h.cli(["task", "exec", arn, "--", "wget", "-qO-", "http://169.254.170.2/v4/\(containerId)/task"]).stdout.contains(arn))
+        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 1)
+        h.killAgent()
+        try h.startAgent()
+        try h.waitFor(arn, "RUNNING again") { $0["lastStatus"] as? String == "RUNNING" }
+        let again = try h.cli(["task", "exec", arn, "--", "wget", "-qO-", "http://169.254.170.2/v4/\(containerId)/task"])
+        #expect(again.stdout.contains(arn), "after the restart: \(again.stdout) \(again.stderr) \(h.agentErr.text.suffix(2000))")
+        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 1)
+        _ = try h.cli(["task", "stop", arn])
+        try h.waitFor(arn, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        let deadline = Date().addingTimeInterval(5)
+        while Self.bpfLinks(h.agent!.processIdentifier) > 0, Date() < deadline { usleep(50_000) }
+        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 0, "the stopped task's endpoint is still open")
+        h.expectNothingLeft([arn])
+    }
+
+    /// The container's metadata id, as the container was given it: its ECS_CONTAINER_METADATA_URI_V4,
+    /// read from the host in the environment of the container's process (an exec'd command does
+    /// not inherit it, and the container may not read its PID 1's environ).
+    static func containerIdFromInside(_ h: AgentRealHarness, _ arn: String) throws -> String? {
+        let taskId = AgentRealHarness.taskId(arn)
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            for v in data.split(separator: 0) {
+                let text = String(decoding: v, as: UTF8.self)
+                if text.hasPrefix("ECS_CONTAINER_METADATA_URI_V4="), text.contains("/v4/\(taskId)-") {
+                    return String(text.split(separator: "/").last ?? "")
+                }
+            }
+        }
+        return nil
+    }
 }
