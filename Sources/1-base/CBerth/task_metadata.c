@@ -31,6 +31,7 @@ struct md_job {
     const char *netns_path;
     uint32_t addr;      // network byte order
     uint16_t port;      // host byte order: the port connections are steered from
+    int steer;          // 0: do not try sk_lookup (listen on addr:port itself)
     int listen_fd, link_fd;
     int err;
     char stage[96];
@@ -185,7 +186,11 @@ static void *md_thread(void *arg) {
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, "bind 169.254.170.2"); close(fd); close(ns); return NULL; }
     if (listen(fd, 128) != 0) { md_fail(j, "listen"); close(fd); close(ns); return NULL; }
     j->listen_fd = fd;
-    if (md_attach(j, ns) != 0) {
+    if (!j->steer) {
+        errno = EOPNOTSUPP;
+        md_fail(j, "sk_lookup not wanted");
+    }
+    if (!j->steer || md_attach(j, ns) != 0) {
         // No sk_lookup here (kernel before 5.9, or no CAP_BPF): listen on 169.254.170.2:80 itself,
         // which works unless a container of the task listens on port 80 of every address.
         close(fd);
@@ -206,13 +211,14 @@ static void *md_thread(void *arg) {
     return NULL;
 }
 
-int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port,
+int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
                                  int *listen_fd, int *link_fd, char *err, size_t err_len) {
     struct md_job j;
     memset(&j, 0, sizeof j);
     j.netns_path = netns_path;
     j.addr = addr_be;
     j.port = port;
+    j.steer = steer;
     j.listen_fd = -1;
     j.link_fd = -1;
     pthread_t t;

@@ -269,8 +269,8 @@ pid_t berth_spawn_detached(const berth_spawn_attr *attr);
 /// the calling thread is untouched. The link (`*link_fd`) lives as long as its descriptor.
 /// -1/errno on failure with the failed step (and the verifier's log) in `err`. Where sk_lookup
 /// cannot be used, the socket listens on addr:`port` itself, `*link_fd` is -1, `err` says why,
-/// and the result is 1.
-int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port,
+/// and the result is 1; `steer` 0 goes that way at once.
+int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
                                  int *listen_fd, int *link_fd, char *err, size_t err_len);
 
 #endif

@@ -19,11 +19,13 @@ public struct TaskMetadataSocket: Sendable {
 
     /// Open it in the namespace pinned at `netnsPath`. Safe in a threaded process: only a
     /// short-lived thread of its own joins the namespace.
-    public static func open(netnsPath: String) throws(SysError) -> TaskMetadataSocket {
+    /// `steer` false: listen on 169.254.170.2:80 itself without trying sk_lookup (what happens
+    /// where the kernel or the agent's privileges lack it).
+    public static func open(netnsPath: String, steer: Bool = true) throws(SysError) -> TaskMetadataSocket {
         var fd: Int32 = -1, link: Int32 = -1
         var err = [CChar](repeating: 0, count: 1024)
         let addr = Socket.ipv4(address)!.s_addr  // network byte order
-        let rc = berth_task_metadata_listener(netnsPath, addr, port, &fd, &link, &err, err.count)
+        let rc = berth_task_metadata_listener(netnsPath, addr, port, steer ? 1 : 0, &fd, &link, &err, err.count)
         let e = errno
         let detail = String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if rc < 0 { throw SysError("task metadata endpoint in \(netnsPath)", errno: e, detail: detail) }
