@@ -135,7 +135,10 @@ import Testing
             #expect(Self.total(s2, "precpu_stats") == Self.total(s1, "cpu_stats"), "\(mode): precpu_stats is not the previous sample")
             let cpu2 = s2["cpu_stats"] as? [String: Any] ?? [:]
             #expect((cpu2["system_cpu_usage"] as? Int ?? 0) > 0 && (cpu2["online_cpus"] as? Int ?? 0) > 0)
+            let usage2 = cpu2["cpu_usage"] as? [String: Any] ?? [:]
+            #expect((usage2["usage_in_usermode"] as? Int ?? 0) > 0 && usage2["usage_in_kernelmode"] is Int, "\(mode): \(usage2)")
             let memory = s2["memory_stats"] as? [String: Any] ?? [:]
+            #expect((memory["stats"] as? [String: Any])?.isEmpty == false, "\(mode): memory_stats.stats is empty")
             #expect((memory["usage"] as? Int ?? 0) > 0)
             #expect(memory["limit"] as? Int == 256 << 20)
             #expect(((s2["pids_stats"] as? [String: Any])?["current"] as? Int ?? 0) >= 1)

@@ -135,6 +135,17 @@ public final class HostTaskEngine: Sendable {
         }
     }
 
+    /// Per container: memory.stat and the user/kernel CPU split (`CgroupDetail`).
+    public func cgroupDetail(key: String) -> [String: CgroupDetail] {
+        guard let e = entry(key) else { return [:] }
+        var out: [String: CgroupDetail] = [:]
+        for name in e.names {
+            guard let path = try? CgroupPath(e.layout.cgroup(name)), cgroups.exists(path) else { continue }
+            out[name] = CgroupDetail.read(directories: cgroups.directories(path))
+        }
+        return out
+    }
+
     /// Counters of the task's network interfaces, read in its namespace through a container's
     /// /proc/<pid>/net/dev ([] for host networking or when no container runs).
     public func networkCounters(key: String) -> String? {

@@ -275,6 +275,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let taskLimit = Self.taskId(taskArn).flatMap { id in
             (try? CgroupPath(layout(id).cgroupParent)).flatMap { try? engine.cgroups.stats($0).memoryLimit }
         }
+        let detail = engine.cgroupDetail(key: taskArn)
         var stats = TaskStats(timestamp: Self.now(), containers: rows.map { r in
             let limits = [r.stats.memoryLimit, taskLimit].compactMap { $0 }.filter { $0 < 1 << 60 }  // v1 "no limit" is ~LONG_MAX
             var c = ContainerStats(name: r.name, cpuUsageNanos: r.stats.cpuUsageNanos, memoryBytes: r.stats.memoryCurrent,
@@ -284,6 +285,11 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             c.cpuThrottledNanos = r.stats.cpuThrottledNanos
             c.memoryPeakBytes = r.stats.memoryPeak
             c.pidsLimit = engine.pidsLimit > 0 ? UInt64(engine.pidsLimit) : nil
+            if let d = detail[r.name] {
+                c.memoryDetail = d.memoryStat
+                c.cpuUserNanos = d.userNanos
+                c.cpuSystemNanos = d.systemNanos
+            }
             return c
         })
         if let text = engine.networkCounters(key: taskArn), let td = lock.withLock({ known[taskArn]?.plan.taskDefinition }),
