@@ -186,4 +186,29 @@ import Testing
         }
         #expect(try r.raw(Array("GET / HTTP/1.1\r\nConnection: close\r\n\r\n".utf8)).hasPrefix("HTTP/1.1 404"))
     }
+
+    /// A socket bound elsewhere (as a task's metadata listener is, inside the task's network
+    /// namespace) is served with its own tag, and stops being served when closed.
+    @Test func servesAnAlreadyBoundSocketWithItsTagAndClosesIt() throws {
+        struct Tagged: HTTPHandler {
+            func handle(_ request: HTTPRequest, connection: ConnectionInfo) -> HTTPResponse {
+                HTTPResponse(status: 200, body: Array(connection.listener.utf8))
+            }
+            func protocolError(_ error: HTTPProtocolError) -> HTTPResponse { HTTPResponse(status: error.status, close: true) }
+        }
+        let server = try HTTPServer(handler: Tagged())
+        defer { server.stop() }
+        let (fd, port) = try Socket.listenTCP(host: "127.0.0.1", port: 0)
+        server.serve(listeningFD: fd, info: ConnectionInfo(trusted: false, listener: "task:one"))
+        let client = HTTPClient(.tcp(host: "127.0.0.1", port: port), timeoutSeconds: 5)
+        let r = try client.send(method: "GET", path: "/", headers: [], body: [])
+        #expect(r.status == 200 && String(decoding: r.body, as: UTF8.self) == "task:one")
+        server.closeListener(fd)
+        var refused = false
+        for _ in 0..<100 where !refused {
+            refused = (try? HTTPClient(.tcp(host: "127.0.0.1", port: port), timeoutSeconds: 1).send(method: "GET", path: "/", headers: [], body: [])) == nil
+            if !refused { usleep(10_000) }
+        }
+        #expect(refused, "the closed listener still accepts")
+    }
 }

@@ -45,6 +45,20 @@ func td(_ container: String, task: String = "") -> String {
         #expect(throws: TranslationError.self) { try build(td(#"{"name": "a", "image": "x", "memory": 64}"#), image: ImageConfig()) }
     }
 
+    /// The host's variables (ECS_CONTAINER_METADATA_URI_V4, ...) come after the image's and
+    /// before the definition's own, so a definition that sets one keeps its value.
+    @Test func hostEnvironmentGivesWayToTheDefinition() throws {
+        let registered = try definition(td(#"{"name": "a", "image": "x", "memory": 64, "environment": [{"name": "ECS_CONTAINER_METADATA_URI", "value": "mine"}]}"#))
+        var b = SpecBuilder(task: registered, layout: TaskLayout(taskId: "abc123"))
+        b.extraEnvironment = ["a": [("ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/x"), ("ECS_CONTAINER_METADATA_URI", "http://169.254.170.2/v3/x"),
+                                    ("FROM_IMAGE", "host")], "other": [("OTHER", "1")]]
+        let env = try b.build(index: 0, image: ImageConfig(Env: ["PATH=/bin", "FROM_IMAGE=1"], Cmd: ["/bin/sh"]), lowerDirs: ["/l"]).plan.spec.process?.env ?? []
+        #expect(env.contains("ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2/v4/x"))
+        #expect(env.contains("ECS_CONTAINER_METADATA_URI=mine"))
+        #expect(env.contains("FROM_IMAGE=host"))
+        #expect(!env.contains { $0.hasPrefix("OTHER=") })
+    }
+
     @Test func environmentLayersImageFilesDefinitionOverrides() throws {
         let json = td(#"""
             {"name": "a", "image": "x", "memory": 64,

@@ -24,7 +24,7 @@ import Testing
         func start() throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: TaskHarness.berth)
-            p.arguments = ["agent", "--state-dir", root + "/state", "--socket", socket, "--listen", "none",
+            p.arguments = ["agent", "--state-dir", root + "/state", "--socket", socket, "--listen", "none", "--metadata-listen", "127.0.0.1:0",
                            "--images", root + "/images", "--run-root", root + "/run", "--image-pull-behavior", "prefer-cached"]
             FileManager.default.createFile(atPath: root + "/agent.log", contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/agent.log"))

@@ -47,7 +47,8 @@ final class AgentRealHarness: @unchecked Sendable {
     func startAgent() throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TaskHarness.berth)
-        p.arguments = ["agent", "--state-dir", stateDir, "--socket", socket, "--listen", "127.0.0.1:0", "--run-root", runRoot,
+        // --metadata-listen on a free port: agents of tests running at once must not share 51679.
+        p.arguments = ["agent", "--state-dir", stateDir, "--socket", socket, "--listen", "127.0.0.1:0", "--metadata-listen", "127.0.0.1:0", "--run-root", runRoot,
                        "--images", images] + (retention.map { ["--stopped-task-retention", String($0)] } ?? []) + hermeticPull + extraAgentArgs
         if !agentEnvironment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(agentEnvironment) { $1 } }
         let out = Pipe(), err = Pipe()

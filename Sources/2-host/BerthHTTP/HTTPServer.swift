@@ -37,6 +37,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var newListeners: [(fd: Int32, info: ConnectionInfo)] = []
     private var listenerAddresses: [(fd: Int32, address: ListenAddress)] = []
     private var finished: [(Connection, [UInt8], keepAlive: Bool)] = []
+    private var closedListeners: [Int32] = []
     private var stopping = false
     private var loopRunning = false
     private let loopDone = DispatchSemaphore(value: 0)
@@ -81,6 +82,32 @@ public final class HTTPServer: @unchecked Sendable {
             poller.wake()
         }
         return bound
+    }
+
+    /// Serve on a socket that is already bound and listening (made elsewhere, e.g. inside a
+    /// task's network namespace); `info` tags its connections (`ConnectionInfo.listener`). The
+    /// server owns `fd` from now on: `closeListener(fd)` stops and closes it.
+    public func serve(listeningFD fd: Int32, info: ConnectionInfo) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        let startLoop = lock.withLock { () -> Bool in
+            newListeners.append((fd, info))
+            defer { loopRunning = true }
+            return !loopRunning
+        }
+        if startLoop {
+            let thread = Thread { [self] in run() }
+            thread.name = "berth-http-loop"
+            thread.start()
+        } else {
+            poller.wake()
+        }
+    }
+
+    /// Stop accepting on a listener given to `serve(listeningFD:info:)` and close it; its open
+    /// connections are answered and closed as usual.
+    public func closeListener(_ fd: Int32) {
+        lock.withLock { closedListeners.append(fd) }
+        poller.wake()
     }
 
     /// Stops accepting, closes every connection and waits (briefly) for the loop to finish.
@@ -137,6 +164,13 @@ public final class HTTPServer: @unchecked Sendable {
         for l in fresh {
             listeners[l.fd] = l.info
             poller.update(l.fd, from: nil, to: BERTH_EPOLLIN)
+        }
+        let gone = lock.withLock { () -> [Int32] in
+            defer { closedListeners = [] }
+            return closedListeners
+        }
+        for fd in gone where listeners.removeValue(forKey: fd) != nil {
+            close(fd)  // also removes it from the epoll set
         }
     }
 

@@ -20,6 +20,7 @@ struct AgentCommand: CLICommand {
                            [--time-scale FACTOR] [--controller-config FILE] [--pids-limit N]
                            [--image-pull-behavior default|always|once|prefer-cached|never]
                            [--secrets-dir DIR]
+                           [--task-role-credentials FILE] [--metadata-listen HOST:PORT|none]
                berth agent credentials [--state-dir DIR] [--listen HOST:PORT] [--region REGION] [--profile NAME]
 
         Serves the Amazon ECS JSONValue 1.1 API:
@@ -54,6 +55,11 @@ struct AgentCommand: CLICommand {
         fails the task), once (pull unless an earlier task here pulled it), prefer-cached (pull
         only when not in the store), never (the store only). Docker's `missing` means
         prefer-cached. A task stays PENDING while it pulls; pulls of one image are shared.
+        Every task gets the task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4): at
+        169.254.170.2 inside its own network namespace, or for host networking on
+        --metadata-listen (default 127.0.0.1:51679) under a path only it knows. A task with a
+        taskRoleArn gets credentials there; --task-role-credentials FILE maps role ARNs to
+        {"profile": NAME} or {"accessKeyId", "secretAccessKey", "sessionToken", "expiration"}.
 
         The same endpoint answers AWS Secrets Manager (secretsmanager) and SSM Parameter Store
         (ssm): secrets and parameters live in --secrets-dir (default --state-dir/secrets, owner-only
@@ -68,7 +74,7 @@ struct AgentCommand: CLICommand {
         flags: [],
         options: ["--state-dir", "--socket", "--listen", "--region", "--account-id", "--stopped-task-retention", "--request-timeout", "--engine", "--profile",
                   "--run-root", "--images", "--time-scale", "--controller-config", "--pids-limit", "--image-pull-behavior",
-                  "--registries", "--auth-file", "--certs-dir", "--secrets-dir"])
+                  "--registries", "--auth-file", "--certs-dir", "--secrets-dir", "--task-role-credentials", "--metadata-listen"])
 
     static func run(_ argv: [String]) throws -> Int32 {
         let args = try Arguments(argv, spec: spec)
@@ -77,7 +83,15 @@ struct AgentCommand: CLICommand {
         let options = try agentOptions(args)
         let engine = try makeEngine(args.value("--engine") ?? "real", args, options: options)
         let signals = AgentDaemon.blockTerminationSignals()
+        let metadataSource = LazyMetadataSource()
+        let metadata = try (engine as? HostEngineAdapter).map { adapter in
+            let endpoints = try metadataEndpoints(args, options: options, source: metadataSource)
+            adapter.metadata = endpoints
+            return endpoints
+        }
         let daemon = try AgentDaemon(options: options, engine: engine)
+        metadataSource.attach(daemon.backend)
+        defer { metadata?.stop() }
         try daemon.start()
         var where_ = [String]()
         if let s = options.socketPath { where_.append("unix:\(s)") }
@@ -91,6 +105,24 @@ struct AgentCommand: CLICommand {
         let sig = daemon.waitForTermination(signals)
         printErr("berth agent: signal \(sig), stopped serving (running tasks keep running)")
         return 0
+    }
+
+    /// The task metadata endpoint and task role credentials (`--task-role-credentials FILE`,
+    /// `--metadata-listen HOST:PORT|none` for host-network tasks, default 127.0.0.1:51679).
+    static func metadataEndpoints(_ args: Arguments, options: AgentOptions, source: LazyMetadataSource) throws -> TaskMetadataEndpoints {
+        let roles = RoleCredentialStore(path: args.value("--task-role-credentials"))
+        do { try roles.validate() } catch { throw UsageError("option --task-role-credentials: \(error)") }
+        var listen: ListenAddress? = .tcp(host: "127.0.0.1", port: 51679)
+        if let l = args.value("--metadata-listen") {
+            do { listen = l == "none" ? nil : try ListenAddress.parse(l) } catch { throw UsageError("option --metadata-listen: \(error.message)") }
+            if let listen, case .unix = listen { throw UsageError("option --metadata-listen: must be HOST:PORT (a loopback TCP address) or none") }
+        }
+        try Files.makeDirectories(options.stateDir, mode: 0o700)
+        do {
+            return try TaskMetadataEndpoints(keyFile: options.stateDir + "/metadata.key", roles: roles, hostListen: listen, source: source)
+        } catch let e as SysError where e.stage.hasPrefix("bind") || e.errno == EADDRINUSE {
+            throw UsageError("option --metadata-listen: \(e) (another agent? give each its own --metadata-listen, or none)")
+        }
     }
 
     static func agentOptions(_ args: Arguments) throws -> AgentOptions {

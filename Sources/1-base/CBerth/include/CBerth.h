@@ -287,4 +287,15 @@ pid_t berth_spawn(const berth_spawn_attr *attr);
 /// re-parented to the nearest subreaper (or init) and the caller never reaps it.
 pid_t berth_spawn_detached(const berth_spawn_attr *attr);
 
+/// The task metadata endpoint in a network namespace (task_metadata.c): adds `addr_be`/32 to the
+/// namespace's lo, makes a listening TCP socket there (non-blocking, close-on-exec, on a free port
+/// of that address) and links an sk_lookup program to the namespace that hands every TCP
+/// connection to addr:`port` to it. All of it on a short-lived thread that joins the namespace;
+/// the calling thread is untouched. The link (`*link_fd`) lives as long as its descriptor.
+/// -1/errno on failure with the failed step (and the verifier's log) in `err`. Where sk_lookup
+/// cannot be used, the socket listens on addr:`port` itself, `*link_fd` is -1, `err` says why,
+/// and the result is 1; `steer` 0 goes that way at once.
+int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
+                                 int *listen_fd, int *link_fd, char *err, size_t err_len);
+
 #endif

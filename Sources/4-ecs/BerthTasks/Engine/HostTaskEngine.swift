@@ -53,11 +53,13 @@ public final class HostTaskEngine: Sendable {
 
     /// RunTask's overrides are applied here, once, to the registered definition (BerthECS's `applying`).
     func prepared(_ taskId: String, _ registered: TaskDefinitionInput, _ overrides: TaskOverride?,
-                  images provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
+                  images provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none,
+                  environment: [String: [(name: String, value: String)]] = [:]) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let td = overrides.map(registered.applying) ?? registered
         var planner = TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
         planner.awslogsRegion = awslogsRegion
+        planner.extraEnvironment = environment
         let (plan, preps) = try planner.plan(td, provisioned: provisioned, secrets: secrets)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
@@ -80,11 +82,19 @@ public final class HostTaskEngine: Sendable {
 
     /// Plan, prepare the host and start a task. Throws (with nothing left behind) if it cannot begin.
     /// `images`: from `provisionImages`; nil = the images in the store, resolved now.
+    /// `environment`: variables added to each container (`SpecBuilder.extraEnvironment`);
+    /// `networkReady`: called once the task's host resources exist and before any container
+    /// starts (the task metadata endpoint is opened there); a throw fails the launch.
     public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: TaskOverride? = nil,
                        images: ProvisionedImages? = nil, secrets: TaskSecrets = .none,
+                       environment: [String: [(name: String, value: String)]] = [:],
+                       networkReady: (TaskHost) throws -> Void = { _ in },
                        onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
-        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images, secrets: secrets)
-        do { plan.setNetworkBindings(try host.prepare(preps)) } catch {
+        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images, secrets: secrets, environment: environment)
+        do {
+            plan.setNetworkBindings(try host.prepare(preps))
+            try networkReady(host)
+        } catch {
             _ = host.cleanup(containerNames: plan.containers.map(\.name))
             throw error
         }
@@ -142,6 +152,28 @@ public final class HostTaskEngine: Sendable {
             guard let path = try? CgroupPath(e.layout.cgroup(name)), let s = try? cgroups.stats(path) else { return nil }
             return (name, s)
         }
+    }
+
+    /// Per container: memory.stat and the user/kernel CPU split (`CgroupDetail`).
+    public func cgroupDetail(key: String) -> [String: CgroupDetail] {
+        guard let e = entry(key) else { return [:] }
+        var out: [String: CgroupDetail] = [:]
+        for name in e.names {
+            guard let path = try? CgroupPath(e.layout.cgroup(name)), cgroups.exists(path) else { continue }
+            out[name] = CgroupDetail.read(directories: cgroups.directories(path))
+        }
+        return out
+    }
+
+    /// Counters of the task's network interfaces, read in its namespace through a container's
+    /// /proc/<pid>/net/dev ([] for host networking or when no container runs).
+    public func networkCounters(key: String) -> String? {
+        guard let e = entry(key) else { return nil }
+        for c in e.runner.snapshot().containers where c.lastStatus == .running {
+            guard let pid = try? runtime.state(c.runtimeId).pid, pid > 0, let text = try? Files.read("/proc/\(pid)/net/dev") else { continue }
+            return text
+        }
+        return nil
     }
 
     public func exec(key: String, container: String, command: [String], timeout: Double) throws -> ExecResult {

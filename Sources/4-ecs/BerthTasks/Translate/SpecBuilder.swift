@@ -41,6 +41,10 @@ public struct SpecBuilder {
     public var statHost: (String) throws -> HostNode? = { try HostNode.lookup($0) }
     /// Per container (definition order): the resolved values of its `secrets` (`TaskSecrets`).
     public var secretEnvironment: [[(name: String, value: String)]] = []
+    /// Variables the host adds to a container (per container name), before its environmentFiles
+    /// and `environment`, so the definition's own values win: ECS's ECS_CONTAINER_METADATA_URI_V4,
+    /// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ...
+    public var extraEnvironment: [String: [(name: String, value: String)]] = [:]
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
@@ -175,6 +179,7 @@ public struct SpecBuilder {
         }
         if values["PATH"] == nil { set("PATH", String(ImageConfig.defaultPath.dropFirst(5))) }
         set("HOSTNAME", hostname)
+        for kv in extraEnvironment[c.name ?? ""] ?? [] { set(kv.name, kv.value) }
         for (i, f) in (c.environmentFiles ?? []).enumerated() {
             guard let local = f.localPath else {
                 throw TranslationError("\(path).environmentFiles[\(i)].value", "S3 environment files are not available locally; use an absolute path or file:// URL of a local .env file")

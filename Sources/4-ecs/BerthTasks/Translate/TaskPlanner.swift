@@ -15,6 +15,8 @@ public struct TaskPlanner {
     public var seccompHost: DockerSeccomp.Host = .current
     /// The region awslogs-region must name, if any (`SpecBuilder.awslogsRegion`).
     public var awslogsRegion: String? = nil
+    /// See `SpecBuilder.extraEnvironment`.
+    public var extraEnvironment: [String: [(name: String, value: String)]] = [:]
 
     public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.images = images
@@ -43,6 +45,7 @@ public struct TaskPlanner {
         builder.seccompHost = seccompHost
         builder.secretEnvironment = secrets.environment
         builder.awslogsRegion = awslogsRegion
+        builder.extraEnvironment = extraEnvironment
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]

@@ -169,11 +169,25 @@ public struct LogEvent: Sendable, Equatable {
 }
 
 public struct ContainerStats: Sendable, Equatable {
+    public static func == (a: ContainerStats, b: ContainerStats) -> Bool {
+        a.name == b.name && a.cpuUsageNanos == b.cpuUsageNanos && a.memoryBytes == b.memoryBytes && a.memoryLimitBytes == b.memoryLimitBytes
+            && a.pids == b.pids && a.cpuUserNanos == b.cpuUserNanos && a.cpuSystemNanos == b.cpuSystemNanos && a.memoryPeakBytes == b.memoryPeakBytes
+            && a.memoryDetail.map(\.0) == b.memoryDetail.map(\.0) && a.memoryDetail.map(\.1) == b.memoryDetail.map(\.1) && a.pidsLimit == b.pidsLimit
+    }
     public var name: String
     public var cpuUsageNanos: UInt64
     public var memoryBytes: UInt64
     public var memoryLimitBytes: UInt64?
     public var pids: Int
+    /// Details for the task metadata endpoint's Docker-shaped stats (nil where unknown).
+    public var cpuUserNanos: UInt64?
+    public var cpuSystemNanos: UInt64?
+    public var cpuPeriods: UInt64?
+    public var cpuThrottledPeriods: UInt64?
+    public var cpuThrottledNanos: UInt64?
+    public var memoryPeakBytes: UInt64?
+    public var memoryDetail: [(String, UInt64)] = []
+    public var pidsLimit: UInt64?
     public init(name: String, cpuUsageNanos: UInt64, memoryBytes: UInt64, memoryLimitBytes: UInt64?, pids: Int) {
         self.name = name
         self.cpuUsageNanos = cpuUsageNanos
@@ -186,6 +200,12 @@ public struct ContainerStats: Sendable, Equatable {
 public struct TaskStats: Sendable, Equatable {
     public var timestamp: Double
     public var containers: [ContainerStats]
+    /// Counters of the task's network interfaces (its own namespace; none for host networking).
+    public var networks: [NetworkCounters] = []
+    /// The host's CPU time (all CPUs, /proc/stat) and online CPUs, for Docker's `system_cpu_usage`.
+    public var systemCpuNanos: UInt64?
+    public var onlineCpus: Int?
+    public var hostMemoryBytes: UInt64?
     public init(timestamp: Double, containers: [ContainerStats]) {
         self.timestamp = timestamp
         self.containers = containers
@@ -200,5 +220,26 @@ public struct ExecResult: Sendable, Equatable {
         self.exitCode = exitCode
         self.stdout = stdout
         self.stderr = stderr
+    }
+}
+
+/// One network interface's counters (/proc/net/dev).
+public struct NetworkCounters: Sendable, Equatable {
+    public var name: String
+    public var rxBytes: UInt64 = 0, rxPackets: UInt64 = 0, rxErrors: UInt64 = 0, rxDropped: UInt64 = 0
+    public var txBytes: UInt64 = 0, txPackets: UInt64 = 0, txErrors: UInt64 = 0, txDropped: UInt64 = 0
+    public init(name: String) { self.name = name }
+
+    /// Parse /proc/<pid>/net/dev.
+    public static func parse(procNetDev text: String) -> [NetworkCounters] {
+        text.split(separator: "\n").dropFirst(2).compactMap { line in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            let f = line[line.index(after: colon)...].split(separator: " ").compactMap { UInt64($0) }
+            guard f.count >= 16 else { return nil }
+            var n = NetworkCounters(name: String(line[..<colon].filter { $0 != " " }))
+            (n.rxBytes, n.rxPackets, n.rxErrors, n.rxDropped) = (f[0], f[1], f[2], f[3])
+            (n.txBytes, n.txPackets, n.txErrors, n.txDropped) = (f[8], f[9], f[10], f[11])
+            return n
+        }
     }
 }

@@ -22,6 +22,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     public let owner: String
     let log: @Sendable (String) -> Void
     let lock = NSLock()
+    /// The task metadata endpoint (`berth agent`); nil = tasks get none.
+    public var metadata: TaskMetadataEndpoints? {
+        get { lock.withLock { metadataEndpoints } }
+        set { lock.withLock { metadataEndpoints = newValue } }
+    }
+    private var metadataEndpoints: TaskMetadataEndpoints?
     /// Per task: the plan, when the engine accepted it, and container facts from the definition.
     var known: [String: Known] = [:]
 
@@ -140,9 +146,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// `engine.launch` with the agent's event log; errors as the agent's `EngineError`.
     func startInEngine(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, images: ProvisionedImages?, secrets: TaskSecrets) throws {
         let log = self.log, arn = plan.taskArn
+        let metadata = self.metadata
         do {
             try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides, images: images,
-                              secrets: secrets) { event in
+                              secrets: secrets,
+                              environment: metadata?.environment(plan, td) ?? [:],
+                              networkReady: { host in try metadata?.open(arn, host: host) }) { event in
                 if event.isProblem { log("task \(arn): \(event)") }
             }
         } catch {
@@ -160,6 +169,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// every task the engine does not run yet: pulling (PENDING) or stopped before it got there.
     public func observe() -> [TaskObservation] {
         let snapshots = engine.snapshots()
+        if let metadata = self.metadata {
+            for (arn, s) in snapshots where s.lastStatus == .stopped { metadata.close(arn) }
+        }
         return lock.withLock {
             snapshots.compactMap { key, s -> TaskObservation? in
                 guard var k = known[key], k.reportedVersion != s.version else { return nil }
@@ -198,6 +210,11 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         }
         let k = known(plan, td, snapshot)
         lock.withLock { known[plan.taskArn] = k }
+        if snapshot.lastStatus != .stopped, let metadata = self.metadata {
+            var host = TaskHost(layout: layout(plan.taskId), networkMode: td.effectiveNetworkMode, cgroups: nil)
+            host.ports = []
+            do { try metadata.open(plan.taskArn, host: host) } catch { log("task \(plan.taskArn): \(error)") }
+        }
         return Self.observation(snapshot, k)
     }
 
@@ -218,6 +235,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     }
 
     public func release(taskArn: String) {
+        metadata?.close(taskArn)
         engine.release(key: taskArn)
         lock.withLock { _ = known.removeValue(forKey: taskArn) }
         guard let id = Self.taskId(taskArn) else { return }
@@ -262,11 +280,40 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let taskLimit = Self.taskId(taskArn).flatMap { id in
             (try? CgroupPath(layout(id).cgroupParent)).flatMap { try? engine.cgroups.stats($0).memoryLimit }
         }
-        return TaskStats(timestamp: Self.now(), containers: rows.map { r in
+        let detail = engine.cgroupDetail(key: taskArn)
+        var stats = TaskStats(timestamp: Self.now(), containers: rows.map { r in
             let limits = [r.stats.memoryLimit, taskLimit].compactMap { $0 }.filter { $0 < 1 << 60 }  // v1 "no limit" is ~LONG_MAX
-            return ContainerStats(name: r.name, cpuUsageNanos: r.stats.cpuUsageNanos, memoryBytes: r.stats.memoryCurrent,
-                                  memoryLimitBytes: limits.min(), pids: Int(r.stats.pidsCurrent))
+            var c = ContainerStats(name: r.name, cpuUsageNanos: r.stats.cpuUsageNanos, memoryBytes: r.stats.memoryCurrent,
+                                   memoryLimitBytes: limits.min(), pids: Int(r.stats.pidsCurrent))
+            c.cpuPeriods = r.stats.cpuPeriods
+            c.cpuThrottledPeriods = r.stats.cpuThrottledPeriods
+            c.cpuThrottledNanos = r.stats.cpuThrottledNanos
+            c.memoryPeakBytes = r.stats.memoryPeak
+            c.pidsLimit = engine.pidsLimit > 0 ? UInt64(engine.pidsLimit) : nil
+            if let d = detail[r.name] {
+                c.memoryDetail = d.memoryStat
+                c.cpuUserNanos = d.userNanos
+                c.cpuSystemNanos = d.systemNanos
+            }
+            return c
         })
+        if let text = engine.networkCounters(key: taskArn), let td = lock.withLock({ known[taskArn]?.plan.taskDefinition }),
+           td["networkMode"]?.stringValue != "host" {
+            stats.networks = NetworkCounters.parse(procNetDev: text).filter { $0.name != "lo" }
+            if stats.networks.isEmpty { stats.networks = NetworkCounters.parse(procNetDev: text) }
+        }
+        (stats.systemCpuNanos, stats.onlineCpus) = Self.hostCPU()
+        stats.hostMemoryBytes = UInt64(sysconf(Int32(_SC_PHYS_PAGES))) &* UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        return stats
+    }
+
+    /// Docker's `system_cpu_usage` (the host's CPU time in ns, from /proc/stat) and online CPUs.
+    static func hostCPU() -> (UInt64?, Int?) {
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        guard let text = try? Files.read("/proc/stat"), let line = text.split(separator: "\n").first, line.hasPrefix("cpu ") else { return (nil, online) }
+        let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { UInt64($0) }.reduce(0, +)
+        let hz = UInt64(max(1, sysconf(Int32(_SC_CLK_TCK))))
+        return (ticks * (1_000_000_000 / hz), online)
     }
 
     public func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> BerthAgent.ExecResult {
