@@ -85,6 +85,12 @@ final class RecordingSyscalls: InitSyscalls {
         try record("statfs \(name(path))", stage: "statfs", detail: path)
         return statfsAnswer
     }
+    /// Answers of `identity` by path as recorded (`<rootfs>`, `/`); a path not listed is (0, 0).
+    var identities: [String: JoinedMountNamespace.Identity] = [:]
+    func identity(_ path: String) throws(SysError) -> JoinedMountNamespace.Identity {
+        try record("identity \(name(path))", stage: "stat", detail: path)
+        return identities[name(path)] ?? .init(device: 0, inode: 0)
+    }
     func mountInfo() throws(SysError) -> String {
         try record("read mountinfo", stage: "open", detail: "/proc/self/mountinfo")
         return mountInfoText

@@ -92,14 +92,14 @@ import Testing
         let bundle = try h.bundle(["true"]) { config in
             var linux = config["linux"] as! [String: Any]
             linux["namespaces"] = [["type": "pid"], ["type": "network", "path": "/proc/self/ns/ipc"], ["type": "ipc", "path": "/etc/hostname"],
-                                   ["type": "uts"], ["type": "mount", "path": "/proc/self/ns/mnt"]]
+                                   ["type": "uts"], ["type": "mount", "path": "/proc/self/ns/pid"]]
             config["linux"] = linux
         }
         let r = try h.oci(["create", "--bundle", bundle, h.id])
         #expect(r.status != 0)
         #expect(r.stderr.contains("linux.namespaces[1].path: \"/proc/self/ns/ipc\" is a namespace of type ipc, not network"), "\(r.stderr)")
         #expect(r.stderr.contains("linux.namespaces[2].path: \"/etc/hostname\" is not a namespace file (nsfs)"), "\(r.stderr)")
-        #expect(r.stderr.contains("linux.namespaces[4].path: joining a mount namespace is not supported"), "\(r.stderr)")
+        #expect(r.stderr.contains("linux.namespaces[4].path: \"/proc/self/ns/pid\" is a namespace of type pid, not mount"), "\(r.stderr)")
         #expect(try h.leftovers(h.id).isEmpty)
     }
 

@@ -10,8 +10,18 @@ enum InitHooks {
     /// runtime runs prestart and createRuntime (`hooks` on the sync pipe, `go` back on the hooks
     /// fifo), then run createContainer here, in the container's namespaces with the host's root.
     static func beforePivot(config: InitConfig, sync: SyncPipe?) throws {
-        if let path = config.hooksFifo {
-            let fifo = try FileDescriptor.open(path, O_RDWR | O_CLOEXEC)
+        try beforePivot(config: config, sync: sync, fifo: try openFifo(config))
+    }
+
+    /// The hooks fifo (a host path), opened before a mount namespace joined by path hides it.
+    static func openFifo(_ config: InitConfig) throws -> FileDescriptor? {
+        guard let path = config.hooksFifo else { return nil }
+        return try FileDescriptor.open(path, O_RDWR | O_CLOEXEC)
+    }
+
+    /// `beforePivot` with the hooks fifo already open (closed here).
+    static func beforePivot(config: InitConfig, sync: SyncPipe?, fifo: FileDescriptor?) throws {
+        if let fifo {
             defer { fifo.close() }
             sync?.send("hooks")
             var answer: [UInt8] = []

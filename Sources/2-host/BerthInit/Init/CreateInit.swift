@@ -18,6 +18,10 @@ struct CreateInit<Kernel: InitSyscalls> {
         var setup: MountSetup<Kernel>
         var fifo: FileDescriptor?
         var seccomp: SeccompFilter?
+        /// The mount namespace is joined by path (`JoinedMountNamespace`).
+        var joinsMount = false
+        /// With `joinsMount`: the hooks fifo, opened on the host before the join.
+        var hooksFifo: FileDescriptor?
     }
 
     func run() -> Int32 {
@@ -50,8 +54,12 @@ struct CreateInit<Kernel: InitSyscalls> {
     /// the namespaces.
     func enterNamespaces() throws -> Prepared {
         let plan = try NamespacePlan(config.spec.linux?.namespaces)
-        guard plan.creates(.mount) else {
-            throw InitError("namespaces", "linux.namespaces: berth needs a new mount namespace (type \"mount\" without a path)")
+        let joinsMount = plan.join.contains { $0.kind == .mount }
+        guard plan.creates(.mount) || joinsMount else {
+            throw InitError("namespaces", "linux.namespaces: berth needs a mount namespace (type \"mount\", new or joined by path)")
+        }
+        if joinsMount, let problem = JoinedMountNamespace.problems(config.spec).first {
+            throw InitError("namespaces", "\(problem.field): \(problem.message)")
         }
         guard let process = config.spec.process else { throw InitError("config", "process: missing") }
         try ProcessSecurity.validate(process)
@@ -69,10 +77,20 @@ struct CreateInit<Kernel: InitSyscalls> {
         }
         try Namespaces.setOOMScoreAdj(process.oomScoreAdj, sys)
         var prepared = Prepared(plan: plan, process: process, setup: setup, fifo: fifo, seccomp: seccomp)
-        if let user = plan.join.first(where: { $0.kind == .user }) {
+        if let user = plan.join.first(where: { $0.kind == .user }), !joinsMount {
             prepared.setup.idmappedRoot = try JoinedUserNamespace.idmappedRootfs(userPath: user.path, rootfsPath: setup.rootfsPath)
         }
+        // A joined mount namespace hides the host: note root.path and open the hooks fifo first.
+        var expectedRoot: JoinedMountNamespace.Identity?
+        if joinsMount {
+            expectedRoot = try sys.identity(setup.rootfsPath)
+            prepared.joinsMount = true
+            prepared.hooksFifo = try InitHooks.openFifo(config)
+        }
         try Namespaces.join(plan.joinOrder, sys)
+        if let expectedRoot {
+            try JoinedMountNamespace.enterRoot(expected: expectedRoot, rootfsPath: setup.rootfsPath, sys)
+        }
         if plan.creates(.user) {
             prepared.setup.idmappedRoot = try UserNamespaceStep.enter(config.spec, rootfsPath: setup.rootfsPath, sys)
         } else if plan.join.contains(where: { $0.kind == .user }) {
@@ -92,6 +110,7 @@ struct CreateInit<Kernel: InitSyscalls> {
             Trace.step("network", "lo up")
             try sys.bringUp("lo")
         }
+        if prepared.joinsMount { return try joinedMountSetup(prepared) }
         let mounted = try setup.run()
         try InitHooks.beforePivot(config: config, sync: sync)
         try PivotRoot.run(newRoot: mounted.root, rootfsPath: setup.rootfsPath, sys)
@@ -99,6 +118,15 @@ struct CreateInit<Kernel: InitSyscalls> {
         try Devices.reopenNullStdio()
         try FinalizeRootfs(spec: config.spec, plan: plan, sys: sys)
             .run(devReadOnlyFlags: mounted.devReadOnlyFlags, finalPropagation: setup.finalPropagation)
+        return try ProcessStart(process: prepared.process, seccomp: prepared.seccomp, sys: sys)
+    }
+
+    /// `containerSetup` in a mount namespace joined by path: no mounts and no pivot_root (init
+    /// already stands in the namespace's root, checked to be `root.path`), the rest as usual.
+    private func joinedMountSetup(_ prepared: Prepared) throws -> ProcessStart<Kernel> {
+        try InitHooks.beforePivot(config: config, sync: sync, fifo: prepared.hooksFifo)
+        try Devices.reopenNullStdio()
+        try FinalizeRootfs(spec: config.spec, plan: prepared.plan, sys: sys).run(devReadOnlyFlags: nil, finalPropagation: nil)
         return try ProcessStart(process: prepared.process, seccomp: prepared.seccomp, sys: sys)
     }
 

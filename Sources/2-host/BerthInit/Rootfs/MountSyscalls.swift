@@ -19,6 +19,8 @@ public protocol MountSyscalls {
     func statfs(_ path: String) throws(SysError) -> (type: Int, flags: Int)
     /// Text of /proc/self/mountinfo.
     func mountInfo() throws(SysError) -> String
+    /// Device and inode of `path` (stat(2), following symlinks).
+    func identity(_ path: String) throws(SysError) -> JoinedMountNamespace.Identity
     /// stat(2) of a path: its mode, or the errno.
     func fileMode(_ path: String) -> (mode: mode_t, errno: Int32)
     /// mknodat(2) of a character device with mode 0666, relative to `dir`.
@@ -83,6 +85,12 @@ extension LinuxSyscalls: MountSyscalls {
     }
 
     public func mountInfo() throws(SysError) -> String { try Files.read("/proc/self/mountinfo") }
+
+    public func identity(_ path: String) throws(SysError) -> JoinedMountNamespace.Identity {
+        var st = stat()
+        try Sys.call("stat", detail: path) { stat(path, &st) }
+        return .init(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
 
     public func fileMode(_ path: String) -> (mode: mode_t, errno: Int32) {
         var st = stat()

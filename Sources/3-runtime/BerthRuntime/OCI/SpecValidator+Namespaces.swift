@@ -28,18 +28,20 @@ extension SpecValidator {
     }
 
     /// Each `linux.namespaces[].path` must be a namespace file (nsfs) of its type, checked with
-    /// fstatfs (NSFS_MAGIC) and ioctl(NS_GET_NSTYPE). A mount namespace cannot be joined: Berth
-    /// sets up the rootfs in a mount namespace of its own.
+    /// fstatfs (NSFS_MAGIC) and ioctl(NS_GET_NSTYPE).
     static func checkNamespacePaths(_ namespaces: [Spec.Namespace]?, _ issues: inout [SpecIssue]) {
         for (i, ns) in (namespaces ?? []).enumerated() {
             guard let path = ns.path, !path.isEmpty, let kind = NamespaceKind(rawValue: ns.type), Files.exists(path) else { continue }
-            let field = "linux.namespaces[\(i)].path"
-            if kind == .mount {
-                issues.append(SpecIssue(field, "joining a mount namespace is not supported: Berth builds the rootfs in a new mount namespace of its own (drop the path)"))
-                continue
-            }
-            if let problem = nsfsProblem(path, kind) { issues.append(SpecIssue(field, problem)) }
+            if let problem = nsfsProblem(path, kind) { issues.append(SpecIssue("linux.namespaces[\(i)].path", problem)) }
         }
+    }
+
+    /// A mount namespace joined by path gets no rootfs built in it (Docs/init.md "Joining a mount
+    /// namespace"): the fields that would change its mounts are refused, each named.
+    static func checkJoinedMountNamespace(_ spec: Spec, _ issues: inout [SpecIssue]) {
+        let joins = (spec.linux?.namespaces ?? []).contains { $0.type == "mount" && !($0.path ?? "").isEmpty }
+        guard joins else { return }
+        for p in JoinedMountNamespace.problems(spec) { issues.append(SpecIssue(p.field, p.message)) }
     }
 
     /// nil if `path` is a namespace file of `kind`, else what it is instead.

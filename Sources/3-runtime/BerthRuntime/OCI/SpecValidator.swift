@@ -31,6 +31,7 @@ public enum SpecValidator {
         checkProcess(spec.process, &issues)
         let namespaces = checkNamespaces(spec.linux?.namespaces, &issues)
         checkNamespacePaths(spec.linux?.namespaces, &issues)
+        checkJoinedMountNamespace(spec, &issues)
         checkUserNamespace(spec.linux, &issues)
         if spec.hostname.map({ !$0.isEmpty }) == true && !namespaces.contains("uts") {
             issues.append(SpecIssue("hostname", "needs a private UTS namespace (add {\"type\": \"uts\"} to linux.namespaces)"))
