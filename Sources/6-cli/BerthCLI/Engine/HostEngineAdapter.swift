@@ -274,6 +274,13 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         return BerthAgent.ExecResult(exitCode: Int(r.exitCode), stdout: String(decoding: r.stdout, as: UTF8.self), stderr: stderr)
     }
 
+    public func execTarget(taskArn: String, container: String) throws -> ExecTarget {
+        guard let runtime = engine.runtime as? LinuxRuntime else { throw EngineError(.notFound, "exec: the engine's runtime is not the Linux runtime") }
+        do {
+            return ExecTarget(runtimeRoot: runtime.root, runtimeId: try engine.runningContainer(key: taskArn, container: container))
+        } catch { throw Self.engineError(error) }
+    }
+
     // MARK: mapping
 
     static func observation(_ s: TaskSnapshot, _ k: Known) -> TaskObservation {
