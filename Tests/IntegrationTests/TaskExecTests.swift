@@ -146,6 +146,12 @@ import Testing
         #expect(t.stdout == "notty\n")
         let n = try TaskHarness.exec(["/bin/sh", "-c", "echo ignored | \(berth) task exec --socket \(h.socket) --user 0 \(arn) -- cat"], timeout: 60)
         #expect(n.status == 0 && n.stdout.isEmpty, "\(n.stdout) \(n.stderr)")
+        // No descriptor of berth (or of the caller) reaches the process: only its 0, 1, 2 (the
+        // shell's own; with "; :" it does not exec ls in its place).
+        let fds = try h.cli(["task", "exec", arn, "-i", "--", "sh", "-c", "ls /proc/$$/fd; :"])
+        #expect(fds.stdout.split(separator: "\n") == ["0", "1", "2"], "\(fds.stdout) \(fds.stderr)")
+        let tfds = try h.cli(["task", "exec", arn, "-t", "--", "sh", "-c", "ls -l /proc/$$/fd; :"])
+        #expect(tfds.stdout.contains("0 -> /dev/pts/") && !tfds.stdout.contains(" 3 -> "), "\(tfds.stdout) \(tfds.stderr)")
     }
 
     @Test func execRunsAsTheContainerUnlessOverridden() throws {
@@ -163,5 +169,14 @@ import Testing
         #expect(u.stdout.hasPrefix("uid=65534") && u.stdout.contains("gid=65534"), "\(u.stdout) \(u.stderr)")
         let bad = try h.cli(["task", "exec", arn, "--workdir", "tmp", "--", "true"])
         #expect(bad.status == 2 && bad.stderr.contains("--workdir"), "\(bad.stderr)")
+
+        // task ls: running tasks; -a adds stopped ones.
+        let id = AgentRealHarness.taskId(arn)
+        #expect(try h.cli(["task", "ls"]).stdout.contains(id))
+        try h.cli(["task", "stop", arn])
+        try h.waitFor(arn, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
+        #expect(try !h.cli(["task", "ls"]).stdout.contains(id))
+        let all = try h.cli(["task", "ls", "-a"]).stdout
+        #expect(all.contains(id) && all.contains("STOPPED") && all.contains("PORTS"), "\(all)")
     }
 }
