@@ -48,6 +48,10 @@ import Testing
         ]]
         #expect(TaskCommand.ports(task) == "0.0.0.0:8080->80/tcp, [::]:8080->80/tcp, 127.0.0.1:5353->53/udp")
         #expect(TaskCommand.ports(["containers": [["name": "a", "networkBindings": []]]]) == "")
+        let awsvpc: JSONValue = ["containers": [["name": "a", "networkInterfaces": [["privateIpv4Address": "127.0.3.4"]]],
+                                                ["name": "b", "networkInterfaces": [["privateIpv4Address": "127.0.3.4"]]]]]
+        #expect(TaskCommand.address(awsvpc) == "127.0.3.4")
+        #expect(TaskCommand.address(task) == "")
         #expect(throws: UsageError.self) { try TaskCommand.list(["--all", "--desired-status", "STOPPED"]) }
     }
 

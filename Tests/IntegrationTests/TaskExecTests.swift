@@ -8,7 +8,8 @@ import Testing
 /// -i, and the container's user, environment and working directory as defaults.
 @Suite(.serialized) struct TaskExecTests {
     static let definition = """
-        {"family":"exec-it","memory":"128","containerDefinitions":[{"name":"app","image":"busybox:latest","essential":true,
+        {"family":"exec-it","memory":"128","networkMode":"awsvpc","containerDefinitions":[{"name":"app","image":"busybox:latest","essential":true,
+         "portMappings":[{"containerPort":8080}],
          "user":"nobody","workingDirectory":"/tmp","environment":[{"name":"FOO","value":"bar"}],
          "stopTimeout":2,"command":["sleep","1000"]}]}
         """
@@ -170,9 +171,12 @@ import Testing
         let bad = try h.cli(["task", "exec", arn, "--workdir", "tmp", "--", "true"])
         #expect(bad.status == 2 && bad.stderr.contains("--workdir"), "\(bad.stderr)")
 
-        // task ls: running tasks; -a adds stopped ones.
+        // task ls: running tasks with their address and published ports; -a adds stopped ones.
         let id = AgentRealHarness.taskId(arn)
-        #expect(try h.cli(["task", "ls"]).stdout.contains(id))
+        let ls = try h.cli(["task", "ls"]).stdout
+        let row = try #require(ls.split(separator: "\n").first { $0.hasPrefix(id) }, "\(ls)")
+        let address = try #require(row.split(separator: " ").first { $0.hasPrefix("127.") && !$0.contains("->") }, "ADDRESS column: \(ls)")
+        #expect(row.contains("\(address):8080->8080/tcp"), "\(ls)")
         try h.cli(["task", "stop", arn])
         try h.waitFor(arn, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
         #expect(try !h.cli(["task", "ls"]).stdout.contains(id))

@@ -120,12 +120,23 @@ struct TaskCommand: CLICommand {
             tasks += out["tasks"]?.arrayValue ?? []
         }
         if try ClientSupport.json(args) { ClientSupport.printJSON(["tasks": .array(tasks)]); return 0 }
-        print(ClientSupport.table(["TASK", "TASK DEFINITION", "LAST", "DESIRED", "HEALTH", "STARTED", "STOP CODE", "PORTS"], tasks.map { t in
+        print(ClientSupport.table(["TASK", "TASK DEFINITION", "LAST", "DESIRED", "HEALTH", "STARTED", "STOP CODE", "ADDRESS", "PORTS"], tasks.map { t in
             [ClientSupport.shortName(t["taskArn"]?.stringValue ?? ""), ClientSupport.shortName(t["taskDefinitionArn"]?.stringValue ?? ""),
              t["lastStatus"]?.stringValue ?? "", t["desiredStatus"]?.stringValue ?? "", t["healthStatus"]?.stringValue ?? "",
-             ClientSupport.age(t["startedAt"]?.doubleValue), t["stopCode"]?.stringValue ?? "", ports(t)]
+             ClientSupport.age(t["startedAt"]?.doubleValue), t["stopCode"]?.stringValue ?? "", address(t), ports(t)]
         }))
         return 0
+    }
+
+    /// The task's own address (awsvpc: its ENI's private IPv4, as ECS reports it per container).
+    static func address(_ task: JSONValue) -> String {
+        var seen: [String] = []
+        for c in task["containers"]?.arrayValue ?? [] {
+            for n in c["networkInterfaces"]?.arrayValue ?? [] {
+                if let ip = n["privateIpv4Address"]?.stringValue, !seen.contains(ip) { seen.append(ip) }
+            }
+        }
+        return seen.joined(separator: ", ")
     }
 
     /// Published ports of every container, as `docker ps` shows them: `0.0.0.0:8080->80/tcp`.

@@ -119,6 +119,8 @@ public struct ContainerObservation: Sendable, Equatable {
     public var runtimeId: String?
     public var imageDigest: String?
     public var networkBindings: [NetworkBinding]
+    /// awsvpc: the task's address, shown as the container's `networkInterfaces[].privateIpv4Address`.
+    public var privateIPv4Address: String?
 
     public init(name: String, lastStatus: ContainerLastStatus, exitCode: Int? = nil, reason: String? = nil, healthStatus: HealthStatus? = nil,
                 runtimeId: String? = nil, imageDigest: String? = nil, networkBindings: [NetworkBinding] = []) {
