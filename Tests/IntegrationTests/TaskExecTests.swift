@@ -168,6 +168,11 @@ import Testing
         #expect(o.status == 0 && o.stdout == "0 baz /\n", "\(o.stdout) \(o.stderr)")
         let u = try h.cli(["task", "exec", arn, "-u", "nobody:nogroup", "--", "id"])
         #expect(u.stdout.hasPrefix("uid=65534") && u.stdout.contains("gid=65534"), "\(u.stdout) \(u.stderr)")
+        // A command that is not there: the same clear error in every mode, nothing left running.
+        for mode in [[], ["-i"], ["-t"]] {
+            let missing = try h.cli(["task", "exec", arn] + mode + ["--", "no-such-command"])
+            #expect(missing.status == 1 && missing.stderr.contains("\"no-such-command\": executable file not found in $PATH"), "\(mode): \(missing.stderr)")
+        }
         let bad = try h.cli(["task", "exec", arn, "--workdir", "tmp", "--", "true"])
         #expect(bad.status == 2 && bad.stderr.contains("--workdir"), "\(bad.stderr)")
 
