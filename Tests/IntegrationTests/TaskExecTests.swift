@@ -143,6 +143,8 @@ import Testing
         #expect(r.stdout == "one\ntwo\n")
         #expect(r.stderr == "err\n")
         // A pipe is not a terminal inside the container; no stdin without -i.
+        let notTerminal = try h.cli(["task", "exec", arn, "-it", "--", "true"])
+        #expect(notTerminal.status == 2 && notTerminal.stderr.contains("not a terminal"), "\(notTerminal.stderr)")
         let t = try h.cli(["task", "exec", arn, "-i", "--", "sh", "-c", "test -t 0 && echo tty || echo notty"])
         #expect(t.stdout == "notty\n")
         let n = try TaskHarness.exec(["/bin/sh", "-c", "echo ignored | \(berth) task exec --socket \(h.socket) --user 0 \(arn) -- cat"], timeout: 60)

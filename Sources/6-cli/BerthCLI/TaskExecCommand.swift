@@ -25,6 +25,8 @@ enum TaskExec {
         input = ClientSupport.withCluster(args, input)
         if !interactive && !terminal && overrides.isEmpty { return try buffered(args, input, command) }
         if try ClientSupport.json(args) { throw UsageError("--output json is only for exec without -i, -t, --user, --env and --workdir") }
+        // As docker: keys typed into a terminal need one on stdin; pipes go with -i alone.
+        if interactive && terminal && isatty(0) != 1 { throw UsageError("-it: the input device is not a terminal (use -i alone for pipes)") }
 
         let target = try ClientSupport.call(args, "Berth.GetExecTarget", input)
         guard let root = target["runtimeRoot"]?.stringValue, let id = target["runtimeId"]?.stringValue else {
