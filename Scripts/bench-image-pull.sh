@@ -79,7 +79,7 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 berth_pull() {  # berth_pull STORE REF
-    "$berth" image pull --quiet --store "$1" "$2" >/dev/null
+    "$berth" image pull --quiet --images "$1" "$2" >/dev/null
 }
 skopeo_pull() {  # skopeo_pull DIR REF
     skopeo copy -q --src-tls-verify=false "docker://$2" "oci:$1/layout:img" >/dev/null

@@ -38,7 +38,7 @@ for src in /bin/busybox "$(ls -d /usr/lib/python3* | head -1)" "$(ls -d /usr/sha
     umoci repack --image "$work/lay:t" "$work/b" && rm -rf "$work/b"
     step=$((step + 1))
 done
-"$berth" image import --store "$store" bench:1 "$work/lay" >/dev/null
+"$berth" image import --images "$store" bench:1 "$work/lay" >/dev/null
 layers=$(ls "$store/layers")
 echo "image: $(echo "$layers" | wc -l) layers, $(du -sh "$store/layers" | cut -f1) unpacked, $(find "$store/layers" | wc -l) entries"
 
@@ -52,7 +52,7 @@ reference() {
     tar -C "$work/ref" -cf "$work/ref.tar" blobs && sync -f "$work/ref.tar"
     rm -rf "$work/ref" "$work/ref.tar"
 }
-save() { "$berth" image save --store "$store" bench:1 -o "$work/out.tar" && rm -f "$work/out.tar"; }
+save() { "$berth" image save --images "$store" bench:1 -o "$work/out.tar" && rm -f "$work/out.tar"; }
 
 b=(); r=()
 for i in $(seq "$runs"); do

@@ -87,4 +87,5 @@ final class FailingExecEngine: TaskEngine, @unchecked Sendable {
         let sys = SysError("fork", errno: 11, detail: "(exec in \(container))")
         throw EngineError(.resourceExhausted, sys.description, cause: sys)
     }
+    func execTarget(taskArn: String, container: String) throws -> ExecTarget { try inner.execTarget(taskArn: taskArn, container: container) }
 }

@@ -30,6 +30,7 @@ final class FakeRuntime: ContainerRuntime {
         var startedAt: Double?
         var exit: ExitInfo?
         var runs: Int
+        var process: Spec.Process?
     }
     struct Log {
         var started: [(name: String, at: Double)] = []
@@ -57,7 +58,7 @@ final class FakeRuntime: ContainerRuntime {
         struct CreateFailed: Error, CustomStringConvertible { var description: String { "exec: no such file" } }
         if behavior(request.id).failCreate { throw CreateFailed() }
         let runs = runCounts.withLock { $0[request.id, default: 0] += 1; return $0[request.id]! }
-        boxes.withLock { $0[request.id] = Box(name: name(request.id), runs: runs) }
+        boxes.withLock { $0[request.id] = Box(name: name(request.id), runs: runs, process: request.spec.process) }
         return try state(request.id)
     }
 
@@ -111,6 +112,10 @@ final class FakeRuntime: ContainerRuntime {
         log.withLock { $0.execs += 1 }
         let started = boxes.withLock { $0[id]?.startedAt } ?? clock.now
         return ExecResult(exitCode: behavior(id).healthy(clock.now - started) ? 0 : 1, stdout: Array("probe\n".utf8))
+    }
+
+    func execTemplate(_ id: String) throws -> Spec.Process {
+        boxes.withLock { $0[id]?.process } ?? Spec.Process(args: ["true"])
     }
 
     func wait(_ id: String, timeout: Double?) throws -> ExitInfo? { try state(id).exit }

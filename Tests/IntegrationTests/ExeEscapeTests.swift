@@ -49,7 +49,7 @@ import Testing
         let taskId = "esc\(UInt32.random(in: 0...UInt32.max))"
         let snapshot = h.root + "/\(taskId).json"
         let observed = ObservedInits()
-        let runArgs = [berth, "run", "--task-id", taskId, "--state-dir", h.state, "--data-dir", h.data,
+        let runArgs = [berth, "run", "--task-id", taskId, "--run-root", h.state, "--data-dir", h.data,
                        "--images", h.images, "--pull", "prefer-cached", "--snapshot", snapshot, td]
         let r = try TaskHarness.exec(runArgs, timeout: 90, waitFor: "HELD pid 1") { _, _ in
             // While the task runs: execs of `/bin/sh` (the script) and of a long-lived command,

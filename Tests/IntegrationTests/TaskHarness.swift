@@ -58,7 +58,7 @@ final class TaskHarness: @unchecked Sendable {
         // Hermetic: the busybox image in the test's store is used as it is, never pulled again from
         // Docker Hub (ECS's default policy would try), unless a test asks for a policy.
         let pull = extra.contains("--pull") ? [] : ["--pull", "prefer-cached"]
-        let args = ["run", "--task-id", taskId, "--state-dir", state, "--data-dir", data, "--images", images, "--snapshot", snap] + pull + extra + [file]
+        let args = ["run", "--task-id", taskId, "--run-root", state, "--data-dir", data, "--images", images, "--snapshot", snap] + pull + extra + [file]
         let start = Date()
         let r = try Self.exec([Self.berth] + args, timeout: timeout, waitFor: waitFor, whileRunning: whileRunning)
         var snapshot: [String: Any] = [:]

@@ -269,7 +269,7 @@ import Testing
     @Test func adoptReattachesAfterBerthRunWasKilled() throws {
         let h = try TaskHarness()
         let taskId = "adopt\(UInt32.random(in: 0...UInt32.max))"
-        let common = ["run", "--task-id", taskId, "--state-dir", h.state, "--data-dir", h.data, "--images", h.images, "--pull", "prefer-cached"]
+        let common = ["run", "--task-id", taskId, "--run-root", h.state, "--data-dir", h.data, "--images", h.images, "--pull", "prefer-cached"]
         let first = try TaskHarness.exec([TaskHarness.berth] + common + [TaskHarness.taskDefinition("web-sidecar")], timeout: 60,
                                          waitFor: "sidecar: started") { p, _ in
             usleep(500_000)

@@ -110,3 +110,11 @@ def test_tags_on_tasks_and_taskdefs(agent):
     tags = agent.aws("describe-tasks", "--tasks", arn, "--include", "TAGS")["tasks"][0]["tags"]
     assert tags == [{"key": "run", "value": "x"}, {"key": "later", "value": "y"}]
     agent.aws("stop-task", "--task", arn)
+
+
+
+def test_execute_command_needs_the_session_manager_plugin(agent):
+    # The aws CLI checks for the plugin before it calls ExecuteCommand (boto3 sees the answer:
+    # test_boto3.test_execute_command_points_to_berth_task_exec).
+    proc = agent.aws("execute-command", "--task", "0" * 32, "--container", "app", "--interactive", "--command", "sh", check=False)
+    assert proc.returncode != 0 and "SessionManagerPlugin is not found" in proc.stderr

@@ -59,6 +59,16 @@ def test_error_codes(agent):
     ecs.stop_task(task=arn)
 
 
+def test_execute_command_points_to_berth_task_exec(agent):
+    ecs = agent.boto()
+    ecs.register_task_definition(**simple_taskdef("boto-exec"))
+    arn = ecs.run_task(taskDefinition="boto-exec")["tasks"][0]["taskArn"]
+    code, status, msg = error_of(ecs.execute_command, task=arn, container="app", interactive=True, command="sh")
+    assert (code, status) == ("TargetNotConnectedException", 400)
+    assert "berth task exec -it TASK" in msg, msg
+    ecs.stop_task(task=arn)
+
+
 def test_response_shapes_match_the_model(agent):
     """Raw responses of every operation, walked against service-2.json member by member."""
     def call(op, body, expect=200):

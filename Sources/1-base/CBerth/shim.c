@@ -680,3 +680,140 @@ int berth_seccomp_load(const void *filter, unsigned short len, unsigned int flag
     struct sock_fprog prog = { .len = len, .filter = (struct sock_filter *)filter };
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }
+
+// MARK: terminals (exec -t)
+
+#include <termios.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+#define BERTH_DEVPTS_SUPER_MAGIC 0x1cd1
+
+int berth_pty_open(const char *ptmx, int *peer, int *index) {
+    int master = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    if (master < 0) return -1;
+    struct statfs fs;
+    int unlock = 0, n = -1;
+    if (fstatfs(master, &fs) < 0) goto fail;
+    if (fs.f_type != BERTH_DEVPTS_SUPER_MAGIC) { errno = ENOTTY; goto fail; }
+    if (ioctl(master, TIOCSPTLCK, &unlock) < 0) goto fail;
+    if (ioctl(master, TIOCGPTN, &n) < 0) goto fail;
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) goto fail;
+    *peer = slave;
+    *index = n;
+    return master;
+fail: {
+        int e = errno;
+        close(master);
+        errno = e;
+        return -1;
+    }
+}
+
+int berth_set_controlling_tty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+
+int berth_socketpair_cloexec(int fds[2]) { return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds); }
+
+int berth_send_fd(int sock, int fd) {
+    char byte = 'F';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t r;
+    do { r = sendmsg(sock, &msg, MSG_NOSIGNAL); } while (r < 0 && errno == EINTR);
+    return r == 1 ? 0 : -1;
+}
+
+int berth_recv_fd(int sock) {
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t r;
+    do { r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (r < 0 && errno == EINTR);
+    if (r < 0) return -1;
+    if (r == 0) { errno = EPIPE; return -1; }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c), sizeof(int));
+            return fd;
+        }
+    }
+    errno = EBADMSG;
+    return -1;
+}
+
+int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize w;
+    if (ioctl(fd, TIOCGWINSZ, &w) < 0) return -1;
+    *rows = w.ws_row;
+    *cols = w.ws_col;
+    return 0;
+}
+
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize w = { .ws_row = rows, .ws_col = cols };
+    return ioctl(fd, TIOCSWINSZ, &w);
+}
+
+unsigned long berth_termios_size(void) { return sizeof(struct termios); }
+
+int berth_tty_raw(int fd, void *saved, unsigned long size) {
+    if (size < sizeof(struct termios)) { errno = EINVAL; return -1; }
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0) return -1;
+    memcpy(saved, &t, sizeof t);
+    cfmakeraw(&t);
+    return tcsetattr(fd, TCSANOW, &t);
+}
+
+int berth_tty_restore(int fd, const void *saved) {
+    struct termios t;
+    memcpy(&t, saved, sizeof t);
+    return tcsetattr(fd, TCSANOW, &t);
+}
+
+static int berth_signal_pipe_write = -1;
+
+static void berth_signal_pipe_handler(int sig) {
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (berth_signal_pipe_write >= 0) { ssize_t r = write(berth_signal_pipe_write, &b, 1); (void)r; }
+    errno = saved;
+}
+
+int berth_signal_pipe(const int *signals, int count) {
+    int fds[2];
+    if (berth_signal_pipe_write >= 0) { errno = EBUSY; return -1; }
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) return -1;
+    berth_signal_pipe_write = fds[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = berth_signal_pipe_handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (int i = 0; i < count; i++) {
+        sigaction(signals[i], &sa, NULL);
+        sigaddset(&unblock, signals[i]);
+    }
+    // A mask inherited from the parent (exec keeps it) would keep the handler from running.
+    pthread_sigmask(SIG_UNBLOCK, &unblock, NULL);
+    return fds[0];
+}
+
+void berth_signal_pipe_reset(const int *signals, int count) {
+    for (int i = 0; i < count; i++) signal(signals[i], SIG_DFL);
+}

@@ -35,6 +35,7 @@ public struct Arguments: Sendable {
                 inline = String(arg[arg.index(after: eq)...])
             }
             if let long = spec.aliases[name] { name = long }
+            if let current = Self.renamed[name], !spec.options.contains(name), spec.options.contains(current) { name = current }
             if spec.flags.contains(name) {
                 if inline != nil { throw UsageError("option \(name) takes no value") }
                 flags.insert(name)
@@ -51,6 +52,10 @@ public struct Arguments: Sendable {
             }
         }
     }
+
+    /// Old spellings still accepted where the new one exists (deprecated; one name, one meaning):
+    /// the image store was `--store` on `berth image` and `--images` on `run` and `agent`.
+    public static let renamed = ["--store": "--images"]
 
     public func has(_ flag: String) -> Bool { flags.contains(flag) }
     public func value(_ option: String) -> String? { values[option]?.last }

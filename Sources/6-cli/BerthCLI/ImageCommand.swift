@@ -25,7 +25,7 @@ struct ImageCommand: CLICommand {
           --workdir DIR        WorkingDir
           --user USER          User (name, uid, name:group or uid:gid)
           --stop-signal SIG    StopSignal (default SIGTERM)
-          --store DIR          image store (default \(ImageStore.defaultRoot))
+          --images DIR         image store (default \(ImageStore.defaultRoot))
 
         import limits (checked while unpacking; an import that hits one stops and leaves nothing):
           --max-image-size SIZE    expanded file content of all layers (512m, 20g, 20GiB; default none)
@@ -62,7 +62,7 @@ struct ImageCommand: CLICommand {
     }
 
     static func importImage(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, spec: .init(options: ["--env", "--entrypoint", "--cmd", "--workdir", "--user", "--stop-signal", "--store",
+        let a = try Arguments(args, spec: .init(options: ["--env", "--entrypoint", "--cmd", "--workdir", "--user", "--stop-signal", "--images",
                                                           "--max-image-size", "--min-free-space", "--max-image-files", "--max-path-depth"]))
         guard a.positionals.count <= 2 else { throw UsageError("too many arguments") }
         let ref = a.positionals.count == 2 ? a.positionals[0] : nil
@@ -77,7 +77,7 @@ struct ImageCommand: CLICommand {
         config.WorkingDir = a.value("--workdir")
         config.User = a.value("--user")
         config.StopSignal = a.value("--stop-signal")
-        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
+        let store = ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot)
         let records = try store.importImages(ref, from: source, config: config, limits: try limits(a)) { printErr("berth: warning: " + $0) }
         for record in records { print("imported \(record.name):\(record.tag) \(record.id) (\(formatSize(record.size)))") }
         return 0

@@ -26,7 +26,7 @@ struct RunCommand: CLICommand {
 
         options:
           --task-id ID       task id (default: 32 random hex digits)
-          --state-dir DIR    runtime state (default /run/berth)
+          --run-root DIR     runtime state (default /run/berth; as berth agent --run-root)
           --data-dir DIR     task data: logs, volumes (default /var/lib/berth)
           --images DIR       image store (default /var/lib/berth/images)
           --pids-limit N     pids.max of every container: processes and threads it may have
@@ -51,12 +51,15 @@ struct RunCommand: CLICommand {
         """
 
     static func run(_ args: [String]) throws -> Int32 {
+        if args.contains(where: { $0 == "--state-dir" || $0.hasPrefix("--state-dir=") }) {
+            throw UsageError("option --state-dir: berth run calls its runtime state directory --run-root, as berth agent does (where --state-dir is the agent's own state)")
+        }
         // Block SIGINT/SIGTERM/SIGHUP before any thread exists; they are read from a signalfd.
         let sigfd = [SIGINT, SIGTERM, SIGHUP].withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
         // A closed stdout (`berth run ... | head`) must not kill berth before it has cleaned up.
         signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
-                                                options: ["--task-id", "--state-dir", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull",
+                                                options: ["--task-id", "--run-root", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull",
                                                           "--registries", "--auth-file", "--certs-dir", "--secrets-dir"]))
         let file = try a.positional(0, "FILE")
         let pidsLimit = try Self.pidsLimit(a)
@@ -86,7 +89,7 @@ struct RunCommand: CLICommand {
         guard taskId.count <= 64, taskId.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), taskId.first?.isLetter == true || taskId.first?.isNumber == true else {
             throw UsageError("option --task-id: \(taskId.debugDescription) must be 1-64 letters, digits, '-' or '_'")
         }
-        let layout = TaskLayout(taskId: taskId, runRoot: a.value("--state-dir") ?? "/run/berth", dataRoot: a.value("--data-dir") ?? "/var/lib/berth")
+        let layout = TaskLayout(taskId: taskId, runRoot: a.value("--run-root") ?? "/run/berth", dataRoot: a.value("--data-dir") ?? "/var/lib/berth")
         let adopting = a.has("--adopt")
         if adopting {
             guard a.value("--task-id") != nil else { throw UsageError("--adopt needs --task-id of the task to re-attach to") }
@@ -179,7 +182,9 @@ struct RunCommand: CLICommand {
             }
         }
         let final = runner.wait()
-        if !quiet { for line in follower.poll() { print(printer.format(line)) } }
+        if !quiet { for line in follower.finish() { print(printer.format(line)) } }
+        // Every container line (stdout, buffered when it is a pipe) before the summary (stderr).
+        fflush(nil)
         for p in runner.cleanupErrors { printErr("berth run: cleanup: \(p)") }
         printSummary(final)
         if let path = a.value("--snapshot") {

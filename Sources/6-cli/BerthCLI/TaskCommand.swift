@@ -13,20 +13,23 @@ struct TaskCommand: CLICommand {
     static let usage = """
         usage: berth task run TASKDEF [--count N] [--started-by S] [--group G] [--tag K=V]...
                               [--container NAME] [--env K=V]... [--command-json '["sh","-c","..."]'] [--wait]
-               berth task ls [--desired-status RUNNING|STOPPED] [--family F] [--started-by S]
+               berth task ls [-a|--all | --desired-status RUNNING|STOPPED] [--family F] [--started-by S]
+                             (running tasks with their published ports; --all adds stopped ones)
                berth task describe TASK...
                berth task stop TASK [--reason TEXT]
                berth task logs TASK [--container NAME] [-f] [--since SECONDS_AGO]
-               berth task exec TASK [--container NAME] -- COMMAND [ARG]...
+               berth task exec [-i] [-t] [--container NAME] [--user U] [--env K=V]... [--workdir DIR] TASK -- COMMAND [ARG]...
+                              (-i: stream stdin/stdout/stderr; -t: a terminal; without either the output comes at the end)
                berth task stats [TASK...] [--no-stream]   (no TASK: every running task)
         TASK is a task id or ARN. common options: --cluster NAME (default "default"),
         --output json|table, --socket PATH (default /run/berth/agent.sock)
         """
     static let spec = Arguments.Spec(
-        flags: ["--wait", "--follow", "--no-stream"],
+        flags: ["--wait", "--follow", "--no-stream", "--interactive", "--tty", "--all"],
         options: ClientSupport.options.union(["--count", "--started-by", "--group", "--tag", "--container", "--env", "--command-json",
-                                              "--desired-status", "--family", "--reason", "--since"]),
-        aliases: ClientSupport.aliases.merging(["-f": "--follow", "-n": "--count", "-e": "--env"]) { a, _ in a })
+                                              "--desired-status", "--family", "--reason", "--since", "--user", "--workdir"]),
+        aliases: ClientSupport.aliases.merging(["-f": "--follow", "-n": "--count", "-e": "--env", "-i": "--interactive", "-t": "--tty",
+                                                "-u": "--user", "-w": "--workdir", "-a": "--all"]) { a, _ in a })
 
     static func run(_ argv: [String]) throws -> Int32 {
         try Subcommands(command: name, entries: [
@@ -103,7 +106,13 @@ struct TaskCommand: CLICommand {
         if let f = args.value("--family") { input["family"] = .string(f) }
         if let s = args.value("--started-by") { input["startedBy"] = .string(s) }
         input = ClientSupport.withCluster(args, input)
-        let arns = try ClientSupport.listAll(args, "ListTasks", input, "taskArns")
+        if args.has("--all") && args.value("--desired-status") != nil { throw UsageError("--all and --desired-status exclude each other") }
+        // ListTasks answers one desired status (RUNNING by default); --all asks for both, as `docker ps -a`.
+        var arns = try ClientSupport.listAll(args, "ListTasks", input, "taskArns")
+        if args.has("--all") {
+            input["desiredStatus"] = DesiredStatus.stopped.jsonValue
+            arns += try ClientSupport.listAll(args, "ListTasks", input, "taskArns")
+        }
         var tasks: [JSONValue] = []
         for chunk in stride(from: 0, to: arns.count, by: 100) {
             let out = try ClientSupport.call(args, "DescribeTasks",
@@ -111,12 +120,34 @@ struct TaskCommand: CLICommand {
             tasks += out["tasks"]?.arrayValue ?? []
         }
         if try ClientSupport.json(args) { ClientSupport.printJSON(["tasks": .array(tasks)]); return 0 }
-        print(ClientSupport.table(["TASK", "TASK DEFINITION", "LAST", "DESIRED", "HEALTH", "STARTED", "STOP CODE"], tasks.map { t in
+        print(ClientSupport.table(["TASK", "TASK DEFINITION", "LAST", "DESIRED", "HEALTH", "STARTED", "STOP CODE", "ADDRESS", "PORTS"], tasks.map { t in
             [ClientSupport.shortName(t["taskArn"]?.stringValue ?? ""), ClientSupport.shortName(t["taskDefinitionArn"]?.stringValue ?? ""),
              t["lastStatus"]?.stringValue ?? "", t["desiredStatus"]?.stringValue ?? "", t["healthStatus"]?.stringValue ?? "",
-             ClientSupport.age(t["startedAt"]?.doubleValue), t["stopCode"]?.stringValue ?? ""]
+             ClientSupport.age(t["startedAt"]?.doubleValue), t["stopCode"]?.stringValue ?? "", address(t), ports(t)]
         }))
         return 0
+    }
+
+    /// The task's own address (awsvpc: its ENI's private IPv4, as ECS reports it per container).
+    static func address(_ task: JSONValue) -> String {
+        var seen: [String] = []
+        for c in task["containers"]?.arrayValue ?? [] {
+            for n in c["networkInterfaces"]?.arrayValue ?? [] {
+                if let ip = n["privateIpv4Address"]?.stringValue, !seen.contains(ip) { seen.append(ip) }
+            }
+        }
+        return seen.joined(separator: ", ")
+    }
+
+    /// Published ports of every container, as `docker ps` shows them: `0.0.0.0:8080->80/tcp`.
+    static func ports(_ task: JSONValue) -> String {
+        let bindings = (task["containers"]?.arrayValue ?? []).flatMap { $0["networkBindings"]?.arrayValue ?? [] }
+        return bindings.map { b in
+            let ip = b["bindIP"]?.stringValue ?? "0.0.0.0"
+            let host = b["hostPort"]?.intValue.map(String.init) ?? "?"
+            let container = b["containerPort"]?.intValue.map(String.init) ?? "?"
+            return "\(ip.contains(":") ? "[\(ip)]" : ip):\(host)->\(container)/\(b["protocol"]?.stringValue ?? "tcp")"
+        }.joined(separator: ", ")
     }
 
     static func describe(_ argv: [String]) throws -> Int32 {
@@ -175,18 +206,17 @@ struct TaskCommand: CLICommand {
     }
 
     static func exec(_ argv: [String]) throws -> Int32 {
-        let args = try Arguments(argv, spec: spec)
-        let task = try args.positional(0, "task id or ARN")
-        let command = Array(args.positionals.dropFirst())
-        guard !command.isEmpty else { throw UsageError("missing command: berth task exec TASK -- COMMAND [ARG]...") }
-        var input: JSONValue = ["task": .string(task), "command": .array(command.map(JSONValue.string))]
-        if let c = args.value("--container") { input["container"] = .string(c) }
-        let out = try ClientSupport.call(args, "Berth.ExecuteCommand", ClientSupport.withCluster(args, input))
-        if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
-        print(out["stdout"]?.stringValue ?? "", terminator: "")
-        let err = out["stderr"]?.stringValue ?? ""
-        if !err.isEmpty { printErr(err.hasSuffix("\n") ? String(err.dropLast()) : err) }
-        return Int32(clamping: out["exitCode"]?.intValue ?? 1)
+        try TaskExec.run(try Arguments(expandShortFlags(argv), spec: spec))
+    }
+
+    /// `-it` / `-ti` (before `--`) as `-i -t`, as docker spells them.
+    static func expandShortFlags(_ argv: [String]) -> [String] {
+        var out: [String] = []
+        for (i, a) in argv.enumerated() {
+            if a == "--" { return out + argv[i...] }
+            out += (a == "-it" || a == "-ti") ? ["-i", "-t"] : [a]
+        }
+        return out
     }
 
     /// Like `docker stats`: CPU % over the last interval, memory usage / limit, pids; refreshed

@@ -298,4 +298,32 @@ pid_t berth_spawn_detached(const berth_spawn_attr *attr);
 int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
                                  int *listen_fd, int *link_fd, char *err, size_t err_len);
 
+// MARK: terminals (exec -t) -- appended; see Docs/init.md "Exec mode"
+
+/// Open the pty multiplexer at `ptmx` (O_RDWR|O_NOCTTY|O_CLOEXEC|O_NOFOLLOW), check with fstatfs
+/// that it is on a devpts, unlock it and open its peer with TIOCGPTPEER (no path lookup, so a
+/// container cannot redirect it). Returns the master; *peer = the slave (O_CLOEXEC), *index = N
+/// of /dev/pts/N. -1 with errno (ENOTTY: not a devpts).
+int berth_pty_open(const char *ptmx, int *peer, int *index);
+/// ioctl(fd, TIOCSCTTY, 0): make fd the calling session leader's controlling terminal.
+int berth_set_controlling_tty(int fd);
+/// socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC).
+int berth_socketpair_cloexec(int fds[2]);
+/// Send one descriptor with SCM_RIGHTS (one data byte).
+int berth_send_fd(int sock, int fd);
+/// Receive one descriptor sent by berth_send_fd (MSG_CMSG_CLOEXEC); -1 with errno, EPIPE at EOF.
+int berth_recv_fd(int sock);
+int berth_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+int berth_set_winsize(int fd, unsigned short rows, unsigned short cols);
+/// Save fd's termios into `saved` (at least berth_termios_size() bytes) and switch it to raw mode.
+int berth_tty_raw(int fd, void *saved, unsigned long size);
+int berth_tty_restore(int fd, const void *saved);
+unsigned long berth_termios_size(void);
+/// A self-pipe for signals: installs a handler (SA_RESTART) for each signal that writes the signal
+/// number as one byte, unblocks them in the calling thread; returns the read end
+/// (O_NONBLOCK|O_CLOEXEC). One pipe per process.
+int berth_signal_pipe(const int *signals, int count);
+/// Back to SIG_DFL for these signals.
+void berth_signal_pipe_reset(const int *signals, int count);
+
 #endif

@@ -20,6 +20,8 @@ struct ExecInit {
         let process: Spec.Process
         let signals: Int32
         let seccomp: SeccompFilter?
+        let terminal: Bool
+        var pty: ExecTerminal?
         do {
             guard let pid = config.targetPid, let start = config.targetStartTime else {
                 throw InitError("config", "exec mode needs targetPid and targetStartTime")
@@ -27,7 +29,10 @@ struct ExecInit {
             guard Proc.isAlive(pid, startTime: start) else {
                 throw InitError("exec", "container process \(pid) is not running")
             }
-            guard let p = config.spec.process else { throw InitError("config", "process: missing") }
+            guard var p = config.spec.process else { throw InitError("config", "process: missing") }
+            // Exec mode takes a terminal: fd 4 is then the console socket (ExecTerminal).
+            terminal = p.terminal == true
+            p.terminal = nil
             process = p
             try ProcessSecurity.validate(p)
             seccomp = try SeccompFilter.load(config.seccomp)
@@ -40,6 +45,8 @@ struct ExecInit {
                 throw InitError("exec", "container process \(pid) exited while joining it")
             }
             try Namespaces.enter(opened, sys)
+            // Now in the container's mount namespace: the pty comes from its own devpts.
+            if terminal { pty = try ExecTerminal.open() }
             signals = try Sys.call("signalfd") {
                 let all = Self.forwarded + [SIGCHLD]
                 return all.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
@@ -58,6 +65,7 @@ struct ExecInit {
             gate.wait()
             do {
                 let start = try ProcessStart(process: process, parentDeathSignal: SIGKILL, seccomp: seccomp, sys: sys)
+                try pty?.attach(owner: start.security.user)
                 let executable = try start.prepare()
                 start.finish(executable: executable, sync: sync, fifo: nil)
             } catch {
@@ -66,6 +74,12 @@ struct ExecInit {
         }
         Trace.step("exec", "process is host pid \(child)")
         sync?.pid(child)
+        if let pty {
+            do { try pty.handOver() } catch {
+                _ = kill(child, SIGKILL)
+                return fail(error)
+            }
+        }
         gate.open()
         sync?.close()
         return superviseChild(child, signals: signals)

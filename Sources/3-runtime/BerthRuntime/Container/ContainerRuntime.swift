@@ -138,6 +138,8 @@ public protocol ContainerRuntime: Sendable {
     func delete(_ id: String, force: Bool) throws
     /// Run `process` inside the running container, capturing output, killing it after `timeout` seconds.
     func exec(_ id: String, process: Spec.Process, timeout: Double?) throws -> ExecResult
+    /// The container's own process (user, env, cwd, security settings): what an exec starts from.
+    func execTemplate(_ id: String) throws -> Spec.Process
     /// Block until the container has stopped or `timeout` seconds passed; nil on timeout.
     func wait(_ id: String, timeout: Double?) throws -> ExitInfo?
 }

@@ -121,18 +121,21 @@ struct ExecSession {
 
     func remove() { try? Files.removeTree(path) }
 
-    /// Start `berth-init <exec-dir>` with these descriptors as its stdin/stdout/stderr (-1: inherit).
-    func spawn(stdio: [Int32]) throws -> ExecRun {
+    /// Start `berth-init <exec-dir>` with these descriptors as its stdin/stdout/stderr (-1: inherit);
+    /// fd 3 is the sync pipe, `extra` become fds 4, 5, ... (4: the console socket of `exec -t`).
+    /// `newSession`: init leaves the caller's process group (signals reach it only as forwarded).
+    func spawn(stdio: [Int32], extra: [Int32] = [], newSession: Bool = false) throws -> ExecRun {
         let sync = try makePipe()
         defer { sync.write.close() }
         let pid = try withCStrings([initPath, path]) { argv in
-            var keep: [Int32] = [sync.write.rawValue]
+            var keep: [Int32] = [sync.write.rawValue] + extra
             var attr = berth_spawn_attr()
             attr.argv = argv
             attr.stdin_fd = stdio[0]
             attr.stdout_fd = stdio[1]
             attr.stderr_fd = stdio[2]
-            attr.keep_count = 1
+            attr.keep_count = Int32(keep.count)
+            attr.setsid = newSession ? 1 : 0
             attr.use_exec_fd = 1
             attr.exec_fd = initFd
             let join = placement?.joinFiles ?? []

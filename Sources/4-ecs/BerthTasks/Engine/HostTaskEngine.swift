@@ -176,12 +176,22 @@ public final class HostTaskEngine: Sendable {
         return nil
     }
 
+    /// Run `command` in a running container as `docker exec` does: with the container's user,
+    /// environment, working directory and security settings.
     public func exec(key: String, container: String, command: [String], timeout: Double) throws -> ExecResult {
+        let id = try runningContainer(key: key, container: container)
+        var process = try runtime.execTemplate(id)
+        process.args = command
+        return try runtime.exec(id, process: process, timeout: timeout)
+    }
+
+    /// The runtime id of a running container of the task.
+    public func runningContainer(key: String, container: String) throws -> String {
         guard let e = entry(key) else { throw TranslationError(key, "unknown task", kind: .notFound) }
         guard let c = e.runner.snapshot().container(container), c.lastStatus == .running else {
             throw TranslationError(container, "container is not running", kind: .notFound)
         }
-        return try runtime.exec(c.runtimeId, process: Spec.Process(args: command), timeout: timeout)
+        return c.runtimeId
     }
 
     func entry(_ key: String) -> Entry? { tasks.withLock { $0[key] } }

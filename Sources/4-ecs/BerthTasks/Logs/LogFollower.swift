@@ -42,6 +42,17 @@ public final class LogFollower {
         return out.sorted { $0.time < $1.time }
     }
 
+    /// The last call once the writers are gone: what `poll` gives, plus text of partial records
+    /// that never got their final record (a container killed in the middle of a long line).
+    public func finish() -> [LogLine] {
+        var out = poll()
+        for s in sources where !s.partial.isEmpty {
+            out.append(LogLine(container: s.container, time: "", stream: "stdout", text: s.partial))
+            s.partial = ""
+        }
+        return out
+    }
+
     private func read(_ s: Source) -> [LogLine] {
         var lines: [LogLine] = []
         if s.fd < 0 {

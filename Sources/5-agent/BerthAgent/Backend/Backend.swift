@@ -169,6 +169,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "TagResource": return try tagResource(p)
         case "UntagResource": return try untagResource(p)
         case "ListTagsForResource": return try listTagsForResource(p)
+        case "ExecuteCommand": throw Self.executeCommandUnavailable
         default:
             if let result = try dispatchService(operation, p) { return result }
             throw APIError("UnknownOperationException", "Unknown operation \(operation)")
@@ -183,6 +184,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "GetTaskLogs": return try getTaskLogs(p)
         case "GetTaskStats": return try getTaskStats(p)
         case "ExecuteCommand": return try executeCommand(p)
+        case "GetExecTarget": return try getExecTarget(p)
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }
@@ -193,7 +195,14 @@ public final class ECSBackend: @unchecked Sendable {
     public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
                                     "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
-                                    "UntagResource", "ListTagsForResource"] + serviceOperations
+                                    "UntagResource", "ListTagsForResource", "ExecuteCommand"] + serviceOperations
+
+    /// `aws ecs execute-command` needs an SSM session and the Session Manager plugin; Berth runs
+    /// exec itself on the agent's host instead.
+    static let executeCommandUnavailable = APIError(
+        "TargetNotConnectedException",
+        "ECS Exec (SSM Session Manager) is not available with Berth. On the agent's host, run: "
+            + "berth task exec -it TASK [--container NAME] -- COMMAND [ARG]...")
 
     // MARK: shared lookups
 

@@ -48,12 +48,29 @@ extension ECSBackend {
         }
     }
 
-    func executeCommand(_ p: Params) throws(APIError) -> JSONValue {
+    /// The task and container an exec names (default: the first container); the task must run.
+    func execContainer(_ p: Params) throws(APIError) -> (TaskRecord, String) {
         let r = try resolveTaskForEngine(p)
-        guard let command = try p.stringList("command"), !command.isEmpty else { throw .invalidParameter("command is required.") }
         let container = try p.string("container") ?? r.plan.containerNames.first ?? ""
         guard r.plan.containerNames.contains(container) else { throw .invalidParameter("The task has no container named \(container.debugDescription).") }
         guard r.lastStatus == .running else { throw .invalidParameter("The task is \(r.lastStatus.rawValue), not RUNNING.") }
+        return (r, container)
+    }
+
+    /// `berth task exec -i/-t`: where the container is; the CLI runs the exec on this host.
+    func getExecTarget(_ p: Params) throws(APIError) -> JSONValue {
+        let (r, container) = try execContainer(p)
+        do {
+            let t = try engine.execTarget(taskArn: r.arn, container: container)
+            return ["runtimeRoot": .string(t.runtimeRoot), "runtimeId": .string(t.runtimeId), "container": .string(container)]
+        } catch {
+            throw APIError(error, doing: "Exec failed")
+        }
+    }
+
+    func executeCommand(_ p: Params) throws(APIError) -> JSONValue {
+        guard let command = try p.stringList("command"), !command.isEmpty else { throw .invalidParameter("command is required.") }
+        let (r, container) = try execContainer(p)
         let timeout = Double(try p.int("timeoutSeconds") ?? 600)
         do {
             let res = try engine.exec(taskArn: r.arn, container: container, command: command, timeoutSeconds: timeout)

@@ -76,6 +76,7 @@ enum TaskLifecycle {
         if let digest = c.imageDigest { container.imageDigest = digest }
         if let h = c.healthStatus { container.healthStatus = h }
         if !c.networkBindings.isEmpty { container.networkBindings = c.networkBindings }
+        if let ip = c.privateIPv4Address { container.networkInterfaces = [["privateIpv4Address": .string(ip)]] }
     }
 
     /// Task health from essential containers with a health check (§2.3): any UNHEALTHY ⇒

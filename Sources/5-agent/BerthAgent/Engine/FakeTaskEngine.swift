@@ -164,4 +164,11 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         // The fake engine runs nothing; it echoes the command so tests can see it arrived.
         return ExecResult(exitCode: 0, stdout: command.joined(separator: " ") + "\n", stderr: "")
     }
+
+    public func execTarget(taskArn: String, container: String) throws -> ExecTarget {
+        guard let t = lock.withLock({ tasks[taskArn] }) else { throw EngineError(.notFound, "task \(taskArn) is not known to the engine") }
+        guard t.plan.containerNames.contains(container) else { throw EngineError(.notFound, "task has no container named \(container)") }
+        // Nothing runs: a root no runtime uses, so a client that tries it fails clearly.
+        return ExecTarget(runtimeRoot: "/nonexistent/fake-engine", runtimeId: t.plan.taskId + "-" + container)
+    }
 }

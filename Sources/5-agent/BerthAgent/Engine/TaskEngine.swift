@@ -33,6 +33,9 @@ public protocol TaskEngine: AnyObject, Sendable {
     func stats(taskArn: String) throws -> TaskStats
     /// Run a command inside a running container and collect its output.
     func exec(taskArn: String, container: String, command: [String], timeoutSeconds: Double) throws -> ExecResult
+    /// Where a running container is, for `berth task exec -i/-t`, which the CLI runs itself on
+    /// this host (streams and a terminal do not fit a request/response call).
+    func execTarget(taskArn: String, container: String) throws -> ExecTarget
     /// After every task the agent knows was adopted: stop what the engine runs for this agent
     /// but the agent no longer knows (its record was lost), and release at once the host
     /// resources of tasks the agent knows as STOPPED whose teardown did not finish.
@@ -116,6 +119,8 @@ public struct ContainerObservation: Sendable, Equatable {
     public var runtimeId: String?
     public var imageDigest: String?
     public var networkBindings: [NetworkBinding]
+    /// awsvpc: the task's address, shown as the container's `networkInterfaces[].privateIpv4Address`.
+    public var privateIPv4Address: String?
 
     public init(name: String, lastStatus: ContainerLastStatus, exitCode: Int? = nil, reason: String? = nil, healthStatus: HealthStatus? = nil,
                 runtimeId: String? = nil, imageDigest: String? = nil, networkBindings: [NetworkBinding] = []) {
@@ -209,6 +214,16 @@ public struct TaskStats: Sendable, Equatable {
     public init(timestamp: Double, containers: [ContainerStats]) {
         self.timestamp = timestamp
         self.containers = containers
+    }
+}
+
+/// A running container as the runtime knows it: its state root and runtime id.
+public struct ExecTarget: Sendable, Equatable {
+    public var runtimeRoot: String
+    public var runtimeId: String
+    public init(runtimeRoot: String, runtimeId: String) {
+        self.runtimeRoot = runtimeRoot
+        self.runtimeId = runtimeId
     }
 }
 

@@ -21,7 +21,8 @@ extension HostEngineAdapter {
         try? Files.makeDirectories(layout(plan.taskId).dataDir, mode: 0o700)
         try? Files.writeAtomically(pullMarker(plan.taskId), [UInt8](), mode: 0o600)
         lock.withLock {
-            known[plan.taskArn] = Known(plan: plan, launchedAt: now, readyAt: now, checked: checked, bindings: bindings, phase: .pulling)
+            known[plan.taskArn] = Known(plan: plan, launchedAt: now, readyAt: now, checked: checked, bindings: bindings,
+                                        address: Self.address(plan, td), phase: .pulling)
         }
         let thread = Thread { [self] in pullThenLaunch(plan, td) }
         thread.name = "pull \(plan.taskId)"

@@ -37,6 +37,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         var readyAt: Double
         var checked: Set<String>
         var bindings: [String: [NetworkBinding]]
+        /// awsvpc: the task's own address (`TaskHost.awsvpcAddress`), its ENI's private IPv4 in ECS.
+        var address: String?
         /// Per container: ECS's imageDigest (`ProvisionedImages.imageDigest`).
         var digests: [String: String] = [:]
         /// The snapshot version last returned by `observe()`.
@@ -115,6 +117,10 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         return (checked, bindings)
     }
 
+    static func address(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput) -> String? {
+        td.effectiveNetworkMode == .awsvpc ? TaskHost.awsvpcAddress(taskId: plan.taskId) : nil
+    }
+
     func layout(_ taskId: String) -> TaskLayout { TaskLayout(taskId: taskId, runRoot: engine.runRoot, dataRoot: engine.dataRoot) }
 
     static func now() -> Double { wallClockNow() }
@@ -139,7 +145,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let (checked, bindings) = Self.facts(td)
         lock.withLock {
             known[plan.taskArn] = Known(plan: plan, launchedAt: started, readyAt: Self.now(), checked: checked, bindings: bindings,
-                                        digests: digests(td))
+                                        address: Self.address(plan, td), digests: digests(td))
         }
     }
 
@@ -220,7 +226,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     func known(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, _ s: TaskSnapshot) -> Known {
         let (checked, bindings) = Self.facts(td)
-        return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings, digests: digests(td))
+        return Known(plan: plan, launchedAt: s.createdAt, readyAt: s.createdAt, checked: checked, bindings: bindings,
+                     address: Self.address(plan, td), digests: digests(td))
     }
 
     /// imageDigest per container, of the images in the store now.
@@ -326,15 +333,24 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         return BerthAgent.ExecResult(exitCode: Int(r.exitCode), stdout: String(decoding: r.stdout, as: UTF8.self), stderr: stderr)
     }
 
+    public func execTarget(taskArn: String, container: String) throws -> ExecTarget {
+        guard let runtime = engine.runtime as? LinuxRuntime else { throw EngineError(.notFound, "exec: the engine's runtime is not the Linux runtime") }
+        do {
+            return ExecTarget(runtimeRoot: runtime.root, runtimeId: try engine.runningContainer(key: taskArn, container: container))
+        } catch { throw Self.engineError(error) }
+    }
+
     // MARK: mapping
 
     static func observation(_ s: TaskSnapshot, _ k: Known) -> TaskObservation {
         var o = TaskObservation(taskArn: k.plan.taskArn, lastStatus: s.lastStatus)
         o.containers = s.containers.map { c in
-            ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
+            var observed = ContainerObservation(name: c.name, lastStatus: c.lastStatus, exitCode: c.exitCode.map(Int.init), reason: c.reason,
                                  healthStatus: k.checked.contains(c.name) ? c.healthStatus : nil,
                                  runtimeId: c.startedAt == nil ? nil : c.runtimeId, imageDigest: k.digests[c.name],
                                  networkBindings: c.lastStatus == .running ? bindings(c, k) : [])
+            observed.privateIPv4Address = k.address
+            return observed
         }
         o.healthStatus = s.healthStatus
         // As ECS: set only when an image was pulled (a cached image leaves both unset).

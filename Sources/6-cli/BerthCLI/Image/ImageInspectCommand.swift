@@ -3,12 +3,12 @@ import BerthJSON
 
 /// `berth image inspect NAME...`: a JSON array, one docker-like document per image.
 enum ImageInspectCommand {
-    static let usage = "berth image inspect [--store DIR] NAME[:TAG]|NAME@DIGEST..."
+    static let usage = "berth image inspect [--images DIR] NAME[:TAG]|NAME@DIGEST..."
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, spec: .init(options: ["--store"]))
+        let a = try Arguments(args, spec: .init(options: ["--images"]))
         guard !a.positionals.isEmpty else { throw UsageError("missing NAME[:TAG]") }
-        let store = ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot)
+        let store = ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot)
         var docs: [JSONValue] = []
         var failed = false
         for ref in a.positionals {

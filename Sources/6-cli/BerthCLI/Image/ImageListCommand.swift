@@ -4,17 +4,17 @@ import BerthSys
 
 /// `berth image ls [--digests] [-q] [--output json]`: docker's columns.
 enum ImageListCommand {
-    static let usage = "berth image ls [--digests] [-q|--quiet] [--output json|--format json] [--store DIR]"
+    static let usage = "berth image ls [--digests] [-q|--quiet] [--output json|--format json] [--images DIR]"
 
     static func run(_ args: [String]) throws -> Int32 {
-        let a = try Arguments(args, spec: .init(flags: ["--digests", "--quiet", "--no-trunc"], options: ["--output", "--format", "--store"],
+        let a = try Arguments(args, spec: .init(flags: ["--digests", "--quiet", "--no-trunc"], options: ["--output", "--format", "--images"],
                                                 aliases: ["-q": "--quiet"]))
         guard a.positionals.isEmpty else { throw UsageError("image ls takes no arguments (got \(a.positionals[0].debugDescription))") }
         let output = a.value("--output") ?? a.value("--format")
         guard output == nil || output == "json" || output == "table" else {
             throw UsageError("option --output: \(output!.debugDescription) is not json or table")
         }
-        let images = try ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot).list()
+        let images = try ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot).list()
         if output == "json" {
             print(String(decoding: images.jsonValue.encoderStyleBytes(), as: UTF8.self))
             return 0

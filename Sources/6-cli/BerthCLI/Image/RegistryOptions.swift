@@ -3,16 +3,16 @@ import BerthImages
 /// Options shared by `berth image pull`, `login` and `logout`: where the store, the hosts
 /// configuration, the credential file and the per-registry CA certificates are.
 enum RegistryOptions {
-    static let names: Set<String> = ["--store", "--registries", "--auth-file", "--certs-dir"]
+    static let names: Set<String> = ["--images", "--registries", "--auth-file", "--certs-dir"]
 
     static let usage = """
-          --store DIR          image store (default \(ImageStore.defaultRoot))
+          --images DIR         image store (default \(ImageStore.defaultRoot))
           --registries FILE    mirrors and insecure registries (default \(RegistryHosts.defaultPath))
           --auth-file FILE     Berth's credential file (default \(CredentialStore.defaultPath))
           --certs-dir DIR      extra CA certificates, DIR/HOST[:PORT]/*.crt (default \(RegistryPuller.defaultCertsDirectory))
         """
 
-    static func store(_ a: Arguments) -> ImageStore { ImageStore(root: a.value("--store") ?? ImageStore.defaultRoot) }
+    static func store(_ a: Arguments) -> ImageStore { ImageStore(root: a.value("--images") ?? ImageStore.defaultRoot) }
     static func credentials(_ a: Arguments) -> CredentialStore { CredentialStore(path: a.value("--auth-file") ?? CredentialStore.defaultPath) }
 
     static func puller(_ a: Arguments) throws -> RegistryPuller {
