@@ -165,7 +165,7 @@ def test_berth_run_resolves_secrets_from_the_agents_store(real, tmp_path):  # no
     path = tmp_path / "td.json"
     path.write_text(json.dumps(td))
     base = [BERTH, "run", "--images", real.images, "--secrets-dir", os.path.join(real.state_dir, "secrets"),
-            "--state-dir", str(tmp_path / "run"), "--data-dir", str(tmp_path / "data")]
+            "--run-root", str(tmp_path / "run"), "--data-dir", str(tmp_path / "data")]
     out = subprocess.run([*base, "--explain", str(path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "app | PW=RunValue-4b1e PARAM=RunParam-0c7d" in out.stdout, out.stdout + out.stderr
