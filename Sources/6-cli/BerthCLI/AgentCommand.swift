@@ -77,7 +77,9 @@ struct AgentCommand: CLICommand {
         let options = try agentOptions(args)
         let engine = try makeEngine(args.value("--engine") ?? "real", args, options: options)
         let signals = AgentDaemon.blockTerminationSignals()
-        let daemon = try AgentDaemon(options: options, engine: engine)
+        // The fake engine runs no containers, so its load balancers proxy nothing either.
+        let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : UnavailableDataPlane()
+        let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane)
         try daemon.start()
         var where_ = [String]()
         if let s = options.socketPath { where_.append("unix:\(s)") }

@@ -44,6 +44,9 @@ public final class ECSBackend: @unchecked Sendable {
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
     public var clusterDeletionGuard: (@Sendable (String) -> String?)?
+    /// The agent's Elastic Load Balancing, for services with `loadBalancers` (set once, before
+    /// the service loop starts; nil refuses such services).
+    public var loadBalancing: ELBService?
 
     public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
                 validator: any TaskDefinitionValidator = ECSModelValidator(),
