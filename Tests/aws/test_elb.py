@@ -232,3 +232,55 @@ def test_paging_and_durability(fresh_agent):
     assert elb(fresh_agent, "describe-target-groups", "--names", "durable-tg")["TargetGroups"][0]["LoadBalancerArns"] == []
     elb(fresh_agent, "delete-target-group", "--target-group-arn", tg["TargetGroupArn"])
     assert "TargetGroupNotFound" in elb(fresh_agent, "describe-target-groups", "--names", "durable-tg", check=False).stderr
+
+
+def wait_for(what, predicate, timeout=30):
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_ecs_service_behind_a_load_balancer(fresh_agent):
+    a = fresh_agent
+    lb, tg, listener = make_stack(a, "svc", 18090)
+    arn = tg["TargetGroupArn"]
+    elb(a, "modify-target-group-attributes", "--target-group-arn", arn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
+    a.aws("register-task-definition", "--cli-input-json", json.dumps({
+        "family": "web", "networkMode": "bridge", "containerDefinitions": [{
+            "name": "httpd", "image": "busybox", "memory": 64, "command": ["httpd", "-f", "-p", "8080"],
+            "portMappings": [{"containerPort": 8080}]}]}))
+    bad = a.aws("create-service", "--service-name", "web", "--task-definition", "web", "--desired-count", "1", "--load-balancers",
+                f"targetGroupArn={arn},containerName=httpd,containerPort=80", check=False)
+    assert bad.returncode != 0 and "The container httpd did not have a container port 80 defined." in bad.stderr
+    created = a.aws("create-service", "--service-name", "web", "--task-definition", "web", "--desired-count", "3",
+                    "--load-balancers", f"targetGroupArn={arn},containerName=httpd,containerPort=8080")["service"]
+    assert created["loadBalancers"] == [{"targetGroupArn": arn, "containerName": "httpd", "containerPort": 8080}]
+
+    def healthy():
+        h = elb(a, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]
+        return h if len(h) == 3 and all(t["TargetHealth"]["State"] == "healthy" for t in h) else None
+    wait_for("three healthy targets", healthy)
+    s = wait_for("a steady service", lambda: (lambda s: s if s["deployments"][0]["rolloutState"] == "COMPLETED" else None)(
+        a.aws("describe-services", "--services", "web")["services"][0]))
+    messages = [e["message"] for e in s["events"]]
+    assert any(m.startswith("(service web) registered ") and m.endswith(f"targets in (target-group {arn})") for m in messages)
+    out = a.berth("service", "describe", "web").stdout
+    assert "listener http://127.0.0.1:18090 (load balancer svc, svc-" in out and out.count(" healthy") >= 3, out
+    # Scale in: two targets drain for 2 s while their tasks stay DEACTIVATING, then the tasks stop.
+    a.aws("update-service", "--service", "web", "--desired-count", "1")
+    draining = wait_for("draining targets", lambda: [t for t in elb(a, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]
+                                                     if t["TargetHealth"]["State"] == "draining"])
+    assert len(draining) == 2
+    stopping = a.aws("list-tasks", "--service-name", "web", "--desired-status", "STOPPED")["taskArns"]
+    tasks = a.aws("describe-tasks", "--tasks", *stopping)["tasks"]
+    assert sorted(t["lastStatus"] for t in tasks) == ["DEACTIVATING", "DEACTIVATING"]
+    wait_for("stopped tasks", lambda: all(t["lastStatus"] == "STOPPED" for t in a.aws("describe-tasks", "--tasks", *stopping)["tasks"]))
+    messages = [e["message"] for e in a.aws("describe-services", "--services", "web")["services"][0]["events"]]
+    assert f"(service web) deregistered 2 targets in (target-group {arn})" in messages
+    assert "(service web) has begun draining connections on 2 tasks." in messages
+    assert len(elb(a, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]) == 1

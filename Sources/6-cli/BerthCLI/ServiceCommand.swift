@@ -182,7 +182,16 @@ struct ServiceCommand: CLICommand {
         if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
         let now = wallClockNow()
         let services = out["services"]?.arrayValue ?? []
-        if !services.isEmpty { print(services.map { describeText($0, now: now) }.joined(separator: "\n\n")) }
+        var texts: [String] = []
+        for service in services {
+            var text = describeText(service, now: now)
+            if !(service["loadBalancers"]?.arrayValue ?? []).isEmpty, let name = service["serviceName"]?.stringValue {
+                let lbs = try ClientSupport.call(args, "Berth.DescribeServiceLoadBalancers", ClientSupport.withCluster(args, ["service": .string(name)]))
+                text += "\n\n" + loadBalancerText(lbs)
+            }
+            texts.append(text)
+        }
+        if !texts.isEmpty { print(texts.joined(separator: "\n\n")) }
         let failures = out["failures"]?.arrayValue ?? []
         for f in failures { printErr("berth service: \(f["arn"]?.stringValue ?? ""): \(f["reason"]?.stringValue ?? "")") }
         return failures.isEmpty ? 0 : 1
@@ -232,6 +241,27 @@ struct ServiceCommand: CLICommand {
             lines.append("")
             lines.append("Latest events:")
             for e in events.reversed() { lines.append("  \(timeText(e["createdAt"]?.doubleValue))  \(e["message"]?.stringValue ?? "")") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Where the service is reached and how its targets are, per target group.
+    static func loadBalancerText(_ out: JSONValue) -> String {
+        var lines = ["Load balancers:"]
+        for lb in out["loadBalancers"]?.arrayValue ?? [] {
+            let name = lb["targetGroupName"]?.stringValue ?? lb["targetGroupArn"]?.stringValue ?? ""
+            lines.append("  target group \(name) -> container \(lb["containerName"]?.stringValue ?? ""):\(lb["containerPort"]?.intValue ?? 0)")
+            for l in lb["listeners"]?.arrayValue ?? [] {
+                let scheme = l["protocol"]?.stringValue == "HTTP" ? "http://" : "tcp://"
+                lines.append("    listener \(scheme)\(l["address"]?.stringValue ?? "") (load balancer \(l["loadBalancerName"]?.stringValue ?? ""), \(l["dnsName"]?.stringValue ?? ""))")
+            }
+            let targets = lb["targets"]?.arrayValue ?? []
+            if targets.isEmpty { lines.append("    no targets registered"); continue }
+            let table = ClientSupport.table(["TARGET", "TASK", "STATE", "REASON"], targets.map { t in
+                ["\(t["id"]?.stringValue ?? ""):\(t["port"]?.intValue ?? 0)", t["taskId"]?.stringValue ?? "-", t["state"]?.stringValue ?? "",
+                 t["reason"]?.stringValue ?? ""]
+            })
+            lines += table.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
         }
         return lines.joined(separator: "\n")
     }

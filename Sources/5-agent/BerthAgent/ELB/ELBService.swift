@@ -140,6 +140,17 @@ public final class ELBService: @unchecked Sendable {
         return out
     }
 
+    /// Where a group is reachable: every listener forwarding to it (by default or a rule),
+    /// with its load balancer's name and DNS name.
+    public func entryPoints(of group: String) -> [(loadBalancer: String, dnsName: String, proto: String, address: String)] {
+        lock.lock(); defer { lock.unlock() }
+        let ruled = Set(resources.rules.filter { $0.targetGroupArn == group }.map(\.listenerArn))
+        return resources.listeners.filter { $0.targetGroupArn == group || ruled.contains($0.arn) }.compactMap { l in
+            guard let lb = resources.loadBalancers.first(where: { $0.arn == l.loadBalancerArn }) else { return nil }
+            return (lb.name, lb.dnsName, l.proto, "\(listenHost):\(l.port)")
+        }
+    }
+
     static let groupNotFound = APIError("TargetGroupNotFound", "One or more target groups not found")
     static let loadBalancerNotFound = APIError("LoadBalancerNotFound", "One or more load balancers not found")
     static let listenerNotFound = APIError("ListenerNotFound", "One or more listeners not found")

@@ -142,4 +142,32 @@ extension ECSBackend {
         let arn = t.arn
         deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
     }
+
+    /// `Berth.DescribeServiceLoadBalancers {cluster, service}`: for `berth service describe`,
+    /// each target group of the service with the listeners that reach it and its targets' health.
+    func describeServiceLoadBalancers(_ p: Params) throws(APIError) -> JSONValue {
+        let cluster = try requireCluster(p)
+        let r = try requireService(p, key: "service", cluster: cluster.name)
+        let reports = targetReports(r)
+        let owners = Dictionary(tasks.values.flatMap { t in t.registeredTargets.map { ("\($0.targetGroupArn) \($0.host):\($0.port)", t.id) } },
+                                uniquingKeysWith: { a, _ in a })
+        let items: [JSONValue] = r.targetBindings.map { b in
+            let group = loadBalancing?.targetGroup(b.targetGroupArn)
+            let entries = loadBalancing?.entryPoints(of: b.targetGroupArn) ?? []
+            return .obj([
+                ("targetGroupArn", .string(b.targetGroupArn)), ("targetGroupName", group.map { .string($0.name) }),
+                ("containerName", .string(b.containerName)), ("containerPort", .int(b.containerPort)),
+                ("listeners", .array(entries.map { e in
+                    ["loadBalancerName": .string(e.loadBalancer), "dnsName": .string(e.dnsName), "protocol": .string(e.proto),
+                     "address": .string(e.address)]
+                })),
+                ("targets", .array((reports[b.targetGroupArn] ?? []).map { t, h in
+                    .obj([("id", .string(t.id)), ("port", .int(t.port)), ("state", .string(h.state.rawValue)),
+                          ("reason", h.reason.map(JSONValue.string)), ("description", h.description.map(JSONValue.string)),
+                          ("taskId", owners["\(b.targetGroupArn) \(t.id):\(t.port)"].map(JSONValue.string))])
+                })),
+            ])
+        }
+        return ["loadBalancers": .array(items)]
+    }
 }
