@@ -249,7 +249,7 @@ def test_ecs_service_behind_a_load_balancer(fresh_agent):
     a = fresh_agent
     lb, tg, listener = make_stack(a, "svc", 18090)
     arn = tg["TargetGroupArn"]
-    elb(a, "modify-target-group-attributes", "--target-group-arn", arn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=2")
+    elb(a, "modify-target-group-attributes", "--target-group-arn", arn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=10")
     a.aws("register-task-definition", "--cli-input-json", json.dumps({
         "family": "web", "networkMode": "bridge", "containerDefinitions": [{
             "name": "httpd", "image": "busybox", "memory": 64, "command": ["httpd", "-f", "-p", "8080"],
@@ -271,7 +271,7 @@ def test_ecs_service_behind_a_load_balancer(fresh_agent):
     assert any(m.startswith("(service web) registered ") and m.endswith(f"targets in (target-group {arn})") for m in messages)
     out = a.berth("service", "describe", "web").stdout
     assert "listener http://127.0.0.1:18090 (load balancer svc, svc-" in out and out.count(" healthy") >= 3, out
-    # Scale in: two targets drain for 2 s while their tasks stay DEACTIVATING, then the tasks stop.
+    # Scale in: two targets drain for 10 s while their tasks stay DEACTIVATING, then the tasks stop.
     a.aws("update-service", "--service", "web", "--desired-count", "1")
     draining = wait_for("draining targets", lambda: [t for t in elb(a, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]
                                                      if t["TargetHealth"]["State"] == "draining"])
