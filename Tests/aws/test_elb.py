@@ -204,6 +204,16 @@ def test_answers_fit_botocores_model_strictly(agent):
         ("DescribeRules", {"ListenerArn": listener["ListenerArn"]}), ("DescribeTargetHealth", {"TargetGroupArn": arn}),
         ("DescribeTargetGroupAttributes", {"TargetGroupArn": arn}),
         ("CreateLoadBalancer", {"Name": "shapes", "Type": "application"}),
+        ("CreateTargetGroup", {"Name": "shapes-tcp", "Protocol": "TCP", "Port": "80", "TargetType": "ip"}),
+        ("ModifyTargetGroup", {"TargetGroupArn": arn, "HealthCheckIntervalSeconds": "10"}),
+        ("ModifyTargetGroupAttributes", {"TargetGroupArn": arn, "Attributes.member.1.Key": "deregistration_delay.timeout_seconds",
+                                         "Attributes.member.1.Value": "3"}),
+        ("CreateRule", {"ListenerArn": listener["ListenerArn"], "Priority": "2", "Conditions.member.1.Field": "host-header",
+                        "Conditions.member.1.HostHeaderConfig.Values.member.1": "a.example", "Actions.member.1.Type": "forward",
+                        "Actions.member.1.TargetGroupArn": arn}),
+        ("DescribeListeners", {"ListenerArns.member.1": listener["ListenerArn"]}),
+        ("RegisterTargets", {"TargetGroupArn": arn, "Targets.member.1.Id": "127.0.0.7", "Targets.member.1.Port": "81"}),
+        ("DeregisterTargets", {"TargetGroupArn": arn, "Targets.member.1.Id": "127.0.0.7", "Targets.member.1.Port": "81"}),
     ]:
         status, root = query(agent, {"Action": action, **params})
         assert status == 200, ET.tostring(root)
