@@ -139,6 +139,25 @@ import Testing
         #expect(!w.registered.contains(first))
     }
 
+    @Test func bindingsAndRegistrationsSurviveARestart() throws {
+        let dir = TempDir()
+        do {
+            let w = try World(dir: dir, delay: 30)
+            try create(w, count: 1)
+            for _ in 0..<4 { w.step(0.5) }
+            _ = try w.backend.call("UpdateService", ["service": "s", "desiredCount": 0])
+            w.step(0.1)  // deregistered, draining
+            #expect(w.backend.lock.withLock { w.backend.tasks.values.compactMap(\.drainUntil) }.count == 1)
+            w.backend.flush()
+        }
+        let store = try StateStore(root: dir.path, log: { _ in })
+        let again = dir.use(ECSBackend(config: BackendConfig(), store: store, engine: FakeTaskEngine(), log: { _ in }))
+        let r = try #require(again.lock.withLock { again.services["default@s"] })
+        #expect(r.targetBindings.count == 1 && r.targetBindings.first?.containerPort == 80)
+        let drainUntil = again.lock.withLock { again.tasks.values.compactMap(\.drainUntil) }
+        #expect(drainUntil.count == 1)
+    }
+
     @Test func loadBalancersAreCheckedAsECSChecksThem() throws {
         let dir = TempDir()
         let w = try World(dir: dir)
