@@ -294,3 +294,9 @@ def test_ecs_service_behind_a_load_balancer(fresh_agent):
     assert f"(service web) deregistered 2 targets in (target-group {arn})" in messages
     assert "(service web) has begun draining connections on 2 tasks." in messages
     assert len(elb(a, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]) == 1
+    # The same through `berth service create --load-balancer`.
+    bad = a.berth("service", "create", "web2", "--task-definition", "web", "--desired-count", "1", "--load-balancer", f"{arn},httpd", check=False)
+    assert bad.returncode != 0 and "TARGET_GROUP_ARN,CONTAINER,PORT" in bad.stderr
+    a.berth("service", "create", "web2", "--task-definition", "web", "--desired-count", "1", "--load-balancer", f"{arn},httpd,8080")
+    assert a.aws("describe-services", "--services", "web2")["services"][0]["loadBalancers"][0]["targetGroupArn"] == arn
+    wait_for("the second service's target", lambda: len(elb(a, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]) == 2)
