@@ -147,6 +147,13 @@ def test_targets_and_their_health(agent):
     health = {h["Target"]["Id"]: h["TargetHealth"] for h in elb(agent, "describe-target-health", "--target-group-arn", arn)["TargetHealthDescriptions"]}
     assert health["127.0.0.3"] == {"State": "draining", "Reason": "Target.DeregistrationInProgress",
                                    "Description": "Target deregistration is in progress"}
+    # boto3's waiters read the same answers.
+    import boto3
+    client = boto3.client("elbv2", endpoint_url=agent.endpoint, region_name=REGION, aws_access_key_id=agent.access_key,
+                          aws_secret_access_key=agent.secret_key)
+    client.get_waiter("target_in_service").wait(TargetGroupArn=arn, Targets=[{"Id": "127.0.0.2", "Port": 8080}],
+                                                WaiterConfig={"Delay": 1, "MaxAttempts": 5})
+    client.get_waiter("load_balancer_available").wait(Names=["health"], WaiterConfig={"Delay": 1, "MaxAttempts": 5})
     one = elb(agent, "describe-target-health", "--target-group-arn", arn, "--targets", "Id=127.0.0.9,Port=80")["TargetHealthDescriptions"]
     assert one[0]["TargetHealth"]["State"] == "unused" and one[0]["TargetHealth"]["Reason"] == "Target.NotRegistered"
     assert "InvalidTarget" in elb(agent, "register-targets", "--target-group-arn", arn, "--targets", "Id=i-0123456789", check=False).stderr

@@ -218,7 +218,7 @@ extension ELBService {
     }
 
     func describeTargetHealth(_ p: QueryParams) throws(APIError) -> [XMLNode] {
-        try Self.refuseUnknown(p, ["TargetGroupArn", "Targets", "Include"])
+        try Self.refuseUnknown(p, ["TargetGroupArn", "Targets"])
         let a = try p.required("TargetGroupArn")
         let g = try read { r throws(APIError) in try findGroup(r, a) }
         var all = targetHealth(a)
