@@ -122,6 +122,28 @@ import Testing
         #expect(try w.tasks("STOPPED").first?["lastStatus"] == "STOPPED")
     }
 
+    @Test func aUserStopDrainsTooAndTheServiceReplacesTheTask() throws {
+        let dir = TempDir()
+        let w = try World(dir: dir, delay: 10)
+        try create(w, count: 1)
+        for _ in 0..<4 { w.step(0.5) }
+        let arn = try #require(try w.tasks().first?["taskArn"]?.stringValue)
+        _ = try w.backend.call("StopTask", ["task": .string(arn), "reason": "by hand"])
+        w.step(0.1)
+        let stopping = try #require(try w.backend.call("DescribeTasks", ["tasks": [.string(arn)]])["tasks"]?.arrayValue?.first)
+        #expect(stopping["lastStatus"] == "DEACTIVATING" && stopping["stopCode"] == "UserInitiated")
+        #expect(w.elb.targetHealth(w.group).contains { $0.1.state == .draining })
+        _ = try w.backend.call("StopTask", ["task": .string(arn)])  // a second stop does not cut the drain short
+        w.step(5)
+        #expect(try w.backend.call("DescribeTasks", ["tasks": [.string(arn)]])["tasks"]?.arrayValue?.first?["lastStatus"] == "DEACTIVATING")
+        w.step(5.1)
+        w.step(1.1)
+        w.step(0.5)
+        #expect(try w.backend.call("DescribeTasks", ["tasks": [.string(arn)]])["tasks"]?.arrayValue?.first?["lastStatus"] == "STOPPED")
+        for _ in 0..<4 { w.step(0.5) }
+        #expect(try w.tasks().count == 1 && w.registered.count == 1)
+    }
+
     @Test func aTaskWhoseTargetTurnsUnhealthyIsReplaced() throws {
         let dir = TempDir()
         let w = try World(dir: dir, delay: 0)
