@@ -40,7 +40,8 @@ import Testing
         let w = try world(dir)
         let base: JSONValue = ["serviceName": "s", "taskDefinition": "web", "desiredCount": 1]
         for (key, value, named) in [
-            ("loadBalancers", [["containerName": "app", "containerPort": 80]] as JSONValue, "loadBalancers"),
+            ("loadBalancers", [["loadBalancerName": "classic", "containerName": "app", "containerPort": 80]] as JSONValue,
+             "loadBalancers[0].loadBalancerName: Classic Load Balancers"),
             ("vpcLatticeConfigurations", [["roleArn": "r"]], "vpcLatticeConfigurations"),
             ("serviceConnectConfiguration", ["enabled": true], "serviceConnectConfiguration"),
             ("deploymentController", ["type": "CODE_DEPLOY"], "deploymentController.type CODE_DEPLOY"),

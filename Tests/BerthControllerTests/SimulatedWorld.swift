@@ -13,6 +13,11 @@ struct Behavior {
     /// Essential container exits this long after RUNNING (nil: never).
     var crashAfter: Double? = nil
     var stopDelay: Double = 1
+    /// Behind a load balancer: the target group, and when its target turns healthy /
+    /// unhealthy after RUNNING (nil: never).
+    var targetGroup: String? = nil
+    var targetHealthyAfter: Double? = 10
+    var targetUnhealthyAfter: Double? = nil
 }
 
 /// A fake agent: applies start/stop orders and moves tasks through their lifecycle as time
@@ -44,7 +49,10 @@ struct SimulatedWorld {
                     deploymentId: order.deploymentId, taskDefinitionArn: order.taskDefinition,
                     lastStatus: .provisioning, healthStatus: .unknown,
                     hasHealthCheck: (behaviors[order.taskDefinition] ?? defaultBehavior).hasHealthCheck,
-                    createdAt: now)
+                    createdAt: now,
+                    loadBalancerHealth: (behaviors[order.taskDefinition] ?? defaultBehavior).targetGroup.map {
+                        TargetGroupHealth(state: .initial, targetGroupArn: $0)
+                    })
                 tasks.append(SimTask(task: task, behavior: behaviors[order.taskDefinition] ?? defaultBehavior))
             case .stopTask(let order):
                 requestStop(arn: order.taskArn, code: order.stopCode, reason: order.reason, now: now)
@@ -93,6 +101,13 @@ struct SimulatedWorld {
             finish(&t, at: started + crash, code: .essentialContainerExited, reason: "Essential container in task exited")
             t.task.essentialExitCode = 1
             return
+        }
+        if let group = b.targetGroup {
+            if let bad = b.targetUnhealthyAfter, now >= started + bad {
+                t.task.loadBalancerHealth = TargetGroupHealth(state: .unhealthy, targetGroupArn: group)
+            } else if let good = b.targetHealthyAfter, now >= started + good {
+                t.task.loadBalancerHealth = TargetGroupHealth(state: .healthy, targetGroupArn: group)
+            }
         }
         guard b.hasHealthCheck else { return }
         if let bad = b.unhealthyAfter, now >= started + bad {

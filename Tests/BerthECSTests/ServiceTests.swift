@@ -108,12 +108,11 @@ import Testing
             "placementConstraints: Placement constraints are not supported with FARGATE launch type.",
             "placementStrategy: Placement strategies are not supported with FARGATE launch type.",
             "tags[0].key: Tag key must be 1-128 characters, got 0.",
-            "loadBalancers: loadBalancers is not supported by Berth (a single host has no load balancers or service discovery).",
             "serviceRegistries: serviceRegistries is not supported by Berth (a single host has no load balancers or service discovery).",
+            "loadBalancers[0].targetGroupArn: targetGroupArn should not be null or empty.",
         ],
         "02-dg-bluegreen-codedeploy.json": [
             "deploymentController.type: deploymentController.type CODE_DEPLOY is not supported by Berth: only ECS (rolling update).",
-            "loadBalancers: loadBalancers is not supported by Berth (a single host has no load balancers or service discovery).",
         ],
         "03-dg-service-connect.json": [
             "serviceConnectConfiguration: serviceConnectConfiguration is not supported by Berth.",
@@ -129,23 +128,23 @@ import Testing
             "tags[0].key: Tag key must be 1-128 characters, got 0.",
         ],
         "06-cli-classic-elb.json": [
-            "loadBalancers: loadBalancers is not supported by Berth (a single host has no load balancers or service discovery).",
+            "loadBalancers[0].loadBalancerName: Classic Load Balancers (loadBalancerName) are not supported by Berth: use the targetGroupArn of an application or network load balancer.",
         ],
         "07-cli-ebs-volume-configurations.json": [
             "volumeConfigurations: volumeConfigurations is not supported by Berth (a single host has no load balancers or service discovery).",
         ],
         "08-mysfits-ec2-awsvpc-nlb.json": [
-            "loadBalancers: loadBalancers is not supported by Berth (a single host has no load balancers or service discovery).",
+            "loadBalancers[0].targetGroupArn: targetGroupArn REPLACE_ME_NLB_TARGET_GROUP_ARN is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID).",
         ],
         "09-mysfits-capacity-provider.json": [
             "capacityProviderStrategy: The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.",
-            "loadBalancers: loadBalancers is not supported by Berth (a single host has no load balancers or service discovery).",
+            "loadBalancers[0].targetGroupArn: targetGroupArn REPLACE_ME_NLB_TARGET_GROUP_ARN is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID).",
         ],
         "10-user-codedeploy-placeholders.json": [
             "serviceName: missing required parameter \"serviceName\"",
             "cluster: Cluster name \"<CLUSTER_NAME>\" is invalid: up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens are allowed.",
             "deploymentController.type: deploymentController.type CODE_DEPLOY is not supported by Berth: only ECS (rolling update).",
-            "loadBalancers: loadBalancers is not supported by Berth (a single host has no load balancers or service discovery).",
+            "loadBalancers[0].targetGroupArn: targetGroupArn <ALB_TARGET_GROUP_ARN> is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID).",
         ],
     ]
 

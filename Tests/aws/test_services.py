@@ -323,7 +323,10 @@ def test_errors(svc_agent):
     assert code == "InvalidParameterException" and "desiredCount" in msg
     code, msg = error_of(ecs.create_service, serviceName="lb", taskDefinition="svc-err", desiredCount=1,
                          loadBalancers=[{"targetGroupArn": "arn:x", "containerName": "app", "containerPort": 80}])
-    assert code == "UnsupportedFeatureException" and "loadBalancers" in msg
+    assert code == "InvalidParameterException" and "is not a target group ARN" in msg
+    code, msg = error_of(ecs.create_service, serviceName="lb", taskDefinition="svc-err", desiredCount=1,
+                         loadBalancers=[{"loadBalancerName": "classic", "containerName": "app", "containerPort": 80}])
+    assert code == "UnsupportedFeatureException" and "loadBalancerName" in msg
     assert error_of(ecs.create_service, serviceName="nodef", taskDefinition="no-such-family", desiredCount=1)[0] == "ClientException"
     assert error_of(ecs.create_service, serviceName="bad name", taskDefinition="svc-err", desiredCount=1)[0] == \
         "InvalidParameterException"

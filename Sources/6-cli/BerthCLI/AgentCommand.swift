@@ -89,7 +89,9 @@ struct AgentCommand: CLICommand {
             adapter.metadata = endpoints
             return endpoints
         }
-        let daemon = try AgentDaemon(options: options, engine: engine)
+        // The fake engine runs no containers, so its load balancers proxy nothing either.
+        let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : UnavailableDataPlane()
+        let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane)
         metadataSource.attach(daemon.backend)
         defer { metadata?.stop() }
         try daemon.start()

@@ -11,9 +11,10 @@ struct ServiceCommand: CLICommand {
     static let summary = "create, scale, update, inspect and delete ECS services"
     static let usage = """
         usage: berth service create NAME --task-definition TASKDEF --desired-count N [DEPLOYMENT OPTIONS]
-                                    [--launch-type EC2|FARGATE] [--tag K=V]... [--propagate-tags SERVICE|TASK_DEFINITION|NONE] [--wait]
+                                    [--launch-type EC2|FARGATE] [--tag K=V]... [--propagate-tags SERVICE|TASK_DEFINITION|NONE]
+                                    [--load-balancer TARGET_GROUP_ARN,CONTAINER,PORT]... [--wait]
                berth service update NAME [--task-definition TASKDEF] [--desired-count N] [--force-new-deployment]
-                                    [DEPLOYMENT OPTIONS] [--wait]
+                                    [--load-balancer TARGET_GROUP_ARN,CONTAINER,PORT]... [DEPLOYMENT OPTIONS] [--wait]
                berth service ls
                berth service describe NAME...
                berth service events NAME [--limit N]
@@ -22,6 +23,8 @@ struct ServiceCommand: CLICommand {
           --rollback on|off (with the circuit breaker), --grace-period SECONDS
         --wait: create/update wait until the service is stable (one deployment, runningCount ==
         desiredCount); rm waits until it is INACTIVE.
+        --load-balancer: register the service's tasks in a target group of the agent's ELB
+        (aws elbv2 --endpoint-url ...); describe shows the listeners and each target's health.
         common options: --cluster NAME (default "default"), --output json|table,
         --socket PATH (default /run/berth/agent.sock)
         """
@@ -29,7 +32,7 @@ struct ServiceCommand: CLICommand {
         flags: ["--wait", "--force", "--force-new-deployment"],
         options: ClientSupport.options.union(["--task-definition", "--desired-count", "--min-healthy-percent", "--max-percent",
                                               "--circuit-breaker", "--rollback", "--grace-period", "--launch-type", "--tag",
-                                              "--propagate-tags", "--limit", "--timeout"]),
+                                              "--propagate-tags", "--limit", "--timeout", "--load-balancer"]),
         aliases: ClientSupport.aliases.merging(["-t": "--task-definition", "-n": "--desired-count"]) { a, _ in a })
 
     static func run(_ argv: [String]) throws -> Int32 {
@@ -61,6 +64,7 @@ struct ServiceCommand: CLICommand {
             tags.append(["key": .string(k), "value": .string(v)])
         }
         if !tags.isEmpty { input["tags"] = .array(tags) }
+        if let lbs = try loadBalancers(args) { input["loadBalancers"] = lbs }
         var out = try ClientSupport.call(args, "CreateService", ClientSupport.withCluster(args, input))["service"] ?? [:]
         if args.has("--wait") { out = try waitFor(args, service, stable: true) }
         return show(args, out)
@@ -76,6 +80,7 @@ struct ServiceCommand: CLICommand {
         if let g = try args.int("--grace-period", range: 0...2_147_483_647) { input["healthCheckGracePeriodSeconds"] = .int(g) }
         if let p = args.value("--propagate-tags") { input["propagateTags"] = .string(p) }
         if args.has("--force-new-deployment") { input["forceNewDeployment"] = true }
+        if let lbs = try loadBalancers(args) { input["loadBalancers"] = lbs }
         var out = try ClientSupport.call(args, "UpdateService", ClientSupport.withCluster(args, input))["service"] ?? [:]
         if args.has("--wait") { out = try waitFor(args, service, stable: true) }
         return show(args, out)
@@ -182,7 +187,16 @@ struct ServiceCommand: CLICommand {
         if try ClientSupport.json(args) { ClientSupport.printJSON(out); return 0 }
         let now = wallClockNow()
         let services = out["services"]?.arrayValue ?? []
-        if !services.isEmpty { print(services.map { describeText($0, now: now) }.joined(separator: "\n\n")) }
+        var texts: [String] = []
+        for service in services {
+            var text = describeText(service, now: now)
+            if !(service["loadBalancers"]?.arrayValue ?? []).isEmpty, let name = service["serviceName"]?.stringValue {
+                let lbs = try ClientSupport.call(args, "Berth.DescribeServiceLoadBalancers", ClientSupport.withCluster(args, ["service": .string(name)]))
+                text += "\n\n" + loadBalancerText(lbs)
+            }
+            texts.append(text)
+        }
+        if !texts.isEmpty { print(texts.joined(separator: "\n\n")) }
         let failures = out["failures"]?.arrayValue ?? []
         for f in failures { printErr("berth service: \(f["arn"]?.stringValue ?? ""): \(f["reason"]?.stringValue ?? "")") }
         return failures.isEmpty ? 0 : 1
@@ -232,6 +246,40 @@ struct ServiceCommand: CLICommand {
             lines.append("")
             lines.append("Latest events:")
             for e in events.reversed() { lines.append("  \(timeText(e["createdAt"]?.doubleValue))  \(e["message"]?.stringValue ?? "")") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// `--load-balancer ARN,CONTAINER,PORT`, repeatable; nil when not given.
+    static func loadBalancers(_ args: Arguments) throws -> JSONValue? {
+        let given = args.all("--load-balancer")
+        guard !given.isEmpty else { return nil }
+        return .array(try given.map { text in
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, let port = Int(parts[2]), (1...65535).contains(port) else {
+                throw UsageError("option --load-balancer: \(text.debugDescription) is not TARGET_GROUP_ARN,CONTAINER,PORT")
+            }
+            return ["targetGroupArn": .string(parts[0]), "containerName": .string(parts[1]), "containerPort": .int(port)]
+        })
+    }
+
+    /// Where the service is reached and how its targets are, per target group.
+    static func loadBalancerText(_ out: JSONValue) -> String {
+        var lines = ["Load balancers:"]
+        for lb in out["loadBalancers"]?.arrayValue ?? [] {
+            let name = lb["targetGroupName"]?.stringValue ?? lb["targetGroupArn"]?.stringValue ?? ""
+            lines.append("  target group \(name) -> container \(lb["containerName"]?.stringValue ?? ""):\(lb["containerPort"]?.intValue ?? 0)")
+            for l in lb["listeners"]?.arrayValue ?? [] {
+                let scheme = l["protocol"]?.stringValue == "HTTP" ? "http://" : "tcp://"
+                lines.append("    listener \(scheme)\(l["address"]?.stringValue ?? "") (load balancer \(l["loadBalancerName"]?.stringValue ?? ""), \(l["dnsName"]?.stringValue ?? ""))")
+            }
+            let targets = lb["targets"]?.arrayValue ?? []
+            if targets.isEmpty { lines.append("    no targets registered"); continue }
+            let table = ClientSupport.table(["TARGET", "TASK", "STATE", "REASON"], targets.map { t in
+                ["\(t["id"]?.stringValue ?? ""):\(t["port"]?.intValue ?? 0)", t["taskId"]?.stringValue ?? "-", t["state"]?.stringValue ?? "",
+                 t["reason"]?.stringValue ?? ""]
+            })
+            lines += table.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
         }
         return lines.joined(separator: "\n")
     }

@@ -62,7 +62,8 @@ extension Tick {
     /// Timers that can make a not-yet-healthy task healthy (40 s rule).
     mutating func watchHealthTimers(_ tasks: [ObservedTask]) {
         let after = config.scaled(config.healthyAfterRunningSeconds)
-        for task in tasks where task.lastStatus == .running && !task.hasHealthCheck && !isStopping(task) {
+        for task in tasks where task.lastStatus == .running && !task.hasHealthCheck && task.loadBalancerHealth == nil
+            && !isStopping(task) {
             if let startedAt = task.startedAt { wake(at: startedAt + after) }
         }
     }

@@ -114,6 +114,7 @@ extension Tick {
     private func stopClass(_ task: ObservedTask) -> Int {
         if task.lastStatus != .running { return 0 }
         if task.hasHealthCheck && task.healthStatus == .unhealthy { return 1 }
+        if task.loadBalancerHealth?.state == .unhealthy { return 1 }
         return isHealthy(task) ? 3 : 2
     }
 }

@@ -43,8 +43,12 @@ struct Tick<IDs: IdentifierSource> {
 
     /// The health rule of ecs-semantics §5.2: RUNNING, not being stopped, and HEALTHY if an
     /// essential container has a health check, else RUNNING for 40 s (scaled).
+    /// Behind a load balancer the task's targets must be healthy instead of the 40 s rule.
     func isHealthy(_ task: ObservedTask) -> Bool {
         guard task.lastStatus == .running, !isStopping(task) else { return false }
+        if let lb = task.loadBalancerHealth {
+            return lb.state == .healthy && (!task.hasHealthCheck || task.healthStatus == .healthy)
+        }
         if task.hasHealthCheck { return task.healthStatus == .healthy }
         guard let startedAt = task.startedAt else { return false }
         return now - startedAt >= config.scaled(config.healthyAfterRunningSeconds)

@@ -13,7 +13,7 @@ extension Tick {
     mutating func findFailingHealthChecks(_ tasks: [ObservedTask]) {
         let grace = config.scaled(Double(state.healthCheckGracePeriodSeconds))
         for task in tasks where task.lastStatus == .running && !isStopping(task)
-            && task.hasHealthCheck && task.healthStatus == .unhealthy
+            && ((task.hasHealthCheck && task.healthStatus == .unhealthy) || task.loadBalancerHealth?.state == .unhealthy)
         {
             let startedAt = task.startedAt ?? task.createdAt
             guard now - startedAt >= grace else {
@@ -24,7 +24,11 @@ extension Tick {
             if state.bookkeeping.tasks[task.taskId]?.unhealthySince == nil {
                 let detectedAt = now
                 state.bookkeeping.tasks[task.taskId]?.unhealthySince = detectedAt
-                emit(EventMessage.failedHealthChecks(name, taskId: task.taskId))
+                if task.hasHealthCheck && task.healthStatus == .unhealthy {
+                    emit(EventMessage.failedHealthChecks(name, taskId: task.taskId))
+                } else if let lb = task.loadBalancerHealth {
+                    emit(EventMessage.failedELBHealthChecks(name, taskId: task.taskId, targetGroup: lb.targetGroupArn))
+                }
             }
         }
     }
@@ -46,6 +50,10 @@ extension Tick {
     }
 
     mutating func stopForHealthChecks(_ task: ObservedTask) {
+        if !(task.hasHealthCheck && task.healthStatus == .unhealthy), let lb = task.loadBalancerHealth, lb.state == .unhealthy {
+            stop(task, kind: .unhealthy, reason: ReasonText.failedELBHealthChecks(lb.targetGroupArn))
+            return
+        }
         stop(task, kind: .unhealthy, reason: ReasonText.failedHealthChecks)
     }
 }

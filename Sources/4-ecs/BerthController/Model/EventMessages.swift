@@ -20,6 +20,22 @@ public enum EventMessage {
         "(service \(s)) (task \(taskId)) failed container health checks."
     }
 
+    public static func failedELBHealthChecks(_ s: String, taskId: String, targetGroup: String) -> String {
+        "(service \(s)) (task \(taskId)) failed ELB health checks in (target-group \(targetGroup))."
+    }
+
+    public static func registeredTargets(_ s: String, count: Int, targetGroup: String) -> String {
+        "(service \(s)) registered \(count) targets in (target-group \(targetGroup))"
+    }
+
+    public static func deregisteredTargets(_ s: String, count: Int, targetGroup: String) -> String {
+        "(service \(s)) deregistered \(count) targets in (target-group \(targetGroup))"
+    }
+
+    public static func drainingConnections(_ s: String, count: Int) -> String {
+        "(service \(s)) has begun draining connections on \(count) tasks."
+    }
+
     public static func deploymentFailed(_ s: String, deploymentId: String) -> String {
         "(service \(s)) (deployment \(deploymentId)) deployment failed: tasks failed to start."
     }
@@ -56,4 +72,7 @@ public enum ReasonText {
         "Scaling activity initiated by (deployment \(deploymentId))"
     }
     public static let failedHealthChecks = "Task failed container health checks"
+    public static func failedELBHealthChecks(_ targetGroup: String) -> String {
+        "Task failed ELB health checks in (target-group \(targetGroup))"
+    }
 }

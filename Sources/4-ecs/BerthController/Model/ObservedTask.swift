@@ -21,13 +21,16 @@ public struct ObservedTask: Codable, Sendable, Equatable {
     public var stoppedReason: String?
     /// Exit code of the essential container that stopped the task, if known.
     public var essentialExitCode: Int?
+    /// For a service behind load balancers: the health of the task's targets (the worst of
+    /// them); nil for a service without load balancers.
+    public var loadBalancerHealth: TargetGroupHealth?
 
     public init(
         taskArn: String, deploymentId: String?, taskDefinitionArn: String, lastStatus: TaskStatus,
         desiredStatus: DesiredStatus = .running, healthStatus: HealthStatus = .unknown,
         hasHealthCheck: Bool = false, createdAt: Timestamp, startedAt: Timestamp? = nil,
         stoppedAt: Timestamp? = nil, stopCode: StopCode? = nil, stoppedReason: String? = nil,
-        essentialExitCode: Int? = nil
+        essentialExitCode: Int? = nil, loadBalancerHealth: TargetGroupHealth? = nil
     ) {
         self.taskArn = taskArn
         self.deploymentId = deploymentId
@@ -42,6 +45,7 @@ public struct ObservedTask: Codable, Sendable, Equatable {
         self.stopCode = stopCode
         self.stoppedReason = stoppedReason
         self.essentialExitCode = essentialExitCode
+        self.loadBalancerHealth = loadBalancerHealth
     }
 
     /// The bare task id (last ARN component), as used in events and `StartTaskOrder.taskId`.
@@ -52,4 +56,26 @@ public struct ObservedTask: Codable, Sendable, Equatable {
 public func taskIdFromArn(_ arn: String) -> String {
     guard let slash = arn.lastIndex(of: "/") else { return arn }
     return String(arn[arn.index(after: slash)...])
+}
+
+/// The load balancer's view of one task of a service behind it.
+public struct TargetGroupHealth: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        /// Not registered yet, or registered and not yet checked healthy.
+        case initial
+        case healthy
+        case unhealthy
+    }
+    public var state: State
+    /// The ARN of the target group the state is from (the first unhealthy one, else the first).
+    public var targetGroupArn: String
+    public init(state: State, targetGroupArn: String) {
+        self.state = state
+        self.targetGroupArn = targetGroupArn
+    }
+
+    /// The worst of several groups' states (unhealthy before initial before healthy).
+    public static func worst(_ items: [TargetGroupHealth]) -> TargetGroupHealth? {
+        items.first { $0.state == .unhealthy } ?? items.first { $0.state == .initial } ?? items.first
+    }
 }

@@ -46,7 +46,7 @@ public enum ServiceValidator {
         if let tags = r.tags { TagRules.check(tags, at: .root / "tags", v.diag, exception: .invalidParameterException) }
         v.unsupported(r)
         v.ignored(exec: r.enableExecuteCommand, network: r.networkConfiguration, alarms: r.deploymentConfiguration?.alarms)
-        if r.role != nil { v.warning("role", "role is stored and echoed as roleArn but has no effect: Berth registers no load balancer targets.") }
+        if r.role != nil { v.warning("role", "role is stored and echoed as roleArn but has no effect: Berth's agent registers load balancer targets itself.") }
         return v.diag.problems
     }
 
@@ -184,15 +184,40 @@ final class ServiceChecks {
     /// one-host runner does not have: refused by name, never silently ignored.
     func unsupported(_ r: some ServiceRequestMembers) {
         let given: [(String, Bool)] = [
-            ("loadBalancers", !(r.loadBalancers ?? []).isEmpty), ("serviceRegistries", !(r.serviceRegistries ?? []).isEmpty),
+            ("serviceRegistries", !(r.serviceRegistries ?? []).isEmpty),
             ("volumeConfigurations", !(r.volumeConfigurations?.arrayValue ?? []).isEmpty),
             ("vpcLatticeConfigurations", !(r.vpcLatticeConfigurations?.arrayValue ?? []).isEmpty),
         ]
         for (key, present) in given where present {
             error(key, "\(key) is not supported by Berth (a single host has no load balancers or service discovery).", exception: .unsupportedFeatureException)
         }
+        loadBalancers(r.loadBalancers ?? [])
         if r.serviceConnectConfiguration?["enabled"]?.boolValue == true {
             error("serviceConnectConfiguration", "serviceConnectConfiguration is not supported by Berth.", exception: .unsupportedFeatureException)
+        }
+    }
+
+    /// `loadBalancers[]` by itself: target groups of application or network load balancers
+    /// (whether the group exists and the container has the port is the agent's check).
+    func loadBalancers(_ items: [LoadBalancer]) {
+        if items.count > 5 { error("loadBalancers", "A service can have at most 5 load balancers, got \(items.count).") }
+        for (i, lb) in items.enumerated() {
+            let at = "loadBalancers[\(i)]"
+            if let name = lb.loadBalancerName, !name.isEmpty {
+                error(at + ".loadBalancerName", "Classic Load Balancers (loadBalancerName) are not supported by Berth: use the targetGroupArn of an application or network load balancer.",
+                      exception: .unsupportedFeatureException)
+            } else if (lb.targetGroupArn ?? "").isEmpty {
+                error(at + ".targetGroupArn", "targetGroupArn should not be null or empty.")
+            } else if let arn = lb.targetGroupArn, !(arn.hasPrefix("arn:aws:elasticloadbalancing:") && arn.contains(":targetgroup/")) {
+                error(at + ".targetGroupArn", "targetGroupArn \(arn.prefix(256)) is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID).")
+            } else if (lb.containerName ?? "").isEmpty {
+                error(at + ".containerName", "containerName should not be null or empty.")
+            } else if !(1...65535).contains(lb.containerPort ?? 0) {
+                error(at + ".containerPort", "containerPort must be between 1 and 65535, got \(lb.containerPort.map(String.init) ?? "null").")
+            } else if lb.advancedConfiguration != nil {
+                error(at + ".advancedConfiguration", "advancedConfiguration (blue/green) is not supported by Berth: only rolling updates.",
+                      exception: .unsupportedFeatureException)
+            }
         }
     }
 

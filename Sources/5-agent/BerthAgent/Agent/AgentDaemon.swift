@@ -32,19 +32,28 @@ public final class AgentDaemon: @unchecked Sendable {
     public let backend: ECSBackend
     public let server: HTTPServer
     public let credentials: SigV4Credentials
+    /// Elastic Load Balancing v2 (resources, API, target registration of services).
+    public let loadBalancers: ELBService
     public private(set) var boundTCP: ListenAddress?
     private let lockFD: Int32
     private let stopFlag = NSCondition()
     private var stopped = false
 
-    public init(options: AgentOptions, engine: any TaskEngine, validator: any TaskDefinitionValidator = ECSModelValidator()) throws {
+    /// `dataPlane` serves the load balancers' listeners (BerthLB's proxy in production,
+    /// `MemoryDataPlane` with the fake engine and in tests).
+    public init(options: AgentOptions, engine: any TaskEngine, dataPlane: any LoadBalancerDataPlane = UnavailableDataPlane(),
+                validator: any TaskDefinitionValidator = ECSModelValidator()) throws {
         self.options = options
         let log: @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }
         try Files.makeDirectories(options.stateDir, mode: 0o700)
         lockFD = try StateLock.acquire(stateDir: options.stateDir)
         credentials = try CredentialStore.loadOrCreate(stateDir: options.stateDir, log: log)
         let store = try StateStore(root: options.stateDir + "/state", log: log)
+        let elb = try ELBService(stateDir: options.stateDir + "/state", region: options.backend.region, account: options.backend.accountId,
+                                 dataPlane: dataPlane, log: log)
+        loadBalancers = elb
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
+        backend.loadBalancing = elb
         let creds = credentials
         let verifier = SigV4Verifier(region: options.backend.region, service: APIRouter.signingService) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
         // Every AWS service the agent answers; each is routed by target prefix or SigV4 scope.
@@ -55,6 +64,7 @@ public final class AgentDaemon: @unchecked Sendable {
             JSONProtocolAPI(SecretsManagerOperations(SecretsManagerService(store: secretStore, clock: clock)), clock: clock),
             JSONProtocolAPI(ParameterStoreOperations(ParameterStoreService(store: secretStore, clock: clock)), clock: clock),
             JSONProtocolAPI(LogsOperations(store: options.logStore, region: options.backend.region, accountId: options.backend.accountId, clock: clock), clock: clock),
+            ELBAPI(elb, clock: clock),
         ]
         server = try HTTPServer(handler: APIRouter(apis: apis, verifier: verifier, clock: clock), limits: options.limits)
     }
@@ -103,6 +113,7 @@ public final class AgentDaemon: @unchecked Sendable {
         server.stop()
         backend.serviceSignal.stop()
         backend.close()
+        loadBalancers.stop()
         close(lockFD)  // releases the state directory lock
     }
 

@@ -44,6 +44,9 @@ public final class ECSBackend: @unchecked Sendable {
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
     public var clusterDeletionGuard: (@Sendable (String) -> String?)?
+    /// The agent's Elastic Load Balancing, for services with `loadBalancers` (set once, before
+    /// the service loop starts; nil refuses such services).
+    public var loadBalancing: ELBService?
 
     public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
                 validator: any TaskDefinitionValidator = ECSModelValidator(),
@@ -185,6 +188,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "GetTaskStats": return try getTaskStats(p)
         case "ExecuteCommand": return try executeCommand(p)
         case "GetExecTarget": return try getExecTarget(p)
+        case "DescribeServiceLoadBalancers": return try describeServiceLoadBalancers(p)
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }

@@ -1,3 +1,4 @@
+import BerthController
 import BerthECS
 import BerthJSON
 
@@ -65,6 +66,10 @@ struct TaskRecord {
     var clientToken: String?
     /// Set when the engine has been asked to stop the task.
     var stopSent: Bool
+    /// Load balancer targets registered for this service task.
+    var registeredTargets: [BoundTarget] = []
+    /// Deregistered for a stop: the engine stop is due then (after the deregistration delay).
+    var drainUntil: Double?
 
     var id: String { plan.taskId }
     var arn: String { plan.taskArn }
@@ -79,7 +84,11 @@ struct TaskRecord {
 
     var json: JSONValue {
         .obj([("task", taskJSON), ("plan", plan.json), ("tags", tagsJSON(tags)), ("clientToken", clientToken.map(JSONValue.string)),
-              ("stopSent", .bool(stopSent))])
+              ("stopSent", .bool(stopSent)),
+              ("registeredTargets", registeredTargets.isEmpty ? nil : .array(registeredTargets.map {
+                  ["targetGroupArn": .string($0.targetGroupArn), "host": .string($0.host), "port": .int($0.port)]
+              })),
+              ("drainUntil", drainUntil.map(JSONValue.double))])
     }
 
     init(task: ECSTask, plan: TaskLaunchPlan, tags: [(String, String)], clientToken: String?) {
@@ -97,5 +106,10 @@ struct TaskRecord {
               let task = JSONRequest.decode(raw, as: ECSTask.self).0 else { return nil }
         self.init(task: task, plan: plan, tags: tagsFrom(json["tags"]), clientToken: json["clientToken"]?.stringValue)
         stopSent = json["stopSent"]?.boolValue ?? false
+        registeredTargets = (json["registeredTargets"]?.arrayValue ?? []).compactMap { t in
+            guard let g = t["targetGroupArn"]?.stringValue, let h = t["host"]?.stringValue, let p = t["port"]?.intValue else { return nil }
+            return BoundTarget(targetGroupArn: g, host: h, port: p)
+        }
+        drainUntil = json["drainUntil"]?.doubleValue
     }
 }

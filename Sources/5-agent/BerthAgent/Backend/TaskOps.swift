@@ -162,7 +162,15 @@ extension ECSBackend {
         let reason = try p.string("reason") ?? "Task stopped by user"
         guard reason.count <= 1024 else { throw .invalidParameter("reason must be at most 1024 characters.") }
         guard var r = findTask(ref, cluster: cluster.name) else { throw .invalidParameter("The referenced task was not found.") }
-        if r.desiredStatus != .stopped || (!r.stopSent && r.lastStatus != .stopped) {
+        if r.drainUntil != nil && !r.stopSent {
+            // Already deregistered and draining: the service loop stops it when the delay is over.
+        } else if !r.registeredTargets.isEmpty && r.lastStatus == .running {
+            // Behind a load balancer, as in ECS: deregister and drain first (the service loop).
+            r.task = TaskLifecycle.stopRequested(r.task, code: .userInitiated, reason: reason, at: clock())
+            tasks[r.id] = r
+            persist(task: r)
+            serviceSignal.poke()
+        } else if r.desiredStatus != .stopped || (!r.stopSent && r.lastStatus != .stopped) {
             r.task = TaskLifecycle.stopRequested(r.task, code: .userInitiated, reason: reason, at: clock())
             r.stopSent = true
             tasks[r.id] = r

@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Container behaviour is chosen by its effective `command` (RunTask's override, else the definition's): `["true"]` exits 0 and
 /// `["false"]` exits 1 shortly after RUNNING; anything else runs until stopped. An image
-/// whose name starts with `fake-pull-error` fails to pull (TaskFailedToStart).
+/// whose name starts with `fake-pull-error` fails to pull (TaskFailedToStart). Port mappings are
+/// reported published on 127.0.0.1 (the hostPort given, else a port derived from the task id).
 public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
     struct FakeTask {
         var plan: TaskLaunchPlan
@@ -109,7 +110,10 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         o.containers = defs.map { def in
             let name = def["name"]?.stringValue ?? ""
             var c = ContainerObservation(name: name, lastStatus: stopBeforeRunning ? .pending : .running)
-            if !stopBeforeRunning { c.runtimeId = t.plan.taskId + "-" + name }
+            if !stopBeforeRunning {
+                c.runtimeId = t.plan.taskId + "-" + name
+                c.networkBindings = Self.bindings(def, taskId: t.plan.taskId)
+            }
             let cmd = containerCommand(def, t.plan)
             let exitsAt = running + exitDelay
             if !stopBeforeRunning, cmd == ["true"] || cmd == ["false"], now >= exitsAt, (t.stopRequestedAt ?? .infinity) > exitsAt {
@@ -170,5 +174,17 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
         guard t.plan.containerNames.contains(container) else { throw EngineError(.notFound, "task has no container named \(container)") }
         // Nothing runs: a root no runtime uses, so a client that tries it fails clearly.
         return ExecTarget(runtimeRoot: "/nonexistent/fake-engine", runtimeId: t.plan.taskId + "-" + container)
+    }
+
+    /// The host ports a running container reports: its mappings' hostPort, else a stable
+    /// port in 20000-59999 from the task id and container port (nothing listens on it).
+    static func bindings(_ def: JSONValue, taskId: String) -> [NetworkBinding] {
+        (def["portMappings"]?.arrayValue ?? []).compactMap { m in
+            guard let port = m["containerPort"]?.intValue else { return nil }
+            var hash: UInt32 = 2_166_136_261
+            for b in "\(taskId):\(port)".utf8 { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+            let host = m["hostPort"]?.intValue.flatMap { $0 > 0 ? $0 : nil } ?? 20000 + Int(hash % 40000)
+            return NetworkBinding(bindIP: "127.0.0.1", containerPort: port, hostPort: host, protocol: m["protocol"]?.stringValue ?? "tcp")
+        }
     }
 }

@@ -68,12 +68,20 @@ extension ECSBackend {
         pruneInactiveServices(now: now)
         for key in services.keys.sorted() {
             guard var r = services[key], r.state.status != .inactive else { continue }
-            let result = reconcile(r.state, tasks: observedTasks(of: r), now: now, config: config.controller, ids: &ids)
+            var result = reconcile(r.state, tasks: observedTasks(of: r), now: now, config: config.controller, ids: &ids)
+            let behindLoadBalancer = !r.targetBindings.isEmpty
             for action in result.actions {
                 switch action {
                 case .startTask(let order): startServiceTask(order, service: r)
-                case .stopTask(let order): stopServiceTask(order)
+                // Behind a load balancer the stop waits for deregistration and draining.
+                case .stopTask(let order): stopServiceTask(order, send: !behindLoadBalancer)
                 }
+            }
+            if behindLoadBalancer || tasks.values.contains(where: { $0.task.group == "service:\(r.name)" && !$0.registeredTargets.isEmpty }) {
+                let (events, wakeAt) = applyRegistrations(r, now: now)
+                result.state.addEvents(events, now: now, config: config.controller, ids: &ids)
+                for message in events { log("service \(r.cluster)/\(r.name): \(message)") }
+                if let w = wakeAt { wake = min(wake ?? w, w) }
             }
             for event in result.newEvents { log("service \(r.cluster)/\(r.name): \(event.message)") }
             if result.state != r.state {

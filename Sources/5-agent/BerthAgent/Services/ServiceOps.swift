@@ -51,6 +51,7 @@ extension ECSBackend {
         let launchType = request.requestedLaunchType
             ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? .fargate : .ec2)
         try Self.refuse(ServiceValidator.placement(launchType: launchType, constraints: request.placementConstraints, strategy: request.placementStrategy))
+        try checkLoadBalancers(request.loadBalancers ?? [], taskDefinition: td)
         let input = CreateServiceInput(
             serviceName: name, serviceArn: arns.service(cluster: cluster.name, name: name), clusterArn: arns.cluster(cluster.name),
             taskDefinition: td.arn, desiredCount: request.desiredCount ?? 0,
@@ -66,6 +67,7 @@ extension ECSBackend {
         record.enableECSManagedTags = request.enableECSManagedTags ?? false
         record.enableExecuteCommand = request.enableExecuteCommand ?? false
         record.clientToken = clientToken
+        record.loadBalancers = request.loadBalancers ?? []
         record.capacityProviderStrategy = request.capacityProviderStrategy.flatMap { $0.isEmpty ? nil : $0 }
         record.placementStrategy = request.placementStrategy ?? []
         record.roleArn = request.role.map { $0.hasPrefix("arn:") ? $0 : "arn:aws:iam::\(config.accountId):role/\($0)" }
@@ -123,6 +125,13 @@ extension ECSBackend {
             taskDefinition = td.arn
         }
         var force = request.forceNewDeployment ?? false
+        if let lbs = request.loadBalancers {
+            try checkLoadBalancers(lbs, taskDefinition: try lookupTaskDefinition(taskDefinition ?? record.state.taskDefinition))
+            // As in ECS, changing the load balancers starts a new deployment.
+            if lbs != record.loadBalancers { force = true }
+        } else if let td = taskDefinition, !record.loadBalancers.isEmpty {
+            try checkLoadBalancers(record.loadBalancers, taskDefinition: try lookupTaskDefinition(td))
+        }
         if let network = request.networkConfiguration, network != record.networkConfiguration { force = true }
         if let platform = request.platformVersion, platform != record.platformVersion { force = true }
         let input = UpdateServiceInput(
@@ -140,6 +149,7 @@ extension ECSBackend {
         if let items = request.capacityProviderStrategy, !items.isEmpty { record.capacityProviderStrategy = items }
         if let placement = request.placementStrategy { record.placementStrategy = placement }
         if let rebalancing = request.availabilityZoneRebalancing { record.availabilityZoneRebalancing = rebalancing }
+        if let lbs = request.loadBalancers { record.loadBalancers = lbs }
         save(service: record)
         return ["service": serviceJSON(record, includeTags: false, now: clock())]
     }

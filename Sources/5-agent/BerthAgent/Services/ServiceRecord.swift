@@ -23,6 +23,8 @@ struct ServiceRecord {
     var roleArn: String?
     /// nil in files of versions before it was kept: ECS treats such a service as DISABLED.
     var availabilityZoneRebalancing: AvailabilityZoneRebalancing?
+    /// `loadBalancers[]` as validated (target groups of the agent's ELB).
+    var loadBalancers: [LoadBalancer] = []
 
     var name: String { state.serviceName }
     var key: String { ServiceRecord.key(cluster: cluster, name: name) }
@@ -55,6 +57,7 @@ struct ServiceRecord {
             ("capacityProviderStrategy", capacityProviderStrategy?.jsonValue),
             ("placementStrategy", placementStrategy.isEmpty ? nil : placementStrategy.jsonValue),
             ("roleArn", roleArn.map(JSONValue.string)), ("availabilityZoneRebalancing", availabilityZoneRebalancing?.jsonValue),
+            ("loadBalancers", loadBalancers.isEmpty ? nil : loadBalancers.jsonValue),
         ])
     }
 
@@ -74,6 +77,15 @@ struct ServiceRecord {
         placementStrategy = Self.member(o, "placementStrategy") ?? []
         roleArn = try o.optional("roleArn")
         availabilityZoneRebalancing = Self.member(o, "availabilityZoneRebalancing")
+        loadBalancers = Self.member(o, "loadBalancers") ?? []
+    }
+
+    /// The service's target group bindings.
+    var targetBindings: [TargetBinding] {
+        loadBalancers.compactMap { lb in
+            guard let g = lb.targetGroupArn, let c = lb.containerName, let p = lb.containerPort else { return nil }
+            return TargetBinding(targetGroupArn: g, containerName: c, containerPort: p)
+        }
     }
 
     /// A member in its BerthECS shape, as the request gave it.

@@ -24,7 +24,7 @@ extension ECSBackend {
         let s = r.state
         var members: [(String, JSONValue?)] = [
             ("serviceArn", .string(s.serviceArn)), ("serviceName", .string(s.serviceName)), ("clusterArn", .string(s.clusterArn)),
-            ("loadBalancers", []), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
+            ("loadBalancers", r.loadBalancers.jsonValue), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
             ("desiredCount", .int(s.desiredCount)), ("runningCount", .int(s.runningCount)), ("pendingCount", .int(s.pendingCount)),
             ("launchType", r.capacityProviderStrategy == nil ? r.launchType.jsonValue : nil),
             ("capacityProviderStrategy", r.capacityProviderStrategy?.jsonValue),

@@ -10,10 +10,13 @@ extension ECSBackend {
     func observedTasks(of r: ServiceRecord) -> [ObservedTask] {
         let group = "service:\(r.name)"
         let tracked = Set(r.state.bookkeeping.tasks.keys).union(r.state.bookkeeping.launches.map(\.taskId))
+        let reports = targetReports(r)
         return tasks.values.compactMap { t -> ObservedTask? in
             guard t.cluster == r.cluster, t.task.group == group else { return nil }
             guard t.lastStatus != .stopped || tracked.contains(t.id) else { return nil }
-            return observedTask(t)
+            var o = observedTask(t)
+            o.loadBalancerHealth = loadBalancerHealth(t, r, reports: reports)
+            return o
         }.sorted { ($0.createdAt, $0.taskArn) < ($1.createdAt, $1.taskArn) }
     }
 
@@ -62,14 +65,14 @@ extension ECSBackend {
 
     /// `.stopTask`: desiredStatus STOPPED with the order's stopCode and reason; a task that is
     /// already stopping or stopped is left alone.
-    func stopServiceTask(_ o: StopTaskOrder) {
+    /// With `send` false (a service behind a load balancer) the engine is told later, once the
+    /// task's targets are deregistered and drained (`applyRegistrations`).
+    func stopServiceTask(_ o: StopTaskOrder, send: Bool = true) {
         guard let (_, id) = arns.taskId(o.taskArn), var r = tasks[id], r.lastStatus != .stopped else { return }
-        if r.desiredStatus == .stopped && r.stopSent { return }
+        if r.desiredStatus == .stopped && (r.stopSent || !send) { return }
         r.task = TaskLifecycle.stopRequested(r.task, code: o.stopCode, reason: o.reason, at: clock())
-        r.stopSent = true
         tasks[id] = r
         persist(task: r)
-        let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: o.stopCode, reason: o.reason)
-        deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
+        if send { sendStop(id, intent: r.stopIntent ?? StopIntent(code: o.stopCode, reason: o.reason)) }
     }
 }

@@ -1,0 +1,163 @@
+import Foundation
+
+/// The load balancers' data plane as the agent drives it: the desired listeners and target
+/// groups in, target health out. The agent depends only on this protocol; BerthLB's proxy
+/// (wired in BerthCLI) and `MemoryDataPlane` (tests, `--engine fake`) implement it.
+public protocol LoadBalancerDataPlane: AnyObject, Sendable {
+    /// Make the proxy serve exactly these (idempotent desired state). A target that is no
+    /// longer in its group drains for the group's deregistration delay.
+    func apply(listeners: [DataPlaneListener], groups: [DataPlaneGroup]) throws
+    /// Health of every target the proxy knows, by group id, including draining ones.
+    func health() -> [String: [TargetAddress: TargetHealthReport]]
+    func stop()
+}
+
+public enum DataPlaneProtocol: String, Sendable, Equatable { case http, tcp }
+
+public struct DataPlaneRule: Sendable, Equatable {
+    public var priority: Int
+    public var pathPatterns: [String]
+    public var hostPatterns: [String]
+    public var group: String
+    public init(priority: Int, pathPatterns: [String], hostPatterns: [String], group: String) {
+        self.priority = priority; self.pathPatterns = pathPatterns; self.hostPatterns = hostPatterns; self.group = group
+    }
+}
+
+public struct DataPlaneListener: Sendable, Equatable {
+    /// The listener ARN.
+    public var id: String
+    public var host: String
+    public var port: Int
+    public var kind: DataPlaneProtocol
+    public var defaultGroup: String
+    /// HTTP only, in priority order.
+    public var rules: [DataPlaneRule]
+    public init(id: String, host: String, port: Int, kind: DataPlaneProtocol, defaultGroup: String, rules: [DataPlaneRule]) {
+        self.id = id; self.host = host; self.port = port; self.kind = kind; self.defaultGroup = defaultGroup; self.rules = rules
+    }
+}
+
+public struct TargetAddress: Hashable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) { self.host = host; self.port = port }
+    public var description: String { "\(host):\(port)" }
+}
+
+public struct DataPlaneHealthCheck: Sendable, Equatable {
+    public var kind: DataPlaneProtocol
+    public var path: String
+    /// "traffic-port" or a port number.
+    public var port: String
+    public var intervalSeconds: Int
+    public var timeoutSeconds: Int
+    public var healthyThreshold: Int
+    public var unhealthyThreshold: Int
+    /// HTTP codes, e.g. "200-399" or "200,204".
+    public var matcher: String
+}
+
+public enum LoadBalancingAlgorithm: String, Sendable, Equatable {
+    case roundRobin = "round_robin"
+    case leastOutstanding = "least_outstanding_requests"
+}
+
+public struct DataPlaneGroup: Sendable, Equatable {
+    /// The target group ARN.
+    public var id: String
+    public var kind: DataPlaneProtocol
+    public var targets: [TargetAddress]
+    public var health: DataPlaneHealthCheck
+    public var deregistrationDelaySeconds: Int
+    public var algorithm: LoadBalancingAlgorithm
+}
+
+/// ELB's target states (DescribeTargetHealth `TargetHealth.State`).
+public enum TargetState: String, Sendable, Equatable {
+    case initial, healthy, unhealthy, unused, draining, unavailable
+}
+
+public struct TargetHealthReport: Sendable, Equatable {
+    public var state: TargetState
+    /// ELB's reason code (`Elb.InitialHealthChecking`, `Target.FailedHealthChecks`, ...); nil when healthy.
+    public var reason: String?
+    public var description: String?
+    public init(state: TargetState, reason: String? = nil, description: String? = nil) {
+        self.state = state; self.reason = reason; self.description = description
+    }
+}
+
+/// An in-memory data plane that proxies nothing: it records what it was told and reports
+/// targets healthy once applied (unless marked otherwise) and removed targets draining for
+/// their group's delay. The agent's `--engine fake` and the tests use it.
+public final class MemoryDataPlane: LoadBalancerDataPlane, @unchecked Sendable {
+    private let lock = NSLock()
+    private let clock: @Sendable () -> Double
+    public private(set) var listeners: [DataPlaneListener] = []
+    public private(set) var groups: [DataPlaneGroup] = []
+    public private(set) var applyCount = 0
+    private var draining: [String: [TargetAddress: Double]] = [:]
+    private var forced: [TargetAddress: TargetHealthReport] = [:]
+
+    public init(clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) { self.clock = clock }
+
+    public func apply(listeners: [DataPlaneListener], groups: [DataPlaneGroup]) throws {
+        lock.lock(); defer { lock.unlock() }
+        let now = clock()
+        let byId = Dictionary(groups.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for old in self.groups {
+            let kept = Set(byId[old.id]?.targets ?? [])
+            for t in old.targets where !kept.contains(t) {
+                draining[old.id, default: [:]][t] = now + Double(byId[old.id]?.deregistrationDelaySeconds ?? old.deregistrationDelaySeconds)
+            }
+        }
+        for g in groups { for t in g.targets { draining[g.id]?[t] = nil } }
+        self.listeners = listeners
+        self.groups = groups
+        applyCount += 1
+    }
+
+    /// Make a target report this health from now on (nil: back to healthy).
+    public func force(_ target: TargetAddress, _ report: TargetHealthReport?) {
+        lock.lock(); defer { lock.unlock() }
+        forced[target] = report
+    }
+
+    public func health() -> [String: [TargetAddress: TargetHealthReport]] {
+        lock.lock(); defer { lock.unlock() }
+        let now = clock()
+        var out: [String: [TargetAddress: TargetHealthReport]] = [:]
+        for g in groups {
+            var m: [TargetAddress: TargetHealthReport] = [:]
+            for t in g.targets { m[t] = forced[t] ?? TargetHealthReport(state: .healthy) }
+            for (t, until) in draining[g.id] ?? [:] where until > now {
+                m[t] = TargetHealthReport(state: .draining, reason: "Target.DeregistrationInProgress",
+                                          description: "Target deregistration is in progress")
+            }
+            out[g.id] = m
+        }
+        return out
+    }
+
+    public func stop() {}
+}
+
+/// The data plane of an agent built without a proxy: target groups and registrations are
+/// kept, but a listener is refused (nothing would serve its port), and no target is ever
+/// reported healthy.
+public final class UnavailableDataPlane: LoadBalancerDataPlane, @unchecked Sendable {
+    public init() {}
+    public func apply(listeners: [DataPlaneListener], groups: [DataPlaneGroup]) throws {
+        if let l = listeners.first {
+            throw DataPlaneUnavailable(message: "no load balancer proxy is built into this agent, so port \(l.port) cannot be served")
+        }
+    }
+    public func health() -> [String: [TargetAddress: TargetHealthReport]] { [:] }
+    public func stop() {}
+}
+
+public struct DataPlaneUnavailable: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,158 @@
+import BerthJSON
+
+/// The agent's Elastic Load Balancing v2 resources, persisted as one JSON document
+/// (`<state>/elb/resources.json`). ARNs are the resources' ids everywhere.
+public struct ELBLoadBalancer: Sendable, Equatable {
+    public var arn = ""
+    public var name = ""
+    /// application | network
+    public var type = "application"
+    public var scheme = "internet-facing"
+    public var dnsName = ""
+    public var createdAt = 0.0
+}
+
+public struct ELBHealthSettings: Sendable, Equatable {
+    public var enabled = true
+    public var proto = "HTTP"
+    public var port = "traffic-port"
+    public var path = "/"
+    public var interval = 30
+    public var timeout = 5
+    public var healthyThreshold = 5
+    public var unhealthyThreshold = 2
+    public var matcher = "200"
+}
+
+public struct ELBTarget: Hashable, Sendable {
+    public var id: String
+    public var port: Int
+    public init(id: String, port: Int) { self.id = id; self.port = port }
+    public var address: TargetAddress { TargetAddress(host: id, port: port) }
+}
+
+public struct ELBTargetGroup: Sendable, Equatable {
+    public var arn = ""
+    public var name = ""
+    public var proto = "HTTP"
+    public var port = 80
+    public var targetType = "ip"
+    public var health = ELBHealthSettings()
+    public var deregistrationDelay = 300
+    public var algorithm = "round_robin"
+    public var targets: [ELBTarget] = []
+    public var createdAt = 0.0
+}
+
+public struct ELBListener: Sendable, Equatable {
+    public var arn = ""
+    public var loadBalancerArn = ""
+    public var port = 0
+    public var proto = "HTTP"
+    public var targetGroupArn = ""
+}
+
+public struct ELBRule: Sendable, Equatable {
+    public var arn = ""
+    public var listenerArn = ""
+    public var priority = 0
+    public var paths: [String] = []
+    public var hosts: [String] = []
+    public var targetGroupArn = ""
+}
+
+public struct ELBResources: Sendable, Equatable {
+    public var loadBalancers: [ELBLoadBalancer] = []
+    public var targetGroups: [ELBTargetGroup] = []
+    public var listeners: [ELBListener] = []
+    public var rules: [ELBRule] = []
+    public init() {}
+
+    /// The load balancers whose listeners or rules forward to a group.
+    public func loadBalancerArns(of group: String) -> [String] {
+        let listenerArns = Set(rules.filter { $0.targetGroupArn == group }.map(\.listenerArn))
+        let lbs = listeners.filter { $0.targetGroupArn == group || listenerArns.contains($0.arn) }.map(\.loadBalancerArn)
+        return loadBalancers.map(\.arn).filter { lbs.contains($0) }
+    }
+
+    /// What the data plane must serve (pure): every listener with its rules (priority order),
+    /// every target group with its registered targets.
+    public func dataPlaneSpec(host: String) -> ([DataPlaneListener], [DataPlaneGroup]) {
+        let listeners = self.listeners.map { l in
+            DataPlaneListener(
+                id: l.arn, host: host, port: l.port, kind: l.proto == "TCP" ? .tcp : .http, defaultGroup: l.targetGroupArn,
+                rules: rules.filter { $0.listenerArn == l.arn }.sorted { $0.priority < $1.priority }.map {
+                    DataPlaneRule(priority: $0.priority, pathPatterns: $0.paths, hostPatterns: $0.hosts, group: $0.targetGroupArn)
+                })
+        }
+        let groups = targetGroups.map { g in
+            DataPlaneGroup(
+                id: g.arn, kind: g.proto == "TCP" ? .tcp : .http, targets: g.targets.map(\.address),
+                health: DataPlaneHealthCheck(kind: g.health.proto == "TCP" ? .tcp : .http, path: g.health.path, port: g.health.port,
+                                             intervalSeconds: g.health.interval, timeoutSeconds: g.health.timeout,
+                                             healthyThreshold: g.health.healthyThreshold, unhealthyThreshold: g.health.unhealthyThreshold,
+                                             matcher: g.health.matcher),
+                deregistrationDelaySeconds: g.deregistrationDelay,
+                algorithm: LoadBalancingAlgorithm(rawValue: g.algorithm) ?? .roundRobin)
+        }
+        return (listeners, groups)
+    }
+}
+
+// MARK: JSON
+
+extension ELBLoadBalancer: JSONRecord {
+    public static let blank = ELBLoadBalancer()
+    public static let members: [JSONMember<ELBLoadBalancer>] = [
+        .required("arn", \.arn), .required("name", \.name), .required("type", \.type), .required("scheme", \.scheme),
+        .required("dnsName", \.dnsName), .required("createdAt", \.createdAt),
+    ]
+}
+
+extension ELBHealthSettings: JSONRecord {
+    public static let blank = ELBHealthSettings()
+    public static let members: [JSONMember<ELBHealthSettings>] = [
+        .required("enabled", \.enabled), .required("protocol", \.proto), .required("port", \.port), .required("path", \.path),
+        .required("interval", \.interval), .required("timeout", \.timeout), .required("healthyThreshold", \.healthyThreshold),
+        .required("unhealthyThreshold", \.unhealthyThreshold), .required("matcher", \.matcher),
+    ]
+}
+
+extension ELBTarget: JSONRecord {
+    public static let blank = ELBTarget(id: "", port: 0)
+    public static let members: [JSONMember<ELBTarget>] = [.required("id", \.id), .required("port", \.port)]
+}
+
+extension ELBTargetGroup: JSONRecord {
+    public static let blank = ELBTargetGroup()
+    public static let members: [JSONMember<ELBTargetGroup>] = [
+        .required("arn", \.arn), .required("name", \.name), .required("protocol", \.proto), .required("port", \.port),
+        .required("targetType", \.targetType), .required("health", \.health),
+        .required("deregistrationDelay", \.deregistrationDelay), .required("algorithm", \.algorithm),
+        .required("targets", \.targets), .required("createdAt", \.createdAt),
+    ]
+}
+
+extension ELBListener: JSONRecord {
+    public static let blank = ELBListener()
+    public static let members: [JSONMember<ELBListener>] = [
+        .required("arn", \.arn), .required("loadBalancerArn", \.loadBalancerArn), .required("port", \.port),
+        .required("protocol", \.proto), .required("targetGroupArn", \.targetGroupArn),
+    ]
+}
+
+extension ELBRule: JSONRecord {
+    public static let blank = ELBRule()
+    public static let members: [JSONMember<ELBRule>] = [
+        .required("arn", \.arn), .required("listenerArn", \.listenerArn), .required("priority", \.priority),
+        .required("paths", \.paths), .required("hosts", \.hosts), .required("targetGroupArn", \.targetGroupArn),
+    ]
+}
+
+extension ELBResources: JSONRecord {
+    public static let blank = ELBResources()
+    public static let members: [JSONMember<ELBResources>] = [
+        .required("loadBalancers", \.loadBalancers), .required("targetGroups", \.targetGroups),
+        .required("listeners", \.listeners), .required("rules", \.rules),
+    ]
+}
