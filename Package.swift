@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         .executable(name: "berth-init", targets: ["berth-init"]),
         .executable(name: "berth-reaper", targets: ["berth-reaper"]),
+        .executable(name: "berth-lb", targets: ["berth-lb"]),
     ],
     targets: [
         // 1-base
@@ -123,6 +124,9 @@ let package = Package(
             swiftSettings: [.enableExperimentalFeature("Embedded"), .unsafeFlags(["-wmo", "-Osize"])],
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
         ),
+
+        // The load balancer data plane alone, from flags: what Scripts/bench-lb.sh measures.
+        .executableTarget(name: "berth-lb", dependencies: ["BerthLB"], path: layer("7-bin", "berth-lb")),
 
         // Tests, one target per module, plus helpers they share.
         .target(name: "BerthTestSupport", dependencies: ["BerthImages", "BerthSys"], path: "Tests/BerthTestSupport"),
