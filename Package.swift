@@ -49,7 +49,8 @@ let package = Package(
         // HTTP/1.1 server and clients (streaming, TLS, keep-alive), SigV4 (knows nothing of ECS).
         .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth", "CBerthTLS"], path: layer("2-host", "BerthHTTP")),
         // The load balancers' data plane: event-driven HTTP/1.1 and TCP proxy, health checks, draining.
-        .target(name: "BerthLB", dependencies: ["BerthHTTP", "BerthSys", "CBerth"], path: layer("2-host", "BerthLB")),
+        .target(name: "BerthLB", dependencies: ["BerthHTTP", "BerthSys", "CBerth"], path: layer("2-host", "BerthLB"),
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation.
         .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("2-host", "BerthInit")),
 

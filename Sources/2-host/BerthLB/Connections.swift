@@ -4,10 +4,13 @@ final class ListenerState {
     let fd: Int32
     var spec: LBListenerSpec
     let port: Int
+    /// The end of every forwarded request head.
+    let forwardedTail: [UInt8]
     init(fd: Int32, spec: LBListenerSpec, port: Int) {
         self.fd = fd
         self.spec = spec
         self.port = port
+        forwardedTail = Array("\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: \(port)\r\n\r\n".utf8)
     }
 }
 

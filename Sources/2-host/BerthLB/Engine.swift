@@ -6,6 +6,12 @@ import Foundation
 import Glibc
 #endif
 
+/// Idle backend connections are pooled per group and target.
+struct PoolKey: Hashable {
+    var group: String
+    var target: LBTarget
+}
+
 /// What `apply` hands to the loop.
 struct PendingConfig {
     var listeners: [(spec: LBListenerSpec, fd: Int32, port: Int)]
@@ -33,7 +39,7 @@ final class Engine: @unchecked Sendable {
     // Owned by the loop thread.
     var table: [Endpoint?] = []
     var groups: [String: GroupState] = [:]
-    var pools: [String: [BackendConn]] = [:]
+    var pools: [PoolKey: [BackendConn]] = [:]
     var nextTick = 0.0
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
     let parseLimits: HTTPLimits = {
@@ -289,7 +295,7 @@ final class Engine: @unchecked Sendable {
     }
 
     func closeIdle(_ group: String, _ t: LBTarget) {
-        let key = "\(group)|\(t)"
+        let key = PoolKey(group: group, target: t)
         for b in pools[key] ?? [] { closeBackend(b) }
         pools[key] = nil
     }

@@ -100,45 +100,59 @@ struct ResponseHead {
 
     /// Parses `buf[from..<end]`; nil for a malformed head. `requestMethod` HEAD or a 1xx/204/304 status has no body.
     static func parse(_ buf: [UInt8], from: Int, end: Int, requestMethod: String, closeClient: Bool) -> ResponseHead? {
-        var lines: [Range<Int>] = []
-        var start = from
-        for i in from..<end where buf[i] == 0x0A {
-            var e = i
-            if e > start, buf[e - 1] == 0x0D { e -= 1 }
-            if e > start { lines.append(start..<e) }
-            start = i + 1
+        guard end - from >= 16, buf[from + 4] == UInt8(ascii: "/"), buf[from + 8] == 0x20 else { return nil }
+        var status = 0
+        for i in (from + 9)..<(from + 12) {
+            guard buf[i] >= 0x30, buf[i] <= 0x39 else { return nil }
+            status = status * 10 + Int(buf[i] - 0x30)
         }
-        guard let first = lines.first, first.count >= 12 else { return nil }
-        let statusLine = buf[first]
-        guard statusLine.starts(with: "HTTP/1.".utf8), let status = Int(String(decoding: statusLine[(first.lowerBound + 9)..<(first.lowerBound + 12)], as: UTF8.self)) else { return nil }
-        let http10 = statusLine[first.lowerBound + 7] == UInt8(ascii: "0")
+        let http10 = buf[from + 7] == UInt8(ascii: "0")
         var forward: [UInt8] = []
         forward.reserveCapacity(end - from + 24)
-        forward.append(contentsOf: buf[first])
-        forward.append(contentsOf: [0x0D, 0x0A])
         var length: Int?
         var chunked = false
         var connectionClose = http10
-        for line in lines.dropFirst() {
-            guard let colon = buf[line].firstIndex(of: UInt8(ascii: ":")) else { return nil }
-            let name = String(decoding: buf[line.lowerBound..<colon], as: UTF8.self).lowercased()
-            let value = String(decoding: buf[(colon + 1)..<line.upperBound], as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
-            switch name {
-            case "connection":
-                if value.contains("close") { connectionClose = true }
-                if http10, value.contains("keep-alive") { connectionClose = false }
+        var start = from
+        var first = true
+        var i = from
+        while i < end {
+            guard buf[i] == 0x0A else { i += 1; continue }
+            var e = i
+            if e > start, buf[e - 1] == 0x0D { e -= 1 }
+            defer { start = i + 1; i += 1 }
+            if e == start { continue }
+            if first {
+                first = false
+                forward += buf[start..<e]
+                forward += [0x0D, 0x0A]
                 continue
-            case "keep-alive":
-                continue
-            case "content-length":
-                guard let n = Int(value), n >= 0, length == nil || length == n else { return nil }
-                length = n
-            case "transfer-encoding":
-                chunked = value.hasSuffix("chunked")
-            default: break
             }
-            forward.append(contentsOf: buf[line])
-            forward.append(contentsOf: [0x0D, 0x0A])
+            guard let colon = buf[start..<e].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            var vs = colon + 1
+            while vs < e, buf[vs] == 0x20 || buf[vs] == 0x09 { vs += 1 }
+            var ve = e
+            while ve > vs, buf[ve - 1] == 0x20 || buf[ve - 1] == 0x09 { ve -= 1 }
+            let name = buf[start..<colon], value = buf[vs..<ve]
+            if Hop.equals(name, "connection") {
+                if Hop.contains(value, "close") { connectionClose = true }
+                if http10, Hop.contains(value, "keep-alive") { connectionClose = false }
+                continue
+            }
+            if Hop.equals(name, "keep-alive") { continue }
+            if Hop.equals(name, "content-length") {
+                var n = 0
+                guard !value.isEmpty, value.count < 19 else { return nil }
+                for b in value {
+                    guard b >= 0x30, b <= 0x39 else { return nil }
+                    n = n * 10 + Int(b - 0x30)
+                }
+                guard length == nil || length == n else { return nil }
+                length = n
+            } else if Hop.equals(name, "transfer-encoding") {
+                chunked = value.count >= 7 && Hop.equals(value.suffix(7), "chunked")
+            }
+            forward += buf[start..<e]
+            forward += [0x0D, 0x0A]
         }
         let framing: BodyCounter.Mode
         if requestMethod == "HEAD" || (100..<200).contains(status) || status == 204 || status == 304 {
@@ -151,9 +165,50 @@ struct ResponseHead {
             framing = .untilClose
             connectionClose = true
         }
-        if closeClient || framing == .untilClose { forward.append(contentsOf: "Connection: close\r\n".utf8) }
-        forward.append(contentsOf: [0x0D, 0x0A])
+        if closeClient || framing == .untilClose { forward += "Connection: close\r\n".utf8 }
+        forward += [0x0D, 0x0A]
         return ResponseHead(status: status, forward: forward, framing: framing, backendCloses: connectionClose, headEnd: end)
+    }
+}
+
+/// Hop-by-hop header handling on bytes (ASCII case-insensitive).
+enum Hop {
+    enum Kind { case keep, drop, forwardedFor }
+
+    static func classify(_ name: String) -> Kind {
+        let u = name.utf8
+        switch u.count {
+        case 10: if equals(u, "connection") || equals(u, "keep-alive") { return .drop }
+        case 15: if equals(u, "x-forwarded-for") { return .forwardedFor }
+        case 17: if equals(u, "x-forwarded-proto") { return .drop }
+        case 16: if equals(u, "x-forwarded-port") { return .drop }
+        default: break
+        }
+        return .keep
+    }
+
+    /// `bytes` equals the lower-case ASCII `lower`, ignoring case.
+    static func equals<C: Collection>(_ bytes: C, _ lower: StaticString) -> Bool where C.Element == UInt8 {
+        guard bytes.count == lower.utf8CodeUnitCount else { return false }
+        var p = lower.utf8Start
+        for b in bytes {
+            let l = (b >= 0x41 && b <= 0x5A) ? b | 0x20 : b
+            if l != p.pointee { return false }
+            p += 1
+        }
+        return true
+    }
+
+    /// `bytes` contains the lower-case ASCII `lower`, ignoring case.
+    static func contains(_ bytes: ArraySlice<UInt8>, _ lower: StaticString) -> Bool {
+        let n = lower.utf8CodeUnitCount
+        guard bytes.count >= n else { return false }
+        var i = bytes.startIndex
+        while i + n <= bytes.endIndex {
+            if equals(bytes[i..<(i + n)], lower) { return true }
+            i += 1
+        }
+        return false
     }
 }
 

@@ -102,7 +102,7 @@ extension Engine {
 
     /// An idle pooled connection to `target`, or a new one.
     private func backend(for g: GroupState, _ target: LBTarget) -> BackendConn? {
-        let key = "\(g.spec.id)|\(target)"
+        let key = PoolKey(group: g.spec.id, target: target)
         while let b = pools[key]?.popLast() {
             if b.closed { continue }
             b.reused = true
@@ -116,17 +116,29 @@ extension Engine {
 
     /// The request head for the target: hop-by-hop fields dropped, X-Forwarded-* added as ALB does.
     private func forwardedHead(_ r: HTTPRequest, _ c: ClientConn) -> [UInt8] {
-        var s = "\(r.method) \(r.target) HTTP/1.1\r\n"
-        var forwardedFor = c.peerHost
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out += r.method.utf8
+        out.append(0x20)
+        out += r.target.utf8
+        out += " HTTP/1.1\r\n".utf8
+        var priorFor: String?
         for (name, value) in r.headers {
-            switch name.lowercased() {
-            case "connection", "keep-alive", "x-forwarded-proto", "x-forwarded-port": continue
-            case "x-forwarded-for": forwardedFor = "\(value), \(c.peerHost)"
-            default: s += "\(name): \(value)\r\n"
+            switch Hop.classify(name) {
+            case .drop: continue
+            case .forwardedFor: priorFor = value
+            case .keep:
+                out += name.utf8
+                out += ": ".utf8
+                out += value.utf8
+                out += "\r\n".utf8
             }
         }
-        s += "X-Forwarded-For: \(forwardedFor)\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: \(c.listener.port)\r\n\r\n"
-        return Array(s.utf8)
+        out += "X-Forwarded-For: ".utf8
+        if let priorFor { out += priorFor.utf8; out += ", ".utf8 }
+        out += c.peerHost.utf8
+        out += c.listener.forwardedTail
+        return out
     }
 
     private func answerLocally(_ c: ClientConn, _ status: Int) {
@@ -256,7 +268,7 @@ extension Engine {
             b.head = nil
             b.body = nil
             b.idleSince = monotonicNow()
-            pools["\(b.group)|\(b.target)", default: []].append(b)
+            pools[PoolKey(group: b.group, target: b.target), default: []].append(b)
             settleBackend(b)
         } else {
             closeBackend(b)
@@ -310,8 +322,7 @@ extension Engine {
     }
 
     func closeIdleBackend(_ b: BackendConn) {
-        let key = "\(b.group)|\(b.target)"
-        pools[key]?.removeAll { $0 === b }
+        pools[PoolKey(group: b.group, target: b.target)]?.removeAll { $0 === b }
         closeBackend(b)
     }
 
