@@ -42,7 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-base=$((20000 + RANDOM % 30000))
+# Below the ephemeral range (32768-60999), so no outgoing connection holds one of them.
+base=$((20000 + RANDOM % 12000))
 b1=$base b2=$((base + 1)) hh=$((base + 2)) ht=$((base + 3)) lh=$((base + 4)) lt=$((base + 5))
 
 cat > "$tmp/backends.cfg" <<CFG
@@ -91,14 +92,14 @@ backend nlb_targets
     server t1 127.0.0.1:$b1 check inter 5s
     server t2 127.0.0.1:$b2 check inter 5s
 CFG
-haproxy -q -f "$tmp/backends.cfg" & pids+=($!)
-haproxy -q -f "$tmp/haproxy.cfg" & pids+=($!)
+haproxy -f "$tmp/backends.cfg" >"$tmp/backends.log" 2>&1 & pids+=($!)
+haproxy -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 & pids+=($!)
 "$bin" --listen 127.0.0.1:$lh --kind http --target 127.0.0.1:$b1 --target 127.0.0.1:$b2 >/dev/null & pids+=($!)
 "$bin" --listen 127.0.0.1:$lt --kind tcp --target 127.0.0.1:$b1 --target 127.0.0.1:$b2 >/dev/null & pids+=($!)
 for port in $b1 $b2 $hh $ht $lh $lt; do
     up=0
     for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && { up=1; break; }; sleep 0.1; done
-    [ "$up" = 1 ] || { echo "bench-lb: nothing listens on 127.0.0.1:$port" >&2; exit 1; }
+    [ "$up" = 1 ] || { echo "bench-lb: nothing listens on 127.0.0.1:$port" >&2; cat "$tmp"/*.log >&2; exit 1; }
 done
 sleep 0.5  # first health checks
 

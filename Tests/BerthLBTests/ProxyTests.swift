@@ -237,6 +237,11 @@ import Glibc
             try lb.apply(listeners: [LBListenerSpec(id: "web", port: 0, kind: .http, defaultGroup: "missing")], groups: [])
         }
         #expect(lb.port(ofListener: "web") == port)
+        // A group no listener forwards to: its targets are unused.
+        try lb.apply(listeners: spec, groups: [LBTargetGroupSpec(id: "g", protocolKind: .http, targets: []),
+                                               LBTargetGroupSpec(id: "spare", protocolKind: .http, targets: [LBTarget(host: "127.0.0.1", port: 9)])])
+        let spare = lb.health()["spare"]?[LBTarget(host: "127.0.0.1", port: 9)]
+        #expect(spare?.state == .unused && spare?.reason == "Target.NotInUse")
         // A port in use is refused, naming the listener.
         do {
             try lb.apply(listeners: spec + [LBListenerSpec(id: "clash", port: port!, kind: .http, defaultGroup: "g")],

@@ -40,6 +40,8 @@ final class Engine: @unchecked Sendable {
     var table: [Endpoint?] = []
     var groups: [String: GroupState] = [:]
     var pools: [PoolKey: [BackendConn]] = [:]
+    /// Groups some listener forwards to; the others' targets are `unused` and not checked.
+    var referenced = Set<String>()
     var nextTick = 0.0
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
     let parseLimits: HTTPLimits = {
@@ -158,6 +160,7 @@ final class Engine: @unchecked Sendable {
                 poller.update(l.fd, from: nil, to: BERTH_EPOLLIN)
             }
         }
+        referenced = Set(config.listeners.flatMap { [$0.spec.defaultGroup] + $0.spec.rules.map(\.group) })
         let wanted = Dictionary(config.groups.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for (id, g) in groups where wanted[id] == nil && !g.removed {
             g.removed = true
@@ -206,6 +209,10 @@ final class Engine: @unchecked Sendable {
         for (id, g) in groups where !g.removed {
             var m: [LBTarget: LBTargetHealth] = [:]
             for t in g.targets {
+                if !referenced.contains(id) {
+                    m[t] = LBTargetHealth(state: .unused, reason: "Target.NotInUse", description: "Target group is not configured to receive traffic from the load balancer")
+                    continue
+                }
                 let r = g.health[t] ?? HealthRecord()
                 m[t] = LBTargetHealth(state: r.state, reason: r.reason, description: r.description)
             }
@@ -262,6 +269,7 @@ final class Engine: @unchecked Sendable {
                 changed = true
             }
             if g.removed, g.draining.isEmpty { groups[id] = nil; changed = true; continue }
+            guard referenced.contains(id) else { continue }
             for t in g.targets where !g.probing.contains(t) && (g.nextProbe[t] ?? 0) <= now {
                 startProbe(g, t, now: now)
             }

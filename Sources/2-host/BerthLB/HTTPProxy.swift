@@ -33,6 +33,7 @@ extension Engine {
                 if counter.invalid { return closeClient(c) }
                 b.out.append(contentsOf: c.input[c.inPos..<(c.inPos + n)])
                 c.inPos += n
+                if n > 0 { b.deadline = monotonicNow() + idleTimeout }
                 c.reqBody = counter.done ? nil : counter
                 if c.peerClosed, c.reqBody != nil { return closeClient(c) }
                 flushBackend(b)
