@@ -85,6 +85,14 @@ import Testing
         #expect(head.framing == .length(0))
     }
 
+    @Test func keepAliveByVersionAndConnection() {
+        #expect(Hop.keepAlive(version: "HTTP/1.1", connection: nil))
+        #expect(!Hop.keepAlive(version: "HTTP/1.1", connection: "Close"))
+        #expect(!Hop.keepAlive(version: "HTTP/1.0", connection: nil))
+        #expect(Hop.keepAlive(version: "HTTP/1.0", connection: "Keep-Alive"))
+        #expect(Hop.classify("X-Forwarded-For") == .forwardedFor && Hop.classify("connection") == .drop && Hop.classify("Host") == .keep)
+    }
+
     @Test func validationNamesTheProblem() {
         let g = LBTargetGroupSpec(id: "g", protocolKind: .http, targets: [])
         func message(_ l: [LBListenerSpec], _ gs: [LBTargetGroupSpec]) -> String {

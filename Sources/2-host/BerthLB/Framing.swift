@@ -187,6 +187,14 @@ enum Hop {
         return .keep
     }
 
+    /// Whether the client keeps the connection open after this request (RFC 9112 9.3).
+    static func keepAlive(version: String, connection: String?) -> Bool {
+        guard let connection else { return version != "HTTP/1.0" }
+        let value = ArraySlice(connection.utf8)
+        if version == "HTTP/1.0" { return contains(value, "keep-alive") }
+        return !contains(value, "close")
+    }
+
     /// `bytes` equals the lower-case ASCII `lower`, ignoring case.
     static func equals<C: Collection>(_ bytes: C, _ lower: StaticString) -> Bool where C.Element == UInt8 {
         guard bytes.count == lower.utf8CodeUnitCount else { return false }

@@ -66,9 +66,15 @@ extension Engine {
 
     private func startExchange(_ c: ClientConn, _ request: HTTPRequest, _ framing: HTTPBodyFraming) {
         c.inExchange = true
-        if !request.wantsKeepAlive { c.closeAfter = true }
+        var host: String?
+        var connection: String?
+        for (name, value) in request.headers {
+            if Hop.equals(name.utf8, "host") { host = value } else if Hop.equals(name.utf8, "connection") { connection = value }
+        }
+        if !Hop.keepAlive(version: request.version, connection: connection) { c.closeAfter = true }
         let hasBody = framing != .length(0)
-        let groupID = Router.group(for: c.listener.spec, host: Router.hostName(request.header("Host")), path: request.path)
+        let spec = c.listener.spec
+        let groupID = spec.rules.isEmpty ? spec.defaultGroup : Router.group(for: spec, host: Router.hostName(host), path: request.path)
         guard let g = groups[groupID], let target = pick(g) else {
             if hasBody { c.closeAfter = true }
             return answerLocally(c, 503)
