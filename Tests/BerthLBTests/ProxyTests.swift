@@ -117,6 +117,29 @@ import Glibc
         #expect(try get(port, "/")?.body == "a")
     }
 
+    @Test func leastOutstandingAvoidsTheBusyTarget() throws {
+        let a = try TestBackend("a"), b = try TestBackend("b")
+        defer { a.stop(); b.stop() }
+        let lb = try LBDataPlane()
+        defer { lb.stop() }
+        try lb.apply(listeners: [LBListenerSpec(id: "web", port: 0, kind: .http, defaultGroup: "g")],
+                     groups: [Self.group("g", [a, b], algorithm: .leastOutstanding)])
+        let port = try #require(lb.port(ofListener: "web"))
+        #expect(Self.allHealthy(lb, "g", 2))
+        // Two slow requests in flight, one on each target; then one more on whichever target.
+        let slow = try (0..<3).map { _ in try RawClient(port: port) }
+        for c in slow.prefix(2) { c.send("GET /slow?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n") }
+        usleep(100_000)
+        slow[2].send("GET /slow?ms=800 HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(100_000)
+        // One target has two outstanding requests, the other one: quick requests go to the other.
+        let quick = try (0..<3).map { _ in try get(port, "/")?.body ?? "" }
+        #expect(Set(quick).count == 1, "every quick request goes to the less busy target: \(quick)")
+        let answers = slow.map { $0.response()?.body ?? "" }
+        let slowOn = answers.filter { $0 == "\(quick[0]) slow" }.count
+        #expect(slowOn == 1, "the less busy target had one slow request: \(answers)")
+    }
+
     @Test func healthTransitionsAndFailOpen() throws {
         let a = try TestBackend("a"), b = try TestBackend("b")
         defer { a.stop(); b.stop() }

@@ -96,12 +96,14 @@ final class Flow {
     var clientRegistered: UInt32?
     var backendRegistered: UInt32?
     var closed = false
+    var lastActive: Double
 
-    init(clientFD: Int32, backendFD: Int32, group: String, target: LBTarget) {
+    init(clientFD: Int32, backendFD: Int32, group: String, target: LBTarget, now: Double) {
         self.clientFD = clientFD
         self.backendFD = backendFD
         self.group = group
         self.target = target
+        lastActive = now
     }
 }
 

@@ -27,6 +27,8 @@ final class Engine: @unchecked Sendable {
     /// Per-connection buffering limit in each direction before reading pauses.
     static let bufferCap = 256 * 1024
     static let tick = 0.05
+    /// NLB closes a TCP flow that carried nothing for 350 s.
+    static let flowIdleTimeout = 350.0
 
     // Shared with other threads, under `lock`.
     let lock = NSLock()
@@ -283,6 +285,8 @@ final class Engine: @unchecked Sendable {
                 else if b.client == nil, now - b.idleSince > idleTimeout { closeIdleBackend(b) }
             case .probe(let p):
                 if p.deadline <= now { finishProbe(p, .timeout) }
+            case .flowClient(let f):
+                if now - f.lastActive > Self.flowIdleTimeout { closeFlow(f) }
             default: break
             }
         }

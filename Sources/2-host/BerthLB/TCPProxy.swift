@@ -14,7 +14,7 @@ extension Engine {
             close(fd)  // NLB resets a flow it cannot forward
             return
         }
-        let f = Flow(clientFD: fd, backendFD: bfd, group: g.spec.id, target: t)
+        let f = Flow(clientFD: fd, backendFD: bfd, group: g.spec.id, target: t, now: monotonicNow())
         g.outstanding[t, default: 0] += 1
         set(fd, .flowClient(f))
         set(bfd, .flowBackend(f))
@@ -22,6 +22,7 @@ extension Engine {
     }
 
     func flowEvent(_ f: Flow, _ events: UInt32) {
+        f.lastActive = monotonicNow()
         if !f.connected {
             if Net.socketError(f.backendFD) != 0 { return closeFlow(f) }
             if Int(f.backendFD) < table.count, case .flowBackend? = table[Int(f.backendFD)], events & (BERTH_EPOLLOUT | BERTH_EPOLLERR | BERTH_EPOLLHUP) != 0 {
