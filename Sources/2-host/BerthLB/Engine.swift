@@ -44,6 +44,8 @@ final class Engine: @unchecked Sendable {
     var pools: [PoolKey: [BackendConn]] = [:]
     /// Groups some listener forwards to; the others' targets are `unused` and not checked.
     var referenced = Set<String>()
+    /// Listeners whose accepts failed for want of resources; watched again at the next tick.
+    var paused: [Int32] = []
     var nextTick = 0.0
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
     let parseLimits: HTTPLimits = {
@@ -246,6 +248,11 @@ final class Engine: @unchecked Sendable {
             let fd = berth_accept_nonblock(l.fd)
             if fd < 0 {
                 if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno != EAGAIN && errno != EWOULDBLOCK {
+                    // Out of descriptors or memory: stop accepting for a moment instead of spinning.
+                    poller.update(l.fd, from: BERTH_EPOLLIN, to: nil)
+                    paused.append(l.fd)
+                }
                 return
             }
             Net.noDelay(fd)
@@ -264,6 +271,10 @@ final class Engine: @unchecked Sendable {
 
     private func tick(_ now: Double) {
         var changed = false
+        for fd in paused where Int(fd) < table.count {
+            if case .listener? = table[Int(fd)] { poller.update(fd, from: nil, to: BERTH_EPOLLIN) }
+        }
+        paused = []
         for (id, g) in groups {
             for (t, until) in g.draining where until <= now {
                 g.draining[t] = nil
