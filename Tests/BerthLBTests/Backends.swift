@@ -22,6 +22,8 @@ final class TestBackend: @unchecked Sendable {
     private var stopped = false
 
     var connections: Int { lock.withLock { _connections } }
+    /// Connections not yet closed by either side.
+    var openConnections: Int { lock.withLock { open.count } }
     var requests: Int { lock.withLock { _requests } }
     var lastHead: String { lock.withLock { _lastHead } }
     var healthStatus: Int {

@@ -218,6 +218,22 @@ import Glibc
         #expect(cut.response() == nil)
     }
 
+    @Test func drainingClosesIdleKeepAliveConnectionsAtOnce() throws {
+        let a = try TestBackend("a")
+        defer { a.stop() }
+        let lb = try LBDataPlane()
+        defer { lb.stop() }
+        let listener = LBListenerSpec(id: "web", port: 0, kind: .http, defaultGroup: "g")
+        try lb.apply(listeners: [listener], groups: [Self.group("g", [a], delay: 30)])
+        let port = try #require(lb.port(ofListener: "web"))
+        #expect(try get(port, "/")?.body == "a")
+        #expect(a.openConnections >= 1)  // the pooled keep-alive connection
+        try lb.apply(listeners: [listener], groups: [Self.group("g", [], delay: 30)])
+        #expect(lb.health()["g"]?[LBTarget(host: "127.0.0.1", port: a.port)]?.state == .draining)
+        #expect(eventually(2) { a.openConnections == 0 })
+        #expect(try get(port, "/")?.status == 503)
+    }
+
     @Test func tcpFlowsWithHalfClose() throws {
         let s1 = try ShoutBackend("one"), s2 = try ShoutBackend("two")
         defer { s1.stop(); s2.stop() }
