@@ -78,7 +78,7 @@ final class TestBackend: @unchecked Sendable {
                 buf.removeFirst(consumed)
                 lock.withLock {
                     _requests += 1
-                    _lastHead = "\(request.method) \(request.target)\n" + request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
+                    _lastHead = "\(request.method) \(request.target) \(request.version)\n" + request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n")
                 }
                 guard answer(c, request) else { return }
                 if !request.wantsKeepAlive { return }

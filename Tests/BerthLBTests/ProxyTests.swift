@@ -65,6 +65,12 @@ import Glibc
         let proxied = a.requests
         _ = try get(port, "/")
         #expect(a.requests > proxied)
+        // An HTTP/1.0 client's request reaches the target as 1.0 and its connection closes after the answer.
+        let old = try RawClient(port: port)
+        old.send("GET /headers HTTP/1.0\r\nHost: x\r\n\r\n")
+        let oldAnswer = try #require(old.response())
+        #expect(oldAnswer.body.hasPrefix("GET /headers HTTP/1.0\n") && oldAnswer.headers["connection"] == "close")
+        #expect(old.closedByPeer())
         // Connection: close is honoured.
         c.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let last = try #require(c.response())

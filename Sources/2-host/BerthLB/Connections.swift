@@ -63,6 +63,8 @@ final class BackendConn {
     var body: BodyCounter?
     var forwardedAny = false
     var reused = false
+    /// The request was HTTP/1.0 (no keep-alive asked of the target): not pooled afterwards.
+    var oneShot = false
     /// 504 when no byte of the response arrives by then (ALB's idle timeout).
     var deadline = Double.infinity
     var idleSince = 0.0

@@ -90,6 +90,7 @@ extension Engine {
         case .length(let n): c.reqBody = BodyCounter(.length(n))
         case .chunked: c.reqBody = BodyCounter(.chunked)
         }
+        b.oneShot = request.version == "HTTP/1.0"
         attach(c, b, method: request.method, head: head)
     }
 
@@ -122,13 +123,15 @@ extension Engine {
     }
 
     /// The request head for the target: hop-by-hop fields dropped, X-Forwarded-* added as ALB does.
+    /// Without a Connection field an HTTP/1.1 target keeps the connection open (pooled); a 1.0 one closes it.
     private func forwardedHead(_ r: HTTPRequest, _ c: ClientConn) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
         out += r.method.utf8
         out.append(0x20)
         out += r.target.utf8
-        out += " HTTP/1.1\r\n".utf8
+        // An HTTP/1.0 client's request stays 1.0, so that the target answers without chunking.
+        out += (r.version == "HTTP/1.0" ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n").utf8
         var priorFor: String?
         for (name, value) in r.headers {
             switch Hop.classify(name) {
@@ -271,7 +274,7 @@ extension Engine {
         }
         if b.head?.framing == .untilClose { c.closeAfter = true }
         let registered = g.map { !$0.removed && $0.draining[b.target] == nil } ?? false
-        if requestDone, registered, b.head?.backendCloses == false, b.input.count == b.inPos {
+        if requestDone, registered, !b.oneShot, b.head?.backendCloses == false, b.input.count == b.inPos {
             b.head = nil
             b.body = nil
             b.idleSince = monotonicNow()
@@ -305,6 +308,7 @@ extension Engine {
         if b.forwardedAny { return closeClient(c) }
         if b.reused, let head = c.retryHead, let g = groups[b.group], let fd = Net.connect(b.target.host, b.target.port) {
             let fresh = BackendConn(fd: fd, group: g.spec.id, target: b.target)
+            fresh.oneShot = b.oneShot
             set(fd, .backend(fresh))
             attach(c, fresh, method: b.method, head: head)
             return
