@@ -7,7 +7,7 @@ import PackageDescription
 // (Docs/architecture.md):
 //
 //   1-base     CBerth (C shim), BerthSys (syscalls, fds, sockets, time), BerthJSON
-//   2-host     BerthCgroups, BerthHTTP (server, client, SigV4), BerthInit (OCI spec, container init)
+//   2-host     BerthCgroups, BerthHTTP (server, client, SigV4), BerthLB (load balancer data plane), BerthInit (OCI spec, container init)
 //   3-runtime  BerthRuntime (containers, monitor, netns), BerthImages (store, layers, archives)
 //   4-ecs      BerthECS (model, validation; pure), BerthController (service decisions; pure),
 //              BerthTasks (runs task definitions as containers)
@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         .executable(name: "berth-init", targets: ["berth-init"]),
         .executable(name: "berth-reaper", targets: ["berth-reaper"]),
+        .executable(name: "berth-lb", targets: ["berth-lb"]),
     ],
     targets: [
         // 1-base
@@ -47,6 +48,9 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // HTTP/1.1 server and clients (streaming, TLS, keep-alive), SigV4 (knows nothing of ECS).
         .target(name: "BerthHTTP", dependencies: ["BerthSys", "CBerth", "CBerthTLS"], path: layer("2-host", "BerthHTTP")),
+        // The load balancers' data plane: event-driven HTTP/1.1 and TCP proxy, health checks, draining.
+        .target(name: "BerthLB", dependencies: ["BerthHTTP", "BerthSys", "CBerth"], path: layer("2-host", "BerthLB"),
+                swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
         // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation.
         .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("2-host", "BerthInit")),
 
@@ -122,12 +126,16 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-Xclang-linker", "-static", "-Xclang-linker", "-no-pie", "-Xlinker", "--gc-sections"])]
         ),
 
+        // The load balancer data plane alone, from flags: what Scripts/bench-lb.sh measures.
+        .executableTarget(name: "berth-lb", dependencies: ["BerthLB"], path: layer("7-bin", "berth-lb")),
+
         // Tests, one target per module, plus helpers they share.
         .target(name: "BerthTestSupport", dependencies: ["BerthImages", "BerthSys"], path: "Tests/BerthTestSupport"),
         .testTarget(name: "BerthSysTests", dependencies: ["BerthSys"]),
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
+        .testTarget(name: "BerthLBTests", dependencies: ["BerthHTTP", "BerthLB", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthHTTP", "BerthImages", "BerthJSON", "BerthSys", "BerthTestSupport", "CBerth"]),

@@ -9,6 +9,7 @@
 #                             (image archives and registry tests),
 #                             awscli, boto3 and pytest from PyPI (API compatibility tests),
 #                             Debian's awscli (aws CLI v2 as /usr/bin/aws: `aws logs tail`, AWSLogsTests)
+#                             haproxy and wrk (Scripts/bench-lb.sh: the load balancer against HAProxy)
 set -euo pipefail
 
 want_test=0
@@ -21,7 +22,7 @@ fi
 
 pkgs=(busybox-static iproute2 procps file cpio ca-certificates libzstd-dev zlib1g-dev libssl-dev libseccomp-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl gcc libc6-dev curl awscli)
+    pkgs+=(crun runc qemu-system-x86 linux-image-cloud-amd64 hyperfine psmisc python3-pip strace skopeo umoci docker-registry zstd apache2-utils openssl gcc libc6-dev curl awscli haproxy wrk)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
