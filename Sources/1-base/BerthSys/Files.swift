@@ -28,8 +28,8 @@ public enum Files {
 
     /// Crash-safe replace: write a temporary file in the same directory, fsync, rename over `path`.
     public static func writeAtomically(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(SysError) {
-        let tmp = path + ".tmp.\(getpid())"
-        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        let tmp = temporaryName(for: path)
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         do {
             try fd.writeAll(bytes)
             try Sys.call("fsync", detail: tmp) { fsync(fd.rawValue) }
@@ -40,6 +40,13 @@ public enum Files {
         }
         fd.close()
         try Sys.call("rename", detail: "\(tmp) to \(path)") { rename(tmp, path) }
+    }
+
+    /// A temporary file name next to `path` that no other process or thread picks at the same
+    /// time (`<path>.tmp.<pid>.<random>`): threads of one process writing the same file at once
+    /// (e.g. two containers filling one cache entry) must not rename each other's file away.
+    public static func temporaryName(for path: String) -> String {
+        path + ".tmp.\(getpid()).\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -73,7 +73,7 @@ enum StateFile {
 
     /// Atomically replace `path` (write a temporary file next to it, rename it over).
     static func replace(_ path: String, _ bytes: [UInt8]) throws(SysError) {
-        let tmp = path + ".tmp.\(getpid())"
+        let tmp = Files.temporaryName(for: path)
         do { try create(tmp, bytes) } catch {
             unlink(tmp)
             throw error

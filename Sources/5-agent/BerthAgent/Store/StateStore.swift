@@ -43,7 +43,7 @@ public final class StateStore: @unchecked Sendable {
         var written: [(tmp: String, path: String, fd: FileDescriptor)] = []
         for item in items {
             let path = path(item.kind, item.name)
-            let tmp = path + ".tmp.\(getpid())"
+            let tmp = Files.temporaryName(for: path)
             do {
                 let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o600)
                 do { try fd.writeAll(item.value.serializedBytes() + [0x0A]) } catch { fd.close(); unlink(tmp); throw error }
