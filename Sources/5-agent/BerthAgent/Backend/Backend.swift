@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthController
+import BerthScaling
 import BerthSys
 import Foundation
 
@@ -44,6 +45,15 @@ public final class ECSBackend: @unchecked Sendable {
     /// Engine calls queued by an operation, run after the lock is released.
     var deferred: [() -> Void] = []
     public var clusterDeletionGuard: (@Sendable (String) -> String?)?
+    /// Application Auto Scaling by resource id `service/<cluster>/<service>` (Scaling/).
+    var scaling: [String: ScalingRecord] = [:]
+    /// CloudWatch alarms made by PutMetricAlarm, by name.
+    var cloudWatchAlarms: [String: StoredAlarm] = [:]
+    /// Service metrics (CPUUtilization, MemoryUtilization) sampled from the tasks' cgroups.
+    public let metrics = MetricStore()
+    /// Per running task: (time, cumulated CPU nanoseconds) of its previous sample.
+    var cpuBaselines: [String: (Double, UInt64)] = [:]
+    var lastMetricSample = -Double.infinity
 
     public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
                 validator: any TaskDefinitionValidator = ECSModelValidator(),
@@ -88,6 +98,8 @@ public final class ECSBackend: @unchecked Sendable {
         for t in adopt { adoptTask(t) }
         engine.finishAdoption(knownTaskArns: Set(tasks.values.map(\.arn)))
         loadServices()
+        loadScaling()
+        loadAlarms()
     }
 
     /// Re-attach a task that was not stopped when the agent went away.
