@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthScaling
+import BerthSys
 import Foundation
 
 /// Application Auto Scaling (`AnyScaleFrontendService.`, JSON 1.1, SigV4 service
@@ -162,6 +163,7 @@ extension ECSBackend {
     }
 
     func loadScaling() {
+        try? Files.makeDirectories("\(store.root)/scaling", mode: 0o700)
         for j in store.loadAll("scaling") {
             do {
                 let r = try ScalingRecord(json: j)

@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthScaling
+import BerthSys
 import Foundation
 
 /// A user alarm (PutMetricAlarm) on a service metric; its actions are step scaling policies.
@@ -195,6 +196,7 @@ extension ECSBackend {
     }
 
     func loadAlarms() {
+        try? Files.makeDirectories("\(store.root)/alarms", mode: 0o700)
         for j in store.loadAll("alarms") {
             let p = Params(j)
             guard let name = try? p.requiredString("AlarmName"), let metric = try? p.requiredString("MetricName"),
