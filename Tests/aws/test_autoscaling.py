@@ -92,6 +92,10 @@ def test_target_tracking_scales_a_real_service_out_and_back_in(scaled):
                           "--period", str(int(PERIOD)), "--statistics", "Average", "Maximum", "SampleCount")
     points = sorted(stats["Datapoints"], key=lambda d: d["Timestamp"])
     assert points and max(d["Maximum"] for d in points) > 50, points
+    shown = a.berth("service", "describe", "burn").stdout
+    assert "Auto scaling:     min 1, max 4" in shown, shown
+    assert "Policy:           cpu50: target tracking ECSServiceAverageCPUUtilization at 50.0" in shown, shown
+    assert "Metrics:          CPUUtilization " in shown and "Setting desired count to" in shown, shown
     alarms = a.aws_service("cloudwatch", "describe-alarms", "--alarm-name-prefix", "TargetTracking-" + RESOURCE)["MetricAlarms"]
     assert len(alarms) == 2
     decided = epoch(out["StartTime"])

@@ -195,6 +195,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "GetTaskLogs": return try getTaskLogs(p)
         case "GetTaskStats": return try getTaskStats(p)
         case "ExecuteCommand": return try executeCommand(p)
+        case "DescribeServiceScaling": return try describeServiceScaling(p)
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }

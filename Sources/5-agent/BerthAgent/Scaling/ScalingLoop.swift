@@ -107,3 +107,30 @@ extension ECSBackend {
 enum UUIDs {
     static func random() -> String { Foundation.UUID().uuidString.lowercased() }
 }
+
+extension ECSBackend {
+    /// `Berth.DescribeServiceScaling` (for `berth service describe`): a service's scalable
+    /// target, policies, scheduled actions, latest one-minute metric values, alarm states and
+    /// most recent activities. `ScalableTarget` is absent when the service is not registered.
+    func describeServiceScaling(_ p: Params) throws(APIError) -> JSONValue {
+        lock.lock()
+        defer { lock.unlock() }
+        let cluster = try requireCluster(p)
+        let service = try requireService(p, key: "service", cluster: cluster.name)
+        let scale = config.controller.timeScale, now = clock()
+        var metricValues: [(String, JSONValue?)] = []
+        for name in Self.metricNames {
+            let points = metrics.datapoints(MetricKey(name, cluster: cluster.name, service: service.name), period: 60 * scale, from: now - 120 * scale, to: now)
+            metricValues.append((name, points.last.map { .double(($0.average * 10).rounded() / 10) }))
+        }
+        guard let r = scaling["service/\(cluster.name)/\(service.name)"] else { return ["Metrics": .obj(metricValues)] }
+        return .obj([
+            ("ScalableTarget", ScalingShapes.targetJSON(r.target)),
+            ("ScalingPolicies", .array(r.policies.map { ScalingShapes.policyJSON($0) })),
+            ("ScheduledActions", .array(r.actions.map(ScalingShapes.actionJSON))),
+            ("Metrics", .obj(metricValues)),
+            ("Alarms", .array(r.alarmStates.keys.sorted().map { ["AlarmName": .string($0), "StateValue": .string(r.alarmStates[$0]!.rawValue)] })),
+            ("ScalingActivities", .array(r.activities.prefix(5).map(ScalingShapes.activityJSON))),
+        ])
+    }
+}
