@@ -40,6 +40,8 @@ enum ScalingShapes {
         return t
     }
 
+    /// The DescribeScalingPolicies shape; `alarms: false` is the stored form (AlarmId instead
+    /// of the Alarms list).
     static func policyJSON(_ policy: ScalingPolicy, alarms: Bool = true) -> JSONValue {
         var members: [(String, JSONValue?)] = [
             ("PolicyARN", .string(policy.arn)), ("PolicyName", .string(policy.name)), ("ServiceNamespace", "ecs"),
@@ -60,8 +62,9 @@ enum ScalingShapes {
                     ["AlarmName": .string(policy.highAlarmName), "AlarmARN": .string(arn + policy.highAlarmName)],
                     ["AlarmName": .string(policy.lowAlarmName), "AlarmARN": .string(arn + policy.lowAlarmName)],
                 ]))
+            } else {
+                members.append(("AlarmId", .string(policy.alarmId)))
             }
-            members.append(("AlarmId", .string(policy.alarmId)))
         case .step(let c):
             members.append(("PolicyType", "StepScaling"))
             members.append(("StepScalingPolicyConfiguration", .obj([
