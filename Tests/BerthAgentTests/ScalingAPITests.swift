@@ -77,6 +77,12 @@ import Testing
         let activities = try w.aas("DescribeScalingActivities", ["ResourceId": "service/default/web"])["ScalingActivities"]?.arrayValue ?? []
         #expect(activities.map { $0["Description"]?.stringValue } == ["Setting desired count to 1.", "Setting desired count to 3."])
         #expect(activities.allSatisfy { $0["StatusCode"] == "Successful" })
+        let first = try w.aas("DescribeScalingActivities", ["ResourceId": "service/default/web", "MaxResults": 1])
+        #expect(first["ScalingActivities"]?.arrayValue?.first?["Description"] == "Setting desired count to 1.")
+        let token = try #require(first["NextToken"])
+        let second = try w.aas("DescribeScalingActivities", ["ResourceId": "service/default/web", "MaxResults": 1, "NextToken": token])
+        #expect(second["ScalingActivities"]?.arrayValue?.first?["Description"] == "Setting desired count to 3.")
+        #expect(second["NextToken"] == nil)
         let alarms = try w.cw("DescribeAlarms", [:])["MetricAlarms"]?.arrayValue ?? []
         #expect(alarms.count == 2)
         #expect(alarms.first { $0["AlarmName"]?.stringValue?.contains("-AlarmLow-") == true }?["StateValue"] == "ALARM")

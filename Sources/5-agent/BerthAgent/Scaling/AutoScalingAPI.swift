@@ -43,13 +43,15 @@ extension ECSBackend {
             return [:]
         case "DescribeScalableTargets":
             let ids = try p.stringList("ResourceIds")
-            return ["ScalableTargets": .array(scalingRecords(ids).map { ScalingShapes.targetJSON($0.target) })]
+            let (page, next) = try Self.page(scalingRecords(ids).map { ScalingShapes.targetJSON($0.target) }, p, list: "ScalableTargets")
+            return .obj([("ScalableTargets", .array(page)), ("NextToken", next.map { .string($0) })])
         case "PutScalingPolicy": return try putScalingPolicy(p)
         case "DescribeScalingPolicies":
             let names = try p.stringList("PolicyNames")
             let records = scalingRecords(try p.string("ResourceId").map { [$0] })
             let policies = records.flatMap(\.policies).filter { names?.contains($0.name) ?? true }
-            return ["ScalingPolicies": .array(policies.map { ScalingShapes.policyJSON($0) })]
+            let (page, next) = try Self.page(policies.map { ScalingShapes.policyJSON($0) }, p, list: "ScalingPolicies")
+            return .obj([("ScalingPolicies", .array(page)), ("NextToken", next.map { .string($0) })])
         case "DeleteScalingPolicy":
             var r = try requireScaling(p)
             let name = try p.requiredString("PolicyName")
@@ -73,7 +75,8 @@ extension ECSBackend {
         case "DescribeScheduledActions":
             let names = try p.stringList("ScheduledActionNames")
             let actions = scalingRecords(try p.string("ResourceId").map { [$0] }).flatMap(\.actions).filter { names?.contains($0.name) ?? true }
-            return ["ScheduledActions": .array(actions.map(ScalingShapes.actionJSON))]
+            let (page, next) = try Self.page(actions.map(ScalingShapes.actionJSON), p, list: "ScheduledActions")
+            return .obj([("ScheduledActions", .array(page)), ("NextToken", next.map { .string($0) })])
         case "DeleteScheduledAction":
             var r = try requireScaling(p)
             let name = try p.requiredString("ScheduledActionName")
@@ -86,9 +89,19 @@ extension ECSBackend {
         case "DescribeScalingActivities":
             _ = try p.bool("IncludeNotScaledActivities")  // Berth records only activities that scaled
             let activities = scalingRecords(try p.string("ResourceId").map { [$0] }).flatMap(\.activities).sorted { $0.startTime > $1.startTime }
-            return ["ScalingActivities": .array(activities.prefix(try p.maxResults(default: 50)).map(ScalingShapes.activityJSON))]
+            let (page, next) = try Self.page(activities.map(ScalingShapes.activityJSON), p, list: "ScalingActivities")
+            return .obj([("ScalingActivities", .array(page)), ("NextToken", next.map { .string($0) })])
         default:
             throw APIError("UnknownOperationException", "Unknown operation \(op)")
+        }
+    }
+
+    /// Application Auto Scaling pages: MaxResults 1-50 (default 50), NextToken.
+    static func page(_ items: [JSONValue], _ p: Params, list: String) throws(APIError) -> ([JSONValue], String?) {
+        let limit = try p.int("MaxResults") ?? 50
+        guard (1...50).contains(limit) else { throw APIError("ValidationException", "MaxResults must be between 1 and 50.") }
+        do { return try Pagination.page(items, token: try p.string("NextToken"), limit: limit, list: list) } catch {
+            throw APIError("InvalidNextTokenException", "The NextToken is invalid.")
         }
     }
 
@@ -119,7 +132,9 @@ extension ECSBackend {
         }
         let minCapacity = try p.int("MinCapacity"), maxCapacity = try p.int("MaxCapacity")
         let role = try p.string("RoleARN")
-        _ = try p.tags("Tags")
+        if p.value("Tags") != nil {
+            throw APIError("ValidationException", "Tags on scalable targets are not kept by Berth: register the target without Tags.")
+        }
         var r: ScalingRecord
         if let existing = scaling[id] {
             r = existing

@@ -41,7 +41,12 @@ extension ECSBackend {
             let keys = metrics.keys.filter { k in
                 (name == nil || k.metricName == name) && (wanted.cluster == nil || wanted.cluster == k.clusterName) && (wanted.service == nil || wanted.service == k.serviceName)
             }
-            return ["Metrics": .array(keys.map { ["Namespace": "AWS/ECS", "MetricName": .string($0.metricName), "Dimensions": Self.dimensionsJSON($0)] })]
+            if p.value("RecentlyActive") != nil || p.value("IncludeLinkedAccounts") != nil || p.value("OwningAccount") != nil {
+                throw APIError("InvalidParameterValue", "RecentlyActive, IncludeLinkedAccounts and OwningAccount are not supported by Berth.")
+            }
+            let all: [JSONValue] = keys.map { ["Namespace": "AWS/ECS", "MetricName": .string($0.metricName), "Dimensions": Self.dimensionsJSON($0)] }
+            let (page, next) = try Self.cwPage(all, token: try p.string("NextToken"), limit: 500, list: "ListMetrics")
+            return .obj([("Metrics", .array(page)), ("NextToken", next.map { .string($0) })])
         case "GetMetricStatistics": return try getMetricStatistics(p)
         case "GetMetricData": return try getMetricData(p)
         case "DescribeAlarms": return try describeAlarms(p)
@@ -56,6 +61,12 @@ extension ECSBackend {
             }
             return [:]
         default: throw APIError("UnknownOperationException", "Unknown operation \(op)")
+        }
+    }
+
+    static func cwPage(_ items: [JSONValue], token: String?, limit: Int, list: String) throws(APIError) -> ([JSONValue], String?) {
+        do { return try Pagination.page(items, token: token, limit: limit, list: list) } catch {
+            throw APIError("InvalidNextToken", "The service cannot find the resource or the NextToken is invalid.")
         }
     }
 
@@ -124,6 +135,8 @@ extension ECSBackend {
     func getMetricData(_ p: Params) throws(APIError) -> JSONValue {
         let (from, to) = try statisticsWindow(p)
         let ascending = try p.string("ScanBy") == "TimestampAscending"
+        if try p.string("NextToken") != nil { throw APIError("InvalidNextToken", "GetMetricData answers everything in one page; there is no next page.") }
+        let maxDatapoints = try p.int("MaxDatapoints") ?? 100_800
         if try p.object("LabelOptions") != nil { throw APIError("InvalidParameterValue", "LabelOptions are not supported by Berth.") }
         var results: [JSONValue] = []
         for q in try p.objects("MetricDataQueries") ?? [] {
@@ -139,6 +152,7 @@ extension ECSBackend {
             let key = try metricKey(metric)
             var points = key.map { metrics.datapoints($0, period: Double(period), from: from, to: to) } ?? []
             if !ascending { points.reverse() }
+            if points.count > maxDatapoints { throw APIError("InvalidParameterValue", "\(q.path): \(points.count) datapoints exceed MaxDatapoints \(maxDatapoints); narrow the time range.") }
             var label = try metric.requiredString("MetricName")
             if let given = try q.string("Label") { label = given }
             results.append(["Id": .string(id), "Label": .string(label),
@@ -214,6 +228,10 @@ extension ECSBackend {
     func describeAlarms(_ p: Params) throws(APIError) -> JSONValue {
         let names = try p.stringList("AlarmNames"), prefix = try p.string("AlarmNamePrefix"), wantedState = try p.string("StateValue")
         let actionPrefix = try p.string("ActionPrefix")
+        let children = try p.string("ChildrenOfAlarmName"), parents = try p.string("ParentsOfAlarmName")
+        if children != nil || parents != nil {
+            throw APIError("InvalidParameterValue", "Composite alarms do not exist in Berth: ChildrenOfAlarmName and ParentsOfAlarmName are not supported.")
+        }
         if let types = try p.stringList("AlarmTypes"), !types.contains("MetricAlarm") { return ["MetricAlarms": [], "CompositeAlarms": []] }
         let now = clock(), scale = config.controller.timeScale
         let arnBase = "arn:aws:cloudwatch:\(config.region):\(config.accountId):alarm:"
@@ -243,6 +261,9 @@ extension ECSBackend {
             if let w = wantedState, w != state.rawValue { continue }
             out.append(Self.alarmJSON(s, state: state, arn: arnBase + s.alarm.name))
         }
-        return ["MetricAlarms": .array(out), "CompositeAlarms": []]
+        let limit = try p.int("MaxRecords") ?? 50
+        guard (1...100).contains(limit) else { throw APIError("InvalidParameterValue", "MaxRecords must be between 1 and 100.") }
+        let (page, next) = try Self.cwPage(out, token: try p.string("NextToken"), limit: limit, list: "DescribeAlarms")
+        return .obj([("MetricAlarms", .array(page)), ("CompositeAlarms", []), ("NextToken", next.map { .string($0) })])
     }
 }
