@@ -9,8 +9,9 @@ import Foundation
 /// is decided by `BerthScaling.decide` and a changed desiredCount goes through
 /// `BerthController.updateService`, as UpdateService does.
 extension ECSBackend {
-    /// ECS publishes service metrics from samples every few seconds: 5 s × timeScale here.
-    public var metricSampleInterval: Double { max(0.02, 5 * config.controller.timeScale) }
+    /// ECS publishes service metrics from samples every few seconds: 5 s × timeScale here, at
+    /// least 0.1 s (each sample reads every running service task's cgroup).
+    public var metricSampleInterval: Double { max(0.1, 5 * config.controller.timeScale) }
 
     /// One task's reservation: task-level cpu/memory, else the sum over its containers.
     static func reservation(_ td: JSONValue) -> (cpuUnits: Double, memoryMiB: Double) {
