@@ -69,13 +69,15 @@ let package = Package(
         .target(name: "BerthECS", dependencies: ["BerthJSON"], path: layer("4-ecs", "BerthECS")),
         .target(name: "BerthController", dependencies: ["BerthECS", "BerthJSON"], path: layer("4-ecs", "BerthController")),
         // Local Secrets Manager and SSM Parameter Store (owner-only files), and resolving task secrets.
+        // Application Auto Scaling: metrics, alarms and scaling decisions as pure functions.
+        .target(name: "BerthScaling", dependencies: [], path: layer("4-ecs", "BerthScaling")),
         .target(name: "BerthSecrets", dependencies: ["BerthJSON", "BerthSys"], path: layer("4-ecs", "BerthSecrets")),
         .target(name: "BerthTasks", dependencies: ["BerthCgroups", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSecrets", "BerthSys", "CBerth"],
                 path: layer("4-ecs", "BerthTasks")),
 
         // 5-agent
         // The agent: ECS API, persistence, service loop; runs tasks only through `TaskEngine`.
-        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSecrets", "BerthSys", "CBerth"],
+        .target(name: "BerthAgent", dependencies: ["BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthScaling", "BerthSecrets", "BerthSys", "CBerth"],
                 path: layer("5-agent", "BerthAgent")),
 
         // 6-cli
@@ -140,10 +142,11 @@ let package = Package(
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthImagesTests", dependencies: ["BerthHTTP", "BerthImages", "BerthJSON", "BerthSys", "BerthTestSupport", "CBerth"]),
         .testTarget(name: "BerthECSTests", dependencies: ["BerthECS", "BerthJSON"]),
+        .testTarget(name: "BerthScalingTests", dependencies: ["BerthScaling"]),
         .testTarget(name: "BerthSecretsTests", dependencies: ["BerthJSON", "BerthSecrets", "BerthSys"]),
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "BerthTestSupport"]),
-        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthSecrets", "BerthSys"]),
+        .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthScaling", "BerthSecrets", "BerthSys"]),
         .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"],

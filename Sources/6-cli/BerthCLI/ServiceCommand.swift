@@ -194,6 +194,10 @@ struct ServiceCommand: CLICommand {
                 let lbs = try ClientSupport.call(args, "Berth.DescribeServiceLoadBalancers", ClientSupport.withCluster(args, ["service": .string(name)]))
                 text += "\n\n" + loadBalancerText(lbs)
             }
+            if service["status"]?.stringValue != "INACTIVE", let name = service["serviceName"]?.stringValue {
+                let scaling = try ClientSupport.call(args, "Berth.DescribeServiceScaling", ClientSupport.withCluster(args, ["service": .string(name)]))
+                text += "\n" + scalingText(scaling)
+            }
             texts.append(text)
         }
         if !texts.isEmpty { print(texts.joined(separator: "\n\n")) }
@@ -280,6 +284,51 @@ struct ServiceCommand: CLICommand {
                  t["reason"]?.stringValue ?? ""]
             })
             lines += table.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Service auto scaling: the target's range, policies, current metrics, alarms, activities.
+    static func scalingText(_ s: JSONValue) -> String {
+        var lines = [""]
+        let metrics = ["CPUUtilization", "MemoryUtilization"].map { name in
+            "\(name) \(s["Metrics"]?[name]?.doubleValue.map { "\($0) %" } ?? "-")"
+        }
+        guard let t = s["ScalableTarget"] else {
+            lines.append("Metrics:          \(metrics.joined(separator: ", ")) (last minute)")
+            lines.append("Auto scaling:     not registered")
+            return lines.joined(separator: "\n")
+        }
+        let suspended = t["SuspendedState"] ?? [:]
+        let flags = ["DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended"].filter { suspended[$0]?.boolValue == true }
+        lines.append("Auto scaling:     min \(t["MinCapacity"]?.intValue ?? 0), max \(t["MaxCapacity"]?.intValue ?? 0)"
+            + (flags.isEmpty ? "" : " (\(flags.joined(separator: ", ")))"))
+        lines.append("Metrics:          \(metrics.joined(separator: ", ")) (last minute)")
+        for p in s["ScalingPolicies"]?.arrayValue ?? [] {
+            let name = p["PolicyName"]?.stringValue ?? ""
+            if let c = p["TargetTrackingScalingPolicyConfiguration"] {
+                let metric = c["PredefinedMetricSpecification"]?["PredefinedMetricType"]?.stringValue ?? ""
+                lines.append("Policy:           \(name): target tracking \(metric) at \(c["TargetValue"]?.doubleValue ?? 0)"
+                    + ", cooldowns out \(c["ScaleOutCooldown"]?.intValue ?? 0) s / in \(c["ScaleInCooldown"]?.intValue ?? 0) s"
+                    + (c["DisableScaleIn"]?.boolValue == true ? ", scale-in disabled" : ""))
+            } else if let c = p["StepScalingPolicyConfiguration"] {
+                lines.append("Policy:           \(name): step scaling \(c["AdjustmentType"]?.stringValue ?? ""), \(c["StepAdjustments"]?.arrayValue?.count ?? 0) steps, cooldown \(c["Cooldown"]?.intValue ?? 0) s")
+            }
+        }
+        for a in s["ScheduledActions"]?.arrayValue ?? [] {
+            let action = a["ScalableTargetAction"] ?? [:]
+            lines.append("Scheduled:        \(a["ScheduledActionName"]?.stringValue ?? ""): \(a["Schedule"]?.stringValue ?? "")"
+                + " \(a["Timezone"]?.stringValue ?? "UTC") -> min \(action["MinCapacity"]?.intValue.map(String.init) ?? "-"), max \(action["MaxCapacity"]?.intValue.map(String.init) ?? "-")")
+        }
+        for a in s["Alarms"]?.arrayValue ?? [] {
+            lines.append("Alarm:            \(a["AlarmName"]?.stringValue ?? "") \(a["StateValue"]?.stringValue ?? "")")
+        }
+        let activities = s["ScalingActivities"]?.arrayValue ?? []
+        if !activities.isEmpty {
+            lines.append("Scaling activities:")
+            for a in activities.reversed() {
+                lines.append("  \(timeText(a["StartTime"]?.doubleValue))  \(a["Description"]?.stringValue ?? "") \(a["Cause"]?.stringValue ?? "")")
+            }
         }
         return lines.joined(separator: "\n")
     }

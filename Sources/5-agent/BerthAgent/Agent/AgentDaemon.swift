@@ -63,6 +63,8 @@ public final class AgentDaemon: @unchecked Sendable {
             ECSAPI(backend: backend, clock: clock),
             JSONProtocolAPI(SecretsManagerOperations(SecretsManagerService(store: secretStore, clock: clock)), clock: clock),
             JSONProtocolAPI(ParameterStoreOperations(ParameterStoreService(store: secretStore, clock: clock)), clock: clock),
+            JSONProtocolAPI(AutoScalingOperations(backend: backend), clock: clock),
+            JSONProtocolAPI(CloudWatchOperations(backend: backend), clock: clock),
             JSONProtocolAPI(LogsOperations(store: options.logStore, region: options.backend.region, accountId: options.backend.accountId, clock: clock), clock: clock),
             ELBAPI(elb, clock: clock),
         ]

@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthController
+import BerthScaling
 import BerthSys
 import Foundation
 
@@ -47,6 +48,15 @@ public final class ECSBackend: @unchecked Sendable {
     /// The agent's Elastic Load Balancing, for services with `loadBalancers` (set once, before
     /// the service loop starts; nil refuses such services).
     public var loadBalancing: ELBService?
+    /// Application Auto Scaling by resource id `service/<cluster>/<service>` (Scaling/).
+    var scaling: [String: ScalingRecord] = [:]
+    /// CloudWatch alarms made by PutMetricAlarm, by name.
+    var cloudWatchAlarms: [String: StoredAlarm] = [:]
+    /// Service metrics (CPUUtilization, MemoryUtilization) sampled from the tasks' cgroups.
+    public let metrics = MetricStore()
+    /// Per running task: (time, cumulated CPU nanoseconds) of its previous sample.
+    var cpuBaselines: [String: (Double, UInt64)] = [:]
+    var lastMetricSample = -Double.infinity
 
     public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
                 validator: any TaskDefinitionValidator = ECSModelValidator(),
@@ -91,6 +101,8 @@ public final class ECSBackend: @unchecked Sendable {
         for t in adopt { adoptTask(t) }
         engine.finishAdoption(knownTaskArns: Set(tasks.values.map(\.arn)))
         loadServices()
+        loadScaling()
+        loadAlarms()
     }
 
     /// Re-attach a task that was not stopped when the agent went away.
@@ -189,6 +201,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "ExecuteCommand": return try executeCommand(p)
         case "GetExecTarget": return try getExecTarget(p)
         case "DescribeServiceLoadBalancers": return try describeServiceLoadBalancers(p)
+        case "DescribeServiceScaling": return try describeServiceScaling(p)
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }

@@ -49,11 +49,13 @@ extension ECSBackend {
         var lastTick = 0.0
         while true {
             let now = clock()
-            var next = now + serviceTickInterval
+            var next = now + min(serviceTickInterval, metricSampleInterval)
             if let w = wakeAt { next = min(next, w) }
             next = max(next, lastTick + 0.01)  // coalesce bursts of pokes
             guard serviceSignal.wait(until: Date(timeIntervalSince1970: next)) else { return }
             lastTick = clock()
+            sampleServiceMetrics()
+            tickScaling()
             wakeAt = tickServices()
         }
     }
