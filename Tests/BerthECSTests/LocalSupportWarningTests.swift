@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct LocalSupportWarningTests {
     static let cases: [RuleCase] = [
-        RuleCase(taskDef(web, #""taskRoleArn": "r""#), "taskRoleArn", "under `berth agent` the containers get this role's credentials from the task metadata endpoint when --task-role-credentials maps it (none otherwise); `berth run` gives containers no AWS credentials."),
+        RuleCase(taskDef(web, #""taskRoleArn": "r""#), "taskRoleArn", "the containers get this role's credentials from the task metadata endpoint when --task-role-credentials (of berth agent or berth run) maps it (none otherwise)."),
         RuleCase(taskDef(web, #""placementConstraints": [{"type": "memberOf", "expression": "x"}]"#), "placementConstraints",
                  "placementConstraints are stored but not evaluated: every task runs on this one host."),
         RuleCase(taskDef(web, #""volumes": [{"name": "e", "efsVolumeConfiguration": {"fileSystemId": "fs-1"}}]"#), "volumes[0].efsVolumeConfiguration",

@@ -6,7 +6,7 @@ import Testing
     @Test func validFileWithWarnings() throws {
         let r = try report(taskDef(web, #""taskRoleArn": "r""#))
         #expect(r.lines(for: "td.json") == [
-            "td.json: warning: taskRoleArn: under `berth agent` the containers get this role's credentials from the task metadata endpoint when --task-role-credentials maps it (none otherwise); `berth run` gives containers no AWS credentials.",
+            "td.json: warning: taskRoleArn: the containers get this role's credentials from the task metadata endpoint when --task-role-credentials (of berth agent or berth run) maps it (none otherwise).",
             "td.json: valid (1 warning)",
         ])
     }
@@ -15,7 +15,7 @@ import Testing
         let r = try report(taskDef(#"{"name": "a", "image": "i"}"#, #""taskRoleArn": "r""#))
         #expect(r.lines(for: "x.json") == [
             "x.json: containerDefinitions[0]: Invalid setting for container 'a'. At least one of 'memory' or 'memoryReservation' must be specified.",
-            "x.json: warning: taskRoleArn: under `berth agent` the containers get this role's credentials from the task metadata endpoint when --task-role-credentials maps it (none otherwise); `berth run` gives containers no AWS credentials.",
+            "x.json: warning: taskRoleArn: the containers get this role's credentials from the task metadata endpoint when --task-role-credentials (of berth agent or berth run) maps it (none otherwise).",
         ])
     }
 

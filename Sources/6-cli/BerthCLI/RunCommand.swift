@@ -46,6 +46,11 @@ struct RunCommand: CLICommand {
                              secret values show as <secret NAME from VALUEFROM>
           --quiet            no container output, only the summary
           --snapshot FILE    write the final task (containers, exit codes, reasons, stopCode) as JSONValue
+          --task-role-credentials FILE
+                             role ARN -> credentials, as berth agent takes it: a taskRoleArn's
+                             containers get them from the task metadata endpoint, which every
+                             container of the task reaches (ECS_CONTAINER_METADATA_URI_V4) while
+                             berth run runs
           --adopt            with --task-id of a task whose `berth run` died (e.g. was SIGKILLed):
                              re-attach to its running containers instead of starting new ones
         """
@@ -60,7 +65,7 @@ struct RunCommand: CLICommand {
         signal(SIGPIPE, SIG_IGN)
         let a = try Arguments(args, spec: .init(flags: ["--explain", "--quiet", "--adopt"],
                                                 options: ["--task-id", "--run-root", "--data-dir", "--images", "--snapshot", "--time-scale", "--pids-limit", "--pull",
-                                                          "--registries", "--auth-file", "--certs-dir", "--secrets-dir"]))
+                                                          "--registries", "--auth-file", "--certs-dir", "--secrets-dir", "--task-role-credentials"]))
         let file = try a.positional(0, "FILE")
         let pidsLimit = try Self.pidsLimit(a)
         guard a.positionals.count == 1 else { throw UsageError("one task definition FILE at a time") }
@@ -107,9 +112,16 @@ struct RunCommand: CLICommand {
         let policy = try ImagePulls.policy(a.value("--pull"), option: "option --pull", registry: puller != nil)
         let berthPath = LinuxRuntime.currentExecutable()
         let reaper = berthPath.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/") + "/berth-reaper"
-        let planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
+        var planner = TaskPlanner(images: images, layout: layout, initBinary: Files.exists(reaper) ? reaper : nil, pidsLimit: pidsLimit)
+        // The task metadata endpoint (and task role credentials), served by this process.
+        try Files.makeDirectories(layout.runRoot)
+        let metadata = try RunMetadata(taskId: taskId, file: try JSONValue.parse(bytes: bytes), keyFile: layout.runRoot + "/metadata.key",
+                                       roleCredentials: a.value("--task-role-credentials"))
+        defer { metadata.close() }
+        planner.extraEnvironment = metadata.environment(td)
 
         var plan: TaskPlan, preps: [ContainerPrep]
+        var provisioned: ProvisionedImages? = nil
         let secretsDir = a.value("--secrets-dir") ?? SecretStore.defaultRoot
         let resolver = SecretResolver(store: SecretStore(root: secretsDir))
         do {
@@ -117,7 +129,7 @@ struct RunCommand: CLICommand {
             // runs (its images are in the store already; a secret gone since leaves its variable
             // unset for a container restarted later).
             let secrets = adopting ? ((try? TaskSecrets.resolve(td, with: resolver)) ?? .none) : try TaskSecrets.resolve(td, with: resolver)
-            let provisioned = adopting ? nil : try pullImages(td, source: ImagePulls.source(
+            provisioned = adopting ? nil : try pullImages(td, source: ImagePulls.source(
                 imagesRoot: imagesRoot, dataRoot: layout.dataRoot, policy: policy, puller: puller), quiet: a.has("--quiet"), secrets: secrets)
             (plan, preps) = try planner.plan(td, provisioned: provisioned, secrets: secrets)
         } catch {
@@ -148,10 +160,14 @@ struct RunCommand: CLICommand {
             }
             runner = TaskRunner(adopting: plan, record: record, runtime: runtime, host: host, onEvent: onEvent)
             printErr("berth: re-attached to task \(taskId) (\(record.lastStatus.rawValue))")
+            if record.lastStatus != .stopped {
+                do { try metadata.open(host) } catch { printErr("berth run: \(error)") }
+            }
         } else {
             do {
                 let published = try host.prepare(preps)
                 plan.setNetworkBindings(published)
+                try metadata.open(host)
                 for p in published where !a.has("--quiet") {
                     printErr("berth: \(p.container): published \(p.bindIP):\(p.hostPort) -> \(p.containerPort)/\(p.protocol)")
                 }
@@ -162,6 +178,8 @@ struct RunCommand: CLICommand {
             }
             runner = TaskRunner(plan: plan, runtime: runtime, host: host, onEvent: onEvent)
         }
+        metadata.attach(runner: runner, td: td, layout: layout, images: images, provisioned: provisioned, runtime: runtime, cgroups: cgroups,
+                        pidsLimit: pidsLimit)
         let names = plan.containers.map(\.name)
         let follower = LogFollower(names.flatMap { [($0, layout.stdoutLog($0)), ($0, layout.stderrLog($0))] })
         let printer = LogPrinter(containers: names, color: isatty(1) == 1)

@@ -148,8 +148,13 @@ public final class HostTaskEngine: Sendable {
 
     public func stats(key: String) throws -> [(name: String, stats: CgroupStats)] {
         guard let e = entry(key) else { throw TranslationError(key, "unknown task", kind: .notFound) }
-        return e.names.compactMap { name in
-            guard let path = try? CgroupPath(e.layout.cgroup(name)), let s = try? cgroups.stats(path) else { return nil }
+        return Self.stats(layout: e.layout, names: e.names, cgroups: cgroups)
+    }
+
+    /// Each container's cgroup counters (`berth run` reads its one task's the same way).
+    public static func stats(layout: TaskLayout, names: [String], cgroups: any CgroupDriver) -> [(name: String, stats: CgroupStats)] {
+        names.compactMap { name in
+            guard let path = try? CgroupPath(layout.cgroup(name)), let s = try? cgroups.stats(path) else { return nil }
             return (name, s)
         }
     }
@@ -157,9 +162,13 @@ public final class HostTaskEngine: Sendable {
     /// Per container: memory.stat and the user/kernel CPU split (`CgroupDetail`).
     public func cgroupDetail(key: String) -> [String: CgroupDetail] {
         guard let e = entry(key) else { return [:] }
+        return Self.cgroupDetail(layout: e.layout, names: e.names, cgroups: cgroups)
+    }
+
+    public static func cgroupDetail(layout: TaskLayout, names: [String], cgroups: any CgroupDriver) -> [String: CgroupDetail] {
         var out: [String: CgroupDetail] = [:]
-        for name in e.names {
-            guard let path = try? CgroupPath(e.layout.cgroup(name)), cgroups.exists(path) else { continue }
+        for name in names {
+            guard let path = try? CgroupPath(layout.cgroup(name)), cgroups.exists(path) else { continue }
             out[name] = CgroupDetail.read(directories: cgroups.directories(path))
         }
         return out
@@ -169,7 +178,11 @@ public final class HostTaskEngine: Sendable {
     /// /proc/<pid>/net/dev ([] for host networking or when no container runs).
     public func networkCounters(key: String) -> String? {
         guard let e = entry(key) else { return nil }
-        for c in e.runner.snapshot().containers where c.lastStatus == .running {
+        return Self.networkCounters(runner: e.runner, runtime: runtime)
+    }
+
+    public static func networkCounters(runner: TaskRunner, runtime: any ContainerRuntime) -> String? {
+        for c in runner.snapshot().containers where c.lastStatus == .running {
             guard let pid = try? runtime.state(c.runtimeId).pid, pid > 0, let text = try? Files.read("/proc/\(pid)/net/dev") else { continue }
             return text
         }

@@ -47,7 +47,7 @@ extension ECSBackend {
             if !earlier.isEmpty { return ["tasks": .array(earlier.map { describe($0, includeTags: true) }), "failures": []] }
         }
         let overrides = try parseOverrides(p, definition: td.taskDefinition)
-        let resolvedLaunch = launchType ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? "FARGATE" : "EC2")
+        let resolvedLaunch = launchType ?? Self.defaultLaunchType(td.taskDefinition)
         var created: [JSONValue] = []
         for _ in 0..<count {
             let id = Ident.taskId()
@@ -85,7 +85,18 @@ extension ECSBackend {
         return o
     }
 
+    /// RunTask without a launchType: FARGATE when the definition requires it, else EC2.
+    static func defaultLaunchType(_ taskDefinition: JSONValue) -> String {
+        (taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? "FARGATE" : "EC2"
+    }
+
     func initialTask(plan: TaskLaunchPlan, overrides: TaskOverride?, startedBy: String?, group: String, launchType: String) -> ECSTask {
+        Self.initialTask(plan: plan, arns: arns, createdAt: clock(), overrides: overrides, startedBy: startedBy, group: group, launchType: launchType)
+    }
+
+    /// A new task's Task object as RunTask answers it (also `StandaloneTask`'s, for `berth run`).
+    static func initialTask(plan: TaskLaunchPlan, arns: ARNFormat, createdAt: Double, overrides: TaskOverride?, startedBy: String?,
+                            group: String, launchType: String) -> ECSTask {
         let defs = plan.taskDefinition["containerDefinitions"]?.arrayValue ?? []
         let containerOverrides = overrides?.containerOverrides ?? []
         let containers: [ECSContainer] = defs.map { def in
@@ -104,10 +115,10 @@ extension ECSBackend {
         if shown.inferenceAcceleratorOverrides == nil { shown.inferenceAcceleratorOverrides = [] }
         let fargate = launchType == "FARGATE"
         var t = ECSTask(taskArn: plan.taskArn, clusterArn: plan.clusterArn, taskDefinitionArn: plan.taskDefinitionArn,
-                        containers: containers, createdAt: clock())
+                        containers: containers, createdAt: createdAt)
         t.attachments = []
         t.attributes = [["name": "ecs.cpu-architecture", "value": "x86_64"]]
-        t.availabilityZone = "\(config.region)a"
+        t.availabilityZone = "\(arns.region)a"
         // Task cpu/memory overrides are shown as ECS stores them (integer strings); parseOverrides checked them.
         t.cpu = overrides?.cpu.flatMap { try? ECSModelValidator.cpu($0, field: "overrides.cpu") } ?? plan.taskDefinition["cpu"]?.stringValue
         t.memory = overrides?.memory.flatMap { try? ECSModelValidator.memory($0, field: "overrides.memory") } ?? plan.taskDefinition["memory"]?.stringValue

@@ -283,11 +283,17 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     public func stats(taskArn: String) throws -> TaskStats {
         let rows: [(name: String, stats: CgroupStats)]
         do { rows = try engine.stats(key: taskArn) } catch { throw Self.engineError(error) }
+        let hostNetworking = lock.withLock({ known[taskArn]?.plan.taskDefinition })?["networkMode"]?.stringValue == "host"
+        return Self.taskStats(rows: rows, taskCgroup: Self.taskId(taskArn).map { layout($0).cgroupParent }, cgroups: engine.cgroups,
+                              detail: engine.cgroupDetail(key: taskArn), procNetDev: engine.networkCounters(key: taskArn),
+                              hostNetworking: hostNetworking, pidsLimit: engine.pidsLimit)
+    }
+
+    /// The metadata endpoint's stats of one task from its cgroups (the agent's tasks and `berth run`'s).
+    static func taskStats(rows: [(name: String, stats: CgroupStats)], taskCgroup: String?, cgroups: any CgroupDriver,
+                          detail: [String: CgroupDetail], procNetDev: String?, hostNetworking: Bool, pidsLimit: Int64) -> TaskStats {
         // A container is bounded by its own limit and by the task's (the parent group).
-        let taskLimit = Self.taskId(taskArn).flatMap { id in
-            (try? CgroupPath(layout(id).cgroupParent)).flatMap { try? engine.cgroups.stats($0).memoryLimit }
-        }
-        let detail = engine.cgroupDetail(key: taskArn)
+        let taskLimit = taskCgroup.flatMap { (try? CgroupPath($0)).flatMap { try? cgroups.stats($0).memoryLimit } }
         var stats = TaskStats(timestamp: Self.now(), containers: rows.map { r in
             let limits = [r.stats.memoryLimit, taskLimit].compactMap { $0 }.filter { $0 < 1 << 60 }  // v1 "no limit" is ~LONG_MAX
             var c = ContainerStats(name: r.name, cpuUsageNanos: r.stats.cpuUsageNanos, memoryBytes: r.stats.memoryCurrent,
@@ -296,7 +302,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             c.cpuThrottledPeriods = r.stats.cpuThrottledPeriods
             c.cpuThrottledNanos = r.stats.cpuThrottledNanos
             c.memoryPeakBytes = r.stats.memoryPeak
-            c.pidsLimit = engine.pidsLimit > 0 ? UInt64(engine.pidsLimit) : nil
+            c.pidsLimit = pidsLimit > 0 ? UInt64(pidsLimit) : nil
             if let d = detail[r.name] {
                 c.memoryDetail = d.memoryStat
                 c.cpuUserNanos = d.userNanos
@@ -304,8 +310,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             }
             return c
         })
-        if let text = engine.networkCounters(key: taskArn), let td = lock.withLock({ known[taskArn]?.plan.taskDefinition }),
-           td["networkMode"]?.stringValue != "host" {
+        if let text = procNetDev, !hostNetworking {
             stats.networks = NetworkCounters.parse(procNetDev: text).filter { $0.name != "lo" }
             if stats.networks.isEmpty { stats.networks = NetworkCounters.parse(procNetDev: text) }
         }

@@ -13,7 +13,7 @@ enum LocalSupport {
         let input = ctx.input
         let n = ctx.notices
         if input.taskRoleArn != nil {
-            n.add("taskRole", ctx.path("taskRoleArn"), "under `berth agent` the containers get this role's credentials from the task metadata endpoint when --task-role-credentials maps it (none otherwise); `berth run` gives containers no AWS credentials.")
+            n.add("taskRole", ctx.path("taskRoleArn"), "the containers get this role's credentials from the task metadata endpoint when --task-role-credentials (of berth agent or berth run) maps it (none otherwise).")
         }
         if input.executionRoleArn != nil {
             n.add("executionRole", ctx.path("executionRoleArn"), "executionRoleArn is stored and returned but has no effect: Berth pulls images and writes logs with its own local configuration.")
