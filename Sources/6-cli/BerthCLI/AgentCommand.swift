@@ -89,8 +89,10 @@ struct AgentCommand: CLICommand {
             adapter.metadata = endpoints
             return endpoints
         }
-        // The fake engine runs no containers, so its load balancers proxy nothing either.
-        let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : UnavailableDataPlane()
+        // The fake engine runs no containers, so its load balancers proxy nothing either; the
+        // real engine's listeners are served by BerthLB's proxy.
+        let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : try LBDataPlaneAdapter()
+        defer { dataPlane.stop() }
         let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane)
         metadataSource.attach(daemon.backend)
         defer { metadata?.stop() }

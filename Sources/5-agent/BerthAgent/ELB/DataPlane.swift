@@ -56,6 +56,11 @@ public struct DataPlaneHealthCheck: Sendable, Equatable {
     public var unhealthyThreshold: Int
     /// HTTP codes, e.g. "200-399" or "200,204".
     public var matcher: String
+    public init(kind: DataPlaneProtocol, path: String, port: String, intervalSeconds: Int, timeoutSeconds: Int,
+                healthyThreshold: Int, unhealthyThreshold: Int, matcher: String) {
+        self.kind = kind; self.path = path; self.port = port; self.intervalSeconds = intervalSeconds; self.timeoutSeconds = timeoutSeconds
+        self.healthyThreshold = healthyThreshold; self.unhealthyThreshold = unhealthyThreshold; self.matcher = matcher
+    }
 }
 
 public enum LoadBalancingAlgorithm: String, Sendable, Equatable {
@@ -71,6 +76,11 @@ public struct DataPlaneGroup: Sendable, Equatable {
     public var health: DataPlaneHealthCheck
     public var deregistrationDelaySeconds: Int
     public var algorithm: LoadBalancingAlgorithm
+    public init(id: String, kind: DataPlaneProtocol, targets: [TargetAddress], health: DataPlaneHealthCheck,
+                deregistrationDelaySeconds: Int, algorithm: LoadBalancingAlgorithm) {
+        self.id = id; self.kind = kind; self.targets = targets; self.health = health
+        self.deregistrationDelaySeconds = deregistrationDelaySeconds; self.algorithm = algorithm
+    }
 }
 
 /// ELB's target states (DescribeTargetHealth `TargetHealth.State`).
