@@ -18,7 +18,7 @@ import Glibc
     }
 
     static func allHealthy(_ lb: LBDataPlane, _ group: String, _ count: Int) -> Bool {
-        eventually { (lb.health()[group] ?? [:]).values.filter { $0.state == .healthy }.count == count }
+        eventually(15) { (lb.health()[group] ?? [:]).values.filter { $0.state == .healthy }.count == count }
     }
 
     @Test func routesRoundRobinAndRules() throws {
