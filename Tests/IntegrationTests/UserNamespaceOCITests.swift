@@ -111,9 +111,10 @@ import Testing
         try Files.makeDirectories(rootfs)
         #expect(mount("ramfs", rootfs, "ramfs", 0, nil) == 0)
         defer {
-            h.cleanUp()
+            // The ramfs first: the harness cannot remove its work directory with a mount in it.
             umount2(rootfs, Int32(MNT_DETACH))
             rmdir(rootfs)
+            h.cleanUp()
         }
         let copy = try h.run("/bin/cp", ["-a", OCIHarness.rootfs + "/.", rootfs + "/"])
         try #require(copy.status == 0, "\(copy.stderr)")
