@@ -166,7 +166,11 @@ final class AgentRealHarness: @unchecked Sendable {
         }
     }
 
-    static let hierarchies = ["memory", "cpu,cpuacct", "pids", "freezer", "cpuset", "unified", "systemd"]
+    /// Every mounted hierarchy (v1 controllers such as blkio and devices included, and the v2
+    /// tree): a list of names missed the ones this host mounts under other names.
+    static var hierarchies: [String] {
+        ((try? Files.list("/sys/fs/cgroup")) ?? []).filter { Files.isDirectory("/sys/fs/cgroup/" + $0) }.sorted()
+    }
 
     /// Cgroup directories of a task, in every hierarchy (berth/task-<id> and below).
     static func cgroupDirs(_ taskId: String) -> [String] {

@@ -55,7 +55,7 @@ class RealAgent(Agent):
             except (OSError, ValueError):
                 continue
             cg = state.get("cgroupPath") or ""
-            for h in ("memory", "cpu,cpuacct", "pids", "freezer", "unified"):
+            for h in cgroup_hierarchies():
                 procs = f"/sys/fs/cgroup/{h}/{cg}/cgroup.procs"
                 if cg.startswith("berth/") and os.path.exists(procs):
                     for pid in open(procs).read().split():
@@ -67,7 +67,7 @@ class RealAgent(Agent):
         for m in reversed(self.mounts()):
             subprocess.run(["umount", "-l", m], capture_output=True)
         for task in os.listdir(os.path.join(self.run_root, "tasks")) if os.path.isdir(os.path.join(self.run_root, "tasks")) else []:
-            for h in ("memory", "cpu,cpuacct", "pids", "freezer", "cpuset", "unified", "systemd"):
+            for h in cgroup_hierarchies():
                 top = f"/sys/fs/cgroup/{h}/berth/task-{task}"
                 if os.path.isdir(top):
                     for child in os.listdir(top):
@@ -112,6 +112,12 @@ def wait_until(what, fn, timeout=30):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def cgroup_hierarchies():
+    """Every mounted hierarchy (blkio, devices, ... and the v2 tree): a fixed list of names missed
+    the ones this host mounts under other names and leaked their groups."""
+    return sorted(h for h in os.listdir("/sys/fs/cgroup") if os.path.isdir(os.path.join("/sys/fs/cgroup", h)))
 
 
 def test_aws_cli_run_task_waiters_and_stop(real):
