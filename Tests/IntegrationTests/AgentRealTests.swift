@@ -259,6 +259,10 @@ import Testing
         try Files.writeAtomically(record, Array("{\"taskId\":".utf8))
 
         try h.startAgent()
+        // stderr is read by its own handler: the lines written before "listening" on stdout may
+        // arrive a moment after it.
+        let logDeadline = Date().addingTimeInterval(10)
+        while !(h.agentErr.text.contains("is unreadable") && h.agentErr.text.contains("no record of it")) && Date() < logDeadline { usleep(50_000) }
         let log = h.agentErr.text
         #expect(log.contains("is unreadable"), "agent log: \(log)")
         #expect(log.contains("no record of it"), "agent log: \(log)")
