@@ -30,6 +30,8 @@ final class ClientConn {
     var inExchange = false
     /// The head sent for a request without a body: sent again on a fresh connection when a reused one was closed under us.
     var retryHead: [UInt8]?
+    /// Targets the current request was sent to or whose connect failed (a failed connect is retried on another one).
+    var tried: [LBTarget] = []
     var closeAfter = false
     var peerClosed = false
     var lastActive: Double
