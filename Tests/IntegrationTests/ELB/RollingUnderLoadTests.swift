@@ -46,7 +46,7 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = [TaskHarness.repoRoot + "/Tests/IntegrationTests/ELB/load_client.py", String(port), "--rate", String(rate),
-                       "--keepalive", "4", "--fresh", "4", "--slow-fraction", "0.25", "--slow-path", "/cgi-bin/slow",
+                       "--keepalive", "8", "--fresh", "8", "--slow-fraction", "0.5", "--slow-path", "/cgi-bin/slow",
                        "--stop-file", stop, "--max-seconds", "100"]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -84,7 +84,17 @@ import Testing
         return l
     }
 
-    @Test func rollingUpdateAndScaleInUnderLoadDropNoRequestAndWithoutDrainingTheyDo() throws {
+    @Test func albRollingUpdateAndScaleInUnderLoadDropNoRequestAndWithoutDrainingTheyDo() throws {
+        try scenario(network: false)
+    }
+
+    /// The same through an NLB's TCP listener (flows, TCP health checks).
+    @Test func nlbRollingUpdateAndScaleInUnderLoadDropNoRequestAndWithoutDrainingTheyDo() throws {
+        try scenario(network: true)
+    }
+
+    func scenario(network: Bool) throws {
+        let kind = network ? "NLB" : "ALB"
         let h = try AgentRealHarness()
         defer { h.cleanUp() }
         let aws = try AWSCLI(harness: h)
@@ -116,14 +126,16 @@ import Testing
         }
 
         let port = try AWSLoadBalancerTests.freePort()
-        let lb = try #require((try elb(["create-load-balancer", "--name", "roll", "--subnets", "subnet-a", "subnet-b", "--type", "application"])["LoadBalancers"] as? [[String: Any]])?.first)
-        let tg = try #require((try elb(["create-target-group", "--name", "roll-tg", "--protocol", "HTTP", "--port", "8080", "--target-type", "ip",
-                                        "--vpc-id", "vpc-1", "--health-check-path", "/", "--health-check-interval-seconds", "10",
-                                        "--health-check-timeout-seconds", "5", "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "3"])["TargetGroups"] as? [[String: Any]])?.first)
+        let lb = try #require((try elb(["create-load-balancer", "--name", "roll", "--subnets", "subnet-a", "subnet-b",
+                                        "--type", network ? "network" : "application"])["LoadBalancers"] as? [[String: Any]])?.first)
+        let check = network ? ["--health-check-protocol", "TCP"] : ["--health-check-path", "/"]
+        let tg = try #require((try elb(["create-target-group", "--name", "roll-tg", "--protocol", network ? "TCP" : "HTTP", "--port", "8080", "--target-type", "ip",
+                                        "--vpc-id", "vpc-1", "--health-check-interval-seconds", "10", "--health-check-timeout-seconds", "5",
+                                        "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "3"] + check)["TargetGroups"] as? [[String: Any]])?.first)
         let tgArn = try #require(tg["TargetGroupArn"] as? String)
         // 20 s of draining: 2 s at --time-scale 0.1, well above the 0.5 s of the slow requests.
         _ = try elb(["modify-target-group-attributes", "--target-group-arn", tgArn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=20"])
-        _ = try elb(["create-listener", "--load-balancer-arn", try #require(lb["LoadBalancerArn"] as? String), "--protocol", "HTTP", "--port", String(port),
+        _ = try elb(["create-listener", "--load-balancer-arn", try #require(lb["LoadBalancerArn"] as? String), "--protocol", network ? "TCP" : "HTTP", "--port", String(port),
                      "--default-actions", "Type=forward,TargetGroupArn=\(tgArn)"])
         _ = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(try Self.taskDefinition("v1")))])
         _ = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(try Self.taskDefinition("v2")))])
@@ -145,8 +157,8 @@ import Testing
             usleep(500_000)
             try steady(tgArn, 4, 60)
         }
-        print("rolling update under load: \(rolling.summary)")
-        #expect(rolling.failed == 0, "rolling update: \(rolling.summary)")
+        print("\(kind) rolling update under load: \(rolling.summary)")
+        #expect(rolling.failed == 0, "\(kind) rolling update: \(rolling.summary)")
         #expect(Double(rolling.requests) >= 0.8 * Self.rate * rolling.seconds, "the client kept its rate: \(rolling.summary)")
         let v1 = rolling.bodies.filter { $0.key.hasPrefix("v1 from") }, v2 = rolling.bodies.filter { $0.key.hasPrefix("v2 from") }
         #expect(v1.count == 4 && v2.count == 4, "every old and every new task answered: \(rolling.bodies)")
@@ -158,8 +170,8 @@ import Testing
             usleep(500_000)
             try steady(tgArn, 2, 60)
         }
-        print("scale-in under load: \(scaleIn.summary)")
-        #expect(scaleIn.failed == 0, "scale-in: \(scaleIn.summary)")
+        print("\(kind) scale-in under load: \(scaleIn.summary)")
+        #expect(scaleIn.failed == 0, "\(kind) scale-in: \(scaleIn.summary)")
         #expect(Double(scaleIn.requests) >= 0.8 * Self.rate * scaleIn.seconds, "the client kept its rate: \(scaleIn.summary)")
         #expect(scaleIn.bodies.keys.allSatisfy { $0 == "slow" || $0.hasPrefix("v2 from") }, "\(scaleIn.bodies)")
 
@@ -172,8 +184,8 @@ import Testing
             usleep(500_000)
             try steady(tgArn, 2, 60)
         }
-        print("rolling update without draining: \(undrained.summary)")
-        #expect(undrained.failed > 0, "without draining the rollout must fail requests in flight: \(undrained.summary)")
+        print("\(kind) rolling update without draining: \(undrained.summary)")
+        #expect(undrained.failed > 0, "\(kind): without draining the rollout must fail requests in flight: \(undrained.summary)")
         #expect(undrained.bodies.keys.contains { $0.hasPrefix("v1 from") }, "\(undrained.bodies)")
 
         _ = try aws.json(["delete-service", "--service", "web", "--force"])
