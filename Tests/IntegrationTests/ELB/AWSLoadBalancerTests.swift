@@ -59,7 +59,8 @@ import Testing
                                         "--vpc-id", "vpc-1", "--health-check-path", "/", "--health-check-interval-seconds", "5",
                                         "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "2"])["TargetGroups"] as? [[String: Any]])?.first)
         let tgArn = try #require(tg["TargetGroupArn"] as? String)
-        _ = try elb(["modify-target-group-attributes", "--target-group-arn", tgArn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=3"])
+        // 30 s of draining: 3 s at --time-scale 0.1 (ELB's timers follow the agent's time scale).
+        _ = try elb(["modify-target-group-attributes", "--target-group-arn", tgArn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=30"])
         _ = try elb(["create-listener", "--load-balancer-arn", try #require(lb["LoadBalancerArn"] as? String), "--protocol", "HTTP", "--port", String(port),
                      "--default-actions", "Type=forward,TargetGroupArn=\(tgArn)"])
         _ = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(Self.taskDefinition))])
