@@ -36,4 +36,20 @@ import Testing
         // The API shows the unscaled values.
         #expect(elb.targetGroup(arn)?.health.interval == 10 && elb.targetGroup(arn)?.deregistrationDelay == 300)
     }
+
+    @Test func healthChecksOfIPTargetGroupsCannotBeDisabled() throws {
+        let elb = try ELBService(stateDir: nil, region: "us-east-1", account: "000000000000", dataPlane: MemoryDataPlane(), clock: { 1_700_000_000 })
+        #expect(throws: APIError.self) {
+            _ = try elb.call("CreateTargetGroup", QueryParams(values: ["Name": "a", "Protocol": "HTTP", "Port": "80", "TargetType": "ip", "HealthCheckEnabled": "false"]))
+        }
+        _ = try elb.call("CreateTargetGroup", QueryParams(values: ["Name": "a", "Protocol": "HTTP", "Port": "80", "TargetType": "ip", "HealthCheckEnabled": "true"]))
+        let arn = try #require(elb.read { $0.targetGroups.first?.arn })
+        do {
+            _ = try elb.call("ModifyTargetGroup", QueryParams(values: ["TargetGroupArn": arn, "HealthCheckEnabled": "false"]))
+            Issue.record("HealthCheckEnabled false was accepted")
+        } catch {
+            #expect("\(error)".contains("health checks cannot be disabled"), "\(error)")
+        }
+        #expect(elb.targetGroup(arn)?.health.enabled == true)
+    }
 }

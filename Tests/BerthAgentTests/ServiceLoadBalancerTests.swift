@@ -16,7 +16,7 @@ import Testing
         let elb: ELBService
         let group: String
 
-        init(dir: borrowing TempDir, delay: Int = 30, elbTimeScale: Double = 1, healthChecks: Bool = true) throws {
+        init(dir: borrowing TempDir, delay: Int = 30, elbTimeScale: Double = 1) throws {
             let c = clock
             engine = FakeTaskEngine(startDelay: 1, stopDelay: 1, exitDelay: 2, clock: { c.read() })
             var config = BackendConfig()
@@ -27,8 +27,7 @@ import Testing
             elb = try ELBService(stateDir: nil, region: "us-east-1", account: "000000000000", dataPlane: plane, timeScale: elbTimeScale, clock: { c.read() })
             backend.loadBalancing = elb
             _ = try elb.call("CreateLoadBalancer", QueryParams(values: ["Name": "web"]))
-            let tg = try elb.call("CreateTargetGroup", QueryParams(values: ["Name": "web", "Protocol": "HTTP", "Port": "80", "TargetType": "ip",
-                                                                            "HealthCheckEnabled": String(healthChecks)]))
+            let tg = try elb.call("CreateTargetGroup", QueryParams(values: ["Name": "web", "Protocol": "HTTP", "Port": "80", "TargetType": "ip"]))
             group = try #require(Self.leaf(tg, "TargetGroupArn"))
             let lbArn = try #require(elb.read { $0.loadBalancers.first?.arn })
             _ = try elb.call("CreateListener", QueryParams(values: [
@@ -212,15 +211,5 @@ import Testing
         w.step(0.25)
         w.step(1.1)
         #expect(try w.tasks("STOPPED").first?["lastStatus"] == "STOPPED")
-    }
-
-    @Test func withHealthChecksDisabledTargetsAreUnavailableAndDoNotHoldTheRollout() throws {
-        let dir = TempDir()
-        let w = try World(dir: dir, healthChecks: false)
-        try create(w)
-        for _ in 0..<4 { w.step(0.5) }
-        let health = w.elb.targetHealth(w.group)
-        #expect(health.count == 2 && health.allSatisfy { $0.1.state == .unavailable && $0.1.reason == "Target.HealthCheckDisabled" })
-        #expect(try w.service()["deployments"]?.arrayValue?.first?["rolloutState"] == "COMPLETED")
     }
 }

@@ -47,8 +47,7 @@ extension ECSBackend {
     }
 
     /// The load balancer's view of a task for the controller: nil without load balancers;
-    /// initial until every target is registered and healthy (or its group's health checks are
-    /// disabled); unhealthy if one is.
+    /// initial until every target is registered and healthy; unhealthy if one is.
     func loadBalancerHealth(_ t: TaskRecord, _ r: ServiceRecord, reports: [String: [(ELBTarget, TargetHealthReport)]]) -> TargetGroupHealth? {
         let bindings = r.targetBindings
         guard !bindings.isEmpty else { return nil }
@@ -57,8 +56,7 @@ extension ECSBackend {
                   let report = reports[b.targetGroupArn]?.first(where: { $0.0 == ELBTarget(id: target.host, port: target.port) })?.1
             else { return TargetGroupHealth(state: .initial, targetGroupArn: b.targetGroupArn) }
             switch report.state {
-            // Health checks disabled (ELB: unavailable, Target.HealthCheckDisabled): nothing to wait for once registered.
-            case .healthy, .unavailable: return TargetGroupHealth(state: .healthy, targetGroupArn: b.targetGroupArn)
+            case .healthy: return TargetGroupHealth(state: .healthy, targetGroupArn: b.targetGroupArn)
             case .unhealthy: return TargetGroupHealth(state: .unhealthy, targetGroupArn: b.targetGroupArn)
             default: return TargetGroupHealth(state: .initial, targetGroupArn: b.targetGroupArn)
             }
