@@ -49,4 +49,40 @@ import Glibc
         b.stop()
         for _ in 0..<3 { #expect(try get(port, "/")?.status == 502) }
     }
+
+    /// NLB: a flow whose connect to a target that stopped listening fails goes to another target.
+    @Test func aFlowWhoseConnectFailsMovesToAnotherTarget() throws {
+        let s1 = try ShoutBackend("one"), s2 = try ShoutBackend("two")
+        defer { s1.stop() }
+        let lb = try LBDataPlane()
+        defer { lb.stop() }
+        let fast = LBHealthCheck(protocolKind: .tcp, intervalSeconds: 0.1, timeoutSeconds: 0.1, healthyThreshold: 2, unhealthyThreshold: 2)
+        let slow = LBHealthCheck(protocolKind: .tcp, intervalSeconds: 60, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 2)
+        let listener = LBListenerSpec(id: "nlb", port: 0, kind: .tcp, defaultGroup: "t")
+        func group(_ h: LBHealthCheck) -> LBTargetGroupSpec {
+            LBTargetGroupSpec(id: "t", protocolKind: .tcp, targets: [LBTarget(host: "127.0.0.1", port: s1.port), LBTarget(host: "127.0.0.1", port: s2.port)],
+                              health: h, deregistrationDelaySeconds: 0)
+        }
+        try lb.apply(listeners: [listener], groups: [group(fast)])
+        #expect(ProxyTests.allHealthy(lb, "t", 2))
+        try lb.apply(listeners: [listener], groups: [group(slow)])
+        usleep(300_000)
+        s2.stop()
+        #expect(lb.health()["t"]?[LBTarget(host: "127.0.0.1", port: s2.port)]?.state == .healthy)
+        let port = try #require(lb.port(ofListener: "nlb"))
+        for i in 0..<8 {
+            let fd = try Socket.connectTCP(host: "127.0.0.1", port: UInt16(port))
+            defer { close(fd) }
+            _ = Socket.sendAll(fd, Array("hello \(i)".utf8))
+            shutdown(fd, Int32(SHUT_WR))
+            var all: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n <= 0 { break }
+                all += chunk[0..<n]
+            }
+            #expect(String(decoding: all, as: UTF8.self) == "one:HELLO \(i)")
+        }
+    }
 }
