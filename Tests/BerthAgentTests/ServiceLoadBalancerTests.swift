@@ -16,7 +16,7 @@ import Testing
         let elb: ELBService
         let group: String
 
-        init(dir: borrowing TempDir, delay: Int = 30) throws {
+        init(dir: borrowing TempDir, delay: Int = 30, elbTimeScale: Double = 1) throws {
             let c = clock
             engine = FakeTaskEngine(startDelay: 1, stopDelay: 1, exitDelay: 2, clock: { c.read() })
             var config = BackendConfig()
@@ -24,7 +24,7 @@ import Testing
             let store = try StateStore(root: dir.path, log: { _ in })
             backend = dir.use(ECSBackend(config: config, store: store, engine: engine, clock: { c.read() }, log: { _ in }))
             plane = MemoryDataPlane(clock: { c.read() })
-            elb = try ELBService(stateDir: nil, region: "us-east-1", account: "000000000000", dataPlane: plane, clock: { c.read() })
+            elb = try ELBService(stateDir: nil, region: "us-east-1", account: "000000000000", dataPlane: plane, timeScale: elbTimeScale, clock: { c.read() })
             backend.loadBalancing = elb
             _ = try elb.call("CreateLoadBalancer", QueryParams(values: ["Name": "web"]))
             let tg = try elb.call("CreateTargetGroup", QueryParams(values: ["Name": "web", "Protocol": "HTTP", "Port": "80", "TargetType": "ip"]))
@@ -195,5 +195,21 @@ import Testing
             .contains("The container app did not have a container port 81 defined."))
         #expect(error(["targetGroupArn": .string(w.group + "0"), "containerName": "app", "containerPort": 80]).contains("target group not found"))
         #expect(error(["loadBalancerName": "classic", "containerName": "app", "containerPort": 80]).contains("UnsupportedFeatureException"))
+    }
+
+    @Test func theDrainFollowsTheTimeScale() throws {
+        let dir = TempDir()
+        let w = try World(dir: dir, delay: 30, elbTimeScale: 0.01)
+        try create(w)
+        for _ in 0..<4 { w.step(0.5) }
+        #expect(w.plane.groups.first?.deregistrationDelaySeconds == 0.3)
+        _ = try w.backend.call("UpdateService", ["service": "s", "desiredCount": 1])
+        w.step(0.1)
+        #expect(try w.tasks("STOPPED").first?["lastStatus"] == "DEACTIVATING")
+        w.step(0.1)
+        #expect(try w.tasks("STOPPED").first?["lastStatus"] == "DEACTIVATING")  // 0.3 s of drain
+        w.step(0.25)
+        w.step(1.1)
+        #expect(try w.tasks("STOPPED").first?["lastStatus"] == "STOPPED")
     }
 }

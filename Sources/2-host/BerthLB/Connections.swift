@@ -30,6 +30,8 @@ final class ClientConn {
     var inExchange = false
     /// The head sent for a request without a body: sent again on a fresh connection when a reused one was closed under us.
     var retryHead: [UInt8]?
+    /// Targets the current request was sent to or whose connect failed (a failed connect is retried on another one).
+    var tried: [LBTarget] = []
     var closeAfter = false
     var peerClosed = false
     var lastActive: Double
@@ -83,9 +85,12 @@ final class BackendConn {
 /// A TCP listener's connection and its target connection.
 final class Flow {
     let clientFD: Int32
-    let backendFD: Int32
+    /// The target and its connection; replaced when the connect fails (TCPProxy.swift `retryFlow`).
+    var backendFD: Int32
     let group: String
-    let target: LBTarget
+    var target: LBTarget
+    /// Targets this flow tried to connect to.
+    var tried: [LBTarget] = []
     var connected = false
     var toBackend: [UInt8] = []
     var toBackendPos = 0

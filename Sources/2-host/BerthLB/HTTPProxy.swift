@@ -81,7 +81,13 @@ extension Engine {
         }
         let head = forwardedHead(request, c)
         c.retryHead = hasBody ? nil : head
-        guard let b = backend(for: g, target) else {
+        c.tried = [target]
+        var chosen = backend(for: g, target)
+        while chosen == nil, let other = pickUntried(g, c) {
+            c.tried.append(other)
+            chosen = backend(for: g, other)
+        }
+        guard let b = chosen else {
             if hasBody { c.closeAfter = true }
             return answerLocally(c, 502)
         }
@@ -92,6 +98,33 @@ extension Engine {
         }
         b.oneShot = request.version == "HTTP/1.0"
         attach(c, b, method: request.method, head: head)
+    }
+
+    /// Another target for a request whose connection to the chosen one failed: the group's
+    /// candidates this request has not tried yet, in round-robin order (nil when none is left).
+    private func pickUntried(_ g: GroupState, _ c: ClientConn) -> LBTarget? {
+        let rest = g.candidates.filter { !c.tried.contains($0) }
+        guard !rest.isEmpty else { return nil }
+        g.cursor &+= 1
+        return rest[g.cursor % rest.count]
+    }
+
+    /// A connection to the target failed before it was established, so not one byte of the
+    /// request reached it: send what was queued for it (head and any body so far) to another
+    /// untried target of the group. ALB itself does not retry; a failed connect is the one
+    /// case where retrying is safe for any method (Docs/load-balancer.md "Connect retry").
+    private func retryElsewhere(_ c: ClientConn, _ failed: BackendConn) -> Bool {
+        guard !failed.connected || failed.outPos == 0, !failed.forwardedAny, let g = groups[failed.group] else { return false }
+        while let other = pickUntried(g, c) {
+            c.tried.append(other)
+            guard let fd = Net.connect(other.host, other.port) else { continue }
+            let fresh = BackendConn(fd: fd, group: g.spec.id, target: other)
+            fresh.oneShot = failed.oneShot
+            set(fd, .backend(fresh))
+            attach(c, fresh, method: failed.method, head: Array(failed.out[failed.outPos...]))
+            return true
+        }
+        return false
     }
 
     private func attach(_ c: ClientConn, _ b: BackendConn, method: String, head: [UInt8]) {
@@ -313,6 +346,7 @@ extension Engine {
             attach(c, fresh, method: b.method, head: head)
             return
         }
+        if !b.reused, !b.connected, retryElsewhere(c, b) { return }
         if c.reqBody != nil { c.closeAfter = true }
         answerLocally(c, 502)
         settleClient(c)

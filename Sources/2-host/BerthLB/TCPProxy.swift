@@ -9,12 +9,23 @@ extension Engine {
     func startFlow(_ l: ListenerState, _ fd: Int32) {
         let peer = Net.peer(fd)
         guard let g = groups[l.spec.defaultGroup],
-              let t = Balance.flowHash(g.candidates, clientHost: peer.host, clientPort: peer.port, listenerPort: l.port),
-              let bfd = Net.connect(t.host, t.port) else {
+              var t = Balance.flowHash(g.candidates, clientHost: peer.host, clientPort: peer.port, listenerPort: l.port) else {
             close(fd)  // NLB resets a flow it cannot forward
             return
         }
+        var tried = [t]
+        var connected = Net.connect(t.host, t.port)
+        while connected == nil, let next = g.candidates.first(where: { !tried.contains($0) }) {
+            tried.append(next)
+            t = next
+            connected = Net.connect(t.host, t.port)
+        }
+        guard let bfd = connected else {
+            close(fd)
+            return
+        }
         let f = Flow(clientFD: fd, backendFD: bfd, group: g.spec.id, target: t, now: monotonicNow())
+        f.tried = tried
         g.outstanding[t, default: 0] += 1
         set(fd, .flowClient(f))
         set(bfd, .flowBackend(f))
@@ -24,7 +35,7 @@ extension Engine {
     func flowEvent(_ f: Flow, _ events: UInt32) {
         f.lastActive = monotonicNow()
         if !f.connected {
-            if Net.socketError(f.backendFD) != 0 { return closeFlow(f) }
+            if Net.socketError(f.backendFD) != 0 { return retryFlow(f) ? settleFlow(f) : closeFlow(f) }
             if Int(f.backendFD) < table.count, case .flowBackend? = table[Int(f.backendFD)], events & (BERTH_EPOLLOUT | BERTH_EPOLLERR | BERTH_EPOLLHUP) != 0 {
                 f.connected = true
             }
@@ -44,6 +55,30 @@ extension Engine {
             }
         }
         settleFlow(f)
+    }
+
+    /// The connect to the flow's target failed, so nothing of the client's bytes reached it: move
+    /// the flow to another candidate it has not tried (as the ALB side does for a request); false
+    /// when none connects.
+    private func retryFlow(_ f: Flow) -> Bool {
+        guard let g = groups[f.group] else { return false }
+        while true {
+            let rest = g.candidates.filter { !f.tried.contains($0) }
+            guard !rest.isEmpty else { return false }
+            g.cursor &+= 1
+            let t = rest[g.cursor % rest.count]
+            f.tried.append(t)
+            guard let bfd = Net.connect(t.host, t.port) else { continue }
+            watch(f.backendFD, &f.backendRegistered, nil)
+            set(f.backendFD, nil)
+            close(f.backendFD)
+            g.outstanding[f.target, default: 1] -= 1
+            g.outstanding[t, default: 0] += 1
+            f.backendFD = bfd
+            f.target = t
+            set(bfd, .flowBackend(f))
+            return true
+        }
     }
 
     private func settleFlow(_ f: Flow) {

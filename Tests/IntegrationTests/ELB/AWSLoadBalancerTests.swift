@@ -56,10 +56,11 @@ import Testing
         let port = try Self.freePort()
         let lb = try #require((try elb(["create-load-balancer", "--name", "web", "--subnets", "subnet-a", "subnet-b", "--type", "application"])["LoadBalancers"] as? [[String: Any]])?.first)
         let tg = try #require((try elb(["create-target-group", "--name", "web-tg", "--protocol", "HTTP", "--port", "8080", "--target-type", "ip",
-                                        "--vpc-id", "vpc-1", "--health-check-path", "/", "--health-check-interval-seconds", "5",
-                                        "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "2"])["TargetGroups"] as? [[String: Any]])?.first)
+                                        "--vpc-id", "vpc-1", "--health-check-path", "/", "--health-check-interval-seconds", "10",
+                                        "--health-check-timeout-seconds", "5", "--healthy-threshold-count", "5", "--unhealthy-threshold-count", "2"])["TargetGroups"] as? [[String: Any]])?.first)
         let tgArn = try #require(tg["TargetGroupArn"] as? String)
-        _ = try elb(["modify-target-group-attributes", "--target-group-arn", tgArn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=3"])
+        // 30 s of draining: 3 s at --time-scale 0.1 (ELB's timers follow the agent's time scale).
+        _ = try elb(["modify-target-group-attributes", "--target-group-arn", tgArn, "--attributes", "Key=deregistration_delay.timeout_seconds,Value=30"])
         _ = try elb(["create-listener", "--load-balancer-arn", try #require(lb["LoadBalancerArn"] as? String), "--protocol", "HTTP", "--port", String(port),
                      "--default-actions", "Type=forward,TargetGroupArn=\(tgArn)"])
         _ = try aws.json(["register-task-definition", "--cli-input-json", "file://" + (try aws.file(Self.taskDefinition))])
@@ -94,6 +95,8 @@ import Testing
         let victim = tasks[0]
         let rm = try h.cli(["task", "exec", victim, "--", "rm", "/tmp/www/index.html"])
         #expect(rm.status == 0, "\(rm.stderr)")
+        // At --time-scale 0.1 the checks run every second: the target is unhealthy until its
+        // replacement has passed 5 checks (5 s after it runs), long enough to be seen here.
         let sick = try Self.waitFor("an unhealthy target", timeout: 30) { try targets(tgArn).first { state($0) == "unhealthy" } }
         let sickHealth = sick["TargetHealth"] as? [String: Any] ?? [:]
         #expect(sickHealth["Reason"] as? String == "Target.ResponseCodeMismatch", "\(sick)")

@@ -50,7 +50,7 @@ public final class AgentDaemon: @unchecked Sendable {
         credentials = try CredentialStore.loadOrCreate(stateDir: options.stateDir, log: log)
         let store = try StateStore(root: options.stateDir + "/state", log: log)
         let elb = try ELBService(stateDir: options.stateDir + "/state", region: options.backend.region, account: options.backend.accountId,
-                                 dataPlane: dataPlane, log: log)
+                                 dataPlane: dataPlane, timeScale: options.backend.controller.timeScale, log: log)
         loadBalancers = elb
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
         backend.loadBalancing = elb

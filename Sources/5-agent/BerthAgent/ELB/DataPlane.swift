@@ -50,13 +50,14 @@ public struct DataPlaneHealthCheck: Sendable, Equatable {
     public var path: String
     /// "traffic-port" or a port number.
     public var port: String
-    public var intervalSeconds: Int
-    public var timeoutSeconds: Int
+    /// Seconds on the agent's time scale (`ELBTimeScale`).
+    public var intervalSeconds: Double
+    public var timeoutSeconds: Double
     public var healthyThreshold: Int
     public var unhealthyThreshold: Int
     /// HTTP codes, e.g. "200-399" or "200,204".
     public var matcher: String
-    public init(kind: DataPlaneProtocol, path: String, port: String, intervalSeconds: Int, timeoutSeconds: Int,
+    public init(kind: DataPlaneProtocol, path: String, port: String, intervalSeconds: Double, timeoutSeconds: Double,
                 healthyThreshold: Int, unhealthyThreshold: Int, matcher: String) {
         self.kind = kind; self.path = path; self.port = port; self.intervalSeconds = intervalSeconds; self.timeoutSeconds = timeoutSeconds
         self.healthyThreshold = healthyThreshold; self.unhealthyThreshold = unhealthyThreshold; self.matcher = matcher
@@ -74,10 +75,11 @@ public struct DataPlaneGroup: Sendable, Equatable {
     public var kind: DataPlaneProtocol
     public var targets: [TargetAddress]
     public var health: DataPlaneHealthCheck
-    public var deregistrationDelaySeconds: Int
+    /// Seconds on the agent's time scale (`ELBTimeScale`).
+    public var deregistrationDelaySeconds: Double
     public var algorithm: LoadBalancingAlgorithm
     public init(id: String, kind: DataPlaneProtocol, targets: [TargetAddress], health: DataPlaneHealthCheck,
-                deregistrationDelaySeconds: Int, algorithm: LoadBalancingAlgorithm) {
+                deregistrationDelaySeconds: Double, algorithm: LoadBalancingAlgorithm) {
         self.id = id; self.kind = kind; self.targets = targets; self.health = health
         self.deregistrationDelaySeconds = deregistrationDelaySeconds; self.algorithm = algorithm
     }
@@ -119,7 +121,7 @@ public final class MemoryDataPlane: LoadBalancerDataPlane, @unchecked Sendable {
         for old in self.groups {
             let kept = Set(byId[old.id]?.targets ?? [])
             for t in old.targets where !kept.contains(t) {
-                draining[old.id, default: [:]][t] = now + Double(byId[old.id]?.deregistrationDelaySeconds ?? old.deregistrationDelaySeconds)
+                draining[old.id, default: [:]][t] = now + (byId[old.id]?.deregistrationDelaySeconds ?? old.deregistrationDelaySeconds)
             }
         }
         for g in groups { for t in g.targets { draining[g.id]?[t] = nil } }

@@ -76,8 +76,8 @@ public struct ELBResources: Sendable, Equatable {
     }
 
     /// What the data plane must serve (pure): every listener with its rules (priority order),
-    /// every target group with its registered targets.
-    public func dataPlaneSpec(host: String) -> ([DataPlaneListener], [DataPlaneGroup]) {
+    /// every target group with its registered targets, its timers on the agent's time scale.
+    public func dataPlaneSpec(host: String, timeScale: Double = 1) -> ([DataPlaneListener], [DataPlaneGroup]) {
         let listeners = self.listeners.map { l in
             DataPlaneListener(
                 id: l.arn, host: host, port: l.port, kind: l.proto == "TCP" ? .tcp : .http, defaultGroup: l.targetGroupArn,
@@ -85,14 +85,15 @@ public struct ELBResources: Sendable, Equatable {
                     DataPlaneRule(priority: $0.priority, pathPatterns: $0.paths, hostPatterns: $0.hosts, group: $0.targetGroupArn)
                 })
         }
-        let groups = targetGroups.map { g in
-            DataPlaneGroup(
+        let groups = targetGroups.map { g -> DataPlaneGroup in
+            let timers = ELBTimeScale.health(intervalSeconds: g.health.interval, timeoutSeconds: g.health.timeout, scale: timeScale)
+            return DataPlaneGroup(
                 id: g.arn, kind: g.proto == "TCP" ? .tcp : .http, targets: g.targets.map(\.address),
                 health: DataPlaneHealthCheck(kind: g.health.proto == "TCP" ? .tcp : .http, path: g.health.path, port: g.health.port,
-                                             intervalSeconds: g.health.interval, timeoutSeconds: g.health.timeout,
+                                             intervalSeconds: timers.interval, timeoutSeconds: timers.timeout,
                                              healthyThreshold: g.health.healthyThreshold, unhealthyThreshold: g.health.unhealthyThreshold,
                                              matcher: g.health.matcher),
-                deregistrationDelaySeconds: g.deregistrationDelay,
+                deregistrationDelaySeconds: ELBTimeScale.delay(g.deregistrationDelay, scale: timeScale),
                 algorithm: LoadBalancingAlgorithm(rawValue: g.algorithm) ?? .roundRobin)
         }
         return (listeners, groups)

@@ -177,7 +177,11 @@ extension ELBService {
 
     static func healthSettings(_ p: QueryParams, _ base: ELBHealthSettings, groupProto: String) throws(APIError) -> ELBHealthSettings {
         var h = base
-        if let e = try p.bool("HealthCheckEnabled") { h.enabled = e }
+        if let e = try p.bool("HealthCheckEnabled") {
+            // ELB: "If the target type is instance, ip, or alb, health checks are always enabled and can't be disabled."
+            guard e else { throw APIError("ValidationError", "HealthCheckEnabled: health checks cannot be disabled for a target group whose target type is ip") }
+            h.enabled = e
+        }
         if let proto = p["HealthCheckProtocol"] {
             guard ["HTTP", "TCP"].contains(proto), !(groupProto == "HTTP" && proto == "TCP") else {
                 throw APIError("ValidationError", "Health check protocol '\(proto.prefix(32))' is not supported for a \(groupProto) target group")

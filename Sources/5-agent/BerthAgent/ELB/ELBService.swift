@@ -18,16 +18,20 @@ public final class ELBService: @unchecked Sendable {
     /// Where listeners listen (loopback).
     public let listenHost: String
     let log: @Sendable (String) -> Void
+    /// The agent's `--time-scale`: health check interval and timeout and the deregistration
+    /// delay are multiplied by it (`ELBTimeScale`); the API shows the unscaled values.
+    public let timeScale: Double
 
     /// `stateDir` nil keeps everything in memory (tests).
     public init(stateDir: String?, region: String, account: String, dataPlane: any LoadBalancerDataPlane,
-                listenHost: String = "127.0.0.1", clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+                listenHost: String = "127.0.0.1", timeScale: Double = 1, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.dir = stateDir.map { $0 + "/elb" }
         self.region = region
         self.account = account
         self.dataPlane = dataPlane
         self.listenHost = listenHost
+        self.timeScale = timeScale
         self.clock = clock
         self.log = log
         resources = ELBResources()
@@ -41,7 +45,7 @@ public final class ELBService: @unchecked Sendable {
                 }
             }
         }
-        let (l, g) = resources.dataPlaneSpec(host: listenHost)
+        let (l, g) = resources.dataPlaneSpec(host: listenHost, timeScale: timeScale)
         do { try dataPlane.apply(listeners: l, groups: g) } catch { log("load balancers: \(error)") }
     }
 
@@ -61,9 +65,9 @@ public final class ELBService: @unchecked Sendable {
         var next = resources
         let result = try body(&next)
         guard next != resources else { return result }
-        let (l, g) = next.dataPlaneSpec(host: listenHost)
+        let (l, g) = next.dataPlaneSpec(host: listenHost, timeScale: timeScale)
         do { try dataPlane.apply(listeners: l, groups: g) } catch {
-            let (ol, og) = resources.dataPlaneSpec(host: listenHost)
+            let (ol, og) = resources.dataPlaneSpec(host: listenHost, timeScale: timeScale)
             try? dataPlane.apply(listeners: ol, groups: og)
             throw APIError("InvalidConfigurationRequest", "The load balancer's data plane refused the change: \(error)")
         }
@@ -86,6 +90,12 @@ public final class ELBService: @unchecked Sendable {
     public func targetGroup(_ arn: String) -> ELBTargetGroup? {
         lock.lock(); defer { lock.unlock() }
         return resources.targetGroups.first { $0.arn == arn }
+    }
+
+    /// How long a task deregistered from the group drains before it is stopped: the group's
+    /// deregistration_delay.timeout_seconds on the agent's time scale (0 for an unknown group).
+    public func drainSeconds(_ arn: String) -> Double {
+        ELBTimeScale.delay(targetGroup(arn)?.deregistrationDelay ?? 0, scale: timeScale)
     }
 
     /// True when the group forwards traffic from some load balancer (ECS requires it).

@@ -91,7 +91,7 @@ extension ECSBackend {
     func applyRegistrations(_ r: ServiceRecord, now: Double) -> (events: [String], wakeAt: Double?) {
         let elb = loadBalancing
         let (actions, wake) = planRegistrations(registrationViews(r), now: now) { arn in
-            Double(elb?.targetGroup(arn)?.deregistrationDelay ?? 0)
+            elb?.drainSeconds(arn) ?? 0
         }
         var done: [RegistrationAction] = []
         for action in actions {

@@ -36,13 +36,13 @@ public enum LBSpecMapping {
 
     public static func group(_ g: DataPlaneGroup) throws -> LBTargetGroupSpec {
         LBTargetGroupSpec(id: g.id, protocolKind: kind(g.kind), targets: g.targets.map { LBTarget(host: $0.host, port: $0.port) },
-                          health: try health(g.health, group: g.id), deregistrationDelaySeconds: Double(g.deregistrationDelaySeconds),
+                          health: try health(g.health, group: g.id), deregistrationDelaySeconds: g.deregistrationDelaySeconds,
                           algorithm: algorithm(g.algorithm))
     }
 
     public static func health(_ h: DataPlaneHealthCheck, group: String) throws -> LBHealthCheck {
         LBHealthCheck(protocolKind: kind(h.kind), path: h.path, port: try port(h.port, group: group),
-                      intervalSeconds: Double(h.intervalSeconds), timeoutSeconds: Double(h.timeoutSeconds),
+                      intervalSeconds: h.intervalSeconds, timeoutSeconds: h.timeoutSeconds,
                       healthyThreshold: h.healthyThreshold, unhealthyThreshold: h.unhealthyThreshold, matcher: h.matcher)
     }
 
