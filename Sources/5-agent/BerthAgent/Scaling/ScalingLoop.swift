@@ -39,6 +39,7 @@ extension ECSBackend {
             work.append((r.cluster, r.name, list))
         }
         lock.unlock()
+        sampleLoadBalancerMetrics(now: now)
         var seen = Set<String>()
         for s in work {
             var usages: [TaskUsage] = []
@@ -76,6 +77,13 @@ extension ECSBackend {
                     points[metricsKey(metricName, period: period)] = metrics.datapoints(
                         MetricKey(metricName, cluster: cluster, service: name), period: period * scale, from: now - 20 * period * scale, to: now)
                 }
+            }
+            for policy in r.policies {
+                guard case .targetTracking(let c) = policy.configuration, let label = c.resourceLabel,
+                      let (_, tg) = ELBMetrics.splitResourceLabel(label) else { continue }
+                let period = c.metric.period
+                points[metricsKey(c.seriesName, period: period)] = metrics.datapoints(
+                    ELBMetrics.requestCountPerTargetKey(targetGroup: tg), period: period * scale, from: now - 20 * period * scale, to: now)
             }
             let alarms = cloudWatchAlarms.values.filter { $0.cluster == cluster && $0.service == name }.map(\.alarm)
             let input = ScalingInput(target: r.target, policies: r.policies, alarms: alarms, scheduledActions: r.actions,
