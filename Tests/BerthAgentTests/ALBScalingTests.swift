@@ -138,6 +138,8 @@ import Testing
         let high = try #require(alarms.first)
         #expect(high["Namespace"] == "AWS/ApplicationELB" && high["MetricName"] == "RequestCountPerTarget" && high["Statistic"] == "Sum")
         #expect(high["Dimensions"] == [["Name": "TargetGroup", "Value": .string(tg)]])
+        let shown = try w.backend.describeServiceScaling(Params(["service": "s"]))["Metrics"]?["RequestCountPerTarget"]?.doubleValue
+        #expect((shown ?? 0) > 0, "berth service describe's last minute: \(String(describing: shown))")
         // CloudWatch serves the load balancer's metrics.
         let listed = try w.cw("ListMetrics", ["Namespace": "AWS/ApplicationELB", "Dimensions": [["Name": "TargetGroup", "Value": .string(tg)]]])["Metrics"]?.arrayValue ?? []
         let names = Set(listed.compactMap { $0["MetricName"]?.stringValue })

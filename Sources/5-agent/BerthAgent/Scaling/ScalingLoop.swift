@@ -133,6 +133,14 @@ extension ECSBackend {
             metricValues.append((name, points.last.map { .double(($0.average * 10).rounded() / 10) }))
         }
         guard let r = scaling["service/\(cluster.name)/\(service.name)"] else { return ["Metrics": .obj(metricValues)] }
+        // ALBRequestCountPerTarget: the last complete minute's Sum.
+        for p in r.policies {
+            guard case .targetTracking(let c) = p.configuration, let label = c.resourceLabel, let (_, tg) = ELBMetrics.splitResourceLabel(label) else { continue }
+            let period = 60 * scale, last = periodStart(now, period: period) - period
+            let points = metrics.datapoints(ELBMetrics.requestCountPerTargetKey(targetGroup: tg), period: period, from: last, to: last + period)
+            metricValues.append(("RequestCountPerTarget", points.last.map { .double(($0.sum * 10).rounded() / 10) } ?? .double(0)))
+            break
+        }
         return .obj([
             ("ScalableTarget", ScalingShapes.targetJSON(r.target)),
             ("ScalingPolicies", .array(r.policies.map { ScalingShapes.policyJSON($0) })),
