@@ -153,6 +153,16 @@ import Testing
         let total = stats.reduce(0.0) { $0 + ($1["Sum"]?.doubleValue ?? 0) }
         #expect(total >= Double(minutes * 150 - 25) && total <= Double(minutes * 150), "\(total)")
         #expect(stats.first?["Unit"] == "Count")
+        let data = try w.cw("GetMetricData", [
+            "StartTime": .double(now - 60), "EndTime": .double(now + 1), "ScanBy": "TimestampAscending",
+            "MetricDataQueries": [["Id": "rpt", "MetricStat": ["Period": 1, "Stat": "Sum", "Metric": [
+                "Namespace": "AWS/ApplicationELB", "MetricName": "RequestCountPerTarget", "Dimensions": [["Name": "TargetGroup", "Value": .string(tg)]]]]]],
+        ])["MetricDataResults"]?.arrayValue?.first
+        #expect((data?["Values"]?.arrayValue ?? []).contains { ($0.doubleValue ?? 0) > 0 })
+        // The policy survives a restart of the agent (the stored record reads back).
+        let record = try #require(w.backend.lock.withLock { w.backend.scaling["service/default/s"] })
+        let back = try ScalingRecord(json: record.json)
+        #expect(back.policies == record.policies)
         // The client stops: fifteen quiet minutes later the service is back at its minimum.
         minutes = 0
         while try w.desired() != 1, minutes < 30 { w.minute(rate: 0); minutes += 1 }
@@ -198,5 +208,23 @@ import Testing
         #expect(again.first { $0.0.metricName == "RequestCount" && $0.0.dimensions.count == 2 }?.1.value == 4)
         // No healthy target: the requests are divided over the registered ones.
         #expect(again.first { $0.0.metricName == "RequestCountPerTarget" && $0.0.dimensions.count == 1 }?.1.value == 2)
+    }
+
+    @Test func networkLoadBalancersCountNewFlows() {
+        var r = ELBResources()
+        r.loadBalancers = [ELBLoadBalancer(arn: "arn:aws:elasticloadbalancing:r:1:loadbalancer/net/db/abc", name: "db", type: "network")]
+        var g = ELBTargetGroup()
+        g.arn = "arn:aws:elasticloadbalancing:r:1:targetgroup/db/def"
+        g.proto = "TCP"
+        g.targets = [ELBTarget(id: "127.0.0.1", port: 1)]
+        r.targetGroups = [g]
+        r.listeners = [ELBListener(arn: "arn:l", loadBalancerArn: r.loadBalancers[0].arn, port: 5432, proto: "TCP", targetGroupArn: g.arn)]
+        let now = DataPlaneCounters(listeners: ["arn:l": ListenerCounters(newFlows: 7)], groups: [g.arn: GroupCounters(newFlows: 7)])
+        let samples = ELBMetrics.samples(previous: DataPlaneCounters(), current: now, resources: r,
+                                         health: [g.arn: [TargetAddress(host: "127.0.0.1", port: 1): .init(state: .healthy)]], now: 1)
+        #expect(samples.allSatisfy { $0.0.namespace == "AWS/NetworkELB" })
+        #expect(Set(samples.map(\.0.metricName)) == ["NewFlowCount", "HealthyHostCount", "UnHealthyHostCount"])
+        #expect(samples.filter { $0.0.metricName == "NewFlowCount" }.map(\.1.value) == [7, 7])
+        #expect(samples.first { $0.0.metricName == "NewFlowCount" && $0.0.dimensions.count == 1 }?.0.dimension("LoadBalancer") == "net/db/abc")
     }
 }
