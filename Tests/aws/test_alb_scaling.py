@@ -71,9 +71,9 @@ class SteadyClient(threading.Thread):
         conn = None
         start = time.time()
         while not self.stopping.is_set():
-            due = start + self.sent / self.rate
-            if due > time.time():
-                time.sleep(due - time.time())
+            wait = start + self.sent / self.rate - time.time()
+            if wait > 0:
+                time.sleep(wait)
             self.sent += 1
             try:
                 if conn is None:
