@@ -79,3 +79,22 @@ import Testing
         #expect(throws: (any Error).self) { try adapter.apply(listeners: [], groups: [group]) }
     }
 }
+
+@Suite struct LBCounterMappingTests {
+    @Test func countersMapToTheAgentsShape() {
+        var g = LBGroupCounters()
+        g.requests = 5
+        g.target2xx = 4
+        g.target5xx = 1
+        g.responseTimeSum = 0.5
+        g.responseTimeCount = 5
+        g.targets[LBTarget(host: "127.0.0.1", port: 9)] = LBTargetCounters(requests: 5)
+        var l = LBListenerCounters()
+        l.requests = 5
+        l.elb5xx = 2
+        let c = LBSpecMapping.counters(LBCounters(listeners: ["arn:l": l], groups: ["arn:g": g]))
+        #expect(c.listeners["arn:l"] == ListenerCounters(requests: 5, elb5xx: 2))
+        #expect(c.groups["arn:g"] == GroupCounters(requests: 5, targetCodes: [4, 0, 0, 1], responseTimeSum: 0.5, responseTimeCount: 5,
+                                                   targets: [TargetAddress(host: "127.0.0.1", port: 9): TargetCounters(requests: 5)]))
+    }
+}

@@ -21,5 +21,7 @@ import Testing
         #expect(text.contains("Alarm:            TargetTracking-service/default/web-AlarmHigh-x ALARM"))
         #expect(text.contains("Setting desired count to 2. At ... monitor alarm"))
         #expect(ServiceCommand.scalingText(["Metrics": [:]]).contains("Auto scaling:     not registered"))
+        #expect(ServiceCommand.scalingText(["Metrics": ["RequestCountPerTarget": 47.0], "ScalableTarget": ["MinCapacity": 1, "MaxCapacity": 4]])
+            .contains("Metrics:          CPUUtilization -, MemoryUtilization -, RequestCountPerTarget 47.0 (last minute)"))
     }
 }

@@ -6,6 +6,7 @@ final class ListenerState {
     let port: Int
     /// The end of every forwarded request head.
     let forwardedTail: [UInt8]
+    var counters = LBListenerCounters()
     init(fd: Int32, spec: LBListenerSpec, port: Int) {
         self.fd = fd
         self.spec = spec
@@ -69,6 +70,8 @@ final class BackendConn {
     var oneShot = false
     /// 504 when no byte of the response arrives by then (ALB's idle timeout).
     var deadline = Double.infinity
+    /// When the current request was handed to the target (TargetResponseTime).
+    var sentAt = 0.0
     var idleSince = 0.0
     var registered: UInt32?
     var closed = false
@@ -160,6 +163,7 @@ final class GroupState {
     var removed = false
     /// Candidates cached between health changes.
     var candidates: [LBTarget] = []
+    var counters = LBGroupCounters()
 
     init(spec: LBTargetGroupSpec, matcher: Matcher) {
         self.spec = spec

@@ -36,6 +36,7 @@ final class Engine: @unchecked Sendable {
     var waiting: [DispatchSemaphore] = []
     var stopping = false
     var snapshot: [String: [LBTarget: LBTargetHealth]] = [:]
+    var countersSnapshot = LBCounters()
     let done = DispatchSemaphore(value: 0)
 
     // Owned by the loop thread.
@@ -47,6 +48,8 @@ final class Engine: @unchecked Sendable {
     /// Listeners whose accepts failed for want of resources; watched again at the next tick.
     var paused: [Int32] = []
     var nextTick = 0.0
+    /// A counter moved since the last published snapshot.
+    var countersDirty = false
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
     let parseLimits: HTTPLimits = {
         var l = HTTPLimits()
@@ -197,6 +200,7 @@ final class Engine: @unchecked Sendable {
             g.refreshCandidates()
         }
         publish()
+        publishCounters()
         nextTick = 0
     }
 
@@ -302,6 +306,16 @@ final class Engine: @unchecked Sendable {
             }
         }
         if changed { publish() }
+        if countersDirty || changed { publishCounters() }
+    }
+
+    /// The counters of the listeners and groups in use, for `LBDataPlane.counters()`.
+    func publishCounters() {
+        countersDirty = false
+        var view = LBCounters()
+        for case let .listener(l)? in table { view.listeners[l.spec.id] = l.counters }
+        for (id, g) in groups where !g.removed { view.groups[id] = g.counters }
+        lock.withLock { countersSnapshot = view }
     }
 
     /// After the deregistration delay: close what still talks to the target.

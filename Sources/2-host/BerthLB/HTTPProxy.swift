@@ -55,6 +55,8 @@ extension Engine {
                 return
             case .failed(let e):
                 c.closeAfter = true
+                c.listener.counters.countLocalAnswer(e.status < 500 ? e.status : 400)
+                countersDirty = true
                 c.out += LocalResponse.bytes(e.status < 500 ? e.status : 400, close: true)
                 return
             case .head(let request, let bodyStart, let framing):
@@ -79,6 +81,9 @@ extension Engine {
             if hasBody { c.closeAfter = true }
             return answerLocally(c, 503)
         }
+        g.counters.countRequest(target)
+        c.listener.counters.requests &+= 1
+        countersDirty = true
         let head = forwardedHead(request, c)
         c.retryHead = hasBody ? nil : head
         c.tried = [target]
@@ -135,7 +140,8 @@ extension Engine {
         b.head = nil
         b.body = nil
         b.forwardedAny = false
-        b.deadline = monotonicNow() + idleTimeout
+        b.sentAt = monotonicNow()
+        b.deadline = b.sentAt + idleTimeout
         b.out += head
         flushBackend(b)
         if !b.closed { settleBackend(b) }
@@ -185,6 +191,8 @@ extension Engine {
     }
 
     private func answerLocally(_ c: ClientConn, _ status: Int) {
+        c.listener.counters.countLocalAnswer(status)
+        countersDirty = true
         c.out += LocalResponse.bytes(status, close: c.closeAfter)
         c.inExchange = false
         c.reqBody = nil
@@ -260,7 +268,8 @@ extension Engine {
     /// Forward what the target sent: the head once, then the body up to its end.
     private func pumpBackend(_ b: BackendConn) {
         guard let c = b.client else { return }
-        b.deadline = monotonicNow() + idleTimeout
+        let now = monotonicNow()
+        b.deadline = now + idleTimeout
         while b.head == nil {
             guard let end = ResponseHead.headEnd(b.input, from: b.inPos) else {
                 if b.input.count - b.inPos > 64 * 1024 { backendFailed(b) }
@@ -276,6 +285,8 @@ extension Engine {
                 continue
             }
             b.head = h
+            groups[b.group]?.counters.countResponse(status: h.status, seconds: now - b.sentAt)
+            countersDirty = true
             b.body = BodyCounter(h.framing)
             b.forwardedAny = true
             c.out += h.forward

@@ -58,6 +58,12 @@ public final class LBDataPlane: @unchecked Sendable {
         engine.lock.withLock { engine.snapshot }
     }
 
+    /// Traffic counters of every listener and group, cumulative (a snapshot at most one loop
+    /// tick old).
+    public func counters() -> LBCounters {
+        engine.lock.withLock { engine.countersSnapshot }
+    }
+
     /// The port a listener is bound to (the one picked for port 0), or nil.
     public func port(ofListener id: String) -> Int? {
         applyLock.withLock { bound[id]?.port }

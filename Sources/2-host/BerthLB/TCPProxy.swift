@@ -27,6 +27,9 @@ extension Engine {
         let f = Flow(clientFD: fd, backendFD: bfd, group: g.spec.id, target: t, now: monotonicNow())
         f.tried = tried
         g.outstanding[t, default: 0] += 1
+        g.counters.countFlow(t)
+        l.counters.newFlows &+= 1
+        countersDirty = true
         set(fd, .flowClient(f))
         set(bfd, .flowBackend(f))
         settleFlow(f)

@@ -291,9 +291,10 @@ struct ServiceCommand: CLICommand {
     /// Service auto scaling: the target's range, policies, current metrics, alarms, activities.
     static func scalingText(_ s: JSONValue) -> String {
         var lines = [""]
-        let metrics = ["CPUUtilization", "MemoryUtilization"].map { name in
+        var metrics = ["CPUUtilization", "MemoryUtilization"].map { name in
             "\(name) \(s["Metrics"]?[name]?.doubleValue.map { "\($0) %" } ?? "-")"
         }
+        if let requests = s["Metrics"]?["RequestCountPerTarget"]?.doubleValue { metrics.append("RequestCountPerTarget \(requests)") }
         guard let t = s["ScalableTarget"] else {
             lines.append("Metrics:          \(metrics.joined(separator: ", ")) (last minute)")
             lines.append("Auto scaling:     not registered")

@@ -13,10 +13,10 @@ public func evaluate(_ alarm: MetricAlarm, datapoints: [Datapoint], now: Seconds
 /// The two alarms target tracking manages for a policy: AlarmHigh (3 of 3 periods above the
 /// target) and AlarmLow (15 of 15 periods below 90 % of it).
 public func managedAlarms(_ policy: ScalingPolicy, _ config: TargetTrackingConfiguration) -> (high: MetricAlarm, low: MetricAlarm) {
-    let name = config.metric.metricName, period = config.metric.period
-    let high = MetricAlarm(name: policy.highAlarmName, metricName: name, period: period, evaluationPeriods: 3,
+    let name = config.metric.metricName, period = config.metric.period, statistic = config.metric.statistic
+    let high = MetricAlarm(name: policy.highAlarmName, metricName: name, statistic: statistic, period: period, evaluationPeriods: 3,
                            threshold: config.targetValue, comparison: .greaterThan, actions: [policy.arn])
-    let low = MetricAlarm(name: policy.lowAlarmName, metricName: name, period: period, evaluationPeriods: 15,
+    let low = MetricAlarm(name: policy.lowAlarmName, metricName: name, statistic: statistic, period: period, evaluationPeriods: 15,
                           threshold: config.targetValue * 0.9, comparison: .lessThan, actions: [policy.arn])
     return (high, low)
 }

@@ -109,7 +109,7 @@ public func decide(_ input: ScalingInput, makeId: () -> String) -> ScalingOutcom
         switch policy.configuration {
         case .targetTracking(let config):
             let (high, low) = managedAlarms(policy, config)
-            let points = input.metrics[metricsKey(config.metric.metricName, period: config.metric.period)] ?? []
+            let points = input.metrics[metricsKey(config.seriesName, period: config.metric.period)] ?? []
             let h = evaluate(high, datapoints: points, now: now, timeScale: input.timeScale)
             let l = evaluate(low, datapoints: points, now: now, timeScale: input.timeScale)
             alarmStates[high.name] = h.state

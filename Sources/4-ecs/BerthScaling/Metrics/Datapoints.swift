@@ -1,10 +1,14 @@
-/// One measurement of a service metric (percent), taken at `time`.
+/// One measurement of a metric, taken at `time`. `weight` is how many observations it stands
+/// for, `value` being their mean (a sample of TargetResponseTime covers every response of its
+/// interval); plain measurements weigh 1.
 public struct MetricSample: Sendable, Equatable {
     public var time: Seconds
     public var value: Double
-    public init(time: Seconds, value: Double) {
+    public var weight: Double
+    public init(time: Seconds, value: Double, weight: Double = 1) {
         self.time = time
         self.value = value
+        self.weight = weight
     }
 }
 
@@ -48,13 +52,14 @@ public func periodStart(_ time: Seconds, period: Seconds) -> Seconds {
 /// without samples have no datapoint.
 public func aggregate(_ samples: [MetricSample], period: Seconds, from: Seconds = -.infinity, to: Seconds = .infinity) -> [Datapoint] {
     precondition(period > 0)
-    var buckets: [Seconds: [Double]] = [:]
-    for s in samples where s.time >= from && s.time < to {
-        buckets[periodStart(s.time, period: period), default: []].append(s.value)
+    var buckets: [Seconds: [MetricSample]] = [:]
+    for s in samples where s.time >= from && s.time < to && s.weight > 0 {
+        buckets[periodStart(s.time, period: period), default: []].append(s)
     }
     return buckets.keys.sorted().map { start in
-        let values = buckets[start]!
-        let sum = values.reduce(0, +)
-        return Datapoint(timestamp: start, average: sum / Double(values.count), minimum: values.min()!, maximum: values.max()!, sum: sum, sampleCount: Double(values.count))
+        let samples = buckets[start]!
+        let sum = samples.reduce(0) { $0 + $1.value * $1.weight }, count = samples.reduce(0) { $0 + $1.weight }
+        let values = samples.map(\.value)
+        return Datapoint(timestamp: start, average: sum / count, minimum: values.min()!, maximum: values.max()!, sum: sum, sampleCount: count)
     }
 }

@@ -43,20 +43,28 @@ public enum PredefinedMetric: String, Sendable, CaseIterable {
     case memory = "ECSServiceAverageMemoryUtilization"
     case cpuHighResolution = "ECSServiceAverageCPUUtilizationHighResolution"
     case memoryHighResolution = "ECSServiceAverageMemoryUtilizationHighResolution"
+    /// Requests per healthy target of the target group its ResourceLabel names, per minute.
+    case albRequestCountPerTarget = "ALBRequestCountPerTarget"
 
     public var metricName: String {
         switch self {
         case .cpu, .cpuHighResolution: "CPUUtilization"
         case .memory, .memoryHighResolution: "MemoryUtilization"
+        case .albRequestCountPerTarget: "RequestCountPerTarget"
         }
     }
 
     /// Alarm period in AWS seconds: 60, or 20 for the high-resolution types.
     public var period: Seconds {
         switch self {
-        case .cpu, .memory: 60
+        case .cpu, .memory, .albRequestCountPerTarget: 60
         case .cpuHighResolution, .memoryHighResolution: 20
         }
+    }
+
+    /// The statistic the managed alarms read: a utilization is averaged, a count summed.
+    public var statistic: Statistic {
+        self == .albRequestCountPerTarget ? .sum : .average
     }
 }
 
@@ -66,12 +74,22 @@ public struct TargetTrackingConfiguration: Sendable, Equatable {
     public var scaleOutCooldown: Seconds
     public var scaleInCooldown: Seconds
     public var disableScaleIn: Bool
-    public init(targetValue: Double, metric: PredefinedMetric, scaleOutCooldown: Seconds = 300, scaleInCooldown: Seconds = 300, disableScaleIn: Bool = false) {
+    /// ALBRequestCountPerTarget: `app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>`.
+    public var resourceLabel: String?
+    public init(targetValue: Double, metric: PredefinedMetric, scaleOutCooldown: Seconds = 300, scaleInCooldown: Seconds = 300, disableScaleIn: Bool = false,
+                resourceLabel: String? = nil) {
         self.targetValue = targetValue
         self.metric = metric
         self.scaleOutCooldown = scaleOutCooldown
         self.scaleInCooldown = scaleInCooldown
         self.disableScaleIn = disableScaleIn
+        self.resourceLabel = resourceLabel
+    }
+
+    /// The name of the series the policy reads in `ScalingInput.metrics` (with `metricsKey`):
+    /// the metric name, qualified by the resource label when there is one.
+    public var seriesName: String {
+        resourceLabel.map { "\(metric.metricName)@\($0)" } ?? metric.metricName
     }
 }
 

@@ -57,6 +57,8 @@ public final class ECSBackend: @unchecked Sendable {
     /// Per running task: (time, cumulated CPU nanoseconds) of its previous sample.
     var cpuBaselines: [String: (Double, UInt64)] = [:]
     var lastMetricSample = -Double.infinity
+    /// The load balancers' counters at the last metric sample.
+    var elbCounterBaseline = DataPlaneCounters()
 
     public init(config: BackendConfig, store: StateStore, engine: any TaskEngine,
                 validator: any TaskDefinitionValidator = ECSModelValidator(),

@@ -9,7 +9,55 @@ public protocol LoadBalancerDataPlane: AnyObject, Sendable {
     func apply(listeners: [DataPlaneListener], groups: [DataPlaneGroup]) throws
     /// Health of every target the proxy knows, by group id, including draining ones.
     func health() -> [String: [TargetAddress: TargetHealthReport]]
+    /// Traffic counters, cumulative since each listener or group appeared (the agent turns
+    /// their differences into the AWS/ApplicationELB and AWS/NetworkELB metrics).
+    func counters() -> DataPlaneCounters
     func stop()
+}
+
+/// One target's share of its group's traffic.
+public struct TargetCounters: Sendable, Equatable {
+    public var requests: UInt64
+    public var newFlows: UInt64
+    public init(requests: UInt64 = 0, newFlows: UInt64 = 0) { self.requests = requests; self.newFlows = newFlows }
+}
+
+/// A target group's traffic: requests forwarded (HTTP) or flows opened (TCP), the targets'
+/// response classes and response time.
+public struct GroupCounters: Sendable, Equatable {
+    public var requests: UInt64 = 0
+    public var newFlows: UInt64 = 0
+    /// Target responses by class 2XX, 3XX, 4XX, 5XX.
+    public var targetCodes: [UInt64] = [0, 0, 0, 0]
+    public var responseTimeSum: Double = 0
+    public var responseTimeCount: UInt64 = 0
+    public var targets: [TargetAddress: TargetCounters] = [:]
+    public init(requests: UInt64 = 0, newFlows: UInt64 = 0, targetCodes: [UInt64] = [0, 0, 0, 0], responseTimeSum: Double = 0,
+                responseTimeCount: UInt64 = 0, targets: [TargetAddress: TargetCounters] = [:]) {
+        self.requests = requests; self.newFlows = newFlows; self.targetCodes = targetCodes; self.responseTimeSum = responseTimeSum
+        self.responseTimeCount = responseTimeCount; self.targets = targets
+    }
+}
+
+/// A listener's traffic and the answers the load balancer made itself.
+public struct ListenerCounters: Sendable, Equatable {
+    public var requests: UInt64 = 0
+    public var newFlows: UInt64 = 0
+    public var elb4xx: UInt64 = 0
+    public var elb5xx: UInt64 = 0
+    public init(requests: UInt64 = 0, newFlows: UInt64 = 0, elb4xx: UInt64 = 0, elb5xx: UInt64 = 0) {
+        self.requests = requests; self.newFlows = newFlows; self.elb4xx = elb4xx; self.elb5xx = elb5xx
+    }
+}
+
+public struct DataPlaneCounters: Sendable, Equatable {
+    /// By listener ARN.
+    public var listeners: [String: ListenerCounters]
+    /// By target group ARN.
+    public var groups: [String: GroupCounters]
+    public init(listeners: [String: ListenerCounters] = [:], groups: [String: GroupCounters] = [:]) {
+        self.listeners = listeners; self.groups = groups
+    }
 }
 
 public enum DataPlaneProtocol: String, Sendable, Equatable { case http, tcp }
@@ -111,6 +159,7 @@ public final class MemoryDataPlane: LoadBalancerDataPlane, @unchecked Sendable {
     public private(set) var applyCount = 0
     private var draining: [String: [TargetAddress: Double]] = [:]
     private var forced: [TargetAddress: TargetHealthReport] = [:]
+    private var traffic = DataPlaneCounters()
 
     public init(clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) { self.clock = clock }
 
@@ -152,6 +201,32 @@ public final class MemoryDataPlane: LoadBalancerDataPlane, @unchecked Sendable {
         return out
     }
 
+    /// Count `n` requests (HTTP group) or flows (TCP group) to `target` through `listener`,
+    /// each answered `status` after `seconds`: the traffic a test pretends went through.
+    public func serve(listener: String, group: String, target: TargetAddress, requests n: UInt64, status: Int = 200, seconds: Double = 0.01) {
+        lock.lock(); defer { lock.unlock() }
+        let tcp = groups.first { $0.id == group }?.kind == .tcp
+        var g = traffic.groups[group] ?? GroupCounters()
+        var l = traffic.listeners[listener] ?? ListenerCounters()
+        if tcp {
+            g.newFlows += n; l.newFlows += n
+            g.targets[target, default: TargetCounters()].newFlows += n
+        } else {
+            g.requests += n; l.requests += n
+            g.targets[target, default: TargetCounters()].requests += n
+            if (2...5).contains(status / 100) { g.targetCodes[status / 100 - 2] += n }
+            g.responseTimeSum += seconds * Double(n)
+            g.responseTimeCount += n
+        }
+        traffic.groups[group] = g
+        traffic.listeners[listener] = l
+    }
+
+    public func counters() -> DataPlaneCounters {
+        lock.lock(); defer { lock.unlock() }
+        return traffic
+    }
+
     public func stop() {}
 }
 
@@ -166,6 +241,8 @@ public final class UnavailableDataPlane: LoadBalancerDataPlane, @unchecked Senda
         }
     }
     public func health() -> [String: [TargetAddress: TargetHealthReport]] { [:] }
+    /// Nothing is served, so nothing is counted.
+    public func counters() -> DataPlaneCounters { DataPlaneCounters() }
     public func stop() {}
 }
 

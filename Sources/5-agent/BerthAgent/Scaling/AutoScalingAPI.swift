@@ -164,6 +164,7 @@ extension ECSBackend {
         let name = try p.requiredString("PolicyName")
         guard !name.isEmpty, name.count <= 256, !name.contains(":") else { throw APIError("ValidationException", "PolicyName must be 1-256 characters without ':'.") }
         let configuration = try ScalingShapes.configuration(p)
+        if case .targetTracking(let c) = configuration, let label = c.resourceLabel { try checkResourceLabel(label, resourceId: r.target.resourceId) }
         let existing = r.policies.first { $0.name == name }
         let policy = ScalingPolicy(
             name: name,
@@ -175,6 +176,26 @@ extension ECSBackend {
         persist(scaling: r)
         let full = ScalingShapes.policyJSON(policy)
         return .obj([("PolicyARN", .string(policy.arn)), ("Alarms", full["Alarms"])])
+    }
+
+    /// ALBRequestCountPerTarget's ResourceLabel must name an application load balancer, one of
+    /// its target groups, and that group must be one the service is registered with.
+    func checkResourceLabel(_ label: String, resourceId: String) throws(APIError) {
+        let invalid = { (why: String) in APIError("ValidationException", "PredefinedMetricSpecification.ResourceLabel \(label.prefix(256)): \(why)") }
+        guard let (lbDim, tgDim) = ELBMetrics.splitResourceLabel(label) else { throw invalid("not app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>.") }
+        guard let elb = loadBalancing, let resources = try? elb.read({ r throws(APIError) in r }) else { throw invalid("this agent has no load balancers.") }
+        guard let lb = resources.loadBalancers.first(where: { ELBMetrics.loadBalancerDimension($0.arn) == lbDim }), lb.type == "application" else {
+            throw invalid("no application load balancer \(lbDim) exists.")
+        }
+        guard let tg = resources.targetGroups.first(where: { ELBMetrics.targetGroupDimension($0.arn) == tgDim }) else {
+            throw invalid("no target group \(tgDim) exists.")
+        }
+        guard resources.loadBalancerArns(of: tg.arn).contains(lb.arn) else { throw invalid("target group \(tgDim) is not associated with load balancer \(lbDim).") }
+        guard let (cluster, service) = ScalingRecord.parse(resourceId: resourceId),
+              let s = services[ServiceRecord.key(cluster: cluster, name: service)],
+              s.targetBindings.contains(where: { $0.targetGroupArn == tg.arn }) else {
+            throw invalid("the target group is not one of the load balancers of \(resourceId).")
+        }
     }
 
     func loadScaling() {

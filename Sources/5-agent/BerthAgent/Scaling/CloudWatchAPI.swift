@@ -9,11 +9,16 @@ struct StoredAlarm {
     var cluster: String
     var service: String
     var description: String?
+    /// The metric watched, when not the service's own AWS/ECS metric (ALBRequestCountPerTarget).
+    var metric: MetricKey? = nil
+
+    var key: MetricKey { metric ?? MetricKey(alarm.metricName, cluster: cluster, service: service) }
 }
 
 /// CloudWatch (`GraniteServiceVersion20100801.`, JSON 1.0 as botocore picks it over CBOR and
-/// Query, SigV4 service `monitoring`): the AWS/ECS service metrics Berth measures, the alarms
-/// target tracking manages and alarms that drive step scaling.
+/// Query, SigV4 service `monitoring`): the AWS/ECS service metrics Berth measures, the
+/// AWS/ApplicationELB and AWS/NetworkELB metrics of its load balancers, the alarms target
+/// tracking manages and alarms that drive step scaling.
 public struct CloudWatchOperations: JSONOperations {
     public let backend: ECSBackend
     public init(backend: ECSBackend) { self.backend = backend }
@@ -31,20 +36,28 @@ public struct CloudWatchOperations: JSONOperations {
 
 extension ECSBackend {
     static let metricNames = ["CPUUtilization", "MemoryUtilization"]
+    /// The namespaces Berth publishes and the dimensions of each.
+    static let namespaces: [String: Set<String>] = [
+        "AWS/ECS": ["ClusterName", "ServiceName"],
+        ELBMetrics.application: ["LoadBalancer", "TargetGroup"],
+        ELBMetrics.network: ["LoadBalancer", "TargetGroup"],
+    ]
 
     func cloudWatch(_ op: String, _ p: Params) throws(APIError) -> JSONValue {
         switch op {
         case "ListMetrics":
-            if let ns = try p.string("Namespace"), ns != "AWS/ECS" { return ["Metrics": []] }
+            let namespace = try p.string("Namespace")
+            if let ns = namespace, Self.namespaces[ns] == nil { return ["Metrics": []] }
             let name = try p.string("MetricName")
-            let wanted = try dimensions(p, required: false)
+            let wanted = try dimensionFilters(p, namespace: namespace)
             let keys = metrics.keys.filter { k in
-                (name == nil || k.metricName == name) && (wanted.cluster == nil || wanted.cluster == k.clusterName) && (wanted.service == nil || wanted.service == k.serviceName)
+                (namespace == nil || k.namespace == namespace) && (name == nil || k.metricName == name)
+                    && wanted.allSatisfy { w in k.dimensions.contains { $0.name == w.name && (w.value == nil || $0.value == w.value) } }
             }
             if p.value("RecentlyActive") != nil || p.value("IncludeLinkedAccounts") != nil || p.value("OwningAccount") != nil {
                 throw APIError("InvalidParameterValue", "RecentlyActive, IncludeLinkedAccounts and OwningAccount are not supported by Berth.")
             }
-            let all: [JSONValue] = keys.map { ["Namespace": "AWS/ECS", "MetricName": .string($0.metricName), "Dimensions": Self.dimensionsJSON($0)] }
+            let all: [JSONValue] = keys.map { ["Namespace": .string($0.namespace), "MetricName": .string($0.metricName), "Dimensions": Self.dimensionsJSON($0)] }
             let (page, next) = try Self.cwPage(all, token: try p.string("NextToken"), limit: 500, list: "ListMetrics")
             return .obj([("Metrics", .array(page)), ("NextToken", next.map { .string($0) })])
         case "GetMetricStatistics": return try getMetricStatistics(p)
@@ -71,7 +84,7 @@ extension ECSBackend {
     }
 
     static func dimensionsJSON(_ k: MetricKey) -> JSONValue {
-        [["Name": "ClusterName", "Value": .string(k.clusterName)], ["Name": "ServiceName", "Value": .string(k.serviceName)]]
+        .array(k.dimensions.map { ["Name": .string($0.name), "Value": .string($0.value)] })
     }
 
     static func fileName(_ alarm: String) -> String {
@@ -95,12 +108,40 @@ extension ECSBackend {
         return (cluster, service)
     }
 
+    /// ListMetrics' dimension filters (a value may be left out); a name the namespace (or, without
+    /// one, every namespace Berth publishes) does not have is an error naming it.
+    func dimensionFilters(_ p: Params, namespace: String?) throws(APIError) -> [(name: String, value: String?)] {
+        let known = namespace.flatMap { Self.namespaces[$0] } ?? Set(Self.namespaces.values.flatMap { $0 })
+        var out: [(name: String, value: String?)] = []
+        for d in try p.objects("Dimensions") ?? [] {
+            let name = try d.requiredString("Name")
+            guard known.contains(name) else {
+                throw APIError("InvalidParameterValue", "\(d.path).Name \(name.prefix(64)): Berth's \(namespace ?? "metrics") have the dimensions \(known.sorted().joined(separator: ", ")) only.")
+            }
+            out.append((name, try d.string("Value")))
+        }
+        return out
+    }
+
+    /// The metric a request names: AWS/ECS needs ClusterName and ServiceName; the load
+    /// balancers' metrics are found by their exact dimensions, as CloudWatch finds them. nil
+    /// for a namespace Berth does not publish (no datapoints).
     func metricKey(_ p: Params) throws(APIError) -> MetricKey? {
         let ns = try p.requiredString("Namespace")
         let name = try p.requiredString("MetricName")
-        let d = try dimensions(p, required: true)
-        guard ns == "AWS/ECS", Self.metricNames.contains(name) else { return nil }
-        return MetricKey(name, cluster: d.cluster!, service: d.service!)
+        guard ns != "AWS/ECS" else {
+            let d = try dimensions(p, required: true)
+            guard Self.metricNames.contains(name) else { return nil }
+            return MetricKey(name, cluster: d.cluster!, service: d.service!)
+        }
+        guard Self.namespaces[ns] != nil else { return nil }
+        let dims = try dimensionFilters(p, namespace: ns)
+        var out: [MetricDimension] = []
+        for d in dims {
+            guard let v = d.value else { throw APIError("InvalidParameterValue", "Dimension \(d.name) needs a Value.") }
+            out.append(MetricDimension(d.name, v))
+        }
+        return MetricKey(namespace: ns, metricName: name, dimensions: out)
     }
 
     func statisticsWindow(_ p: Params) throws(APIError) -> (from: Double, to: Double) {
@@ -117,7 +158,8 @@ extension ECSBackend {
         let (from, to) = try statisticsWindow(p)
         guard let period = try p.int("Period"), period > 0 else { throw APIError("InvalidParameterValue", "Period must be a positive number of seconds.") }
         if try p.stringList("ExtendedStatistics") != nil { throw APIError("InvalidParameterCombination", "ExtendedStatistics (percentiles) are not kept by Berth: use Statistics.") }
-        if let unit = try p.string("Unit"), unit != "Percent" { return ["Label": .string(name), "Datapoints": []] }
+        let unit = ELBMetrics.unit(name)
+        if let wanted = try p.string("Unit"), wanted != unit { return ["Label": .string(name), "Datapoints": []] }
         var stats: [Statistic] = []
         for s in try p.stringList("Statistics") ?? [] {
             guard let stat = Statistic(rawValue: s) else { throw APIError("InvalidParameterValue", "Statistic \(s.prefix(64)) must be Average, Minimum, Maximum, Sum or SampleCount.") }
@@ -126,7 +168,7 @@ extension ECSBackend {
         guard !stats.isEmpty else { throw APIError("MissingParameter", "Statistics must name at least one statistic.") }
         let points = key.map { metrics.datapoints($0, period: Double(period), from: from, to: to) } ?? []
         return ["Label": .string(name), "Datapoints": .array(points.map { dp in
-            var members: [(String, JSONValue?)] = [("Timestamp", .double(dp.timestamp)), ("Unit", "Percent")]
+            var members: [(String, JSONValue?)] = [("Timestamp", .double(dp.timestamp)), ("Unit", .string(unit))]
             for s in stats { members.append((s.rawValue, .double(dp.value(s)))) }
             return .obj(members)
         })]
@@ -169,7 +211,7 @@ extension ECSBackend {
         if let t = try p.string("TreatMissingData"), t != "missing" { throw APIError("InvalidParameterValue", "TreatMissingData \(t.prefix(32)): Berth treats missing data as missing only.") }
         if try p.bool("ActionsEnabled") == false { throw APIError("InvalidParameterValue", "ActionsEnabled false is not supported by Berth.") }
         let name = try p.requiredString("AlarmName")
-        guard let key = try metricKey(p) else { throw APIError("InvalidParameterValue", "Berth's alarms watch AWS/ECS CPUUtilization or MemoryUtilization.") }
+        guard let key = try metricKey(p), key.namespace == "AWS/ECS" else { throw APIError("InvalidParameterValue", "Berth's alarms watch AWS/ECS CPUUtilization or MemoryUtilization.") }
         let statName = try p.string("Statistic") ?? "Average"
         guard let stat = Statistic(rawValue: statName) else { throw APIError("InvalidParameterValue", "Statistic \(statName.prefix(64)) is not valid.") }
         guard let period = try p.int("Period"), period > 0, let evaluation = try p.int("EvaluationPeriods"), evaluation > 0, let threshold = try p.double("Threshold") else {
@@ -202,8 +244,8 @@ extension ECSBackend {
         return .obj([
             ("AlarmName", .string(a.name)), ("AlarmArn", .string(arn)), ("AlarmDescription", s.description.map { .string($0) }),
             ("ActionsEnabled", true), ("AlarmActions", .array(a.actions.map { .string($0) })), ("OKActions", []), ("InsufficientDataActions", []),
-            ("StateValue", state.map { .string($0.rawValue) }), ("MetricName", .string(a.metricName)), ("Namespace", "AWS/ECS"),
-            ("Statistic", .string(a.statistic.rawValue)), ("Dimensions", dimensionsJSON(MetricKey(a.metricName, cluster: s.cluster, service: s.service))),
+            ("StateValue", state.map { .string($0.rawValue) }), ("MetricName", .string(a.metricName)), ("Namespace", .string(s.key.namespace)),
+            ("Statistic", .string(a.statistic.rawValue)), ("Dimensions", dimensionsJSON(s.key)),
             ("Period", .int(Int(a.period))), ("EvaluationPeriods", .int(a.evaluationPeriods)), ("DatapointsToAlarm", .int(a.datapointsToAlarm)),
             ("Threshold", .double(a.threshold)), ("ComparisonOperator", .string(a.comparison.rawValue)), ("TreatMissingData", "missing"),
         ])
@@ -243,8 +285,9 @@ extension ECSBackend {
                     guard case .targetTracking(let c) = policy.configuration else { continue }
                     let (high, low) = managedAlarms(policy, c)
                     let description = "DO NOT EDIT OR DELETE. For TargetTrackingScaling policy \(policy.arn)."
-                    all.append(StoredAlarm(alarm: high, cluster: cluster, service: service, description: description))
-                    if !c.disableScaleIn { all.append(StoredAlarm(alarm: low, cluster: cluster, service: service, description: description)) }
+                    let metric = c.resourceLabel.flatMap(ELBMetrics.splitResourceLabel).map { ELBMetrics.requestCountPerTargetKey(targetGroup: $0.targetGroup) }
+                    all.append(StoredAlarm(alarm: high, cluster: cluster, service: service, description: description, metric: metric))
+                    if !c.disableScaleIn { all.append(StoredAlarm(alarm: low, cluster: cluster, service: service, description: description, metric: metric)) }
                 }
             }
             all += cloudWatchAlarms.values
@@ -255,7 +298,7 @@ extension ECSBackend {
         }.sorted { $0.alarm.name < $1.alarm.name }
         var out: [JSONValue] = []
         for s in chosen {
-            let points = metrics.datapoints(MetricKey(s.alarm.metricName, cluster: s.cluster, service: s.service), period: s.alarm.period * scale,
+            let points = metrics.datapoints(s.key, period: s.alarm.period * scale,
                                             from: now - Double(s.alarm.evaluationPeriods + 1) * s.alarm.period * scale, to: now)
             let state = evaluate(s.alarm, datapoints: points, now: now, timeScale: scale).state
             if let w = wantedState, w != state.rawValue { continue }

@@ -39,6 +39,7 @@ extension ECSBackend {
             work.append((r.cluster, r.name, list))
         }
         lock.unlock()
+        sampleLoadBalancerMetrics(now: now)
         var seen = Set<String>()
         for s in work {
             var usages: [TaskUsage] = []
@@ -76,6 +77,13 @@ extension ECSBackend {
                     points[metricsKey(metricName, period: period)] = metrics.datapoints(
                         MetricKey(metricName, cluster: cluster, service: name), period: period * scale, from: now - 20 * period * scale, to: now)
                 }
+            }
+            for policy in r.policies {
+                guard case .targetTracking(let c) = policy.configuration, let label = c.resourceLabel,
+                      let (_, tg) = ELBMetrics.splitResourceLabel(label) else { continue }
+                let period = c.metric.period
+                points[metricsKey(c.seriesName, period: period)] = metrics.datapoints(
+                    ELBMetrics.requestCountPerTargetKey(targetGroup: tg), period: period * scale, from: now - 20 * period * scale, to: now)
             }
             let alarms = cloudWatchAlarms.values.filter { $0.cluster == cluster && $0.service == name }.map(\.alarm)
             let input = ScalingInput(target: r.target, policies: r.policies, alarms: alarms, scheduledActions: r.actions,
@@ -125,6 +133,14 @@ extension ECSBackend {
             metricValues.append((name, points.last.map { .double(($0.average * 10).rounded() / 10) }))
         }
         guard let r = scaling["service/\(cluster.name)/\(service.name)"] else { return ["Metrics": .obj(metricValues)] }
+        // ALBRequestCountPerTarget: the last complete minute's Sum.
+        for p in r.policies {
+            guard case .targetTracking(let c) = p.configuration, let label = c.resourceLabel, let (_, tg) = ELBMetrics.splitResourceLabel(label) else { continue }
+            let period = 60 * scale, last = periodStart(now, period: period) - period
+            let points = metrics.datapoints(ELBMetrics.requestCountPerTargetKey(targetGroup: tg), period: period, from: last, to: last + period)
+            metricValues.append(("RequestCountPerTarget", points.last.map { .double(($0.sum * 10).rounded() / 10) } ?? .double(0)))
+            break
+        }
         return .obj([
             ("ScalableTarget", ScalingShapes.targetJSON(r.target)),
             ("ScalingPolicies", .array(r.policies.map { ScalingShapes.policyJSON($0) })),

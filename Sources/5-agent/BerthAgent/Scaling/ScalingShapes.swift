@@ -52,7 +52,8 @@ enum ScalingShapes {
             members.append(("PolicyType", "TargetTrackingScaling"))
             members.append(("TargetTrackingScalingPolicyConfiguration", .obj([
                 ("TargetValue", .double(c.targetValue)),
-                ("PredefinedMetricSpecification", ["PredefinedMetricType": .string(c.metric.rawValue)]),
+                ("PredefinedMetricSpecification", .obj([("PredefinedMetricType", .string(c.metric.rawValue)),
+                                                         ("ResourceLabel", c.resourceLabel.map { .string($0) })])),
                 ("ScaleOutCooldown", .int(Int(c.scaleOutCooldown))), ("ScaleInCooldown", .int(Int(c.scaleInCooldown))),
                 ("DisableScaleIn", .bool(c.disableScaleIn)),
             ])))
@@ -97,7 +98,12 @@ enum ScalingShapes {
             guard let metric = PredefinedMetric(rawValue: typeName) else {
                 throw APIError("ValidationException", "PredefinedMetricType \(typeName) is not supported for ecs:service:DesiredCount by Berth (supported: \(PredefinedMetric.allCases.map(\.rawValue).joined(separator: ", "))).")
             }
-            if try spec.string("ResourceLabel") != nil {
+            let label = try spec.string("ResourceLabel")
+            if metric == .albRequestCountPerTarget {
+                guard let label, ELBMetrics.splitResourceLabel(label) != nil else {
+                    throw APIError("ValidationException", "PredefinedMetricSpecification.ResourceLabel is required for ALBRequestCountPerTarget: app/<load-balancer-name>/<load-balancer-id>/targetgroup/<target-group-name>/<target-group-id>\(label.map { ", not \($0.prefix(256))" } ?? "").")
+                }
+            } else if label != nil {
                 throw APIError("ValidationException", "PredefinedMetricSpecification.ResourceLabel applies to ALBRequestCountPerTarget only.")
             }
             guard let value = try c.double("TargetValue"), value > 0 else {
@@ -106,7 +112,7 @@ enum ScalingShapes {
             let out = try c.int("ScaleOutCooldown") ?? 300, inc = try c.int("ScaleInCooldown") ?? 300
             guard out >= 0, inc >= 0 else { throw APIError("ValidationException", "ScaleOutCooldown and ScaleInCooldown must not be negative.") }
             return .targetTracking(.init(targetValue: value, metric: metric, scaleOutCooldown: Double(out), scaleInCooldown: Double(inc),
-                                         disableScaleIn: try c.bool("DisableScaleIn") ?? false))
+                                         disableScaleIn: try c.bool("DisableScaleIn") ?? false, resourceLabel: label))
         case "StepScaling":
             guard let c = try p.object("StepScalingPolicyConfiguration") else {
                 throw APIError("ValidationException", "StepScalingPolicyConfiguration is required for a StepScaling policy.")

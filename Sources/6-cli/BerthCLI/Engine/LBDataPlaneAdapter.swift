@@ -19,6 +19,10 @@ public final class LBDataPlaneAdapter: LoadBalancerDataPlane, @unchecked Sendabl
         LBSpecMapping.reports(proxy.health())
     }
 
+    public func counters() -> DataPlaneCounters {
+        LBSpecMapping.counters(proxy.counters())
+    }
+
     public func stop() { proxy.stop() }
 }
 
@@ -77,6 +81,17 @@ public enum LBSpecMapping {
         case .draining: return .draining
         case .unused: return .unused
         }
+    }
+
+    public static func counters(_ c: LBCounters) -> DataPlaneCounters {
+        DataPlaneCounters(
+            listeners: c.listeners.mapValues { ListenerCounters(requests: $0.requests, newFlows: $0.newFlows, elb4xx: $0.elb4xx, elb5xx: $0.elb5xx) },
+            groups: c.groups.mapValues { g in
+                var targets: [TargetAddress: TargetCounters] = [:]
+                for (t, n) in g.targets { targets[TargetAddress(host: t.host, port: t.port)] = TargetCounters(requests: n.requests, newFlows: n.newFlows) }
+                return GroupCounters(requests: g.requests, newFlows: g.newFlows, targetCodes: [g.target2xx, g.target3xx, g.target4xx, g.target5xx],
+                                     responseTimeSum: g.responseTimeSum, responseTimeCount: g.responseTimeCount, targets: targets)
+            })
     }
 
     public static func reports(_ health: [String: [LBTargetKey: LBTargetHealth]]) -> [String: [TargetAddress: TargetHealthReport]] {
