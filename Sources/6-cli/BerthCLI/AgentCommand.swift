@@ -89,6 +89,14 @@ struct AgentCommand: CLICommand {
             adapter.metadata = endpoints
             return endpoints
         }
+        // Service discovery inside tasks: the resolver at 127.0.0.11 and relays in every task's
+        // namespace (Docs/tasks.md, "Service discovery inside tasks"); the agent publishes to it.
+        let discovery = try (engine as? HostEngineAdapter).map { adapter in
+            let network = try TaskDiscoveryNetwork()
+            adapter.discovery = network
+            return network
+        }
+        defer { discovery?.stop() }
         // The fake engine runs no containers, so its load balancers proxy nothing either; the
         // real engine's listeners are served by BerthLB's proxy.
         let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : try LBDataPlaneAdapter()
