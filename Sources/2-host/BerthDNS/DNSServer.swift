@@ -10,6 +10,7 @@ import Glibc
 /// `timeout` seconds each; when none answers, the task gets SERVFAIL.
 public final class DNSServer: @unchecked Sendable {
     let loop: EventLoop
+    /// The host's nameservers, "IP" (port 53) or "IP:PORT".
     public let upstreams: [String]
     let timeout: Double
     static let maxPending = 512
@@ -40,7 +41,7 @@ public final class DNSServer: @unchecked Sendable {
 
     public init(loop: EventLoop, upstreams: [String], timeout: Double = 2) {
         self.loop = loop
-        self.upstreams = upstreams.filter { Socket.ipv4($0) != nil }
+        self.upstreams = upstreams.filter { Self.address($0) != nil }
         self.timeout = timeout
         loop.submit { [self] in loop.onTick { [self] in expire(monotonicNow()) } }
     }
@@ -186,13 +187,23 @@ public final class DNSServer: @unchecked Sendable {
         Glibc.close(ufd)
     }
 
+    /// "IP" (port 53) or "IP:PORT".
+    static func address(_ server: String) -> (ip: in_addr, port: UInt16)? {
+        let parts = server.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let ip = Socket.ipv4(String(parts[0])) else { return nil }
+        guard parts.count == 2 else { return (ip, 53) }
+        guard let port = UInt16(parts[1]), port > 0 else { return nil }
+        return (ip, port)
+    }
+
     func connectedUDP(_ server: String) -> Int32? {
+        guard let (ip, port) = Self.address(server) else { return nil }
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(53).bigEndian
-        addr.sin_addr = Socket.ipv4(server)!
+        addr.sin_port = port.bigEndian
+        addr.sin_addr = ip
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         if rc != 0 { Glibc.close(fd); return nil }
         return fd
