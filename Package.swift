@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthScaling", "BerthSecrets", "BerthSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthDNS", "BerthECS", "BerthImages", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"],
                     exclude: ["Registry/registry_helper.py"]),
