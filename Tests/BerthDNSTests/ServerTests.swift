@@ -115,6 +115,52 @@ enum UDP {
         #expect(server.counters().failed == 1)
     }
 
+    @Test func answersOverTCPInFullWhereUDPTruncates() throws {
+        let loop = try EventLoop()
+        loop.start()
+        defer { loop.stop() }
+        let server = DNSServer(loop: loop, upstreams: [])
+        defer { server.stop() }
+        let served = try UDP.bound()
+        let (listener, tcpPort) = try Socket.listenTCP(host: "127.0.0.1", port: 0)
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        var zone = DNSZone()
+        zone.addAddresses("many.local", (1...60).map { "127.128.1.\($0)" }, ttl: 5)
+        server.serve(fd: served.fd, tcpListener: listener, zone: zone)
+
+        let client = try UDP.bound()
+        defer { close(client.fd) }
+        UDP.send(client.fd, query("many.local", id: 21), port: served.port)
+        let overUDP = try DNSMessage.parse(try #require(UDP.receive(client.fd)).bytes)
+        #expect(overUDP.truncated && overUDP.answers.count < 60)
+
+        // Two queries in one write, answered in order, each with its length prefix.
+        let c = try Socket.connectTCP(host: "127.0.0.1", port: tcpPort)
+        defer { close(c) }
+        var out: [UInt8] = []
+        for id: UInt16 in [22, 23] {
+            let q = query(id == 22 ? "many.local" : "nope.example", id: id)
+            out += [UInt8(q.count >> 8), UInt8(q.count & 0xff)] + q
+        }
+        _ = Socket.sendAll(c, out)
+        var input: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var messages: [DNSMessage] = []
+        while messages.count < 2, Socket.waitReadable(c, until: monotonicNow() + 5) {
+            let n = read(c, &buf, buf.count)
+            if n <= 0 { break }
+            input += buf.prefix(n)
+            while input.count >= 2, input.count >= 2 + (Int(input[0]) << 8 | Int(input[1])) {
+                let len = Int(input[0]) << 8 | Int(input[1])
+                messages.append(try DNSMessage.parse(Array(input[2..<(2 + len)])))
+                input.removeFirst(2 + len)
+            }
+        }
+        try #require(messages.count == 2)
+        #expect(messages[0].id == 22 && !messages[0].truncated && messages[0].answers.count == 60)
+        #expect(messages[1].id == 23 && messages[1].rcode == DNSRcode.servFail)  // no upstream
+    }
+
     @Test func closedSocketsAreNotServed() throws {
         let loop = try EventLoop()
         loop.start()

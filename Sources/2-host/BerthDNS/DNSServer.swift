@@ -4,7 +4,8 @@ import CBerth
 import Glibc
 #endif
 
-/// The in-task resolvers: one UDP socket per task (127.0.0.11:53 inside its namespace), each
+/// The in-task resolvers: one UDP socket per task (127.0.0.11:53 inside its namespace), and a
+/// TCP listener beside it for clients that retry a truncated answer over TCP (RFC 7766), each
 /// with the zone that task sees, served on the shared `EventLoop`. A query the zone does not
 /// answer is forwarded from the host's namespace to the host's nameservers, one after the other,
 /// `timeout` seconds each; when none answers, the task gets SERVFAIL.
@@ -14,26 +15,48 @@ public final class DNSServer: @unchecked Sendable {
     public let upstreams: [String]
     let timeout: Double
     static let maxPending = 512
+    static let maxTCPClients = 256
+    static let tcpIdleTimeout = 10.0
 
     struct Served {
         var zone: DNSZone
         var generation: Int
+        var tcpListener: Int32?
+    }
+
+    /// Where an answer goes: a datagram to the sender, or a frame on a TCP connection.
+    enum Sink {
+        case udp(fd: Int32, generation: Int, to: sockaddr_in)
+        case tcp(TCPClient)
+    }
+
+    /// A DNS-over-TCP client: two-byte length-prefixed messages each way.
+    final class TCPClient {
+        let fd: Int32
+        let socket: Int32  // the task's UDP socket, whose zone it is asked
+        var input: [UInt8] = []
+        var output: [UInt8] = []
+        var lastActive: Double
+        var closed = false
+        init(fd: Int32, socket: Int32, now: Double) {
+            self.fd = fd
+            self.socket = socket
+            lastActive = now
+        }
     }
 
     struct Pending {
-        var clientFD: Int32
-        var generation: Int
-        var client: sockaddr_in
+        var sink: Sink
         var query: [UInt8]
         var id: UInt16
         var server: Int
         var deadline: Double
-        var limit: Int
     }
 
     // Loop thread only.
     var served: [Int32: Served] = [:]
     var pending: [Int32: Pending] = [:]
+    var tcpClients: [Int32: TCPClient] = [:]
     var generation = 0
     var buffer = [UInt8](repeating: 0, count: 65536)
     /// Queries answered, forwarded and failed (tests and logs read them through `counters`).
@@ -54,12 +77,14 @@ public final class DNSServer: @unchecked Sendable {
         }
     }
 
-    /// Serve queries arriving on `fd` (a bound UDP socket; the server owns it from now on).
-    public func serve(fd: Int32, zone: DNSZone) {
+    /// Serve queries arriving on `fd` (a bound UDP socket) and, with `tcpListener`, on the
+    /// connections of that listening socket; the server owns both from now on.
+    public func serve(fd: Int32, tcpListener: Int32? = nil, zone: DNSZone) {
         loop.submit { [self] in
             generation += 1
-            served[fd] = Served(zone: zone, generation: generation)
+            served[fd] = Served(zone: zone, generation: generation, tcpListener: tcpListener)
             loop.watch(fd, BERTH_EPOLLIN) { [self] _ in readQueries(fd) }
+            if let l = tcpListener { loop.watch(l, BERTH_EPOLLIN) { [self] _ in acceptTCP(l, socket: fd) } }
         }
     }
 
@@ -67,12 +92,14 @@ public final class DNSServer: @unchecked Sendable {
         loop.submit { [self] in served[fd]?.zone = zone }
     }
 
-    /// Stop serving `fd` and close it.
+    /// Stop serving `fd` and close it, its TCP listener and connections.
     public func close(fd: Int32) {
         loop.submit { [self] in
-            guard served.removeValue(forKey: fd) != nil else { return }
+            guard let s = served.removeValue(forKey: fd) else { return }
             loop.unwatch(fd)
             Glibc.close(fd)
+            if let l = s.tcpListener { loop.unwatch(l); Glibc.close(l) }
+            for c in tcpClients.values where c.socket == fd { closeTCP(c) }
         }
     }
 
@@ -86,8 +113,13 @@ public final class DNSServer: @unchecked Sendable {
     /// Close every socket (the loop keeps running).
     public func stop() {
         loop.sync { [self] in
-            for fd in served.keys { loop.unwatch(fd); Glibc.close(fd) }
+            for (fd, s) in served {
+                loop.unwatch(fd)
+                Glibc.close(fd)
+                if let l = s.tcpListener { loop.unwatch(l); Glibc.close(l) }
+            }
             for fd in pending.keys { loop.unwatch(fd); Glibc.close(fd) }
+            for c in tcpClients.values { closeTCP(c) }
             served = [:]
             pending = [:]
         }
@@ -109,29 +141,40 @@ public final class DNSServer: @unchecked Sendable {
 
     func handle(_ bytes: [UInt8], from: sockaddr_in, on fd: Int32) {
         guard let s = served[fd] else { return }
+        handle(bytes, zone: s.zone, sink: .udp(fd: fd, generation: s.generation, to: from))
+    }
+
+    func handle(_ bytes: [UInt8], zone: DNSZone, sink: Sink) {
         let query: DNSMessage
         do { query = try DNSMessage.parse(bytes) } catch {
-            if let reply = DNSMessage.formatError(for: bytes) { send(reply, to: from, on: fd) }
+            if let reply = DNSMessage.formatError(for: bytes) { deliver(reply, sink) }
             return
         }
         guard !query.isResponse else { return }
-        if let reply = s.zone.answer(query) {
+        if let reply = zone.answer(query) {
             answered += 1
-            send(reply.encode(limit: query.udpLimit), to: from, on: fd)
+            if case .tcp = sink { deliver(reply.encode(limit: 65535), sink) } else { deliver(reply.encode(limit: query.udpLimit), sink) }
             return
         }
-        forward(bytes, query, from: from, on: fd, generation: s.generation)
-    }
-
-    func forward(_ bytes: [UInt8], _ query: DNSMessage, from: sockaddr_in, on fd: Int32, generation: Int) {
         guard !upstreams.isEmpty, pending.count < Self.maxPending else {
             failed += 1
-            send(query.reply(rcode: DNSRcode.servFail).encode(), to: from, on: fd)
+            deliver(query.reply(rcode: DNSRcode.servFail).encode(), sink)
             return
         }
-        let p = Pending(clientFD: fd, generation: generation, client: from, query: bytes, id: query.id, server: 0,
-                        deadline: monotonicNow() + timeout, limit: query.udpLimit)
-        ask(p)
+        ask(Pending(sink: sink, query: bytes, id: query.id, server: 0, deadline: monotonicNow() + timeout))
+    }
+
+    /// Send an answer where it belongs, if the socket or connection asking is still there.
+    func deliver(_ bytes: [UInt8], _ sink: Sink) {
+        switch sink {
+        case .udp(let fd, let generation, let to):
+            guard served[fd]?.generation == generation else { return }
+            send(bytes, to: to, on: fd)
+        case .tcp(let c):
+            guard !c.closed, bytes.count <= 65535 else { return }
+            c.output += [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes
+            settleTCP(c)
+        }
     }
 
     /// Send the query to `p.server` on a connected socket of its own (only that server's answers arrive there).
@@ -161,12 +204,12 @@ public final class DNSServer: @unchecked Sendable {
         guard n >= 12 else { var next = p; next.server += 1; return ask(next) }
         let reply = Array(buffer[0..<n])
         guard UInt16(reply[0]) << 8 | UInt16(reply[1]) == p.id, reply[2] & 0x80 != 0 else { var next = p; next.server += 1; return ask(next) }
-        guard served[p.clientFD]?.generation == p.generation else { return }
         forwarded += 1
-        send(reply, to: p.client, on: p.clientFD)
+        deliver(reply, p.sink)
     }
 
     func expire(_ now: Double) {
+        for c in tcpClients.values where c.lastActive + Self.tcpIdleTimeout <= now { closeTCP(c) }
         for (ufd, p) in pending where p.deadline <= now {
             drop(ufd)
             var next = p
@@ -177,14 +220,67 @@ public final class DNSServer: @unchecked Sendable {
 
     func fail(_ p: Pending) {
         failed += 1
-        guard served[p.clientFD]?.generation == p.generation, let q = try? DNSMessage.parse(p.query) else { return }
-        send(q.reply(rcode: DNSRcode.servFail).encode(), to: p.client, on: p.clientFD)
+        guard let q = try? DNSMessage.parse(p.query) else { return }
+        deliver(q.reply(rcode: DNSRcode.servFail).encode(), p.sink)
     }
 
     func drop(_ ufd: Int32) {
         pending.removeValue(forKey: ufd)
         loop.unwatch(ufd)
         Glibc.close(ufd)
+    }
+
+    // MARK: DNS over TCP
+
+    func acceptTCP(_ listener: Int32, socket: Int32) {
+        for _ in 0..<16 {
+            let c = berth_accept_nonblock(listener)
+            guard c >= 0 else { return }
+            guard tcpClients.count < Self.maxTCPClients else { Glibc.close(c); continue }
+            let client = TCPClient(fd: c, socket: socket, now: monotonicNow())
+            tcpClients[c] = client
+            loop.watch(c, BERTH_EPOLLIN) { [self] ev in tcpEvent(client, ev) }
+        }
+    }
+
+    func tcpEvent(_ c: TCPClient, _ events: UInt32) {
+        c.lastActive = monotonicNow()
+        if events & (BERTH_EPOLLIN | BERTH_EPOLLHUP | BERTH_EPOLLERR) != 0 {
+            let n = buffer.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { return closeTCP(c) }
+            if n > 0 { c.input += buffer[0..<n] }
+            while c.input.count >= 2 {
+                let len = Int(c.input[0]) << 8 | Int(c.input[1])
+                guard c.input.count >= 2 + len else { break }
+                let message = Array(c.input[2..<(2 + len)])
+                c.input.removeFirst(2 + len)
+                guard let s = served[c.socket] else { return closeTCP(c) }
+                handle(message, zone: s.zone, sink: .tcp(c))
+                if c.closed { return }
+            }
+            if c.input.count > 2 + 65535 { return closeTCP(c) }
+        }
+        settleTCP(c)
+    }
+
+    func settleTCP(_ c: TCPClient) {
+        guard !c.closed else { return }
+        while !c.output.isEmpty {
+            let n = c.output.withUnsafeBytes { Glibc.send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+            if n > 0 { c.output.removeFirst(n); continue }
+            if n < 0, errno == EINTR { continue }
+            if n < 0, errno == EAGAIN || errno == EWOULDBLOCK { break }
+            return closeTCP(c)
+        }
+        loop.modify(c.fd, c.output.isEmpty ? BERTH_EPOLLIN : BERTH_EPOLLIN | BERTH_EPOLLOUT)
+    }
+
+    func closeTCP(_ c: TCPClient) {
+        guard !c.closed else { return }
+        c.closed = true
+        tcpClients.removeValue(forKey: c.fd)
+        loop.unwatch(c.fd)
+        Glibc.close(c.fd)
     }
 
     /// "IP" (port 53) or "IP:PORT".

@@ -69,17 +69,26 @@ public final class EventLoop: @unchecked Sendable {
 
     func onTick(_ f: @escaping () -> Void) { tickers.append(f) }
 
+    /// Run the handed-over work; true when the loop is to stop.
+    private func drainQueue() -> Bool {
+        let (work, stop) = lock.withLock { () -> ([() -> Void], Bool) in
+            defer { queue = [] }
+            return (queue, stopping)
+        }
+        for w in work { w() }
+        return stop
+    }
+
     private func run() {
         var nextTick = monotonicNow() + Self.tick
         while true {
-            let (work, stop) = lock.withLock { () -> ([() -> Void], Bool) in
-                defer { queue = [] }
-                return (queue, stopping)
-            }
-            for w in work { w() }
-            if stop { break }
+            if drainQueue() { break }
             let wait = Int32(max(0, (nextTick - monotonicNow()) * 1000).rounded(.up))
-            for (fd, events) in poller.wait(timeoutMs: wait) {
+            let ready = poller.wait(timeoutMs: wait)
+            // Work handed over before these events arrived runs first (a listener's new targets
+            // apply to a connection that came after the change).
+            if drainQueue() { break }
+            for (fd, events) in ready {
                 if fd == poller.wakeFD { poller.drainWake(); continue }
                 handlers[fd]?.run(events)
             }

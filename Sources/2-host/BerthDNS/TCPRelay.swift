@@ -41,6 +41,8 @@ public final class TCPRelay: @unchecked Sendable {
     }
 
     static let bufferCap = 64 * 1024
+    /// Connections relayed at once (two descriptors each); beyond it new ones are closed at once.
+    static let maxFlows = 4096
     let loop: EventLoop
     // Loop thread only.
     var listeners: [Int32: Listener] = [:]
@@ -97,7 +99,7 @@ public final class TCPRelay: @unchecked Sendable {
         for _ in 0..<64 {
             let c = berth_accept_nonblock(fd)
             guard c >= 0 else { return }
-            guard !l.targets.isEmpty else { Glibc.close(c); continue }
+            guard !l.targets.isEmpty, flows.count < Self.maxFlows else { Glibc.close(c); continue }
             // Round robin: this connection starts at the listener's next target.
             let start = l.next % l.targets.count
             l.next = (start + 1) % l.targets.count

@@ -32,6 +32,8 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
         var netnsPath: String
         var ownAddress: String?
         var dns: NetnsSocket
+        /// DNS over TCP on 127.0.0.11:53 (the server owns the listener; the link is closed here).
+        var dnsTCP: NetnsSocket?
         var relays: [TaskDiscoveryState.RelayKey: (socket: NetnsSocket, targets: [TCPRelay.Target])] = [:]
         var zone = DNSZone()
     }
@@ -75,8 +77,13 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
                 throw TranslationError("networkMode", "ResourceInitializationError: failed to set up the task's resolver at \(Self.resolverAddress):53: \(error)",
                                        kind: .resourceInitialization)
             }
-            tasks[taskArn] = TaskNet(netnsPath: host.layout.netnsPath, ownAddress: host.networkMode == .awsvpc ? host.bindIP : nil, dns: socket)
-            dns.serve(fd: socket.fd, zone: DNSZone())
+            // TCP is for answers that did not fit a datagram; without it the task still resolves.
+            var tcp: NetnsSocket?
+            do { tcp = try NetnsSocket.tcpListener(netnsPath: host.layout.netnsPath, address: Self.resolverAddress, port: 53) } catch {
+                log("task \(taskArn): the resolver answers over UDP only: \(error)")
+            }
+            tasks[taskArn] = TaskNet(netnsPath: host.layout.netnsPath, ownAddress: host.networkMode == .awsvpc ? host.bindIP : nil, dns: socket, dnsTCP: tcp)
+            dns.serve(fd: socket.fd, tcpListener: tcp?.fd, zone: DNSZone())
             applyLocked(taskArn)
         }
     }
@@ -85,6 +92,7 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
     func close(_ taskArn: String) {
         lock.withLock {
             guard let t = tasks.removeValue(forKey: taskArn) else { return }
+            if let link = t.dnsTCP?.linkFD, link >= 0 { Glibc.close(link) }
             dns.close(fd: t.dns.fd)
             for r in t.relays.values { closeRelay(r.socket) }
         }
@@ -99,7 +107,10 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
         lock.withLock {
             guard !stopped else { return }
             stopped = true
-            for t in tasks.values { for r in t.relays.values where r.socket.linkFD >= 0 { Glibc.close(r.socket.linkFD) } }
+            for t in tasks.values {
+                if let link = t.dnsTCP?.linkFD, link >= 0 { Glibc.close(link) }
+                for r in t.relays.values where r.socket.linkFD >= 0 { Glibc.close(r.socket.linkFD) }
+            }
             tasks = [:]
         }
         dns.stop()
