@@ -1,6 +1,7 @@
 import BerthAgent
 import BerthCgroups
 import BerthCLI
+import BerthDNS
 import BerthImages
 import BerthJSON
 import BerthRuntime
@@ -123,7 +124,8 @@ import Testing
 
         let endpoint = DiscoveryEndpoint(ipv4: aAddress, port: 8000)
         discovery.publish(DiscoverySnapshot(
-            records: [DiscoveryRecordSet(name: "web.local", type: "A", ttl: 10, endpoints: [endpoint])],
+            records: [DiscoveryRecordSet(name: "web.local", type: "A", ttl: 10, endpoints: [endpoint]),
+                      DiscoveryRecordSet(name: "web.local", type: "SRV", ttl: 10, endpoints: [endpoint])],
             aliases: [DiscoveryAlias(namespace: "local", dnsName: "web", port: 8080, endpoints: [endpoint])],
             clients: [DiscoveryClient(taskArn: bArn, serviceConnectNamespace: "local")]))
 
@@ -135,6 +137,19 @@ import Testing
         #expect(direct.out.contains("hello-from-a"), "\(direct)")
         let own = try inB("/bin/busybox wget -qO- http://127.0.0.1:8000/")
         #expect(own.out.contains("b-itself"), "\(own)")
+        let srv = try inB("/bin/busybox nslookup -type=SRV web.local 127.0.0.11")
+        #expect(srv.out.contains("8000") && srv.out.contains("web.local"), "\(srv)")
+        // Over TCP (what a client does after a truncated answer), through the steered listener.
+        var query = DNSMessage(id: 77)
+        query.recursionDesired = true
+        query.questions = [DNSQuestion(name: "web.local", type: DNSType.a)]
+        let bytes = query.encode()
+        let framed = [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xff)] + bytes
+        let printf = framed.map { "\\" + String($0, radix: 8) }.joined()
+        let tcp = try inB("printf '\(printf)' | /bin/busybox timeout 3 /bin/busybox nc 127.0.0.11 53 | /bin/busybox od -An -v -tu1")
+        let tcpBytes = tcp.out.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt8($0) }
+        let tcpAnswer = tcpBytes.count > 2 ? try? DNSMessage.parse(Array(tcpBytes.dropFirst(2))) : nil
+        #expect(tcpAnswer?.id == 77 && tcpAnswer?.answers.first?.data == .a(aAddress), "\(tcp)")
         let unknown = try inB("/bin/busybox nslookup nope.local 127.0.0.11")
         #expect(unknown.code != 0 && unknown.out.uppercased().contains("NXDOMAIN"), "\(unknown)")
         let alias = try inB("/bin/busybox wget -qO- http://web:8080/")
