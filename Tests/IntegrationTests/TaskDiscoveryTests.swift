@@ -167,9 +167,25 @@ import Testing
         #expect(!unreachable.out.contains("hello-from-a"), "\(unreachable)")
         #expect(discovery.relay.counts().listeners == 0)
 
+        #expect(discovery.dns.counters().answered > 0)
+
+        // The agent goes away: B's resolver is gone with it and queries fail at once; the next
+        // agent opens it again when it re-adopts B (HostEngineAdapter.adopt calls open).
+        discovery.stop()
+        let down = try inB("/bin/busybox nslookup web.local 127.0.0.11")
+        #expect(down.code != 0 && !down.out.contains(aAddress), "\(down)")
+        let again = try TaskDiscoveryNetwork(upstreams: [], log: { print("discovery: \($0)") })
+        defer { again.stop() }
+        adapter.discovery = again
+        let bId = String(bArn.split(separator: "/").last!)
+        try again.open(bArn, host: TaskHost(layout: TaskLayout(taskId: bId, runRoot: runRoot, dataRoot: s.path + "/data"), networkMode: .awsvpc, cgroups: nil))
+        again.publish(DiscoverySnapshot(records: [DiscoveryRecordSet(name: "web.local", type: "A", ttl: 10, endpoints: [endpoint])], aliases: [], clients: []))
+        let back = try inB("/bin/busybox wget -qO- http://web.local:8000/")
+        #expect(back.out.contains("hello-from-a"), "\(back)")
+
         _ = try call("StopTask", ["task": b])
         try waitFor(b, "STOPPED")
         _ = adapter.observe()
-        #expect(discovery.dns.counters().answered > 0)
+        #expect(again.relay.counts().listeners == 0)  // B stopped: its relay went with it
     }
 }

@@ -12,6 +12,7 @@ public final class EventLoop: @unchecked Sendable {
     private var stopping = false
     private let done = DispatchSemaphore(value: 0)
     private var started = false
+    private var finished = false
     // Loop thread only.
     private var handlers: [Int32: (events: UInt32, run: (UInt32) -> Void)] = [:]
     private var tickers: [() -> Void] = []
@@ -32,10 +33,17 @@ public final class EventLoop: @unchecked Sendable {
         poller.wake()
     }
 
-    /// Run `work` on the loop thread and wait for it (at most 5 s).
+    /// Run `work` on the loop thread and wait for it (at most 5 s); once the loop has ended,
+    /// at once on the calling thread (nothing else touches the state any more).
     public func sync(_ work: @escaping () -> Void) {
         let sem = DispatchSemaphore(value: 0)
-        submit { work(); sem.signal() }
+        let ended = lock.withLock { () -> Bool in
+            if finished || !started { return true }
+            queue.append { work(); sem.signal() }
+            return false
+        }
+        if ended { return work() }
+        poller.wake()
         _ = sem.wait(timeout: .now() + 5)
     }
 
@@ -98,6 +106,13 @@ public final class EventLoop: @unchecked Sendable {
                 for t in tickers { t() }
             }
         }
+        // Work handed over while it was stopping still runs (a `sync` caller is waiting for it).
+        let rest = lock.withLock { () -> [() -> Void] in
+            finished = true
+            defer { queue = [] }
+            return queue
+        }
+        for w in rest { w() }
         done.signal()
     }
 }

@@ -66,7 +66,7 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
 
     /// The task's namespace exists (before its containers start, or on re-adoption): its resolver
     /// socket is made there and it gets what the last snapshot says.
-    func open(_ taskArn: String, host: TaskHost) throws {
+    public func open(_ taskArn: String, host: TaskHost) throws {
         guard host.networkMode == .awsvpc || host.networkMode == .bridge else { return }
         try lock.withLock {
             guard !stopped, tasks[taskArn] == nil else { return }
@@ -89,7 +89,7 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
     }
 
     /// The task stopped: its resolver and relay listeners go (idempotent).
-    func close(_ taskArn: String) {
+    public func close(_ taskArn: String) {
         lock.withLock {
             guard let t = tasks.removeValue(forKey: taskArn) else { return }
             if let link = t.dnsTCP?.linkFD, link >= 0 { Glibc.close(link) }
@@ -103,16 +103,19 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
         lock.withLock { tasks[taskArn].map { ($0.zone, $0.relays.keys.sorted().map(\.description)) } }
     }
 
+    /// Close every task's sockets and end the loop (idempotent).
     public func stop() {
-        lock.withLock {
-            guard !stopped else { return }
+        let first = lock.withLock { () -> Bool in
+            guard !stopped else { return false }
             stopped = true
             for t in tasks.values {
                 if let link = t.dnsTCP?.linkFD, link >= 0 { Glibc.close(link) }
                 for r in t.relays.values where r.socket.linkFD >= 0 { Glibc.close(r.socket.linkFD) }
             }
             tasks = [:]
+            return true
         }
+        guard first else { return }
         dns.stop()
         relay.stop()
         loop.stop()
