@@ -19,7 +19,10 @@ import Testing
     func plan(own: String?, namespace: String?) -> TaskDiscoveryState {
         var aliases = AliasAddresses()
         aliases.retain(Set(Self.snapshot.aliases.map { DiscoveryPlanKey(namespace: $0.namespace, dnsName: $0.dnsName) }))
-        return TaskDiscoveryState.desired(Self.snapshot, ownAddress: own, namespace: namespace, aliasAddress: { aliases.assigned[$0] })
+        let published: Set<TCPRelay.Target> = [TCPRelay.Target(host: "127.130.1.5", port: 8000), TCPRelay.Target(host: "127.140.2.6", port: 8000),
+                                               TCPRelay.Target(host: "127.130.1.5", port: 9090)]
+        return TaskDiscoveryState.desired(Self.snapshot, ownAddress: own, namespace: namespace, aliasAddress: { aliases.assigned[$0] },
+                                          reachable: { published.contains($0) })
     }
 
     func ask(_ zone: DNSZone, _ name: String, _ type: UInt16 = DNSType.a) -> DNSMessage? {
@@ -48,6 +51,17 @@ import Testing
         #expect(s.relays[key8080] == [TCPRelay.Target(host: "127.130.1.5", port: 8000), TCPRelay.Target(host: "127.140.2.6", port: 8000)])
         #expect(s.relays[key9090] == [TCPRelay.Target(host: "127.130.1.5", port: 9090)])  // no endpoint port: the alias port
         #expect(ask(s.zone, "api") == nil)  // another namespace's alias
+    }
+
+    /// An endpoint naming a port no running task publishes (the host's own service on that
+    /// loopback address, say) gets a name but no relay.
+    @Test func relaysLeadOnlyToPublishedTaskPorts() {
+        var snapshot = Self.snapshot
+        snapshot.records = [DiscoveryRecordSet(name: "ssh.local", type: "A", ttl: 10, endpoints: [DiscoveryEndpoint(ipv4: "127.130.1.5", port: 22)])]
+        snapshot.aliases = [DiscoveryAlias(namespace: "local", dnsName: "ssh", port: 22, endpoints: [DiscoveryEndpoint(ipv4: "127.0.0.1", port: 22)])]
+        let s = TaskDiscoveryState.desired(snapshot, ownAddress: nil, namespace: "local", aliasAddress: { _ in "127.127.0.1" }, reachable: { _ in false })
+        #expect(ask(s.zone, "ssh.local")?.answers.count == 1)
+        #expect(s.relays == [TaskDiscoveryState.RelayKey(address: "127.127.0.1", port: 22): []])  // the alias listener refuses: no target
     }
 
     @Test func aliasAddressesAreStableAndClearOfTaskAddresses() {

@@ -177,8 +177,18 @@ import Testing
         let again = try TaskDiscoveryNetwork(upstreams: [], log: { print("discovery: \($0)") })
         defer { again.stop() }
         adapter.discovery = again
-        let bId = String(bArn.split(separator: "/").last!)
-        try again.open(bArn, host: TaskHost(layout: TaskLayout(taskId: bId, runRoot: runRoot, dataRoot: s.path + "/data"), networkMode: .awsvpc, cgroups: nil))
+        func host(_ arn: String) -> TaskHost {
+            var h = TaskHost(layout: TaskLayout(taskId: String(arn.split(separator: "/").last!), runRoot: runRoot, dataRoot: s.path + "/data"),
+                             networkMode: .awsvpc, cgroups: nil)
+            h.ports = [PublishedPort(container: "main", containerPort: 8000, hostPort: 8000, bindIP: h.bindIP)]
+            return h
+        }
+        try again.open(bArn, host: host(bArn))
+        // Relays lead only to ports of tasks the agent runs: until A is re-adopted, web.local:8000 in B is B's own port.
+        again.publish(DiscoverySnapshot(records: [DiscoveryRecordSet(name: "web.local", type: "A", ttl: 10, endpoints: [endpoint])], aliases: [], clients: []))
+        let notYet = try inB("/bin/busybox wget -qO- http://web.local:8000/")
+        #expect(notYet.out.contains("b-itself"), "\(notYet)")
+        try again.open(aArn, host: host(aArn))
         again.publish(DiscoverySnapshot(records: [DiscoveryRecordSet(name: "web.local", type: "A", ttl: 10, endpoints: [endpoint])], aliases: [], clients: []))
         let back = try inB("/bin/busybox wget -qO- http://web.local:8000/")
         #expect(back.out.contains("hello-from-a"), "\(back)")

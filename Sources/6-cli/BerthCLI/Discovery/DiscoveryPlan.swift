@@ -17,9 +17,11 @@ struct TaskDiscoveryState: Equatable {
 
     /// `ownAddress`: the task's own address (its endpoints need no relay in its own namespace);
     /// `namespace`: the Service Connect namespace it is a client of; `aliasAddress` gives each
-    /// alias (namespace, dnsName) its address in the client tasks.
+    /// alias (namespace, dnsName) its address in the client tasks; `reachable`: whether a relay
+    /// may lead to a target (a port a running task publishes on its own address; anything else
+    /// on the host's loopback is the host's, and no relay leads there).
     static func desired(_ snapshot: DiscoverySnapshot, ownAddress: String?, namespace: String?,
-                        aliasAddress: (DiscoveryPlanKey) -> String?) -> TaskDiscoveryState {
+                        aliasAddress: (DiscoveryPlanKey) -> String?, reachable: (TCPRelay.Target) -> Bool) -> TaskDiscoveryState {
         var s = TaskDiscoveryState()
         for r in snapshot.records {
             let ttl = UInt32(clamping: max(0, r.ttl))
@@ -34,7 +36,8 @@ struct TaskDiscoveryState: Equatable {
             }
             for e in r.endpoints {
                 guard let port = e.port.flatMap(UInt16.init(exactly:)), port > 0, isTaskAddress(e.ipv4), e.ipv4 != ownAddress else { continue }
-                s.relays[RelayKey(address: e.ipv4, port: port)] = [TCPRelay.Target(host: e.ipv4, port: port)]
+                let target = TCPRelay.Target(host: e.ipv4, port: port)
+                if reachable(target) { s.relays[RelayKey(address: e.ipv4, port: port)] = [target] }
             }
         }
         if let namespace {
@@ -43,7 +46,7 @@ struct TaskDiscoveryState: Equatable {
                       let port = UInt16(exactly: a.port), port > 0 else { continue }
                 s.zone.setAlias(a.dnsName, ip: ip, ttl: 5)
                 let targets = a.endpoints.compactMap { e -> TCPRelay.Target? in
-                    guard let p = UInt16(exactly: e.port ?? a.port), p > 0 else { return nil }
+                    guard let p = UInt16(exactly: e.port ?? a.port), p > 0, reachable(TCPRelay.Target(host: e.ipv4, port: p)) else { return nil }
                     return TCPRelay.Target(host: e.ipv4, port: p)
                 }
                 s.relays[RelayKey(address: ip, port: port), default: []] += targets.filter { t in

@@ -36,6 +36,8 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
         var dnsTCP: NetnsSocket?
         var relays: [TaskDiscoveryState.RelayKey: (socket: NetnsSocket, targets: [TCPRelay.Target])] = [:]
         var zone = DNSZone()
+        /// What the task publishes on its own address (awsvpc): the only targets relays lead to.
+        var published: Set<TCPRelay.Target> = []
     }
 
     /// `upstreams`: the host's nameservers (default: those of /etc/resolv.conf).
@@ -82,9 +84,16 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
             do { tcp = try NetnsSocket.tcpListener(netnsPath: host.layout.netnsPath, address: Self.resolverAddress, port: 53) } catch {
                 log("task \(taskArn): the resolver answers over UDP only: \(error)")
             }
-            tasks[taskArn] = TaskNet(netnsPath: host.layout.netnsPath, ownAddress: host.networkMode == .awsvpc ? host.bindIP : nil, dns: socket, dnsTCP: tcp)
+            var t = TaskNet(netnsPath: host.layout.netnsPath, ownAddress: host.networkMode == .awsvpc ? host.bindIP : nil, dns: socket, dnsTCP: tcp)
+            if host.networkMode == .awsvpc {
+                t.published = Set(host.ports.filter { $0.protocol == "tcp" }.compactMap { p in
+                    UInt16(exactly: p.hostPort).map { TCPRelay.Target(host: host.bindIP, port: $0) }
+                })
+            }
+            tasks[taskArn] = t
             dns.serve(fd: socket.fd, tcpListener: tcp?.fd, zone: DNSZone())
-            applyLocked(taskArn)
+            // Its ports may be what other tasks' relays were waiting for.
+            for arn in tasks.keys.sorted() { applyLocked(arn) }
         }
     }
 
@@ -95,6 +104,8 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
             if let link = t.dnsTCP?.linkFD, link >= 0 { Glibc.close(link) }
             dns.close(fd: t.dns.fd)
             for r in t.relays.values { closeRelay(r.socket) }
+            // Relays to it in other tasks go with it.
+            if !t.published.isEmpty { for arn in tasks.keys.sorted() { applyLocked(arn) } }
         }
     }
 
@@ -126,7 +137,9 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
     private func applyLocked(_ arn: String) {
         guard var t = tasks[arn] else { return }
         let namespace = snapshot.clients.first { $0.taskArn == arn }?.serviceConnectNamespace
-        let want = TaskDiscoveryState.desired(snapshot, ownAddress: t.ownAddress, namespace: namespace, aliasAddress: { aliases.assigned[$0] })
+        let reachable = tasks.values.reduce(into: Set<TCPRelay.Target>()) { $0.formUnion($1.published) }
+        let want = TaskDiscoveryState.desired(snapshot, ownAddress: t.ownAddress, namespace: namespace, aliasAddress: { aliases.assigned[$0] },
+                                              reachable: { reachable.contains($0) })
         if want.zone != t.zone {
             t.zone = want.zone
             dns.update(fd: t.dns.fd, zone: want.zone)

@@ -238,7 +238,8 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             do { try metadata.open(plan.taskArn, host: host) } catch { log("task \(plan.taskArn): \(error)") }
         }
         if snapshot.lastStatus != .stopped, let discovery = self.discovery {
-            let host = TaskHost(layout: layout(plan.taskId), networkMode: td.effectiveNetworkMode, cgroups: nil)
+            var host = TaskHost(layout: layout(plan.taskId), networkMode: td.effectiveNetworkMode, cgroups: nil)
+            host.ports = PublishedPort.from(plan.overrides.map(td.applying) ?? td)
             do { try discovery.open(plan.taskArn, host: host) } catch { log("task \(plan.taskArn): \(error)") }
         }
         return Self.observation(snapshot, k)
