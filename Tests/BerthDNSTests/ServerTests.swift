@@ -115,6 +115,32 @@ enum UDP {
         #expect(server.counters().failed == 1)
     }
 
+    /// One task cannot fill the forwarding table: past 64 waiting queries it gets SERVFAIL at
+    /// once, while another task's queries are still forwarded.
+    @Test func forwardedQueriesAreBoundedPerTask() throws {
+        let silent = try UDP.bound()
+        defer { close(silent.fd) }
+        let loop = try EventLoop()
+        loop.start()
+        defer { loop.stop() }
+        let server = DNSServer(loop: loop, upstreams: ["127.0.0.1:\(silent.port)"], timeout: 30)
+        defer { server.stop() }
+        let busy = try UDP.bound(), other = try UDP.bound()
+        server.serve(fd: busy.fd, zone: DNSZone())
+        server.serve(fd: other.fd, zone: DNSZone())
+        let client = try UDP.bound()
+        defer { close(client.fd) }
+        for i in 0..<70 { UDP.send(client.fd, query("q\(i).example", id: UInt16(i)), port: busy.port) }
+        var refused: [UInt16] = []
+        while let r = UDP.receive(client.fd, timeout: 1) { refused.append(try DNSMessage.parse(r.bytes).id) }
+        #expect(refused.count == 6, "\(refused)")
+        UDP.send(client.fd, query("other.example", id: 500), port: other.port)
+        #expect(UDP.receive(client.fd, timeout: 0.5) == nil)  // forwarded, waiting for the silent upstream
+        var seen = 0
+        while UDP.receive(silent.fd, timeout: 0.5) != nil { seen += 1 }
+        #expect(seen == 65)
+    }
+
     @Test func answersOverTCPInFullWhereUDPTruncates() throws {
         let loop = try EventLoop()
         loop.start()

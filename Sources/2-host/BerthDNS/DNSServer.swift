@@ -15,6 +15,8 @@ public final class DNSServer: @unchecked Sendable {
     public let upstreams: [String]
     let timeout: Double
     static let maxPending = 512
+    /// Forwarded queries of one task waiting at once: one task cannot take the others' share.
+    static let maxPendingPerTask = 64
     static let maxTCPClients = 256
     static let tcpIdleTimeout = 10.0
 
@@ -156,12 +158,22 @@ public final class DNSServer: @unchecked Sendable {
             if case .tcp = sink { deliver(reply.encode(limit: 65535), sink) } else { deliver(reply.encode(limit: query.udpLimit), sink) }
             return
         }
-        guard !upstreams.isEmpty, pending.count < Self.maxPending else {
+        let socket = Self.taskSocket(of: sink)
+        guard !upstreams.isEmpty, pending.count < Self.maxPending,
+              pending.values.lazy.filter({ Self.taskSocket(of: $0.sink) == socket }).count < Self.maxPendingPerTask else {
             failed += 1
             deliver(query.reply(rcode: DNSRcode.servFail).encode(), sink)
             return
         }
         ask(Pending(sink: sink, query: bytes, id: query.id, server: 0, deadline: monotonicNow() + timeout))
+    }
+
+    /// The task's UDP socket a query came in through (directly or by its TCP listener).
+    static func taskSocket(of sink: Sink) -> Int32 {
+        switch sink {
+        case .udp(let fd, _, _): return fd
+        case .tcp(let c): return c.socket
+        }
     }
 
     /// Send an answer where it belongs, if the socket or connection asking is still there.
