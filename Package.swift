@@ -7,7 +7,7 @@ import PackageDescription
 // (Docs/architecture.md):
 //
 //   1-base     CBerth (C shim), BerthSys (syscalls, fds, sockets, time), BerthJSON
-//   2-host     BerthCgroups, BerthHTTP (server, client, SigV4), BerthLB (load balancer data plane), BerthInit (OCI spec, container init)
+//   2-host     BerthCgroups, BerthHTTP (server, client, SigV4), BerthLB (load balancer data plane), BerthDNS (in-task resolver, relays), BerthInit (OCI spec, container init)
 //   3-runtime  BerthRuntime (containers, monitor, netns), BerthImages (store, layers, archives)
 //   4-ecs      BerthECS (model, validation; pure), BerthController (service decisions; pure),
 //              BerthTasks (runs task definitions as containers)
@@ -51,6 +51,8 @@ let package = Package(
         // The load balancers' data plane: event-driven HTTP/1.1 and TCP proxy, health checks, draining.
         .target(name: "BerthLB", dependencies: ["BerthHTTP", "BerthSys", "CBerth"], path: layer("2-host", "BerthLB"),
                 swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"])]),
+        // In-task service discovery: DNS codec and zone (pure), the resolver at 127.0.0.11 and TCP relays on one epoll loop.
+        .target(name: "BerthDNS", dependencies: ["BerthHTTP", "BerthSys", "CBerth"], path: layer("2-host", "BerthDNS")),
         // What runs inside `berth-init` (OCI spec, namespaces, rootfs, security), no Foundation.
         .target(name: "BerthInit", dependencies: ["BerthJSON", "BerthSys", "CBerth"], path: layer("2-host", "BerthInit")),
 
@@ -83,7 +85,7 @@ let package = Package(
         // 6-cli
         // Command line and wiring (the real engine adapter).
         .target(name: "BerthCLI", dependencies: [
-            "BerthAgent", "BerthCgroups", "BerthController", "BerthECS", "BerthHTTP", "BerthImages", "BerthInit", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "CBerth",
+            "BerthAgent", "BerthCgroups", "BerthController", "BerthDNS", "BerthECS", "BerthHTTP", "BerthImages", "BerthInit", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "CBerth",
         ], path: layer("6-cli", "BerthCLI")),
 
         // 7-bin
@@ -137,6 +139,7 @@ let package = Package(
         .testTarget(name: "BerthJSONTests", dependencies: ["BerthJSON"]),
         .testTarget(name: "BerthCgroupsTests", dependencies: ["BerthCgroups", "BerthSys"]),
         .testTarget(name: "BerthHTTPTests", dependencies: ["BerthHTTP", "BerthSys"]),
+        .testTarget(name: "BerthDNSTests", dependencies: ["BerthDNS", "BerthSys"]),
         .testTarget(name: "BerthLBTests", dependencies: ["BerthHTTP", "BerthLB", "BerthSys"]),
         .testTarget(name: "BerthInitTests", dependencies: ["BerthInit", "BerthSys", "CBerth"]),
         .testTarget(name: "BerthRuntimeTests", dependencies: ["BerthCgroups", "BerthInit", "BerthRuntime", "BerthSys", "CBerth"]),
@@ -147,9 +150,9 @@ let package = Package(
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthScaling", "BerthSecrets", "BerthSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthDNS", "BerthECS", "BerthImages", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
-        .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"],
+        .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthDNS", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"],
                     exclude: ["Registry/registry_helper.py", "ELB/load_client.py"]),
     ]
 )

@@ -251,7 +251,8 @@ import Testing
         h.expectNothingLeft(arns)
     }
 
-    /// The agent's bpf links (one per task endpoint with its own namespace).
+    /// The agent's bpf links: per task with its own namespace, one for its metadata endpoint and
+    /// one for its resolver's TCP listener (Docs/tasks.md, "Service discovery inside tasks").
     static func bpfLinks(_ pid: Int32) -> Int {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).filter {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)"))?.contains("bpf_link") == true
@@ -268,13 +269,16 @@ import Testing
         let arn = try #require(try h.run("md-adopt").first)
         let containerId = try #require(try Self.containerIdFromInside(h, arn))
         #expect(try h.cli(["task", "exec", arn, "--", "wget", "-qO-", "http://169.254.170.2/v4/\(containerId)/task"]).stdout.contains(arn))
-        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 1)
+        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 2)
         h.killAgent()
         try h.startAgent()
         try h.waitFor(arn, "RUNNING again") { $0["lastStatus"] as? String == "RUNNING" }
         let again = try h.cli(["task", "exec", arn, "--", "wget", "-qO-", "http://169.254.170.2/v4/\(containerId)/task"])
         #expect(again.stdout.contains(arn), "after the restart: \(again.stdout) \(again.stderr) \(h.agentErr.text.suffix(2000))")
-        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 1)
+        #expect(Self.bpfLinks(h.agent!.processIdentifier) == 2)
+        // The re-adopted task resolves through the new agent (nothing is published: forwarded to the host's servers).
+        let resolver = try h.cli(["task", "exec", arn, "--", "nslookup", "localhost.invalid", "127.0.0.11"])
+        #expect(resolver.stdout.contains("127.0.0.11"), "the resolver did not answer after the restart: \(resolver.stdout) \(resolver.stderr)")
         _ = try h.cli(["task", "stop", arn])
         try h.waitFor(arn, "STOPPED") { $0["lastStatus"] as? String == "STOPPED" }
         let deadline = Date().addingTimeInterval(5)

@@ -32,6 +32,8 @@ struct md_job {
     uint32_t addr;      // network byte order
     uint16_t port;      // host byte order: the port connections are steered from
     int steer;          // 0: do not try sk_lookup (listen on addr:port itself)
+    int add_address;    // 1: add addr/32 to lo first (169.254.170.2; all of 127/8 is already local)
+    int udp;            // 1: a UDP socket bound to addr:port (no listen, no steering)
     int listen_fd, link_fd;
     int err;
     char stage[96];
@@ -177,13 +179,31 @@ static void *md_thread(void *arg) {
     int ns = open(j->netns_path, O_RDONLY | O_CLOEXEC);
     if (ns < 0) { md_fail(j, "open netns"); return NULL; }
     if (setns(ns, CLONE_NEWNET) != 0) { md_fail(j, "setns(CLONE_NEWNET)"); close(ns); return NULL; }
-    int lo = (int)if_nametoindex("lo");
-    if (lo == 0) { md_fail(j, "if_nametoindex(lo)"); close(ns); return NULL; }
-    if (md_add_address(j, lo) != 0) { close(ns); return NULL; }
+    char where[64];
+    char ip[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &j->addr, ip, sizeof ip);
+    if (j->add_address) {
+        int lo = (int)if_nametoindex("lo");
+        if (lo == 0) { md_fail(j, "if_nametoindex(lo)"); close(ns); return NULL; }
+        if (md_add_address(j, lo) != 0) { close(ns); return NULL; }
+    }
+    int one = 1;
+    if (j->udp) {
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) { md_fail(j, "socket(SOCK_DGRAM)"); close(ns); return NULL; }
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(j->port), .sin_addr = { j->addr } };
+        snprintf(where, sizeof where, "bind udp %s:%u", ip, (unsigned)j->port);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, where); close(fd); close(ns); return NULL; }
+        j->listen_fd = fd;
+        close(ns);
+        return NULL;
+    }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) { md_fail(j, "socket"); close(ns); return NULL; }
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0, .sin_addr = { j->addr } };
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, "bind 169.254.170.2"); close(fd); close(ns); return NULL; }
+    snprintf(where, sizeof where, "bind %s", ip);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, where); close(fd); close(ns); return NULL; }
     if (listen(fd, 128) != 0) { md_fail(j, "listen"); close(fd); close(ns); return NULL; }
     j->listen_fd = fd;
     if (!j->steer) {
@@ -191,8 +211,8 @@ static void *md_thread(void *arg) {
         md_fail(j, "sk_lookup not wanted");
     }
     if (!j->steer || md_attach(j, ns) != 0) {
-        // No sk_lookup here (kernel before 5.9, or no CAP_BPF): listen on 169.254.170.2:80 itself,
-        // which works unless a container of the task listens on port 80 of every address.
+        // No sk_lookup here (kernel before 5.9, or no CAP_BPF): listen on addr:port itself,
+        // which works unless a container of the task listens on that port of every address.
         close(fd);
         j->listen_fd = -1;
         snprintf(j->fallback, sizeof j->fallback, "%s: %s%s%s", j->stage, strerror(j->err), j->log[0] ? ": " : "", j->log);
@@ -200,10 +220,10 @@ static void *md_thread(void *arg) {
         j->log[0] = 0;
         fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0) { md_fail(j, "socket"); close(ns); return NULL; }
-        int one = 1;
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         sa.sin_port = htons(j->port);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, "bind 169.254.170.2:80"); close(fd); close(ns); return NULL; }
+        snprintf(where, sizeof where, "bind %s:%u", ip, (unsigned)j->port);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { md_fail(j, where); close(fd); close(ns); return NULL; }
         if (listen(fd, 128) != 0) { md_fail(j, "listen"); close(fd); close(ns); return NULL; }
         j->listen_fd = fd;
     }
@@ -211,14 +231,16 @@ static void *md_thread(void *arg) {
     return NULL;
 }
 
-int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
-                                 int *listen_fd, int *link_fd, char *err, size_t err_len) {
+int berth_netns_socket(const char *netns_path, uint32_t addr_be, uint16_t port, int udp, int steer, int add_address,
+                       int *sock_fd, int *link_fd, char *err, size_t err_len) {
     struct md_job j;
     memset(&j, 0, sizeof j);
     j.netns_path = netns_path;
     j.addr = addr_be;
     j.port = port;
     j.steer = steer;
+    j.udp = udp;
+    j.add_address = add_address;
     j.listen_fd = -1;
     j.link_fd = -1;
     pthread_t t;
@@ -230,11 +252,16 @@ int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint1
         errno = j.err;
         return -1;
     }
-    *listen_fd = j.listen_fd;
+    *sock_fd = j.listen_fd;
     *link_fd = j.link_fd;
     if (j.fallback[0]) {
         snprintf(err, err_len, "%s", j.fallback);
         return 1;
     }
     return 0;
+}
+
+int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
+                                 int *listen_fd, int *link_fd, char *err, size_t err_len) {
+    return berth_netns_socket(netns_path, addr_be, port, 0, steer, 1, listen_fd, link_fd, err, err_len);
 }

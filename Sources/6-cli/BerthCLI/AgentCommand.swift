@@ -66,6 +66,12 @@ struct AgentCommand: CLICommand {
         files). A task's secrets[].valueFrom and repositoryCredentials resolve against them when
         it starts; one that cannot be resolved stops the task (ResourceInitializationError).
 
+        Every task with a network namespace of its own (awsvpc, bridge) resolves through the
+        agent at 127.0.0.11 (its /etc/resolv.conf; a container's dnsServers win): service
+        discovery names answer with healthy tasks, whose addresses are relayed into the task,
+        other names are forwarded to the nameservers of the host's /etc/resolv.conf
+        (Docs/tasks.md, "Service discovery inside tasks").
+
         `berth agent credentials` prints the access key (created on first start) as environment
         exports and as an aws config profile.
         """
@@ -89,6 +95,14 @@ struct AgentCommand: CLICommand {
             adapter.metadata = endpoints
             return endpoints
         }
+        // Service discovery inside tasks: the resolver at 127.0.0.11 and relays in every task's
+        // namespace (Docs/tasks.md, "Service discovery inside tasks"); the agent publishes to it.
+        let discovery = try (engine as? HostEngineAdapter).map { adapter in
+            let network = try TaskDiscoveryNetwork()
+            adapter.discovery = network
+            return network
+        }
+        defer { discovery?.stop() }
         // The fake engine runs no containers, so its load balancers proxy nothing either; the
         // real engine's listeners are served by BerthLB's proxy.
         let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : try LBDataPlaneAdapter()

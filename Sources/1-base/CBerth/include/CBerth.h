@@ -297,6 +297,11 @@ pid_t berth_spawn_detached(const berth_spawn_attr *attr);
 /// and the result is 1; `steer` 0 goes that way at once.
 int berth_task_metadata_listener(const char *netns_path, uint32_t addr_be, uint16_t port, int steer,
                                  int *listen_fd, int *link_fd, char *err, size_t err_len);
+/// The same for any socket in a task's namespace (service discovery, Docs/tasks.md "Service
+/// discovery inside tasks"): `udp` 1 gives a UDP socket bound to addr:`port` (no steering);
+/// `udp` 0 a TCP listener as above; `add_address` 0 leaves lo's addresses alone (127/8 is local).
+int berth_netns_socket(const char *netns_path, uint32_t addr_be, uint16_t port, int udp, int steer, int add_address,
+                       int *sock_fd, int *link_fd, char *err, size_t err_len);
 
 // MARK: terminals (exec -t) -- appended; see Docs/init.md "Exec mode"
 

@@ -54,12 +54,13 @@ public final class HostTaskEngine: Sendable {
     /// RunTask's overrides are applied here, once, to the registered definition (BerthECS's `applying`).
     func prepared(_ taskId: String, _ registered: TaskDefinitionInput, _ overrides: TaskOverride?,
                   images provisioned: ProvisionedImages? = nil, secrets: TaskSecrets = .none,
-                  environment: [String: [(name: String, value: String)]] = [:]) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
+                  environment: [String: [(name: String, value: String)]] = [:], nameserver: String? = nil) throws -> (TaskPlan, [ContainerPrep], TaskHost) {
         let layout = layout(taskId)
         let td = overrides.map(registered.applying) ?? registered
         var planner = TaskPlanner(images: images, layout: layout, initBinary: initBinary, pidsLimit: pidsLimit)
         planner.awslogsRegion = awslogsRegion
         planner.extraEnvironment = environment
+        planner.taskNameserver = nameserver
         let (plan, preps) = try planner.plan(td, provisioned: provisioned, secrets: secrets)
         var host = TaskHost(layout: layout, networkMode: td.effectiveNetworkMode, cgroups: cgroups, resources: TaskPlanner.taskResources(td))
         host.ports = PublishedPort.from(td)
@@ -85,12 +86,13 @@ public final class HostTaskEngine: Sendable {
     /// `environment`: variables added to each container (`SpecBuilder.extraEnvironment`);
     /// `networkReady`: called once the task's host resources exist and before any container
     /// starts (the task metadata endpoint is opened there); a throw fails the launch.
+    /// `nameserver`: `SpecBuilder.taskNameserver` (the agent's in-task resolver).
     public func launch(key: String, taskId: String, taskDefinition td: TaskDefinitionInput, overrides: TaskOverride? = nil,
                        images: ProvisionedImages? = nil, secrets: TaskSecrets = .none,
-                       environment: [String: [(name: String, value: String)]] = [:],
+                       environment: [String: [(name: String, value: String)]] = [:], nameserver: String? = nil,
                        networkReady: (TaskHost) throws -> Void = { _ in },
                        onEvent: @escaping @Sendable (TaskEvent) -> Void = { _ in }) throws {
-        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images, secrets: secrets, environment: environment)
+        var (plan, preps, host) = try prepared(taskId, td, overrides, images: images, secrets: secrets, environment: environment, nameserver: nameserver)
         do {
             plan.setNetworkBindings(try host.prepare(preps))
             try networkReady(host)

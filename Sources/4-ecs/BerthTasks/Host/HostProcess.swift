@@ -7,8 +7,10 @@ import Glibc
 /// Runs a helper program to completion from a possibly multi-threaded process, through
 /// `berth_spawn` (no Swift between fork and exec).
 enum HostProcess {
-    /// The running berth binary (for hidden entry points).
+    /// The running berth binary (for hidden entry points), or `BERTH_EXECUTABLE` when set: a
+    /// test process that runs the engine itself (it is not berth) names the built binary there.
     static var selfExecutable: String {
+        if let path = getenv("BERTH_EXECUTABLE").map({ String(cString: $0) }), path.hasPrefix("/") { return path }
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, 4095)
         return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/proc/self/exe"

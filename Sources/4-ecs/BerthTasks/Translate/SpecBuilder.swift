@@ -45,6 +45,10 @@ public struct SpecBuilder {
     /// and `environment`, so the definition's own values win: ECS's ECS_CONTAINER_METADATA_URI_V4,
     /// AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, ...
     public var extraEnvironment: [String: [(name: String, value: String)]] = [:]
+    /// The nameserver of containers in the task's own network namespace (the agent's in-task
+    /// resolver, 127.0.0.11); nil: the host's. A container's `dnsServers` win over it, as
+    /// Docker's --dns does.
+    public var taskNameserver: String? = nil
 
     public init(task: TaskDefinitionInput, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.task = task
@@ -250,6 +254,9 @@ public struct SpecBuilder {
         var lines: [String] = []
         if let servers = c.dnsServers, !servers.isEmpty {
             lines += servers.map { "nameserver \($0)" }
+        } else if let resolver = taskNameserver, task.effectiveNetworkMode == .awsvpc || task.effectiveNetworkMode == .bridge,
+                  c.disableNetworking != true {
+            lines.append("nameserver \(resolver)")
         } else if let host = try? readFile("/etc/resolv.conf") {
             lines += host.split(separator: "\n").map(String.init).filter { $0.hasPrefix("nameserver") && !$0.contains("127.") }
         }

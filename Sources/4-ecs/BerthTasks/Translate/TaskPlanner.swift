@@ -17,6 +17,8 @@ public struct TaskPlanner {
     public var awslogsRegion: String? = nil
     /// See `SpecBuilder.extraEnvironment`.
     public var extraEnvironment: [String: [(name: String, value: String)]] = [:]
+    /// See `SpecBuilder.taskNameserver`.
+    public var taskNameserver: String? = nil
 
     public init(images: ImageStore, layout: TaskLayout, initBinary: String? = nil, pidsLimit: Int64 = PidsLimit.defaultLimit) {
         self.images = images
@@ -46,6 +48,7 @@ public struct TaskPlanner {
         builder.secretEnvironment = secrets.environment
         builder.awslogsRegion = awslogsRegion
         builder.extraEnvironment = extraEnvironment
+        builder.taskNameserver = taskNameserver
         var preps: [ContainerPrep] = []
         for i in td.containers.indices {
             let (record, config) = resolved[i]

@@ -28,6 +28,12 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         set { lock.withLock { metadataEndpoints = newValue } }
     }
     private var metadataEndpoints: TaskMetadataEndpoints?
+    /// Service discovery inside tasks (`berth agent`); nil = tasks resolve through the host's nameservers.
+    public var discovery: TaskDiscoveryNetwork? {
+        get { lock.withLock { discoveryNetwork } }
+        set { lock.withLock { discoveryNetwork = newValue } }
+    }
+    private var discoveryNetwork: TaskDiscoveryNetwork?
     /// Per task: the plan, when the engine accepted it, and container facts from the definition.
     var known: [String: Known] = [:]
 
@@ -152,12 +158,19 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
     /// `engine.launch` with the agent's event log; errors as the agent's `EngineError`.
     func startInEngine(_ plan: TaskLaunchPlan, _ td: TaskDefinitionInput, images: ProvisionedImages?, secrets: TaskSecrets) throws {
         let log = self.log, arn = plan.taskArn
-        let metadata = self.metadata
+        let metadata = self.metadata, discovery = self.discovery
         do {
             try engine.launch(key: plan.taskArn, taskId: plan.taskId, taskDefinition: td, overrides: plan.overrides, images: images,
                               secrets: secrets,
                               environment: metadata?.environment(plan, td) ?? [:],
-                              networkReady: { host in try metadata?.open(arn, host: host) }) { event in
+                              nameserver: discovery?.nameserver(networkMode: td.effectiveNetworkMode),
+                              networkReady: { host in
+                                  try metadata?.open(arn, host: host)
+                                  do { try discovery?.open(arn, host: host) } catch {
+                                      metadata?.close(arn)
+                                      throw error
+                                  }
+                              }) { event in
                 if event.isProblem { log("task \(arn): \(event)") }
             }
         } catch {
@@ -177,6 +190,9 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
         let snapshots = engine.snapshots()
         if let metadata = self.metadata {
             for (arn, s) in snapshots where s.lastStatus == .stopped { metadata.close(arn) }
+        }
+        if let discovery = self.discovery {
+            for (arn, s) in snapshots where s.lastStatus == .stopped { discovery.close(arn) }
         }
         return lock.withLock {
             snapshots.compactMap { key, s -> TaskObservation? in
@@ -221,6 +237,11 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
             host.ports = []
             do { try metadata.open(plan.taskArn, host: host) } catch { log("task \(plan.taskArn): \(error)") }
         }
+        if snapshot.lastStatus != .stopped, let discovery = self.discovery {
+            var host = TaskHost(layout: layout(plan.taskId), networkMode: td.effectiveNetworkMode, cgroups: nil)
+            host.ports = PublishedPort.from(plan.overrides.map(td.applying) ?? td)
+            do { try discovery.open(plan.taskArn, host: host) } catch { log("task \(plan.taskArn): \(error)") }
+        }
         return Self.observation(snapshot, k)
     }
 
@@ -243,6 +264,7 @@ public final class HostEngineAdapter: TaskEngine, @unchecked Sendable {
 
     public func release(taskArn: String) {
         metadata?.close(taskArn)
+        discovery?.close(taskArn)
         engine.release(key: taskArn)
         lock.withLock { _ = known.removeValue(forKey: taskArn) }
         guard let id = Self.taskId(taskArn) else { return }
