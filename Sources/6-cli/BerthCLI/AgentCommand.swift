@@ -93,7 +93,9 @@ struct AgentCommand: CLICommand {
         // real engine's listeners are served by BerthLB's proxy.
         let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : try LBDataPlaneAdapter()
         defer { dataPlane.stop() }
-        let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane)
+        // Discovery snapshots (Cloud Map records, Service Connect aliases) for the in-task side.
+        let discovery: any DiscoveryDataPlane = NoDiscoveryDataPlane()
+        let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane, discovery: discovery)
         metadataSource.attach(daemon.backend)
         defer { metadata?.stop() }
         try daemon.start()

@@ -48,6 +48,13 @@ public final class ECSBackend: @unchecked Sendable {
     /// The agent's Elastic Load Balancing, for services with `loadBalancers` (set once, before
     /// the service loop starts; nil refuses such services).
     public var loadBalancing: ELBService?
+    /// The agent's Cloud Map, for services with `serviceRegistries` or Service Connect (set once,
+    /// before the service loop starts; nil refuses such services).
+    public var cloudMap: CloudMapService?
+    /// Where discovery snapshots go (the in-task resolver and alias listeners).
+    public var discoveryDataPlane: any DiscoveryDataPlane = NoDiscoveryDataPlane()
+    /// The snapshot last published (nil: none yet, so the first tick publishes).
+    var lastDiscoverySnapshot: DiscoverySnapshot?
     /// Application Auto Scaling by resource id `service/<cluster>/<service>` (Scaling/).
     var scaling: [String: ScalingRecord] = [:]
     /// CloudWatch alarms made by PutMetricAlarm, by name.
