@@ -128,7 +128,7 @@ import Testing
             "loadBalancers[0].loadBalancerName: Classic Load Balancers (loadBalancerName) are not supported by Berth: use the targetGroupArn of an application or network load balancer.",
         ],
         "07-cli-ebs-volume-configurations.json": [
-            "volumeConfigurations: volumeConfigurations is not supported by Berth (a single host has no load balancers or service discovery).",
+            "volumeConfigurations: volumeConfigurations is not supported by Berth (a single host has no EBS volumes or VPC Lattice).",
         ],
         "08-mysfits-ec2-awsvpc-nlb.json": [
             "loadBalancers[0].targetGroupArn: targetGroupArn REPLACE_ME_NLB_TARGET_GROUP_ARN is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID).",
