@@ -63,12 +63,12 @@ import Testing
                                                                "HealthCheckCustomConfig": ["FailureThreshold": 1]])["Service"]?["Arn"]?.stringValue)
         }
 
-        func registerWeb(mode: String = "awsvpc", command: String = "httpd") throws {
+        func registerWeb(mode: String = "awsvpc", command: String = "httpd", check: String = "true") throws {
             _ = try call("RegisterTaskDefinition", [
                 "family": "web", "networkMode": .string(mode),
                 "containerDefinitions": [["name": "app", "image": "busybox", "memory": 64, "command": [.string(command)],
                                           "portMappings": [["containerPort": 8080, "name": "http"]],
-                                          "healthCheck": ["command": ["CMD", "true"]]]],
+                                          "healthCheck": ["command": ["CMD", .string(check)]]]],
             ])
         }
 
@@ -132,6 +132,28 @@ import Testing
         for _ in 0..<5 { w.step(0.5) }
         #expect(w.instances.isEmpty)
         #expect(w.recorder.last?.records.first?.endpoints == [])
+    }
+
+    /// A task whose container health check fails is an UNHEALTHY instance: DiscoverInstances
+    /// (HEALTHY by default) and the published records leave it out until the scheduler replaces it.
+    @Test func unhealthyTasksAreNotDiscovered() throws {
+        let dir = TempDir()
+        let w = try World(dir: dir)
+        let registry = try w.registry()
+        try w.registerWeb(check: "false")
+        _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 1,
+                                         "networkConfiguration": Self.network, "serviceRegistries": [["registryArn": .string(registry)]]])
+        w.step(0)
+        w.step(1.1)
+        let sick = try #require(w.instances.first)
+        #expect(w.instances.count == 1 && sick.health == "UNHEALTHY" && sick.attributes["AWS_INIT_HEALTH_STATUS"] == "UNHEALTHY")
+        #expect(w.recorder.last?.records.first?.endpoints == [])
+        #expect(try w.ops.call("DiscoverInstances", ["NamespaceName": "local", "ServiceName": "web"])["Instances"] == [])
+        let all = try w.ops.call("DiscoverInstances", ["NamespaceName": "local", "ServiceName": "web", "HealthStatus": "ALL"])["Instances"]
+        #expect(all?.arrayValue?.first?["HealthStatus"] == "UNHEALTHY")
+        #expect(try w.ops.call("GetInstancesHealthStatus", ["ServiceId": .string(sick.serviceId)])["Status"]?[sick.id] == "UNHEALTHY")
+        for _ in 0..<6 { w.step(0.5) }
+        #expect(!w.instances.map(\.id).contains(sick.id))  // replaced: deregistered before its stop
     }
 
     @Test func registriesAreCheckedAsECSDoes() throws {

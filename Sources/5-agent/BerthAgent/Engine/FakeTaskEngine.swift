@@ -124,7 +124,10 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
                 c.lastStatus = .stopped
                 if !stopBeforeRunning { c.exitCode = 143 }
             }
-            if c.lastStatus == .running, def["healthCheck"] != nil { c.healthStatus = .healthy }
+            // A health check whose command is `false` or `exit 1` fails; any other passes.
+            if c.lastStatus == .running, let check = def["healthCheck"]?["command"]?.arrayValue?.compactMap(\.stringValue) {
+                c.healthStatus = check.last == "false" || check.last == "exit 1" ? .unhealthy : .healthy
+            }
             return c
         }
         if stopping, let stopAt {

@@ -141,8 +141,10 @@ extension ECSBackend {
     /// changed (the publication runs after the lock is released). Called under the lock.
     func syncDiscovery() {
         guard let cloudMap else { return }
+        let owners = Set(cloudMap.snapshotResources().instances.compactMap(\.owner))
         for r in services.values.sorted(by: { $0.key < $1.key }) {
             let owner = "\(r.cluster)/\(r.name)"
+            guard !r.serviceRegistries.isEmpty || r.serviceConnect != nil || owners.contains(owner) else { continue }
             let before = cloudMap.snapshotResources()
             if cloudMap.syncOwned(owner, desiredInstances(r, before)) {
                 let after = cloudMap.snapshotResources()
