@@ -212,6 +212,10 @@ def test_service_connect_with_cluster_default_namespace(sd_agent):
     assert all(i["Attributes"]["AWS_INSTANCE_PORT"] == "8080" for i in found)
     deployment = sd_agent.aws("describe-services", "--cluster", "sc", "--services", "api")["services"][0]["deployments"][0]
     assert deployment["serviceConnectResources"] == [{"discoveryName": "api", "discoveryArn": services[0]["Arn"]}]
+    assert deployment["serviceConnectConfiguration"] == config
+    for operation, body in [("DescribeServices", {"cluster": "sc", "services": ["api"]}), ("DescribeClusters", {"clusters": ["sc"]})]:
+        status, _, out = sd_agent.raw(operation, body)
+        assert status == 200 and check_output(operation, out) == [], check_output(operation, out)
 
 
 def test_cloud_map_state_survives_a_restart():
