@@ -205,6 +205,12 @@ import Testing
         let ns = try #require(w.cloudMap.namespace("apps"))
         #expect(ns.arn == nsArn && ns.type == "HTTP")
         try w.registerWeb()
+        let updated = try w.call("UpdateCluster", ["cluster": "c", "serviceConnectDefaults": ["namespace": "other"]])
+        #expect(updated["cluster"]?["serviceConnectDefaults"]?["namespace"]?.stringValue == w.cloudMap.namespace("other")?.arn)
+        #expect(try w.call("UpdateCluster", ["cluster": "c", "serviceConnectDefaults": ["namespace": ""]])["cluster"]?["serviceConnectDefaults"] == nil)
+        #expect(w.error("CreateService", ["cluster": "c", "serviceName": "x", "taskDefinition": "web", "desiredCount": 1, "networkConfiguration": Self.network,
+                                          "serviceConnectConfiguration": ["enabled": true]])?.message.contains("set serviceConnectDefaults") == true)
+        _ = try w.call("UpdateCluster", ["cluster": "c", "serviceConnectDefaults": ["namespace": .string(nsArn)]])
         func create(_ config: JSONValue, name: String = "s") -> APIError? {
             w.error("CreateService", ["cluster": "c", "serviceName": .string(name), "taskDefinition": "web", "desiredCount": 2,
                                       "networkConfiguration": Self.network, "serviceConnectConfiguration": config])

@@ -178,6 +178,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "DescribeClusters": return try describeClusters(p)
         case "ListClusters": return try listClusters(p)
         case "DeleteCluster": return try deleteCluster(p)
+        case "UpdateCluster": return try updateCluster(p)
         case "RegisterTaskDefinition": return try registerTaskDefinition(p)
         case "DescribeTaskDefinition": return try describeTaskDefinition(p)
         case "ListTaskDefinitions": return try listTaskDefinitions(p)
@@ -216,7 +217,7 @@ public final class ECSBackend: @unchecked Sendable {
     /// Operations whose answers show task state: engine reports are merged first (outside the lock).
     static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "StopTask"]
 
-    public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
+    public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "UpdateCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
                                     "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
                                     "UntagResource", "ListTagsForResource", "ExecuteCommand"] + serviceOperations

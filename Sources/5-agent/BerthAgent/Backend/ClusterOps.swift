@@ -45,6 +45,24 @@ extension ECSBackend {
         return ["cluster": clusterJSON(c, include: ["TAGS", "SETTINGS"])]
     }
 
+    /// UpdateCluster: `settings` replaced, `serviceConnectDefaults` set (an empty namespace
+    /// removes it, as in ECS); `configuration` (ECS Exec logging, managed storage) is refused.
+    func updateCluster(_ p: Params) throws(APIError) -> JSONValue {
+        var c = try requireCluster(p)
+        if try p.object("configuration") != nil {
+            throw APIError("UnsupportedFeatureException", "configuration (ECS Exec logging, managed storage encryption) is not supported by Berth.")
+        }
+        if let settings = try p.list("settings") { c.settings = .array(settings) }
+        if try p.object("serviceConnectDefaults")?.string("namespace") == "" {
+            c.serviceConnectNamespace = nil
+        } else if let ns = try serviceConnectDefaults(p) {
+            c.serviceConnectNamespace = ns
+        }
+        clusters[c.name] = c
+        persist(cluster: c)
+        return ["cluster": clusterJSON(c, include: ["SETTINGS"])]
+    }
+
     /// `serviceConnectDefaults.namespace`: a namespace ARN, or a name whose HTTP namespace is
     /// created if absent (as ECS does). Returns the namespace ARN.
     func serviceConnectDefaults(_ p: Params) throws(APIError) -> String? {
