@@ -237,5 +237,10 @@ import Testing
         #expect(snapshot.clients.count == 4 && snapshot.clients.allSatisfy { $0.serviceConnectNamespace == "apps" })
         let found = try w.ops.call("DiscoverInstances", ["NamespaceName": "apps", "ServiceName": "api"])["Instances"]?.arrayValue
         #expect(found?.count == 2)
+        // The service keeps its namespace when the cluster's default goes away.
+        _ = try w.call("UpdateCluster", ["cluster": "c", "serviceConnectDefaults": ["namespace": ""]])
+        _ = try w.call("UpdateService", ["cluster": "c", "service": "s", "desiredCount": 1])
+        for _ in 0..<3 { w.step(0.6) }
+        #expect(w.instances.filter { $0.serviceId == api.id }.count == 1)
     }
 }

@@ -39,12 +39,15 @@ extension ECSBackend {
 
     /// The Service Connect configuration as checked, with its namespace (the request's, else
     /// the cluster's default). nil when not given or not enabled.
-    func checkServiceConnect(_ json: JSONValue?, cluster: ClusterRecord, taskDefinition td: TaskDefRecord) throws(APIError) -> (ServiceConnectSpec, CMNamespace)? {
+    /// `keptNamespace`: the namespace id a service already uses, for a configuration given
+    /// without one (UpdateService that does not change it).
+    func checkServiceConnect(_ json: JSONValue?, cluster: ClusterRecord, taskDefinition td: TaskDefRecord,
+                             keptNamespace: String? = nil) throws(APIError) -> (ServiceConnectSpec, CMNamespace)? {
         guard let json, !json.isNull else { return nil }
         let spec = try ServiceConnectSpec.parse(json)
         guard spec.enabled else { return nil }
         guard let cloudMap else { throw APIError("UnsupportedFeatureException", "serviceConnectConfiguration: this agent has no Cloud Map.") }
-        guard let ref = spec.namespace ?? cluster.serviceConnectNamespace else {
+        guard let ref = spec.namespace ?? keptNamespace ?? cluster.serviceConnectNamespace else {
             throw .invalidParameter("serviceConnectConfiguration.namespace: specify a namespace, or set serviceConnectDefaults on the cluster \(cluster.name).")
         }
         guard let ns = cloudMap.namespace(ref) else { throw .invalidParameter("The namespace \(ref) does not exist in Cloud Map.") }

@@ -146,7 +146,8 @@ extension ECSBackend {
             try checkServiceRegistries(record.serviceRegistries, taskDefinition: registriesTD)
         }
         let connectJSON = request.serviceConnectConfiguration ?? record.serviceConnect
-        let serviceConnect = try checkServiceConnect(connectJSON, cluster: cluster, taskDefinition: registriesTD)
+        let serviceConnect = try checkServiceConnect(connectJSON, cluster: cluster, taskDefinition: registriesTD,
+                                                     keptNamespace: request.serviceConnectConfiguration == nil ? record.serviceConnectNamespaceId : nil)
         if request.serviceConnectConfiguration != nil && request.serviceConnectConfiguration != record.serviceConnect { force = true }
         if let network = request.networkConfiguration, network != record.networkConfiguration { force = true }
         if let platform = request.platformVersion, platform != record.platformVersion { force = true }
