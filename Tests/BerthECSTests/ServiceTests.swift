@@ -114,8 +114,10 @@ import Testing
         "02-dg-bluegreen-codedeploy.json": [
             "deploymentController.type: deploymentController.type CODE_DEPLOY is not supported by Berth: only ECS (rolling update).",
         ],
+        "03-dg-service-connect.json": [
+            "serviceConnectConfiguration.logConfiguration: serviceConnectConfiguration.logConfiguration configures the Service Connect proxy, which Berth does not run.",
+        ],
         // Checked against the agent's Cloud Map and the task definition by the agent.
-        "03-dg-service-connect.json": [],
         "04-dg-service-discovery.json": [],
         "05-dg-external-deployment.json": [
             "serviceName: serviceName should not be null or empty.",

@@ -194,6 +194,24 @@ final class ServiceChecks {
         }
         loadBalancers(r.loadBalancers ?? [])
         serviceRegistries(r.serviceRegistries ?? [])
+        serviceConnectProxy(r.serviceConnectConfiguration)
+    }
+
+    /// Service Connect members that configure ECS's Envoy proxy, which Berth does not run
+    /// (the rest of `serviceConnectConfiguration` is checked by the agent against Cloud Map).
+    func serviceConnectProxy(_ config: JSONValue?) {
+        func given(_ v: JSONValue?) -> Bool { v.map { !$0.isNull } ?? false }
+        func refuse(_ at: String) {
+            error(at, "\(at) configures the Service Connect proxy, which Berth does not run.", exception: .unsupportedFeatureException)
+        }
+        guard let o = config?.objectValue else { return }
+        for k in ["logConfiguration", "accessLogConfiguration"] where given(o[k]) { refuse("serviceConnectConfiguration.\(k)") }
+        for (i, s) in (o["services"]?.arrayValue ?? []).enumerated() {
+            for k in ["ingressPortOverride", "timeout", "tls"] where given(s[k]) { refuse("serviceConnectConfiguration.services[\(i)].\(k)") }
+            for (j, a) in (s["clientAliases"]?.arrayValue ?? []).enumerated() where given(a["testTrafficRules"]) {
+                refuse("serviceConnectConfiguration.services[\(i)].clientAliases[\(j)].testTrafficRules")
+            }
+        }
     }
 
     /// `serviceRegistries[]` by itself: one Cloud Map service ARN, a port or a container name and port.
