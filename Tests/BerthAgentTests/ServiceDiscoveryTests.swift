@@ -242,5 +242,8 @@ import Testing
         _ = try w.call("UpdateService", ["cluster": "c", "service": "s", "desiredCount": 1])
         for _ in 0..<3 { w.step(0.6) }
         #expect(w.instances.filter { $0.serviceId == api.id }.count == 1)
+        let names = try #require(try w.backend.callPrivate("DescribeServiceDiscovery", ["cluster": "c", "service": "s"])["discovery"]?.arrayValue?.first)
+        #expect(names["name"] == "api.apps" && names["kind"] == "serviceConnect" && names["aliases"] == ["api.apps:80"])
+        #expect(names["instances"]?.arrayValue?.first?["port"] == 8080 && names["instances"]?.arrayValue?.first?["health"] == "HEALTHY")
     }
 }

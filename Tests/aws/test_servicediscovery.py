@@ -178,6 +178,9 @@ def test_ecs_service_registries_follow_the_tasks(sd_agent):
     second = wait_until(lambda: (lambda ids: ids if len(ids) == 2 and ids == registered() else None)(task_ids(sd_agent, "web")),
                         what="the new tasks registered")
     assert set(second).isdisjoint(first)
+    described = sd_agent.berth("service", "describe", "web").stdout
+    assert "Service discovery:" in described and "web.local (service registry, DNS A)" in described, described
+    assert all(t in described for t in second) and "HEALTHY" in described, described
     busy = sd(sd_agent, "deregister-instance", "--service-id", registry["Id"], "--instance-id", second[0], check=False)
     assert busy.returncode != 0 and "ResourceInUse" in busy.stderr
 

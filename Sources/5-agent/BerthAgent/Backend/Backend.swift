@@ -210,6 +210,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "GetExecTarget": return try getExecTarget(p)
         case "DescribeServiceLoadBalancers": return try describeServiceLoadBalancers(p)
         case "DescribeServiceScaling": return try describeServiceScaling(p)
+        case "DescribeServiceDiscovery": return try describeServiceDiscovery(p)
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }

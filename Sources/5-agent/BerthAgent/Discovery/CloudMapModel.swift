@@ -76,7 +76,7 @@ public struct CMResources: Sendable, Equatable {
     public init() {}
 
     /// Operations kept for GetOperation (the oldest go first).
-    public static let operationsKept = 2000
+    public static let operationsKept = 500
 
     public func namespace(_ idOrArn: String) -> CMNamespace? { namespaces.first { $0.id == idOrArn || $0.arn == idOrArn } }
     public func service(_ idOrArn: String) -> CMService? { services.first { $0.id == idOrArn || $0.arn == idOrArn } }

@@ -197,3 +197,38 @@ extension ECSBackend {
         })
     }
 }
+
+extension ECSBackend {
+    /// `Berth.DescribeServiceDiscovery {cluster, service}`: for `berth service describe`, each
+    /// Cloud Map service the ECS service registers in, its names and its instances' health.
+    func describeServiceDiscovery(_ p: Params) throws(APIError) -> JSONValue {
+        lock.lock()
+        defer { lock.unlock() }
+        let cluster = try requireCluster(p)
+        let r = try requireService(p, key: "service", cluster: cluster.name)
+        guard let cloudMap else { return ["discovery": []] }
+        let cm = cloudMap.snapshotResources()
+        func entry(_ s: CMService, kind: String, aliases: [String]) -> JSONValue {
+            let ns = cm.namespace(s.namespaceId)
+            return .obj([
+                ("kind", .string(kind)), ("name", .string(s.name + "." + (ns?.name ?? s.namespaceId))),
+                ("namespaceType", ns.map { .string($0.type) }), ("serviceArn", .string(s.arn)),
+                ("records", .array(s.dnsRecords.map { .string($0.type) })), ("aliases", .array(aliases.map(JSONValue.string))),
+                ("instances", .array(cm.instances(of: s.id).sorted { $0.id < $1.id }.map { i in
+                    .obj([("id", .string(i.id)), ("ipv4", i.ipv4.map(JSONValue.string)), ("port", i.port.map(JSONValue.int)),
+                          ("health", .string(i.health))])
+                })),
+            ])
+        }
+        var out: [JSONValue] = []
+        for sr in r.serviceRegistries { if let s = cm.service(sr.registryArn ?? "") { out.append(entry(s, kind: "serviceRegistry", aliases: [])) } }
+        if let (spec, nsId) = r.serviceConnectSpec, let ns = cm.namespace(nsId) {
+            for e in spec.services {
+                guard let s = cm.services.first(where: { $0.namespaceId == nsId && $0.name == e.discoveryName }) else { continue }
+                let aliases = e.clientAliases.map { "\(ServiceConnectSpec.aliasName($0, entry: e, namespaceName: ns.name)):\($0.port)" }
+                out.append(entry(s, kind: "serviceConnect", aliases: aliases))
+            }
+        }
+        return ["discovery": .array(out)]
+    }
+}
