@@ -156,6 +156,23 @@ import Testing
         #expect(!w.instances.map(\.id).contains(sick.id))  // replaced: deregistered before its stop
     }
 
+    /// UpdateService with no registries starts a deployment and leaves Cloud Map empty.
+    @Test func removingTheRegistryDeregistersTheTasks() throws {
+        let dir = TempDir()
+        let w = try World(dir: dir)
+        let registry = try w.registry()
+        try w.registerWeb()
+        _ = try w.call("CreateService", ["serviceName": "s", "taskDefinition": "web", "desiredCount": 1,
+                                         "networkConfiguration": Self.network, "serviceRegistries": [["registryArn": .string(registry)]]])
+        for _ in 0..<3 { w.step(0.6) }
+        #expect(w.instances.count == 1)
+        let updated = try w.call("UpdateService", ["service": "s", "serviceRegistries": []])
+        #expect(updated["service"]?["deployments"]?.arrayValue?.count == 2)
+        w.step(0.1)
+        #expect(w.instances.isEmpty)
+        #expect(try w.ops.call("DeleteService", ["Id": .string(registry)]) == [:])
+    }
+
     @Test func registriesAreCheckedAsECSDoes() throws {
         let dir = TempDir()
         let w = try World(dir: dir)

@@ -138,16 +138,19 @@ extension ECSBackend {
         } else if let td = taskDefinition, !record.loadBalancers.isEmpty {
             try checkLoadBalancers(record.loadBalancers, taskDefinition: try lookupTaskDefinition(td))
         }
-        let registriesTD = try lookupTaskDefinition(taskDefinition ?? record.state.taskDefinition)
-        if let registries = request.serviceRegistries {
-            try checkServiceRegistries(registries, taskDefinition: registriesTD)
-            if registries != record.serviceRegistries { force = true }
-        } else if taskDefinition != nil {
-            try checkServiceRegistries(record.serviceRegistries, taskDefinition: registriesTD)
-        }
+        // Discovery settings are checked against the task definition the service will run
+        // (looked up only when there are some: a service's old definition may be deleted).
+        let registries = request.serviceRegistries ?? record.serviceRegistries
         let connectJSON = request.serviceConnectConfiguration ?? record.serviceConnect
-        let serviceConnect = try checkServiceConnect(connectJSON, cluster: cluster, taskDefinition: registriesTD,
+        var serviceConnect: (ServiceConnectSpec, CMNamespace)?
+        if !registries.isEmpty || !(connectJSON?.isNull ?? true) {
+            let td = try lookupTaskDefinition(taskDefinition ?? record.state.taskDefinition)
+            try checkServiceRegistries(registries, taskDefinition: td)
+            serviceConnect = try checkServiceConnect(connectJSON, cluster: cluster, taskDefinition: td,
                                                      keptNamespace: request.serviceConnectConfiguration == nil ? record.serviceConnectNamespaceId : nil)
+        }
+        // As in ECS, other registries or Service Connect settings start a new deployment.
+        if registries != record.serviceRegistries { force = true }
         if request.serviceConnectConfiguration != nil && request.serviceConnectConfiguration != record.serviceConnect { force = true }
         if let network = request.networkConfiguration, network != record.networkConfiguration { force = true }
         if let platform = request.platformVersion, platform != record.platformVersion { force = true }
