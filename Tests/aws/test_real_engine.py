@@ -90,7 +90,11 @@ def real():
     made = subprocess.run(["bash", os.path.join(REPO, "Scripts", "make-busybox-image.sh"), "--store",
                            os.path.join(root, "images")], capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    a = RealAgent(root)
+    try:
+        a = RealAgent(root)
+    except Exception:  # e.g. the metadata port is taken by another agent: leave nothing behind
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     try:
         yield a
     finally:
