@@ -108,18 +108,17 @@ import Testing
             "placementConstraints: Placement constraints are not supported with FARGATE launch type.",
             "placementStrategy: Placement strategies are not supported with FARGATE launch type.",
             "tags[0].key: Tag key must be 1-128 characters, got 0.",
-            "serviceRegistries: serviceRegistries is not supported by Berth (a single host has no load balancers or service discovery).",
             "loadBalancers[0].targetGroupArn: targetGroupArn should not be null or empty.",
+            "serviceRegistries[0].registryArn: registryArn should not be null or empty.",
         ],
         "02-dg-bluegreen-codedeploy.json": [
             "deploymentController.type: deploymentController.type CODE_DEPLOY is not supported by Berth: only ECS (rolling update).",
         ],
         "03-dg-service-connect.json": [
-            "serviceConnectConfiguration: serviceConnectConfiguration is not supported by Berth.",
+            "serviceConnectConfiguration.logConfiguration: serviceConnectConfiguration.logConfiguration configures the Service Connect proxy, which Berth does not run.",
         ],
-        "04-dg-service-discovery.json": [
-            "serviceRegistries: serviceRegistries is not supported by Berth (a single host has no load balancers or service discovery).",
-        ],
+        // Checked against the agent's Cloud Map and the task definition by the agent.
+        "04-dg-service-discovery.json": [],
         "05-dg-external-deployment.json": [
             "serviceName: serviceName should not be null or empty.",
             "deploymentController.type: deploymentController.type EXTERNAL is not supported by Berth: only ECS (rolling update).",
@@ -131,7 +130,7 @@ import Testing
             "loadBalancers[0].loadBalancerName: Classic Load Balancers (loadBalancerName) are not supported by Berth: use the targetGroupArn of an application or network load balancer.",
         ],
         "07-cli-ebs-volume-configurations.json": [
-            "volumeConfigurations: volumeConfigurations is not supported by Berth (a single host has no load balancers or service discovery).",
+            "volumeConfigurations: volumeConfigurations is not supported by Berth (a single host has no EBS volumes or VPC Lattice).",
         ],
         "08-mysfits-ec2-awsvpc-nlb.json": [
             "loadBalancers[0].targetGroupArn: targetGroupArn REPLACE_ME_NLB_TARGET_GROUP_ARN is not a target group ARN (arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID).",

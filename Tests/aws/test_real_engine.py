@@ -90,7 +90,11 @@ def real():
     made = subprocess.run(["bash", os.path.join(REPO, "Scripts", "make-busybox-image.sh"), "--store",
                            os.path.join(root, "images")], capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
-    a = RealAgent(root)
+    try:
+        a = RealAgent(root)
+    except Exception:  # e.g. the metadata port is taken by another agent: leave nothing behind
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     try:
         yield a
     finally:
@@ -209,3 +213,28 @@ def test_agent_restart_keeps_real_tasks(real):
     ecs.stop_task(task=arn)
     ecs.get_waiter("tasks_stopped").wait(tasks=[arn], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     assert ecs.describe_tasks(tasks=[arn])["tasks"][0]["containers"][0]["exitCode"] == 137
+
+
+def test_service_registry_instances_carry_the_real_task_addresses(real):
+    """Cloud Map instances of a service of real awsvpc tasks: AWS_INSTANCE_IPV4 is each task's
+    own address as DescribeTasks reports it (reaching it from other tasks is the in-task
+    resolver's and relay's job), and a scale-in deregisters them."""
+    from test_servicediscovery import namespace_id, sd
+    ns = namespace_id(real, sd(real, "create-private-dns-namespace", "--name", "real.local", "--vpc", "vpc-berth")["OperationId"])
+    registry = sd(real, "create-service", "--name", "web", "--namespace-id", ns, "--dns-config", "DnsRecords=[{Type=A,TTL=5}]")["Service"]
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(taskdef("real-sd", ["sleep", "1000"], networkMode="awsvpc")))
+    real.aws("create-service", "--service-name", "sd", "--task-definition", "real-sd", "--desired-count", "2",
+             "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}", "--service-registries", f"registryArn={registry['Arn']}")
+    try:
+        def registered():
+            return {i["Id"]: i["Attributes"]["AWS_INSTANCE_IPV4"] for i in sd(real, "list-instances", "--service-id", registry["Id"])["Instances"]}
+        instances = wait_until("two instances", lambda: (lambda r: r if len(r) == 2 else None)(registered()), timeout=60)
+        arns = real.aws("list-tasks", "--service-name", "sd")["taskArns"]
+        tasks = real.aws("describe-tasks", "--tasks", *arns)["tasks"]
+        addresses = {t["taskArn"].rsplit("/", 1)[1]: t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in tasks}
+        assert instances == addresses
+        assert len(set(addresses.values())) == 2, addresses
+    finally:
+        real.aws("update-service", "--service", "sd", "--desired-count", "0")
+        wait_until("instances deregistered", lambda: registered() == {}, timeout=60)
+        real.aws("delete-service", "--service", "sd", "--force")

@@ -107,7 +107,10 @@ struct AgentCommand: CLICommand {
         // real engine's listeners are served by BerthLB's proxy.
         let dataPlane: any LoadBalancerDataPlane = engine is FakeTaskEngine ? MemoryDataPlane() : try LBDataPlaneAdapter()
         defer { dataPlane.stop() }
-        let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane)
+        // Discovery snapshots (Cloud Map records, Service Connect aliases) go to the in-task side;
+        // the fake engine has no task namespaces to serve them in.
+        let daemon = try AgentDaemon(options: options, engine: engine, dataPlane: dataPlane,
+                                     discovery: discovery.map { $0 as any DiscoveryDataPlane } ?? NoDiscoveryDataPlane())
         metadataSource.attach(daemon.backend)
         defer { metadata?.stop() }
         try daemon.start()

@@ -194,6 +194,11 @@ struct ServiceCommand: CLICommand {
                 let lbs = try ClientSupport.call(args, "Berth.DescribeServiceLoadBalancers", ClientSupport.withCluster(args, ["service": .string(name)]))
                 text += "\n\n" + loadBalancerText(lbs)
             }
+            let connect = service["deployments"]?.arrayValue?.first?["serviceConnectConfiguration"]?["enabled"]?.boolValue == true
+            if !(service["serviceRegistries"]?.arrayValue ?? []).isEmpty || connect, let name = service["serviceName"]?.stringValue {
+                let names = try ClientSupport.call(args, "Berth.DescribeServiceDiscovery", ClientSupport.withCluster(args, ["service": .string(name)]))
+                text += "\n\n" + discoveryText(names)
+            }
             if service["status"]?.stringValue != "INACTIVE", let name = service["serviceName"]?.stringValue {
                 let scaling = try ClientSupport.call(args, "Berth.DescribeServiceScaling", ClientSupport.withCluster(args, ["service": .string(name)]))
                 text += "\n" + scalingText(scaling)
@@ -282,6 +287,26 @@ struct ServiceCommand: CLICommand {
             let table = ClientSupport.table(["TARGET", "TASK", "STATE", "REASON"], targets.map { t in
                 ["\(t["id"]?.stringValue ?? ""):\(t["port"]?.intValue ?? 0)", t["taskId"]?.stringValue ?? "-", t["state"]?.stringValue ?? "",
                  t["reason"]?.stringValue ?? ""]
+            })
+            lines += table.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Cloud Map names of a service (registries and Service Connect) with their instances.
+    static func discoveryText(_ out: JSONValue) -> String {
+        var lines = ["Service discovery:"]
+        for d in out["discovery"]?.arrayValue ?? [] {
+            let records = (d["records"]?.arrayValue ?? []).compactMap(\.stringValue)
+            let aliases = (d["aliases"]?.arrayValue ?? []).compactMap(\.stringValue)
+            var what = d["kind"]?.stringValue == "serviceConnect" ? "Service Connect" : "service registry"
+            if !records.isEmpty { what += ", DNS \(records.joined(separator: " "))" }
+            if !aliases.isEmpty { what += ", aliases \(aliases.joined(separator: " "))" }
+            lines.append("  \(d["name"]?.stringValue ?? "") (\(what))")
+            let instances = d["instances"]?.arrayValue ?? []
+            if instances.isEmpty { lines.append("    no instances registered"); continue }
+            let table = ClientSupport.table(["INSTANCE", "ADDRESS", "HEALTH"], instances.map { i in
+                [i["id"]?.stringValue ?? "", (i["ipv4"]?.stringValue ?? "-") + (i["port"]?.intValue.map { ":\($0)" } ?? ""), i["health"]?.stringValue ?? ""]
             })
             lines += table.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }
         }

@@ -180,20 +180,56 @@ final class ServiceChecks {
         }
     }
 
-    /// Members that need load balancers, Cloud Map, Service Connect, EBS or VPC Lattice, which a
-    /// one-host runner does not have: refused by name, never silently ignored.
+    /// Members that need EBS or VPC Lattice, which a one-host runner does not have: refused by
+    /// name, never silently ignored. `serviceRegistries` (Cloud Map) and
+    /// `serviceConnectConfiguration` are checked here by themselves and against the agent's
+    /// Cloud Map and the task definition by the agent.
     func unsupported(_ r: some ServiceRequestMembers) {
         let given: [(String, Bool)] = [
-            ("serviceRegistries", !(r.serviceRegistries ?? []).isEmpty),
             ("volumeConfigurations", !(r.volumeConfigurations?.arrayValue ?? []).isEmpty),
             ("vpcLatticeConfigurations", !(r.vpcLatticeConfigurations?.arrayValue ?? []).isEmpty),
         ]
         for (key, present) in given where present {
-            error(key, "\(key) is not supported by Berth (a single host has no load balancers or service discovery).", exception: .unsupportedFeatureException)
+            error(key, "\(key) is not supported by Berth (a single host has no EBS volumes or VPC Lattice).", exception: .unsupportedFeatureException)
         }
         loadBalancers(r.loadBalancers ?? [])
-        if r.serviceConnectConfiguration?["enabled"]?.boolValue == true {
-            error("serviceConnectConfiguration", "serviceConnectConfiguration is not supported by Berth.", exception: .unsupportedFeatureException)
+        serviceRegistries(r.serviceRegistries ?? [])
+        serviceConnectProxy(r.serviceConnectConfiguration)
+    }
+
+    /// Service Connect members that configure ECS's Envoy proxy, which Berth does not run
+    /// (the rest of `serviceConnectConfiguration` is checked by the agent against Cloud Map).
+    func serviceConnectProxy(_ config: JSONValue?) {
+        func given(_ v: JSONValue?) -> Bool { v.map { !$0.isNull } ?? false }
+        func refuse(_ at: String) {
+            error(at, "\(at) configures the Service Connect proxy, which Berth does not run.", exception: .unsupportedFeatureException)
+        }
+        guard let o = config?.objectValue else { return }
+        for k in ["logConfiguration", "accessLogConfiguration"] where given(o[k]) { refuse("serviceConnectConfiguration.\(k)") }
+        for (i, s) in (o["services"]?.arrayValue ?? []).enumerated() {
+            for k in ["ingressPortOverride", "timeout", "tls"] where given(s[k]) { refuse("serviceConnectConfiguration.services[\(i)].\(k)") }
+            for (j, a) in (s["clientAliases"]?.arrayValue ?? []).enumerated() where given(a["testTrafficRules"]) {
+                refuse("serviceConnectConfiguration.services[\(i)].clientAliases[\(j)].testTrafficRules")
+            }
+        }
+    }
+
+    /// `serviceRegistries[]` by itself: one Cloud Map service ARN, a port or a container name and port.
+    func serviceRegistries(_ items: [ServiceRegistry]) {
+        if items.count > 1 { error("serviceRegistries", "A service can have at most 1 service registry, got \(items.count).") }
+        for (i, sr) in items.enumerated() {
+            let at = "serviceRegistries[\(i)]"
+            if (sr.registryArn ?? "").isEmpty {
+                error(at + ".registryArn", "registryArn should not be null or empty.")
+            } else if let arn = sr.registryArn, !(arn.hasPrefix("arn:aws:servicediscovery:") && arn.contains(":service/srv-")) {
+                error(at + ".registryArn", "registryArn \(arn.prefix(256)) is not a Cloud Map service ARN (arn:aws:servicediscovery:REGION:ACCOUNT:service/srv-ID).")
+            } else if (sr.containerName == nil) != (sr.containerPort == nil) {
+                error(at, "containerName and containerPort must be specified together.")
+            } else if sr.port != nil && sr.containerPort != nil {
+                error(at, "port and containerPort cannot both be specified: port is for awsvpc tasks, containerName and containerPort for any network mode.")
+            } else if let p = sr.port ?? sr.containerPort, !(1...65535).contains(p) {
+                error(at, "The port must be between 1 and 65535, got \(p).")
+            }
         }
     }
 

@@ -34,14 +34,18 @@ public final class AgentDaemon: @unchecked Sendable {
     public let credentials: SigV4Credentials
     /// Elastic Load Balancing v2 (resources, API, target registration of services).
     public let loadBalancers: ELBService
+    /// AWS Cloud Map (namespaces, services, instances; ECS service registration).
+    public let serviceDiscovery: CloudMapService
     public private(set) var boundTCP: ListenAddress?
     private let lockFD: Int32
     private let stopFlag = NSCondition()
     private var stopped = false
 
     /// `dataPlane` serves the load balancers' listeners (BerthLB's proxy in production,
-    /// `MemoryDataPlane` with the fake engine and in tests).
+    /// `MemoryDataPlane` with the fake engine and in tests). `discovery` receives every
+    /// DiscoverySnapshot (the in-task resolver and Service Connect alias listeners).
     public init(options: AgentOptions, engine: any TaskEngine, dataPlane: any LoadBalancerDataPlane = UnavailableDataPlane(),
+                discovery: any DiscoveryDataPlane = NoDiscoveryDataPlane(),
                 validator: any TaskDefinitionValidator = ECSModelValidator()) throws {
         self.options = options
         let log: @Sendable (String) -> Void = { printErrLine("berth agent: " + $0) }
@@ -54,6 +58,13 @@ public final class AgentDaemon: @unchecked Sendable {
         loadBalancers = elb
         backend = ECSBackend(config: options.backend, store: store, engine: engine, validator: validator, log: log)
         backend.loadBalancing = elb
+        let cloudMap = try CloudMapService(stateDir: options.stateDir + "/state", region: options.backend.region,
+                                           account: options.backend.accountId, log: log)
+        serviceDiscovery = cloudMap
+        backend.cloudMap = cloudMap
+        backend.discoveryDataPlane = discovery
+        let signal = backend.serviceSignal
+        cloudMap.onChange = { signal.poke() }
         let creds = credentials
         let verifier = SigV4Verifier(region: options.backend.region, service: APIRouter.signingService) { key in key == creds.accessKeyId ? creds.secretAccessKey : nil }
         // Every AWS service the agent answers; each is routed by target prefix or SigV4 scope.
@@ -67,6 +78,7 @@ public final class AgentDaemon: @unchecked Sendable {
             JSONProtocolAPI(CloudWatchOperations(backend: backend), clock: clock),
             JSONProtocolAPI(LogsOperations(store: options.logStore, region: options.backend.region, accountId: options.backend.accountId, clock: clock), clock: clock),
             ELBAPI(elb, clock: clock),
+            JSONProtocolAPI(CloudMapOperations(cloudMap), clock: clock),
         ]
         server = try HTTPServer(handler: APIRouter(apis: apis, verifier: verifier, clock: clock), limits: options.limits)
     }

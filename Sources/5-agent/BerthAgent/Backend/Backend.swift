@@ -48,6 +48,13 @@ public final class ECSBackend: @unchecked Sendable {
     /// The agent's Elastic Load Balancing, for services with `loadBalancers` (set once, before
     /// the service loop starts; nil refuses such services).
     public var loadBalancing: ELBService?
+    /// The agent's Cloud Map, for services with `serviceRegistries` or Service Connect (set once,
+    /// before the service loop starts; nil refuses such services).
+    public var cloudMap: CloudMapService?
+    /// Where discovery snapshots go (the in-task resolver and alias listeners).
+    public var discoveryDataPlane: any DiscoveryDataPlane = NoDiscoveryDataPlane()
+    /// The snapshot last published (nil: none yet, so the first tick publishes).
+    var lastDiscoverySnapshot: DiscoverySnapshot?
     /// Application Auto Scaling by resource id `service/<cluster>/<service>` (Scaling/).
     var scaling: [String: ScalingRecord] = [:]
     /// CloudWatch alarms made by PutMetricAlarm, by name.
@@ -173,6 +180,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "DescribeClusters": return try describeClusters(p)
         case "ListClusters": return try listClusters(p)
         case "DeleteCluster": return try deleteCluster(p)
+        case "UpdateCluster": return try updateCluster(p)
         case "RegisterTaskDefinition": return try registerTaskDefinition(p)
         case "DescribeTaskDefinition": return try describeTaskDefinition(p)
         case "ListTaskDefinitions": return try listTaskDefinitions(p)
@@ -204,6 +212,7 @@ public final class ECSBackend: @unchecked Sendable {
         case "GetExecTarget": return try getExecTarget(p)
         case "DescribeServiceLoadBalancers": return try describeServiceLoadBalancers(p)
         case "DescribeServiceScaling": return try describeServiceScaling(p)
+        case "DescribeServiceDiscovery": return try describeServiceDiscovery(p)
         default: throw APIError("UnknownOperationException", "Unknown operation Berth.\(operation)")
         }
     }
@@ -211,7 +220,7 @@ public final class ECSBackend: @unchecked Sendable {
     /// Operations whose answers show task state: engine reports are merged first (outside the lock).
     static let readsTasks: Set<String> = ["DescribeTasks", "ListTasks", "StopTask"]
 
-    public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "RegisterTaskDefinition",
+    public static let operations = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster", "UpdateCluster", "RegisterTaskDefinition",
                                     "DescribeTaskDefinition", "ListTaskDefinitions", "ListTaskDefinitionFamilies", "DeregisterTaskDefinition",
                                     "DeleteTaskDefinitions", "RunTask", "StopTask", "DescribeTasks", "ListTasks", "TagResource",
                                     "UntagResource", "ListTagsForResource", "ExecuteCommand"] + serviceOperations

@@ -11,6 +11,7 @@ extension ECSBackend {
             ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
             ("activeServicesCount", .int(activeServiceCount(c.name))), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
             ("capacityProviders", []), ("defaultCapacityProviderStrategy", []),
+            ("serviceConnectDefaults", c.serviceConnectNamespace.map { ["namespace": .string($0)] }),
         ])
         if include.contains("TAGS") { j["tags"] = tagsJSON(c.tags) } else { j["tags"] = nil }
         if !include.contains("SETTINGS") { j["settings"] = nil }
@@ -25,20 +26,54 @@ extension ECSBackend {
         }
         let tags = try p.tags() ?? []
         let settings = try p.list("settings").map(JSONValue.array)
+        let connectNamespace = try serviceConnectDefaults(p)
         if var existing = clusters[name] {
             if existing.status == "ACTIVE" { return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])] }
             existing.status = "ACTIVE"
             existing.tags = tags
             existing.createdAt = clock()
+            existing.serviceConnectNamespace = connectNamespace
             clusters[name] = existing
             persist(cluster: existing)
             return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])]
         }
         guard clusters.count < 10_000 else { throw APIError("LimitExceededException", "The maximum number of clusters (10000) has been reached.") }
-        let c = ClusterRecord(name: name, tags: tags, settings: settings, createdAt: clock())
+        var c = ClusterRecord(name: name, tags: tags, settings: settings, createdAt: clock())
+        c.serviceConnectNamespace = connectNamespace
         clusters[name] = c
         persist(cluster: c)
         return ["cluster": clusterJSON(c, include: ["TAGS", "SETTINGS"])]
+    }
+
+    /// UpdateCluster: `settings` replaced, `serviceConnectDefaults` set (an empty namespace
+    /// removes it, as in ECS); `configuration` (ECS Exec logging, managed storage) is refused.
+    func updateCluster(_ p: Params) throws(APIError) -> JSONValue {
+        var c = try requireCluster(p)
+        if try p.object("configuration") != nil {
+            throw APIError("UnsupportedFeatureException", "configuration (ECS Exec logging, managed storage encryption) is not supported by Berth.")
+        }
+        if let settings = try p.list("settings") { c.settings = .array(settings) }
+        if try p.object("serviceConnectDefaults")?.string("namespace") == "" {
+            c.serviceConnectNamespace = nil
+        } else if let ns = try serviceConnectDefaults(p) {
+            c.serviceConnectNamespace = ns
+        }
+        clusters[c.name] = c
+        persist(cluster: c)
+        return ["cluster": clusterJSON(c, include: ["SETTINGS"])]
+    }
+
+    /// `serviceConnectDefaults.namespace`: a namespace ARN, or a name whose HTTP namespace is
+    /// created if absent (as ECS does). Returns the namespace ARN.
+    func serviceConnectDefaults(_ p: Params) throws(APIError) -> String? {
+        guard let d = try p.object("serviceConnectDefaults") else { return nil }
+        let ref = try d.requiredString("namespace")
+        guard let cloudMap else { throw APIError("UnsupportedFeatureException", "serviceConnectDefaults: this agent has no Cloud Map.") }
+        if let ns = cloudMap.namespace(ref) { return ns.arn }
+        guard !ref.hasPrefix("arn:") else { throw .invalidParameter("serviceConnectDefaults.namespace: the namespace \(ref) does not exist in Cloud Map.") }
+        do { return try cloudMap.ensureHttpNamespace(ref).arn } catch {
+            throw .invalidParameter("serviceConnectDefaults.namespace: \(error.message)")
+        }
     }
 
     func describeClusters(_ p: Params) throws(APIError) -> JSONValue {

@@ -10,10 +10,12 @@ struct ClusterRecord {
     var tags: [(String, String)]
     var settings: JSONValue?
     var createdAt: Double
+    /// `serviceConnectDefaults.namespace`: the ARN of the Cloud Map namespace.
+    var serviceConnectNamespace: String?
 
     var json: JSONValue {
         .obj([("clusterName", .string(name)), ("status", .string(status)), ("tags", tagsJSON(tags)), ("settings", settings),
-              ("createdAt", .timestamp(createdAt))])
+              ("createdAt", .timestamp(createdAt)), ("serviceConnectNamespace", serviceConnectNamespace.map(JSONValue.string))])
     }
 
     init(name: String, status: String = "ACTIVE", tags: [(String, String)] = [], settings: JSONValue? = nil, createdAt: Double) {
@@ -28,6 +30,7 @@ struct ClusterRecord {
         guard let name = json["clusterName"]?.stringValue, isValidName(name) else { return nil }
         self.init(name: name, status: json["status"]?.stringValue ?? "ACTIVE", tags: tagsFrom(json["tags"]), settings: json["settings"],
                   createdAt: json["createdAt"]?.doubleValue ?? 0)
+        serviceConnectNamespace = json["serviceConnectNamespace"]?.stringValue
     }
 }
 

@@ -186,6 +186,7 @@ extension ECSBackend {
             r.stopSent = true
             tasks[r.id] = r
             persist(task: r)
+            syncDiscovery()  // a service task leaves Cloud Map before it is stopped
             let arn = r.arn, intent = r.stopIntent ?? StopIntent(code: .userInitiated, reason: reason)
             deferred.append { [self] in engine.stop(taskArn: arn, intent: intent) }
         }

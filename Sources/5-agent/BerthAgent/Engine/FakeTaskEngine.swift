@@ -113,6 +113,7 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
             if !stopBeforeRunning {
                 c.runtimeId = t.plan.taskId + "-" + name
                 c.networkBindings = Self.bindings(def, taskId: t.plan.taskId)
+                if t.plan.taskDefinition["networkMode"]?.stringValue == "awsvpc" { c.privateIPv4Address = Self.address(taskId: t.plan.taskId) }
             }
             let cmd = containerCommand(def, t.plan)
             let exitsAt = running + exitDelay
@@ -123,7 +124,10 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
                 c.lastStatus = .stopped
                 if !stopBeforeRunning { c.exitCode = 143 }
             }
-            if c.lastStatus == .running, def["healthCheck"] != nil { c.healthStatus = .healthy }
+            // A health check whose command is `false` or `exit 1` fails; any other passes.
+            if c.lastStatus == .running, let check = def["healthCheck"]?["command"]?.arrayValue?.compactMap(\.stringValue) {
+                c.healthStatus = check.last == "false" || check.last == "exit 1" ? .unhealthy : .healthy
+            }
             return c
         }
         if stopping, let stopAt {
@@ -178,6 +182,13 @@ public final class FakeTaskEngine: TaskEngine, @unchecked Sendable {
 
     /// The host ports a running container reports: its mappings' hostPort, else a stable
     /// port in 20000-59999 from the task id and container port (nothing listens on it).
+    /// An awsvpc task's address: 10.x.y.z derived from its id (nothing listens there).
+    static func address(taskId: String) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for b in taskId.utf8 { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+        return "10.\(1 + (hash >> 16) % 254).\((hash >> 8) % 256).\(1 + hash % 254)"
+    }
+
     static func bindings(_ def: JSONValue, taskId: String) -> [NetworkBinding] {
         (def["portMappings"]?.arrayValue ?? []).compactMap { m in
             guard let port = m["containerPort"]?.intValue else { return nil }

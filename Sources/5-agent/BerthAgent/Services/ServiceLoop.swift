@@ -93,6 +93,7 @@ extension ECSBackend {
             }
             if let w = result.wakeAt { wake = min(wake ?? w, w) }
         }
+        syncDiscovery()
         let work = deferred
         deferred = []
         lock.unlock()

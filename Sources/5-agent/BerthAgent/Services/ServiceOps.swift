@@ -52,6 +52,8 @@ extension ECSBackend {
             ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? .fargate : .ec2)
         try Self.refuse(ServiceValidator.placement(launchType: launchType, constraints: request.placementConstraints, strategy: request.placementStrategy))
         try checkLoadBalancers(request.loadBalancers ?? [], taskDefinition: td)
+        try checkServiceRegistries(request.serviceRegistries ?? [], taskDefinition: td)
+        let serviceConnect = try checkServiceConnect(request.serviceConnectConfiguration, cluster: cluster, taskDefinition: td)
         let input = CreateServiceInput(
             serviceName: name, serviceArn: arns.service(cluster: cluster.name, name: name), clusterArn: arns.cluster(cluster.name),
             taskDefinition: td.arn, desiredCount: request.desiredCount ?? 0,
@@ -68,6 +70,10 @@ extension ECSBackend {
         record.enableExecuteCommand = request.enableExecuteCommand ?? false
         record.clientToken = clientToken
         record.loadBalancers = request.loadBalancers ?? []
+        record.serviceRegistries = request.serviceRegistries ?? []
+        if let (spec, ns) = serviceConnect { try ensureServiceConnectServices(spec, ns) }
+        record.serviceConnect = request.serviceConnectConfiguration
+        record.serviceConnectNamespaceId = serviceConnect?.1.id
         record.capacityProviderStrategy = request.capacityProviderStrategy.flatMap { $0.isEmpty ? nil : $0 }
         record.placementStrategy = request.placementStrategy ?? []
         record.roleArn = request.role.map { $0.hasPrefix("arn:") ? $0 : "arn:aws:iam::\(config.accountId):role/\($0)" }
@@ -132,6 +138,20 @@ extension ECSBackend {
         } else if let td = taskDefinition, !record.loadBalancers.isEmpty {
             try checkLoadBalancers(record.loadBalancers, taskDefinition: try lookupTaskDefinition(td))
         }
+        // Discovery settings are checked against the task definition the service will run
+        // (looked up only when there are some: a service's old definition may be deleted).
+        let registries = request.serviceRegistries ?? record.serviceRegistries
+        let connectJSON = request.serviceConnectConfiguration ?? record.serviceConnect
+        var serviceConnect: (ServiceConnectSpec, CMNamespace)?
+        if !registries.isEmpty || !(connectJSON?.isNull ?? true) {
+            let td = try lookupTaskDefinition(taskDefinition ?? record.state.taskDefinition)
+            try checkServiceRegistries(registries, taskDefinition: td)
+            serviceConnect = try checkServiceConnect(connectJSON, cluster: cluster, taskDefinition: td,
+                                                     keptNamespace: request.serviceConnectConfiguration == nil ? record.serviceConnectNamespaceId : nil)
+        }
+        // As in ECS, other registries or Service Connect settings start a new deployment.
+        if registries != record.serviceRegistries { force = true }
+        if request.serviceConnectConfiguration != nil && request.serviceConnectConfiguration != record.serviceConnect { force = true }
         if let network = request.networkConfiguration, network != record.networkConfiguration { force = true }
         if let platform = request.platformVersion, platform != record.platformVersion { force = true }
         let input = UpdateServiceInput(
@@ -150,6 +170,10 @@ extension ECSBackend {
         if let placement = request.placementStrategy { record.placementStrategy = placement }
         if let rebalancing = request.availabilityZoneRebalancing { record.availabilityZoneRebalancing = rebalancing }
         if let lbs = request.loadBalancers { record.loadBalancers = lbs }
+        if let registries = request.serviceRegistries { record.serviceRegistries = registries }
+        if let (spec, ns) = serviceConnect { try ensureServiceConnectServices(spec, ns) }
+        record.serviceConnect = connectJSON
+        record.serviceConnectNamespaceId = serviceConnect?.1.id
         save(service: record)
         return ["service": serviceJSON(record, includeTags: false, now: clock())]
     }

@@ -25,6 +25,12 @@ struct ServiceRecord {
     var availabilityZoneRebalancing: AvailabilityZoneRebalancing?
     /// `loadBalancers[]` as validated (target groups of the agent's ELB).
     var loadBalancers: [LoadBalancer] = []
+    /// `serviceRegistries[]` as validated (Cloud Map services of the agent).
+    var serviceRegistries: [ServiceRegistry] = []
+    /// `serviceConnectConfiguration` as the request gave it (checked by ServiceConnectSpec).
+    var serviceConnect: JSONValue?
+    /// The Cloud Map namespace id Service Connect uses (the request's or the cluster's default).
+    var serviceConnectNamespaceId: String?
 
     var name: String { state.serviceName }
     var key: String { ServiceRecord.key(cluster: cluster, name: name) }
@@ -58,6 +64,8 @@ struct ServiceRecord {
             ("placementStrategy", placementStrategy.isEmpty ? nil : placementStrategy.jsonValue),
             ("roleArn", roleArn.map(JSONValue.string)), ("availabilityZoneRebalancing", availabilityZoneRebalancing?.jsonValue),
             ("loadBalancers", loadBalancers.isEmpty ? nil : loadBalancers.jsonValue),
+            ("serviceRegistries", serviceRegistries.isEmpty ? nil : serviceRegistries.jsonValue),
+            ("serviceConnectConfiguration", serviceConnect), ("serviceConnectNamespaceId", serviceConnectNamespaceId.map(JSONValue.string)),
         ])
     }
 
@@ -78,6 +86,9 @@ struct ServiceRecord {
         roleArn = try o.optional("roleArn")
         availabilityZoneRebalancing = Self.member(o, "availabilityZoneRebalancing")
         loadBalancers = Self.member(o, "loadBalancers") ?? []
+        serviceRegistries = Self.member(o, "serviceRegistries") ?? []
+        serviceConnect = o.raw("serviceConnectConfiguration")
+        serviceConnectNamespaceId = try o.optional("serviceConnectNamespaceId")
     }
 
     /// The service's target group bindings.
@@ -86,6 +97,12 @@ struct ServiceRecord {
             guard let g = lb.targetGroupArn, let c = lb.containerName, let p = lb.containerPort else { return nil }
             return TargetBinding(targetGroupArn: g, containerName: c, containerPort: p)
         }
+    }
+
+    /// The enabled Service Connect configuration and its namespace id.
+    var serviceConnectSpec: (ServiceConnectSpec, String)? {
+        guard let json = serviceConnect, let ns = serviceConnectNamespaceId, let spec = try? ServiceConnectSpec.parse(json), spec.enabled else { return nil }
+        return (spec, ns)
     }
 
     /// A member in its BerthECS shape, as the request gave it.

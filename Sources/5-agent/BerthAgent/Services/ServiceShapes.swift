@@ -24,7 +24,7 @@ extension ECSBackend {
         let s = r.state
         var members: [(String, JSONValue?)] = [
             ("serviceArn", .string(s.serviceArn)), ("serviceName", .string(s.serviceName)), ("clusterArn", .string(s.clusterArn)),
-            ("loadBalancers", r.loadBalancers.jsonValue), ("serviceRegistries", []), ("status", .string(s.status.rawValue)),
+            ("loadBalancers", r.loadBalancers.jsonValue), ("serviceRegistries", r.serviceRegistries.jsonValue), ("status", .string(s.status.rawValue)),
             ("desiredCount", .int(s.desiredCount)), ("runningCount", .int(s.runningCount)), ("pendingCount", .int(s.pendingCount)),
             ("launchType", r.capacityProviderStrategy == nil ? r.launchType.jsonValue : nil),
             ("capacityProviderStrategy", r.capacityProviderStrategy?.jsonValue),
@@ -69,6 +69,7 @@ extension ECSBackend {
             ("capacityProviderStrategy", r.capacityProviderStrategy?.jsonValue), ("platformVersion", r.platformVersion.map(JSONValue.string)),
             ("platformFamily", r.launchType == .fargate ? "Linux" : nil), ("networkConfiguration", r.networkConfiguration?.jsonValue),
             ("rolloutState", .string(d.rolloutState.rawValue)), ("rolloutStateReason", .string(d.rolloutStateReason)),
+            ("serviceConnectConfiguration", r.serviceConnect), ("serviceConnectResources", serviceConnectResources(r)),
         ])
     }
 }
