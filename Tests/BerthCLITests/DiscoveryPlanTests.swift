@@ -64,6 +64,20 @@ import Testing
         #expect(s.relays == [TaskDiscoveryState.RelayKey(address: "127.127.0.1", port: 22): []])  // the alias listener refuses: no target
     }
 
+    /// An A record's endpoint has no port (Cloud Map A records of awsvpc tasks): every port the
+    /// task publishes on that address is relayed, and nothing else.
+    @Test func portlessEndpointsRelayEveryPortTheTaskPublishes() {
+        var snapshot = Self.snapshot
+        snapshot.records = [DiscoveryRecordSet(name: "web.local", type: "A", ttl: 10, endpoints: [DiscoveryEndpoint(ipv4: "127.130.1.5", port: nil)])]
+        snapshot.aliases = []
+        let published: Set<TCPRelay.Target> = [TCPRelay.Target(host: "127.130.1.5", port: 8000), TCPRelay.Target(host: "127.130.1.5", port: 9000),
+                                               TCPRelay.Target(host: "127.130.9.9", port: 7000)]
+        let s = TaskDiscoveryState.desired(snapshot, ownAddress: nil, namespace: nil, aliasAddress: { _ in nil }, reachable: { published.contains($0) },
+                                           publishedPorts: { ip in published.filter { $0.host == ip }.map(\.port).sorted() })
+        #expect(Set(s.relays.keys) == [TaskDiscoveryState.RelayKey(address: "127.130.1.5", port: 8000), TaskDiscoveryState.RelayKey(address: "127.130.1.5", port: 9000)])
+        #expect(s.relays[TaskDiscoveryState.RelayKey(address: "127.130.1.5", port: 8000)] == [TCPRelay.Target(host: "127.130.1.5", port: 8000)])
+    }
+
     @Test func aliasAddressesAreStableAndClearOfTaskAddresses() {
         var aliases = AliasAddresses()
         let web = DiscoveryPlanKey(namespace: "local", dnsName: "web"), api = DiscoveryPlanKey(namespace: "local", dnsName: "api")

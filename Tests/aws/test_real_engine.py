@@ -238,3 +238,67 @@ def test_service_registry_instances_carry_the_real_task_addresses(real):
         real.aws("update-service", "--service", "sd", "--desired-count", "0")
         wait_until("instances deregistered", lambda: registered() == {}, timeout=60)
         real.aws("delete-service", "--service", "sd", "--force")
+
+
+def test_another_task_resolves_the_discovery_name_to_healthy_tasks_before_and_after_a_deployment(real):
+    """Issue 15: a Cloud Map name registered by an ECS service of real awsvpc tasks resolves inside
+    ANOTHER task (its resolver at 127.0.0.11) to the service's running tasks only, and their
+    addresses answer there (relayed into the client's namespace); after a rolling update to a new
+    revision the name resolves to the new tasks only and reaches the new revision."""
+    import re
+    from test_servicediscovery import namespace_id, sd
+    ns = namespace_id(real, sd(real, "create-private-dns-namespace", "--name", "disc.local", "--vpc", "vpc-berth")["OperationId"])
+    registry = sd(real, "create-service", "--name", "web", "--namespace-id", ns, "--dns-config", "DnsRecords=[{Type=A,TTL=5}]")["Service"]
+
+    def web(version):
+        td = taskdef("real-disc-web", ["sh", "-c", f"mkdir -p /tmp/w && echo {version} > /tmp/w/index.html && exec httpd -f -p 8000 -h /tmp/w"],
+                     networkMode="awsvpc")
+        td["containerDefinitions"][0]["portMappings"] = [{"containerPort": 8000, "protocol": "tcp"}]
+        return real.aws("register-task-definition", "--cli-input-json", json.dumps(td))["taskDefinition"]["taskDefinitionArn"]
+
+    first = web("v1")
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(taskdef("real-disc-client", ["sleep", "1000"], networkMode="awsvpc")))
+    client = real.aws("run-task", "--task-definition", "real-disc-client", "--network-configuration",
+                      "awsvpcConfiguration={subnets=[subnet-1]}")["tasks"][0]["taskArn"]
+    real.aws("create-service", "--service-name", "disc", "--task-definition", first, "--desired-count", "2",
+             "--deployment-configuration", "minimumHealthyPercent=100,maximumPercent=200",
+             "--network-configuration", "awsvpcConfiguration={subnets=[subnet-1]}", "--service-registries", f"registryArn={registry['Arn']}")
+
+    def registered():
+        return {i["Id"]: i["Attributes"]["AWS_INSTANCE_IPV4"] for i in sd(real, "list-instances", "--service-id", registry["Id"])["Instances"]}
+
+    def in_client(*command):
+        return real.berth("task", "exec", client, "--", *command, check=False)
+
+    def resolved():
+        out = in_client("nslookup", "web.disc.local", "127.0.0.11")
+        if out.returncode != 0:
+            return set()
+        answer = out.stdout.split("web.disc.local", 1)[-1]
+        return set(re.findall(r"Address:\s*(\d+\.\d+\.\d+\.\d+)", answer))
+
+    def fetch():
+        out = in_client("wget", "-qO-", "http://web.disc.local:8000/")  # (busybox 1.35's wget -T crashes)
+        return out.stdout.strip() if out.returncode == 0 else f"failed ({out.returncode}): {out.stdout.strip()} {out.stderr.strip()}"
+
+    try:
+        wait_until("the client task running", lambda: real.aws("describe-tasks", "--tasks", client)["tasks"][0]["lastStatus"] == "RUNNING", timeout=60)
+        before = wait_until("two instances", lambda: (lambda r: r if len(r) == 2 else None)(registered()), timeout=90)
+        wait_until("the name resolving in the client task to both tasks", lambda: resolved() == set(before.values()), timeout=30)
+        assert fetch() == "v1"
+        assert in_client("nslookup", "nothing.disc.local", "127.0.0.11").returncode != 0, "an unknown name of the namespace must not resolve"
+
+        real.aws("update-service", "--service", "disc", "--task-definition", web("v2"))
+
+        def replaced():
+            now = registered()
+            return now if len(now) == 2 and not set(now) & set(before) else None
+        after = wait_until("the new revision's two tasks registered and the old ones gone", replaced, timeout=180)
+        wait_until("the name resolving to the new tasks only", lambda: resolved() == set(after.values()), timeout=30)
+        assert not resolved() & set(before.values())
+        wait_until("the new revision answering through the name", lambda: fetch() == "v2", timeout=30)
+    finally:
+        real.aws("update-service", "--service", "disc", "--desired-count", "0")
+        wait_until("instances deregistered", lambda: registered() == {}, timeout=90)
+        real.aws("delete-service", "--service", "disc", "--force")
+        real.aws("stop-task", "--task", client)

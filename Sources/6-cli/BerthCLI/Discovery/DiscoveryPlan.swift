@@ -20,8 +20,11 @@ struct TaskDiscoveryState: Equatable {
     /// alias (namespace, dnsName) its address in the client tasks; `reachable`: whether a relay
     /// may lead to a target (a port a running task publishes on its own address; anything else
     /// on the host's loopback is the host's, and no relay leads there).
+    /// `publishedPorts`: the ports a task publishes on an address, relayed for an endpoint without
+    /// a port (an A record names the task, not a port: every port it serves is reachable, as in a VPC).
     static func desired(_ snapshot: DiscoverySnapshot, ownAddress: String?, namespace: String?,
-                        aliasAddress: (DiscoveryPlanKey) -> String?, reachable: (TCPRelay.Target) -> Bool) -> TaskDiscoveryState {
+                        aliasAddress: (DiscoveryPlanKey) -> String?, reachable: (TCPRelay.Target) -> Bool,
+                        publishedPorts: (String) -> [UInt16] = { _ in [] }) -> TaskDiscoveryState {
         var s = TaskDiscoveryState()
         for r in snapshot.records {
             let ttl = UInt32(clamping: max(0, r.ttl))
@@ -34,10 +37,12 @@ struct TaskDiscoveryState: Equatable {
             default:
                 s.zone.addAddresses(r.name, r.endpoints.map(\.ipv4), ttl: ttl)
             }
-            for e in r.endpoints {
-                guard let port = e.port.flatMap(UInt16.init(exactly:)), port > 0, isTaskAddress(e.ipv4), e.ipv4 != ownAddress else { continue }
-                let target = TCPRelay.Target(host: e.ipv4, port: port)
-                if reachable(target) { s.relays[RelayKey(address: e.ipv4, port: port)] = [target] }
+            for e in r.endpoints where isTaskAddress(e.ipv4) && e.ipv4 != ownAddress {
+                let ports = e.port.map { p in UInt16(exactly: p).map { [$0] } ?? [] } ?? publishedPorts(e.ipv4)
+                for port in ports where port > 0 {
+                    let target = TCPRelay.Target(host: e.ipv4, port: port)
+                    if reachable(target) { s.relays[RelayKey(address: e.ipv4, port: port)] = [target] }
+                }
             }
         }
         if let namespace {

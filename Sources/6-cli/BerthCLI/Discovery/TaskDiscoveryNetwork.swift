@@ -139,7 +139,8 @@ public final class TaskDiscoveryNetwork: DiscoveryDataPlane, @unchecked Sendable
         let namespace = snapshot.clients.first { $0.taskArn == arn }?.serviceConnectNamespace
         let reachable = tasks.values.reduce(into: Set<TCPRelay.Target>()) { $0.formUnion($1.published) }
         let want = TaskDiscoveryState.desired(snapshot, ownAddress: t.ownAddress, namespace: namespace, aliasAddress: { aliases.assigned[$0] },
-                                              reachable: { reachable.contains($0) })
+                                              reachable: { reachable.contains($0) },
+                                              publishedPorts: { ip in reachable.filter { $0.host == ip }.map(\.port).sorted() })
         if want.zone != t.zone {
             t.zone = want.zone
             dns.update(fd: t.dns.fd, zone: want.zone)
