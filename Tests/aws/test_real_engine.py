@@ -302,3 +302,45 @@ def test_another_task_resolves_the_discovery_name_to_healthy_tasks_before_and_af
         wait_until("instances deregistered", lambda: registered() == {}, timeout=90)
         real.aws("delete-service", "--service", "disc", "--force")
         real.aws("stop-task", "--task", client)
+
+
+def test_service_connect_client_alias_reaches_the_service_from_a_client_service(real):
+    """Service Connect with real tasks: the cluster's default namespace, a server service that
+    publishes its `http` port as `api` with the client alias `api:80` (without `dnsName` ECS
+    would name it `api.scr-apps`, discoveryName.namespace), and a client-only service
+    (Service Connect enabled, no services of its own): inside the client's task `api` resolves to
+    an address of the client's own and port 80 there reaches the server's httpd; a standalone
+    task, not a client of the namespace, has no such name."""
+    from test_servicediscovery import sd
+    real.aws("create-cluster", "--cluster-name", "scr", "--service-connect-defaults", "namespace=scr-apps")
+    server = taskdef("real-sc-api", ["sh", "-c", "mkdir -p /tmp/w && echo api-here > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w"],
+                     networkMode="awsvpc")
+    server["containerDefinitions"][0]["portMappings"] = [{"containerPort": 8080, "protocol": "tcp", "name": "http"}]
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(server))
+    real.aws("register-task-definition", "--cli-input-json", json.dumps(taskdef("real-sc-client", ["sleep", "1000"], networkMode="awsvpc")))
+    network = "awsvpcConfiguration={subnets=[subnet-1]}"
+    real.aws("create-service", "--cluster", "scr", "--service-name", "api", "--task-definition", "real-sc-api", "--desired-count", "1",
+             "--network-configuration", network, "--service-connect-configuration",
+             json.dumps({"enabled": True, "services": [{"portName": "http", "discoveryName": "api", "clientAliases": [{"port": 80, "dnsName": "api"}]}]}))
+    real.aws("create-service", "--cluster", "scr", "--service-name", "front", "--task-definition", "real-sc-client", "--desired-count", "1",
+             "--network-configuration", network, "--service-connect-configuration", json.dumps({"enabled": True}))
+    lone = real.aws("run-task", "--cluster", "scr", "--task-definition", "real-sc-client", "--network-configuration", network)["tasks"][0]["taskArn"]
+    try:
+        def running(service):
+            arns = real.aws("list-tasks", "--cluster", "scr", "--service-name", service)["taskArns"]
+            ts = real.aws("describe-tasks", "--cluster", "scr", "--tasks", *arns)["tasks"] if arns else []
+            return [t["taskArn"] for t in ts if t["lastStatus"] == "RUNNING"] or None
+        wait_until("the server task running", lambda: running("api"), timeout=90)
+        front = wait_until("the client task running", lambda: running("front"), timeout=90)[0]
+        wait_until("the server registered", lambda: len(sd(real, "discover-instances", "--namespace-name", "scr-apps", "--service-name", "api")["Instances"]) == 1, timeout=60)
+
+        def get(task, url):
+            out = real.berth("task", "exec", task, "--cluster", "scr", "--", "wget", "-qO-", url, check=False)
+            return out.stdout.strip() if out.returncode == 0 else None
+        assert wait_until("the alias answering in the client task", lambda: get(front, "http://api/") == "api-here", timeout=30)
+        assert get(lone, "http://api/") is None, "a task that is not a Service Connect client must not have the alias"
+    finally:
+        for service in ("front", "api"):
+            real.aws("update-service", "--cluster", "scr", "--service", service, "--desired-count", "0")
+            real.aws("delete-service", "--cluster", "scr", "--service", service, "--force")
+        real.aws("stop-task", "--cluster", "scr", "--task", lone)
