@@ -1,6 +1,5 @@
 import BerthInit
 import BerthSys
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
