@@ -19,7 +19,7 @@ public enum InitMain {
         // works inside their namespaces (CVE-2019-5736, as runc does for exec).
         _ = berth_set_dumpable(0)
         let sync = SyncPipe.inherited()
-        if let sync { _ = fcntl(sync.fd, F_SETFD, FD_CLOEXEC) }
+        sync?.closeOnExec()
         guard args.count == 1 else {
             report(InitError("usage", "berth-init <state-dir>"), sync: sync)
             return 2
