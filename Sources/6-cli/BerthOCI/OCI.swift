@@ -169,19 +169,13 @@ public enum OCI {
         return exit
     }
 
-    /// Wait for the container's exit while relaying signals to it.
+    /// Wait for the container's exit while relaying signals to it: no timeout, no polling loop.
     static func waitForeground(_ rt: LinuxRuntime, id: String, signals: Int32) throws -> Int32 {
-        while true {
-            if let exit = try rt.wait(id, timeout: signals >= 0 ? 0.2 : nil) { return exit.exitCode }
-            guard signals >= 0 else { continue }
-            var p = pollfd(fd: signals, events: Int16(POLLIN), revents: 0)
-            while poll(&p, 1, 0) > 0 {
-                var info = [UInt8](repeating: 0, count: 128)
-                guard read(signals, &info, 128) == 128 else { break }
-                let signo = Int32(info[0]) | Int32(info[1]) << 8 | Int32(info[2]) << 16 | Int32(info[3]) << 24
-                try? rt.kill(id, signal: signo, all: false)
-            }
+        guard signals >= 0 else {
+            guard let exit = try rt.wait(id, timeout: nil) else { throw RuntimeError.exitUnknown(id) }
+            return exit.exitCode
         }
+        return try rt.wait(id, relaying: signals) { try? rt.kill(id, signal: $0, all: false) }.exitCode
     }
 
     // MARK: list / exec
