@@ -7,7 +7,8 @@ import Testing
 import Glibc
 #endif
 
-/// Create mode with the runtime's report pipe as fd 4, as berth-monitor passes it: init writes
+/// Create mode with the runtime's report pipe as fd 4 and `--report-fd 4`, as berth-monitor
+/// passes it: init writes
 /// every line (`pid`, `ready`, `error`) to the runtime directly as well as to the monitor's sync
 /// pipe on fd 3, in the same order, and the container's program inherits neither pipe.
 @Suite(.serialized) struct InitReportPipeTests {
@@ -17,7 +18,7 @@ import Glibc
         var output: String
     }
 
-    static func run(_ args: [String]) throws -> Run {
+    static func run(_ args: [String], flag: Bool = true) throws -> Run {
         let bundle = try InitHarness.makeBundle()
         let dir = try InitHarness.tempDir("report")
         defer { InitHarness.cleanup(bundle, dir) }
@@ -28,7 +29,7 @@ import Glibc
         defer { syncR.close(); reportR.close() }
         let out = open(dir + "/out", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        let pid = InitHarness.spawn([InitHarness.initExe, dir], stdin: null, stdout: out, stderr: out,
+        let pid = InitHarness.spawn([InitHarness.initExe, dir] + (flag ? ["--report-fd", "4"] : []), stdin: null, stdout: out, stderr: out,
                                     keep: [syncW.rawValue, reportW.rawValue])
         close(out); close(null)
         syncW.close(); reportW.close()
@@ -52,6 +53,14 @@ import Glibc
         #expect(r.report.count == 2 && r.report.first?.hasPrefix("pid ") == true && r.report.last == "ready", "\(r.report) \(r.output)")
         #expect(r.sync == r.report)
         #expect(r.output == "done\n")
+    }
+
+    /// Without `--report-fd` fd 4 is not init's to write (exec mode's console socket is fd 4).
+    @Test func withoutTheFlagFd4IsLeftAlone() throws {
+        try InitHarness.requireRoot()
+        let r = try Self.run(["/bin/true"], flag: false)
+        #expect(r.report.isEmpty, "\(r.report)")
+        #expect(r.sync.count == 2 && r.sync.last == "ready", "\(r.sync) \(r.output)")
     }
 
     @Test func anErrorReachesBothPipesOnce() throws {

@@ -3,7 +3,7 @@ import CBerth
 /// The per-container monitor. One process per container, started by the runtime with setsid and
 /// the runtime's report pipe as fd 3:
 ///  1. become a child subreaper, read monitor.conf, read the cgroup's OOM counter;
-///  2. fork+exec `berth-init <state-dir>` with fd 3 = a sync pipe, fd 4 = the runtime's report
+///  2. fork+exec `berth-init <state-dir> --report-fd 4` with fd 3 = a sync pipe, fd 4 = the runtime's report
 ///     pipe (init writes its `pid N` / `hooks` / `ready` / `error msg` lines to both, so the
 ///     runtime hears `ready` without waiting for this process to be scheduled), and log pipes in
 ///     logs mode;
@@ -121,7 +121,10 @@ struct Monitor {
             childFds.append(out)
             childFds.append(err)
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(config.initPath), strdup(stateDir), nil]
+        // `--report-fd 4`: init writes its lines to the runtime's report pipe too (create mode).
+        let argv: [UnsafeMutablePointer<CChar>?] = report >= 0
+            ? [strdup(config.initPath), strdup(stateDir), strdup("--report-fd"), strdup("4"), nil]
+            : [strdup(config.initPath), strdup(stateDir), nil]
         // fd 3 the sync pipe, fd 4 the runtime's report pipe (when still open).
         let keep: [Int32] = report >= 0 ? [syncFds[1], report] : [syncFds[1]]
         // init starts inside the container's cgroup (v2) or its child joins it before execve (v1).

@@ -5,22 +5,20 @@ import Glibc
 #endif
 
 /// The write end of the sync pipe inherited as fd 3 (see `InitConfig`): `pid N`, `ready`, `error msg`.
-/// In create mode the monitor also hands over the runtime's report pipe as fd 4: every line goes
-/// there first, so the CLI or agent hears `ready` straight from the container process (no relay
-/// through the monitor); the monitor reads the same lines on fd 3. Exec mode has no fd 4 (the
-/// spawner marks every descriptor above its kept ones close-on-exec).
+/// In create mode the monitor also hands over the runtime's report pipe (`--report-fd 4`): every
+/// line goes there first, so the CLI or agent hears `ready` straight from the container process
+/// (no relay through the monitor); the monitor reads the same lines on fd 3.
 struct SyncPipe {
     static let inheritedFD: Int32 = 3
-    static let reportFD: Int32 = 4
-
     var fd: Int32
-    /// The runtime's report pipe, when inherited as fd 4.
+    /// The runtime's report pipe (`--report-fd`), when given and open.
     var report: Int32?
 
     /// The inherited pipe, or nil if fd 3 is not open (init run by hand, for debugging).
-    static func inherited() -> SyncPipe? {
+    static func inherited(report: Int32? = nil) -> SyncPipe? {
         guard fcntl(inheritedFD, F_GETFD) >= 0 else { return nil }
-        return SyncPipe(fd: inheritedFD, report: fcntl(reportFD, F_GETFD) >= 0 ? reportFD : nil)
+        let open = report.flatMap { $0 > inheritedFD && fcntl($0, F_GETFD) >= 0 ? $0 : nil }
+        return SyncPipe(fd: inheritedFD, report: open)
     }
 
     /// Both descriptors close-on-exec: the container's program inherits neither.
