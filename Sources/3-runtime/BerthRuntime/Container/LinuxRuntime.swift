@@ -136,7 +136,11 @@ public struct LinuxRuntime: ContainerRuntime {
 
         let execFifo = request.startAtOnce ? nil : dir.execFifo
         if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
-        var initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
+        // init loads the compiled program (`seccomp`); the profile itself (Docker's default is
+        // 15 KB of JSON, most of config.json) is neither written to init.json nor parsed by init.
+        var initSpec = plan.spec
+        if seccomp != nil { initSpec.linux?.seccomp = nil }
+        var initConfig = InitConfig(mode: .create, id: request.id, spec: initSpec, bundle: request.bundle,
                                     execFifo: execFifo,
                                     explain: request.explain, seccomp: seccomp)
         initConfig.hooksFifo = try prepareHooks(plan.spec.hooks, dir: dir)
@@ -239,7 +243,8 @@ public struct LinuxRuntime: ContainerRuntime {
     // MARK: state
 
     /// The spec the container was created with (recorded in its state directory; the bundle may
-    /// have changed or, for a task's containers, never had a config.json).
+    /// have changed or, for a task's containers, never had a config.json). A `linux.seccomp`
+    /// profile is recorded as its compiled program (init.json's `seccomp`), not as the profile.
     public func spec(_ id: String) throws -> Spec {
         try ContainerID.validate(id)
         let dir = dir(id)
