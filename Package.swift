@@ -12,8 +12,9 @@ import PackageDescription
 //   4-ecs      BerthECS (model, validation; pure), BerthController (service decisions; pure),
 //              BerthTasks (runs task definitions as containers)
 //   5-agent    BerthAgent (ECS API; runs tasks only through its TaskEngine protocol)
-//   6-cli      BerthCLI (commands and wiring, including the real engine adapter)
-//   7-bin      the executables berth, berth-init, berth-monitor, berth-reaper
+//   6-cli      BerthOCI (the runc-compatible OCI command line; no Foundation), BerthCLI (commands
+//              and wiring, including the real engine adapter)
+//   7-bin      the executables berth, berth-oci, berth-init, berth-monitor, berth-reaper
 func layer(_ layer: String, _ name: String) -> String { "Sources/\(layer)/\(name)" }
 
 let package = Package(
@@ -21,6 +22,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "berth", targets: ["berth"]),
+        .executable(name: "berth-oci", targets: ["berth-oci"]),
         .executable(name: "berth-monitor", targets: ["berth-monitor"]),
         .executable(name: "berth-init", targets: ["berth-init"]),
         .executable(name: "berth-reaper", targets: ["berth-reaper"]),
@@ -83,9 +85,13 @@ let package = Package(
                 path: layer("5-agent", "BerthAgent")),
 
         // 6-cli
+        // The OCI runtime's command line (`berth oci`, `berth-oci`) and the argument parser; no
+        // Foundation here or below, so `berth-oci` starts small.
+        .target(name: "BerthOCI", dependencies: ["BerthCgroups", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "CBerth"],
+                path: layer("6-cli", "BerthOCI")),
         // Command line and wiring (the real engine adapter).
         .target(name: "BerthCLI", dependencies: [
-            "BerthAgent", "BerthCgroups", "BerthController", "BerthDNS", "BerthECS", "BerthHTTP", "BerthImages", "BerthInit", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "CBerth",
+            "BerthAgent", "BerthCgroups", "BerthController", "BerthDNS", "BerthECS", "BerthHTTP", "BerthImages", "BerthInit", "BerthJSON", "BerthLB", "BerthOCI", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "CBerth",
         ], path: layer("6-cli", "BerthCLI")),
 
         // 7-bin
@@ -99,6 +105,14 @@ let package = Package(
             // CLI (container setup is the separate, smaller `berth-init`). Name-service lookups (getpwnam, getaddrinfo)
             // are not used by Berth; glibc would load its NSS modules at run time for them.
             linkerSettings: [.unsafeFlags(["-static-executable", "-lCoreFoundation", "-lFoundationInternationalization", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lstdc++", "-lm", "-Xlinker", "-no-pie"], .when(configuration: .release))]
+        ),
+        // `berth oci` alone, for container engines' `--runtime`: static and without Foundation like
+        // berth-init (its start is most of a short container's CLI time; Docs/performance.md).
+        .executableTarget(
+            name: "berth-oci",
+            dependencies: ["BerthOCI"],
+            path: layer("7-bin", "berth-oci"),
+            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-no-pie", "-Xlinker", "--gc-sections"], .when(configuration: .release))]
         ),
         // Container setup process the monitor and `exec` start: small, static, no Foundation, so
         // its start (runtime init, page faults, conformance scans) costs little per container.
@@ -150,7 +164,7 @@ let package = Package(
         .testTarget(name: "BerthControllerTests", dependencies: ["BerthController", "BerthECS", "BerthJSON"]),
         .testTarget(name: "BerthTasksTests", dependencies: ["BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSecrets", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         .testTarget(name: "BerthAgentTests", dependencies: ["BerthAgent", "BerthController", "BerthECS", "BerthHTTP", "BerthJSON", "BerthScaling", "BerthSecrets", "BerthSys"]),
-        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthDNS", "BerthECS", "BerthImages", "BerthJSON", "BerthLB", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
+        .testTarget(name: "BerthCLITests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthDNS", "BerthECS", "BerthImages", "BerthJSON", "BerthLB", "BerthOCI", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport"]),
         // Root-only tests of real containers on the real kernel; they drive the built `berth` binary.
         .testTarget(name: "IntegrationTests", dependencies: ["BerthAgent", "BerthCgroups", "BerthCLI", "BerthDNS", "BerthECS", "BerthImages", "BerthInit", "BerthJSON", "BerthRuntime", "BerthSys", "BerthTasks", "BerthTestSupport", "CBerth"],
                     exclude: ["Registry/registry_helper.py", "ELB/load_client.py"]),

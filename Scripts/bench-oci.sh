@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Start latency of `berth oci` against crun and runc on the same busybox /bin/true bundle
 # (namespaces pid, net, ipc, uts, mount; memory, cpu and pids limits).
-#   Scripts/bench-oci.sh [-n RUNS] [--no-build] [--seccomp FILE|default]
-#                                                    (BERTH_BIN=PATH: bench that berth binary)
+#   Scripts/bench-oci.sh [-n RUNS] [--no-build] [--seccomp FILE|default] [--baseline PATH]
+#                                   (BERTH_BIN=PATH: bench that build: a berth-oci, or a berth
+#                                    binary, which is then run as `berth oci`)
+# Berth is run as a user would give it to podman or containerd as `--runtime`: the `berth-oci`
+# executable (the same code as `berth oci`, without Foundation). --baseline PATH adds another
+# build (berth-oci or berth, berth-monitor and berth-init beside it) to the alternation and
+# reports berth/baseline paired: an A/B of two builds in the same run.
 # --seccomp puts a seccomp profile into the bundle as linux.seccomp for all three runtimes. FILE is
 # a runtime-spec linux.seccomp object, a config.json holding one, or a profile in Docker's format
 # (moby profiles/seccomp/default.json: archMap, includes/excludes), which is converted as dockerd
@@ -22,12 +27,14 @@ export PATH="/opt/swift/usr/bin:$PATH"
 runs=30
 build=1
 seccomp=""
+baseline=""
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) runs="$2"; shift 2 ;;
         --no-build) build=0; shift ;;
         --seccomp) seccomp="${2:?--seccomp FILE|default}"; shift 2 ;;
-        *) echo "usage: $0 [-n RUNS] [--no-build] [--seccomp FILE|default]" >&2; exit 2 ;;
+        --baseline) baseline="${2:?--baseline PATH}"; shift 2 ;;
+        *) echo "usage: $0 [-n RUNS] [--no-build] [--seccomp FILE|default] [--baseline PATH]" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-oci: run as root" >&2; exit 1; }
@@ -35,22 +42,29 @@ done
 if [ "$build" = 1 ]; then
     swift build -c release --product berth-monitor >/dev/null
     swift build -c release --product berth-init >/dev/null
-    swift build -c release --product berth >/dev/null
+    swift build -c release --product berth-oci >/dev/null
 fi
 # BERTH_BIN=/path/to/berth (berth-monitor and berth-init beside it) compares another build, e.g. a
 # saved baseline.
-berth="${BERTH_BIN:-$(swift build -c release --show-bin-path)/berth}"
-for exe in "$berth" "$(dirname "$berth")/berth-monitor" "$(dirname "$berth")/berth-init"; do
-    [ -x "$exe" ] || { echo "bench-oci: $exe is missing: build first (berth, berth-monitor and berth-init side by side)" >&2; exit 1; }
+berth="${BERTH_BIN:-$(swift build -c release --show-bin-path)/berth-oci}"
+# command_of PATH: how to run that build's OCI runtime (berth-oci, or `berth oci`).
+command_of() { case "$(basename "$1")" in berth-oci) echo "$1" ;; *) echo "$1 oci" ;; esac; }
+berth_cmd=$(command_of "$berth")
+base_cmd=""
+[ -n "$baseline" ] && base_cmd=$(command_of "$baseline")
+for exe in "$berth" "$(dirname "$berth")/berth-monitor" "$(dirname "$berth")/berth-init" \
+           ${baseline:+"$baseline" "$(dirname "$baseline")/berth-monitor" "$(dirname "$baseline")/berth-init"}; do
+    [ -x "$exe" ] || { echo "bench-oci: $exe is missing: build first (berth-oci or berth, berth-monitor and berth-init side by side)" >&2; exit 1; }
 done
 
 # State roots on tmpfs under /run, where runc, crun and berth keep them by default.
 work=$(mktemp -d /run/berth-bench-oci.XXXXXX)
 cleanup() {
-    for rt in berth crun runc; do
+    for rt in berth base crun runc; do
         for id in $(ls "$work/state-$rt" 2>/dev/null); do
             case $rt in
-                berth) "$berth" oci --root "$work/state-berth" delete --force "$id" >/dev/null 2>&1 || true ;;
+                berth) $berth_cmd --root "$work/state-berth" delete --force "$id" >/dev/null 2>&1 || true ;;
+                base) $base_cmd --root "$work/state-base" delete --force "$id" >/dev/null 2>&1 || true ;;
                 *) wrap $rt --root "$work/state-$rt" delete --force "$id" >/dev/null 2>&1 || true ;;
             esac
         done
@@ -63,7 +77,7 @@ Scripts/make-busybox-bundle.sh --bundle "$work/bundle" >/dev/null
 bundle="$work/bundle"
 if [ -n "$seccomp" ]; then
     if [ "$seccomp" = default ]; then
-        "$berth" oci seccomp-default > "$work/seccomp.json" 2>/dev/null || {
+        $berth_cmd seccomp-default > "$work/seccomp.json" 2>/dev/null || {
             echo "bench-oci: this berth has no \`oci seccomp-default\`; pass --seccomp FILE (e.g. moby's profiles/seccomp/default.json)" >&2
             exit 1
         }
@@ -118,7 +132,7 @@ C
 # wrap RUNTIME ARGS...: the same private mount namespace for every runtime.
 wrap() {
     local rt="$1"; shift
-    case "$rt" in berth) "$work/nswrap" $berth oci "$@" ;; *) "$work/nswrap" "$rt" "$@" ;; esac
+    case "$rt" in berth) "$work/nswrap" $berth_cmd "$@" ;; base) "$work/nswrap" $base_cmd "$@" ;; *) "$work/nswrap" "$rt" "$@" ;; esac
 }
 
 run_case() {   # run_case RUNTIME ID
@@ -132,7 +146,8 @@ lifecycle_case() {   # create + start + delete -f, in one wrapper
     local -a exe
     case "$rt" in
         wrap) "$work/nswrap" /bin/true ';' /bin/true ';' /bin/true; return ;;
-        berth) exe=("$berth" oci) ;;
+        berth) read -ra exe <<< "$berth_cmd" ;;
+        base) read -ra exe <<< "$base_cmd" ;;
         *) exe=("$rt") ;;
     esac
     "$work/nswrap" "${exe[@]}" --root "$work/state-$rt" create --bundle "$bundle" "$id" ';' \
@@ -144,10 +159,11 @@ now() { date +%s%N; }
 results="$work/results.tsv"
 : > "$results"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+runtimes="berth${baseline:+ base} crun runc"
 for case in run lifecycle; do
-    for rt in berth crun runc; do "${case}_case" "$rt" "warm-$case-$rt" || { echo "bench-oci: $rt $case failed" >&2; exit 1; }; done
+    for rt in $runtimes; do "${case}_case" "$rt" "warm-$case-$rt" || { echo "bench-oci: $rt $case failed" >&2; exit 1; }; done
     for i in $(seq 1 "$runs"); do
-        for rt in berth crun runc wrap; do
+        for rt in $runtimes wrap; do
             t0=$(now)
             "${case}_case" "$rt" "b$i-$case-$rt"
             t1=$(now)
@@ -157,22 +173,22 @@ for case in run lifecycle; do
 done
 
 # Resident memory of one monitor (a container sleeping in the background).
-"$berth" oci --root "$work/state-berth" run --detach --bundle "$bundle" rss >/dev/null 2>&1 </dev/null || true
-"$berth" oci --root "$work/state-berth" delete --force rss >/dev/null 2>&1 || true
+$berth_cmd --root "$work/state-berth" run --detach --bundle "$bundle" rss >/dev/null 2>&1 </dev/null || true
+$berth_cmd --root "$work/state-berth" delete --force rss >/dev/null 2>&1 || true
 python3 - "$bundle/config.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1])); c["process"]["args"] = ["sleep", "30"]
 json.dump(c, open(sys.argv[1], "w"))
 PY
-"$berth" oci --root "$work/state-berth" run --detach --bundle "$bundle" rss </dev/null >/dev/null
+$berth_cmd --root "$work/state-berth" run --detach --bundle "$bundle" rss </dev/null >/dev/null
 monitor=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["monitorPid"])' "$work/state-berth/rss/state.json")
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$monitor/status")
-"$berth" oci --root "$work/state-berth" delete --force rss
+$berth_cmd --root "$work/state-berth" delete --force rss
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 profile="no seccomp profile"
 [ -n "$seccomp" ] && profile="linux.seccomp: $(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["linux"]["seccomp"]; print(s["defaultAction"], len(s.get("syscalls", [])), "rules,", sum(len(r["names"]) for r in s.get("syscalls", [])), "names")' "$bundle/config.json")"
 Scripts/bench-table.py "$results" \
-    "n=$runs alternating runs per runtime; wall time in ms; $profile; load average $load_before before, $load_after after; $(crun --version | head -1); $(runc --version | head -1)"
+    "berth: $berth_cmd${baseline:+; baseline: $base_cmd}; n=$runs alternating runs per runtime; wall time in ms; $profile; load average $load_before before, $load_after after; $(crun --version | head -1); $(runc --version | head -1)"
 echo
 echo "berth-monitor resident memory with one container running: $rss kB"

@@ -4,7 +4,8 @@
     bench-table.py RESULTS HEADER
 
 RESULTS has one line per run, `<case> <runtime> <run number> <microseconds>`, with case `run` or
-`lifecycle` and runtime berth, crun, runc or wrap (the benchmark's wrapper alone). Prints HEADER, then medians and the paired median
+`lifecycle` and runtime berth, crun, runc, wrap (the benchmark's wrapper alone) or base (a
+baseline berth build, bench-oci.sh --baseline). Prints HEADER, then medians and the paired median
 ratios (median over runs i of berth_i / crun_i) as a Markdown table, in milliseconds.
 """
 import statistics
@@ -26,6 +27,13 @@ def main(path, header):
     for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
         b, c, r = t[(case, "berth")], t[(case, "crun")], t[(case, "runc")]
         print(f"| {label} | {med(b):.1f} | {med(c):.1f} | {med(r):.1f} | {ratio(b, c):.2f} | {ratio(b, r):.2f} |")
+    # A baseline build in the same alternation: the A/B of two berth builds.
+    if (("run", "base")) in t:
+        print("\n| case | berth median | baseline median | paired median berth/baseline | paired median baseline/crun |")
+        print("|---|---|---|---|---|")
+        for case, label in (("run", "`run` /bin/true"), ("lifecycle", "create + start + delete -f")):
+            b, a, c = t[(case, "berth")], t[(case, "base")], t[(case, "crun")]
+            print(f"| {label} | {med(b):.1f} | {med(a):.1f} | {ratio(b, a):.2f} | {ratio(a, c):.2f} |")
     # bench-oci.sh also times its mount-namespace wrapper alone (runtime `wrap`, running /bin/true).
     for case, label in (("run", "`run`"), ("lifecycle", "create + start + delete -f")):
         w = t.get((case, "wrap"))

@@ -1,3 +1,4 @@
+import BerthOCI
 import BerthImages
 import BerthSys
 import Testing

@@ -1,3 +1,4 @@
+import BerthOCI
 import BerthRuntime
 import BerthSys
 import Testing

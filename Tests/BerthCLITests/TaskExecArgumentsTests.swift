@@ -1,3 +1,4 @@
+import BerthOCI
 import BerthInit
 import BerthJSON
 import Testing

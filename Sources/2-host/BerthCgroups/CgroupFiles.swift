@@ -142,9 +142,38 @@ struct CgroupFiles: Sendable {
         leavesFirst(dir).flatMap { pids($0) }
     }
 
-    func kill(_ pid: Int32, in group: String) {
+    /// SIGKILL `pid` through a pidfd; returns the pidfd (to wait for the exit), or nil when the
+    /// process is already gone (or pidfds are unavailable: then a plain kill).
+    func kill(_ pid: Int32, in group: String) -> Int32? {
         Trace.step("cgroup", "kill -9 \(pid) (in \(group))")
-        _ = Glibc.kill(pid, SIGKILL)
+        let fd = berth_pidfd_open(pid, 0)
+        guard fd >= 0 else {
+            _ = Glibc.kill(pid, SIGKILL)
+            return nil
+        }
+        if berth_pidfd_send_signal(fd, SIGKILL) != 0 {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
+    /// Wait until every process behind `pidfds` has exited, or `millis` passed (one poll(2) per
+    /// exit, no fixed sleep), then close them. With no pidfd, a plain sleep of `millis` (a process
+    /// that could not be opened may still be exiting).
+    func waitExited(_ pidfds: [Int32], millis: Int) {
+        guard !pidfds.isEmpty else { return sleepMillis(millis) }
+        defer { for fd in pidfds { close(fd) } }
+        var waiting = pidfds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let deadline = berth_monotonic_ns() + Int64(millis) * 1_000_000
+        while !waiting.isEmpty {
+            let left = Int32(max(0, (deadline - berth_monotonic_ns()) / 1_000_000) + 1)
+            let n = waiting.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), left) }
+            if n < 0 && berth_errno() == EINTR { continue }
+            if n <= 0 { return }
+            waiting.removeAll { $0.revents != 0 }
+            for i in waiting.indices { waiting[i].revents = 0 }
+        }
     }
 }
 

@@ -199,9 +199,10 @@ public struct CgroupV1Driver: CgroupDriver {
             if let freezer { try freeze(freezer) }
             // Re-read while frozen: this list cannot grow any more.
             for d in allDirectories(path) { pids.formUnion(files.pidsRecursive(d)) }
-            for pid in pids.sorted() { files.kill(pid, in: path.relative) }
+            let killed = pids.sorted().compactMap { files.kill($0, in: path.relative) }
             if let freezer { try files.write(freezer + "/freezer.state", "THAWED") }
-            sleepMillis(round < 10 ? 5 : 50)
+            // Until they have exited (pidfds), at most 5 ms (50 ms after ten rounds), then look again.
+            files.waitExited(killed, millis: round < 10 ? 5 : 50)
         }
         let left = Set(allDirectories(path).flatMap { files.pidsRecursive($0) }).sorted()
         throw .busy("\(path) still has processes \(left) after 100 rounds of SIGKILL (stuck in uninterruptible sleep?)")

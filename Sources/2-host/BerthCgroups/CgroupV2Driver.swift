@@ -197,9 +197,9 @@ public struct CgroupV2Driver: CgroupDriver {
             if files.pidsRecursive(d).isEmpty { return }
             let canFreeze = Files.exists(d + "/cgroup.freeze")
             if canFreeze { try freeze(d) }
-            for pid in files.pidsRecursive(d) { files.kill(pid, in: path.relative) }
+            let killed = files.pidsRecursive(d).compactMap { files.kill($0, in: path.relative) }
             if canFreeze { try files.write(d + "/cgroup.freeze", "0") }
-            sleepMillis(round < 10 ? 5 : 50)
+            files.waitExited(killed, millis: round < 10 ? 5 : 50)
         }
         let left = files.pidsRecursive(d)
         throw .busy("\(path) still has processes \(left) after 100 rounds of SIGKILL (stuck in uninterruptible sleep?)")

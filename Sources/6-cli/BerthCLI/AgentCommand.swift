@@ -2,6 +2,7 @@ import BerthImages
 import BerthJSON
 import BerthAgent
 import BerthHTTP
+import BerthOCI
 import BerthSecrets
 import BerthSys
 import BerthTasks

@@ -1,4 +1,5 @@
 import BerthCgroups
+import BerthOCI
 import BerthSys
 import CBerth
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthAgent
+import BerthOCI
 
 /// `berth cluster create|ls|describe|rm` over the agent's socket.
 struct ClusterCommand: CLICommand {

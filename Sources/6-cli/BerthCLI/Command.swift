@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import BerthOCI
 import Glibc
 #endif
 

@@ -1,5 +1,6 @@
 import BerthImages
 import BerthJSON
+import BerthOCI
 import BerthTasks
 
 /// `berth image import|ls|inspect|tag|rm|prune|save`: the local image store tasks run from.

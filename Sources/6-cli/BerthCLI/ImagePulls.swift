@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 import BerthTasks
 
 /// How `berth run` and `berth agent` get images from registries: the registry client, the pull

@@ -2,6 +2,7 @@ import BerthImages
 import BerthJSON
 import BerthCgroups
 import BerthECS
+import BerthOCI
 import BerthRuntime
 import BerthSecrets
 import BerthSys

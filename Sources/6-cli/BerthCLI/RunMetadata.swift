@@ -4,6 +4,7 @@ import BerthECS
 import BerthHTTP
 import BerthImages
 import BerthJSON
+import BerthOCI
 import BerthRuntime
 import BerthSys
 import BerthTasks

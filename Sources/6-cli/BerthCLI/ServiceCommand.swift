@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthAgent
+import BerthOCI
 import BerthSys
 #if canImport(Glibc)
 import Glibc

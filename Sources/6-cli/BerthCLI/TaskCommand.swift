@@ -1,6 +1,7 @@
 import BerthJSON
 import BerthAgent
 import BerthECS
+import BerthOCI
 import BerthSys
 #if canImport(Glibc)
 import Glibc

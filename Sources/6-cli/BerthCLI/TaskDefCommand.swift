@@ -1,5 +1,6 @@
 import BerthJSON
 import BerthAgent
+import BerthOCI
 
 /// `berth taskdef register|ls|describe|deregister` over the agent's socket.
 struct TaskDefCommand: CLICommand {

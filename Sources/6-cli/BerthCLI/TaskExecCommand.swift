@@ -1,6 +1,7 @@
 import BerthCgroups
 import BerthInit
 import BerthJSON
+import BerthOCI
 import BerthRuntime
 import BerthSys
 import CBerth

@@ -1,4 +1,5 @@
 import BerthECS
+import BerthOCI
 import BerthSys
 
 /// `berth validate FILE...`: checks task definition files the way RegisterTaskDefinition would.

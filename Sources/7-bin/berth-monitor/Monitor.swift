@@ -3,8 +3,12 @@ import CBerth
 /// The per-container monitor. One process per container, started by the runtime with setsid and
 /// the runtime's report pipe as fd 3:
 ///  1. become a child subreaper, read monitor.conf, read the cgroup's OOM counter;
-///  2. fork+exec `berth-init <state-dir>` with fd 3 = a sync pipe (and log pipes in logs mode);
-///  3. relay init's `pid N` / `ready` / `error msg` lines to fd 3, then close it;
+///  2. fork+exec `berth-init <state-dir> --report-fd 4` with fd 3 = a sync pipe, fd 4 = the runtime's report
+///     pipe (init writes its `pid N` / `hooks` / `ready` / `error msg` lines to both, so the
+///     runtime hears `ready` without waiting for this process to be scheduled), and log pipes in
+///     logs mode;
+///  3. read the same lines from the sync pipe; close fd 3 at `ready` or `error`, or report the
+///     monitor's own failures there (init gone without a word, spawn failed);
 ///  4. poll a SIGCHLD signalfd, the sync pipe and the log pipes; reap every child (the init
 ///     intermediate exits, the container's PID 1 is re-parented to us);
 ///  5. when PID 1 exits: drain the logs (bounded), write exit.json atomically, exit.
@@ -117,8 +121,12 @@ struct Monitor {
             childFds.append(out)
             childFds.append(err)
         }
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(config.initPath), strdup(stateDir), nil]
-        let keep: [Int32] = [syncFds[1]]
+        // `--report-fd 4`: init writes its lines to the runtime's report pipe too (create mode).
+        let argv: [UnsafeMutablePointer<CChar>?] = report >= 0
+            ? [strdup(config.initPath), strdup(stateDir), strdup("--report-fd"), strdup("4"), nil]
+            : [strdup(config.initPath), strdup(stateDir), nil]
+        // fd 3 the sync pipe, fd 4 the runtime's report pipe (when still open).
+        let keep: [Int32] = report >= 0 ? [syncFds[1], report] : [syncFds[1]]
         // init starts inside the container's cgroup (v2) or its child joins it before execve (v1).
         let join: [UnsafePointer<CChar>?] = config.cgroupJoin.map { UnsafePointer(strdup($0)) } + [nil]
         let cgroupDir: UnsafeMutablePointer<CChar>? = config.cgroupDir.isEmpty ? nil : strdup(config.cgroupDir)
@@ -129,7 +137,7 @@ struct Monitor {
         attr.stdin_fd = stdio[0]
         attr.stdout_fd = stdio[1]
         attr.stderr_fd = stdio[2]
-        attr.keep_count = 1
+        attr.keep_count = Int32(keep.count)
         attr.use_exec_fd = 1
         attr.exec_fd = config.initFd
         initPid = argv.withUnsafeBufferPointer { a in
@@ -239,20 +247,17 @@ struct Monitor {
         }
     }
 
+    /// init wrote the same line to the runtime's report pipe itself (fd 4): nothing is relayed.
     mutating func handleSyncLine(_ line: [UInt8]) {
         if line.starts(with: Array("pid ".utf8)) {
-            relay(line)
             if let pid = Bytes.parseInt(line.dropFirst(4)), pid > 0 { learnContainerPid(Int32(pid)) }
         } else if line == Array("ready".utf8) {
             ready = true
             startedAt = Clock.now()
             recordContainerPid()
-            relay(line)
             closeReport()
         } else if line.starts(with: Array("error".utf8)) {
-            markFailed(line)
-        } else {
-            relay(line)
+            markFailed(nil)
         }
     }
 
@@ -268,8 +273,9 @@ struct Monitor {
         if ok { rename(path + ".tmp", path) }
     }
 
-    mutating func markFailed(_ line: [UInt8]) {
-        relay(line)
+    /// `line`: the monitor's own error for the runtime (nil when init reported it itself).
+    mutating func markFailed(_ line: [UInt8]?) {
+        if let line { relay(line) }
         closeReport()
         if !failed {
             failed = true

@@ -58,6 +58,8 @@ int berth_move_mount(int tree_fd, const char *target);
 // ---- process --------------------------------------------------------------
 pid_t berth_gettid(void);
 int berth_pidfd_open(pid_t pid, unsigned int flags);
+/// renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE): swap two existing names atomically.
+int berth_rename_exchange(const char *from, const char *to);
 int berth_pidfd_send_signal(int pidfd, int sig);
 int berth_set_child_subreaper(void);
 int berth_set_pdeathsig(int sig);

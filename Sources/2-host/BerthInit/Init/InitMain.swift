@@ -18,10 +18,13 @@ public enum InitMain {
         // /proc/<pid>/exe (the host's berth binary) or /proc/<pid>/fd of this process while it
         // works inside their namespaces (CVE-2019-5736, as runc does for exec).
         _ = berth_set_dumpable(0)
-        let sync = SyncPipe.inherited()
-        if let sync { _ = fcntl(sync.fd, F_SETFD, FD_CLOEXEC) }
-        guard args.count == 1 else {
-            report(InitError("usage", "berth-init <state-dir>"), sync: sync)
+        // `--report-fd 4`: the monitor hands over the runtime's report pipe (create mode only;
+        // in exec mode fd 4 is the console socket of a terminal).
+        let reportFd = args.count == 3 && args[1] == "--report-fd" ? Int32(args[2]) : nil
+        var sync = SyncPipe.inherited(report: reportFd)
+        sync?.closeOnExec()
+        guard args.count == 1 || reportFd != nil else {
+            report(InitError("usage", "berth-init <state-dir> [--report-fd N]"), sync: sync)
             return 2
         }
         // Namespaces (setns of mnt/user, unshare) must be made by a single-threaded process.
@@ -36,6 +39,10 @@ public enum InitMain {
         } catch {
             report(error, sync: sync)
             return 1
+        }
+        if config.mode != .create, let report = sync?.report {
+            close(report)
+            sync?.report = nil
         }
         if config.explain { Trace.enable(fd: 2) }
         Trace.step("init", "\(config.mode.rawValue) \(config.id) from \(args[0])/init.json")

@@ -5,26 +5,43 @@ import Glibc
 #endif
 
 /// The write end of the sync pipe inherited as fd 3 (see `InitConfig`): `pid N`, `ready`, `error msg`.
+/// In create mode the monitor also hands over the runtime's report pipe (`--report-fd 4`): every
+/// line goes there first, so the CLI or agent hears `ready` straight from the container process
+/// (no relay through the monitor); the monitor reads the same lines on fd 3.
 struct SyncPipe {
     static let inheritedFD: Int32 = 3
-
     var fd: Int32
+    /// The runtime's report pipe (`--report-fd`), when given and open.
+    var report: Int32?
 
     /// The inherited pipe, or nil if fd 3 is not open (init run by hand, for debugging).
-    static func inherited() -> SyncPipe? {
-        fcntl(inheritedFD, F_GETFD) >= 0 ? SyncPipe(fd: inheritedFD) : nil
+    static func inherited(report: Int32? = nil) -> SyncPipe? {
+        guard fcntl(inheritedFD, F_GETFD) >= 0 else { return nil }
+        let open = report.flatMap { $0 > inheritedFD && fcntl($0, F_GETFD) >= 0 ? $0 : nil }
+        return SyncPipe(fd: inheritedFD, report: open)
+    }
+
+    /// Both descriptors close-on-exec: the container's program inherits neither.
+    func closeOnExec() {
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        if let report { _ = fcntl(report, F_SETFD, FD_CLOEXEC) }
     }
 
     func send(_ line: String) {
         // One write per line: lines are far below PIPE_BUF, so they never interleave.
-        _ = try? FileDescriptor(rawValue: fd).writeAll(line + "\n")
+        let bytes = line + "\n"
+        if let report { _ = try? FileDescriptor(rawValue: report).writeAll(bytes) }
+        _ = try? FileDescriptor(rawValue: fd).writeAll(bytes)
     }
 
     func pid(_ pid: Int32) { send("pid \(pid)") }
     func ready() { send("ready") }
     func error(_ error: any Error) { send("error \(error.initMessage)") }
 
-    func close() { _ = Glibc.close(fd) }
+    func close() {
+        _ = Glibc.close(fd)
+        if let report { _ = Glibc.close(report) }
+    }
 }
 
 /// A one-shot gate between the namespace fork's parent and child: the child waits until the

@@ -1,6 +1,6 @@
 import BerthInit
 import BerthSys
-import FoundationEssentials
+import CBerth
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,13 +71,22 @@ enum StateFile {
         try fd.writeAll(bytes)
     }
 
-    /// Atomically replace `path` (write a temporary file next to it, rename it over).
+    /// Atomically replace `path` (write a temporary file next to it, put it in place). An existing
+    /// file is swapped with the new one (renameat2 RENAME_EXCHANGE) and the old one unlinked: a
+    /// rename over an existing file makes ext4 (auto_da_alloc) start writing the new file's data
+    /// out at once, and whoever unlinks it later (`delete`) waits for that I/O, 0.3-3 ms per
+    /// container where /run is on ext4. Readers see the old or the new file either way.
     static func replace(_ path: String, _ bytes: [UInt8]) throws(SysError) {
         let tmp = Files.temporaryName(for: path)
         do { try create(tmp, bytes) } catch {
             unlink(tmp)
             throw error
         }
+        if berth_rename_exchange(tmp, path) == 0 {
+            unlink(tmp)
+            return
+        }
+        // No such file yet, or a file system without RENAME_EXCHANGE: a plain rename.
         try Sys.call("rename", detail: "\(tmp) to \(path)") { rename(tmp, path) }
     }
 }

@@ -1,5 +1,4 @@
 import BerthInit
-import FoundationEssentials
 
 /// OCI-style lifecycle status.
 public enum ContainerStatus: String, Codable, Sendable {

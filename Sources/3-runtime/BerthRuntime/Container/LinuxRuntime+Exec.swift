@@ -2,7 +2,6 @@ import BerthInit
 import BerthCgroups
 import BerthSys
 import CBerth
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif

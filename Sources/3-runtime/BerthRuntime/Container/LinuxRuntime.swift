@@ -2,7 +2,6 @@ import BerthInit
 import BerthCgroups
 import BerthSys
 import CBerth
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -137,7 +136,11 @@ public struct LinuxRuntime: ContainerRuntime {
 
         let execFifo = request.startAtOnce ? nil : dir.execFifo
         if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
-        var initConfig = InitConfig(mode: .create, id: request.id, spec: plan.spec, bundle: request.bundle,
+        // init loads the compiled program (`seccomp`); the profile itself (Docker's default is
+        // 15 KB of JSON, most of config.json) is neither written to init.json nor parsed by init.
+        var initSpec = plan.spec
+        if seccomp != nil { initSpec.linux?.seccomp = nil }
+        var initConfig = InitConfig(mode: .create, id: request.id, spec: initSpec, bundle: request.bundle,
                                     execFifo: execFifo,
                                     explain: request.explain, seccomp: seccomp)
         initConfig.hooksFifo = try prepareHooks(plan.spec.hooks, dir: dir)
@@ -240,7 +243,8 @@ public struct LinuxRuntime: ContainerRuntime {
     // MARK: state
 
     /// The spec the container was created with (recorded in its state directory; the bundle may
-    /// have changed or, for a task's containers, never had a config.json).
+    /// have changed or, for a task's containers, never had a config.json). A `linux.seccomp`
+    /// profile is recorded as its compiled program (init.json's `seccomp`), not as the profile.
     public func spec(_ id: String) throws -> Spec {
         try ContainerID.validate(id)
         let dir = dir(id)
@@ -375,5 +379,44 @@ public struct LinuxRuntime: ContainerRuntime {
         }
         if let exit = dir.readExit() { return exit }
         throw RuntimeError.exitUnknown(id)
+    }
+
+    /// `wait` without a timeout for a foreground `run`: one poll(2) over the monitor's pidfd and
+    /// `signals` (a signalfd), no timeout and no polling loop; each signal read from `signals` is
+    /// passed to `relay` (which forwards it to the container) while the container runs.
+    public func wait(_ id: String, relaying signals: Int32, to relay: (Int32) -> Void) throws -> ExitInfo {
+        let dir = dir(id)
+        guard let recorded = try dir.readState() else {
+            throw dir.exists ? RuntimeError.invalidState(id: id, status: .creating, action: "wait for") : RuntimeError.notFound(id)
+        }
+        if let exit = dir.readExit() { return exit }
+        if let monitor = ProcessHandle.open(recorded.monitorPid ?? 0, startTime: recorded.monitorStartTime) {
+            defer { monitor.close() }
+            var fds = [pollfd(fd: monitor.fd.rawValue, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            while fds[0].revents == 0 {
+                fds[0].revents = 0
+                fds[1].revents = 0
+                _ = try Poll.ready(&fds, timeout: -1)
+                if fds[1].revents != 0 { for signo in SignalFD.drain(signals) { relay(signo) } }
+            }
+        }
+        if let exit = dir.readExit() { return exit }
+        throw RuntimeError.exitUnknown(id)
+    }
+}
+
+/// Reading a non-blocking or just-polled signalfd (`berth_signalfd`).
+enum SignalFD {
+    /// The signal numbers queued now (each `signalfd_siginfo` is 128 bytes, ssi_signo first).
+    static func drain(_ fd: Int32) -> [Int32] {
+        var signals: [Int32] = []
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&p, 1, 0) > 0 {
+            var info = [UInt8](repeating: 0, count: 128)
+            guard read(fd, &info, 128) == 128 else { break }
+            signals.append(Int32(info[0]) | Int32(info[1]) << 8 | Int32(info[2]) << 16 | Int32(info[3]) << 24)
+        }
+        return signals
     }
 }

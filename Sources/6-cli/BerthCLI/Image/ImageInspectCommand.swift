@@ -1,5 +1,6 @@
 import BerthImages
 import BerthJSON
+import BerthOCI
 
 /// `berth image inspect NAME...`: a JSON array, one docker-like document per image.
 enum ImageInspectCommand {

@@ -1,5 +1,6 @@
 import BerthImages
 import BerthJSON
+import BerthOCI
 import BerthSys
 
 /// `berth image ls [--digests] [-q] [--output json]`: docker's columns.

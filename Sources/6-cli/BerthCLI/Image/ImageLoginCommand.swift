@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 import Foundation
 
 /// `berth image login [--username U] [--password-stdin] [--name NAME] REGISTRY` and

@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 
 /// `berth image prune [--all]`: unused layers, blobs and temporaries; with --all also every image
 /// no running container uses.

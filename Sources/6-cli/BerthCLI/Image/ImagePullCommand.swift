@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 import Foundation
 #if canImport(Glibc)
 import Glibc

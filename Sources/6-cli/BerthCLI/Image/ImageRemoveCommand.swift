@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 
 /// `berth image rm [-f] NAME...`: an image whose layers a running container has mounted is
 /// refused; with -f its name goes and the layers stay until `prune` finds them unused.

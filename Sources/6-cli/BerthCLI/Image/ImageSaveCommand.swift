@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 
 /// `berth image save NAME... -o OUT.tar` or `berth image save NAME OUT.tar`.
 enum ImageSaveCommand {

@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 
 /// `berth image tag SOURCE TARGET`.
 enum ImageTagCommand {

@@ -1,4 +1,5 @@
 import BerthImages
+import BerthOCI
 
 /// Options shared by `berth image pull`, `login` and `logout`: where the store, the hosts
 /// configuration, the credential file and the per-registry CA certificates are.

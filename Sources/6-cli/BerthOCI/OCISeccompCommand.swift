@@ -7,16 +7,16 @@ import BerthRuntime
 /// a bounding set of Docker's default capabilities plus each `--cap` (as `docker run --cap-add`);
 /// `--no-default-caps` starts from no capabilities. Bundles (and crun/runc) can use the output as
 /// it is, so they run under the same profile as Berth's task containers.
-enum OCISeccompCommand {
+public enum OCISeccompCommand {
 
-    static func run(_ args: [String]) throws -> Int32 {
+    public static func run(_ args: [String]) throws -> Int32 {
         let profile = try profile(args)
         print(String(decoding: profile.jsonValue.encoderStyleBytes(escapingSlashes: false), as: UTF8.self))
         return 0
     }
 
     /// The profile the arguments ask for (pure apart from the host facts).
-    static func profile(_ args: [String], host: DockerSeccomp.Host = .current) throws(UsageError) -> Spec.Seccomp {
+    public static func profile(_ args: [String], host: DockerSeccomp.Host = .current) throws(UsageError) -> Spec.Seccomp {
         let a = try Arguments(args, spec: .init(flags: ["--no-default-caps"], options: ["--cap"]))
         if let extra = a.positionals.first { throw UsageError("unexpected argument \(extra.debugDescription)") }
         var caps = a.has("--no-default-caps") ? [] : Capabilities.dockerDefault
