@@ -18,6 +18,28 @@ def test_clusters(agent):
     assert proc.returncode != 0 and "ClusterNotFoundException" in proc.stderr
 
 
+def test_cluster_capacity_providers_and_default_strategy(agent):
+    """CreateCluster's capacityProviders and defaultCapacityProviderStrategy are kept and shown;
+    a service created without a launch type takes the default strategy (as in ECS); unknown
+    providers, strategies naming providers outside the cluster, and `configuration` are refused."""
+    created = agent.aws("create-cluster", "--cluster-name", "cp", "--capacity-providers", "FARGATE", "FARGATE_SPOT",
+                        "--default-capacity-provider-strategy", "capacityProvider=FARGATE_SPOT,weight=3", "capacityProvider=FARGATE,weight=1,base=1")["cluster"]
+    assert created["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    strategy = [{"capacityProvider": "FARGATE_SPOT", "weight": 3}, {"capacityProvider": "FARGATE", "weight": 1, "base": 1}]
+    assert created["defaultCapacityProviderStrategy"] == strategy
+    assert agent.aws("describe-clusters", "--clusters", "cp")["clusters"][0]["defaultCapacityProviderStrategy"] == strategy
+    agent.aws("register-task-definition", "--cli-input-json", json.dumps(simple_taskdef("cp-app")))
+    service = agent.aws("create-service", "--cluster", "cp", "--service-name", "s", "--task-definition", "cp-app", "--desired-count", "0")["service"]
+    assert service["capacityProviderStrategy"] == strategy and "launchType" not in service
+    for args, words in [(["--capacity-providers", "MY_ASG"], "MY_ASG"),
+                        (["--capacity-providers", "FARGATE", "--default-capacity-provider-strategy", "capacityProvider=FARGATE_SPOT,weight=1"], "not associated"),
+                        (["--configuration", "executeCommandConfiguration={logging=DEFAULT}"], "configuration")]:
+        proc = agent.aws("create-cluster", "--cluster-name", "cp-bad", *args, check=False)
+        assert proc.returncode != 0 and words in proc.stderr, proc.stderr
+    agent.aws("delete-service", "--cluster", "cp", "--service", "s", "--force")
+    agent.aws("delete-cluster", "--cluster", "cp")
+
+
 def test_register_describe_list_deregister(agent, tmp_path):
     path = tmp_path / "td.json"
     path.write_text(json.dumps(simple_taskdef("cli-web", tags=[{"key": "k", "value": "v"}])))

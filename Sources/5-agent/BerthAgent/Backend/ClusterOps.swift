@@ -1,4 +1,5 @@
 import BerthJSON
+import BerthECS
 
 /// CreateCluster, DescribeClusters, ListClusters, DeleteCluster.
 extension ECSBackend {
@@ -10,7 +11,7 @@ extension ECSBackend {
             ("clusterArn", .string(arns.cluster(c.name))), ("clusterName", .string(c.name)), ("status", .string(c.status)),
             ("registeredContainerInstancesCount", 0), ("runningTasksCount", .int(running)), ("pendingTasksCount", .int(pending)),
             ("activeServicesCount", .int(activeServiceCount(c.name))), ("statistics", []), ("tags", []), ("settings", c.settings ?? [["name": "containerInsights", "value": "disabled"]]),
-            ("capacityProviders", []), ("defaultCapacityProviderStrategy", []),
+            ("capacityProviders", .array(c.capacityProviders.map(JSONValue.string))), ("defaultCapacityProviderStrategy", .array(c.defaultCapacityProviderStrategy)),
             ("serviceConnectDefaults", c.serviceConnectNamespace.map { ["namespace": .string($0)] }),
         ])
         if include.contains("TAGS") { j["tags"] = tagsJSON(c.tags) } else { j["tags"] = nil }
@@ -26,6 +27,10 @@ extension ECSBackend {
         }
         let tags = try p.tags() ?? []
         let settings = try p.list("settings").map(JSONValue.array)
+        if try p.object("configuration") != nil {
+            throw APIError("UnsupportedFeatureException", "configuration (ECS Exec logging, managed storage encryption) is not supported by Berth.")
+        }
+        let (providers, strategy) = try capacityProviders(p)
         let connectNamespace = try serviceConnectDefaults(p)
         if var existing = clusters[name] {
             if existing.status == "ACTIVE" { return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])] }
@@ -33,6 +38,7 @@ extension ECSBackend {
             existing.tags = tags
             existing.createdAt = clock()
             existing.serviceConnectNamespace = connectNamespace
+            (existing.capacityProviders, existing.defaultCapacityProviderStrategy) = (providers, strategy)
             clusters[name] = existing
             persist(cluster: existing)
             return ["cluster": clusterJSON(existing, include: ["TAGS", "SETTINGS"])]
@@ -40,9 +46,52 @@ extension ECSBackend {
         guard clusters.count < 10_000 else { throw APIError("LimitExceededException", "The maximum number of clusters (10000) has been reached.") }
         var c = ClusterRecord(name: name, tags: tags, settings: settings, createdAt: clock())
         c.serviceConnectNamespace = connectNamespace
+        (c.capacityProviders, c.defaultCapacityProviderStrategy) = (providers, strategy)
         clusters[name] = c
         persist(cluster: c)
         return ["cluster": clusterJSON(c, include: ["TAGS", "SETTINGS"])]
+    }
+
+    /// CreateCluster's `capacityProviders` and `defaultCapacityProviderStrategy`: this host has
+    /// the two Fargate providers only (no CreateCapacityProvider); a strategy names providers of
+    /// the cluster, weights 0-1000, bases 0-100000, at most one base. Services created without a
+    /// launch type or strategy take the cluster's default strategy, as in ECS.
+    func capacityProviders(_ p: Params) throws(APIError) -> ([String], [JSONValue]) {
+        let providers = try p.stringList("capacityProviders") ?? []
+        for name in providers where !CapacityProviderStrategyItem.fargateProviders.contains(name) {
+            throw .invalidParameter("capacityProviders: the capacity provider \(name) does not exist. Berth has FARGATE and FARGATE_SPOT only.")
+        }
+        let strategy = try p.list("defaultCapacityProviderStrategy") ?? []
+        var bases = 0
+        for (i, item) in strategy.enumerated() {
+            guard let name = item["capacityProvider"]?.stringValue else {
+                throw .invalidParameter("defaultCapacityProviderStrategy[\(i)].capacityProvider is required.")
+            }
+            guard providers.contains(name) else {
+                throw .invalidParameter("defaultCapacityProviderStrategy[\(i)]: the capacity provider \(name) is not associated with the cluster (capacityProviders).")
+            }
+            if let w = item["weight"], !(w.intValue.map { (0...1000).contains($0) } ?? false) {
+                throw .invalidParameter("defaultCapacityProviderStrategy[\(i)].weight must be between 0 and 1000.")
+            }
+            if let b = item["base"] {
+                guard let base = b.intValue, (0...100_000).contains(base) else { throw .invalidParameter("defaultCapacityProviderStrategy[\(i)].base must be between 0 and 100000.") }
+                if base > 0 { bases += 1 }
+            }
+        }
+        if bases > 1 { throw .invalidParameter("defaultCapacityProviderStrategy: only one capacity provider in a strategy can have a base defined.") }
+        return (providers, strategy)
+    }
+
+    /// The cluster's default strategy as service strategy items.
+    func defaultStrategyItems(_ c: ClusterRecord) -> [CapacityProviderStrategyItem]? {
+        guard !c.defaultCapacityProviderStrategy.isEmpty else { return nil }
+        return c.defaultCapacityProviderStrategy.map { j in
+            var item = CapacityProviderStrategyItem()
+            item.capacityProvider = j["capacityProvider"]?.stringValue
+            item.weight = j["weight"]?.intValue
+            item.base = j["base"]?.intValue
+            return item
+        }
     }
 
     /// UpdateCluster: `settings` replaced, `serviceConnectDefaults` set (an empty namespace

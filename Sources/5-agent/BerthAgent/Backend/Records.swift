@@ -12,10 +12,15 @@ struct ClusterRecord {
     var createdAt: Double
     /// `serviceConnectDefaults.namespace`: the ARN of the Cloud Map namespace.
     var serviceConnectNamespace: String?
+    /// `capacityProviders` (FARGATE, FARGATE_SPOT) and `defaultCapacityProviderStrategy` as given.
+    var capacityProviders: [String] = []
+    var defaultCapacityProviderStrategy: [JSONValue] = []
 
     var json: JSONValue {
         .obj([("clusterName", .string(name)), ("status", .string(status)), ("tags", tagsJSON(tags)), ("settings", settings),
-              ("createdAt", .timestamp(createdAt)), ("serviceConnectNamespace", serviceConnectNamespace.map(JSONValue.string))])
+              ("createdAt", .timestamp(createdAt)), ("serviceConnectNamespace", serviceConnectNamespace.map(JSONValue.string)),
+              ("capacityProviders", capacityProviders.isEmpty ? nil : .array(capacityProviders.map(JSONValue.string))),
+              ("defaultCapacityProviderStrategy", defaultCapacityProviderStrategy.isEmpty ? nil : .array(defaultCapacityProviderStrategy))])
     }
 
     init(name: String, status: String = "ACTIVE", tags: [(String, String)] = [], settings: JSONValue? = nil, createdAt: Double) {
@@ -31,6 +36,8 @@ struct ClusterRecord {
         self.init(name: name, status: json["status"]?.stringValue ?? "ACTIVE", tags: tagsFrom(json["tags"]), settings: json["settings"],
                   createdAt: json["createdAt"]?.doubleValue ?? 0)
         serviceConnectNamespace = json["serviceConnectNamespace"]?.stringValue
+        capacityProviders = (json["capacityProviders"]?.arrayValue ?? []).compactMap(\.stringValue)
+        defaultCapacityProviderStrategy = json["defaultCapacityProviderStrategy"]?.arrayValue ?? []
     }
 }
 

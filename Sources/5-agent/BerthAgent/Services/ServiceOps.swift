@@ -48,7 +48,9 @@ extension ECSBackend {
         }
         let td = try lookupTaskDefinition(request.taskDefinition ?? "")
         guard td.status == "ACTIVE" else { throw .client("TaskDefinition is inactive") }
-        let launchType = request.requestedLaunchType
+        // Neither a launch type nor a strategy: the cluster's default strategy, as in ECS.
+        let clusterStrategy = request.launchType == nil && (request.capacityProviderStrategy ?? []).isEmpty ? defaultStrategyItems(cluster) : nil
+        let launchType = request.requestedLaunchType ?? (clusterStrategy != nil ? .fargate : nil)
             ?? ((td.taskDefinition["requiresCompatibilities"]?.arrayValue ?? []).contains("FARGATE") ? .fargate : .ec2)
         try Self.refuse(ServiceValidator.placement(launchType: launchType, constraints: request.placementConstraints, strategy: request.placementStrategy))
         try checkLoadBalancers(request.loadBalancers ?? [], taskDefinition: td)
@@ -74,7 +76,7 @@ extension ECSBackend {
         if let (spec, ns) = serviceConnect { try ensureServiceConnectServices(spec, ns) }
         record.serviceConnect = request.serviceConnectConfiguration
         record.serviceConnectNamespaceId = serviceConnect?.1.id
-        record.capacityProviderStrategy = request.capacityProviderStrategy.flatMap { $0.isEmpty ? nil : $0 }
+        record.capacityProviderStrategy = request.capacityProviderStrategy.flatMap { $0.isEmpty ? nil : $0 } ?? clusterStrategy
         record.placementStrategy = request.placementStrategy ?? []
         record.roleArn = request.role.map { $0.hasPrefix("arn:") ? $0 : "arn:aws:iam::\(config.accountId):role/\($0)" }
         // ECS's default since 2025-06-30, except for binpack services (ecs-extensions.md §1).
