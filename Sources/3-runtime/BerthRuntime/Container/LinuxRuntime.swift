@@ -150,10 +150,10 @@ public struct LinuxRuntime: ContainerRuntime {
                                                  placement: placement, initView: initView)
         Trace.step("cgroup", placement.cloneInto.map { "init will be created inside \($0) (clone3 CLONE_INTO_CGROUP)" }
                    ?? "init will join by writing 0 to \(placement.joinFiles.joined(separator: ", "))")
-        try StateFile.create(dir.monitorConfig, Array(conf.utf8))
 
         let createdAt = berth_realtime_ns()
-        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio, initFd: initFd)
+        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, configuration: conf,
+                                               stdio: request.stdio, initFd: initFd)
         defer { monitor.report.close() }
         let monitorStart = Proc.startTime(monitor.pid)
         Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir.path)")

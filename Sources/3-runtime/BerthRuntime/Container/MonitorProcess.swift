@@ -5,13 +5,19 @@ import CBerth
 import Glibc
 #endif
 
-/// The runtime's side of `berth-monitor`: its configuration file, spawning it detached, and the
+/// The runtime's side of `berth-monitor`: its configuration, spawning it detached, and the
 /// report it relays from `berth-init` (`pid N`, then `ready` or `error <message>`).
 enum MonitorProcess {
-    /// The monitor's descriptor of the sealed `berth-init` copy (after the report pipe, fd 3).
-    static let initDescriptor: Int32 = 4
+    /// The monitor reads its configuration from this descriptor, a pipe, until EOF (after the
+    /// report pipe, fd 3): no file in the state directory to create, read and unlink.
+    static let configDescriptor: Int32 = 4
+    /// The monitor's descriptor of the sealed `berth-init` copy (after the configuration).
+    static let initDescriptor: Int32 = 5
+    /// What a pipe holds without a reader (Linux's default pipe capacity): the whole
+    /// configuration is written before the monitor is spawned.
+    static let configLimit = 65536
 
-    /// `monitor.conf` (see Sources/7-bin/berth-monitor/Config.swift for the reader). With
+    /// The monitor's configuration (see Sources/7-bin/berth-monitor/Config.swift for the reader). With
     /// `initView` (an empty directory) the monitor opens init's sealed view itself (`init-view=`),
     /// else it runs the descriptor it inherits as fd 4 (`init-fd=`).
     static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement,
@@ -30,9 +36,25 @@ enum MonitorProcess {
     }
 
     /// Start `berth-monitor <dir>` in its own session, re-parented away from the caller, with the
-    /// write end of a report pipe as its fd 3 and the sealed `berth-init` as fd 4 (none when the
-    /// monitor opens it itself: `initFd` nil). Returns its pid and the read end.
-    static func spawn(monitor: String, stateDir: String, stdio: StdioMode, initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor) {
+    /// write end of a report pipe as its fd 3, a pipe holding `configuration` as fd 4 and the
+    /// sealed `berth-init` as fd 5 (none when the monitor opens it itself: `initFd` nil). Returns
+    /// its pid and the read end of the report pipe.
+    static func spawn(monitor: String, stateDir: String, configuration: String, stdio: StdioMode,
+                      initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor) {
+        let config = Array(configuration.utf8)
+        guard config.count < configLimit else {
+            throw RuntimeError.sys(SysError("the monitor's configuration (paths of logs and cgroups) is \(config.count) bytes, more than the \(configLimit) a pipe holds:",
+                                            errno: E2BIG, detail: stateDir))
+        }
+        let configPipe = try makePipe()
+        defer { configPipe.read.close() }
+        do {
+            try configPipe.write.writeAll(config)
+            configPipe.write.close()
+        } catch {
+            configPipe.write.close()
+            throw RuntimeError.sys(error)
+        }
         let pipe = try makePipe()
         defer { pipe.write.close() }
         var null: FileDescriptor?
@@ -40,7 +62,7 @@ enum MonitorProcess {
         defer { null?.close() }
         let nullFd = null?.rawValue ?? -1
         let pid = try withCStrings([monitor, stateDir]) { argv in
-            var keep: [Int32] = [pipe.write.rawValue] + (initFd.map { [$0] } ?? [])
+            var keep: [Int32] = [pipe.write.rawValue, configPipe.read.rawValue] + (initFd.map { [$0] } ?? [])
             var attr = berth_spawn_attr()
             attr.argv = argv
             attr.stdin_fd = nullFd
