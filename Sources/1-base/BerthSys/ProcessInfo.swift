@@ -30,9 +30,30 @@ public enum Proc {
 
     /// Number of threads of the calling process (namespace creation requires exactly 1).
     public static func threadCount() -> Int {
-        guard let status = try? Files.read("/proc/self/status") else { return -1 }
-        for line in status.split(separator: "\n") where line.hasPrefix("Threads:") {
-            return Int(line.dropFirst(8).trimmingCharacters(in: " \t")) ?? -1
+        guard let status = try? Files.readBytes("/proc/self/status") else { return -1 }
+        return threads(inStatus: status)
+    }
+
+    /// The `Threads:` value of /proc/<pid>/status text, or -1. Over bytes: splitting the 1.4 KB
+    /// as a String by Characters was a fifth of `berth-init`'s start.
+    public static func threads(inStatus status: [UInt8]) -> Int {
+        let key = Array("\nThreads:".utf8)
+        var i = 0
+        while i + key.count <= status.count {
+            if status[i] == key[0], status[i..<(i + key.count)].elementsEqual(key) {
+                var j = i + key.count
+                while j < status.count, status[j] == UInt8(ascii: " ") || status[j] == UInt8(ascii: "\t") { j += 1 }
+                var value = 0
+                var digits = 0
+                while j < status.count, status[j] >= UInt8(ascii: "0"), status[j] <= UInt8(ascii: "9"), digits < 18 {
+                    value = value * 10 + Int(status[j] - UInt8(ascii: "0"))
+                    digits += 1
+                    j += 1
+                }
+                let ended = j == status.count || status[j] == UInt8(ascii: "\n")
+                return digits > 0 && ended ? value : -1
+            }
+            i += 1
         }
         return -1
     }
