@@ -48,6 +48,14 @@ import Glibc
         #expect(Proc.threads(inStatus: []) == -1)
     }
 
+    @Test func startTimeIsField22AfterTheLastParenthesis() {
+        let tail = " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 987654 20 21"
+        #expect(Proc.startTime(inStat: Array("42 (a b) c)\(tail)\n".utf8)) == 987654)
+        #expect(Proc.startTime(inStat: Array("42 (x) S 1 2".utf8)) == nil)
+        #expect(Proc.startTime(inStat: Array("42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 9x 20".utf8)) == nil)
+        #expect(Proc.startTime(inStat: Array("no parenthesis".utf8)) == nil)
+    }
+
     @Test func startTimeIdentifiesThisProcess() {
         let me = getpid()
         let t = Proc.startTime(me)

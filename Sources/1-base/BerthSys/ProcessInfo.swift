@@ -7,13 +7,26 @@ import Glibc
 public enum Proc {
     /// Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), or nil if the pid is gone.
     public static func startTime(_ pid: Int32) -> UInt64? {
-        guard let stat = try? Files.read("/proc/\(pid)/stat") else { return nil }
+        guard let stat = try? Files.readBytes("/proc/\(pid)/stat") else { return nil }
+        return startTime(inStat: stat)
+    }
+
+    /// Field 22 of /proc/<pid>/stat text, over bytes (on every create's path, twice).
+    public static func startTime(inStat stat: [UInt8]) -> UInt64? {
         // The command name (field 2) may contain spaces and parentheses: skip past the last ')'.
-        guard let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
         // fields[0] is field 3 (state); field 22 is fields[19].
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+        guard fields.count > 19, !fields[19].isEmpty, fields[19].count <= 19 else { return nil }
+        var value: UInt64 = 0
+        for byte in fields[19] {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// Field 3 of /proc/<pid>/stat: R, S, D, Z, T, ...
