@@ -54,6 +54,10 @@ import Glibc
         #expect(Proc.startTime(inStat: Array("42 (x) S 1 2".utf8)) == nil)
         #expect(Proc.startTime(inStat: Array("42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 9x 20".utf8)) == nil)
         #expect(Proc.startTime(inStat: Array("no parenthesis".utf8)) == nil)
+        #expect(Proc.state(inStat: Array("42 (a b) c)\(tail)\n".utf8)) == "S")
+        #expect(Proc.state(inStat: Array("42 (x) Z 1".utf8)) == "Z")
+        #expect(Proc.state(inStat: Array("42 (x)".utf8)) == nil)
+        #expect(Proc.state(getpid()).map { "RS".contains($0) } == true)  // the main thread may sleep
     }
 
     @Test func startTimeIdentifiesThisProcess() {

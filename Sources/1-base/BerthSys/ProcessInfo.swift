@@ -31,14 +31,23 @@ public enum Proc {
 
     /// Field 3 of /proc/<pid>/stat: R, S, D, Z, T, ...
     public static func state(_ pid: Int32) -> Character? {
-        guard let stat = try? Files.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
-        return stat[stat.index(after: close)...].split(separator: " ").first?.first
+        guard let stat = try? Files.readBytes("/proc/\(pid)/stat") else { return nil }
+        return state(inStat: stat)
     }
 
-    /// True if `pid` is alive (not a zombie) and still the process that started at `startTime`.
+    /// Field 3 of /proc/<pid>/stat text (the byte after the last ") ").
+    public static func state(inStat stat: [UInt8]) -> Character? {
+        guard let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count,
+              stat[close + 1] == UInt8(ascii: " ") else { return nil }
+        return Character(Unicode.Scalar(stat[close + 2]))
+    }
+
+    /// True if `pid` is alive (not a zombie) and still the process that started at `startTime`:
+    /// one read of /proc/<pid>/stat for both.
     public static func isAlive(_ pid: Int32, startTime: UInt64) -> Bool {
-        guard pid > 0, let now = self.startTime(pid), now == startTime else { return false }
-        return state(pid) != "Z"
+        guard pid > 0, let stat = try? Files.readBytes("/proc/\(pid)/stat"),
+              let now = self.startTime(inStat: stat), now == startTime else { return false }
+        return state(inStat: stat) != "Z"
     }
 
     /// Number of threads of the calling process (namespace creation requires exactly 1).
