@@ -30,9 +30,24 @@ import Testing
         for level in ["berth", "berth/x"] { try fs.files("devices/" + level, ["devices.allow": "", "devices.deny": "", "cgroup.procs": ""]) }
         let driver = CgroupV1Driver(hierarchies: [V1Hierarchy(controllers: ["devices"], mountPoint: fs.root + "/devices")])
         try driver.create(try CgroupPath("berth/x"), resources: CgroupResources(devices: DeviceRule.dockerDefault))
-        // The fake keeps only the last write of each file.
+        // One descriptor per file, one write per rule: a plain file holds the writes in order
+        // (the kernel's devices.allow takes each write as one rule).
+        let allow = DeviceRule.v1Writes(DeviceRule.dockerDefault).filter { $0.file == "devices.allow" }.map(\.line)
+        #expect(allow.count > 5)
         #expect(fs.read("devices/berth/x/devices.deny") == "a")
-        #expect(fs.read("devices/berth/x/devices.allow") == "c 136:* rwm")
+        #expect(fs.read("devices/berth/x/devices.allow") == allow.joined())
+    }
+
+    @Test func v1WriteRunsGroupConsecutiveWritesToOneFileInOrder() {
+        let rules = [DeviceRule.denyAll,
+                     DeviceRule(allow: true, type: .char, major: 1, minor: 3, access: "rwm"),
+                     DeviceRule(allow: true, type: .char, major: 1, minor: 5, access: "rwm"),
+                     DeviceRule(allow: false, type: .char, major: 1, minor: 5, access: "w"),
+                     DeviceRule(allow: true, type: .char, major: 1, minor: 8, access: "r")]
+        let runs = DeviceRule.v1WriteRuns(rules).map { "\($0.file): \($0.lines.joined(separator: ", "))" }
+        #expect(runs == ["devices.deny: a", "devices.allow: c 1:3 rwm, c 1:5 rwm", "devices.deny: c 1:5 w", "devices.allow: c 1:8 r"])
+        #expect(DeviceRule.v1WriteRuns(rules).flatMap { run in run.lines.map { "\(run.file) \($0)" } }
+                == DeviceRule.v1Writes(rules).map { "\($0.file) \($0.line)" })
     }
 
     @Test func invalidRulesAreRefusedBeforeAnythingIsCreated() {

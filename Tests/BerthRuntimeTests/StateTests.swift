@@ -86,11 +86,11 @@ import Testing
         let v1 = CgroupPlacement(cloneInto: nil, joinFiles: ["/sys/x/memory/c/tasks", "/sys/x/pids/c/tasks"])
         let logs = MonitorProcess.configuration(initPath: "/usr/bin/berth-init", stdio: .logFiles(stdout: "/l/o", stderr: "/l/e", maxBytes: 1000, maxFiles: 3),
                                                 oomFile: "/sys/x/memory.oom_control", placement: v1)
-        #expect(logs == "init=/usr/bin/berth-init\ninit-fd=4\nstdio=logs\nstdout=/l/o\nstderr=/l/e\nmax-bytes=1000\nmax-files=3\noom-file=/sys/x/memory.oom_control\n"
+        #expect(logs == "init=/usr/bin/berth-init\ninit-fd=5\nstdio=logs\nstdout=/l/o\nstderr=/l/e\nmax-bytes=1000\nmax-files=3\noom-file=/sys/x/memory.oom_control\n"
                 + "cgroup-join=/sys/x/memory/c/tasks\ncgroup-join=/sys/x/pids/c/tasks\n")
         let v2 = CgroupPlacement(cloneInto: "/sys/fs/cgroup/berth/c", joinFiles: ["/sys/fs/cgroup/berth/c/cgroup.procs"])
         #expect(MonitorProcess.configuration(initPath: "/b", stdio: .inherit, oomFile: nil, placement: v2)
-                == "init=/b\ninit-fd=4\nstdio=inherit\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
+                == "init=/b\ninit-fd=5\nstdio=inherit\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
         // The monitor makes init's sealed view itself: no inherited descriptor.
         #expect(MonitorProcess.configuration(initPath: "/b", stdio: .null, oomFile: nil, placement: v2, initView: "/run/berth/.empty")
                 == "init=/b\ninit-view=/run/berth/.empty\nstdio=null\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")

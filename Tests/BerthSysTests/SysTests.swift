@@ -17,6 +17,49 @@ import Glibc
         #expect(try Files.read(path) == "two")
     }
 
+    @Test func readAllReturnsEveryByteOfFilesProcfsAndPipes() throws {
+        let path = "/tmp/berth-systest-read-\(getpid())"
+        defer { unlink(path) }
+        // Larger than one 4 KB chunk and not a multiple of it; and an empty file.
+        let big = (0..<70_001).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try Files.writeAtomically(path, big)
+        #expect(try Files.readBytes(path) == big)
+        try Files.writeAtomically(path, [])
+        #expect(try Files.readBytes(path) == [])
+        // procfs reports size 0: read in chunks until EOF.
+        let maps = try Files.read("/proc/self/maps")
+        #expect(maps.hasSuffix("\n") && maps.contains("[stack]"))
+        let pipe = try makePipe()
+        defer { pipe.read.close() }
+        try pipe.write.writeAll(big.prefix(10_000))
+        pipe.write.close()
+        #expect(try pipe.read.readAll() == Array(big.prefix(10_000)))
+        let bad = #expect(throws: SysError.self) { try FileDescriptor(rawValue: -1).read() }
+        #expect(bad?.errno == EBADF)
+    }
+
+    @Test func threadsAreReadFromStatus() {
+        #expect(Proc.threadCount() >= 1)
+        #expect(Proc.threads(inStatus: Array("Name:\tx\nUmask:\t0022\nThreads:\t3\nSigQ:\t0/1\n".utf8)) == 3)
+        #expect(Proc.threads(inStatus: Array("Name:\tx\nThreads:  12".utf8)) == 12)
+        #expect(Proc.threads(inStatus: Array("Name:\tThreads:\t2\n".utf8)) == -1)   // not at a line start
+        #expect(Proc.threads(inStatus: Array("Name:\tx\nThreads:\tmany\n".utf8)) == -1)
+        #expect(Proc.threads(inStatus: Array("Name:\tx\nThreads:\t2x\n".utf8)) == -1)
+        #expect(Proc.threads(inStatus: []) == -1)
+    }
+
+    @Test func startTimeIsField22AfterTheLastParenthesis() {
+        let tail = " S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 987654 20 21"
+        #expect(Proc.startTime(inStat: Array("42 (a b) c)\(tail)\n".utf8)) == 987654)
+        #expect(Proc.startTime(inStat: Array("42 (x) S 1 2".utf8)) == nil)
+        #expect(Proc.startTime(inStat: Array("42 (x) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 9x 20".utf8)) == nil)
+        #expect(Proc.startTime(inStat: Array("no parenthesis".utf8)) == nil)
+        #expect(Proc.state(inStat: Array("42 (a b) c)\(tail)\n".utf8)) == "S")
+        #expect(Proc.state(inStat: Array("42 (x) Z 1".utf8)) == "Z")
+        #expect(Proc.state(inStat: Array("42 (x)".utf8)) == nil)
+        #expect(Proc.state(getpid()).map { "RS".contains($0) } == true)  // the main thread may sleep
+    }
+
     @Test func startTimeIdentifiesThisProcess() {
         let me = getpid()
         let t = Proc.startTime(me)

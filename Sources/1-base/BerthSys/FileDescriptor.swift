@@ -45,21 +45,36 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
 
     /// One read of at most `max` bytes; empty at end of file.
     public func read(max: Int = 65536) throws(SysError) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: max)
-        let n = try Sys.call("read", detail: "fd \(rawValue)") {
-            buffer.withUnsafeMutableBytes { Glibc.read(rawValue, $0.baseAddress!, $0.count) }
+        guard max > 0 else { return [] }
+        // Not zero-filled first: that touched every page of the buffer (16 fresh pages, page
+        // faults, in each new process's first read); read(2) writes only what it returns.
+        var failure: SysError?
+        let buffer = [UInt8](unsafeUninitializedCapacity: max) { storage, count in
+            count = 0
+            do throws(SysError) {
+                count = try Sys.call("read", detail: "fd \(rawValue)") { Glibc.read(rawValue, storage.baseAddress!, max) }
+            } catch {
+                failure = error
+            }
         }
-        buffer.removeSubrange(n...)
+        if let failure { throw failure }
         return buffer
     }
 
-    /// Read until end of file.
+    /// Read until end of file. A regular file is read in one chunk of its size (plus one byte,
+    /// to see the end), anything else (procfs, pipes) in 4 KB chunks.
     public func readAll() throws(SysError) -> [UInt8] {
+        var chunk = 4096
+        var st = stat()
+        if fstat(rawValue, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0 {
+            chunk = Int(st.st_size) + 1
+        }
         var out: [UInt8] = []
         while true {
-            let chunk = try read()
-            if chunk.isEmpty { return out }
-            out += chunk
+            let bytes = try read(max: chunk)
+            if bytes.isEmpty { return out }
+            if out.isEmpty { out = bytes } else { out += bytes }
+            chunk = Swift.max(chunk, 4096)
         }
     }
 }

@@ -105,7 +105,8 @@ public struct CgroupV1Driver: CgroupDriver {
         if let mems = r.cpusetMems { try files.write(try dir(path, "cpuset") + "/cpuset.mems", mems) }
         if let rules = r.devices {
             let d = try dir(path, "devices")
-            for (file, line) in DeviceRule.v1Writes(rules) { try files.write(d + "/" + file, line) }
+            // Consecutive rules for the same file go through one descriptor (order kept).
+            for run in DeviceRule.v1WriteRuns(rules) { try files.write(d + "/" + run.file, each: run.lines) }
         }
     }
 

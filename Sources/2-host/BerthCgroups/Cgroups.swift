@@ -57,21 +57,29 @@ public struct V1Hierarchy: Sendable, Equatable {
     /// v1 hierarchies mounted below `root`, from /proc/self/mountinfo text. A hierarchy mounted
     /// twice (bind mounts) is listed once. Only hierarchies with at least one `used` controller.
     public static func parse(mountinfo: String, under root: String) -> [V1Hierarchy] {
-        var seen: Set<String> = []
-        var out: [V1Hierarchy] = []
-        for line in mountinfo.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard let dash = fields.firstIndex(of: "-"), dash >= 6, fields.count >= dash + 4,
-                  fields[dash + 1] == "cgroup" else { continue }
-            let device = String(fields[2])
-            let mountPoint = unescape(String(fields[4]))
-            guard mountPoint.hasPrefix(root + "/") else { continue }
-            let controllers = fields[dash + 3].split(separator: ",").map(String.init).filter { used.contains($0) }
-            guard !controllers.isEmpty, !seen.contains(device) else { continue }
-            seen.insert(device)
-            out.append(V1Hierarchy(controllers: controllers.sorted(), mountPoint: mountPoint))
+        // Over UTF-8 bytes: splitting the String by Characters (grapheme breaking) cost more than
+        // reading the file on every container start.
+        let prefix = Array((root + "/").utf8)
+        var text = mountinfo
+        return text.withUTF8 { bytes in
+            var seen: Set<ArraySlice<UInt8>> = []
+            var out: [V1Hierarchy] = []
+            for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
+                guard let dash = fields.firstIndex(where: { $0.count == 1 && $0.first == UInt8(ascii: "-") }), dash >= 6,
+                      fields.count >= dash + 4, fields[dash + 1].elementsEqual("cgroup".utf8) else { continue }
+                let device = Array(fields[2])[...]
+                let point = fields[4]
+                guard point.starts(with: prefix) else { continue }
+                let controllers = fields[dash + 3].split(separator: UInt8(ascii: ","))
+                    .map { String(decoding: $0, as: UTF8.self) }.filter { used.contains($0) }
+                guard !controllers.isEmpty, !seen.contains(device) else { continue }
+                seen.insert(device)
+                out.append(V1Hierarchy(controllers: controllers.sorted(),
+                                       mountPoint: unescape(String(decoding: point, as: UTF8.self))))
+            }
+            return out
         }
-        return out
     }
 
     /// mountinfo escapes space, tab, newline and backslash as \ooo.

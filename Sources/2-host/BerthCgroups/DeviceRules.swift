@@ -87,6 +87,20 @@ public struct DeviceRule: Sendable, Equatable, Codable, CustomStringConvertible 
     /// first, then each rule to devices.allow or devices.deny, as runc does. A rule for every
     /// type with limited access is written once for `c` and once for `b` (the kernel's `a` ignores
     /// the access and major:minor).
+    /// `v1Writes` with consecutive writes to the same file grouped, in order: each group is
+    /// written through one descriptor, one write(2) per line.
+    public static func v1WriteRuns(_ rules: [DeviceRule]) -> [(file: String, lines: [String])] {
+        var runs: [(file: String, lines: [String])] = []
+        for (file, line) in v1Writes(rules) {
+            if let last = runs.last, last.file == file {
+                runs[runs.count - 1].lines.append(line)
+            } else {
+                runs.append((file, [line]))
+            }
+        }
+        return runs
+    }
+
     public static func v1Writes(_ rules: [DeviceRule]) -> [(file: String, line: String)] {
         var out: [(String, String)] = [("devices.deny", "a")]
         for rule in rules {

@@ -74,6 +74,11 @@ enum IO {
         let fd = open(path, O_RDONLY)
         if fd < 0 { return nil }
         defer { close(fd) }
+        return readAll(fd, limit: limit)
+    }
+
+    /// Everything readable from `fd` until EOF (at most `limit` bytes), or nil on a read error.
+    static func readAll(_ fd: Int32, limit: Int = 65536) -> [UInt8]? {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while out.count < limit {

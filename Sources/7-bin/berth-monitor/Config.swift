@@ -7,7 +7,8 @@ enum StdioKind {
     case logs
 }
 
-/// `<state-dir>/monitor.conf`, written by the runtime: one `key=value` per line.
+/// The configuration the runtime writes into a pipe the monitor has as fd 4 (read until EOF,
+/// then closed; `MonitorProcess.configDescriptor`): one `key=value` per line.
 ///   init=/usr/local/bin/berth-init the executable that sets the container up (`<init> <state-dir>`)
 ///   init-fd=N                      the inherited sealed copy of it, which is what runs (Docs/security.md)
 ///   init-view=EMPTY_DIR            or: the monitor opens init through a read-only overlay of its
@@ -31,9 +32,13 @@ struct MonitorConfig {
     var cgroupDir = ""
     var cgroupJoin: [String] = []
 
-    /// Parse the file; on failure returns the reason.
-    static func load(_ path: String) -> (MonitorConfig?, String) {
-        guard let bytes = IO.readFile(path) else { return (nil, "cannot read \(path) (errno \(berth_errno()))") }
+    /// Read and parse the configuration from `fd` (closed after); on failure returns the reason.
+    static func load(fd: Int32) -> (MonitorConfig?, String) {
+        let read = IO.readAll(fd)
+        let errno = berth_errno()
+        _ = libcClose(fd)
+        guard let bytes = read else { return (nil, "cannot read the configuration from fd \(fd) (errno \(errno))") }
+        let path = "configuration"
         var config = MonitorConfig()
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }

@@ -1,8 +1,8 @@
 import CBerth
 
 /// The per-container monitor. One process per container, started by the runtime with setsid and
-/// the runtime's report pipe as fd 3:
-///  1. become a child subreaper, read monitor.conf, read the cgroup's OOM counter;
+/// the runtime's report pipe as fd 3 and its configuration in a pipe as fd 4 (Config.swift):
+///  1. read the configuration, become a child subreaper, read the cgroup's OOM counter;
 ///  2. fork+exec `berth-init <state-dir> --report-fd 4` with fd 3 = a sync pipe, fd 4 = the runtime's report
 ///     pipe (init writes its `pid N` / `hooks` / `ready` / `error msg` lines to both, so the
 ///     runtime hears `ready` without waiting for this process to be scheduled), and log pipes in
@@ -46,14 +46,14 @@ struct Monitor {
     static func main() -> Int32 {
         var argc: Int32 = 0
         guard let argv = berth_argv(&argc), argc >= 2, let arg = argv[1] else {
-            IO.stderr("usage: berth-monitor <state-dir>")
+            IO.stderr("usage: berth-monitor <state-dir> (fd 3: report pipe, fd 4: configuration)")
             return 2
         }
         for sig in [SIGHUP, SIGINT, SIGTERM, SIGPIPE] { _ = berth_ignore_signal(sig) }
         // Nobody outside root with CAP_SYS_PTRACE reads this process's memory, fds or exe through /proc.
         _ = berth_set_dumpable(0)
         let stateDir = String(cString: arg)
-        let (loaded, why) = MonitorConfig.load(stateDir + "/monitor.conf")
+        let (loaded, why) = MonitorConfig.load(fd: 4)
         guard let config = loaded else {
             IO.writeAll(3, "error monitor: \(why)\n")
             return 1

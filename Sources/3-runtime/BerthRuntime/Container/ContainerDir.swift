@@ -10,7 +10,6 @@ import Glibc
 ///   exit.json     ExitInfo written by the monitor when PID 1 exits
 ///   exec.fifo     present between create and start
 ///   init.json     InitConfig for `berth-init`
-///   monitor.conf  the monitor's configuration
 ///   exec-*/       one directory per running `exec`
 struct ContainerDir: Sendable {
     let root: String
@@ -21,7 +20,6 @@ struct ContainerDir: Sendable {
     var exitFile: String { path + "/exit.json" }
     var execFifo: String { path + "/exec.fifo" }
     var initConfig: String { path + "/init.json" }
-    var monitorConfig: String { path + "/monitor.conf" }
     /// Written by the monitor when init reports ready.
     var containerPidFile: String { path + "/container.pid" }
 

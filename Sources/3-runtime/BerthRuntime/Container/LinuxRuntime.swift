@@ -127,6 +127,23 @@ public struct LinuxRuntime: ContainerRuntime {
             throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
         }
         let createdLevels = CgroupLevels.missing(plan.cgroup, cgroups)
+
+        // The monitor first: it waits for its configuration, sent below once the cgroups and
+        // init.json exist, so its exec and start overlap that work instead of following it.
+        let createdAt = berth_realtime_ns()
+        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio, initFd: initFd)
+        defer { monitor.report.close() }
+        let monitorStart = Proc.startTime(monitor.pid)
+        Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir.path)")
+        undo.push("stop the container's processes") {
+            monitor.config.abandon()  // a monitor still waiting for its configuration exits
+            try? cgroups.killAll(plan.cgroup)
+            if let handle = ProcessHandle.open(monitor.pid, startTime: monitorStart) {
+                if !handle.waitExit(deadline: Clock.deadline(after: 5)) { try? handle.signal(SIGKILL) }
+                handle.close()
+            }
+        }
+
         do { try cgroups.create(plan.cgroup, resources: plan.resources) } catch { throw RuntimeError.cgroup(error) }
         Trace.step("cgroup", "created \(plan.cgroup) \(describe(plan.resources))")
         undo.push("remove cgroup \(plan.cgroup)") {
@@ -146,28 +163,16 @@ public struct LinuxRuntime: ContainerRuntime {
         initConfig.hooksFifo = try prepareHooks(plan.spec.hooks, dir: dir)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
         let placement = cgroups.placement(plan.cgroup)
-        let conf = MonitorProcess.configuration(initPath: initPath, stdio: request.stdio, oomFile: cgroups.oomCounterFile(plan.cgroup),
-                                                 placement: placement, initView: initView)
         Trace.step("cgroup", placement.cloneInto.map { "init will be created inside \($0) (clone3 CLONE_INTO_CGROUP)" }
                    ?? "init will join by writing 0 to \(placement.joinFiles.joined(separator: ", "))")
-        try StateFile.create(dir.monitorConfig, Array(conf.utf8))
+        try monitor.config.send(MonitorProcess.configuration(initPath: initPath, stdio: request.stdio,
+                                                             oomFile: cgroups.oomCounterFile(plan.cgroup),
+                                                             placement: placement, initView: initView))
 
-        let createdAt = berth_realtime_ns()
-        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio, initFd: initFd)
-        defer { monitor.report.close() }
-        let monitorStart = Proc.startTime(monitor.pid)
-        Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir.path)")
         var state = ContainerState(id: request.id, status: .creating, pid: 0, bundle: request.bundle,
                                    annotations: plan.spec.annotations, monitorPid: monitor.pid, createdAtNanos: createdAt,
                                    cgroupPath: plan.cgroup.relative, monitorStartTime: monitorStart, rootfs: plan.rootfs)
         state.cgroupCreated = createdLevels
-        undo.push("stop the container's processes") {
-            try? cgroups.killAll(plan.cgroup)
-            if let handle = ProcessHandle.open(monitor.pid, startTime: monitorStart) {
-                if !handle.waitExit(deadline: Clock.deadline(after: 5)) { try? handle.signal(SIGKILL) }
-                handle.close()
-            }
-        }
         try dir.writeState(state)
 
         let pid = try MonitorProcess.awaitReady(monitor.report, id: request.id, timeout: setupTimeout) { pid in

@@ -5,13 +5,19 @@ import CBerth
 import Glibc
 #endif
 
-/// The runtime's side of `berth-monitor`: its configuration file, spawning it detached, and the
+/// The runtime's side of `berth-monitor`: its configuration, spawning it detached, and the
 /// report it relays from `berth-init` (`pid N`, then `ready` or `error <message>`).
 enum MonitorProcess {
-    /// The monitor's descriptor of the sealed `berth-init` copy (after the report pipe, fd 3).
-    static let initDescriptor: Int32 = 4
+    /// The monitor reads its configuration from this descriptor, a pipe, until EOF (after the
+    /// report pipe, fd 3): no file in the state directory to create, read and unlink.
+    static let configDescriptor: Int32 = 4
+    /// The monitor's descriptor of the sealed `berth-init` copy (after the configuration).
+    static let initDescriptor: Int32 = 5
+    /// What a pipe holds without a reader (Linux's default pipe capacity): the whole
+    /// configuration is written before the monitor is spawned.
+    static let configLimit = 65536
 
-    /// `monitor.conf` (see Sources/7-bin/berth-monitor/Config.swift for the reader). With
+    /// The monitor's configuration (see Sources/7-bin/berth-monitor/Config.swift for the reader). With
     /// `initView` (an empty directory) the monitor opens init's sealed view itself (`init-view=`),
     /// else it runs the descriptor it inherits as fd 4 (`init-fd=`).
     static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement,
@@ -30,9 +36,57 @@ enum MonitorProcess {
     }
 
     /// Start `berth-monitor <dir>` in its own session, re-parented away from the caller, with the
-    /// write end of a report pipe as its fd 3 and the sealed `berth-init` as fd 4 (none when the
-    /// monitor opens it itself: `initFd` nil). Returns its pid and the read end.
-    static func spawn(monitor: String, stateDir: String, stdio: StdioMode, initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor) {
+    /// write end of a report pipe as its fd 3, the read end of a configuration pipe as fd 4 and
+    /// the sealed `berth-init` as fd 5 (none when the monitor opens it itself: `initFd` nil).
+    /// The monitor blocks reading its configuration until `config.send` (or exits when the pipe
+    /// is closed empty: `config.abandon`), so the caller can spawn it first and let its exec and
+    /// start overlap the container's cgroups and init.json. Returns its pid, the read end of the
+    /// report pipe and the configuration pipe's write end.
+    static func spawn(monitor: String, stateDir: String, stdio: StdioMode,
+                      initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor, config: ConfigPipe) {
+        let configPipe = try makePipe()
+        defer { configPipe.read.close() }
+        let config = ConfigPipe(configPipe.write)
+        do {
+            let (pid, report) = try spawn(monitor: monitor, stateDir: stateDir, stdio: stdio, configFd: configPipe.read, initFd: initFd)
+            return (pid, report, config)
+        } catch {
+            config.abandon()
+            throw error
+        }
+    }
+
+    /// The write end of the monitor's configuration pipe: written once and closed.
+    final class ConfigPipe {
+        private var fd: FileDescriptor?
+
+        init(_ fd: FileDescriptor) { self.fd = fd }
+
+        /// Write the whole configuration and close, which is the monitor's EOF. It must fit in
+        /// the pipe: the monitor may not be reading yet.
+        func send(_ configuration: String) throws {
+            guard let fd else { return }
+            self.fd = nil
+            defer { fd.close() }
+            let bytes = Array(configuration.utf8)
+            guard bytes.count < MonitorProcess.configLimit else {
+                throw RuntimeError.sys(SysError("the monitor's configuration (paths of logs and cgroups) is \(bytes.count) bytes, more than the \(MonitorProcess.configLimit) a pipe holds:",
+                                                errno: E2BIG, detail: "berth-monitor"))
+            }
+            do { try fd.writeAll(bytes) } catch { throw RuntimeError.sys(error) }
+        }
+
+        /// Close without a configuration: the monitor reports an error and exits.
+        func abandon() {
+            fd?.close()
+            fd = nil
+        }
+
+        deinit { abandon() }
+    }
+
+    private static func spawn(monitor: String, stateDir: String, stdio: StdioMode, configFd: FileDescriptor,
+                              initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor) {
         let pipe = try makePipe()
         defer { pipe.write.close() }
         var null: FileDescriptor?
@@ -40,7 +94,7 @@ enum MonitorProcess {
         defer { null?.close() }
         let nullFd = null?.rawValue ?? -1
         let pid = try withCStrings([monitor, stateDir]) { argv in
-            var keep: [Int32] = [pipe.write.rawValue] + (initFd.map { [$0] } ?? [])
+            var keep: [Int32] = [pipe.write.rawValue, configFd.rawValue] + (initFd.map { [$0] } ?? [])
             var attr = berth_spawn_attr()
             attr.argv = argv
             attr.stdin_fd = nullFd
