@@ -63,6 +63,19 @@ class RealAgent(Agent):
                             os.kill(int(pid), signal.SIGKILL)
                         except ProcessLookupError:
                             pass
+        # A task's port proxy (`berth port-proxy <run root>/netns/...`) is not in the task's cgroup:
+        # the agent stops it at teardown, which a killed agent never reaches.
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+                except OSError:
+                    continue
+                if any(a.decode(errors="replace").startswith(self.root + "/") for a in argv[1:]):
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
         time.sleep(0.5)
         for m in reversed(self.mounts()):
             subprocess.run(["umount", "-l", m], capture_output=True)
