@@ -11,18 +11,15 @@ target); when the client stops, fifteen quiet datapoints later it is back at 1. 
 import http.client
 import json
 import math
-import os
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from conftest import REPO
 from test_autoscaling import ScaledAgent, epoch, SCALE, PERIOD
-from test_real_engine import wait_until
+from test_real_engine import agent_world, wait_until
 
 RESOURCE = "service/default/web"
 # Requests a second: 141 per scaled minute on one target (scale out to ceil(141 / 50) = 3), then
@@ -38,16 +35,7 @@ TASK_DEFINITION = {
 
 @pytest.fixture(scope="module")
 def scaled():
-    assert os.geteuid() == 0, "the ALB scaling story runs real containers and must run as root"
-    root = tempfile.mkdtemp(prefix="berth-aws-albscale-")
-    made = subprocess.run(["bash", os.path.join(REPO, "Scripts", "make-busybox-image.sh"), "--store",
-                           os.path.join(root, "images")], capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    a = ScaledAgent(root)
-    try:
-        yield a
-    finally:
-        a.clean_up()
+    yield from agent_world("berth-aws-albscale-", ScaledAgent, "the ALB scaling story runs real containers")
 
 
 def free_port():

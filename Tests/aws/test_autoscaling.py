@@ -11,13 +11,12 @@ import json
 import math
 import os
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import BERTH, REGION, REPO
-from test_real_engine import RealAgent, wait_until
+from test_real_engine import RealAgent, agent_world, wait_until
 
 SCALE = 0.05
 PERIOD = 60 * SCALE
@@ -38,16 +37,7 @@ class ScaledAgent(RealAgent):
 
 @pytest.fixture(scope="module")
 def scaled():
-    assert os.geteuid() == 0, "the auto scaling story runs real containers and must run as root"
-    root = tempfile.mkdtemp(prefix="berth-aws-autoscale-")
-    made = subprocess.run(["bash", os.path.join(REPO, "Scripts", "make-busybox-image.sh"), "--store",
-                           os.path.join(root, "images")], capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    a = ScaledAgent(root)
-    try:
-        yield a
-    finally:
-        a.clean_up()
+    yield from agent_world("berth-aws-autoscale-", ScaledAgent, "the auto scaling story runs real containers")
 
 
 def epoch(ts):

@@ -96,15 +96,16 @@ class RealAgent(Agent):
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def real():
-    assert os.geteuid() == 0, "the real-engine tests run containers and must run as root"
-    root = tempfile.mkdtemp(prefix="berth-aws-real-")
+def agent_world(prefix, make_agent, needs):
+    """A private world (temp root, busybox:latest in its image store) with `make_agent(root)`'s
+    agent on it; everything is removed afterwards. `needs`: what the tests do, for the root check."""
+    assert os.geteuid() == 0, f"{needs} and must run as root"
+    root = tempfile.mkdtemp(prefix=prefix)
     made = subprocess.run(["bash", os.path.join(REPO, "Scripts", "make-busybox-image.sh"), "--store",
                            os.path.join(root, "images")], capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
     try:
-        a = RealAgent(root)
+        a = make_agent(root)
     except Exception:  # e.g. the metadata port is taken by another agent: leave nothing behind
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -112,6 +113,11 @@ def real():
         yield a
     finally:
         a.clean_up()
+
+
+@pytest.fixture(scope="module")
+def real():
+    yield from agent_world("berth-aws-real-", RealAgent, "the real-engine tests run containers")
 
 
 def taskdef(family, command, memory=64, **extra):

@@ -344,12 +344,7 @@ extension Engine {
     /// The target refused, reset or closed before answering: retry once on a fresh connection
     /// when a reused one was closed under a bodiless request, else 502; mid-response: drop the client.
     func backendFailed(_ b: BackendConn) {
-        guard let c = b.client else { return closeIdleBackend(b) }
-        c.backend = nil
-        b.client = nil
-        groups[b.group]?.outstanding[b.target, default: 1] -= 1
-        closeBackend(b)
-        if b.forwardedAny { return closeClient(c) }
+        guard let c = detachFailed(b) else { return }
         if b.reused, let head = c.retryHead, let g = groups[b.group], let fd = Net.connect(b.target.host, b.target.port) {
             let fresh = BackendConn(fd: fd, group: g.spec.id, target: b.target)
             fresh.oneShot = b.oneShot
@@ -358,21 +353,32 @@ extension Engine {
             return
         }
         if !b.reused, !b.connected, retryElsewhere(c, b) { return }
-        if c.reqBody != nil { c.closeAfter = true }
-        answerLocally(c, 502)
-        settleClient(c)
-        if !c.closed { pumpClient(c); settleClient(c) }
+        answerFailure(c, 502)
     }
 
     func backendTimedOut(_ b: BackendConn) {
-        guard let c = b.client else { return closeIdleBackend(b) }
+        guard let c = detachFailed(b) else { return }
+        answerFailure(c, 504)
+    }
+
+    /// Parts a failed backend from its client and closes it. The client is returned when it can
+    /// still get an answer of its own; nil when there is none (idle backend) or the response was
+    /// already under way (the client is dropped).
+    private func detachFailed(_ b: BackendConn) -> ClientConn? {
+        guard let c = b.client else { closeIdleBackend(b); return nil }
         c.backend = nil
         b.client = nil
         groups[b.group]?.outstanding[b.target, default: 1] -= 1
         closeBackend(b)
-        if b.forwardedAny { return closeClient(c) }
+        if b.forwardedAny { closeClient(c); return nil }
+        return c
+    }
+
+    /// The load balancer's own 502/504 for the request in flight; a request body not yet read
+    /// ends the connection after it.
+    private func answerFailure(_ c: ClientConn, _ status: Int) {
         if c.reqBody != nil { c.closeAfter = true }
-        answerLocally(c, 504)
+        answerLocally(c, status)
         settleClient(c)
         if !c.closed { pumpClient(c); settleClient(c) }
     }

@@ -371,13 +371,19 @@ public struct LinuxRuntime: ContainerRuntime {
 
     // MARK: wait
 
-    public func wait(_ id: String, timeout: Double?) throws -> ExitInfo? {
-        let deadline = Clock.deadline(after: timeout)
+    /// What both waits start from: the container's recorded state, or its exit if it has one.
+    private func waitStart(_ id: String) throws -> (dir: ContainerDir, recorded: ContainerState, exit: ExitInfo?) {
         let dir = dir(id)
         guard let recorded = try dir.readState() else {
             throw dir.exists ? RuntimeError.invalidState(id: id, status: .creating, action: "wait for") : RuntimeError.notFound(id)
         }
-        if let exit = dir.readExit() { return exit }
+        return (dir, recorded, dir.readExit())
+    }
+
+    public func wait(_ id: String, timeout: Double?) throws -> ExitInfo? {
+        let deadline = Clock.deadline(after: timeout)
+        let (dir, recorded, exit) = try waitStart(id)
+        if let exit { return exit }
         if let monitor = ProcessHandle.open(recorded.monitorPid ?? 0, startTime: recorded.monitorStartTime) {
             defer { monitor.close() }
             if !monitor.waitExit(deadline: deadline) { return nil }
@@ -390,11 +396,8 @@ public struct LinuxRuntime: ContainerRuntime {
     /// `signals` (a signalfd), no timeout and no polling loop; each signal read from `signals` is
     /// passed to `relay` (which forwards it to the container) while the container runs.
     public func wait(_ id: String, relaying signals: Int32, to relay: (Int32) -> Void) throws -> ExitInfo {
-        let dir = dir(id)
-        guard let recorded = try dir.readState() else {
-            throw dir.exists ? RuntimeError.invalidState(id: id, status: .creating, action: "wait for") : RuntimeError.notFound(id)
-        }
-        if let exit = dir.readExit() { return exit }
+        let (dir, recorded, exit) = try waitStart(id)
+        if let exit { return exit }
         if let monitor = ProcessHandle.open(recorded.monitorPid ?? 0, startTime: recorded.monitorStartTime) {
             defer { monitor.close() }
             var fds = [pollfd(fd: monitor.fd.rawValue, events: Int16(POLLIN), revents: 0),
