@@ -82,18 +82,22 @@ import Testing
         #expect(try JSONDecoder().decode(ExitInfo.self, from: Data(plain.utf8)) == ExitInfo(exitCode: 7, finishedAtNanos: 5))
     }
 
+    /// The first part is known before the spec is read; `spawn` (cgroup v1) has the monitor spawn
+    /// init at once. The rest follows once the cgroups exist, ending in `start`.
     @Test func monitorConfiguration() {
-        let v1 = CgroupPlacement(cloneInto: nil, joinFiles: ["/sys/x/memory/c/tasks", "/sys/x/pids/c/tasks"])
         let logs = MonitorProcess.configuration(initPath: "/usr/bin/berth-init", stdio: .logFiles(stdout: "/l/o", stderr: "/l/e", maxBytes: 1000, maxFiles: 3),
-                                                oomFile: "/sys/x/memory.oom_control", placement: v1)
-        #expect(logs == "init=/usr/bin/berth-init\ninit-fd=5\nstdio=logs\nstdout=/l/o\nstderr=/l/e\nmax-bytes=1000\nmax-files=3\noom-file=/sys/x/memory.oom_control\n"
-                + "cgroup-join=/sys/x/memory/c/tasks\ncgroup-join=/sys/x/pids/c/tasks\n")
+                                                startFd: 6, spawnsEarly: true)
+        #expect(logs == "init=/usr/bin/berth-init\ninit-fd=5\nstart-fd=6\nstdio=logs\nstdout=/l/o\nstderr=/l/e\nmax-bytes=1000\nmax-files=3\nspawn\n")
+        let v1 = CgroupPlacement(cloneInto: nil, joinFiles: ["/sys/x/memory/c/tasks", "/sys/x/pids/c/tasks"])
+        #expect(MonitorProcess.startConfiguration(oomFile: "/sys/x/memory.oom_control", placement: v1)
+                == "oom-file=/sys/x/memory.oom_control\ncgroup-join=/sys/x/memory/c/tasks\ncgroup-join=/sys/x/pids/c/tasks\nstart\n")
+        // v2: init is created inside the cgroup at `start`, so no `spawn`; the monitor makes init's
+        // sealed view itself: no inherited descriptor.
+        #expect(MonitorProcess.configuration(initPath: "/b", stdio: .null, initView: "/run/berth/.empty", startFd: 5, spawnsEarly: false)
+                == "init=/b\ninit-view=/run/berth/.empty\nstart-fd=5\nstdio=null\n")
         let v2 = CgroupPlacement(cloneInto: "/sys/fs/cgroup/berth/c", joinFiles: ["/sys/fs/cgroup/berth/c/cgroup.procs"])
-        #expect(MonitorProcess.configuration(initPath: "/b", stdio: .inherit, oomFile: nil, placement: v2)
-                == "init=/b\ninit-fd=5\nstdio=inherit\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
-        // The monitor makes init's sealed view itself: no inherited descriptor.
-        #expect(MonitorProcess.configuration(initPath: "/b", stdio: .null, oomFile: nil, placement: v2, initView: "/run/berth/.empty")
-                == "init=/b\ninit-view=/run/berth/.empty\nstdio=null\ncgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\n")
+        #expect(MonitorProcess.startConfiguration(oomFile: nil, placement: v2)
+                == "cgroup-dir=/sys/fs/cgroup/berth/c\ncgroup-join=/sys/fs/cgroup/berth/c/cgroup.procs\nstart\n")
     }
 
     @Test func stateOfUnknownAndInvalidIDs() throws {

@@ -1,17 +1,26 @@
 import CBerth
 
 /// The per-container monitor. One process per container, started by the runtime with setsid and
-/// the runtime's report pipe as fd 3 and its configuration in a pipe as fd 4 (Config.swift):
-///  1. read the configuration, become a child subreaper, read the cgroup's OOM counter;
-///  2. fork+exec `berth-init <state-dir> --report-fd 4` with fd 3 = a sync pipe, fd 4 = the runtime's report
-///     pipe (init writes its `pid N` / `hooks` / `ready` / `error msg` lines to both, so the
-///     runtime hears `ready` without waiting for this process to be scheduled), and log pipes in
-///     logs mode;
-///  3. read the same lines from the sync pipe; close fd 3 at `ready` or `error`, or report the
+/// the runtime's report pipe as fd 3, its configuration in a pipe as fd 4 (Config.swift) and the
+/// read end of init's start pipe (`start-fd=`), all before the runtime has read the container's
+/// config.json, so this process's exec and start (and init's) overlap that work:
+///  1. read the configuration up to its `spawn` or `start` line, become a child subreaper;
+///  2. fork+exec `berth-init <state-dir> --report-fd 4 --start-fd 5` with fd 3 = a sync pipe,
+///     fd 4 = the runtime's report pipe (init writes its `pid N` / `hooks` / `ready` / `error msg`
+///     lines to both, so the runtime hears `ready` without waiting for this process to be
+///     scheduled), fd 5 = the start pipe, and log pipes in logs mode. At `spawn` (cgroup v1) this
+///     happens at once, outside the container's cgroups: the runtime tells init through the start
+///     pipe when init.json is written and, once the cgroups exist, which files to join (init
+///     writes "0" to each v1 `tasks` file: moving itself needs no cgroup-wide lock, where writing
+///     another process's pid waits for an RCU grace period, milliseconds on a busy host). At
+///     `start` (v2: `cgroup-dir`) init is created inside the cgroup by clone3, no move at all;
+///  3. at the configuration's `start` line read the cgroup's OOM counter; a configuration closed
+///     before it kills init (the runtime gave up or died);
+///  4. read init's lines from the sync pipe; close fd 3 at `ready` or `error`, or report the
 ///     monitor's own failures there (init gone without a word, spawn failed);
-///  4. poll a SIGCHLD signalfd, the sync pipe and the log pipes; reap every child (the init
+///  5. poll a SIGCHLD signalfd, the sync pipe and the log pipes; reap every child (the init
 ///     intermediate exits, the container's PID 1 is re-parented to us);
-///  5. when PID 1 exits: drain the logs (bounded), write exit.json atomically, exit.
+///  6. when PID 1 exits: drain the logs (bounded), write exit.json atomically, exit.
 /// Single-threaded; SIGHUP/SIGINT/SIGTERM/SIGPIPE are ignored so a Ctrl-C aimed at the CLI cannot
 /// lose the exit status.
 struct Monitor {
@@ -22,6 +31,10 @@ struct Monitor {
     var viewMount: Int32 = -1
     var report: Int32 = 3
     var sync: Int32 = -1
+    /// The configuration pipe, read again for its `start` line once init is spawned.
+    var configReader = ConfigReader(fd: 4)
+    /// The configuration's first part ended with `spawn`: init runs before the cgroups exist.
+    var spawnsEarly = false
     var signals: Int32 = -1
     var initPid: Int32 = 0
     var initStatus: Int32?
@@ -53,12 +66,15 @@ struct Monitor {
         // Nobody outside root with CAP_SYS_PTRACE reads this process's memory, fds or exe through /proc.
         _ = berth_set_dumpable(0)
         let stateDir = String(cString: arg)
-        let (loaded, why) = MonitorConfig.load(fd: 4)
+        var reader = ConfigReader(fd: 4)
+        let (loaded, why, spawnsEarly) = MonitorConfig.load(&reader)
         guard let config = loaded else {
             IO.writeAll(3, "error monitor: \(why)\n")
             return 1
         }
         var monitor = Monitor(stateDir: stateDir, config: config)
+        monitor.configReader = reader
+        monitor.spawnsEarly = spawnsEarly
         if config.initFd < 3 {
             // init-view: the sealed view made here, its mount descriptor closed once init is ready.
             var mountFd: Int32 = -1
@@ -67,8 +83,9 @@ struct Monitor {
             monitor.config.initFd = fd
             monitor.viewMount = mountFd
         }
-        // Held only until init is spawned; no child inherits it.
+        // Held only until init is spawned; no child inherits them but init (its start pipe).
         _ = berth_set_cloexec(monitor.config.initFd)
+        if monitor.config.startFd >= 3 { _ = berth_set_cloexec(monitor.config.startFd) }
         return monitor.run()
     }
 
@@ -79,19 +96,25 @@ struct Monitor {
 
     mutating func run() -> Int32 {
         if berth_set_child_subreaper() != 0 { return fail("prctl(PR_SET_CHILD_SUBREAPER)") }
-        oomAtStart = OOMCounter.read(config.oomFile)
         var chld: [Int32] = [BERTH_SIGCHLD]
         signals = berth_signalfd(&chld, 1)
         if signals < 0 { return fail("signalfd") }
-        if !spawnInit() { return 1 }
+        if spawnsEarly {
+            if !spawnInit() { return 1 }
+            awaitStart()
+        } else {
+            // `start` came first: the cgroups exist (v2: init is created inside).
+            configReader.close()
+            oomAtStart = OOMCounter.read(config.oomFile)
+            if !spawnInit() { return 1 }
+        }
         loop()
         return finish()
     }
 
     /// Report a setup failure of the monitor itself to the runtime.
-    mutating func fail(_ stage: String) -> Int32 {
-        let e = berth_errno()
-        let message = "error monitor: \(stage): \(String(cString: strerror(e))) (errno \(e))"
+    mutating func fail(_ stage: String, errno e: Int32 = berth_errno()) -> Int32 {
+        let message = e == 0 ? "error monitor: \(stage)" : "error monitor: \(stage): \(String(cString: strerror(e))) (errno \(e))"
         relay(Array(message.utf8))
         closeReport()
         return 1
@@ -99,11 +122,13 @@ struct Monitor {
 
     // MARK: spawning init
 
+    /// `spawnsEarly`: before the cgroups exist (init joins them itself); else inside them.
     mutating func spawnInit() -> Bool {
         var syncFds: [Int32] = [-1, -1]
         if berth_pipe2(&syncFds, O_CLOEXEC) != 0 { _ = fail("pipe2"); return false }
         sync = syncFds[0]
         var childFds: [Int32] = [syncFds[1]]
+        if config.startFd >= 3 { childFds.append(config.startFd) }
         var stdio: [Int32] = [-1, -1, -1]
         switch config.stdio {
         case .inherit:
@@ -121,18 +146,27 @@ struct Monitor {
             childFds.append(out)
             childFds.append(err)
         }
-        // `--report-fd 4`: init writes its lines to the runtime's report pipe too (create mode).
-        let argv: [UnsafeMutablePointer<CChar>?] = report >= 0
-            ? [strdup(config.initPath), strdup(stateDir), strdup("--report-fd"), strdup("4"), nil]
-            : [strdup(config.initPath), strdup(stateDir), nil]
-        // fd 3 the sync pipe, fd 4 the runtime's report pipe (when still open).
-        let keep: [Int32] = report >= 0 ? [syncFds[1], report] : [syncFds[1]]
-        // init starts inside the container's cgroup (v2) or its child joins it before execve (v1).
-        let join: [UnsafePointer<CChar>?] = config.cgroupJoin.map { UnsafePointer(strdup($0)) } + [nil]
-        let cgroupDir: UnsafeMutablePointer<CChar>? = config.cgroupDir.isEmpty ? nil : strdup(config.cgroupDir)
+        // fd 3 the sync pipe, fd 4 the runtime's report pipe (when still open: `--report-fd 4`,
+        // init writes its lines there too), then the start pipe.
+        var keep: [Int32] = [syncFds[1]]
+        var args = [config.initPath, stateDir]
+        if report >= 0 {
+            keep.append(report)
+            args += ["--report-fd", "\(keep.count + 2)"]
+        }
+        if config.startFd >= 3 {
+            keep.append(config.startFd)
+            args += ["--start-fd", "\(keep.count + 2)"]
+        }
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        // Early: not in the container's cgroups (they may not exist yet); init joins them itself
+        // when the runtime says so. Else init starts inside the container's cgroup (v2 clone3),
+        // or its child joins it before execve.
+        let join: [UnsafePointer<CChar>?] = spawnsEarly ? [nil] : config.cgroupJoin.map { UnsafePointer(strdup($0)) } + [nil]
+        let cgroupDir: UnsafeMutablePointer<CChar>? = spawnsEarly || config.cgroupDir.isEmpty ? nil : strdup(config.cgroupDir)
         var attr = berth_spawn_attr()
         attr.cgroup_dir = UnsafePointer(cgroupDir)
-        attr.cgroup_join_count = Int32(config.cgroupJoin.count)
+        attr.cgroup_join_count = Int32(join.count - 1)
         attr.path = UnsafePointer(argv[0])
         attr.stdin_fd = stdio[0]
         attr.stdout_fd = stdio[1]
@@ -150,6 +184,9 @@ struct Monitor {
                 }
             }
         }
+        for p in argv { free(p) }
+        for p in join { free(UnsafeMutablePointer(mutating: p)) }
+        free(cgroupDir)
         for fd in childFds where fd >= 0 { close(fd) }
         close(config.initFd)
         // The grace period this close waits for overlaps init's setup (the report is relayed after).
@@ -157,8 +194,31 @@ struct Monitor {
             close(viewMount)
             viewMount = -1
         }
-        if initPid <= 0 { _ = fail("start \(config.initPath) in the container's cgroup"); return false }
+        if initPid <= 0 { _ = fail("start \(config.initPath)"); return false }
         return true
+    }
+
+    /// Early: wait for the configuration's `start` line (the container's cgroups exist; the
+    /// runtime tells init itself) and read the OOM counter. A configuration closed first (the
+    /// runtime gave up or died) kills init, which may be waiting on its start pipe.
+    mutating func awaitStart() {
+        let placement = configReader.lines(until: "start")
+        configReader.close()
+        guard let lines = placement else {
+            abandonInit("error monitor: the runtime closed the configuration before the container's cgroups were made")
+            return
+        }
+        if let why = config.apply(lines) {
+            abandonInit("error monitor: \(why)")
+            return
+        }
+        oomAtStart = OOMCounter.read(config.oomFile)
+    }
+
+    /// Make sure init is gone and report `message`; the event loop reaps it.
+    mutating func abandonInit(_ message: String) {
+        _ = kill(initPid, SIGKILL)
+        markFailed(Array(message.utf8))
     }
 
     /// A log pipe: we keep the read end, the returned write end goes to init.

@@ -10,6 +10,8 @@ struct CreateInit<Kernel: InitSyscalls> {
     let config: InitConfig
     let sync: SyncPipe?
     let sys: Kernel
+    /// The runtime's start pipe; waited on before the first namespace is joined or made.
+    var start: StartPipe? = nil
 
     /// What the steps before the fork hand to the container's first process.
     struct Prepared {
@@ -86,6 +88,10 @@ struct CreateInit<Kernel: InitSyscalls> {
             expectedRoot = try sys.identity(setup.rootfsPath)
             prepared.joinsMount = true
             prepared.hooksFifo = try InitHooks.openFifo(config)
+        }
+        if let start {
+            Trace.step("cgroup", "waiting for the container's cgroups, then joining them")
+            try start.awaitStartAndJoin()
         }
         try Namespaces.join(plan.joinOrder, sys)
         if let expectedRoot {

@@ -19,14 +19,17 @@ public enum InitMain {
         // works inside their namespaces (CVE-2019-5736, as runc does for exec).
         _ = berth_set_dumpable(0)
         // `--report-fd 4`: the monitor hands over the runtime's report pipe (create mode only;
-        // in exec mode fd 4 is the console socket of a terminal).
-        let reportFd = args.count == 3 && args[1] == "--report-fd" ? Int32(args[2]) : nil
-        var sync = SyncPipe.inherited(report: reportFd)
+        // in exec mode fd 4 is the console socket of a terminal). `--start-fd N`: the runtime's
+        // start pipe: init.json is read after its `config` line, nothing is made before `start`.
+        let options = Options(args)
+        var sync = SyncPipe.inherited(report: options?.reportFd)
         sync?.closeOnExec()
-        guard args.count == 1 || reportFd != nil else {
-            report(InitError("usage", "berth-init <state-dir> [--report-fd N]"), sync: sync)
+        guard let options else {
+            report(InitError("usage", "berth-init <state-dir> [--report-fd N] [--start-fd N]"), sync: sync)
             return 2
         }
+        let start = options.startFd.map { StartPipe(fd: $0) }
+        start?.closeOnExec()
         // Namespaces (setns of mnt/user, unshare) must be made by a single-threaded process.
         let threads = Proc.threadCount()
         guard threads == 1 else {
@@ -35,7 +38,8 @@ public enum InitMain {
         }
         let config: InitConfig
         do {
-            config = try load(stateDir: args[0])
+            try start?.awaitConfig()
+            config = try load(stateDir: options.stateDir)
         } catch {
             report(error, sync: sync)
             return 1
@@ -45,10 +49,31 @@ public enum InitMain {
             sync?.report = nil
         }
         if config.explain { Trace.enable(fd: 2) }
-        Trace.step("init", "\(config.mode.rawValue) \(config.id) from \(args[0])/init.json")
+        Trace.step("init", "\(config.mode.rawValue) \(config.id) from \(options.stateDir)/init.json")
         switch config.mode {
-        case .create: return CreateInit(config: config, sync: sync, sys: LinuxSyscalls()).run()
+        case .create: return CreateInit(config: config, sync: sync, sys: LinuxSyscalls(), start: start).run()
         case .exec: return ExecInit(config: config, sync: sync).run(LinuxSyscalls())
+        }
+    }
+
+    /// `<state-dir> [--report-fd N] [--start-fd N]`; nil when anything else is given.
+    struct Options {
+        var stateDir: String
+        var reportFd: Int32?
+        var startFd: Int32?
+
+        init?(_ args: [String]) {
+            guard let first = args.first, !first.hasPrefix("--") else { return nil }
+            stateDir = first
+            var rest = args.dropFirst()
+            while let flag = rest.popFirst() {
+                guard let value = rest.popFirst(), let fd = Int32(value), fd > 2 else { return nil }
+                switch flag {
+                case "--report-fd": reportFd = fd
+                case "--start-fd": startFd = fd
+                default: return nil
+                }
+            }
         }
     }
 

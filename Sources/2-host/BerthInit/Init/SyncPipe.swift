@@ -68,3 +68,54 @@ struct ForkGate {
         readEnd.close()
     }
 }
+
+/// The read end of init's start pipe (`--start-fd`, create mode), written by the runtime. The
+/// monitor may spawn init before the runtime has read config.json (cgroup v1), so init learns
+/// from this pipe when it may go on: `config` once init.json is written, then the cgroup files
+/// to join (one per line, none when the monitor created init inside its cgroup) and `start`
+/// once the cgroups exist. Init waits for `start` before it joins or makes a namespace or forks,
+/// so everything the container is made of is in its cgroups. The pipe closed early means the
+/// runtime gave up.
+final class StartPipe {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32) { self.fd = fd }
+
+    func closeOnExec() { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+
+    /// Block until the runtime wrote init.json (`config`).
+    func awaitConfig() throws(InitError) {
+        _ = try lines(until: "config", waitingFor: "init.json")
+    }
+
+    /// Block until the cgroups exist (`start`), then join them: "0" written to each file moves
+    /// this process (v1 `tasks`: this thread, the only one; the kernel skips its cgroup-wide lock
+    /// for that, where moving another process waits for an RCU grace period).
+    func awaitStartAndJoin() throws {
+        let files = try lines(until: "start", waitingFor: "the container's cgroups")
+        _ = Glibc.close(fd)
+        for file in files {
+            let cgroup = try FileDescriptor.open(file, O_WRONLY)
+            defer { cgroup.close() }
+            try cgroup.writeAll(Array("0".utf8))
+        }
+    }
+
+    private func lines(until marker: String, waitingFor what: String) throws(InitError) -> [String] {
+        var lines: [String] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            while let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                if line == marker { return lines }
+                lines.append(line)
+            }
+            let n = read(fd, &chunk, chunk.count)
+            if n > 0 { buffer += chunk[..<n]; continue }
+            if n < 0 && errno == EINTR { continue }
+            throw InitError("start", "the runtime closed the start pipe before \(what) \(what.hasSuffix("s") ? "were" : "was") made")
+        }
+    }
+}

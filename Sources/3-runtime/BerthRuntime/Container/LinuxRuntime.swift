@@ -63,13 +63,47 @@ public struct LinuxRuntime: ContainerRuntime {
     // MARK: create
 
     public func create(_ request: CreateRequest) throws -> ContainerState {
+        try create(request, pending: nil)
+    }
+
+    /// Start the monitor of container `id` before its spec is read (see `PendingStart`); pass it
+    /// to `create(_:pending:)`, or `cancel` it.
+    public func prepareStart(id: String, stdio: StdioMode) throws -> PendingStart {
+        try ContainerID.validate(id)
+        let initView = try initSource()
+        let initFd = initView == nil ? try initExecutable() : nil
+        defer { if let initFd { close(initFd) } }
+        let spawnsEarly = cgroups.mode != .v2
+        let createdAt = berth_realtime_ns()
+        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir(id).path, stdio: stdio, initFd: initFd,
+                                               initView: initView, initPath: initPath, spawnsEarly: spawnsEarly)
+        Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir(id).path)"
+                   + (spawnsEarly ? " (spawns init at once; init joins the cgroups itself)" : " (creates init inside the cgroup once it exists)"))
+        return PendingStart(id: id, stdio: stdio, spawnsEarly: spawnsEarly, createdAt: createdAt, monitor: monitor)
+    }
+
+    /// `create` with a monitor started earlier by `prepareStart(id:stdio:)` (the same id and
+    /// stdio); nil starts one here. On failure the pending start is cancelled.
+    public func create(_ request: CreateRequest, pending: PendingStart?) throws -> ContainerState {
+        do {
+            return try createChecked(request, pending: pending)
+        } catch {
+            pending?.cancel()
+            throw error
+        }
+    }
+
+    private func createChecked(_ request: CreateRequest, pending: PendingStart?) throws -> ContainerState {
         try ContainerID.validate(request.id)
+        if let pending, pending.id != request.id || pending.stdio != request.stdio {
+            throw RuntimeError.invalidState(id: request.id, status: .creating, action: "create with a monitor prepared for \(pending.id)")
+        }
         let plan = try SpecValidator.validate(request.spec, bundle: request.bundle, id: request.id)
         // `run` with startContainer or poststart hooks: create, then start (LinuxRuntime+Hooks).
         if request.startAtOnce, plan.spec.hooks?.needStart == true {
             var created = request
             created.startAtOnce = false
-            var state = try create(created)
+            var state = try create(created, pending: pending)
             do { try start(request.id) } catch {
                 try? delete(request.id, force: true)
                 throw error
@@ -79,19 +113,6 @@ public struct LinuxRuntime: ContainerRuntime {
         }
         // Compiled (or found in the cache) before anything of the container exists.
         let seccomp = try seccompProgram(plan)
-        // The monitor opens init's sealed view over <root>/.empty itself and closes the view's
-        // mount (an RCU grace period) off the start's critical path; without that directory this
-        // process makes the view and hands the monitor its descriptor.
-        let initView = emptyDirectory()
-        let initFd: Int32?
-        if initView != nil {
-            let (_, e) = Sys.attempt { access(initPath, X_OK) }
-            if e != 0 { throw RuntimeError.sys(SysError("berth-init", errno: e, detail: initPath)) }
-            initFd = nil
-            Trace.step("exec", "\(initPath) runs through a private read-only overlay of its directory over \(initView ?? ""), made by the monitor")
-        } else {
-            initFd = try initExecutable()
-        }
         let dir = dir(request.id)
         try Files.makeDirectories(root, mode: 0o711)
         let (_, mkdirErr) = Sys.attempt { mkdir(dir.path, 0o700) }
@@ -101,12 +122,24 @@ public struct LinuxRuntime: ContainerRuntime {
         var undo = Undo()
         undo.push("remove \(dir.path)") { try? Files.removeTree(dir.path) }
         do {
-            return try create(request, plan: plan, seccomp: seccomp, dir: dir, initFd: initFd, initView: initView, undo: &undo)
+            return try create(request, plan: plan, seccomp: seccomp, dir: dir, pending: pending, undo: &undo)
         } catch {
             undo.run()
             runPoststop(plan.spec.hooks, id: request.id, bundle: request.bundle, pid: 0, annotations: plan.spec.annotations)
             throw error
         }
+    }
+
+    /// Where the monitor gets init from: `<root>/.empty`, over which the monitor opens init's
+    /// sealed view itself and closes the view's mount (an RCU grace period) off the start's
+    /// critical path; nil when that directory cannot be made (this process then makes the view
+    /// and hands the monitor its descriptor, `initExecutable`).
+    func initSource() throws -> String? {
+        guard let initView = emptyDirectory() else { return nil }
+        let (_, e) = Sys.attempt { access(initPath, X_OK) }
+        if e != 0 { throw RuntimeError.sys(SysError("berth-init", errno: e, detail: initPath)) }
+        Trace.step("exec", "\(initPath) runs through a private read-only overlay of its directory over \(initView), made by the monitor")
+        return initView
     }
 
     /// The compiled `linux.seccomp` for init, with one `--explain` line (hash, rules, cache).
@@ -121,35 +154,12 @@ public struct LinuxRuntime: ContainerRuntime {
     }
 
     private func create(_ request: CreateRequest, plan: ContainerPlan, seccomp: InitConfig.SeccompProgram?, dir: ContainerDir,
-                        initFd: Int32?, initView: String?, undo: inout Undo) throws -> ContainerState {
+                        pending: PendingStart?, undo: inout Undo) throws -> ContainerState {
         let cgroups = self.cgroups.allowing(plan.cgroup)
         if cgroups.exists(plan.cgroup) {
             throw RuntimeError.cgroup(.busy("\(plan.cgroup) already exists (another container uses it)"))
         }
         let createdLevels = CgroupLevels.missing(plan.cgroup, cgroups)
-
-        // The monitor first: it waits for its configuration, sent below once the cgroups and
-        // init.json exist, so its exec and start overlap that work instead of following it.
-        let createdAt = berth_realtime_ns()
-        let monitor = try MonitorProcess.spawn(monitor: monitorPath, stateDir: dir.path, stdio: request.stdio, initFd: initFd)
-        defer { monitor.report.close() }
-        let monitorStart = Proc.startTime(monitor.pid)
-        Trace.step("runtime", "monitor pid \(monitor.pid): \(monitorPath) \(dir.path)")
-        undo.push("stop the container's processes") {
-            monitor.config.abandon()  // a monitor still waiting for its configuration exits
-            try? cgroups.killAll(plan.cgroup)
-            if let handle = ProcessHandle.open(monitor.pid, startTime: monitorStart) {
-                if !handle.waitExit(deadline: Clock.deadline(after: 5)) { try? handle.signal(SIGKILL) }
-                handle.close()
-            }
-        }
-
-        do { try cgroups.create(plan.cgroup, resources: plan.resources) } catch { throw RuntimeError.cgroup(error) }
-        Trace.step("cgroup", "created \(plan.cgroup) \(describe(plan.resources))")
-        undo.push("remove cgroup \(plan.cgroup)") {
-            try? cgroups.remove(plan.cgroup)
-            CgroupLevels.removeCreatedParents(createdLevels, of: plan.cgroup, cgroups)
-        }
 
         let execFifo = request.startAtOnce ? nil : dir.execFifo
         if let execFifo { try Sys.call("mkfifo", detail: execFifo) { mkfifo(execFifo, 0o600) } }
@@ -162,20 +172,38 @@ public struct LinuxRuntime: ContainerRuntime {
                                     explain: request.explain, seccomp: seccomp)
         initConfig.hooksFifo = try prepareHooks(plan.spec.hooks, dir: dir)
         try StateFile.create(dir.initConfig, initConfig.encodedJSON())
+
+        // The monitor (started by the caller before it read config.json, or now) and, on cgroup
+        // v1, init are already starting: init reads init.json now, and the cgroups are made while
+        // it does. Init makes nothing before `start`.
+        let monitor = try pending ?? prepareStart(id: request.id, stdio: request.stdio)
+        defer { monitor.closeReport() }
+        undo.push("stop the container's processes") {
+            monitor.abandon()  // the monitor kills an init still waiting to start, and exits
+            try? cgroups.killAll(plan.cgroup)
+            monitor.cancel()
+        }
+        try monitor.configWritten()
+
+        do { try cgroups.create(plan.cgroup, resources: plan.resources) } catch { throw RuntimeError.cgroup(error) }
+        Trace.step("cgroup", "created \(plan.cgroup) \(describe(plan.resources))")
+        undo.push("remove cgroup \(plan.cgroup)") {
+            try? cgroups.remove(plan.cgroup)
+            CgroupLevels.removeCreatedParents(createdLevels, of: plan.cgroup, cgroups)
+        }
         let placement = cgroups.placement(plan.cgroup)
-        Trace.step("cgroup", placement.cloneInto.map { "init will be created inside \($0) (clone3 CLONE_INTO_CGROUP)" }
-                   ?? "init will join by writing 0 to \(placement.joinFiles.joined(separator: ", "))")
-        try monitor.config.send(MonitorProcess.configuration(initPath: initPath, stdio: request.stdio,
-                                                             oomFile: cgroups.oomCounterFile(plan.cgroup),
-                                                             placement: placement, initView: initView))
+        Trace.step("cgroup", monitor.spawnsEarly ? "init joins \(placement.joinFiles.joined(separator: ", ")) (writes 0) before it makes anything"
+                   : "init will be created inside \(placement.cloneInto ?? "") (clone3 CLONE_INTO_CGROUP)")
+        try monitor.start(oomFile: cgroups.oomCounterFile(plan.cgroup), placement: placement)
 
         var state = ContainerState(id: request.id, status: .creating, pid: 0, bundle: request.bundle,
-                                   annotations: plan.spec.annotations, monitorPid: monitor.pid, createdAtNanos: createdAt,
-                                   cgroupPath: plan.cgroup.relative, monitorStartTime: monitorStart, rootfs: plan.rootfs)
+                                   annotations: plan.spec.annotations, monitorPid: monitor.monitorPid, createdAtNanos: monitor.createdAt,
+                                   cgroupPath: plan.cgroup.relative, monitorStartTime: monitor.monitorStartTime, rootfs: plan.rootfs)
         state.cgroupCreated = createdLevels
         try dir.writeState(state)
 
-        let pid = try MonitorProcess.awaitReady(monitor.report, id: request.id, timeout: setupTimeout) { pid in
+        guard let report = monitor.report else { throw RuntimeError.setupFailed(id: request.id, message: "the monitor's report pipe is closed") }
+        let pid = try MonitorProcess.awaitReady(report, id: request.id, timeout: setupTimeout) { pid in
             try runCreateHooks(plan.spec.hooks, request: request, pid: pid, dir: dir)
         }
         state.pid = pid

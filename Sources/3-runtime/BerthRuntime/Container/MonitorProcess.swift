@@ -17,57 +17,77 @@ enum MonitorProcess {
     /// configuration is written before the monitor is spawned.
     static let configLimit = 65536
 
-    /// The monitor's configuration (see Sources/7-bin/berth-monitor/Config.swift for the reader). With
-    /// `initView` (an empty directory) the monitor opens init's sealed view itself (`init-view=`),
-    /// else it runs the descriptor it inherits as fd 4 (`init-fd=`).
-    static func configuration(initPath: String, stdio: StdioMode, oomFile: String?, placement: CgroupPlacement,
-                              initView: String? = nil) -> String {
-        var lines = ["init=\(initPath)", initView.map { "init-view=\($0)" } ?? "init-fd=\(initDescriptor)"]
+    /// The first part of the monitor's configuration (see Sources/7-bin/berth-monitor/Config.swift
+    /// for the reader), known before the container's spec is read. With `initView` (an empty
+    /// directory) the monitor opens init's sealed view itself (`init-view=`), else it runs the
+    /// descriptor it inherits as fd 5 (`init-fd=`). `spawnsEarly` (cgroup v1): the monitor spawns
+    /// init at once (`spawn`), and init joins the cgroups itself when `start` says they exist.
+    static func configuration(initPath: String, stdio: StdioMode, initView: String? = nil, startFd: Int32,
+                              spawnsEarly: Bool) -> String {
+        var lines = ["init=\(initPath)", initView.map { "init-view=\($0)" } ?? "init-fd=\(initDescriptor)", "start-fd=\(startFd)"]
         switch stdio {
         case .inherit: lines.append("stdio=inherit")
         case .null: lines.append("stdio=null")
         case .logFiles(let stdout, let stderr, let maxBytes, let maxFiles):
             lines += ["stdio=logs", "stdout=\(stdout)", "stderr=\(stderr)", "max-bytes=\(maxBytes)", "max-files=\(maxFiles)"]
         }
+        if spawnsEarly { lines.append("spawn") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The rest, once the container's cgroups exist: where the OOM counter is and (v2) the cgroup
+    /// init is created in, then `start`.
+    static func startConfiguration(oomFile: String?, placement: CgroupPlacement) -> String {
+        var lines: [String] = []
         if let oomFile { lines.append("oom-file=\(oomFile)") }
         if let dir = placement.cloneInto { lines.append("cgroup-dir=\(dir)") }
         lines += placement.joinFiles.map { "cgroup-join=\($0)" }
+        lines.append("start")
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// Start `berth-monitor <dir>` in its own session, re-parented away from the caller, with the
-    /// write end of a report pipe as its fd 3, the read end of a configuration pipe as fd 4 and
-    /// the sealed `berth-init` as fd 5 (none when the monitor opens it itself: `initFd` nil).
-    /// The monitor blocks reading its configuration until `config.send` (or exits when the pipe
-    /// is closed empty: `config.abandon`), so the caller can spawn it first and let its exec and
-    /// start overlap the container's cgroups and init.json. Returns its pid, the read end of the
-    /// report pipe and the configuration pipe's write end.
-    static func spawn(monitor: String, stateDir: String, stdio: StdioMode,
-                      initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor, config: ConfigPipe) {
+    /// write end of a report pipe as its fd 3, the read end of a configuration pipe as fd 4, the
+    /// sealed `berth-init` as fd 5 (none when the monitor opens it itself: `initFd` nil) and the
+    /// read end of init's start pipe after it (named by the configuration's `start-fd=`).
+    /// The first part of the configuration is in the pipe before the monitor runs. Returns the
+    /// monitor's pid, the read end of the report pipe, the configuration pipe's write end and the
+    /// start pipe's write end.
+    static func spawn(monitor: String, stateDir: String, stdio: StdioMode, initFd: Int32?, initView: String?,
+                      initPath: String, spawnsEarly: Bool)
+        throws -> (pid: Int32, report: FileDescriptor, config: ConfigPipe, start: FileDescriptor) {
         let configPipe = try makePipe()
         defer { configPipe.read.close() }
         let config = ConfigPipe(configPipe.write)
+        let startPipe: (read: FileDescriptor, write: FileDescriptor)
+        do { startPipe = try makePipe() } catch {
+            config.abandon()
+            throw error
+        }
+        defer { startPipe.read.close() }
         do {
-            let (pid, report) = try spawn(monitor: monitor, stateDir: stateDir, stdio: stdio, configFd: configPipe.read, initFd: initFd)
-            return (pid, report, config)
+            let startFd: Int32 = initFd == nil ? 5 : 6
+            try config.send(configuration(initPath: initPath, stdio: stdio, initView: initView, startFd: startFd, spawnsEarly: spawnsEarly))
+            let (pid, report) = try spawn(monitor: monitor, stateDir: stateDir, stdio: stdio, configFd: configPipe.read, initFd: initFd,
+                                          startFd: startPipe.read)
+            return (pid, report, config, startPipe.write)
         } catch {
             config.abandon()
+            startPipe.write.close()
             throw error
         }
     }
 
-    /// The write end of the monitor's configuration pipe: written once and closed.
+    /// The write end of the monitor's configuration pipe: the configuration, then `start`.
     final class ConfigPipe {
         private var fd: FileDescriptor?
 
         init(_ fd: FileDescriptor) { self.fd = fd }
 
-        /// Write the whole configuration and close, which is the monitor's EOF. It must fit in
-        /// the pipe: the monitor may not be reading yet.
+        /// Write (part of) the configuration. It must fit in the pipe: the monitor may not be
+        /// running yet.
         func send(_ configuration: String) throws {
             guard let fd else { return }
-            self.fd = nil
-            defer { fd.close() }
             let bytes = Array(configuration.utf8)
             guard bytes.count < MonitorProcess.configLimit else {
                 throw RuntimeError.sys(SysError("the monitor's configuration (paths of logs and cgroups) is \(bytes.count) bytes, more than the \(MonitorProcess.configLimit) a pipe holds:",
@@ -76,7 +96,13 @@ enum MonitorProcess {
             do { try fd.writeAll(bytes) } catch { throw RuntimeError.sys(error) }
         }
 
-        /// Close without a configuration: the monitor reports an error and exits.
+        /// The last part (ending in `start`); closes the pipe.
+        func finish(_ configuration: String) throws {
+            defer { abandon() }
+            try send(configuration)
+        }
+
+        /// Close without `start`: the monitor kills init, reports an error and exits.
         func abandon() {
             fd?.close()
             fd = nil
@@ -86,7 +112,7 @@ enum MonitorProcess {
     }
 
     private static func spawn(monitor: String, stateDir: String, stdio: StdioMode, configFd: FileDescriptor,
-                              initFd: Int32?) throws -> (pid: Int32, report: FileDescriptor) {
+                              initFd: Int32?, startFd: FileDescriptor) throws -> (pid: Int32, report: FileDescriptor) {
         let pipe = try makePipe()
         defer { pipe.write.close() }
         var null: FileDescriptor?
@@ -94,7 +120,7 @@ enum MonitorProcess {
         defer { null?.close() }
         let nullFd = null?.rawValue ?? -1
         let pid = try withCStrings([monitor, stateDir]) { argv in
-            var keep: [Int32] = [pipe.write.rawValue, configFd.rawValue] + (initFd.map { [$0] } ?? [])
+            var keep: [Int32] = [pipe.write.rawValue, configFd.rawValue] + (initFd.map { [$0] } ?? []) + [startFd.rawValue]
             var attr = berth_spawn_attr()
             attr.argv = argv
             attr.stdin_fd = nullFd
