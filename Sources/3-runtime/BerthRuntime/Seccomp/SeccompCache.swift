@@ -23,7 +23,7 @@ public struct SeccompCache: Sendable {
 
     public static func key(_ seccomp: Spec.Seccomp) -> String {
         var h = SHA256()
-        h.update("berth-seccomp-v1 libseccomp \(SeccompCompiler.version) native \(nativeArch)\n")
+        h.update("berth-seccomp-v2 libseccomp \(SeccompCompiler.version) native \(nativeArch)\n")
         h.update(seccomp.jsonValue.serializedBytes(sortedKeys: true))
         return h.hexDigest()
     }

@@ -26,6 +26,10 @@ public enum SeccompCompiler {
         if plan.flags & 1 != 0 { _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) }
         if plan.flags & 2 != 0 { _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) }
         if plan.flags & 4 != 0 { _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1) }
+        // A binary search over syscall numbers instead of a linear list: Docker's default
+        // allowlist is ~370 names per architecture, which a linear filter compares one by one on
+        // every system call the container makes.
+        _ = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)
         var tokens: [UInt32] = [seccomp_arch_native()]
         for (i, name) in plan.architectures.enumerated() {
             let token = seccomp_arch_resolve_name(name)
