@@ -205,4 +205,28 @@ import Glibc
         try rt.delete(h.id, force: false)
         #expect(try h.leftovers(h.id).isEmpty)
     }
+
+    /// A second create of a running container's id: the early monitor and init, which were given
+    /// that container's state directory, make nothing there and the container is untouched.
+    @Test func aPendingStartForAnExistingIdLeavesThatContainerAlone() throws {
+        let h = try OCIHarness("pending-exists")
+        defer { h.cleanUp() }
+        let rt = try runtime(h)
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sleep", "30"]), stdio: .null, startAtOnce: true))
+        let before = try rt.state(h.id)
+        // The monitor records container.pid on `ready`, as create returns.
+        #expect(h.waitFor(seconds: 5) { Files.exists(h.root + "/" + h.id + "/container.pid") })
+        let files = try Files.list(h.root + "/" + h.id).sorted()
+        let pending = try rt.prepareStart(id: h.id, stdio: .null)
+        #expect(throws: (any Error).self) {
+            try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["/bin/true"]), stdio: .null, startAtOnce: true), pending: pending)
+        }
+        #expect(Self.exited(pending.monitorPid))
+        let after = try rt.state(h.id)
+        #expect(after.status == .running && after.pid == before.pid && after.monitorPid == before.monitorPid)
+        let filesAfter = try Files.list(h.root + "/" + h.id).sorted()
+        #expect(filesAfter == files, "\(filesAfter) != \(files)")
+        try rt.delete(h.id, force: true)
+        #expect(try h.leftovers(h.id).isEmpty)
+    }
 }
