@@ -279,7 +279,7 @@ extension OCI {
 enum Table {
     static func render(_ rows: [[String]]) -> String {
         guard let first = rows.first else { return "" }
-        var widths = first.map(\.count)
+        var widths = first.map { $0.count }
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         return rows.map { row in
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : pad(cell, widths[i] + 1) }.joined(separator: " ")
