@@ -152,7 +152,7 @@ public enum OCI {
         if a.value("--console-socket") != nil {
             throw UsageError("option --console-socket: terminals are not supported (set process.terminal to false)")
         }
-        let (bundle, spec) = try Bundle.load(a.value("--bundle") ?? ".")
+        let (bundle, spec, seccompSource) = try Bundle.load(a.value("--bundle") ?? ".")
         let rt = try runtime(g)
         let pidFile = a.value("--pid-file").map(Bundle.absolute)
         // `run` in the foreground forwards these to the container (blocked before it exists so
@@ -161,7 +161,7 @@ public enum OCI {
         let signals = !start || a.has("--detach") ? -1 : forwarded.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
         // `run` starts the process as soon as it is set up: no exec fifo, no separate start.
         _ = try rt.create(CreateRequest(id: id, bundle: bundle, spec: spec, stdio: .inherit, pidFile: pidFile, explain: g.explain,
-                                        startAtOnce: start))
+                                        startAtOnce: start, seccompSource: seccompSource))
         guard start else { return 0 }
         if a.has("--detach") { return 0 }
         let exit = try waitForeground(rt, id: id, signals: signals)

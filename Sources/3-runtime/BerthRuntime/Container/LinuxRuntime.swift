@@ -78,7 +78,7 @@ public struct LinuxRuntime: ContainerRuntime {
             return state
         }
         // Compiled (or found in the cache) before anything of the container exists.
-        let seccomp = try seccompProgram(plan)
+        let seccomp = try seccompProgram(plan, source: request.seccompSource)
         // The monitor opens init's sealed view over <root>/.empty itself and closes the view's
         // mount (an RCU grace period) off the start's critical path; without that directory this
         // process makes the view and hands the monitor its descriptor.
@@ -110,9 +110,9 @@ public struct LinuxRuntime: ContainerRuntime {
     }
 
     /// The compiled `linux.seccomp` for init, with one `--explain` line (hash, rules, cache).
-    func seccompProgram(_ plan: ContainerPlan) throws -> InitConfig.SeccompProgram? {
+    func seccompProgram(_ plan: ContainerPlan, source: SeccompSource?) throws -> InitConfig.SeccompProgram? {
         guard let profile = plan.spec.linux?.seccomp, let compiled = plan.seccomp else { return nil }
-        let entry = try SeccompCache(root: root).program(for: profile, plan: compiled)
+        let entry = try SeccompCache(root: root).program(for: profile, source: source, plan: compiled)
         Trace.step("seccomp", DockerSeccomp.summary(profile, bounding: plan.spec.process?.capabilities?.bounding ?? [], hash: entry.hash))
         Trace.step("seccomp", "profile sha256:\(entry.hash) \(entry.rules) rules, \(entry.fromCache ? "from the cache" : "compiled") (\(entry.path))")
         for note in compiled.notes { Trace.step("seccomp", note) }
