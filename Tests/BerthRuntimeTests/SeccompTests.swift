@@ -193,4 +193,29 @@ import Testing
         other.syscalls?[0].errnoRet = 2
         #expect(SeccompCache.key(other) != first.hash)
     }
+
+    /// config.json's bytes of `linux.seccomp` name the program: a changed profile gets a new key,
+    /// the same bytes the same key, and bytes that no longer match the profile are not used.
+    @Test func theKeyIsTheProfileAsConfigJSONHoldsIt() throws {
+        func config(_ errno: Int, space: String = "") -> [UInt8] {
+            Array(#"{"ociVersion":"1.0.2","linux":{"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO","errnoRet":\#(errno)}]}\#(space)},"x":{"seccomp":1}}"#.utf8)
+        }
+        func key(_ bytes: [UInt8]) throws -> (String, SeccompSource) {
+            let spec = try Bundle.decode(bytes, file: "config.json")
+            let source = try #require(SeccompSource(config: bytes, spec: spec))
+            return (SeccompCache.key(try #require(spec.linux?.seccomp), source: source), source)
+        }
+        let (first, source) = try key(config(1))
+        #expect(String(decoding: source.bytes, as: UTF8.self).hasPrefix(#"{"defaultAction""#))
+        #expect(String(decoding: source.bytes, as: UTF8.self).hasSuffix(#""errnoRet":1}]}"#))
+        #expect(try key(config(1)).0 == first)
+        #expect(try key(config(2)).0 != first)
+        #expect(try key(config(1, space: " ")).0 == first)  // space outside the object is not part of it
+        // Canonical JSON when there are no bytes, or when they are not this profile's.
+        var other = source.profile
+        other.syscalls?[0].errnoRet = 2
+        #expect(SeccompCache.key(other, source: source) == SeccompCache.key(other))
+        #expect(SeccompCache.key(source.profile) != first)
+        #expect(SeccompCache.key(other) != SeccompCache.key(source.profile))
+    }
 }

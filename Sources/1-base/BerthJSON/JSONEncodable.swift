@@ -34,7 +34,7 @@ extension JSONEncodable where Self: RawRepresentable, RawValue == String {
 }
 
 extension Array: JSONEncodable where Element: JSONEncodable {
-    public var jsonValue: JSONValue { .array(map(\.jsonValue)) }
+    public var jsonValue: JSONValue { .array(map { $0.jsonValue }) }
 }
 
 extension Dictionary: JSONEncodable where Key == String, Value: JSONEncodable {

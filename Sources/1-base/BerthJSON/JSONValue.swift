@@ -100,7 +100,7 @@ public struct JSONObject: Sendable, Equatable {
         }
     }
 
-    public var keys: [String] { members.map(\.key) }
+    public var keys: [String] { members.map { $0.key } }
     public var count: Int { members.count }
     public var isEmpty: Bool { members.isEmpty }
 

@@ -15,7 +15,7 @@ public struct CgroupV1Driver: CgroupDriver {
     public init(hierarchies: [V1Hierarchy], mode: CgroupMode = .v1) {
         self.hierarchies = hierarchies
         self.mode = mode
-        self.files = CgroupFiles(bases: hierarchies.map(\.mountPoint))
+        self.files = CgroupFiles(bases: hierarchies.map { $0.mountPoint })
     }
 
     /// The hierarchies mounted below `root` according to `mountinfo` (the text of

@@ -112,11 +112,11 @@ extension CgroupFiles {
     func attachDeviceFilter(_ dir: String, _ rules: [DeviceRule]) throws(CgroupError) {
         try checkInside(dir)
         let program = DeviceFilter.program(rules)
-        Trace.step("cgroup", "attach device filter to \(dir): \(rules.count) rules, \(program.count) eBPF instructions (\(rules.map(\.description).joined(separator: ", ")))")
+        Trace.step("cgroup", "attach device filter to \(dir): \(rules.count) rules, \(program.count) eBPF instructions (\(rules.map { $0.description }.joined(separator: ", ")))")
         let fd: FileDescriptor
         do { fd = try FileDescriptor.open(dir, O_RDONLY | O_DIRECTORY) } catch { throw CgroupError.sys(error) }
         defer { fd.close() }
-        let raw = program.map(\.raw)
+        let raw = program.map { $0.raw }
         var log = [CChar](repeating: 0, count: 16384)
         var stage: UnsafePointer<CChar>?
         let (rc, e) = Sys.attempt {

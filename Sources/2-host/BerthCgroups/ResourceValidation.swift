@@ -67,7 +67,7 @@ extension CgroupResources {
         guard !s.isEmpty else { return false }
         for item in s.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = item.split(separator: "-", omittingEmptySubsequences: false)
-            guard (1...2).contains(bounds.count), bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else {
+            guard (1...2).contains(bounds.count), bounds.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isNumber } }) else {
                 return false
             }
             if bounds.count == 2, let a = Int(bounds[0]), let b = Int(bounds[1]), a > b { return false }

@@ -7,16 +7,16 @@ import BerthJSON
 extension ImageConfig: JSONRecord {
     public static let blank = ImageConfig()
     public static let members: [JSONMember<ImageConfig>] = [
-        .optional("Env", \.Env), .optional("Entrypoint", \.Entrypoint), .optional("Cmd", \.Cmd),
-        .optional("WorkingDir", \.WorkingDir), .optional("User", \.User), .optional("StopSignal", \.StopSignal),
-        .optional("Labels", \.Labels),
+        .optional("Env", { $1(&$0.Env) }), .optional("Entrypoint", { $1(&$0.Entrypoint) }), .optional("Cmd", { $1(&$0.Cmd) }),
+        .optional("WorkingDir", { $1(&$0.WorkingDir) }), .optional("User", { $1(&$0.User) }),
+        .optional("StopSignal", { $1(&$0.StopSignal) }), .optional("Labels", { $1(&$0.Labels) }),
     ]
 }
 
 extension ImageConfigFile.RootFS: JSONRecord {
     public static let blank = ImageConfigFile.RootFS(type: "", diff_ids: [])
     public static let members: [JSONMember<ImageConfigFile.RootFS>] = [
-        .required("type", \.type), .required("diff_ids", \.diff_ids),
+        .required("type", { $1(&$0.type) }), .required("diff_ids", { $1(&$0.diff_ids) }),
     ]
 }
 
@@ -39,14 +39,15 @@ extension ImageConfigFile: JSONReadable, JSONEncodable {
 extension ImageRecord: JSONRecord {
     public static let blank = ImageRecord(name: "", tag: "", id: "", layers: [], size: 0, created: "")
     public static let members: [JSONMember<ImageRecord>] = [
-        .required("name", \.name), .required("tag", \.tag), .required("id", \.id), .required("layers", \.layers),
-        .required("size", \.size), .required("created", \.created), .optional("digest", \.digest),
+        .required("name", { $1(&$0.name) }), .required("tag", { $1(&$0.tag) }), .required("id", { $1(&$0.id) }),
+        .required("layers", { $1(&$0.layers) }), .required("size", { $1(&$0.size) }), .required("created", { $1(&$0.created) }),
+        .optional("digest", { $1(&$0.digest) }),
     ]
 }
 
 extension StoreIndex: JSONRecord {
     static let blank = StoreIndex()
     static let members: [JSONMember<StoreIndex>] = [
-        .required("schemaVersion", \.schemaVersion), .required("images", \.images),
+        .required("schemaVersion", { $1(&$0.schemaVersion) }), .required("images", { $1(&$0.images) }),
     ]
 }

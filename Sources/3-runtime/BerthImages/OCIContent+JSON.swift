@@ -6,32 +6,35 @@ import BerthJSON
 extension Platform: JSONRecord {
     public static let blank = Platform(os: "", architecture: "")
     public static let members: [JSONMember<Platform>] = [
-        .required("architecture", \.architecture), .required("os", \.os), .optional("os.version", \.osVersion),
-        .optional("os.features", \.osFeatures), .optional("variant", \.variant),
+        .required("architecture", { $1(&$0.architecture) }), .required("os", { $1(&$0.os) }),
+        .optional("os.version", { $1(&$0.osVersion) }), .optional("os.features", { $1(&$0.osFeatures) }),
+        .optional("variant", { $1(&$0.variant) }),
     ]
 }
 
 extension Descriptor: JSONRecord {
     public static let blank = Descriptor(digest: "")
     public static let members: [JSONMember<Descriptor>] = [
-        .optional("mediaType", \.mediaType), .required("digest", \.digest), .optional("size", \.size), .optional("urls", \.urls),
-        .optional("annotations", \.annotations), .optional("platform", \.platform),
+        .optional("mediaType", { $1(&$0.mediaType) }), .required("digest", { $1(&$0.digest) }),
+        .optional("size", { $1(&$0.size) }), .optional("urls", { $1(&$0.urls) }),
+        .optional("annotations", { $1(&$0.annotations) }), .optional("platform", { $1(&$0.platform) }),
     ]
 }
 
 extension ImageIndex: JSONRecord {
     public static let blank = ImageIndex(manifests: [])
     public static let members: [JSONMember<ImageIndex>] = [
-        .optional("schemaVersion", \.schemaVersion), .optional("mediaType", \.mediaType), .required("manifests", \.manifests),
-        .optional("annotations", \.annotations),
+        .optional("schemaVersion", { $1(&$0.schemaVersion) }), .optional("mediaType", { $1(&$0.mediaType) }),
+        .required("manifests", { $1(&$0.manifests) }), .optional("annotations", { $1(&$0.annotations) }),
     ]
 }
 
 extension ImageManifest: JSONRecord {
     public static let blank = ImageManifest(config: .blank, layers: [])
     public static let members: [JSONMember<ImageManifest>] = [
-        .optional("schemaVersion", \.schemaVersion), .optional("mediaType", \.mediaType), .required("config", \.config),
-        .required("layers", \.layers), .optional("annotations", \.annotations),
+        .optional("schemaVersion", { $1(&$0.schemaVersion) }), .optional("mediaType", { $1(&$0.mediaType) }),
+        .required("config", { $1(&$0.config) }), .required("layers", { $1(&$0.layers) }),
+        .optional("annotations", { $1(&$0.annotations) }),
     ]
 }
 

@@ -156,8 +156,8 @@ public enum OCI {
         // The monitor (and on cgroup v1 berth-init) start while config.json is read and checked;
         // if it cannot be started now, `create` tries again and reports why.
         let pending = try? rt.prepareStart(id: id, stdio: .inherit)
-        let bundle: String, spec: Spec
-        do { (bundle, spec) = try Bundle.load(a.value("--bundle") ?? ".") } catch {
+        let bundle: String, spec: Spec, seccompSource: SeccompSource?
+        do { (bundle, spec, seccompSource) = try Bundle.load(a.value("--bundle") ?? ".") } catch {
             pending?.cancel()
             throw error
         }
@@ -168,7 +168,7 @@ public enum OCI {
         let signals = !start || a.has("--detach") ? -1 : forwarded.withUnsafeBufferPointer { berth_signalfd($0.baseAddress, Int32($0.count)) }
         // `run` starts the process as soon as it is set up: no exec fifo, no separate start.
         _ = try rt.create(CreateRequest(id: id, bundle: bundle, spec: spec, stdio: .inherit, pidFile: pidFile, explain: g.explain,
-                                        startAtOnce: start), pending: pending)
+                                        startAtOnce: start, seccompSource: seccompSource), pending: pending)
         guard start else { return 0 }
         if a.has("--detach") { return 0 }
         let exit = try waitForeground(rt, id: id, signals: signals)
@@ -286,7 +286,7 @@ extension OCI {
 enum Table {
     static func render(_ rows: [[String]]) -> String {
         guard let first = rows.first else { return "" }
-        var widths = first.map(\.count)
+        var widths = first.map { $0.count }
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         return rows.map { row in
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : pad(cell, widths[i] + 1) }.joined(separator: " ")

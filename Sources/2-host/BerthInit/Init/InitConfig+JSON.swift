@@ -37,5 +37,7 @@ extension InitConfig: JSONEncodable {
 
 extension InitConfig.SeccompProgram: JSONRecord {
     public static let blank = InitConfig.SeccompProgram(path: "", flags: 0)
-    public static let members: [JSONMember<InitConfig.SeccompProgram>] = [.required("path", \.path), .required("flags", \.flags)]
+    public static let members: [JSONMember<InitConfig.SeccompProgram>] = [
+        .required("path", { $1(&$0.path) }), .required("flags", { $1(&$0.flags) }),
+    ]
 }

@@ -33,7 +33,7 @@ public struct NamespacePlan: Equatable, Sendable {
     public var create: [NamespaceKind]
 
     public static func == (a: NamespacePlan, b: NamespacePlan) -> Bool {
-        a.create == b.create && a.join.map(\.kind) == b.join.map(\.kind) && a.join.map(\.path) == b.join.map(\.path)
+        a.create == b.create && a.join.map { $0.kind } == b.join.map { $0.kind } && a.join.map { $0.path } == b.join.map { $0.path }
     }
 
     /// Validate `linux.namespaces`: known types, no duplicates.

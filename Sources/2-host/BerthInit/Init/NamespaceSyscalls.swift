@@ -27,7 +27,7 @@ extension LinuxSyscalls: NamespaceSyscalls {
 
     public func unshare(_ kinds: [NamespaceKind]) throws(SysError) {
         let flags = kinds.reduce(Int32(0)) { $0 | $1.cloneFlag }
-        try Sys.call("unshare", detail: kinds.map(\.rawValue).joined(separator: ",")) { berth_unshare(flags) }
+        try Sys.call("unshare", detail: kinds.map { $0.rawValue }.joined(separator: ",")) { berth_unshare(flags) }
     }
 
     public func setOOMScoreAdj(_ adj: Int) throws(SysError) {

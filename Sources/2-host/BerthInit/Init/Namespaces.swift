@@ -60,7 +60,7 @@ enum Namespaces {
 
     static func create(_ kinds: [NamespaceKind], _ sys: some NamespaceSyscalls) throws(SysError) {
         guard !kinds.isEmpty else { return }
-        Trace.step("namespace", "unshare \(kinds.map(\.rawValue).joined(separator: ","))")
+        Trace.step("namespace", "unshare \(kinds.map { $0.rawValue }.joined(separator: ","))")
         try sys.unshare(kinds)
     }
 

@@ -123,7 +123,7 @@ struct UserNamespace {
 enum RootfsIdmap {
     /// The host uid and gid that container root maps to, if any.
     static func hostRoot(_ mappings: [Spec.IDMapping]) -> UInt32? {
-        mappings.first { $0.containerID == 0 && $0.size > 0 }.map(\.hostID)
+        mappings.first { $0.containerID == 0 && $0.size > 0 }.map { $0.hostID }
     }
 
     /// A rootfs whose top directory the mapped root already owns (chowned in advance, as runc

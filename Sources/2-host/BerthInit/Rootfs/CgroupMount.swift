@@ -125,7 +125,7 @@ struct CgroupMount {
         }
         let dir = try rooted.open(comps)
         defer { dir.close() }
-        let names = Set(hierarchies.map(\.name))
+        let names = Set(hierarchies.map { $0.name })
         for h in hierarchies where h.name.contains(",") {
             for c in h.name.split(separator: ",").map(String.init) where !names.contains(c) {
                 try sys.symlink(h.name, in: dir, c, detail: "\(dest)/\(c)")

@@ -106,7 +106,7 @@ public struct MountOptions: Equatable, Sendable {
             (BERTH_MS_UNBINDABLE, "unbindable"), (BERTH_MS_PRIVATE, "private"), (BERTH_MS_SLAVE, "slave"),
             (BERTH_MS_SHARED, "shared"), (BERTH_MS_RELATIME, "relatime"), (BERTH_MS_STRICTATIME, "strictatime"),
         ]
-        let parts = named.filter { flags & $0.0 != 0 }.map(\.1)
+        let parts = named.filter { flags & $0.0 != 0 }.map { $0.1 }
         return parts.isEmpty ? "0" : parts.joined(separator: "|")
     }
 }

@@ -83,7 +83,7 @@ public enum UserLookup {
             result.gid = found.gid
             result.groups = [found.gid]
         } else if !entry.name.isEmpty {
-            result.groups = group.filter { $0.members.contains(entry.name) }.map(\.gid)
+            result.groups = group.filter { $0.members.contains(entry.name) }.map { $0.gid }
         }
         for gid in additionalGids where !result.groups.contains(gid) {
             result.groups.append(gid)

@@ -52,15 +52,16 @@ extension Spec {
 extension Spec.Hooks: JSONRecord {
     public static let blank = Spec.Hooks()
     public static let members: [JSONMember<Spec.Hooks>] = [
-        .optional("prestart", \.prestart), .optional("createRuntime", \.createRuntime),
-        .optional("createContainer", \.createContainer), .optional("startContainer", \.startContainer),
-        .optional("poststart", \.poststart), .optional("poststop", \.poststop),
+        .optional("prestart", { $1(&$0.prestart) }), .optional("createRuntime", { $1(&$0.createRuntime) }),
+        .optional("createContainer", { $1(&$0.createContainer) }), .optional("startContainer", { $1(&$0.startContainer) }),
+        .optional("poststart", { $1(&$0.poststart) }), .optional("poststop", { $1(&$0.poststop) }),
     ]
 }
 
 extension Spec.Hook: JSONRecord {
     public static let blank = Spec.Hook(path: "")
     public static let members: [JSONMember<Spec.Hook>] = [
-        .required("path", \.path), .optional("args", \.args), .optional("env", \.env), .optional("timeout", \.timeout),
+        .required("path", { $1(&$0.path) }), .optional("args", { $1(&$0.args) }), .optional("env", { $1(&$0.env) }),
+        .optional("timeout", { $1(&$0.timeout) }),
     ]
 }

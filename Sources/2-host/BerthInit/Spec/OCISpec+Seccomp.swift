@@ -59,23 +59,25 @@ extension Spec {
 extension Spec.Seccomp: JSONRecord {
     public static let blank = Spec.Seccomp(defaultAction: "")
     public static let members: [JSONMember<Spec.Seccomp>] = [
-        .required("defaultAction", \.defaultAction), .optional("defaultErrnoRet", \.defaultErrnoRet),
-        .optional("architectures", \.architectures), .optional("flags", \.flags),
-        .optional("listenerPath", \.listenerPath), .optional("listenerMetadata", \.listenerMetadata),
-        .optional("syscalls", \.syscalls),
+        .required("defaultAction", { $1(&$0.defaultAction) }), .optional("defaultErrnoRet", { $1(&$0.defaultErrnoRet) }),
+        .optional("architectures", { $1(&$0.architectures) }), .optional("flags", { $1(&$0.flags) }),
+        .optional("listenerPath", { $1(&$0.listenerPath) }), .optional("listenerMetadata", { $1(&$0.listenerMetadata) }),
+        .optional("syscalls", { $1(&$0.syscalls) }),
     ]
 }
 
 extension Spec.SeccompSyscall: JSONRecord {
     public static let blank = Spec.SeccompSyscall(names: [], action: "")
     public static let members: [JSONMember<Spec.SeccompSyscall>] = [
-        .required("names", \.names), .required("action", \.action), .optional("errnoRet", \.errnoRet), .optional("args", \.args),
+        .required("names", { $1(&$0.names) }), .required("action", { $1(&$0.action) }),
+        .optional("errnoRet", { $1(&$0.errnoRet) }), .optional("args", { $1(&$0.args) }),
     ]
 }
 
 extension Spec.SeccompArg: JSONRecord {
     public static let blank = Spec.SeccompArg(index: 0, value: 0, op: "")
     public static let members: [JSONMember<Spec.SeccompArg>] = [
-        .required("index", \.index), .required("value", \.value), .optional("valueTwo", \.valueTwo), .required("op", \.op),
+        .required("index", { $1(&$0.index) }), .required("value", { $1(&$0.value) }), .optional("valueTwo", { $1(&$0.valueTwo) }),
+        .required("op", { $1(&$0.op) }),
     ]
 }

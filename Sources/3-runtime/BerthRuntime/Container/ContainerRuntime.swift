@@ -95,9 +95,11 @@ public struct CreateRequest: Sendable {
     /// `run`: no exec fifo; the process execs as soon as its setup is done (as `crun run`), so
     /// there is no `start` and the container is running when `create` returns.
     public var startAtOnce: Bool
+    /// `linux.seccomp` as config.json holds it (`Bundle.load`): the seccomp cache's key.
+    public var seccompSource: SeccompSource?
 
     public init(id: String, bundle: String, spec: Spec, stdio: StdioMode = .inherit, pidFile: String? = nil, explain: Bool = false,
-                startAtOnce: Bool = false) {
+                startAtOnce: Bool = false, seccompSource: SeccompSource? = nil) {
         self.id = id
         self.bundle = bundle
         self.spec = spec
@@ -105,6 +107,7 @@ public struct CreateRequest: Sendable {
         self.pidFile = pidFile
         self.explain = explain
         self.startAtOnce = startAtOnce
+        self.seccompSource = seccompSource
     }
 }
 

@@ -112,7 +112,7 @@ public struct LinuxRuntime: ContainerRuntime {
             return state
         }
         // Compiled (or found in the cache) before anything of the container exists.
-        let seccomp = try seccompProgram(plan)
+        let seccomp = try seccompProgram(plan, source: request.seccompSource)
         let dir = dir(request.id)
         try Files.makeDirectories(root, mode: 0o711)
         let (_, mkdirErr) = Sys.attempt { mkdir(dir.path, 0o700) }
@@ -143,9 +143,9 @@ public struct LinuxRuntime: ContainerRuntime {
     }
 
     /// The compiled `linux.seccomp` for init, with one `--explain` line (hash, rules, cache).
-    func seccompProgram(_ plan: ContainerPlan) throws -> InitConfig.SeccompProgram? {
+    func seccompProgram(_ plan: ContainerPlan, source: SeccompSource?) throws -> InitConfig.SeccompProgram? {
         guard let profile = plan.spec.linux?.seccomp, let compiled = plan.seccomp else { return nil }
-        let entry = try SeccompCache(root: root).program(for: profile, plan: compiled)
+        let entry = try SeccompCache(root: root).program(for: profile, source: source, plan: compiled)
         Trace.step("seccomp", DockerSeccomp.summary(profile, bounding: plan.spec.process?.capabilities?.bounding ?? [], hash: entry.hash))
         Trace.step("seccomp", "profile sha256:\(entry.hash) \(entry.rules) rules, \(entry.fromCache ? "from the cache" : "compiled") (\(entry.path))")
         for note in compiled.notes { Trace.step("seccomp", note) }

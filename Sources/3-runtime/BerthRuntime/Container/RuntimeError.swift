@@ -26,7 +26,7 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalidState(let id, let status, let action):
             let hint = action == "delete" ? " (stop it first or use --force)" : ""
             return "cannot \(action) container \(id.debugDescription): it is \(status.rawValue)\(hint)"
-        case .invalidSpec(let issues): return issues.map(\.description).joined(separator: "\n")
+        case .invalidSpec(let issues): return issues.map { $0.description }.joined(separator: "\n")
         case .setupFailed(let id, let message): return "container \(id.debugDescription) failed to start: \(message)"
         case .sys(let e): return e.description
         case .cgroup(let e): return e.description

@@ -51,7 +51,7 @@ public enum PortProxy {
         let ready = Array(("ready " + listeners.map { String($0.port) }.joined(separator: " ") + "\n").utf8)
         _ = ready.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
         close(1)
-        relay(listeners.map(\.fd), maps.map(\.containerPort))
+        relay(listeners.map { $0.fd }, maps.map { $0.containerPort })
         return 0
     }
 

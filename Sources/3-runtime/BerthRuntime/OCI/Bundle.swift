@@ -9,15 +9,16 @@ import Glibc
 public enum Bundle {
     /// Read and decode `<bundle>/config.json`. Errors name the file and the JSON path
     /// (`config.json: process.args[1]: expected a string`) or, for bad JSON,
-    /// the line and column the parser stopped at.
-    public static func load(_ bundle: String) throws -> (path: String, spec: Spec) {
+    /// the line and column the parser stopped at. `seccomp`: the profile's bytes, for the cache.
+    public static func load(_ bundle: String) throws -> (path: String, spec: Spec, seccomp: SeccompSource?) {
         let dir = absolute(bundle)
         let file = dir + "/config.json"
         let bytes: [UInt8]
         do { bytes = try Files.readBytes(file) } catch {
             throw BundleError("\(file): \(error.errno == ENOENT ? "no such file (is \(dir.debugDescription) an OCI bundle?)" : error.message)")
         }
-        return (dir, try decode(bytes, file: file))
+        let spec = try decode(bytes, file: file)
+        return (dir, spec, SeccompSource(config: bytes, spec: spec))
     }
 
     /// Parsed (line and column of the first syntax error), then the fields are read with

@@ -59,6 +59,6 @@ public enum SignalNames {
 
     /// `SIGTERM` for 15; `signal N` for numbers without a name.
     public static func name(_ n: Int32) -> String {
-        table.filter { $0.value == n }.map(\.key).min().map { "SIG" + $0 } ?? "signal \(n)"
+        table.filter { $0.value == n }.map { $0.key }.min().map { "SIG" + $0 } ?? "signal \(n)"
     }
 }

@@ -6,8 +6,9 @@ import Glibc
 #endif
 
 /// Compiled filters by content: `<root>/.seccomp/<sha256>.bpf` (+ `.info`: rules and skipped
-/// names), the hash over the canonical JSON of `linux.seccomp` (keys sorted), the native
-/// architecture and the libseccomp version. A second start of the same profile does not compile.
+/// names), the hash over `linux.seccomp` as config.json holds it (`SeccompSource`) or else its
+/// canonical JSON (keys sorted), the native architecture and the libseccomp version. A second
+/// start of the same profile does not compile.
 public struct SeccompCache: Sendable {
     public let directory: String
 
@@ -21,10 +22,18 @@ public struct SeccompCache: Sendable {
         public var fromCache: Bool
     }
 
-    public static func key(_ seccomp: Spec.Seccomp) -> String {
+    /// The hash naming `seccomp`'s program: over `source`'s bytes when they decoded to this very
+    /// profile (no serialising on the start path), else over the profile's canonical JSON. The
+    /// two forms are told apart by their first line.
+    public static func key(_ seccomp: Spec.Seccomp, source: SeccompSource? = nil) -> String {
         var h = SHA256()
-        h.update("berth-seccomp-v2 libseccomp \(SeccompCompiler.version) native \(nativeArch)\n")
-        h.update(seccomp.jsonValue.serializedBytes(sortedKeys: true))
+        if let source, source.profile == seccomp {
+            h.update("berth-seccomp-raw-v2 libseccomp \(SeccompCompiler.version) native \(nativeArch)\n")
+            h.update(source.bytes)
+        } else {
+            h.update("berth-seccomp-v2 libseccomp \(SeccompCompiler.version) native \(nativeArch)\n")
+            h.update(seccomp.jsonValue.serializedBytes(sortedKeys: true))
+        }
         return h.hexDigest()
     }
 
@@ -35,8 +44,8 @@ public struct SeccompCache: Sendable {
     }
 
     /// The cached program for `seccomp`, compiled from `plan` and stored if missing.
-    public func program(for seccomp: Spec.Seccomp, plan: SeccompPlan) throws(RuntimeError) -> Entry {
-        let hash = Self.key(seccomp)
+    public func program(for seccomp: Spec.Seccomp, source: SeccompSource? = nil, plan: SeccompPlan) throws(RuntimeError) -> Entry {
+        let hash = Self.key(seccomp, source: source)
         let path = "\(directory)/\(hash).bpf"
         if Files.exists(path), let info = try? Files.read("\(directory)/\(hash).info") {
             let (rules, unknown) = Self.parseInfo(info)

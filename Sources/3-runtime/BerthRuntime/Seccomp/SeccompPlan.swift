@@ -99,7 +99,7 @@ public enum SeccompPlanner {
             }
         }
         guard issues.isEmpty, let defaultAction else { return (nil, issues) }
-        let named = (s.syscalls ?? []).flatMap(\.names)
+        let named = (s.syscalls ?? []).flatMap { $0.names }
         return (SeccompPlan(defaultAction: defaultAction, architectures: archs, flags: flags, rules: rules, named: named, notes: notes), [])
     }
 
@@ -149,7 +149,7 @@ public enum SeccompPlanner {
             conditions.append(.init(index: arg.index, op: op, a: arg.value, b: arg.valueTwo ?? 0))
         }
         if conditions.isEmpty { return [[]] }
-        let indexes = Set(conditions.map(\.index))
+        let indexes = Set(conditions.map { $0.index })
         return indexes.count == conditions.count ? [conditions] : conditions.map { [$0] }
     }
 }

@@ -12,82 +12,94 @@ extension StopKind: JSONReadable, JSONEncodable {}
 extension ServiceState: JSONRecord {
     public static let blank = ServiceState(serviceName: "", serviceArn: "", clusterArn: "", desiredCount: 0, createdAt: 0)
     public static let members: [JSONMember<ServiceState>] = [
-        .required("serviceName", \.serviceName), .required("serviceArn", \.serviceArn), .required("clusterArn", \.clusterArn),
-        .required("status", \.status), .required("desiredCount", \.desiredCount),
-        .required("deploymentConfiguration", \.deploymentConfiguration),
-        .required("healthCheckGracePeriodSeconds", \.healthCheckGracePeriodSeconds), .required("createdAt", \.createdAt),
-        .required("deployments", \.deployments), .required("events", \.events), .required("runningCount", \.runningCount),
-        .required("pendingCount", \.pendingCount), .required("throttle", \.throttle), .optional("lastCompleted", \.lastCompleted),
-        .required("bookkeeping", \.bookkeeping),
+        .required("serviceName", { $1(&$0.serviceName) }), .required("serviceArn", { $1(&$0.serviceArn) }),
+        .required("clusterArn", { $1(&$0.clusterArn) }), .required("status", { $1(&$0.status) }),
+        .required("desiredCount", { $1(&$0.desiredCount) }),
+        .required("deploymentConfiguration", { $1(&$0.deploymentConfiguration) }),
+        .required("healthCheckGracePeriodSeconds", { $1(&$0.healthCheckGracePeriodSeconds) }),
+        .required("createdAt", { $1(&$0.createdAt) }), .required("deployments", { $1(&$0.deployments) }),
+        .required("events", { $1(&$0.events) }), .required("runningCount", { $1(&$0.runningCount) }),
+        .required("pendingCount", { $1(&$0.pendingCount) }), .required("throttle", { $1(&$0.throttle) }),
+        .optional("lastCompleted", { $1(&$0.lastCompleted) }), .required("bookkeeping", { $1(&$0.bookkeeping) }),
     ]
 }
 
 extension DeploymentRef: JSONRecord {
     public static let blank = DeploymentRef(id: "", taskDefinition: "")
-    public static let members: [JSONMember<DeploymentRef>] = [.required("id", \.id), .required("taskDefinition", \.taskDefinition)]
+    public static let members: [JSONMember<DeploymentRef>] = [
+        .required("id", { $1(&$0.id) }), .required("taskDefinition", { $1(&$0.taskDefinition) }),
+    ]
 }
 
 extension Deployment: JSONRecord {
     public static let blank = Deployment(id: "", status: .primary, taskDefinition: "", desiredCount: 0, createdAt: 0, rolloutStateReason: "")
     public static let members: [JSONMember<Deployment>] = [
-        .required("id", \.id), .required("status", \.status), .required("taskDefinition", \.taskDefinition),
-        .required("desiredCount", \.desiredCount), .required("pendingCount", \.pendingCount),
-        .required("runningCount", \.runningCount), .required("failedTasks", \.failedTasks), .required("createdAt", \.createdAt),
-        .required("updatedAt", \.updatedAt), .required("rolloutState", \.rolloutState),
-        .required("rolloutStateReason", \.rolloutStateReason), .required("healthyTaskSeen", \.healthyTaskSeen),
-        .optional("restoresDeploymentId", \.restoresDeploymentId),
+        .required("id", { $1(&$0.id) }), .required("status", { $1(&$0.status) }),
+        .required("taskDefinition", { $1(&$0.taskDefinition) }), .required("desiredCount", { $1(&$0.desiredCount) }),
+        .required("pendingCount", { $1(&$0.pendingCount) }), .required("runningCount", { $1(&$0.runningCount) }),
+        .required("failedTasks", { $1(&$0.failedTasks) }), .required("createdAt", { $1(&$0.createdAt) }),
+        .required("updatedAt", { $1(&$0.updatedAt) }), .required("rolloutState", { $1(&$0.rolloutState) }),
+        .required("rolloutStateReason", { $1(&$0.rolloutStateReason) }),
+        .required("healthyTaskSeen", { $1(&$0.healthyTaskSeen) }),
+        .optional("restoresDeploymentId", { $1(&$0.restoresDeploymentId) }),
     ]
 }
 
 extension DeploymentConfiguration: JSONRecord {
     public static let blank = DeploymentConfiguration()
     public static let members: [JSONMember<DeploymentConfiguration>] = [
-        .required("minimumHealthyPercent", \.minimumHealthyPercent), .required("maximumPercent", \.maximumPercent),
-        .optional("deploymentCircuitBreaker", \.deploymentCircuitBreaker),
+        .required("minimumHealthyPercent", { $1(&$0.minimumHealthyPercent) }),
+        .required("maximumPercent", { $1(&$0.maximumPercent) }),
+        .optional("deploymentCircuitBreaker", { $1(&$0.deploymentCircuitBreaker) }),
     ]
 }
 
 extension CircuitBreakerConfiguration: JSONRecord {
     public static let blank = CircuitBreakerConfiguration(enable: false, rollback: false)
-    public static let members: [JSONMember<CircuitBreakerConfiguration>] = [.required("enable", \.enable), .required("rollback", \.rollback)]
+    public static let members: [JSONMember<CircuitBreakerConfiguration>] = [
+        .required("enable", { $1(&$0.enable) }), .required("rollback", { $1(&$0.rollback) }),
+    ]
 }
 
 extension ServiceEvent: JSONRecord {
     public static let blank = ServiceEvent(id: "", createdAt: 0, message: "")
     public static let members: [JSONMember<ServiceEvent>] = [
-        .required("id", \.id), .required("createdAt", \.createdAt), .required("message", \.message),
+        .required("id", { $1(&$0.id) }), .required("createdAt", { $1(&$0.createdAt) }), .required("message", { $1(&$0.message) }),
     ]
 }
 
 extension ThrottleState: JSONRecord {
     public static let blank = ThrottleState()
     public static let members: [JSONMember<ThrottleState>] = [
-        .required("consecutiveFailures", \.consecutiveFailures), .optional("nextLaunchAt", \.nextLaunchAt),
-        .required("currentDelay", \.currentDelay), .optional("reason", \.reason), .optional("eventEmittedAt", \.eventEmittedAt),
+        .required("consecutiveFailures", { $1(&$0.consecutiveFailures) }), .optional("nextLaunchAt", { $1(&$0.nextLaunchAt) }),
+        .required("currentDelay", { $1(&$0.currentDelay) }), .optional("reason", { $1(&$0.reason) }),
+        .optional("eventEmittedAt", { $1(&$0.eventEmittedAt) }),
     ]
 }
 
 extension Bookkeeping: JSONRecord {
     public static let blank = Bookkeeping()
     public static let members: [JSONMember<Bookkeeping>] = [
-        .required("tasks", \.tasks), .required("launches", \.launches),
-        .optional("steadyStateEventAt", \.steadyStateEventAt), .optional("deadlockEventAt", \.deadlockEventAt),
+        .required("tasks", { $1(&$0.tasks) }), .required("launches", { $1(&$0.launches) }),
+        .optional("steadyStateEventAt", { $1(&$0.steadyStateEventAt) }),
+        .optional("deadlockEventAt", { $1(&$0.deadlockEventAt) }),
     ]
 }
 
 extension TrackedTask: JSONRecord {
     public static let blank = TrackedTask(deploymentId: "", firstSeenAt: 0)
     public static let members: [JSONMember<TrackedTask>] = [
-        .required("deploymentId", \.deploymentId), .required("wasHealthy", \.wasHealthy), .optional("stopKind", \.stopKind),
-        .required("firstSeenAt", \.firstSeenAt), .optional("unhealthySince", \.unhealthySince),
-        .optional("stopOrderedAt", \.stopOrderedAt), .optional("stopReason", \.stopReason),
+        .required("deploymentId", { $1(&$0.deploymentId) }), .required("wasHealthy", { $1(&$0.wasHealthy) }),
+        .optional("stopKind", { $1(&$0.stopKind) }), .required("firstSeenAt", { $1(&$0.firstSeenAt) }),
+        .optional("unhealthySince", { $1(&$0.unhealthySince) }), .optional("stopOrderedAt", { $1(&$0.stopOrderedAt) }),
+        .optional("stopReason", { $1(&$0.stopReason) }),
     ]
 }
 
 extension PendingLaunch: JSONRecord {
     public static let blank = PendingLaunch(taskId: "", deploymentId: "", taskDefinition: "", orderedAt: 0)
     public static let members: [JSONMember<PendingLaunch>] = [
-        .required("taskId", \.taskId), .required("deploymentId", \.deploymentId),
-        .required("taskDefinition", \.taskDefinition), .required("orderedAt", \.orderedAt),
+        .required("taskId", { $1(&$0.taskId) }), .required("deploymentId", { $1(&$0.deploymentId) }),
+        .required("taskDefinition", { $1(&$0.taskDefinition) }), .required("orderedAt", { $1(&$0.orderedAt) }),
     ]
 }

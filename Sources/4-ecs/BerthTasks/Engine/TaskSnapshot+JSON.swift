@@ -6,12 +6,13 @@ extension TaskSnapshot: JSONRecord {
     public static let blank = TaskSnapshot(taskId: "", lastStatus: .provisioning, desiredStatus: .running, healthStatus: .unknown, createdAt: 0,
                                            version: 0, containers: [])
     public static let members: [JSONMember<TaskSnapshot>] = [
-        .required("taskId", \.taskId), .required("lastStatus", raw: \.lastStatus), .required("desiredStatus", raw: \.desiredStatus),
-        .required("healthStatus", raw: \.healthStatus), .optional("stopCode", raw: \.stopCode),
-        .optional("stoppedReason", \.stoppedReason), .required("createdAt", \.createdAt), .optional("startedAt", \.startedAt),
-        .optional("stoppingAt", \.stoppingAt), .optional("executionStoppedAt", \.executionStoppedAt),
-        .optional("stoppedAt", \.stoppedAt), .required("version", \.version),
-        .optional("stoppedByContainer", \.stoppedByContainer), .required("containers", \.containers),
+        .required("taskId", { $1(&$0.taskId) }), .required("lastStatus", raw: { $1(&$0.lastStatus) }),
+        .required("desiredStatus", raw: { $1(&$0.desiredStatus) }), .required("healthStatus", raw: { $1(&$0.healthStatus) }),
+        .optional("stopCode", raw: { $1(&$0.stopCode) }), .optional("stoppedReason", { $1(&$0.stoppedReason) }),
+        .required("createdAt", { $1(&$0.createdAt) }), .optional("startedAt", { $1(&$0.startedAt) }),
+        .optional("stoppingAt", { $1(&$0.stoppingAt) }), .optional("executionStoppedAt", { $1(&$0.executionStoppedAt) }),
+        .optional("stoppedAt", { $1(&$0.stoppedAt) }), .required("version", { $1(&$0.version) }),
+        .optional("stoppedByContainer", { $1(&$0.stoppedByContainer) }), .required("containers", { $1(&$0.containers) }),
     ]
 }
 
@@ -19,19 +20,22 @@ extension ContainerSnapshot: JSONRecord {
     public static let blank = ContainerSnapshot(name: "", runtimeId: "", essential: false, lastStatus: .pending, healthStatus: .unknown,
                                                 restartCount: 0)
     public static let members: [JSONMember<ContainerSnapshot>] = [
-        .required("name", \.name), .required("runtimeId", \.runtimeId), .required("essential", \.essential),
-        .required("lastStatus", raw: \.lastStatus), .optional("exitCode", \.exitCode), .optional("reason", \.reason),
-        .required("healthStatus", raw: \.healthStatus), .optional("lastHealthOutput", \.lastHealthOutput),
-        .optional("startedAt", \.startedAt), .optional("finishedAt", \.finishedAt), .required("restartCount", \.restartCount),
-        .optional("lastRestartAt", \.lastRestartAt), .optional("pid", \.pid), .optional("networkBindings", \.networkBindings),
+        .required("name", { $1(&$0.name) }), .required("runtimeId", { $1(&$0.runtimeId) }),
+        .required("essential", { $1(&$0.essential) }), .required("lastStatus", raw: { $1(&$0.lastStatus) }),
+        .optional("exitCode", { $1(&$0.exitCode) }), .optional("reason", { $1(&$0.reason) }),
+        .required("healthStatus", raw: { $1(&$0.healthStatus) }), .optional("lastHealthOutput", { $1(&$0.lastHealthOutput) }),
+        .optional("startedAt", { $1(&$0.startedAt) }), .optional("finishedAt", { $1(&$0.finishedAt) }),
+        .required("restartCount", { $1(&$0.restartCount) }), .optional("lastRestartAt", { $1(&$0.lastRestartAt) }),
+        .optional("pid", { $1(&$0.pid) }), .optional("networkBindings", { $1(&$0.networkBindings) }),
     ]
 }
 
 extension PublishedPort: JSONRecord {
     public static let blank = PublishedPort(container: "", containerPort: 0, hostPort: 0)
     public static let members: [JSONMember<PublishedPort>] = [
-        .required("container", \.container), .required("containerPort", \.containerPort), .required("hostPort", \.hostPort),
-        .required("bindIP", \.bindIP), .required("protocol", \.protocol),
+        .required("container", { $1(&$0.container) }), .required("containerPort", { $1(&$0.containerPort) }),
+        .required("hostPort", { $1(&$0.hostPort) }), .required("bindIP", { $1(&$0.bindIP) }),
+        .required("protocol", { $1(&$0.protocol) }),
     ]
 }
 

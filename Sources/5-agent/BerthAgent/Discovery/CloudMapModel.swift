@@ -120,48 +120,55 @@ public struct CMResources: Sendable, Equatable {
 extension CMNamespace: JSONRecord {
     public static let blank = CMNamespace()
     public static let members: [JSONMember<CMNamespace>] = [
-        .required("id", \.id), .required("arn", \.arn), .required("name", \.name), .required("type", \.type),
-        .optional("description", \.description), .optional("creatorRequestId", \.creatorRequestId), .optional("vpc", \.vpc),
-        .optional("soaTTL", \.soaTTL), .optional("hostedZoneId", \.hostedZoneId), .required("tags", \.tags),
-        .required("createdAt", \.createdAt),
+        .required("id", { $1(&$0.id) }), .required("arn", { $1(&$0.arn) }), .required("name", { $1(&$0.name) }),
+        .required("type", { $1(&$0.type) }), .optional("description", { $1(&$0.description) }),
+        .optional("creatorRequestId", { $1(&$0.creatorRequestId) }), .optional("vpc", { $1(&$0.vpc) }),
+        .optional("soaTTL", { $1(&$0.soaTTL) }), .optional("hostedZoneId", { $1(&$0.hostedZoneId) }),
+        .required("tags", { $1(&$0.tags) }), .required("createdAt", { $1(&$0.createdAt) }),
     ]
 }
 
 extension CMDnsRecord: JSONRecord {
     public static let blank = CMDnsRecord()
-    public static let members: [JSONMember<CMDnsRecord>] = [.required("type", \.type), .required("ttl", \.ttl)]
+    public static let members: [JSONMember<CMDnsRecord>] = [
+        .required("type", { $1(&$0.type) }), .required("ttl", { $1(&$0.ttl) }),
+    ]
 }
 
 extension CMService: JSONRecord {
     public static let blank = CMService()
     public static let members: [JSONMember<CMService>] = [
-        .required("id", \.id), .required("arn", \.arn), .required("name", \.name), .required("namespaceId", \.namespaceId),
-        .optional("description", \.description), .optional("creatorRequestId", \.creatorRequestId), .required("type", \.type),
-        .required("dnsRecords", \.dnsRecords), .optional("routingPolicy", \.routingPolicy), .required("customHealth", \.customHealth),
-        .optional("failureThreshold", \.failureThreshold), .required("tags", \.tags), .required("revision", \.revision),
-        .required("createdAt", \.createdAt),
+        .required("id", { $1(&$0.id) }), .required("arn", { $1(&$0.arn) }), .required("name", { $1(&$0.name) }),
+        .required("namespaceId", { $1(&$0.namespaceId) }), .optional("description", { $1(&$0.description) }),
+        .optional("creatorRequestId", { $1(&$0.creatorRequestId) }), .required("type", { $1(&$0.type) }),
+        .required("dnsRecords", { $1(&$0.dnsRecords) }), .optional("routingPolicy", { $1(&$0.routingPolicy) }),
+        .required("customHealth", { $1(&$0.customHealth) }), .optional("failureThreshold", { $1(&$0.failureThreshold) }),
+        .required("tags", { $1(&$0.tags) }), .required("revision", { $1(&$0.revision) }),
+        .required("createdAt", { $1(&$0.createdAt) }),
     ]
 }
 
 extension CMInstance: JSONRecord {
     public static let blank = CMInstance()
     public static let members: [JSONMember<CMInstance>] = [
-        .required("serviceId", \.serviceId), .required("id", \.id), .required("attributes", \.attributes),
-        .required("health", \.health), .optional("creatorRequestId", \.creatorRequestId), .optional("owner", \.owner),
+        .required("serviceId", { $1(&$0.serviceId) }), .required("id", { $1(&$0.id) }),
+        .required("attributes", { $1(&$0.attributes) }), .required("health", { $1(&$0.health) }),
+        .optional("creatorRequestId", { $1(&$0.creatorRequestId) }), .optional("owner", { $1(&$0.owner) }),
     ]
 }
 
 extension CMOperation: JSONRecord {
     public static let blank = CMOperation()
     public static let members: [JSONMember<CMOperation>] = [
-        .required("id", \.id), .required("type", \.type), .required("createdAt", \.createdAt), .required("targets", \.targets),
+        .required("id", { $1(&$0.id) }), .required("type", { $1(&$0.type) }), .required("createdAt", { $1(&$0.createdAt) }),
+        .required("targets", { $1(&$0.targets) }),
     ]
 }
 
 extension CMResources: JSONRecord {
     public static let blank = CMResources()
     public static let members: [JSONMember<CMResources>] = [
-        .required("namespaces", \.namespaces), .required("services", \.services),
-        .required("instances", \.instances), .required("operations", \.operations),
+        .required("namespaces", { $1(&$0.namespaces) }), .required("services", { $1(&$0.services) }),
+        .required("instances", { $1(&$0.instances) }), .required("operations", { $1(&$0.operations) }),
     ]
 }

@@ -105,55 +105,60 @@ public struct ELBResources: Sendable, Equatable {
 extension ELBLoadBalancer: JSONRecord {
     public static let blank = ELBLoadBalancer()
     public static let members: [JSONMember<ELBLoadBalancer>] = [
-        .required("arn", \.arn), .required("name", \.name), .required("type", \.type), .required("scheme", \.scheme),
-        .required("dnsName", \.dnsName), .required("createdAt", \.createdAt),
+        .required("arn", { $1(&$0.arn) }), .required("name", { $1(&$0.name) }), .required("type", { $1(&$0.type) }),
+        .required("scheme", { $1(&$0.scheme) }), .required("dnsName", { $1(&$0.dnsName) }),
+        .required("createdAt", { $1(&$0.createdAt) }),
     ]
 }
 
 extension ELBHealthSettings: JSONRecord {
     public static let blank = ELBHealthSettings()
     public static let members: [JSONMember<ELBHealthSettings>] = [
-        .required("enabled", \.enabled), .required("protocol", \.proto), .required("port", \.port), .required("path", \.path),
-        .required("interval", \.interval), .required("timeout", \.timeout), .required("healthyThreshold", \.healthyThreshold),
-        .required("unhealthyThreshold", \.unhealthyThreshold), .required("matcher", \.matcher),
+        .required("enabled", { $1(&$0.enabled) }), .required("protocol", { $1(&$0.proto) }), .required("port", { $1(&$0.port) }),
+        .required("path", { $1(&$0.path) }), .required("interval", { $1(&$0.interval) }),
+        .required("timeout", { $1(&$0.timeout) }), .required("healthyThreshold", { $1(&$0.healthyThreshold) }),
+        .required("unhealthyThreshold", { $1(&$0.unhealthyThreshold) }), .required("matcher", { $1(&$0.matcher) }),
     ]
 }
 
 extension ELBTarget: JSONRecord {
     public static let blank = ELBTarget(id: "", port: 0)
-    public static let members: [JSONMember<ELBTarget>] = [.required("id", \.id), .required("port", \.port)]
+    public static let members: [JSONMember<ELBTarget>] = [.required("id", { $1(&$0.id) }), .required("port", { $1(&$0.port) })]
 }
 
 extension ELBTargetGroup: JSONRecord {
     public static let blank = ELBTargetGroup()
     public static let members: [JSONMember<ELBTargetGroup>] = [
-        .required("arn", \.arn), .required("name", \.name), .required("protocol", \.proto), .required("port", \.port),
-        .required("targetType", \.targetType), .required("health", \.health),
-        .required("deregistrationDelay", \.deregistrationDelay), .required("algorithm", \.algorithm),
-        .required("targets", \.targets), .required("createdAt", \.createdAt),
+        .required("arn", { $1(&$0.arn) }), .required("name", { $1(&$0.name) }), .required("protocol", { $1(&$0.proto) }),
+        .required("port", { $1(&$0.port) }), .required("targetType", { $1(&$0.targetType) }),
+        .required("health", { $1(&$0.health) }), .required("deregistrationDelay", { $1(&$0.deregistrationDelay) }),
+        .required("algorithm", { $1(&$0.algorithm) }), .required("targets", { $1(&$0.targets) }),
+        .required("createdAt", { $1(&$0.createdAt) }),
     ]
 }
 
 extension ELBListener: JSONRecord {
     public static let blank = ELBListener()
     public static let members: [JSONMember<ELBListener>] = [
-        .required("arn", \.arn), .required("loadBalancerArn", \.loadBalancerArn), .required("port", \.port),
-        .required("protocol", \.proto), .required("targetGroupArn", \.targetGroupArn),
+        .required("arn", { $1(&$0.arn) }), .required("loadBalancerArn", { $1(&$0.loadBalancerArn) }),
+        .required("port", { $1(&$0.port) }), .required("protocol", { $1(&$0.proto) }),
+        .required("targetGroupArn", { $1(&$0.targetGroupArn) }),
     ]
 }
 
 extension ELBRule: JSONRecord {
     public static let blank = ELBRule()
     public static let members: [JSONMember<ELBRule>] = [
-        .required("arn", \.arn), .required("listenerArn", \.listenerArn), .required("priority", \.priority),
-        .required("paths", \.paths), .required("hosts", \.hosts), .required("targetGroupArn", \.targetGroupArn),
+        .required("arn", { $1(&$0.arn) }), .required("listenerArn", { $1(&$0.listenerArn) }),
+        .required("priority", { $1(&$0.priority) }), .required("paths", { $1(&$0.paths) }), .required("hosts", { $1(&$0.hosts) }),
+        .required("targetGroupArn", { $1(&$0.targetGroupArn) }),
     ]
 }
 
 extension ELBResources: JSONRecord {
     public static let blank = ELBResources()
     public static let members: [JSONMember<ELBResources>] = [
-        .required("loadBalancers", \.loadBalancers), .required("targetGroups", \.targetGroups),
-        .required("listeners", \.listeners), .required("rules", \.rules),
+        .required("loadBalancers", { $1(&$0.loadBalancers) }), .required("targetGroups", { $1(&$0.targetGroups) }),
+        .required("listeners", { $1(&$0.listeners) }), .required("rules", { $1(&$0.rules) }),
     ]
 }
