@@ -314,7 +314,9 @@ final class LazyCgroupDriver: CgroupDriver, @unchecked Sendable {
     /// For the non-throwing requirements: an undetectable host has no such cgroup.
     private var known: (any CgroupDriver)? { try? driver() }
 
-    var mode: CgroupMode { known?.mode ?? .v1 }
+    /// Two statfs calls, not the whole detection (mountinfo): `prepareStart` asks before it
+    /// spawns the monitor, and the rest of the detection can wait until the monitor is starting.
+    var mode: CgroupMode { detected?.mode ?? (try? Cgroups.detect()) ?? .v1 }
     func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().create(path, resources: resources) }
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().apply(path, resources: resources) }
     func placement(_ path: CgroupPath) -> CgroupPlacement { known?.placement(path) ?? CgroupPlacement(cloneInto: nil, joinFiles: []) }
