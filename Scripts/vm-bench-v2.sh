@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Start latency of `berth oci` against crun and runc on a pure cgroup v2 kernel: the same VM as
+# Start latency of `berth-oci` against crun and runc on a pure cgroup v2 kernel: the same VM as
 # Scripts/vm-test-v2.sh (qemu TCG, Debian's cloud kernel), with crun and runc from this host added
 # to the initramfs and Scripts/vm/bench-guest.sh as the guest's stage 2. On v2 crun creates its
 # process inside the cgroup (clone3 CLONE_INTO_CGROUP) and so pays no cgroup migration, as
 # berth does; this is the comparison most users' machines would see.
 #
-#   Scripts/vm-bench-v2.sh [-n RUNS] [--timeout SECONDS]
+#   Scripts/vm-bench-v2.sh [-n RUNS] [--timeout SECONDS] [--seccomp default]
+# (--seccomp default: Docker's default profile in the bundle for all three, as Scripts/bench-oci.sh.)
+# Berth runs as `berth-oci`, the executable a container engine would be given as its runtime.
 #
 # TCG emulates every instruction, so absolute times are several times those on hardware; the
 # runs alternate (berth, crun, runc, berth, ...) and the paired ratios are the figure to read.
@@ -13,12 +15,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=30 timeout_s=900
+runs=30 timeout_s=900 seccomp=""
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) runs=$2; shift 2 ;;
+        --seccomp) seccomp=$2; shift 2 ;;
         --timeout) timeout_s=$2; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "vm-bench-v2: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -61,6 +64,9 @@ copy_with_libs() {
 }
 # coreutils date: busybox's has no %N.
 for tool in crun runc date; do copy_with_libs "$(command -v "$tool")"; done
+# berth-oci (static) beside the test guest's berth-monitor and berth-init, where it looks for them.
+mkdir -p "$overlay/usr/local/bin"
+install -m 0755 "$bin/berth-oci" "$overlay/usr/local/bin/berth-oci"
 install -m 0755 "$here/vm/bench-guest.sh" "$overlay/guest-init.sh"
 # The bundle of Scripts/bench-oci.sh: /bin/true, namespaces pid/net/ipc/uts/mount, memory, cpu
 # and pids limits, on the test guest's busybox rootfs.
@@ -78,6 +84,13 @@ c["linux"]["resources"] = {
 }
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
+case "$seccomp" in
+    "") ;;
+    default)
+        "$bin/berth-oci" seccomp-default > "$work/seccomp.json"
+        "$repo/Scripts/seccomp-to-spec.py" "$work/seccomp.json" "$overlay/benchbundle/config.json" ;;
+    *) echo "vm-bench-v2: --seccomp default is the only profile" >&2; exit 2 ;;
+esac
 (cd "$overlay" && find . | cpio -o -H newc --quiet | gzip -1) >> "$work/initramfs.cpio.gz"
 
 echo "vm-bench-v2: booting ($runs runs per runtime and case)" >&2

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Stage 2 of the cgroup v2 benchmark guest (Scripts/vm-bench-v2.sh puts it over the test guest's
 # /guest-init.sh): the same API filesystems and pure cgroup v2 hierarchy as the test guest, then
-# `berth oci`, crun and runc run /bin/true on one bundle (/benchbundle), alternating, and every
+# `berth-oci`, crun and runc run /bin/true on one bundle (/benchbundle), alternating, and every
 # run prints `BENCH <case> <runtime> <i> <start ns> <end ns>`; `BENCH DONE` ends the list.
 # (coreutils date by path: busybox ash runs its own applets first, and its date has no %N;
 # the host subtracts.)
@@ -18,7 +18,7 @@ echo "BENCH START kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, 
 # rt_exe RUNTIME: the command line of a runtime, each with its own state root on /run.
 rt_exe() {
     case "$1" in
-        berth) echo "berth oci --root /run/state-berth" ;;
+        berth) echo "berth-oci --root /run/state-berth" ;;
         *) echo "$1 --root /run/state-$1" ;;
     esac
 }
