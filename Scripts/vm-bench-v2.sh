@@ -64,6 +64,11 @@ copy_with_libs() {
 }
 # coreutils date: busybox's has no %N.
 for tool in crun runc date; do copy_with_libs "$(command -v "$tool")"; done
+# overlayfs, a module in Debian's cloud kernel, which the test guest (no modules) cannot load:
+# real hosts have it (Docker and Podman need it), and without it berth's monitor falls back from
+# the sealed overlay view of berth-init to a sealed copy of it on every start (Docs/security.md).
+module="/lib/modules/$(basename "$kernel" | sed 's/^vmlinuz-//')/kernel/fs/overlayfs/overlay.ko"
+if [ -f "$module" ]; then install -m 0644 "$module" "$overlay/opt/bench/overlay.ko"; fi
 # berth-oci (static) beside the test guest's berth-monitor and berth-init, where it looks for them.
 mkdir -p "$overlay/usr/local/bin"
 install -m 0755 "$bin/berth-oci" "$overlay/usr/local/bin/berth-oci"

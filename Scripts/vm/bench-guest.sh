@@ -13,7 +13,10 @@ hostname vmbench
 runs=$(sed -n 's/.*bench\.runs=\([0-9]*\).*/\1/p' /proc/cmdline)
 runs=${runs:-30}
 bundle=/benchbundle
-echo "BENCH START kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, $runs runs; $(crun --version | head -1); $(runc --version | head -1)"
+# overlayfs as on a real host (Scripts/vm-bench-v2.sh copies the module in when the host has it).
+[ -f /opt/bench/overlay.ko ] && insmod /opt/bench/overlay.ko 2>/dev/null
+overlayfs=$(grep -qw overlay /proc/filesystems && echo "overlayfs loaded" || echo "no overlayfs")
+echo "BENCH START kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpus, $runs runs, $overlayfs; $(crun --version | head -1); $(runc --version | head -1)"
 
 # rt_exe RUNTIME: the command line of a runtime, each with its own state root on /run.
 rt_exe() {
