@@ -135,17 +135,6 @@ import Glibc
 
     // MARK: the runtime
 
-    func runtime(_ h: OCIHarness) throws -> LinuxRuntime {
-        LinuxRuntime(root: h.root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth, monitorPath: OCIHarness.monitor,
-                     initPath: OCIHarness.initExe)
-    }
-
-    func spec(_ args: [String]) throws -> Spec {
-        var spec = try JSONDecoder().decode(Spec.self, from: Data(OCIHarness.baseConfig.utf8))
-        spec.process?.args = args
-        spec.root = Spec.Root(path: OCIHarness.rootfs, readonly: true)
-        return spec
-    }
 
     /// Processes whose command line names `text` (the monitor and init name the state dir).
     static func processes(naming text: String) -> [String] {
@@ -165,7 +154,7 @@ import Glibc
     @Test func aCancelledPendingStartLeavesNoProcess() throws {
         let h = try OCIHarness("pending-cancel")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
+        let rt = try h.runtime()
         let pending = try rt.prepareStart(id: h.id, stdio: .null)
         let stateDir = h.root + "/" + h.id
         #expect(kill(pending.monitorPid, 0) == 0)
@@ -179,9 +168,9 @@ import Glibc
     @Test func aRefusedSpecWithAPendingStartLeavesNothing() throws {
         let h = try OCIHarness("pending-refused")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
+        let rt = try h.runtime()
         let pending = try rt.prepareStart(id: h.id, stdio: .null)
-        var bad = try spec(["/bin/true"])
+        var bad = try OCIHarness.spec(["/bin/true"])
         bad.linux?.namespaces = [Spec.Namespace(type: "pid")]
         #expect(throws: (any Error).self) { try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: bad, stdio: .null), pending: pending) }
         #expect(Self.exited(pending.monitorPid), "the monitor outlived the failed create")
@@ -192,11 +181,11 @@ import Glibc
     @Test func aPendingStartRunsTheContainerInsideItsCgroup() throws {
         let h = try OCIHarness("pending-run")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
+        let rt = try h.runtime()
         let log = h.work + "/out.log"
         let stdio = StdioMode.logFiles(stdout: log, stderr: log, maxBytes: 0, maxFiles: 1)
         let pending = try rt.prepareStart(id: h.id, stdio: stdio)
-        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["cat", "/proc/self/cgroup"]), stdio: stdio,
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["cat", "/proc/self/cgroup"]), stdio: stdio,
                                         startAtOnce: true), pending: pending)
         let exit = try #require(try rt.wait(h.id, timeout: 30))
         #expect(exit.exitCode == 0)
@@ -211,15 +200,15 @@ import Glibc
     @Test func aPendingStartForAnExistingIdLeavesThatContainerAlone() throws {
         let h = try OCIHarness("pending-exists")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
-        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sleep", "30"]), stdio: .null, startAtOnce: true))
+        let rt = try h.runtime()
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sleep", "30"]), stdio: .null, startAtOnce: true))
         let before = try rt.state(h.id)
         // The monitor records container.pid on `ready`, as create returns.
         #expect(h.waitFor(seconds: 5) { Files.exists(h.root + "/" + h.id + "/container.pid") })
         let files = try Files.list(h.root + "/" + h.id).sorted()
         let pending = try rt.prepareStart(id: h.id, stdio: .null)
         #expect(throws: (any Error).self) {
-            try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["/bin/true"]), stdio: .null, startAtOnce: true), pending: pending)
+            try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["/bin/true"]), stdio: .null, startAtOnce: true), pending: pending)
         }
         #expect(Self.exited(pending.monitorPid))
         let after = try rt.state(h.id)

@@ -9,17 +9,6 @@ import Testing
 /// `LinuxRuntime` used in-process the way the task engine uses it: log files written by the
 /// monitor, exec with captured output and timeouts, wait, and a killed monitor.
 @Suite(.serialized) struct LifecycleRuntimeTests {
-    func runtime(_ h: OCIHarness) throws -> LinuxRuntime {
-        LinuxRuntime(root: h.root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth, monitorPath: OCIHarness.monitor,
-                     initPath: OCIHarness.initExe)
-    }
-
-    func spec(_ args: [String]) throws -> Spec {
-        var spec = try JSONDecoder().decode(Spec.self, from: Data(OCIHarness.baseConfig.utf8))
-        spec.process?.args = args
-        spec.root = Spec.Root(path: OCIHarness.rootfs, readonly: true)
-        return spec
-    }
 
     /// The lines of a log file, checking every record's shape; returns the messages.
     func messages(_ path: String, stream: String) throws -> [String] {
@@ -35,11 +24,11 @@ import Testing
     @Test func logFilesHoldCRIRecordsAndRotate() throws {
         let h = try OCIHarness("logs")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
+        let rt = try h.runtime()
         let logs = h.work + "/logs"
         try Files.makeDirectories(logs)
         let script = "i=0; while [ $i -lt 400 ]; do echo \"line $i\"; echo \"err $i\" >&2; i=$((i+1)); done; printf partial"
-        let request = CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sh", "-c", script]),
+        let request = CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sh", "-c", script]),
                                     stdio: .logFiles(stdout: logs + "/out.log", stderr: logs + "/err.log", maxBytes: 4096, maxFiles: 3))
         _ = try rt.create(request)
         try rt.start(h.id)
@@ -72,10 +61,10 @@ import Testing
     @Test func longLinesBecomePartialRecordsInOneSharedFile() throws {
         let h = try OCIHarness("longlines")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
+        let rt = try h.runtime()
         let log = h.work + "/both.log"
         let script = "echo first; head -c 40000 /dev/zero | tr '\\0' x; echo; echo 'F looks like a tag' >&2"
-        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sh", "-c", script]),
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sh", "-c", script]),
                                         stdio: .logFiles(stdout: log, stderr: log, maxBytes: 0, maxFiles: 1)))
         try rt.start(h.id)
         #expect(try rt.wait(h.id, timeout: 30)?.exitCode == 0)
@@ -95,10 +84,10 @@ import Testing
     @Test func execCapturesOutputExitCodeAndTimeout() throws {
         let h = try OCIHarness("exec")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
-        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sleep", "1000"]), stdio: .null))
+        let rt = try h.runtime()
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sleep", "1000"]), stdio: .null))
         try rt.start(h.id)
-        let base = try #require(try spec(["true"]).process)
+        let base = try #require(try OCIHarness.spec(["true"]).process)
 
         var p = base
         p.args = ["sh", "-c", "echo hi; echo oops >&2; cat /proc/1/cmdline | tr '\\0' ' '; exit 3"]
@@ -130,8 +119,8 @@ import Testing
     @Test func waitTimesOutThenReportsTheExit() throws {
         let h = try OCIHarness("wait")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
-        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sh", "-c", "sleep 1; exit 5"]), stdio: .null))
+        let rt = try h.runtime()
+        _ = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sh", "-c", "sleep 1; exit 5"]), stdio: .null))
         try rt.start(h.id)
         #expect(try rt.wait(h.id, timeout: 0.1) == nil)
         let exit = try #require(try rt.wait(h.id, timeout: 20))
@@ -149,16 +138,16 @@ import Testing
         let broken = LinuxRuntime(root: h.root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth,
                                   monitorPath: OCIHarness.monitor, initPath: missing)
         #expect(broken.initPath == missing)
-        let request = CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sleep", "1000"]), stdio: .null)
+        let request = CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sleep", "1000"]), stdio: .null)
         let createError = #expect(throws: RuntimeError.self) { _ = try broken.create(request) }
         #expect(createError?.description.contains(missing) == true, "\(String(describing: createError))")
         #expect(createError?.description.contains("No such file or directory") == true)
         #expect(try h.leftovers(h.id).isEmpty)
 
-        let rt = try runtime(h)
+        let rt = try h.runtime()
         _ = try rt.create(request)
         try rt.start(h.id)
-        let process = try #require(try spec(["true"]).process)
+        let process = try #require(try OCIHarness.spec(["true"]).process)
         let execError = #expect(throws: RuntimeError.self) { _ = try broken.exec(h.id, process: process, timeout: 5) }
         #expect(execError?.description.contains(missing) == true, "\(String(describing: execError))")
         #expect(try Files.list(h.root + "/" + h.id).allSatisfy { !$0.hasPrefix("exec-") }, "exec state dirs are removed")
@@ -174,8 +163,8 @@ import Testing
     @Test func killedMonitorMeansUnknownExit() throws {
         let h = try OCIHarness("nomonitor")
         defer { h.cleanUp() }
-        let rt = try runtime(h)
-        let created = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try spec(["sleep", "1000"]), stdio: .null))
+        let rt = try h.runtime()
+        let created = try rt.create(CreateRequest(id: h.id, bundle: h.work, spec: try OCIHarness.spec(["sleep", "1000"]), stdio: .null))
         try rt.start(h.id)
         let monitor = try #require(created.monitorPid)
         kill(monitor, SIGKILL)

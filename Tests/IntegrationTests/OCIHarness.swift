@@ -1,4 +1,5 @@
 import BerthCgroups
+import BerthInit
 import BerthRuntime
 import BerthSys
 import Foundation
@@ -152,6 +153,20 @@ struct OCIHarness {
             found.append("mount \(line)")
         }
         return found
+    }
+
+    /// `LinuxRuntime` in-process on this harness's state root, with the debug build's helpers.
+    func runtime() throws -> LinuxRuntime {
+        LinuxRuntime(root: root, cgroups: try Cgroups.driver(), berthPath: OCIHarness.berth, monitorPath: OCIHarness.monitor,
+                     initPath: OCIHarness.initExe)
+    }
+
+    /// `baseConfig` with `args` on the shared busybox rootfs (read-only).
+    static func spec(_ args: [String]) throws -> Spec {
+        var spec = try JSONDecoder().decode(Spec.self, from: Data(baseConfig.utf8))
+        spec.process?.args = args
+        spec.root = Spec.Root(path: rootfs, readonly: true)
+        return spec
     }
 
     /// Remove every container under the test root (force) and the directories.
