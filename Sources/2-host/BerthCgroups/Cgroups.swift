@@ -26,8 +26,10 @@ public enum Cgroups {
 
     /// The driver for this host. v1 and hybrid use the v1 hierarchies found in /proc/self/mountinfo
     /// (the hybrid host's cgroup2 at `unified` has no resource controllers and is not used).
-    public static func driver(root: String = defaultRoot) throws(CgroupError) -> any CgroupDriver {
-        let mode = try detect(root: root)
+    /// `mode`: what `detect` already said for `root` (not asked again).
+    public static func driver(root: String = defaultRoot, mode known: CgroupMode? = nil) throws(CgroupError) -> any CgroupDriver {
+        let mode: CgroupMode
+        if let known { mode = known } else { mode = try detect(root: root) }
         switch mode {
         case .v2:
             return CgroupV2Driver(root: root, enableRootControllers: true)

@@ -303,10 +303,11 @@ enum Table {
 /// The CLI is single-threaded, hence the unchecked Sendable.
 final class LazyCgroupDriver: CgroupDriver, @unchecked Sendable {
     private var detected: (any CgroupDriver)?
+    private var detectedMode: CgroupMode?
 
     private func driver() throws(CgroupError) -> any CgroupDriver {
         if let detected { return detected }
-        let d = try Cgroups.driver()
+        let d = try Cgroups.driver(mode: detectedMode)
         detected = d
         return d
     }
@@ -316,7 +317,11 @@ final class LazyCgroupDriver: CgroupDriver, @unchecked Sendable {
 
     /// Two statfs calls, not the whole detection (mountinfo): `prepareStart` asks before it
     /// spawns the monitor, and the rest of the detection can wait until the monitor is starting.
-    var mode: CgroupMode { detected?.mode ?? (try? Cgroups.detect()) ?? .v1 }
+    var mode: CgroupMode {
+        if let detected { return detected.mode }
+        if detectedMode == nil { detectedMode = try? Cgroups.detect() }
+        return detectedMode ?? .v1
+    }
     func create(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().create(path, resources: resources) }
     func apply(_ path: CgroupPath, resources: CgroupResources) throws(CgroupError) { try driver().apply(path, resources: resources) }
     func placement(_ path: CgroupPath) -> CgroupPlacement { known?.placement(path) ?? CgroupPlacement(cloneInto: nil, joinFiles: []) }
